@@ -1,0 +1,37 @@
+/**
+ * Storage port of the key store: wrapped data keys and tombstones. Adapters (SQLite in keys.db,
+ * PostgreSQL in its own schema) keep rows only; wrapping, caching and the erasure fence live in
+ * `KeyStore`, once for every backend.
+ */
+export interface WrappedKey {
+  scope: string;
+  keyId: string;
+  masterKeyId: string;
+  wrapped: Buffer;
+  createdAt: string;
+}
+
+/** What a shred leaves behind: enough to tell "erased" from "missing", no key material. */
+export interface Tombstone {
+  scope: string;
+  keyId: string | null;
+  shreddedAt: string;
+  reason: string;
+  /** The forgetting event that caused the shred. */
+  eventId: string | null;
+}
+
+export interface ShredCause {
+  reason: string;
+  eventId: string | null;
+}
+
+export interface KeyRepository {
+  findByScopes(scopes: readonly string[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
+  findByKeyId(keyId: string): Promise<{ key: WrappedKey | null; tombstone: Tombstone | null }>;
+  /** Inserts the keys whose scope has neither a key nor a tombstone; concurrent creators race safely. */
+  insertMissing(keys: readonly WrappedKey[]): Promise<void>;
+  /** Deletes the keys and writes tombstones in one transaction; idempotent. Returns keys destroyed. */
+  shred(scopes: readonly string[], cause: ShredCause, at: string): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,137 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { Forgotten, IntegrityError } from '../domain/errors.js';
+import type { MasterKey } from './master-key.js';
+import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-repository.js';
+import type { DataKey } from './seal.js';
+
+export type KeyLookup =
+  | { status: 'open'; key: DataKey }
+  | { status: 'erased'; tombstone: Tombstone }
+  | { status: 'missing' };
+
+export interface KeyStoreOptions {
+  /** Opened keys kept in memory (LRU). */
+  cacheSize?: number;
+  /**
+   * How long an opened key may stay cached: bounds how long another process's shred can go
+   * unnoticed here (the shredder reaction evicts at once when it sees the forgetting event).
+   */
+  cacheTtlMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * Per-scope data keys, wrapped by the master key, with an LRU of opened keys. Enforces the
+ * erasure fence: a shredded scope never gets a new key, so nothing new can be sealed for it.
+ */
+export class KeyStore {
+  private readonly byScope: LRUCache<string, DataKey>;
+  private readonly byKeyId: LRUCache<string, DataKey>;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly repository: KeyRepository,
+    private readonly masterKey: MasterKey,
+    options: KeyStoreOptions = {},
+  ) {
+    const cache = { max: options.cacheSize ?? 50_000, ttl: options.cacheTtlMs ?? 60_000 };
+    this.byScope = new LRUCache(cache);
+    this.byKeyId = new LRUCache(cache);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Keys to seal with, created on first use. Throws Forgotten if any scope was shredded. */
+  async keysFor(scopes: Iterable<string>): Promise<Map<string, DataKey>> {
+    const result = new Map<string, DataKey>();
+    const misses: string[] = [];
+    for (const scope of new Set(scopes)) {
+      const cached = this.byScope.get(scope);
+      if (cached) result.set(scope, cached);
+      else misses.push(scope);
+    }
+    if (misses.length === 0) return result;
+    const found = await this.loadScopes(misses);
+    const absent = misses.filter((scope) => !found.has(scope));
+    if (absent.length > 0) {
+      await this.repository.insertMissing(absent.map((scope) => this.newWrappedKey(scope)));
+      // Re-read: a concurrent creator may have won the race, or a shred may have landed.
+      for (const [scope, key] of await this.loadScopes(absent)) found.set(scope, key);
+    }
+    for (const scope of misses) {
+      const key = found.get(scope);
+      if (!key) throw new Forgotten(scope, null);
+      result.set(scope, key);
+    }
+    return result;
+  }
+
+  /** The key that opens a sealed part, or why it cannot: erased (shredded) or missing. */
+  async keyById(keyId: string): Promise<KeyLookup> {
+    const cached = this.byKeyId.get(keyId);
+    if (cached) return { status: 'open', key: cached };
+    const { key, tombstone } = await this.repository.findByKeyId(keyId);
+    if (key) return { status: 'open', key: this.openWrapped(key) };
+    return tombstone ? { status: 'erased', tombstone } : { status: 'missing' };
+  }
+
+  /** Destroys the keys of the scopes (idempotent) and evicts them from the cache. */
+  async shred(scopes: readonly string[], cause: ShredCause): Promise<number> {
+    this.evict(scopes);
+    const destroyed = await this.repository.shred(scopes, cause, this.now().toISOString());
+    this.evict(scopes);
+    return destroyed;
+  }
+
+  /** Forgets cached keys (another process shredded them, or the scope is being forgotten). */
+  evict(scopes: readonly string[]): void {
+    for (const scope of scopes) {
+      const key = this.byScope.get(scope);
+      if (key) this.byKeyId.delete(key.keyId);
+      this.byScope.delete(scope);
+    }
+  }
+
+  async tombstoneOf(scope: string): Promise<Tombstone | null> {
+    const { tombstones } = await this.repository.findByScopes([scope]);
+    return tombstones[0] ?? null;
+  }
+
+  close(): Promise<void> {
+    return this.repository.close();
+  }
+
+  private async loadScopes(scopes: string[]): Promise<Map<string, DataKey>> {
+    const { keys, tombstones } = await this.repository.findByScopes(scopes);
+    const fenced = tombstones[0];
+    if (fenced) throw new Forgotten(fenced.scope, fenced.eventId);
+    return new Map(keys.map((wrapped) => [wrapped.scope, this.openWrapped(wrapped)]));
+  }
+
+  private openWrapped(wrapped: WrappedKey): DataKey {
+    if (wrapped.masterKeyId !== this.masterKey.id) {
+      throw new IntegrityError(`key ${wrapped.keyId} is wrapped by master key ${wrapped.masterKeyId}, not the configured one`);
+    }
+    let key: Buffer;
+    try {
+      key = this.masterKey.unwrap(wrapped.wrapped, wrapped.scope, wrapped.keyId);
+    } catch {
+      throw new IntegrityError(`key ${wrapped.keyId} failed to unwrap (tampered keys store or wrong master key)`);
+    }
+    const dataKey = { keyId: wrapped.keyId, scope: wrapped.scope, key };
+    this.byScope.set(dataKey.scope, dataKey);
+    this.byKeyId.set(dataKey.keyId, dataKey);
+    return dataKey;
+  }
+
+  private newWrappedKey(scope: string): WrappedKey {
+    const keyId = randomUUID();
+    return {
+      scope,
+      keyId,
+      masterKeyId: this.masterKey.id,
+      wrapped: this.masterKey.wrap(randomBytes(32), scope, keyId),
+      createdAt: this.now().toISOString(),
+    };
+  }
+}

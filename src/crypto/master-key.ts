@@ -1,0 +1,72 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { decrypt, encrypt } from './aead.js';
+
+/**
+ * The master key wraps every data key. Its id (a keyed fingerprint, not the key) travels with
+ * each wrapped key so that the master key can be rotated by re-wrapping only.
+ */
+export class MasterKey {
+  readonly id: string;
+  private constructor(private readonly key: Buffer) {
+    this.id = createHmac('sha256', key).update('contact-ledger master key id').digest('hex').slice(0, 16);
+  }
+
+  static fromBase64(encoded: string, origin: string): MasterKey {
+    const key = Buffer.from(encoded.trim(), 'base64');
+    if (key.length !== 32) throw new Error(`${origin}: the master key must be 32 bytes in base64 (got ${key.length} bytes)`);
+    return new MasterKey(key);
+  }
+
+  static generate(): MasterKey {
+    return new MasterKey(randomBytes(32));
+  }
+
+  toBase64(): string {
+    return this.key.toString('base64');
+  }
+
+  /** Wrapped layout: iv (12) | tag (16) | ciphertext (32); bound to the scope and key id. */
+  wrap(dataKey: Buffer, scope: string, keyId: string): Buffer {
+    const box = encrypt(this.key, dataKey, this.additionalData(scope, keyId));
+    return Buffer.concat([box.iv, box.tag, box.ciphertext]);
+  }
+
+  unwrap(wrapped: Buffer, scope: string, keyId: string): Buffer {
+    return decrypt(
+      this.key,
+      { iv: wrapped.subarray(0, 12), tag: wrapped.subarray(12, 28), ciphertext: wrapped.subarray(28) },
+      this.additionalData(scope, keyId),
+    );
+  }
+
+  private additionalData(scope: string, keyId: string): Buffer {
+    return Buffer.from(`${this.id}\n${scope}\n${keyId}`, 'utf8');
+  }
+}
+
+export interface MasterKeySource {
+  /** LEDGER_MASTER_KEY: base64, 32 bytes. */
+  masterKey?: string | undefined;
+  /** LEDGER_MASTER_KEY_FILE: a file holding the base64 key. */
+  masterKeyFile?: string | undefined;
+  /** Where the embedded default keeps the key file it creates on first start. */
+  defaultKeyFile?: string | undefined;
+}
+
+/**
+ * Loads the master key from the environment or a file; the embedded default creates a key file
+ * (mode 0600) on first start and tells `onCreated` where, never what.
+ */
+export function loadMasterKey(source: MasterKeySource, onCreated: (path: string) => void = () => {}): MasterKey {
+  if (source.masterKey) return MasterKey.fromBase64(source.masterKey, 'LEDGER_MASTER_KEY');
+  const file = source.masterKeyFile ?? source.defaultKeyFile;
+  if (!file) throw new Error('no master key: set LEDGER_MASTER_KEY or LEDGER_MASTER_KEY_FILE');
+  if (existsSync(file)) return MasterKey.fromBase64(readFileSync(file, 'utf8'), file);
+  if (source.masterKeyFile) throw new Error(`LEDGER_MASTER_KEY_FILE ${file} does not exist`);
+  const created = MasterKey.generate();
+  writeFileSync(file, `${created.toBase64()}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  onCreated(file);
+  return created;
+}

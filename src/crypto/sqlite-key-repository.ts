@@ -1,0 +1,97 @@
+import Database from 'better-sqlite3';
+import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-repository.js';
+
+interface KeyRow { scope: string; key_id: string; master_key_id: string; wrapped: Buffer; created_at: string }
+interface TombstoneRow { scope: string; key_id: string | null; shredded_at: string; reason: string; event_id: string | null }
+
+const toKey = (row: KeyRow): WrappedKey => ({
+  scope: row.scope, keyId: row.key_id, masterKeyId: row.master_key_id, wrapped: row.wrapped, createdAt: row.created_at,
+});
+const toTombstone = (row: TombstoneRow): Tombstone => ({
+  scope: row.scope, keyId: row.key_id, shreddedAt: row.shredded_at, reason: row.reason, eventId: row.event_id,
+});
+
+/**
+ * keys.db: kept apart from events.db so that an event backup carries no key. secure_delete
+ * overwrites freed pages with zeros, and a shred truncates the WAL, so destroyed key bytes do not
+ * linger in either file.
+ */
+export class SqliteKeyRepository implements KeyRepository {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('secure_delete = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS keys (
+        scope TEXT PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, master_key_id TEXT NOT NULL,
+        wrapped BLOB NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS tombstones (
+        scope TEXT PRIMARY KEY, key_id TEXT, shredded_at TEXT NOT NULL, reason TEXT NOT NULL, event_id TEXT);
+      CREATE INDEX IF NOT EXISTS tombstones_key_id ON tombstones (key_id);`);
+    this.statements = {
+      keyByScope: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE scope = ?'),
+      keyById: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id = ?'),
+      tombstoneByScope: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE scope = ?'),
+      tombstoneByKeyId: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE key_id = ?'),
+      insert: this.db.prepare(
+        `INSERT INTO keys (scope, key_id, master_key_id, wrapped, created_at)
+         SELECT @scope, @keyId, @masterKeyId, @wrapped, @createdAt
+         WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE scope = @scope)
+         ON CONFLICT (scope) DO NOTHING`,
+      ),
+      delete: this.db.prepare('DELETE FROM keys WHERE scope = ?'),
+      tombstone: this.db.prepare(
+        `INSERT INTO tombstones (scope, key_id, shredded_at, reason, event_id) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (scope) DO NOTHING`,
+      ),
+    };
+  }
+
+  async findByScopes(scopes: readonly string[]) {
+    const keys: WrappedKey[] = [];
+    const tombstones: Tombstone[] = [];
+    for (const scope of scopes) {
+      const key = this.statements.keyByScope.get(scope);
+      if (key) keys.push(toKey(key));
+      const tombstone = this.statements.tombstoneByScope.get(scope);
+      if (tombstone) tombstones.push(toTombstone(tombstone));
+    }
+    return { keys, tombstones };
+  }
+
+  async findByKeyId(keyId: string) {
+    const key = this.statements.keyById.get(keyId);
+    const tombstone = key ? undefined : this.statements.tombstoneByKeyId.get(keyId);
+    return { key: key ? toKey(key) : null, tombstone: tombstone ? toTombstone(tombstone) : null };
+  }
+
+  async insertMissing(keys: readonly WrappedKey[]) {
+    this.db.transaction(() => {
+      for (const key of keys) this.statements.insert.run(key);
+    }).immediate();
+  }
+
+  async shred(scopes: readonly string[], cause: ShredCause, at: string) {
+    const destroyed = this.db.transaction(() => {
+      let count = 0;
+      for (const scope of scopes) {
+        const key = this.statements.keyByScope.get(scope);
+        count += this.statements.delete.run(scope).changes;
+        this.statements.tombstone.run(scope, key?.key_id ?? null, at, cause.reason, cause.eventId);
+      }
+      return count;
+    }).immediate();
+    // The WAL still holds the page images with the deleted key: copy back and truncate it.
+    if (destroyed > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return destroyed;
+  }
+
+  async close() {
+    this.db.close();
+  }
+}

@@ -1,0 +1,218 @@
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  Address, CalendarDate, Code, Country, Instant, OneOf, OpaqueId, Text, defineEvent, personal, type EventDefinition,
+} from './schema-kit.js';
+
+/**
+ * The event catalog of DESIGN.md ("Events"). Each definition is the single source of the
+ * event's TypeScript type, its validator, its personal fields and the key scope that seals them.
+ * Unknown fields are refused everywhere (additionalProperties: false): an unexpected field could
+ * otherwise carry personal data into the clear part of an event.
+ */
+
+export const ROLES = [
+  'individual', 'relay', 'structure', 'supplier', 'guide', 'exhibitor', 'producer', 'partner', 'contractor',
+] as const;
+const Role = () => OneOf(ROLES);
+const Email = (options = {}) => Type.String({ format: 'email', maxLength: 254, ...options });
+const Phone = (options = {}) => Type.String({ pattern: '^\\+?[0-9 ().-]{4,32}$', ...options });
+const Gender = (options = {}) => OneOf(['female', 'male', 'other', 'undisclosed'], options);
+const IpAddress = (options = {}) => Type.String({ format: 'ip', ...options });
+const Reason = Code;
+
+const contactDetails = {
+  firstName: Type.Optional(Text(100, personal)),
+  lastName: Type.Optional(Text(100, personal)),
+  email: Type.Optional(Email(personal)),
+  phone: Type.Optional(Phone(personal)),
+  birthDate: Type.Optional(CalendarDate(personal)),
+  gender: Type.Optional(Gender(personal)),
+  address: Type.Optional(Address(personal)),
+};
+
+const Product = () =>
+  Type.Object(
+    {
+      kind: OneOf(['dated', 'undated']),
+      productId: Type.Optional(OpaqueId()),
+      validFrom: Type.Optional(Instant()),
+      validUntil: Type.Optional(Instant()),
+    },
+    { additionalProperties: false },
+  );
+
+/** Options, reservations and sales share one payload, sealed under the order's key. */
+const orderActivity = {
+  orderId: OpaqueId(),
+  ticketId: Type.Optional(OpaqueId()),
+  product: Product(),
+  culturalContactId: Type.Optional(OpaqueId()),
+  beneficiary: Type.Optional(
+    Type.Object(
+      {
+        firstName: Type.Optional(Text(100)),
+        lastName: Type.Optional(Text(100)),
+        email: Type.Optional(Email()),
+        address: Type.Optional(Address()),
+      },
+      { additionalProperties: false, ...personal },
+    ),
+  ),
+  answers: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          questionType: OneOf(['address', 'email', 'text']),
+          value: Text(1000),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 50, ...personal },
+    ),
+  ),
+  ipAddress: Type.Optional(IpAddress(personal)),
+};
+
+function checkProduct(data: { product: Static<ReturnType<typeof Product>> }) {
+  const issues: Array<[string, string]> = [];
+  const { product } = data;
+  if (product.kind === 'dated' && product.validUntil === undefined) {
+    issues.push(['/product/validUntil', 'a dated product needs its end of validity (validUntil)']);
+  }
+  if (product.validFrom && product.validUntil && Date.parse(product.validFrom) > Date.parse(product.validUntil)) {
+    issues.push(['/product/validUntil', 'validUntil is before validFrom']);
+  }
+  return issues;
+}
+const orderEvent = { scope: 'order', check: checkProduct } as const;
+
+const ConsentSource = () => OneOf(['portal', 'form', 'operator', 'import']);
+const Purpose = Code;
+const runOrRequest = {
+  runId: Type.Optional(OpaqueId()),
+  requestId: Type.Optional(OpaqueId()),
+  operatorId: Type.Optional(OpaqueId()),
+};
+function exactlyOneOfRunOrRequest(data: { runId?: string; requestId?: string }): Array<[string, string]> {
+  return (data.runId === undefined) === (data.requestId === undefined)
+    ? [['/runId', 'exactly one of runId (batch) or requestId (request) is required']]
+    : [];
+}
+const ledgerOnly = { origin: 'ledger' } as const;
+
+export const catalog = {
+  // contact
+  ContactRegistered: defineEvent('ContactRegistered', {
+    role: Role(),
+    ...contactDetails,
+    createdOnBehalfOf: Type.Optional(OpaqueId()),
+    legalMentionShown: Type.Optional(Type.Boolean()),
+  }),
+  ContactDetailsChanged: defineEvent('ContactDetailsChanged', { role: Type.Optional(Role()), ...contactDetails }, {
+    check: (data) => (Object.keys(data).length === 0 ? [['', 'at least one field must change']] : []),
+  }),
+  PhotoRecorded: defineEvent('PhotoRecorded', {
+    photo: Type.String({ contentEncoding: 'base64', minLength: 1, maxLength: 1_000_000, ...personal }),
+    consentObtained: Type.Literal(true),
+  }),
+  NoteAdded: defineEvent('NoteAdded', { noteId: OpaqueId(), text: Text(4000, personal) }),
+  RemarkSet: defineEvent('RemarkSet', { text: Text(4000, personal) }),
+  OrderRemarkSet: defineEvent('OrderRemarkSet', { orderId: OpaqueId(), text: Text(4000, personal) }, { scope: 'order' }),
+  PolicyAccepted: defineEvent('PolicyAccepted', {
+    kind: OneOf(['privacy', 'terms']),
+    url: Type.String({ format: 'uri', maxLength: 2000 }),
+    version: Text(64),
+  }),
+  CriterionChanged: defineEvent('CriterionChanged', { criterion: Code(), value: Text(500, personal) }),
+  BalanceChanged: defineEvent('BalanceChanged', {
+    balance: Type.Number(),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  }),
+  PaymentAliasSaved: defineEvent('PaymentAliasSaved', { alias: Text(200, personal), buyerConsent: Type.Literal(true) }),
+  ProcessingRestricted: defineEvent('ProcessingRestricted', { reason: Reason() }),
+  RestrictionLifted: defineEvent('RestrictionLifted', { reason: Reason() }),
+  LegalHoldPlaced: defineEvent('LegalHoldPlaced', { reason: Reason() }),
+  LegalHoldReleased: defineEvent('LegalHoldReleased', { reason: Reason() }),
+
+  // activity
+  OptionTaken: defineEvent('OptionTaken', orderActivity, orderEvent),
+  OptionConfirmed: defineEvent('OptionConfirmed', orderActivity, orderEvent),
+  ReservationMade: defineEvent('ReservationMade', orderActivity, orderEvent),
+  TicketSold: defineEvent('TicketSold', orderActivity, orderEvent),
+  PaymentReceived: defineEvent('PaymentReceived', {
+    orderId: OpaqueId(),
+    amount: Type.Number(),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+  }),
+  WaitingListJoined: defineEvent('WaitingListJoined', { productId: OpaqueId() }),
+  MarketingLinkClicked: defineEvent('MarketingLinkClicked', {
+    campaignId: OpaqueId(),
+    channel: OneOf(['email', 'sms']),
+  }),
+  MarketingOperationJoined: defineEvent('MarketingOperationJoined', { operationId: OpaqueId() }),
+  StatusPageVisited: defineEvent('StatusPageVisited', { pageId: Type.Optional(OpaqueId()) }),
+  AccountUpdated: defineEvent('AccountUpdated', { accountId: Type.Optional(OpaqueId()) }),
+
+  // consent
+  ConsentGiven: defineEvent('ConsentGiven', {
+    purpose: Purpose(),
+    source: ConsentSource(),
+    wordingVersion: Text(64),
+    preChecked: Type.Literal(false),
+    ipAddress: Type.Optional(IpAddress(personal)),
+    operatorName: Type.Optional(Text(200, personal)),
+    evidenceNote: Type.Optional(Text(2000, personal)),
+  }),
+  ConsentWithdrawn: defineEvent('ConsentWithdrawn', {
+    purpose: Purpose(),
+    source: ConsentSource(),
+    ipAddress: Type.Optional(IpAddress(personal)),
+  }),
+  ConsentExpired: defineEvent('ConsentExpired', { purpose: Purpose() }, ledgerOnly),
+
+  // forgetting
+  ErasureRequested: defineEvent('ErasureRequested', {
+    requestId: OpaqueId(),
+    channel: OneOf(['email', 'post', 'portal', 'phone', 'desk']),
+    evidence: Type.Optional(Text(4000, personal)),
+  }),
+  ErasureRefused: defineEvent('ErasureRefused', { requestId: OpaqueId(), reason: Reason() }, ledgerOnly),
+  ContactAnonymized: defineEvent('ContactAnonymized', {
+    reason: OneOf(['inactivity', 'request']),
+    ...runOrRequest,
+    legalBasis: Type.Optional(Code()),
+    retained: Type.Object(
+      { country: Type.Optional(Country()), town: Type.Optional(Text(100)), postcode: Type.Optional(Text(16)) },
+      { additionalProperties: false },
+    ),
+  }, { ...ledgerOnly, check: exactlyOneOfRunOrRequest }),
+  ContactErased: defineEvent('ContactErased', {
+    reason: OneOf(['inactivity', 'request']),
+    ...runOrRequest,
+    legalBasis: Type.Optional(Code()),
+  }, { ...ledgerOnly, check: exactlyOneOfRunOrRequest }),
+  OrderDataPurged: defineEvent('OrderDataPurged', {
+    orderId: OpaqueId(),
+    runId: OpaqueId(),
+    retained: Type.Object({ beneficiaryCountry: Type.Optional(Country()) }, { additionalProperties: false }),
+  }, ledgerOnly),
+} satisfies Record<string, EventDefinition>;
+
+export type EventType = keyof typeof catalog;
+export const EVENT_TYPES = Object.keys(catalog) as EventType[];
+
+/** Plain typed domain events, as rules see them: `{ type, data }`. */
+export type DomainEvent = {
+  [K in EventType]: { type: K; data: Static<(typeof catalog)[K]['schema']> };
+}[EventType];
+export type EventData<K extends EventType> = Static<(typeof catalog)[K]['schema']>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(catalog, type);
+}
+export function definitionOf(type: EventType): EventDefinition {
+  return catalog[type] as EventDefinition;
+}
+
+/** Types whose append forgets a key scope (crypto-shredding follows the event). */
+export const FORGETTING_TYPES = ['ContactAnonymized', 'ContactErased', 'OrderDataPurged'] as const satisfies readonly EventType[];

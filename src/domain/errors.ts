@@ -1,0 +1,102 @@
+/**
+ * The ledger's small typed error family. Each error knows its HTTP status and problem type;
+ * `src/api/problem.ts` is the one place that turns them into RFC 9457 problem+json, and the CLI
+ * prints their message on one line. Messages never carry personal data: they name indexes,
+ * fields, ids and event types, never values.
+ */
+export abstract class LedgerError extends Error {
+  abstract readonly status: number;
+  abstract readonly title: string;
+  /** Extra members of the problem document (field pointers, revisions, ...). */
+  readonly details: Record<string, unknown>;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** One reason an input was refused, pointing at the event index and the JSON field. */
+export interface InputIssue {
+  /** Index of the event in the published batch (absent for body-level issues). */
+  index?: number;
+  /** JSON Pointer to the offending field inside the envelope, e.g. `/data/email`. */
+  pointer: string;
+  message: string;
+}
+
+export class ValidationError extends LedgerError {
+  readonly status = 400;
+  readonly title = 'Invalid input';
+  constructor(message: string, readonly issues: InputIssue[] = []) {
+    super(message, { errors: issues });
+  }
+}
+
+export class PayloadTooLarge extends LedgerError {
+  readonly status = 413;
+  readonly title = 'Payload too large';
+}
+
+export class UnknownContact extends LedgerError {
+  readonly status = 404;
+  readonly title = 'Unknown contact';
+  constructor(contactId: string) {
+    super(`no events for contact ${contactId}`, { contactId });
+  }
+}
+
+export class ConcurrencyConflict extends LedgerError {
+  readonly status = 409;
+  readonly title = 'Concurrency conflict';
+  constructor(
+    readonly stream: string,
+    readonly expectedRevision: number,
+    readonly actualRevision: number,
+  ) {
+    super(`stream ${stream} is at revision ${actualRevision}, expected ${expectedRevision}`, {
+      stream,
+      expectedRevision,
+      actualRevision,
+    });
+  }
+}
+
+/** An event id re-used for a different event (another stream or type): not a harmless retry. */
+export class IdempotencyConflict extends LedgerError {
+  readonly status = 409;
+  readonly title = 'Event id already used';
+  constructor(id: string, index?: number) {
+    super(`event id ${id} is already stored for a different stream or type`, { id, index });
+  }
+}
+
+/** A rule of the domain refuses the request; `action` says what the operator must do. */
+export class RuleViolation extends LedgerError {
+  readonly status = 422;
+  readonly title = 'Rule violation';
+  constructor(message: string, action: string, details: Record<string, unknown> = {}) {
+    super(message, { action, ...details });
+  }
+}
+
+/**
+ * The erasure fence: personal data for a forgotten scope is refused so that a late upstream
+ * message cannot resurrect a person. Names the forgetting event.
+ */
+export class Forgotten extends LedgerError {
+  readonly status = 410;
+  readonly title = 'Forgotten';
+  constructor(scope: string, forgottenBy: string | null, index?: number) {
+    super(
+      `${scope} was forgotten${forgottenBy ? ` by event ${forgottenBy}` : ''}; a returning person is a new contact`,
+      { scope, forgottenBy, index },
+    );
+  }
+}
+
+/** A sealed part that fails to open (tampering, wrong master key, missing key): never silence. */
+export class IntegrityError extends LedgerError {
+  readonly status = 500;
+  readonly title = 'Integrity failure';
+}

@@ -1,0 +1,23 @@
+/**
+ * Identifiers appear in stream names, key scopes and read models, so they must never be
+ * personal data (DESIGN.md "Events"): an id that looks like an e-mail address or a phone number
+ * is refused. Customer numbers such as `C-1001` or `100045` pass.
+ */
+const OPAQUE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const PHONE_SEPARATORS = /[.():-]/g;
+
+export function looksLikePhoneNumber(id: string): boolean {
+  const digits = id.replace(PHONE_SEPARATORS, '');
+  // International (+33..., 0033...) or national trunk-prefixed (06...) numbers of 8 to 15 digits.
+  return /^(\+|0)\d{7,14}$/.test(digits);
+}
+
+export function isOpaqueId(id: string): boolean {
+  return OPAQUE_ID.test(id) && !looksLikePhoneNumber(id);
+}
+
+export const contactStream = (contactId: string) => `contact-${contactId}`;
+export const contactIdOfStream = (stream: string): string | null =>
+  stream.startsWith('contact-') ? stream.slice('contact-'.length) : null;
+export const contactScope = (contactId: string) => `contact:${contactId}`;
+export const orderScope = (orderId: string) => `order:${orderId}`;

@@ -1,0 +1,75 @@
+import { Type, type TObject, type TProperties, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * Building blocks of the event catalog. A field is personal when its schema carries
+ * `personal: true`: the same definition gives the TypeScript type, the ajv validator and the
+ * list of fields that are sealed before they reach the store.
+ */
+
+/** Marks a field as personal data: it is sealed with the event type's key scope. */
+export const personal = { personal: true } as const;
+
+/** Opaque identifier (customer number, order id...): never an e-mail or a phone number. */
+export const OpaqueId = (options: Record<string, unknown> = {}) =>
+  Type.String({ format: 'opaque-id', ...options });
+
+/** RFC 3339 instant with a time zone, year 1900..2199; normalised to UTC at the boundary. */
+export const Instant = (options: Record<string, unknown> = {}) => Type.String({ format: 'instant', ...options });
+/** Calendar date (YYYY-MM-DD), year 1900..2199. */
+export const CalendarDate = (options: Record<string, unknown> = {}) =>
+  Type.String({ format: 'calendar-date', ...options });
+/** One of a fixed set of strings (an enum: one clear error message instead of one per literal). */
+export const OneOf = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+/** A short machine code (reason, channel...): slugs only, so no free text hides personal data. */
+export const Code = () => Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' });
+export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
+  Type.String({ minLength: 1, maxLength, ...options });
+export const Country = () => Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' });
+
+export const Address = (options: Record<string, unknown> = {}) =>
+  Type.Object(
+    {
+      street: Type.Optional(Text(200)),
+      line2: Type.Optional(Text(200)),
+      postcode: Type.Optional(Text(16)),
+      town: Type.Optional(Text(100)),
+      country: Type.Optional(Country()),
+    },
+    { additionalProperties: false, ...options },
+  );
+
+/** Where an event comes from: published by upstream systems, or written by the ledger only. */
+export type Origin = 'upstream' | 'ledger';
+/** Which key seals the personal fields: the contact's key or the order's key (`data.orderId`). */
+export type KeyScopeKind = 'contact' | 'order';
+
+export interface EventDefinition<T extends string = string, S extends TSchema = TSchema> {
+  type: T;
+  schema: S;
+  origin: Origin;
+  scope: KeyScopeKind;
+  /** Top-level data fields marked personal in the schema, derived once. */
+  personalFields: readonly string[];
+  /** Rules a JSON Schema cannot say well (cross-field); returns [pointer, message] pairs. */
+  check?(data: Static<S>): Array<[string, string]>;
+}
+
+export function defineEvent<const T extends string, P extends TProperties>(
+  type: T,
+  properties: P,
+  options: { origin?: Origin; scope?: KeyScopeKind; check?: (data: Static<TObject<P>>) => Array<[string, string]> } = {},
+): EventDefinition<T, TObject<P>> {
+  const schema = Type.Object(properties, { additionalProperties: false, title: type });
+  const personalFields = Object.entries(properties as Record<string, TSchema>)
+    .filter(([, field]) => field['personal'] === true)
+    .map(([name]) => name);
+  return {
+    type,
+    schema,
+    origin: options.origin ?? 'upstream',
+    scope: options.scope ?? 'contact',
+    personalFields,
+    ...(options.check ? { check: options.check } : {}),
+  };
+}

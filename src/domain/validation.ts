@@ -1,0 +1,63 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+import type { TSchema } from '@sinclair/typebox';
+import { isOpaqueId } from './identifiers.js';
+
+/** Years accepted in any date: wide enough for legacy imports, narrow enough to catch typos. */
+export const MIN_YEAR = 1900;
+export const MAX_YEAR = 2199;
+
+const yearInRange = (value: string) => {
+  const year = Number(value.slice(0, 4));
+  return year >= MIN_YEAR && year <= MAX_YEAR;
+};
+const dateTime = fullFormats['date-time'] as { validate: (value: string) => boolean };
+const date = fullFormats['date'] as { validate: (value: string) => boolean };
+
+/** The one ajv instance: strict, all errors, and the formats the catalog uses. */
+export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+ajv.addKeyword({ keyword: 'personal', schemaType: 'boolean' });
+ajv.addKeyword({ keyword: 'contentEncoding', schemaType: 'string' });
+ajv.addFormat('opaque-id', { type: 'string', validate: isOpaqueId });
+ajv.addFormat('instant', { type: 'string', validate: (v: string) => dateTime.validate(v) && yearInRange(v) });
+ajv.addFormat('calendar-date', { type: 'string', validate: (v: string) => date.validate(v) && yearInRange(v) });
+for (const name of ['email', 'uri', 'uuid'] as const) {
+  ajv.addFormat(name, fullFormats[name] as never);
+}
+const ipv4 = fullFormats.ipv4 as RegExp;
+const ipv6 = fullFormats.ipv6 as RegExp;
+ajv.addFormat('ip', { type: 'string', validate: (v: string) => ipv4.test(v) || ipv6.test(v) });
+
+const compiled = new WeakMap<TSchema, ValidateFunction>();
+export function validatorFor(schema: TSchema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** An ajv error as a JSON pointer and a message that never repeats the offending value. */
+export function describeAjvError(error: ErrorObject): { pointer: string; message: string } {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') {
+    return { pointer: `${error.instancePath}/${String(params['missingProperty'])}`, message: 'is required' };
+  }
+  if (error.keyword === 'additionalProperties') {
+    return { pointer: `${error.instancePath}/${String(params['additionalProperty'])}`, message: 'is not a known field' };
+  }
+  if (error.keyword === 'format') {
+    return { pointer: error.instancePath, message: `must be a valid ${describeFormat(String(params['format']))}` };
+  }
+  return { pointer: error.instancePath, message: error.message ?? 'is invalid' };
+}
+
+function describeFormat(format: string): string {
+  switch (format) {
+    case 'instant': return `RFC 3339 date-time with a time zone, year ${MIN_YEAR}..${MAX_YEAR}`;
+    case 'calendar-date': return `calendar date YYYY-MM-DD, year ${MIN_YEAR}..${MAX_YEAR}`;
+    case 'opaque-id': return 'opaque id (letters, digits, . _ : -; not an e-mail or phone number)';
+    default: return format;
+  }
+}
