@@ -1,0 +1,107 @@
+import { definitionOf, isEventType } from '../domain/catalog.js';
+import type { ValidEvent } from '../domain/envelope.js';
+import { contactIdOfStream, contactScope, contactStream, orderScope } from '../domain/identifiers.js';
+import { IntegrityError } from '../domain/errors.js';
+import type { KeyStore } from '../crypto/key-store.js';
+import { open, seal, type DataKey } from '../crypto/seal.js';
+import type { EventToAppend, StoredEvent } from '../store/event-store.js';
+
+/** How an event's personal part reads back. */
+export type PersonalState = 'none' | 'open' | 'erased';
+
+/** A stored event with its seal opened in memory: what views and exports are built from. */
+export interface OpenedEvent {
+  id: string;
+  type: string;
+  stream: string;
+  contactId: string | null;
+  revision: number;
+  position: number;
+  occurredAt: string;
+  recordedAt: string;
+  organizationId: string;
+  /** Clear fields plus opened personal fields (absent when erased). */
+  data: Record<string, unknown>;
+  personal: PersonalState;
+  /** Personal fields whose key was destroyed. */
+  erased: string[];
+  /** The forgetting event that destroyed the key, when erased. */
+  erasedBy?: string | null;
+}
+
+/** The scope whose key seals the event's personal fields: the contact's or the order's. */
+export function sealingScope(type: string, contactId: string, data: Record<string, unknown>): string {
+  if (!isEventType(type)) throw new Error(`unknown event type ${type}`);
+  return definitionOf(type).scope === 'order' ? orderScope(String(data['orderId'])) : contactScope(contactId);
+}
+
+/** Splits data into clear and personal fields by the catalog's declaration. */
+export function splitPersonal(event: ValidEvent): { clear: Record<string, unknown>; personal: Record<string, unknown> | null } {
+  const personalFields = definitionOf(event.type).personalFields;
+  const clear: Record<string, unknown> = {};
+  const personal: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(event.data)) {
+    if (personalFields.includes(field)) personal[field] = value;
+    else clear[field] = value;
+  }
+  return { clear, personal: Object.keys(personal).length > 0 ? personal : null };
+}
+
+/**
+ * The scopes whose keys an event needs: its sealing scope, and the contact's own scope as the
+ * erasure fence (order data of a forgotten contact is refused too).
+ */
+export function scopesNeeded(event: ValidEvent): string[] {
+  if (definitionOf(event.type).personalFields.every((field) => !(field in event.data))) return [];
+  return [...new Set([sealingScope(event.type, event.contactId, event.data), contactScope(event.contactId)])];
+}
+
+export function sealEvent(event: ValidEvent, keys: ReadonlyMap<string, DataKey>): EventToAppend {
+  const { clear, personal } = splitPersonal(event);
+  let sealed = null;
+  if (personal) {
+    const key = keys.get(sealingScope(event.type, event.contactId, event.data));
+    if (!key) throw new Error(`no key fetched for event ${event.id}`);
+    sealed = seal(personal, event.id, key);
+  }
+  return {
+    id: event.id,
+    type: event.type,
+    stream: contactStream(event.contactId),
+    occurredAt: event.occurredAt,
+    organizationId: event.organizationId,
+    data: clear,
+    sealed,
+    ...(event.expectedRevision !== undefined ? { expectedRevision: event.expectedRevision } : {}),
+  };
+}
+
+/**
+ * Opens a stored event. A destroyed key reads back as erased fields, never a dropped event; a
+ * missing key (no tombstone) or a part that fails to open is an IntegrityError, never silence.
+ */
+export async function openEvent(event: StoredEvent, keyStore: KeyStore): Promise<OpenedEvent> {
+  const base = {
+    id: event.id,
+    type: event.type,
+    stream: event.stream,
+    contactId: contactIdOfStream(event.stream),
+    revision: event.revision,
+    position: event.position,
+    occurredAt: event.occurredAt,
+    recordedAt: event.recordedAt,
+    organizationId: event.organizationId,
+  };
+  if (!event.sealed) return { ...base, data: event.data, personal: 'none', erased: [] };
+  const lookup = await keyStore.keyById(event.sealed.keyId);
+  switch (lookup.status) {
+    case 'open':
+      return { ...base, data: { ...event.data, ...open(event.sealed, event.id, lookup.key) }, personal: 'open', erased: [] };
+    case 'erased':
+      return { ...base, data: event.data, personal: 'erased', erased: event.sealed.fields, erasedBy: lookup.tombstone.eventId };
+    case 'missing':
+      throw new IntegrityError(`key ${event.sealed.keyId} of event ${event.id} is missing and was never shredded`, {
+        eventId: event.id,
+      });
+  }
+}

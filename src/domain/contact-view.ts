@@ -1,0 +1,175 @@
+import type { DomainEvent, EventData } from './catalog.js';
+
+/**
+ * The personal view of one contact, folded from its stream with the seals opened. Built on
+ * demand in memory and never stored (DESIGN.md principle 2). Personal fields whose key was
+ * destroyed are absent and listed in `erasedFields`.
+ */
+export interface ContactView {
+  contactId: string;
+  role: string | null;
+  registeredAt: string | null;
+  status: 'active' | 'anonymized' | 'erased';
+  details: Partial<Pick<EventData<'ContactRegistered'>, 'firstName' | 'lastName' | 'email' | 'phone' | 'birthDate' | 'gender' | 'address'>>;
+  /** Country, town and postcode kept by an anonymization. */
+  retained: EventData<'ContactAnonymized'>['retained'] | null;
+  forgottenBy: { eventId: string; type: string; reason: string; at: string } | null;
+  erasedFields: string[];
+  organizations: string[];
+  notes: Array<{ noteId: string; text: string | null; at: string }>;
+  remark: string | null;
+  orderRemarks: Record<string, string | null>;
+  photoRecordedAt: string | null;
+  criteria: Record<string, string | null>;
+  policies: Array<{ kind: string; version: string; url: string; at: string }>;
+  balance: { amount: number; currency: string } | null;
+  paymentAliases: Array<string | null>;
+  restricted: boolean;
+  legalHold: boolean;
+  consents: Record<string, { status: 'yes' | 'no'; at: string; source: string | null }>;
+  orders: Record<string, { lastActivity: string; latestValidUntil: string | null }>;
+  erasureRequests: Array<{ requestId: string; channel: string; at: string; refused: string | null }>;
+  eventCount: number;
+  lastEventAt: string | null;
+}
+
+/** An event as the fold sees it: personal fields may be missing once their key is destroyed. */
+export type ViewEvent = {
+  [K in DomainEvent['type']]: {
+    id: string;
+    type: K;
+    occurredAt: string;
+    organizationId: string;
+    data: Partial<EventData<K>>;
+    erased: readonly string[];
+  };
+}[DomainEvent['type']];
+
+export function initialContactView(contactId: string): ContactView {
+  return {
+    contactId, role: null, registeredAt: null, status: 'active', details: {}, retained: null, forgottenBy: null,
+    erasedFields: [], organizations: [], notes: [], remark: null, orderRemarks: {}, photoRecordedAt: null,
+    criteria: {}, policies: [], balance: null, paymentAliases: [], restricted: false, legalHold: false,
+    consents: {}, orders: {}, erasureRequests: [], eventCount: 0, lastEventAt: null,
+  };
+}
+
+const DETAIL_FIELDS = ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'gender', 'address'] as const;
+
+export function evolveContactView(view: ContactView, event: ViewEvent): ContactView {
+  const next: ContactView = {
+    ...view,
+    eventCount: view.eventCount + 1,
+    lastEventAt: view.lastEventAt && view.lastEventAt > event.occurredAt ? view.lastEventAt : event.occurredAt,
+    organizations: view.organizations.includes(event.organizationId) ? view.organizations : [...view.organizations, event.organizationId],
+    erasedFields: [...new Set([...view.erasedFields, ...event.erased])],
+  };
+  switch (event.type) {
+    case 'ContactRegistered':
+    case 'ContactDetailsChanged': {
+      const details = { ...next.details };
+      for (const field of DETAIL_FIELDS) if (event.data[field] !== undefined) Object.assign(details, { [field]: event.data[field] });
+      const role = event.data.role ?? next.role;
+      return {
+        ...next,
+        details,
+        role,
+        registeredAt: event.type === 'ContactRegistered' ? (next.registeredAt ?? event.occurredAt) : next.registeredAt,
+      };
+    }
+    case 'PhotoRecorded':
+      return { ...next, photoRecordedAt: event.occurredAt };
+    case 'NoteAdded':
+      return { ...next, notes: [...next.notes, { noteId: event.data.noteId ?? '', text: event.data.text ?? null, at: event.occurredAt }] };
+    case 'RemarkSet':
+      return { ...next, remark: event.data.text ?? null };
+    case 'OrderRemarkSet':
+      return { ...next, orderRemarks: { ...next.orderRemarks, [event.data.orderId ?? '']: event.data.text ?? null } };
+    case 'PolicyAccepted':
+      return {
+        ...next,
+        policies: [...next.policies, { kind: event.data.kind ?? '', version: event.data.version ?? '', url: event.data.url ?? '', at: event.occurredAt }],
+      };
+    case 'CriterionChanged':
+      return { ...next, criteria: { ...next.criteria, [event.data.criterion ?? '']: event.data.value ?? null } };
+    case 'BalanceChanged':
+      return { ...next, balance: { amount: event.data.balance ?? 0, currency: event.data.currency ?? '' } };
+    case 'PaymentAliasSaved':
+      return { ...next, paymentAliases: [...next.paymentAliases, event.data.alias ?? null] };
+    case 'ProcessingRestricted':
+      return { ...next, restricted: true };
+    case 'RestrictionLifted':
+      return { ...next, restricted: false };
+    case 'LegalHoldPlaced':
+      return { ...next, legalHold: true };
+    case 'LegalHoldReleased':
+      return { ...next, legalHold: false };
+    case 'OptionTaken':
+    case 'OptionConfirmed':
+    case 'ReservationMade':
+    case 'TicketSold': {
+      const orderId = event.data.orderId ?? '';
+      const previous = next.orders[orderId];
+      const validUntil = event.data.product?.validUntil ?? null;
+      const latestValidUntil = [previous?.latestValidUntil ?? null, validUntil].filter((d): d is string => d !== null).sort().at(-1) ?? null;
+      return { ...next, orders: { ...next.orders, [orderId]: { lastActivity: event.occurredAt, latestValidUntil } } };
+    }
+    case 'ConsentGiven':
+    case 'ConsentWithdrawn':
+      return {
+        ...next,
+        consents: {
+          ...next.consents,
+          [event.data.purpose ?? '']: { status: event.type === 'ConsentGiven' ? 'yes' : 'no', at: event.occurredAt, source: event.data.source ?? null },
+        },
+      };
+    case 'ConsentExpired': {
+      const { [event.data.purpose ?? '']: _expired, ...consents } = next.consents;
+      return { ...next, consents };
+    }
+    case 'ErasureRequested':
+      return {
+        ...next,
+        erasureRequests: [...next.erasureRequests, { requestId: event.data.requestId ?? '', channel: event.data.channel ?? '', at: event.occurredAt, refused: null }],
+      };
+    case 'ErasureRefused':
+      return {
+        ...next,
+        erasureRequests: next.erasureRequests.map((request) =>
+          request.requestId === event.data.requestId ? { ...request, refused: event.data.reason ?? '' } : request),
+      };
+    case 'ContactAnonymized':
+    case 'ContactErased':
+      // Cleared here too, so a view folded between the append and the shred shows nothing personal.
+      return {
+        ...next,
+        status: event.type === 'ContactAnonymized' ? 'anonymized' : 'erased',
+        details: {},
+        notes: next.notes.map((note) => ({ ...note, text: null })),
+        remark: null,
+        orderRemarks: Object.fromEntries(Object.keys(next.orderRemarks).map((orderId) => [orderId, null])),
+        criteria: Object.fromEntries(Object.keys(next.criteria).map((criterion) => [criterion, null])),
+        paymentAliases: next.paymentAliases.map(() => null),
+        retained: event.type === 'ContactAnonymized' ? (event.data.retained ?? {}) : null,
+        forgottenBy: { eventId: event.id, type: event.type, reason: event.data.reason ?? '', at: event.occurredAt },
+      };
+    case 'PaymentReceived':
+    case 'WaitingListJoined':
+    case 'MarketingLinkClicked':
+    case 'MarketingOperationJoined':
+    case 'StatusPageVisited':
+    case 'AccountUpdated':
+    case 'OrderDataPurged':
+      return next;
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+}
+
+export function foldContactView(contactId: string, events: Iterable<ViewEvent>): ContactView {
+  let view = initialContactView(contactId);
+  for (const event of events) view = evolveContactView(view, event);
+  return view;
+}

@@ -1,0 +1,53 @@
+import type { Subscription } from 'rxjs';
+import { FORGETTING_TYPES } from '../domain/catalog.js';
+import { forgottenScopes, isForgettingEvent } from '../domain/forgetting.js';
+import type { KeyStore } from '../crypto/key-store.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
+
+/**
+ * Crypto-shredding follows the log: a forgetting event is appended first, then the shredder
+ * destroys the keys it names. Idempotent, so the start-up pass can redo every forgetting in the
+ * log: after a crash between append and shred, or after restoring an older keys.db backup.
+ */
+export class Shredder {
+  constructor(
+    private readonly store: EventStore,
+    private readonly keys: KeyStore,
+  ) {}
+
+  /** Destroys the keys a forgetting event names; returns how many keys were destroyed now. */
+  async shredFor(event: Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>): Promise<number> {
+    if (!isForgettingEvent(event)) return 0;
+    const stream = event.type === 'OrderDataPurged' ? [] : await this.store.readStream(event.stream);
+    return this.keys.shred(forgottenScopes(event, stream), { reason: event.type, eventId: event.id });
+  }
+
+  /** Start-up pass: every forgotten scope whose key still exists is shredded. */
+  async reconcile(): Promise<{ forgettingEvents: number; keysDestroyed: number }> {
+    let after = 0;
+    let forgettingEvents = 0;
+    let keysDestroyed = 0;
+    for (;;) {
+      const page = await this.store.readByTypes(FORGETTING_TYPES, { after, limit: 500 });
+      for (const event of page) {
+        keysDestroyed += await this.shredFor(event);
+        after = event.position;
+      }
+      forgettingEvents += page.length;
+      if (page.length < 500) return { forgettingEvents, keysDestroyed };
+    }
+  }
+
+  /**
+   * Live reaction: shreds (or, when another process already did, evicts from this process's
+   * cache) as soon as a forgetting event is appended anywhere.
+   */
+  follow(after: number, onError: (error: unknown) => void): Subscription {
+    return this.store.subscribe({ after }).subscribe({
+      next: (event) => {
+        if (isForgettingEvent(event)) this.shredFor(event).catch(onError);
+      },
+      error: onError,
+    });
+  }
+}

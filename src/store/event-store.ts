@@ -1,0 +1,62 @@
+import type { Observable } from 'rxjs';
+import type { SealedPart } from '../crypto/seal.js';
+
+/** An event ready for the store: validated, its personal fields already sealed. */
+export interface EventToAppend {
+  id: string;
+  type: string;
+  stream: string;
+  occurredAt: string;
+  organizationId: string;
+  data: Record<string, unknown>;
+  sealed: SealedPart | null;
+  /** The stream's current revision, or -1 for "must not exist"; absent = any. */
+  expectedRevision?: number;
+}
+
+/** A stored record (DESIGN.md "Events"): revision is per stream (0-based), position global (1-based). */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  stream: string;
+  revision: number;
+  position: number;
+  occurredAt: string;
+  recordedAt: string;
+  organizationId: string;
+  data: Record<string, unknown>;
+  sealed: SealedPart | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AppendOutcome {
+  appended: Array<{ id: string; stream: string; revision: number; position: number }>;
+  /** Ids already stored for the same stream and type: retries, appended nothing. */
+  duplicates: string[];
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with a position greater than this (a checkpoint). Default 0. */
+  after?: number;
+  limit?: number;
+}
+
+/**
+ * The event store port. Every adapter appends atomically per call (all events or none, across
+ * streams), chains each stream's hashes, is idempotent on event id, and maps its native errors
+ * to ConcurrencyConflict / IdempotencyConflict.
+ */
+export interface EventStore {
+  append(events: readonly EventToAppend[]): Promise<AppendOutcome>;
+  readStream(stream: string): Promise<StoredEvent[]>;
+  /** In global order, paged. */
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /** Events of the given types in global order (forgetting events for the start-up shred pass). */
+  readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */
+  subscribe(options?: { after?: number }): Observable<StoredEvent>;
+  /** Position of the last stored event (0 when empty). */
+  headPosition(): Promise<number>;
+  close(): Promise<void>;
+}
