@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Instant, OpaqueId } from './schema-kit.js';
 import { definitionOf, isEventType, type EventType } from './catalog.js';
-import { describeAjvError, validatorFor } from './validation.js';
+import { describeAjvError, normalizeInstants, validatorFor } from './validation.js';
 import { PayloadTooLarge, RuleViolation, ValidationError, type InputIssue } from './errors.js';
 
 /** What upstream systems publish (DESIGN.md "Events"). */
@@ -109,9 +109,9 @@ export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions
       type: candidate.type,
       contactId: candidate.contactId,
       organizationId: candidate.organizationId,
-      occurredAt: new Date(candidate.occurredAt).toISOString(),
+      occurredAt: normalizeInstants(Envelope.properties.occurredAt, candidate.occurredAt) as string,
       ...(candidate.expectedRevision !== undefined ? { expectedRevision: candidate.expectedRevision } : {}),
-      data: candidate.data,
+      data: normalizeInstants(definition.schema, candidate.data) as Record<string, unknown>,
     });
   });
   if (issues.length > 0) {

@@ -17,7 +17,6 @@ const date = fullFormats['date'] as { validate: (value: string) => boolean };
 /** The one ajv instance: strict, all errors, and the formats the catalog uses. */
 export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addKeyword({ keyword: 'personal', schemaType: 'boolean' });
-ajv.addKeyword({ keyword: 'contentEncoding', schemaType: 'string' });
 ajv.addFormat('opaque-id', { type: 'string', validate: isOpaqueId });
 ajv.addFormat('instant', { type: 'string', validate: (v: string) => dateTime.validate(v) && yearInRange(v) });
 ajv.addFormat('calendar-date', { type: 'string', validate: (v: string) => date.validate(v) && yearInRange(v) });
@@ -60,4 +59,23 @@ function describeFormat(format: string): string {
     case 'opaque-id': return 'opaque id (letters, digits, . _ : -; not an e-mail or phone number)';
     default: return format;
   }
+}
+
+/**
+ * Rewrites every `instant` field to UTC ISO form (`toISOString`) so that stored dates compare
+ * correctly as strings and hash the same whatever offset the publisher wrote.
+ */
+export function normalizeInstants(schema: TSchema, value: unknown): unknown {
+  if (typeof value === 'string') return schema['format'] === 'instant' ? new Date(value).toISOString() : value;
+  if (Array.isArray(value)) {
+    const items = schema['items'] as TSchema | undefined;
+    return items ? value.map((item) => normalizeInstants(items, item)) : value;
+  }
+  const properties = schema['properties'] as Record<string, TSchema> | undefined;
+  if (value !== null && typeof value === 'object' && properties) {
+    return Object.fromEntries(
+      Object.entries(value).map(([field, inner]) => [field, properties[field] ? normalizeInstants(properties[field], inner) : inner]),
+    );
+  }
+  return value;
 }

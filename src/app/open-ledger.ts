@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LedgerConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { KeyStore } from '../crypto/key-store.js';
+import { loadMasterKey } from '../crypto/master-key.js';
+import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
+import { SqliteEventStore } from '../store/sqlite-event-store.js';
+import { Shredder } from '../jobs/shredder.js';
+import { Ledger } from './ledger.js';
+
+export interface OpenLedger {
+  ledger: Ledger;
+  shredder: Shredder;
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root of the embedded default: events.db and keys.db in the data directory (kept
+ * apart so that a backup of the events carries no key), then the start-up shred pass, so that
+ * anything the log says is forgotten is forgotten before the first request.
+ */
+export async function openLedger(config: LedgerConfig, log: Logger): Promise<OpenLedger> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const masterKey = loadMasterKey(
+    { masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, defaultKeyFile: join(config.dataDir, 'master.key') },
+    (path) => log.warn({ path }, 'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field'),
+  );
+  const store = new SqliteEventStore(join(config.dataDir, 'events.db'));
+  const keys = new KeyStore(new SqliteKeyRepository(join(config.dataDir, 'keys.db')), masterKey);
+  const shredder = new Shredder(store, keys);
+  const reconciled = await shredder.reconcile();
+  if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
+  return {
+    ledger: new Ledger(store, keys, shredder),
+    shredder,
+    close: async () => {
+      await store.close();
+      await keys.close();
+    },
+  };
+}

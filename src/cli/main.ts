@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { LedgerError } from '../domain/errors.js';
+import { isOpaqueId } from '../domain/identifiers.js';
+import { openLedger } from '../app/open-ledger.js';
+import { serve } from './serve.js';
+import { progressBar } from './progress.js';
+
+const opaqueId = (value: string) => {
+  if (!isOpaqueId(value)) throw new InvalidArgumentError('not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)');
+  return value;
+};
+
+async function withLedger<T>(work: (opened: Awaited<ReturnType<typeof openLedger>>) => Promise<T>): Promise<T> {
+  const config = readConfig();
+  const opened = await openLedger(config, createLogger(config.logLevel));
+  try {
+    return await work(opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+const program = new Command('ledger')
+  .description('Event-sourced GDPR contact ledger')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the HTTP API on the configured store')
+  .action(async () => {
+    await serve(readConfig());
+  });
+
+program
+  .command('audit')
+  .description('auditor tools')
+  .command('verify')
+  .description('verify the hash chain of every stream, or of one')
+  .option('--stream <stream>', 'verify one stream only, e.g. contact-C-1001')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { stream?: string; json?: boolean }) => {
+    const report = await withLedger(async ({ ledger }) => {
+      const bar = options.stream ? null : progressBar('verifying', await ledger.store.headPosition());
+      try {
+        return await ledger.verify(options.stream, (events) => bar?.update(events));
+      } finally {
+        bar?.stop();
+      }
+    });
+    if (options.json) console.log(JSON.stringify(report));
+    else if (report.ok) console.log(`OK: ${report.events} events in ${report.streams} streams verified`);
+    else {
+      const [first] = report.broken;
+      console.log(`BROKEN: ${report.broken.length} stream(s); first at ${first?.stream} revision ${first?.revision}: ${first?.reason}`);
+    }
+    process.exitCode = report.ok ? 0 : 3;
+  });
+
+program
+  .command('forget')
+  .description('anonymize a contact: append ContactAnonymized, then destroy its keys')
+  .argument('<contactId>', 'the contact to forget', opaqueId)
+  .addOption(new Option('--reason <reason>', 'why').choices(['request', 'inactivity']).makeOptionMandatory())
+  .option('--request-id <id>', 'the erasure request (generated when absent)', opaqueId)
+  .option('--operator <id>', 'the operator who executes it', opaqueId)
+  .action(async (contactId: string, options: { reason: 'request' | 'inactivity'; requestId?: string; operator?: string }) => {
+    const result = await withLedger(({ ledger }) =>
+      ledger.forget(contactId, {
+        reason: options.reason,
+        ...(options.reason === 'request' ? { requestId: options.requestId ?? `REQ-${Date.now()}` } : { runId: `RUN-${Date.now()}` }),
+        ...(options.operator ? { operatorId: options.operator } : {}),
+      }),
+    );
+    console.log(
+      result.alreadyForgotten
+        ? `${contactId} was already forgotten by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed now`
+        : `${contactId} anonymized by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed`,
+    );
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  const message = error instanceof LedgerError || error instanceof Error ? error.message : String(error);
+  console.error(`ledger: ${message}`);
+  process.exitCode = error instanceof LedgerError && error.status < 500 ? 2 : 1;
+});

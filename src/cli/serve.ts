@@ -1,0 +1,28 @@
+import type { Server } from 'node:http';
+import type { LedgerConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { openLedger } from '../app/open-ledger.js';
+import { createApp } from '../api/app.js';
+
+/** Runs the API and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
+export async function serve(config: LedgerConfig): Promise<Server> {
+  const log = createLogger(config.logLevel);
+  const opened = await openLedger(config, log);
+  const reaction = opened.shredder.follow(await opened.ledger.store.headPosition(), (error) =>
+    log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'shredder reaction failed'),
+  );
+  const app = createApp(opened.ledger, log, { maxBodyBytes: config.maxBodyBytes });
+  const server = app.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log.info({ host: config.host, port, dataDir: config.dataDir, store: config.store }, 'ledger listening');
+  });
+  const stop = () => {
+    log.info('stopping');
+    reaction.unsubscribe();
+    server.close(() => void opened.close());
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return server;
+}
