@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyConflict, IdempotencyConflict } from '../../src/domain/errors.js';
+import { ChainVerifier, GENESIS_HASH } from '../../src/crypto/hash-chain.js';
+import type { EventStore, EventToAppend } from '../../src/store/event-store.js';
+
+export interface StoreHandle {
+  store: EventStore;
+  dispose(): Promise<void>;
+}
+
+export const newEvent = (stream: string, extra: Partial<EventToAppend> = {}): EventToAppend => ({
+  id: randomUUID(),
+  type: 'NoteAdded',
+  stream,
+  occurredAt: '2026-01-01T00:00:00.000Z',
+  organizationId: 'ORG-A',
+  data: { noteId: 'N-1' },
+  sealed: null,
+  ...extra,
+});
+
+/**
+ * The behaviour every event store backend owes the ledger. Each backend's spec calls this with
+ * its own factory; differences between backends are parameters, never copies of the suite.
+ */
+export function describeEventStoreContract(name: string, open: () => Promise<StoreHandle>) {
+  describe(`EventStore contract: ${name}`, () => {
+    let handle: StoreHandle;
+    let store: EventStore;
+    beforeEach(async () => {
+      handle = await open();
+      store = handle.store;
+    });
+    afterEach(() => handle.dispose());
+
+    it('appends to a stream with 0-based revisions and 1-based global positions, chained', async () => {
+      const outcome = await store.append([newEvent('contact-A'), newEvent('contact-B'), newEvent('contact-A')]);
+      expect(outcome.appended.map((a) => [a.stream, a.revision])).to.deep.equal([['contact-A', 0], ['contact-B', 0], ['contact-A', 1]]);
+      expect(outcome.appended.map((a) => a.position)).to.deep.equal([1, 2, 3]);
+      const stream = await store.readStream('contact-A');
+      expect(stream.map((e) => e.revision)).to.deep.equal([0, 1]);
+      expect(stream[0]?.prevHash).to.equal(GENESIS_HASH);
+      expect(stream[1]?.prevHash).to.equal(stream[0]?.hash);
+      const verifier = new ChainVerifier();
+      for (const event of await store.readAll()) verifier.check(event);
+      expect(verifier.report()).to.include({ ok: true, streams: 2, events: 3 });
+    });
+
+    it('stores what it was given, clear data and sealed part', async () => {
+      const sealed = { keyId: 'k1', iv: 'aXY=', tag: 'dGFn', ciphertext: 'Y3Q=', fields: ['text'] };
+      const event = newEvent('contact-A', { data: { noteId: 'N-9', nested: { a: [1, 2] } }, sealed });
+      await store.append([event]);
+      const [stored] = await store.readStream('contact-A');
+      expect(stored).to.include({ id: event.id, type: event.type, occurredAt: event.occurredAt, organizationId: 'ORG-A' });
+      expect(stored?.data).to.deep.equal(event.data);
+      expect(stored?.sealed).to.deep.equal(sealed);
+      expect(Date.parse(stored?.recordedAt ?? '')).to.be.greaterThan(0);
+    });
+
+    it('checks expectedRevision and appends nothing of the call on a mismatch', async () => {
+      await store.append([newEvent('contact-A', { expectedRevision: -1 })]);
+      await store.append([newEvent('contact-A', { expectedRevision: 0 })]);
+      let conflict: unknown;
+      try {
+        await store.append([newEvent('contact-B'), newEvent('contact-A', { expectedRevision: 0 })]);
+      } catch (error) {
+        conflict = error;
+      }
+      expect(conflict).to.be.instanceOf(ConcurrencyConflict);
+      expect(conflict).to.include({ stream: 'contact-A', expectedRevision: 0, actualRevision: 1 });
+      expect(await store.readStream('contact-B')).to.have.length(0);
+      expect(await store.headPosition()).to.equal(2);
+    });
+
+    it('refuses expectedRevision -1 on an existing stream', async () => {
+      await store.append([newEvent('contact-A')]);
+      let conflict: unknown;
+      await store.append([newEvent('contact-A', { expectedRevision: -1 })]).catch((error) => (conflict = error));
+      expect(conflict).to.be.instanceOf(ConcurrencyConflict);
+    });
+
+    it('is idempotent on event id: a retry is reported as a duplicate and appends nothing', async () => {
+      const event = newEvent('contact-A', { expectedRevision: -1 });
+      await store.append([event]);
+      const retry = await store.append([event, newEvent('contact-A')]);
+      expect(retry.duplicates).to.deep.equal([event.id]);
+      expect(retry.appended).to.have.length(1);
+      expect(await store.readStream('contact-A')).to.have.length(2);
+    });
+
+    it('refuses an id re-used for a different stream', async () => {
+      const event = newEvent('contact-A');
+      await store.append([event]);
+      let error: unknown;
+      await store.append([{ ...event, stream: 'contact-B' }]).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(IdempotencyConflict);
+      expect(await store.headPosition()).to.equal(1);
+    });
+
+    it('reads all events in global order, paged after a position', async () => {
+      await store.append(Array.from({ length: 25 }, (_, i) => newEvent(`contact-${i % 4}`)));
+      const pages: number[][] = [];
+      let after = 0;
+      for (;;) {
+        const page = await store.readAll({ after, limit: 10 });
+        if (page.length === 0) break;
+        pages.push(page.map((e) => e.position));
+        after = page.at(-1)!.position;
+      }
+      expect(pages.map((p) => p.length)).to.deep.equal([10, 10, 5]);
+      expect(pages.flat()).to.deep.equal(Array.from({ length: 25 }, (_, i) => i + 1));
+    });
+
+    it('reads events by type in global order', async () => {
+      await store.append([newEvent('contact-A'), newEvent('contact-A', { type: 'ContactAnonymized' }), newEvent('contact-B', { type: 'OrderDataPurged' })]);
+      const found = await store.readByTypes(['ContactAnonymized', 'OrderDataPurged']);
+      expect(found.map((e) => e.position)).to.deep.equal([2, 3]);
+    });
+
+    it('subscribes: catches up from a position, then follows new appends in order', async () => {
+      await store.append([newEvent('contact-A'), newEvent('contact-B'), newEvent('contact-C')]);
+      const received = firstValueFrom(store.subscribe({ after: 1 }).pipe(take(5), toArray()));
+      await store.append([newEvent('contact-A'), newEvent('contact-B')]);
+      await store.append([newEvent('contact-C')]);
+      expect((await received).map((e) => e.position)).to.deep.equal([2, 3, 4, 5, 6]);
+    });
+
+    it('a subscription sees a burst of appends exactly once each, in order', async () => {
+      const total = 2500;
+      const received = firstValueFrom(store.subscribe().pipe(take(total), toArray()));
+      for (let i = 0; i < total; i += 100) {
+        await store.append(Array.from({ length: 100 }, (_, j) => newEvent(`contact-${(i + j) % 37}`)));
+      }
+      const positions = (await received).map((e) => e.position);
+      expect(positions).to.deep.equal(Array.from({ length: total }, (_, i) => i + 1));
+    });
+  });
+}

@@ -1,0 +1,78 @@
+/** Envelope builders for tests: realistic upstream messages with known personal values. */
+let sequence = 0;
+
+export interface Person {
+  contactId: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+  street: string;
+  town: string;
+  postcode: string;
+  country: string;
+  ip: string;
+}
+
+/** A person whose every personal value is unique, so byte searches cannot match by accident. */
+export function person(n: number = ++sequence): Person {
+  const tag = `${n}${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    contactId: `C-${tag}`,
+    firstName: `Firstname${tag}`,
+    lastName: `Lastname${tag}`,
+    email: `person.${tag}@example.org`,
+    phone: `+3361${String(n).padStart(7, '0')}`,
+    street: `${n} rue des Tilleuls ${tag}`,
+    town: 'Lyon',
+    postcode: '69001',
+    country: 'FR',
+    ip: `198.51.${n % 250}.${(n * 7) % 250}`,
+  };
+}
+
+export function registered(p: Person, occurredAt = '2024-01-10T09:00:00Z') {
+  return {
+    type: 'ContactRegistered',
+    contactId: p.contactId,
+    organizationId: 'ORG-A',
+    occurredAt,
+    data: {
+      role: 'individual',
+      firstName: p.firstName,
+      lastName: p.lastName,
+      email: p.email,
+      phone: p.phone,
+      address: { street: p.street, town: p.town, postcode: p.postcode, country: p.country },
+    },
+  };
+}
+
+export function ticketSold(p: Person, orderId: string, validUntil = '2024-06-15T20:00:00Z', occurredAt = '2024-02-01T10:00:00Z') {
+  return {
+    type: 'TicketSold',
+    contactId: p.contactId,
+    organizationId: 'ORG-B',
+    occurredAt,
+    data: {
+      orderId,
+      product: { kind: 'dated', validUntil },
+      beneficiary: { firstName: `Guest${p.firstName}`, email: `guest.${p.email}` },
+      answers: [{ questionType: 'text', value: `Allergic to ${p.lastName}` }],
+      ipAddress: p.ip,
+    },
+  };
+}
+
+export function consentGiven(p: Person, occurredAt = '2024-02-02T10:00:00Z') {
+  return {
+    type: 'ConsentGiven',
+    contactId: p.contactId,
+    organizationId: 'ORG-A',
+    occurredAt,
+    data: { purpose: 'newsletter', source: 'portal', wordingVersion: 'v3', preChecked: false, ipAddress: p.ip },
+  };
+}
+
+/** The personal values a byte search must never find in data files. */
+export const personalValues = (p: Person) => [p.firstName, p.lastName, p.email, p.phone, p.street, p.ip];
