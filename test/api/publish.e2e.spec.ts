@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { startApi, type Api } from '../support/http.js';
+import { consentGiven, person, registered, ticketSold } from '../support/events.js';
+
+describe('POST /v1/events', () => {
+  let ledger: TestLedger;
+  let api: Api;
+  beforeEach(async () => {
+    ledger = await openTestLedger();
+    api = await startApi(ledger, 256 * 1024);
+  });
+  afterEach(async () => {
+    await api.close();
+    await ledger.dispose();
+  });
+  const head = () => ledger.ledger.store.headPosition();
+
+  it('appends one envelope and returns its stream, revision and position', async () => {
+    const p = person();
+    const response = await api.post('/v1/events', registered(p));
+    expect(response.status).to.equal(201);
+    expect(response.body.appended).to.have.length(1);
+    expect(response.body.appended[0]).to.include({ stream: `contact-${p.contactId}`, revision: 0, position: 1 });
+    expect(response.body).to.include.keys('duplicates', 'warnings');
+  });
+
+  it('appends a batch across contacts atomically, in order', async () => {
+    const [a, b] = [person(), person()];
+    const response = await api.post('/v1/events', { events: [registered(a), registered(b), ticketSold(a, 'O-1'), consentGiven(b)] });
+    expect(response.status).to.equal(201);
+    expect(response.body.appended.map((x: { position: number }) => x.position)).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it('re-publishing an event id appends nothing and reports a duplicate', async () => {
+    const event = { ...registered(person()), id: randomUUID() };
+    expect((await api.post('/v1/events', event)).status).to.equal(201);
+    const retry = await api.post('/v1/events', event);
+    expect(retry.status).to.equal(200);
+    expect(retry.body).to.deep.include({ appended: [], duplicates: [event.id] });
+    expect(await head()).to.equal(1);
+  });
+
+  it('warns when a contact\'s first event is not its registration', async () => {
+    const response = await api.post('/v1/events', ticketSold(person(), 'O-1'));
+    expect(response.body.warnings).to.deep.equal([{ index: 0, message: response.body.warnings[0].message }]);
+    expect(response.body.warnings[0].message).to.match(/not ContactRegistered/);
+  });
+
+  it('expectedRevision mismatch: 409 problem with the revisions, nothing appended', async () => {
+    const p = person();
+    await api.post('/v1/events', registered(p));
+    const response = await api.post('/v1/events', { events: [registered(person()), { ...ticketSold(p, 'O-1'), expectedRevision: 5 }] });
+    expect(response.status).to.equal(409);
+    expect(response.type).to.match(/application\/problem\+json/);
+    expect(response.body).to.include({ expectedRevision: 5, actualRevision: 0 });
+    expect(await head()).to.equal(1);
+  });
+
+  describe('every bad-input class gets a problem+json and appends nothing, not even the valid events of its batch', () => {
+    const valid = () => registered(person());
+    const cases: Array<[string, () => Promise<{ status: number; type: string; body: any }>, number, RegExp?]> = [
+      ['malformed JSON', () => api.postRaw('/v1/events', '{"events": [ {"type": '), 400, /not valid JSON/],
+      ['unknown type', () => api.post('/v1/events', { events: [valid(), { ...valid(), type: 'TicketTeleported' }] }), 400],
+      ['missing field', () => api.post('/v1/events', { events: [valid(), { ...valid(), organizationId: undefined }] }), 400],
+      ['mistyped field', () => api.post('/v1/events', { events: [valid(), { ...valid(), data: { role: 7 } }] }), 400],
+      ['impossible date', () => api.post('/v1/events', { events: [valid(), { ...valid(), occurredAt: '2026-02-30T10:00:00Z' }] }), 400],
+      ['oversized body', () => api.post('/v1/events', { events: [valid(), { ...valid(), data: { role: 'individual', lastName: 'x'.repeat(300 * 1024) } }] }), 413],
+      ['batch of 1001', () => api.post('/v1/events', { events: Array.from({ length: 1001 }, () => ({ ...valid(), data: { role: 'individual' } })) }), 413],
+      ['ledger-only type from a publisher', () => api.post('/v1/events', { events: [valid(), { ...valid(), type: 'ContactAnonymized', data: { reason: 'request', requestId: 'R-1', retained: {} } }] }), 422],
+      ['non-JSON content type', () => api.postRaw('/v1/events', 'type=ContactRegistered', 'application/x-www-form-urlencoded'), 415],
+      ['empty batch', () => api.post('/v1/events', { events: [] }), 400],
+    ];
+    for (const [name, send, status, detail] of cases) {
+      it(`${name}: ${status}`, async () => {
+        const response = await send();
+        expect(response.status).to.equal(status);
+        expect(response.type).to.match(/^application\/problem\+json/);
+        expect(response.body).to.include.keys('type', 'title', 'status', 'detail');
+        expect(response.body.status).to.equal(status);
+        if (detail) expect(response.body.detail).to.match(detail);
+        expect(await head()).to.equal(0);
+      });
+    }
+
+    it('points at the event index and the field', async () => {
+      const response = await api.post('/v1/events', { events: [valid(), valid(), { ...valid(), data: { role: 'individual', email: 'not-an-email' } }] });
+      expect(response.status).to.equal(400);
+      expect(response.body.errors).to.deep.equal([{ index: 2, pointer: '/data/email', message: 'must be a valid email' }]);
+    });
+
+    it('never echoes a refused personal value', async () => {
+      const p = person();
+      const response = await api.post('/v1/events', { ...registered(p), contactId: p.email });
+      expect(response.status).to.equal(400);
+      expect(JSON.stringify(response.body)).not.to.contain(p.email);
+    });
+  });
+});
+
+describe('GET /v1/contacts/:id and /events', () => {
+  let ledger: TestLedger;
+  let api: Api;
+  before(async () => {
+    ledger = await openTestLedger();
+    api = await startApi(ledger);
+  });
+  after(async () => {
+    await api.close();
+    await ledger.dispose();
+  });
+
+  it('folds the personal view with the seals opened', async () => {
+    const p = person();
+    await api.post('/v1/events', { events: [registered(p), ticketSold(p, 'O-7'), consentGiven(p)] });
+    const view = await api.get(`/v1/contacts/${p.contactId}`);
+    expect(view.status).to.equal(200);
+    expect(view.body).to.deep.include({ contactId: p.contactId, role: 'individual', status: 'active' });
+    expect(view.body.details).to.deep.include({ firstName: p.firstName, email: p.email });
+    expect(view.body.orders['O-7'].latestValidUntil).to.equal('2024-06-15T20:00:00.000Z');
+    expect(view.body.consents.newsletter.status).to.equal('yes');
+    const timeline = await api.get(`/v1/contacts/${p.contactId}/events`);
+    expect(timeline.body.events.map((e: { type: string }) => e.type)).to.deep.equal(['ContactRegistered', 'TicketSold', 'ConsentGiven']);
+    expect(timeline.body.events[1].data.ipAddress).to.equal(p.ip);
+    expect(timeline.body.events[1].personal).to.equal('open');
+  });
+
+  it('404 for an unknown contact, 400 for an id that is personal data', async () => {
+    expect((await api.get('/v1/contacts/C-unknown')).status).to.equal(404);
+    const personal = await api.get('/v1/contacts/alice%40example.org');
+    expect(personal.status).to.equal(400);
+    expect(personal.text).not.to.contain('alice');
+  });
+
+  it('GET /health answers', async () => {
+    const health = await api.get('/health');
+    expect(health.status).to.equal(200);
+    expect(health.body.status).to.equal('ok');
+  });
+});

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  /** Everything the server logged so far (stderr). */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `ledger serve` as its own process, as an operator does, and waits for /health. */
+export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main, 'serve'], {
+    env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
+  });
+  let logs = '';
+  child.stderr?.on('data', (chunk) => (logs += chunk));
+  child.stdout?.on('data', (chunk) => (logs += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`server did not start: ${logs}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return {
+    url,
+    logs: () => logs,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
