@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { startApi } from '../support/http.js';
+import { runCli } from '../support/cli.js';
+import { person, registered, ticketSold } from '../support/events.js';
+import { openLedger } from '../../src/app/open-ledger.js';
+import { createLogger } from '../../src/log.js';
+
+/** Flips one byte of one column of one stored record, as a careless or malicious hand would. */
+function flipByte(dir: string, stream: string, revision: number, column: 'data' | 'sealed', at: (text: string) => number) {
+  const db = new Database(join(dir, 'events.db'));
+  const row = db.prepare(`SELECT ${column} AS value FROM events WHERE stream = ? AND revision = ?`).get(stream, revision) as { value: string };
+  const bytes = Buffer.from(row.value, 'utf8');
+  const i = at(row.value);
+  bytes[i] = bytes[i]! ^ 0x01;
+  db.prepare(`UPDATE events SET ${column} = ? WHERE stream = ? AND revision = ?`).run(bytes.toString('utf8'), stream, revision);
+  db.close();
+}
+
+describe('ledger audit verify: tampering is found at the right stream and revision', function () {
+  this.timeout(60_000);
+  let ledger: TestLedger;
+  const [a, b] = [person(), person()];
+  beforeEach(async () => {
+    ledger = await openTestLedger();
+    await ledger.ledger.publish({ events: [registered(a), registered(b), ticketSold(a, 'O-1'), ticketSold(b, 'O-2'), ticketSold(a, 'O-3')] });
+    await ledger.close();
+  });
+  afterEach(() => ledger.dispose());
+
+  it('reports OK with counts on an intact log', () => {
+    const result = runCli(['audit', 'verify'], ledger.env);
+    expect(result.status).to.equal(0);
+    expect(result.stdout.trim()).to.equal('OK: 5 events in 2 streams verified');
+  });
+
+  it('one flipped byte in the clear data of a record', () => {
+    flipByte(ledger.dir, `contact-${a.contactId}`, 1, 'data', (text) => text.indexOf('O-1') + 2);
+    const result = runCli(['audit', 'verify', '--json'], ledger.env);
+    expect(result.status).to.equal(3);
+    const report = JSON.parse(result.stdout);
+    expect(report.ok).to.equal(false);
+    expect(report.broken).to.deep.equal([{ stream: `contact-${a.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' }]);
+    const human = runCli(['audit', 'verify'], ledger.env);
+    expect(human.stdout).to.contain(`first at contact-${a.contactId} revision 1`);
+  });
+
+  it('one flipped byte in a ciphertext: audit finds it and opening fails with a clear error, never garbage', async () => {
+    flipByte(ledger.dir, `contact-${b.contactId}`, 1, 'sealed', (text) => text.indexOf('"ciphertext":"') + 20);
+    const stream = runCli(['audit', 'verify', '--stream', `contact-${b.contactId}`, '--json'], ledger.env);
+    expect(JSON.parse(stream.stdout).broken).to.deep.equal([
+      { stream: `contact-${b.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' },
+    ]);
+    const reopened = await openTestLedgerAt(ledger);
+    const api = await startApi(reopened);
+    const response = await api.get(`/v1/contacts/${b.contactId}/events`);
+    expect(response.status).to.equal(500);
+    expect(response.type).to.match(/problem\+json/);
+    expect(response.body.title, JSON.stringify(response.body)).to.equal('Integrity failure');
+    expect(response.body.detail).to.match(/failed to open/);
+    expect((await api.get(`/v1/contacts/${a.contactId}/events`)).status).to.equal(200);
+    await api.close();
+    await reopened.close();
+  });
+});
+
+/** The same data directory opened again (the beforeEach closed its ledger to let the test edit files). */
+async function openTestLedgerAt(ledger: TestLedger): Promise<TestLedger> {
+  const opened = await openLedger(ledger.config, createLogger('silent'));
+  return { ...ledger, ...opened };
+}
