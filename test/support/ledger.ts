@@ -25,14 +25,16 @@ export async function openTestLedger(): Promise<TestLedger> {
   const data = tempDataDir();
   const config = readConfig(data.env);
   const opened = await openLedger(config, createLogger('silent'));
-  return {
+  const handle: TestLedger = {
     ...opened,
     dir: data.dir,
     config,
     env: data.env,
+    // Closes whatever ledger the test left open here (tests may reopen the directory).
     dispose: async () => {
-      await opened.close();
+      await handle.close();
       data.remove();
     },
   };
+  return handle;
 }

@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { person, registered, ticketSold } from '../support/events.js';
+import { openLedger } from '../../src/app/open-ledger.js';
+import { createLogger } from '../../src/log.js';
+import { Forgotten } from '../../src/domain/errors.js';
+
+/** Crash-safety of forgetting: the log says what is forgotten, and the start-up pass obeys it. */
+describe('shredder start-up pass', () => {
+  let ledger: TestLedger;
+  beforeEach(async () => (ledger = await openTestLedger()));
+  afterEach(() => ledger.dispose());
+  const reopen = async () => {
+    await ledger.close();
+    Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
+  };
+  const personalStates = async (contactId: string) => (await ledger.ledger.openStream(contactId)).map((e) => e.personal);
+
+  it('after a crash between the forgetting event and the shred, the restart destroys the keys', async () => {
+    const p = person();
+    await ledger.ledger.publish({ events: [registered(p), ticketSold(p, 'O-1')] });
+    // The forgetting event is in the log, but the process died before shredding.
+    await ledger.ledger.publish(
+      { type: 'ContactAnonymized', contactId: p.contactId, organizationId: 'ORG-A', occurredAt: '2026-01-01T00:00:00Z', data: { reason: 'request', requestId: 'R-1', retained: {} } },
+      { allowLedgerTypes: true },
+    );
+    expect(await personalStates(p.contactId)).to.deep.equal(['open', 'open', 'none']);
+    await reopen();
+    expect(await personalStates(p.contactId)).to.deep.equal(['erased', 'erased', 'none']);
+  });
+
+  it('restoring an older keys.db backup is safe: forgotten keys are destroyed again and stay fenced', async () => {
+    const [p, q] = [person(), person()];
+    await ledger.ledger.publish({ events: [registered(p), registered(q), ticketSold(p, 'O-1')] });
+    await ledger.close();
+    const keysDb = join(ledger.dir, 'keys.db');
+    copyFileSync(keysDb, `${keysDb}.backup`);
+    Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
+    await ledger.ledger.forget(p.contactId, { reason: 'request', requestId: 'R-1' });
+    await ledger.close();
+    for (const suffix of ['-wal', '-shm']) rmSync(`${keysDb}${suffix}`, { force: true });
+    copyFileSync(`${keysDb}.backup`, keysDb);
+    rmSync(`${keysDb}.backup`);
+
+    Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
+    expect(await personalStates(p.contactId)).to.deep.equal(['erased', 'erased', 'none']);
+    expect(await personalStates(q.contactId)).to.deep.equal(['open']);
+    let fenced: unknown;
+    await ledger.ledger.publish({ ...registered(p), type: 'ContactDetailsChanged' }).catch((error) => (fenced = error));
+    expect(fenced).to.be.instanceOf(Forgotten);
+  });
+});
