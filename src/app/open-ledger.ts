@@ -7,6 +7,7 @@ import { loadMasterKey } from '../crypto/master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { Shredder } from '../jobs/shredder.js';
+import { FORGETTING_TYPES } from '../domain/catalog.js';
 import { Ledger } from './ledger.js';
 
 export interface OpenLedger {
@@ -26,7 +27,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     { masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, defaultKeyFile: join(config.dataDir, 'master.key') },
     (path) => log.warn({ path }, 'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field'),
   );
-  const store = new SqliteEventStore(join(config.dataDir, 'events.db'));
+  const store = new SqliteEventStore(join(config.dataDir, 'events.db'), { indexedTypes: FORGETTING_TYPES });
   const keys = new KeyStore(new SqliteKeyRepository(join(config.dataDir, 'keys.db')), masterKey);
   const shredder = new Shredder(store, keys);
   const reconciled = await shredder.reconcile();

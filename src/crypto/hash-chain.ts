@@ -22,22 +22,26 @@ export interface ChainedFields {
 }
 
 /**
+ * RFC 8785 canonical JSON of the chained fields. The envelope has a fixed shape, so its members
+ * are written in their canonical (sorted) order directly and only the free-form `data` goes
+ * through the canonicalize library: the same bytes as canonicalizing the whole record (a test
+ * checks it against the library), at a third of the cost on the append path.
+ */
+export function canonicalRecord(fields: ChainedFields): string {
+  const sealed = fields.sealed === null ? 'null'
+    : `{"ciphertext":${JSON.stringify(fields.sealed.ciphertext)},"fields":${canonicalize(fields.sealed.fields)},` +
+      `"iv":${JSON.stringify(fields.sealed.iv)},"keyId":${JSON.stringify(fields.sealed.keyId)},"tag":${JSON.stringify(fields.sealed.tag)}}`;
+  return `{"data":${canonicalize(fields.data)},"id":${JSON.stringify(fields.id)},"occurredAt":${JSON.stringify(fields.occurredAt)},` +
+    `"organizationId":${JSON.stringify(fields.organizationId)},"prevHash":${JSON.stringify(fields.prevHash)},` +
+    `"revision":${canonicalize(fields.revision)},"sealed":${sealed},"stream":${JSON.stringify(fields.stream)},"type":${JSON.stringify(fields.type)}}`;
+}
+
+/**
  * hash = sha256(prevHash + RFC 8785 canonical JSON of the chained fields). The chain covers the
  * ciphertext, not the plaintext, so shredding a key never breaks it.
  */
 export function chainHash(fields: ChainedFields): string {
-  const canonical = canonicalize({
-    id: fields.id,
-    type: fields.type,
-    stream: fields.stream,
-    revision: fields.revision,
-    occurredAt: fields.occurredAt,
-    organizationId: fields.organizationId,
-    data: fields.data,
-    sealed: fields.sealed,
-    prevHash: fields.prevHash,
-  });
-  return createHash('sha256').update(fields.prevHash).update(canonical ?? '').digest('hex');
+  return createHash('sha256').update(fields.prevHash).update(canonicalRecord(fields)).digest('hex');
 }
 
 export interface BrokenLink {

@@ -29,8 +29,12 @@ export interface ShredCause {
 export interface KeyRepository {
   findByScopes(scopes: readonly string[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
   findByKeyId(keyId: string): Promise<{ key: WrappedKey | null; tombstone: Tombstone | null }>;
-  /** Inserts the keys whose scope has neither a key nor a tombstone; concurrent creators race safely. */
-  insertMissing(keys: readonly WrappedKey[]): Promise<void>;
+  /**
+   * Inserts the keys whose scope has neither a key nor a tombstone, in one durable commit, and
+   * returns what each scope holds afterwards: the inserted key, the key a concurrent creator
+   * stored first, or the tombstone that fences it.
+   */
+  insertMissing(keys: readonly WrappedKey[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
   /** Deletes the keys and writes tombstones in one transaction; idempotent. Returns keys destroyed. */
   shred(scopes: readonly string[], cause: ShredCause, at: string): Promise<number>;
   close(): Promise<void>;

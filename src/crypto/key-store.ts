@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { LRUCache } from 'lru-cache';
 import { Forgotten, IntegrityError } from '../domain/errors.js';
 import type { MasterKey } from './master-key.js';
@@ -51,12 +52,23 @@ export class KeyStore {
       else misses.push(scope);
     }
     if (misses.length === 0) return result;
-    const found = await this.loadScopes(misses);
+    const found = this.openFound(await this.repository.findByScopes(misses));
     const absent = misses.filter((scope) => !found.has(scope));
     if (absent.length > 0) {
-      await this.repository.insertMissing(absent.map((scope) => this.newWrappedKey(scope)));
-      // Re-read: a concurrent creator may have won the race, or a shred may have landed.
-      for (const [scope, key] of await this.loadScopes(absent)) found.set(scope, key);
+      const created = new Map<string, DataKey>();
+      const rows = absent.map((scope) => {
+        const key = { keyId: uuidv7(), scope, key: randomBytes(32) };
+        created.set(key.keyId, key);
+        return this.wrap(key);
+      });
+      const stored = await this.repository.insertMissing(rows);
+      // Ours are used as generated; a key a concurrent creator stored first is unwrapped.
+      const winners = stored.keys.filter((row) => !created.has(row.keyId));
+      for (const [scope, key] of this.openFound({ keys: winners, tombstones: stored.tombstones })) found.set(scope, key);
+      for (const row of stored.keys) {
+        const mine = created.get(row.keyId);
+        if (mine) found.set(row.scope, this.cache(mine));
+      }
     }
     for (const scope of misses) {
       const key = found.get(scope);
@@ -101,8 +113,7 @@ export class KeyStore {
     return this.repository.close();
   }
 
-  private async loadScopes(scopes: string[]): Promise<Map<string, DataKey>> {
-    const { keys, tombstones } = await this.repository.findByScopes(scopes);
+  private openFound({ keys, tombstones }: { keys: WrappedKey[]; tombstones: Tombstone[] }): Map<string, DataKey> {
     const fenced = tombstones[0];
     if (fenced) throw new Forgotten(fenced.scope, fenced.eventId);
     return new Map(keys.map((wrapped) => [wrapped.scope, this.openWrapped(wrapped)]));
@@ -118,19 +129,22 @@ export class KeyStore {
     } catch {
       throw new IntegrityError(`key ${wrapped.keyId} failed to unwrap (tampered keys store or wrong master key)`);
     }
-    const dataKey = { keyId: wrapped.keyId, scope: wrapped.scope, key };
+    return this.cache({ keyId: wrapped.keyId, scope: wrapped.scope, key });
+  }
+
+  private cache(dataKey: DataKey): DataKey {
     this.byScope.set(dataKey.scope, dataKey);
     this.byKeyId.set(dataKey.keyId, dataKey);
     return dataKey;
   }
 
-  private newWrappedKey(scope: string): WrappedKey {
-    const keyId = randomUUID();
+  /** Key ids are time-ordered (UUIDv7): not secret, and they append to the index instead of scattering. */
+  private wrap(dataKey: DataKey): WrappedKey {
     return {
-      scope,
-      keyId,
+      scope: dataKey.scope,
+      keyId: dataKey.keyId,
       masterKeyId: this.masterKey.id,
-      wrapped: this.masterKey.wrap(randomBytes(32), scope, keyId),
+      wrapped: this.masterKey.wrap(dataKey.key, dataKey.scope, dataKey.keyId),
       createdAt: this.now().toISOString(),
     };
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { GroupCommit, settle } from '../store/group-commit.js';
 import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-repository.js';
 
 interface KeyRow { scope: string; key_id: string; master_key_id: string; wrapped: Buffer; created_at: string }
@@ -19,6 +20,8 @@ const toTombstone = (row: TombstoneRow): Tombstone => ({
 export class SqliteKeyRepository implements KeyRepository {
   private readonly db: Database.Database;
   private readonly statements;
+  /** Key creations of concurrent publishes share one durable commit, like event appends do. */
+  private readonly inserter: GroupCommit<readonly WrappedKey[], { keys: WrappedKey[]; tombstones: Tombstone[] }>;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -26,6 +29,7 @@ export class SqliteKeyRepository implements KeyRepository {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('secure_delete = ON');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -16384');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS keys (
         scope TEXT PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, master_key_id TEXT NOT NULL,
@@ -50,16 +54,34 @@ export class SqliteKeyRepository implements KeyRepository {
          ON CONFLICT (scope) DO NOTHING`,
       ),
     };
+    const insertGroup = this.db.transaction((calls: Array<readonly WrappedKey[]>) =>
+      calls.map((keys) => settle(() => {
+        const lost: string[] = [];
+        for (const key of keys) if (this.statements.insert.run(key).changes === 0) lost.push(key.scope);
+        const won = keys.filter((key) => !lost.includes(key.scope));
+        // Only a scope another creator keyed first, or one forgotten meanwhile, is read back.
+        const others = lost.length > 0 ? this.lookUp(lost) : { keys: [], tombstones: [] };
+        return { keys: [...won, ...others.keys], tombstones: others.tombstones };
+      })),
+    );
+    this.inserter = new GroupCommit((calls) => insertGroup.immediate(calls));
   }
 
   async findByScopes(scopes: readonly string[]) {
+    return this.lookUp(scopes);
+  }
+
+  /** A scope holds a key or a tombstone, never both: the tombstone is looked up only when no key. */
+  private lookUp(scopes: readonly string[]) {
     const keys: WrappedKey[] = [];
     const tombstones: Tombstone[] = [];
     for (const scope of scopes) {
       const key = this.statements.keyByScope.get(scope);
       if (key) keys.push(toKey(key));
-      const tombstone = this.statements.tombstoneByScope.get(scope);
-      if (tombstone) tombstones.push(toTombstone(tombstone));
+      else {
+        const tombstone = this.statements.tombstoneByScope.get(scope);
+        if (tombstone) tombstones.push(toTombstone(tombstone));
+      }
     }
     return { keys, tombstones };
   }
@@ -70,10 +92,8 @@ export class SqliteKeyRepository implements KeyRepository {
     return { key: key ? toKey(key) : null, tombstone: tombstone ? toTombstone(tombstone) : null };
   }
 
-  async insertMissing(keys: readonly WrappedKey[]) {
-    this.db.transaction(() => {
-      for (const key of keys) this.statements.insert.run(key);
-    }).immediate();
+  insertMissing(keys: readonly WrappedKey[]) {
+    return this.inserter.submit(keys);
   }
 
   async shred(scopes: readonly string[], cause: ShredCause, at: string) {

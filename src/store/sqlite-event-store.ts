@@ -3,41 +3,39 @@ import { Subject, interval, merge, type Observable } from 'rxjs';
 import { ConcurrencyConflict, IdempotencyConflict } from '../domain/errors.js';
 import { GENESIS_HASH, chainHash } from '../crypto/hash-chain.js';
 import { catchUpSubscription } from './catch-up.js';
+import { GroupCommit, settle } from './group-commit.js';
 import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from './event-store.js';
 
-interface EventRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  occurred_at: string;
-  recorded_at: string;
-  organization_id: string;
-  data: string;
-  sealed: string | null;
-  prev_hash: string;
-  hash: string;
-}
+/** Rows are read as arrays (better-sqlite3 raw mode): about twice as fast as row objects. */
+const COLUMNS = 'position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data, sealed, prev_hash, hash';
+type EventRow = [number, string, string, number, string, string, string, string, string, string | null, string, string];
 
 const toStored = (row: EventRow): StoredEvent => ({
-  id: row.id,
-  type: row.type,
-  stream: row.stream,
-  revision: row.revision,
-  position: row.position,
-  occurredAt: row.occurred_at,
-  recordedAt: row.recorded_at,
-  organizationId: row.organization_id,
-  data: JSON.parse(row.data) as Record<string, unknown>,
-  sealed: row.sealed === null ? null : JSON.parse(row.sealed),
-  prevHash: row.prev_hash,
-  hash: row.hash,
+  id: row[1],
+  type: row[4],
+  stream: row[2],
+  revision: row[3],
+  position: row[0],
+  occurredAt: row[5],
+  recordedAt: row[6],
+  organizationId: row[7],
+  data: JSON.parse(row[8]) as Record<string, unknown>,
+  sealed: row[9] === null ? null : JSON.parse(row[9]),
+  prevHash: row[10],
+  hash: row[11],
 });
+
+/** A sorted SQL list of string literals (types are identifiers, quotes escaped all the same). */
+const sqlList = (values: readonly string[]) => [...values].sort().map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
 
 export interface SqliteEventStoreOptions {
   /** Poll interval that notices appends made by other processes on the same file. */
   pollMs?: number;
+  /**
+   * Rare types that `readByTypes` looks up (forgetting events): indexed by a partial index, so
+   * the other appends pay nothing for it.
+   */
+  indexedTypes?: readonly string[];
   now?: () => Date;
 }
 
@@ -51,12 +49,19 @@ export class SqliteEventStore implements EventStore {
   private readonly wakeUps: Observable<unknown>;
   private readonly now: () => Date;
   private readonly statements;
+  private readonly writer: GroupCommit<readonly EventToAppend[], AppendOutcome>;
+  private readonly indexedTypes: string;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
+    // Random (stream, revision) index pages stay in memory instead of being re-read per batch, and
+    // a larger WAL between checkpoints writes each hot index page to the database once, not per
+    // batch. Neither weakens durability: every commit is still fsynced.
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         position INTEGER PRIMARY KEY,
@@ -71,9 +76,22 @@ export class SqliteEventStore implements EventStore {
         sealed TEXT,
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL,
-        UNIQUE (stream, revision));
-      CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);`);
+        UNIQUE (stream, revision));`);
+    this.indexedTypes = sqlList(options.indexedTypes ?? []);
+    if (this.indexedTypes) {
+      this.db.exec(`CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position) WHERE type IN (${this.indexedTypes})`);
+    }
     this.now = options.now ?? (() => new Date());
+    const appendCall = this.db.transaction((batch: readonly EventToAppend[], recordedAt: string) => this.appendCall(batch, recordedAt));
+    const appendGroup = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
+      const recordedAt = this.now().toISOString();
+      return calls.map((call) => settle(() => appendCall(call, recordedAt)));
+    });
+    this.writer = new GroupCommit((calls) => {
+      const settled = appendGroup.immediate(calls);
+      if (settled.some((outcome) => outcome.ok && outcome.value.appended.length > 0)) this.appended.next();
+      return settled;
+    });
     this.wakeUps = merge(this.appended, interval(options.pollMs ?? 500));
     this.statements = {
       byId: this.db.prepare<[string], { stream: string; type: string }>('SELECT stream, type FROM events WHERE id = ?'),
@@ -84,43 +102,45 @@ export class SqliteEventStore implements EventStore {
         `INSERT INTO events (id, stream, revision, type, occurred_at, recorded_at, organization_id, data, sealed, prev_hash, hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      stream: this.db.prepare<[string], EventRow>('SELECT * FROM events WHERE stream = ? ORDER BY revision'),
-      all: this.db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      stream: this.db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`).raw(true),
+      all: this.db.prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
   }
 
-  async append(events: readonly EventToAppend[]): Promise<AppendOutcome> {
-    const outcome = this.db.transaction((batch: readonly EventToAppend[]): AppendOutcome => {
-      const recordedAt = this.now().toISOString();
-      const heads = new Map<string, { revision: number; hash: string }>();
-      const result: AppendOutcome = { appended: [], duplicates: [] };
-      batch.forEach((event, index) => {
-        const existing = this.statements.byId.get(event.id);
-        if (existing) {
-          if (existing.stream !== event.stream || existing.type !== event.type) throw new IdempotencyConflict(event.id, index);
-          result.duplicates.push(event.id);
-          return;
-        }
-        const head = heads.get(event.stream) ?? this.statements.head.get(event.stream) ?? { revision: -1, hash: GENESIS_HASH };
-        if (event.expectedRevision !== undefined && event.expectedRevision !== head.revision) {
-          throw new ConcurrencyConflict(event.stream, event.expectedRevision, head.revision);
-        }
-        const revision = head.revision + 1;
-        const hash = chainHash({ ...event, revision, prevHash: head.hash });
-        const { lastInsertRowid } = this.statements.insert.run(
-          event.id, event.stream, revision, event.type, event.occurredAt, recordedAt, event.organizationId,
-          JSON.stringify(event.data), event.sealed === null ? null : JSON.stringify(event.sealed), head.hash, hash,
-        );
-        heads.set(event.stream, { revision, hash });
-        result.appended.push({ id: event.id, stream: event.stream, revision, position: Number(lastInsertRowid) });
-      });
-      return result;
+  /**
+   * Appends one call's events atomically. Calls made in the same event-loop turn share one
+   * IMMEDIATE transaction (one fsync); each call runs in its own savepoint, so a conflict rolls
+   * back that call only. IMMEDIATE takes the write lock before the stream heads are read, so two
+   * processes cannot both read the same head; UNIQUE (stream, revision) is the backstop.
+   */
+  append(events: readonly EventToAppend[]): Promise<AppendOutcome> {
+    return this.writer.submit(events);
+  }
+
+  private appendCall(batch: readonly EventToAppend[], recordedAt: string): AppendOutcome {
+    const heads = new Map<string, { revision: number; hash: string }>();
+    const result: AppendOutcome = { appended: [], duplicates: [] };
+    batch.forEach((event, index) => {
+      const existing = this.statements.byId.get(event.id);
+      if (existing) {
+        if (existing.stream !== event.stream || existing.type !== event.type) throw new IdempotencyConflict(event.id, index);
+        result.duplicates.push(event.id);
+        return;
+      }
+      const head = heads.get(event.stream) ?? this.statements.head.get(event.stream) ?? { revision: -1, hash: GENESIS_HASH };
+      if (event.expectedRevision !== undefined && event.expectedRevision !== head.revision) {
+        throw new ConcurrencyConflict(event.stream, event.expectedRevision, head.revision);
+      }
+      const revision = head.revision + 1;
+      const hash = chainHash({ ...event, revision, prevHash: head.hash });
+      const { lastInsertRowid } = this.statements.insert.run(
+        event.id, event.stream, revision, event.type, event.occurredAt, recordedAt, event.organizationId,
+        JSON.stringify(event.data), event.sealed === null ? null : JSON.stringify(event.sealed), head.hash, hash,
+      );
+      heads.set(event.stream, { revision, hash });
+      result.appended.push({ id: event.id, stream: event.stream, revision, position: Number(lastInsertRowid) });
     });
-    // IMMEDIATE takes the write lock before reading the stream heads, so two writers (processes
-    // or connections) cannot both read the same head; the UNIQUE (stream, revision) is the backstop.
-    const result = outcome.immediate(events);
-    if (result.appended.length > 0) this.appended.next();
     return result;
   }
 
@@ -133,12 +153,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    const placeholders = types.map(() => '?').join(', ');
+    // Literal list, written as the partial index's, so the planner can use that index.
     return this.db
-      .prepare<unknown[], EventRow>(
-        `SELECT * FROM events WHERE type IN (${placeholders}) AND position > ? ORDER BY position LIMIT ?`,
-      )
-      .all(...types, options.after ?? 0, options.limit ?? 1000)
+      .prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE type IN (${sqlList(types)}) AND position > ? ORDER BY position LIMIT ?`)
+      .raw(true)
+      .all(options.after ?? 0, options.limit ?? 1000)
       .map(toStored);
   }
 

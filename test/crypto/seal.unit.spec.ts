@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { open, seal, type DataKey } from '../../src/crypto/seal.js';
-import { chainHash, ChainVerifier, GENESIS_HASH } from '../../src/crypto/hash-chain.js';
+import fc from 'fast-check';
+import canonicalizeModule from 'canonicalize';
+import { canonicalRecord, chainHash, ChainVerifier, GENESIS_HASH } from '../../src/crypto/hash-chain.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
 import { IntegrityError } from '../../src/domain/errors.js';
 
@@ -67,6 +69,19 @@ describe('hash chain', () => {
   const firstHash = chainHash(first);
   const second = { ...first, id: 'e2', revision: 1, prevHash: firstHash };
   const secondHash = chainHash(second);
+
+  it('writes exactly the RFC 8785 bytes the canonicalize library gives for the whole record', () => {
+    const canonicalize = canonicalizeModule as unknown as (input: unknown) => string;
+    const text = fc.string({ unit: 'grapheme' });
+    const sealed = fc.option(fc.record({ keyId: text, iv: text, tag: text, ciphertext: text, fields: fc.array(text) }), { nil: null });
+    const record = fc.record({
+      id: text, type: text, stream: text, revision: fc.nat(), occurredAt: text, organizationId: text,
+      data: fc.dictionary(text, fc.jsonValue()) as fc.Arbitrary<Record<string, unknown>>, sealed, prevHash: text,
+    });
+    fc.assert(fc.property(record, (fields) => canonicalRecord(fields) === canonicalize(fields)), { numRuns: 2000 });
+    const lone = { ...first, id: '\ud800', data: { '\u00e9': 1e21, b: [0.1, -0, 'x\u2028'] } };
+    expect(canonicalRecord(lone)).to.equal(canonicalize(lone));
+  });
 
   it('is canonical: key order does not change the hash', () => {
     expect(chainHash({ ...first, data: { a: 2, b: 1 } })).to.equal(firstHash);

@@ -83,7 +83,7 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
     const before = JSON.parse((await getJson('/health')).text).headPosition;
     const response = await post({ events: [registered(person()), { ...registered(forgotten), type: 'ContactDetailsChanged' }] });
     expect(response.status).to.equal(410);
-    const problem = await response.json();
+    const problem = (await response.json()) as { detail: string };
     expect(problem).to.include({ index: 1, scope: `contact:${forgotten.contactId}` });
     expect(problem.detail).to.match(/forgotten by event/);
     expect(JSON.parse((await getJson('/health')).text).headPosition).to.equal(before);
