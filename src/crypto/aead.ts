@@ -10,22 +10,23 @@ export interface AeadBox {
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;
 
-// IVs are drawn from a pool filled by the CSPRNG: as random as one randomBytes call per IV, without
-// its per-call cost (a third of a seal). A drained pool is replaced, never refilled in place.
-const IV_POOL_BYTES = IV_BYTES * 4096;
-let ivPool = Buffer.alloc(0);
-let ivOffset = 0;
-function randomIv(): Buffer {
-  if (ivOffset + IV_BYTES > ivPool.length) {
-    ivPool = randomBytes(IV_POOL_BYTES);
-    ivOffset = 0;
+// IVs and data keys are drawn from a pool filled by the CSPRNG: as random as one randomBytes call
+// each, without its per-call cost (a third of a seal). A drained pool is replaced, never refilled
+// in place, so bytes handed out are never reused.
+const POOL_BYTES = 64 * 1024;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+export function pooledRandomBytes(size: number): Buffer {
+  if (poolOffset + size > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
   }
-  ivOffset += IV_BYTES;
-  return ivPool.subarray(ivOffset - IV_BYTES, ivOffset);
+  poolOffset += size;
+  return pool.subarray(poolOffset - size, poolOffset);
 }
 
 export function encrypt(key: Buffer, plaintext: Buffer, additionalData: Buffer): AeadBox {
-  const iv = randomIv();
+  const iv = pooledRandomBytes(IV_BYTES);
   const cipher = createCipheriv(ALGORITHM, key, iv);
   cipher.setAAD(additionalData);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { SealedPart } from './seal.js';
 
@@ -41,7 +41,7 @@ export function canonicalRecord(fields: ChainedFields): string {
  * ciphertext, not the plaintext, so shredding a key never breaks it.
  */
 export function chainHash(fields: ChainedFields): string {
-  return createHash('sha256').update(fields.prevHash).update(canonicalRecord(fields)).digest('hex');
+  return hash('sha256', fields.prevHash + canonicalRecord(fields), 'hex');
 }
 
 export interface BrokenLink {

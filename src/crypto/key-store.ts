@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { LRUCache } from 'lru-cache';
 import { Forgotten, IntegrityError } from '../domain/errors.js';
 import type { MasterKey } from './master-key.js';
+import { pooledRandomBytes } from './aead.js';
 import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-repository.js';
 import type { DataKey } from './seal.js';
 
@@ -57,7 +57,7 @@ export class KeyStore {
     if (absent.length > 0) {
       const created = new Map<string, DataKey>();
       const rows = absent.map((scope) => {
-        const key = { keyId: uuidv7(), scope, key: randomBytes(32) };
+        const key = { keyId: uuidv7(), scope, key: pooledRandomBytes(32) };
         created.set(key.keyId, key);
         return this.wrap(key);
       });

@@ -40,8 +40,43 @@ export interface SqliteEventStoreOptions {
 }
 
 /**
- * events.db: WAL with synchronous=FULL, so an acknowledged append survives a power cut.
- * Throughput comes from appending whole batches in one IMMEDIATE transaction (one fsync).
+ * Opens events.db with its durability settings and schema: WAL with synchronous=FULL, so an
+ * acknowledged append survives a power cut. Exported for the benchmark's raw-insert baseline.
+ */
+export function openEventsDb(path: string, indexedTypes: readonly string[]): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  // Random (stream, revision) index pages stay in memory instead of being re-read per batch, and
+  // a larger WAL between checkpoints writes each hot index page to the database once, not per
+  // batch. Neither weakens durability: every commit is still fsynced.
+  db.pragma('cache_size = -65536');
+  db.pragma('wal_autocheckpoint = 10000');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS events (
+      position INTEGER PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      stream TEXT NOT NULL,
+      revision INTEGER NOT NULL,
+      type TEXT NOT NULL,
+      occurred_at TEXT NOT NULL,
+      recorded_at TEXT NOT NULL,
+      organization_id TEXT NOT NULL,
+      data TEXT NOT NULL,
+      sealed TEXT,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL,
+      UNIQUE (stream, revision));`);
+  if (indexedTypes.length > 0) {
+    db.exec(`CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position) WHERE type IN (${sqlList(indexedTypes)})`);
+  }
+  return db;
+}
+
+/**
+ * The embedded event store. Throughput comes from appending whole batches, and the batches of
+ * concurrent callers, in one IMMEDIATE transaction (one fsync).
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -50,37 +85,9 @@ export class SqliteEventStore implements EventStore {
   private readonly now: () => Date;
   private readonly statements;
   private readonly writer: GroupCommit<readonly EventToAppend[], AppendOutcome>;
-  private readonly indexedTypes: string;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
-    // Random (stream, revision) index pages stay in memory instead of being re-read per batch, and
-    // a larger WAL between checkpoints writes each hot index page to the database once, not per
-    // batch. Neither weakens durability: every commit is still fsynced.
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('wal_autocheckpoint = 10000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        position INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        stream TEXT NOT NULL,
-        revision INTEGER NOT NULL,
-        type TEXT NOT NULL,
-        occurred_at TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        organization_id TEXT NOT NULL,
-        data TEXT NOT NULL,
-        sealed TEXT,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        UNIQUE (stream, revision));`);
-    this.indexedTypes = sqlList(options.indexedTypes ?? []);
-    if (this.indexedTypes) {
-      this.db.exec(`CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position) WHERE type IN (${this.indexedTypes})`);
-    }
+    this.db = openEventsDb(path, options.indexedTypes ?? []);
     this.now = options.now ?? (() => new Date());
     const appendCall = this.db.transaction((batch: readonly EventToAppend[], recordedAt: string) => this.appendCall(batch, recordedAt));
     const appendGroup = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
