@@ -9,21 +9,14 @@ import type { EventToAppend, StoredEvent } from '../store/event-store.js';
 /** How an event's personal part reads back. */
 export type PersonalState = 'none' | 'open' | 'erased';
 
-/** A stored event with its seal opened in memory: what views and exports are built from. */
-export interface OpenedEvent {
-  id: string;
-  type: string;
-  stream: string;
+/**
+ * A stored event with its seal opened in memory: what views and exports are built from. The
+ * chain fields stay with the stored record; `data` holds clear plus opened personal fields.
+ */
+export interface OpenedEvent extends Omit<StoredEvent, 'sealed' | 'prevHash' | 'hash'> {
   contactId: string | null;
-  revision: number;
-  position: number;
-  occurredAt: string;
-  recordedAt: string;
-  organizationId: string;
-  /** Clear fields plus opened personal fields (absent when erased). */
-  data: Record<string, unknown>;
   personal: PersonalState;
-  /** Personal fields whose key was destroyed. */
+  /** Personal fields whose key was destroyed (absent from `data`). */
   erased: string[];
   /** The forgetting event that destroyed the key, when erased. */
   erasedBy?: string | null;
@@ -81,27 +74,16 @@ export function sealEvent(event: ValidEvent, keys: ReadonlyMap<string, DataKey>)
  * missing key (no tombstone) or a part that fails to open is an IntegrityError, never silence.
  */
 export async function openEvent(event: StoredEvent, keyStore: KeyStore): Promise<OpenedEvent> {
-  const base = {
-    id: event.id,
-    type: event.type,
-    stream: event.stream,
-    contactId: contactIdOfStream(event.stream),
-    revision: event.revision,
-    position: event.position,
-    occurredAt: event.occurredAt,
-    recordedAt: event.recordedAt,
-    organizationId: event.organizationId,
-  };
-  if (!event.sealed) return { ...base, data: event.data, personal: 'none', erased: [] };
-  const lookup = await keyStore.keyById(event.sealed.keyId);
+  const { sealed, prevHash: _prevHash, hash: _hash, ...stored } = event;
+  const base = { ...stored, contactId: contactIdOfStream(event.stream) };
+  if (!sealed) return { ...base, personal: 'none', erased: [] };
+  const lookup = await keyStore.keyById(sealed.keyId);
   switch (lookup.status) {
     case 'open':
-      return { ...base, data: { ...event.data, ...open(event.sealed, event.id, lookup.key) }, personal: 'open', erased: [] };
+      return { ...base, data: { ...event.data, ...open(sealed, event.id, lookup.key) }, personal: 'open', erased: [] };
     case 'erased':
-      return { ...base, data: event.data, personal: 'erased', erased: event.sealed.fields, erasedBy: lookup.tombstone.eventId };
+      return { ...base, personal: 'erased', erased: sealed.fields, erasedBy: lookup.tombstone.eventId };
     case 'missing':
-      throw new IntegrityError(`key ${event.sealed.keyId} of event ${event.id} is missing and was never shredded`, {
-        eventId: event.id,
-      });
+      throw new IntegrityError(`key ${sealed.keyId} of event ${event.id} is missing and was never shredded`, { eventId: event.id });
   }
 }
