@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
 import { ConcurrencyConflict, IdempotencyConflict } from '../domain/errors.js';
 import { GENESIS_HASH, chainHash } from '../crypto/hash-chain.js';
@@ -24,6 +25,12 @@ const toStored = (row: EventRow): StoredEvent => ({
   prevHash: row[10],
   hash: row[11],
 });
+
+interface Head {
+  revision: number;
+  hash: string;
+}
+const NEW_STREAM: Head = { revision: -1, hash: GENESIS_HASH };
 
 /** A sorted SQL list of string literals (types are identifiers, quotes escaped all the same). */
 const sqlList = (values: readonly string[]) => [...values].sort().map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
@@ -85,17 +92,34 @@ export class SqliteEventStore implements EventStore {
   private readonly now: () => Date;
   private readonly statements;
   private readonly writer: GroupCommit<readonly EventToAppend[], AppendOutcome>;
+  /** Last revision and hash of recently written streams: saves a lookup per appended event. */
+  private readonly heads = new LRUCache<string, Head>({ max: 100_000 });
+  private dataVersion = -1;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.db = openEventsDb(path, options.indexedTypes ?? []);
     this.now = options.now ?? (() => new Date());
-    const appendCall = this.db.transaction((batch: readonly EventToAppend[], recordedAt: string) => this.appendCall(batch, recordedAt));
+    const appendCall = this.db.transaction((batch: readonly EventToAppend[], recordedAt: string, staged: Map<string, Head>) =>
+      this.appendCall(batch, recordedAt, staged));
     const appendGroup = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
+      this.forgetHeadsIfOthersWrote();
       const recordedAt = this.now().toISOString();
-      return calls.map((call) => settle(() => appendCall(call, recordedAt)));
+      return calls.map((call) => {
+        const staged = new Map<string, Head>();
+        const outcome = settle(() => appendCall(call, recordedAt, staged));
+        // A call rolled back to its savepoint leaves no trace in the head cache either.
+        if (outcome.ok) for (const [stream, head] of staged) this.heads.set(stream, head);
+        return outcome;
+      });
     });
     this.writer = new GroupCommit((calls) => {
-      const settled = appendGroup.immediate(calls);
+      let settled;
+      try {
+        settled = appendGroup.immediate(calls);
+      } catch (error) {
+        this.heads.clear(); // the group did not commit: cached heads may name rolled-back events
+        throw error;
+      }
       if (settled.some((outcome) => outcome.ok && outcome.value.appended.length > 0)) this.appended.next();
       return settled;
     });
@@ -112,7 +136,21 @@ export class SqliteEventStore implements EventStore {
       stream: this.db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`).raw(true),
       all: this.db.prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
+      dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
+  }
+
+  /**
+   * The head cache is valid while this connection is the only writer: PRAGMA data_version
+   * changes when another connection (another process) commits, and then the cache is dropped.
+   * Checked under the write lock, at the start of each group.
+   */
+  private forgetHeadsIfOthersWrote(): void {
+    const version = this.statements.dataVersion.get()!;
+    if (version !== this.dataVersion) {
+      this.heads.clear();
+      this.dataVersion = version;
+    }
   }
 
   /**
@@ -125,8 +163,7 @@ export class SqliteEventStore implements EventStore {
     return this.writer.submit(events);
   }
 
-  private appendCall(batch: readonly EventToAppend[], recordedAt: string): AppendOutcome {
-    const heads = new Map<string, { revision: number; hash: string }>();
+  private appendCall(batch: readonly EventToAppend[], recordedAt: string, staged: Map<string, Head>): AppendOutcome {
     const result: AppendOutcome = { appended: [], duplicates: [] };
     batch.forEach((event, index) => {
       const existing = this.statements.byId.get(event.id);
@@ -135,7 +172,7 @@ export class SqliteEventStore implements EventStore {
         result.duplicates.push(event.id);
         return;
       }
-      const head = heads.get(event.stream) ?? this.statements.head.get(event.stream) ?? { revision: -1, hash: GENESIS_HASH };
+      const head = staged.get(event.stream) ?? this.heads.get(event.stream) ?? this.statements.head.get(event.stream) ?? NEW_STREAM;
       if (event.expectedRevision !== undefined && event.expectedRevision !== head.revision) {
         throw new ConcurrencyConflict(event.stream, event.expectedRevision, head.revision);
       }
@@ -145,7 +182,7 @@ export class SqliteEventStore implements EventStore {
         event.id, event.stream, revision, event.type, event.occurredAt, recordedAt, event.organizationId,
         JSON.stringify(event.data), event.sealed === null ? null : JSON.stringify(event.sealed), head.hash, hash,
       );
-      heads.set(event.stream, { revision, hash });
+      staged.set(event.stream, { revision, hash });
       result.appended.push({ id: event.id, stream: event.stream, revision, position: Number(lastInsertRowid) });
     });
     return result;

@@ -74,6 +74,24 @@ export function describeEventStoreContract(name: string, open: () => Promise<Sto
       expect(await store.headPosition()).to.equal(2);
     });
 
+    it('concurrent calls succeed or fail each on its own; a failed call leaves no trace', async () => {
+      await store.append([newEvent('contact-A')]);
+      const [ok, conflicting, after] = await Promise.allSettled([
+        store.append([newEvent('contact-B'), newEvent('contact-A')]),
+        store.append([newEvent('contact-A'), newEvent('contact-A', { expectedRevision: 0 })]),
+        store.append([newEvent('contact-A')]),
+      ]);
+      expect(ok.status).to.equal('fulfilled');
+      expect(conflicting.status).to.equal('rejected');
+      expect(conflicting.status === 'rejected' && conflicting.reason).to.be.instanceOf(ConcurrencyConflict);
+      expect(after.status === 'fulfilled' && after.value.appended[0]?.revision).to.equal(2);
+      const stream = await store.readStream('contact-A');
+      expect(stream.map((e) => e.revision)).to.deep.equal([0, 1, 2]);
+      const verifier = new ChainVerifier();
+      for (const event of await store.readAll()) verifier.check(event);
+      expect(verifier.report().ok).to.equal(true);
+    });
+
     it('refuses expectedRevision -1 on an existing stream', async () => {
       await store.append([newEvent('contact-A')]);
       let conflict: unknown;
