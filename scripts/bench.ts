@@ -14,7 +14,7 @@ import { createLogger } from '../src/log.js';
 import { openLedger, type OpenLedger } from '../src/app/open-ledger.js';
 import { validateEnvelopes, type ValidEvent } from '../src/domain/envelope.js';
 import { seal } from '../src/crypto/seal.js';
-import { openEventsDb } from '../src/store/sqlite-event-store.js';
+import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/sqlite-event-store.js';
 import { FORGETTING_TYPES } from '../src/domain/catalog.js';
 import { syntheticEnvelopes, contactEvents } from './synthetic.js';
 
@@ -73,8 +73,7 @@ function toValid(envelopes: unknown[]): ValidEvent[] {
 function rawSqliteInserts(rows: unknown[][]): number {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-raw-'));
   const db = openEventsDb(join(dir, 'raw.db'), FORGETTING_TYPES);
-  const insert = db.prepare(`INSERT INTO events (id, stream, revision, type, occurred_at, recorded_at, organization_id, data, sealed, prev_hash, hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insert = db.prepare(INSERT_EVENT);
   const insertBatch = db.transaction((batch: unknown[][]) => {
     for (const row of batch) insert.run(...row);
   });
@@ -108,7 +107,7 @@ async function measureWrites() {
     if (page.length === 0) break;
     for (const e of page) {
       storedRows.push([`${e.id}-raw`, e.stream, e.revision, e.type, e.occurredAt, e.recordedAt, e.organizationId,
-        JSON.stringify(e.data), e.sealed ? JSON.stringify(e.sealed) : null, e.prevHash, e.hash]);
+        JSON.stringify(e.data), e.prevHash, e.hash, ...sealedColumns(e.sealed)]);
     }
     after = page.at(-1)!.position;
   }

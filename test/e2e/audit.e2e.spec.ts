@@ -9,7 +9,7 @@ import { openLedger } from '../../src/app/open-ledger.js';
 import { createLogger } from '../../src/log.js';
 
 /** Flips one byte of one column of one stored record, as a careless or malicious hand would. */
-function flipByte(dir: string, stream: string, revision: number, column: 'data' | 'sealed', at: (text: string) => number) {
+function flipByte(dir: string, stream: string, revision: number, column: 'data' | 'sealed_ciphertext', at: (text: string) => number) {
   const db = new Database(join(dir, 'events.db'));
   const row = db.prepare(`SELECT ${column} AS value FROM events WHERE stream = ? AND revision = ?`).get(stream, revision) as { value: string };
   const bytes = Buffer.from(row.value, 'utf8');
@@ -48,7 +48,7 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
   });
 
   it('one flipped byte in a ciphertext: audit finds it and opening fails with a clear error, never garbage', async () => {
-    flipByte(ledger.dir, `contact-${b.contactId}`, 1, 'sealed', (text) => text.indexOf('"ciphertext":"') + 20);
+    flipByte(ledger.dir, `contact-${b.contactId}`, 1, 'sealed_ciphertext', () => 20);
     const stream = runCli(['audit', 'verify', '--stream', `contact-${b.contactId}`, '--json'], ledger.env);
     expect(JSON.parse(stream.stdout).broken).to.deep.equal([
       { stream: `contact-${b.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' },
