@@ -43,13 +43,12 @@ export class Ledger {
   async append(events: readonly ValidEvent[]): Promise<PublishResult> {
     const keys = await this.keysFor(events);
     const outcome = await this.store.append(events.map((event) => sealEvent(event, keys)));
-    const firstOfStream = outcome.appended.filter((appended) => appended.revision === 0);
-    const warnings = firstOfStream.flatMap((appended) => {
-      const index = events.findIndex((event) => event.id === appended.id);
-      return events[index]?.type === 'ContactRegistered'
-        ? []
-        : [{ index, message: `first event of ${appended.stream} is not ContactRegistered` }];
-    });
+    const indexOf = new Map(events.map((event, index) => [event.id, index]));
+    const warnings = outcome.appended
+      .filter((appended) => appended.revision === 0)
+      .map((appended) => ({ index: indexOf.get(appended.id)!, stream: appended.stream }))
+      .filter(({ index }) => events[index]?.type !== 'ContactRegistered')
+      .map(({ index, stream }) => ({ index, message: `first event of ${stream} is not ContactRegistered` }));
     return { ...outcome, warnings };
   }
 
