@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { LedgerError } from '../domain/errors.js';
+import { LedgerError, ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
 import { serve } from './serve.js';
 import { progressBar } from './progress.js';
 
-const opaqueId = (value: string) => {
-  if (!isOpaqueId(value)) throw new InvalidArgumentError('not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)');
-  return value;
-};
+/** Checked here rather than by commander, whose message would echo a value that may be personal. */
+function requireOpaqueIds(ids: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(ids)) {
+    if (value !== undefined && !isOpaqueId(value)) {
+      throw new ValidationError(`${name} is not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)`);
+    }
+  }
+}
 
 async function withLedger<T>(work: (opened: Awaited<ReturnType<typeof openLedger>>) => Promise<T>): Promise<T> {
   const config = readConfig();
@@ -62,11 +66,12 @@ program
 program
   .command('forget')
   .description('anonymize a contact: append ContactAnonymized, then destroy its keys')
-  .argument('<contactId>', 'the contact to forget', opaqueId)
+  .argument('<contactId>', 'the contact to forget')
   .addOption(new Option('--reason <reason>', 'why').choices(['request', 'inactivity']).makeOptionMandatory())
-  .option('--request-id <id>', 'the erasure request (generated when absent)', opaqueId)
-  .option('--operator <id>', 'the operator who executes it', opaqueId)
+  .option('--request-id <id>', 'the erasure request (generated when absent)')
+  .option('--operator <id>', 'the operator who executes it')
   .action(async (contactId: string, options: { reason: 'request' | 'inactivity'; requestId?: string; operator?: string }) => {
+    requireOpaqueIds({ contactId, 'request id': options.requestId, 'operator id': options.operator });
     const result = await withLedger(({ ledger }) =>
       ledger.forget(contactId, {
         reason: options.reason,
