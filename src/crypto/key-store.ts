@@ -54,28 +54,32 @@ export class KeyStore {
     if (misses.length === 0) return result;
     const found = this.openFound(await this.repository.findByScopes(misses));
     const absent = misses.filter((scope) => !found.has(scope));
-    if (absent.length > 0) {
-      const created = new Map<string, DataKey>();
-      const rows = absent.map((scope) => {
-        const key = { keyId: uuidv7(), scope, key: pooledRandomBytes(32) };
-        created.set(key.keyId, key);
-        return this.wrap(key);
-      });
-      const stored = await this.repository.insertMissing(rows);
-      // Ours are used as generated; a key a concurrent creator stored first is unwrapped.
-      const winners = stored.keys.filter((row) => !created.has(row.keyId));
-      for (const [scope, key] of this.openFound({ keys: winners, tombstones: stored.tombstones })) found.set(scope, key);
-      for (const row of stored.keys) {
-        const mine = created.get(row.keyId);
-        if (mine) found.set(row.scope, this.cache(mine));
-      }
-    }
+    if (absent.length > 0) for (const [scope, key] of await this.create(absent)) found.set(scope, key);
     for (const scope of misses) {
       const key = found.get(scope);
       if (!key) throw new Forgotten(scope, null);
       result.set(scope, key);
     }
     return result;
+  }
+
+  /**
+   * Creates random keys for scopes that have none. A key a concurrent creator stored first wins
+   * and is unwrapped; ours are used as generated; a scope forgotten meanwhile throws Forgotten.
+   */
+  private async create(scopes: string[]): Promise<Map<string, DataKey>> {
+    const generated = new Map(scopes.map((scope): [string, DataKey] => {
+      const keyId = uuidv7();
+      return [keyId, { keyId, scope, key: pooledRandomBytes(32) }];
+    }));
+    const stored = await this.repository.insertMissing([...generated.values()].map((key) => this.wrap(key)));
+    const theirs = stored.keys.filter((row) => !generated.has(row.keyId));
+    const keys = this.openFound({ keys: theirs, tombstones: stored.tombstones });
+    for (const row of stored.keys) {
+      const mine = generated.get(row.keyId);
+      if (mine) keys.set(row.scope, this.cache(mine));
+    }
+    return keys;
   }
 
   /** The key that opens a sealed part, or why it cannot: erased (shredded) or missing. */
@@ -102,11 +106,6 @@ export class KeyStore {
       if (key) this.byKeyId.delete(key.keyId);
       this.byScope.delete(scope);
     }
-  }
-
-  async tombstoneOf(scope: string): Promise<Tombstone | null> {
-    const { tombstones } = await this.repository.findByScopes([scope]);
-    return tombstones[0] ?? null;
   }
 
   close(): Promise<void> {
