@@ -1,0 +1,130 @@
+import type { EventType } from './catalog.js';
+import { anyConsentYes, evolveConsents, type ConsentState } from './consent.js';
+
+/**
+ * GDPR recency (DESIGN.md "GDPR recency"; reference: ticketing-gdpr-features-v2.en.txt, "Contact
+ * inactivity period calculation"). Exact and incremental: every event is folded as it arrives,
+ * instead of the reference product's lazy recomputation, which it admits can be stale.
+ */
+
+/** What one event says about one contact's recency. */
+export interface RecencyFact {
+  contactId: string;
+  /** `activity`: a qualifying event; `registration`: the fallback when there is none. */
+  basis: 'activity' | 'registration';
+  date: string;
+  eventId: string;
+}
+
+/** An event as the rule needs it (clear fields only: recency never needs personal data). */
+export interface RecencyInput {
+  id: string;
+  type: EventType;
+  contactId: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The recency facts of an event, for its contact and, for sales, options and reservations, for
+ * the cultural contact too (institution-wide: the organisation does not matter).
+ * `consentStillYes`: after this consent change, at least one purpose of the contact is "yes".
+ */
+export function recencyFacts(event: RecencyInput, consentStillYes = false): RecencyFact[] {
+  const fact = (contactId: string, date: string, basis: RecencyFact['basis'] = 'activity'): RecencyFact =>
+    ({ contactId, basis, date, eventId: event.id });
+  switch (event.type) {
+    case 'ContactRegistered':
+      return [fact(event.contactId, event.occurredAt, 'registration')];
+    case 'OptionTaken':
+    case 'OptionConfirmed':
+    case 'ReservationMade':
+    case 'TicketSold': {
+      const date = orderActivityDate(event);
+      const cultural = event.data['culturalContactId'];
+      return typeof cultural === 'string' && cultural !== event.contactId
+        ? [fact(event.contactId, date), fact(cultural, date)]
+        : [fact(event.contactId, date)];
+    }
+    case 'WaitingListJoined':
+    case 'MarketingLinkClicked':
+    case 'CriterionChanged':
+      return [fact(event.contactId, event.occurredAt)];
+    case 'ConsentGiven':
+    case 'ConsentWithdrawn':
+      return consentStillYes ? [fact(event.contactId, event.occurredAt)] : [];
+    // Not qualifying: paying completes a sale without being a new contact action (reference:
+    // "Completing payment does not modify the contact recency"); an expiry is the ledger's own
+    // housekeeping, and counting it would let the ledger extend its own retention.
+    case 'PaymentReceived':
+    case 'ConsentExpired':
+    case 'ContactDetailsChanged':
+    case 'PhotoRecorded':
+    case 'NoteAdded':
+    case 'RemarkSet':
+    case 'OrderRemarkSet':
+    case 'PolicyAccepted':
+    case 'BalanceChanged':
+    case 'PaymentAliasSaved':
+    case 'ProcessingRestricted':
+    case 'RestrictionLifted':
+    case 'LegalHoldPlaced':
+    case 'LegalHoldReleased':
+    case 'MarketingOperationJoined':
+    case 'StatusPageVisited':
+    case 'AccountUpdated':
+    case 'ErasureRequested':
+    case 'ErasureRefused':
+    case 'ContactAnonymized':
+    case 'ContactErased':
+    case 'OrderDataPurged':
+      return [];
+    default: {
+      const unhandled: never = event.type;
+      throw new Error(`no recency rule for ${String(unhandled)}`);
+    }
+  }
+}
+
+/** A dated product counts at its end of validity (possibly in the future), an undated one at the order date. */
+function orderActivityDate(event: RecencyInput): string {
+  const product = event.data['product'] as { kind?: string; validUntil?: string } | undefined;
+  return product?.kind === 'dated' && product.validUntil ? product.validUntil : event.occurredAt;
+}
+
+export interface RecencyState {
+  registration: { date: string; eventId: string } | null;
+  activity: { date: string; eventId: string } | null;
+}
+
+export const initialRecency = (): RecencyState => ({ registration: null, activity: null });
+
+/** Keeps the latest activity (the first event to reach a date sets it) and the first registration. */
+export function evolveRecency(state: RecencyState, fact: RecencyFact): RecencyState {
+  const at = { date: fact.date, eventId: fact.eventId };
+  if (fact.basis === 'registration') return state.registration ? state : { ...state, registration: at };
+  return state.activity && state.activity.date >= fact.date ? state : { ...state, activity: at };
+}
+
+/** The recency: the latest qualifying date, or the registration date when there is none. */
+export function recencyOf(state: RecencyState): { date: string; eventId: string; basis: RecencyFact['basis'] } | null {
+  if (state.activity) return { ...state.activity, basis: 'activity' };
+  return state.registration ? { ...state.registration, basis: 'registration' } : null;
+}
+
+/**
+ * Folds a log into every contact's recency: the reference model the projection must equal (a
+ * consent change counts when, after it, the contact still has a "yes").
+ */
+export function foldRecencies(events: Iterable<RecencyInput>): Map<string, RecencyState> {
+  const recencies = new Map<string, RecencyState>();
+  const consents = new Map<string, ConsentState>();
+  for (const event of events) {
+    const consent = evolveConsents(consents.get(event.contactId) ?? {}, event);
+    consents.set(event.contactId, consent);
+    for (const fact of recencyFacts(event, anyConsentYes(consent))) {
+      recencies.set(fact.contactId, evolveRecency(recencies.get(fact.contactId) ?? initialRecency(), fact));
+    }
+  }
+  return recencies;
+}
