@@ -1,23 +1,39 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
-import type { Ledger } from '../app/ledger.js';
+import { validatorFor } from '../domain/validation.js';
+import { Instant } from '../domain/schema-kit.js';
+import type { OpenLedger } from '../app/open-ledger.js';
 import type { Logger } from '../log.js';
 import { problemHandler, sendProblem } from './problem.js';
+import { createMetrics } from './metrics.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
 }
 
 /** The HTTP API (README "API"). Roles and keys arrive with the auth issue; the routes are here. */
-export function createApp(ledger: Ledger, log: Logger, options: ApiOptions) {
+export function createApp({ ledger, readModels, runner }: Pick<OpenLedger, 'ledger' | 'readModels' | 'runner'>, log: Logger, options: ApiOptions) {
   const app = express();
+  const metrics = createMetrics(runner);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(accessLog(log));
 
   app.get('/health', async (_req, res) => {
-    res.json({ status: 'ok', headPosition: await ledger.store.headPosition() });
+    const projection = await runner.lag();
+    res.json({ status: 'ok', headPosition: projection.head, projection });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+
+  app.get('/v1/recency', (req, res) => {
+    const before = instantParam(req.query['before'], 'before');
+    const limit = limitParam(req.query['limit']);
+    const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
+    res.json({ before, ...readModels.recencyBefore(before, after, limit) });
   });
 
   app.post('/v1/events', requireJson, express.json({ limit: options.maxBodyBytes, strict: false }), async (req, res) => {
@@ -26,8 +42,11 @@ export function createApp(ledger: Ledger, log: Logger, options: ApiOptions) {
   });
 
   app.get('/v1/contacts/:id', async (req, res) => {
-    const view = await ledger.contactView(contactIdParam(req));
-    res.set('Cache-Control', 'no-store').json(view);
+    const contactId = contactIdParam(req);
+    const view = await ledger.contactView(contactId);
+    // Recency needs other streams (the cultural contact of someone else's sale): the read model.
+    const model = readModels.contact(contactId);
+    res.set('Cache-Control', 'no-store').json({ ...view, recency: model?.recency ?? null, customer: model?.customer ?? false });
   });
 
   app.get('/v1/contacts/:id/events', async (req, res) => {
@@ -52,6 +71,24 @@ function contactIdParam(req: Request): string {
     ]);
   }
   return id;
+}
+
+/** A date (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, normalised to UTC ISO form. */
+function instantParam(value: unknown, name: string): string {
+  const text = typeof value === 'string' ? value : '';
+  const valid = /^\d{4}-\d{2}-\d{2}$/.test(text) ? ajvInstant(`${text}T00:00:00Z`) : ajvInstant(text);
+  if (!valid) throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [{ pointer: `/${name}`, message: 'is not a valid date' }]);
+  return new Date(valid).toISOString();
+}
+const ajvInstant = (text: string) => (validatorFor(Instant())(text) ? text : null);
+
+function limitParam(value: unknown): number {
+  if (value === undefined) return 100;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new ValidationError('limit must be an integer from 1 to 1000', [{ pointer: '/limit', message: 'is out of range' }]);
+  }
+  return limit;
 }
 
 function requireJson(req: Request, res: Response, next: NextFunction) {

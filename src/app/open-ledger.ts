@@ -9,16 +9,21 @@ import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { Shredder } from '../jobs/shredder.js';
 import { FORGETTING_TYPES } from '../domain/catalog.js';
 import { Ledger } from './ledger.js';
+import { openStateDb } from '../projections/state-db.js';
+import { ReadModels } from '../projections/read-models.js';
+import { ProjectionRunner } from '../projections/runner.js';
 
 export interface OpenLedger {
   ledger: Ledger;
   shredder: Shredder;
+  readModels: ReadModels;
+  runner: ProjectionRunner;
   close(): Promise<void>;
 }
 
 /**
- * Composition root of the embedded default: events.db and keys.db in the data directory (kept
- * apart so that a backup of the events carries no key), then the start-up shred pass, so that
+ * Composition root of the embedded default: events.db, keys.db and state.db in the data directory
+ * (keys kept apart so that a backup of the events carries no key), then the start-up shred pass, so that
  * anything the log says is forgotten is forgotten before the first request.
  */
 export async function openLedger(config: LedgerConfig, log: Logger): Promise<OpenLedger> {
@@ -32,12 +37,17 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
   const shredder = new Shredder(store, keys);
   const reconciled = await shredder.reconcile();
   if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
+  const stateDb = openStateDb(join(config.dataDir, 'state.db'));
+  const readModels = new ReadModels(stateDb);
   return {
     ledger: new Ledger(store, keys, shredder),
     shredder,
+    readModels,
+    runner: new ProjectionRunner(store, readModels),
     close: async () => {
       await store.close();
       await keys.close();
+      stateDb.close();
     },
   };
 }

@@ -64,6 +64,25 @@ program
   });
 
 program
+  .command('projections')
+  .description('read models')
+  .command('rebuild')
+  .description('recreate every read model from the log')
+  .action(async () => {
+    const result = await withLedger(async ({ ledger, runner }) => {
+      const bar = progressBar('rebuilding', await ledger.store.headPosition());
+      const started = performance.now();
+      try {
+        const position = await runner.rebuild((reached) => bar?.update(reached));
+        return { position, seconds: (performance.now() - started) / 1000 };
+      } finally {
+        bar?.stop();
+      }
+    });
+    console.log(`read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s`);
+  });
+
+program
   .command('forget')
   .description('anonymize a contact: append ContactAnonymized, then destroy its keys')
   .argument('<contactId>', 'the contact to forget')

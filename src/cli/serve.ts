@@ -4,14 +4,17 @@ import { createLogger } from '../log.js';
 import { openLedger } from '../app/open-ledger.js';
 import { createApp } from '../api/app.js';
 
-/** Runs the API and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
+/** Runs the API, the projection runner and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
 export async function serve(config: LedgerConfig): Promise<Server> {
   const log = createLogger(config.logLevel);
   const opened = await openLedger(config, log);
   const reaction = opened.shredder.follow(await opened.ledger.store.headPosition(), (error) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'shredder reaction failed'),
   );
-  const app = createApp(opened.ledger, log, { maxBodyBytes: config.maxBodyBytes });
+  const projections = opened.runner.follow((error) =>
+    log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'projection runner stopped'),
+  );
+  const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -20,6 +23,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const stop = () => {
     log.info('stopping');
     reaction.unsubscribe();
+    projections.unsubscribe();
     server.close(() => void opened.close());
   };
   process.once('SIGINT', stop);

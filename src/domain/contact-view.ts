@@ -1,4 +1,5 @@
 import type { DomainEvent, EventData } from './catalog.js';
+import { evolveConsents, type ConsentState } from './consent.js';
 
 /**
  * The personal view of one contact, folded from its stream with the seals opened. Built on
@@ -26,7 +27,7 @@ export interface ContactView {
   paymentAliases: Array<string | null>;
   restricted: boolean;
   legalHold: boolean;
-  consents: Record<string, { status: 'yes' | 'no'; at: string; source: string | null }>;
+  consents: ConsentState;
   orders: Record<string, { lastActivity: string; latestValidUntil: string | null }>;
   erasureRequests: Array<{ requestId: string; channel: string; at: string; refused: string | null }>;
   eventCount: number;
@@ -116,17 +117,8 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     }
     case 'ConsentGiven':
     case 'ConsentWithdrawn':
-      return {
-        ...next,
-        consents: {
-          ...next.consents,
-          [event.data.purpose ?? '']: { status: event.type === 'ConsentGiven' ? 'yes' : 'no', at: event.occurredAt, source: event.data.source ?? null },
-        },
-      };
-    case 'ConsentExpired': {
-      const { [event.data.purpose ?? '']: _expired, ...consents } = next.consents;
-      return { ...next, consents };
-    }
+    case 'ConsentExpired':
+      return { ...next, consents: evolveConsents(next.consents, event) };
     case 'ErasureRequested':
       return {
         ...next,

@@ -14,7 +14,7 @@ export interface Api {
 
 /** The real express app on an ephemeral loopback port, in front of a real ledger. */
 export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): Promise<Api> {
-  const app = createApp(ledger.ledger, createLogger(process.env.TEST_LOG ?? 'silent'), { maxBodyBytes });
+  const app = createApp(ledger, createLogger(process.env.TEST_LOG ?? 'silent'), { maxBodyBytes });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

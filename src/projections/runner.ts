@@ -1,0 +1,68 @@
+import { bufferTime, filter, map, type Subscription } from 'rxjs';
+import type { EventStore } from '../store/event-store.js';
+import type { ReadModels } from './read-models.js';
+
+/** The name the read models' checkpoint is kept under. */
+export const READ_MODELS = 'read-models';
+
+export interface ProjectionLag {
+  position: number;
+  head: number;
+  lag: number;
+}
+
+/**
+ * Keeps the read models up to date: catches up from the checkpoint in batches, then follows
+ * live appends, committing each batch with its checkpoint in one read-model transaction, so a
+ * stop anywhere loses and repeats nothing.
+ */
+export class ProjectionRunner {
+  constructor(
+    private readonly store: EventStore,
+    private readonly models: ReadModels,
+    private readonly batchSize = 1000,
+  ) {}
+
+  /**
+   * Reads and applies batches from the checkpoint up to the head (or until `shouldStop`);
+   * returns the position reached.
+   */
+  async catchUp(onBatch: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
+    for (;;) {
+      const after = this.models.checkpoint(READ_MODELS);
+      const page = await this.store.readAll({ after, limit: this.batchSize });
+      if (page.length === 0) return after;
+      this.models.applyBatch(READ_MODELS, page);
+      const position = page.at(-1)!.position;
+      onBatch(position);
+      if (page.length < this.batchSize || shouldStop()) return position;
+    }
+  }
+
+  /** Recreates every read model from the log, exactly. */
+  async rebuild(onBatch: (position: number) => void = () => {}): Promise<number> {
+    this.models.reset();
+    return this.catchUp(onBatch);
+  }
+
+  /**
+   * Follows the log from the checkpoint (catch-up included), batching what arrives within 50 ms.
+   * A batch that fails stops the runner (it never skips a batch); the lag then shows it.
+   */
+  follow(onError: (error: unknown) => void): Subscription {
+    return this.store
+      .subscribe({ after: this.models.checkpoint(READ_MODELS) })
+      .pipe(
+        bufferTime(50, null, this.batchSize),
+        filter((batch) => batch.length > 0),
+        map((batch) => this.models.applyBatch(READ_MODELS, batch)),
+      )
+      .subscribe({ error: onError });
+  }
+
+  async lag(): Promise<ProjectionLag> {
+    const head = await this.store.headPosition();
+    const position = this.models.checkpoint(READ_MODELS);
+    return { position, head, lag: head - position };
+  }
+}
