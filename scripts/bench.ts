@@ -16,7 +16,7 @@ import { validateEnvelopes, type ValidEvent } from '../src/domain/envelope.js';
 import { seal } from '../src/crypto/seal.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/sqlite-event-store.js';
 import { FORGETTING_TYPES } from '../src/domain/catalog.js';
-import { syntheticEnvelopes, contactEvents } from './synthetic.js';
+import { syntheticEnvelopes, contactEvents } from '../src/demo/synthetic.js';
 
 const { values } = parseArgs({
   options: {

@@ -7,6 +7,7 @@ import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
 import { serve } from './serve.js';
 import { progressBar } from './progress.js';
+import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
 
 /** Checked here rather than by commander, whose message would echo a value that may be personal. */
 function requireOpaqueIds(ids: Record<string, string | undefined>): void {
@@ -80,6 +81,30 @@ program
       }
     });
     console.log(`read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s`);
+  });
+
+program
+  .command('demo')
+  .description('publish a synthetic institution through the upstream path (idempotent)')
+  .option('--contacts <n>', 'how many contacts', '10000')
+  .option('--seed <n>', 'generator seed (same seed, same institution)', '1')
+  .action(async (options: { contacts: string; seed: string }) => {
+    const contacts = Number(options.contacts);
+    const seed = Number(options.seed);
+    if (!Number.isInteger(contacts) || contacts < 1 || contacts > 10_000_000) throw new ValidationError('--contacts must be an integer from 1 to 10000000');
+    if (!Number.isInteger(seed)) throw new ValidationError('--seed must be an integer');
+    const result = await withLedger(async ({ ledger, runner }) => {
+      const started = performance.now();
+      const bar = progressBar('publishing', contacts * DEMO_EVENTS_PER_CONTACT);
+      try {
+        const published = await publishDemo(ledger, { contacts, seed }, (count) => bar?.update(count));
+        await runner.catchUp();
+        return { ...published, seconds: (performance.now() - started) / 1000 };
+      } finally {
+        bar?.stop();
+      }
+    });
+    console.log(`demo: ${result.events} events for ${contacts} contacts (${result.appended} appended, ${result.duplicates} already there) in ${result.seconds.toFixed(1)} s`);
   });
 
 program

@@ -1,6 +1,10 @@
+import { ROLES } from '../domain/catalog.js';
+
 /**
- * Deterministic synthetic upstream traffic for benchmarks: registrations first, then a realistic
- * mix of sales (order-sealed), consents, clicks, notes and payments spread over many contacts.
+ * A deterministic synthetic institution (`ledger demo`, benchmarks): several organisations,
+ * every role, prospects and customers, dated and undated products, consents given and withdrawn,
+ * balances, legal holds and activity spread over six years, as upstream systems would publish it.
+ * Each contact's registration comes first; after that, contacts are picked at random.
  */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
@@ -20,12 +24,20 @@ const ORGS = ['ORG-OPERA', 'ORG-THEATRE', 'ORG-MUSEUM'];
 const day = 24 * 3600 * 1000;
 const at = (ms: number) => new Date(ms).toISOString();
 
+/** Mostly individuals, then relays, and a few of every other role. */
+function roleOf(random: () => number): string {
+  const roll = random();
+  if (roll < 0.85) return 'individual';
+  if (roll < 0.93) return 'relay';
+  return ROLES[2 + Math.floor(random() * (ROLES.length - 2))]!;
+}
+
 function registration(contactId: string, n: number, random: () => number, occurredAt: string) {
   const [town, postcode, country] = TOWNS[n % TOWNS.length]!;
   return {
     type: 'ContactRegistered', contactId, organizationId: ORGS[n % ORGS.length]!, occurredAt,
     data: {
-      role: random() < 0.9 ? 'individual' : 'relay',
+      role: roleOf(random),
       firstName: FIRST[n % FIRST.length], lastName: `${LAST[(n >> 3) % LAST.length]}-${n}`,
       email: `contact${n}@example.org`, phone: `+4179${String(n).padStart(7, '0')}`,
       address: { street: `${1 + (n % 120)} rue des Tilleuls`, town, postcode, country },
@@ -49,7 +61,10 @@ function activity(contactId: string, n: number, seq: number, random: () => numbe
       },
     };
   }
-  if (roll < 0.35) return { ...base, type: 'ConsentGiven', data: { purpose: 'newsletter', source: 'portal', wordingVersion: 'v3', preChecked: false, ipAddress: `203.0.${n % 250}.1` } };
+  if (roll < 0.32) return { ...base, type: 'ConsentGiven', data: { purpose: random() < 0.7 ? 'newsletter' : 'sms-offers', source: 'portal', wordingVersion: 'v3', preChecked: false, ipAddress: `203.0.${n % 250}.1` } };
+  if (roll < 0.35) return { ...base, type: 'ConsentWithdrawn', data: { purpose: 'newsletter', source: 'form' } };
+  if (roll < 0.36) return { ...base, type: 'BalanceChanged', data: { balance: random() < 0.5 ? 0 : Math.round(random() * 200 - 100), currency: 'EUR' } };
+  if (roll < 0.362) return { ...base, type: 'LegalHoldPlaced', data: { reason: 'litigation' } };
   if (roll < 0.6) return { ...base, type: 'MarketingLinkClicked', data: { campaignId: `CMP-${seq % 40}`, channel: random() < 0.8 ? 'email' : 'sms' } };
   if (roll < 0.7) return { ...base, type: 'NoteAdded', data: { noteId: `N-${n}-${seq}`, text: 'Asked for a wheelchair seat at the next performance.' } };
   if (roll < 0.85) return { ...base, type: 'PaymentReceived', data: { orderId: `O-${n}-${seq - 1}`, amount: 45 } };
@@ -57,24 +72,32 @@ function activity(contactId: string, n: number, seq: number, random: () => numbe
   return { ...base, type: 'CriterionChanged', data: { criterion: 'preferred-genre', value: 'baroque opera' } };
 }
 
-/** `events` envelopes over `contacts` contacts; each contact's first event is its registration. */
-export function syntheticEnvelopes(options: { events: number; contacts: number; seed: number }): unknown[] {
+export interface SyntheticOptions {
+  events: number;
+  contacts: number;
+  seed: number;
+  /** The six years the activity is spread over end here. */
+  until?: Date;
+}
+
+/** `events` envelopes over `contacts` contacts, generated lazily (a million need no memory). */
+export function* syntheticStream(options: SyntheticOptions): Generator<unknown> {
   const random = mulberry32(options.seed);
-  const start = Date.parse('2021-01-01T00:00:00Z');
-  const span = Date.parse('2026-10-01T00:00:00Z') - start;
-  const registered = new Set<number>();
-  const envelopes: unknown[] = [];
-  for (let seq = 0; envelopes.length < options.events; seq++) {
+  const end = (options.until ?? new Date('2026-10-01T00:00:00Z')).getTime();
+  const start = end - 6 * 365 * day;
+  const registered = new Uint8Array(options.contacts);
+  for (let seq = 0; seq < options.events; seq++) {
     const n = Math.floor(random() * options.contacts);
     const contactId = `C-${n}`;
-    const occurredAt = at(start + Math.floor((seq / options.events) * span));
-    if (!registered.has(n)) {
-      registered.add(n);
-      envelopes.push(registration(contactId, n, random, occurredAt));
-    } else envelopes.push(activity(contactId, n, seq, random, occurredAt));
+    const occurredAt = at(start + Math.floor((seq / options.events) * (end - start)));
+    if (registered[n] === 0) {
+      registered[n] = 1;
+      yield registration(contactId, n, random, occurredAt);
+    } else yield activity(contactId, n, seq, random, occurredAt);
   }
-  return envelopes;
 }
+
+export const syntheticEnvelopes = (options: SyntheticOptions): unknown[] => [...syntheticStream(options)];
 
 /** One contact with `count` events: a registration and a realistic history. */
 export function contactEvents(contactId: string, count: number): unknown[] {
