@@ -80,7 +80,9 @@ program
         bar?.stop();
       }
     });
-    console.log(`read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s`);
+    const rate = Math.round(result.position / result.seconds);
+    const peakRss = Math.round(process.resourceUsage().maxRSS / 1024);
+    console.log(`read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s (${rate} events/s, peak RSS ${peakRss} MB)`);
   });
 
 program

@@ -68,12 +68,19 @@ export class ReadModels {
       checkpoint: db.prepare<[string], number>('SELECT position FROM checkpoints WHERE projection = ?').pluck(),
       saveCheckpoint: db.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position'),
       contact: db.prepare<[string], ContactRow>('SELECT * FROM contacts WHERE contact_id = ?'),
-      saveContact: db.prepare(`INSERT OR REPLACE INTO contacts (contact_id, role, registered_at, registered_event, status, customer, balance,
+      // An upsert, not INSERT OR REPLACE: a replace is a delete plus an insert in every index.
+      saveContact: db.prepare(`INSERT INTO contacts (contact_id, role, registered_at, registered_event, status, customer, balance,
         currency, restricted, legal_hold, activity_at, activity_event, recency_at, recency_event) VALUES (@contact_id, @role, @registered_at,
-        @registered_event, @status, @customer, @balance, @currency, @restricted, @legal_hold, @activity_at, @activity_event, @recency_at, @recency_event)`),
+        @registered_event, @status, @customer, @balance, @currency, @restricted, @legal_hold, @activity_at, @activity_event, @recency_at, @recency_event)
+        ON CONFLICT (contact_id) DO UPDATE SET role = excluded.role, registered_at = excluded.registered_at,
+        registered_event = excluded.registered_event, status = excluded.status, customer = excluded.customer, balance = excluded.balance,
+        currency = excluded.currency, restricted = excluded.restricted, legal_hold = excluded.legal_hold, activity_at = excluded.activity_at,
+        activity_event = excluded.activity_event, recency_at = excluded.recency_at, recency_event = excluded.recency_event`),
       consents: db.prepare<[string], { purpose: string; status: 'yes' | 'no' | 'unknown'; changed_at: string }>(
         'SELECT purpose, status, changed_at FROM consents WHERE contact_id = ?'),
-      saveConsent: db.prepare(`INSERT OR REPLACE INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)`),
+      saveConsent: db.prepare(`INSERT INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (contact_id, purpose) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at,
+        last_prolonging_at = excluded.last_prolonging_at`),
       saveOrder: db.prepare(`INSERT INTO orders (order_id, contact_id, latest_valid_until) VALUES (?, ?, ?)
         ON CONFLICT (order_id) DO UPDATE SET latest_valid_until = CASE
           WHEN excluded.latest_valid_until IS NULL THEN latest_valid_until
