@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
-import { Instant } from '../domain/schema-kit.js';
+import { Email, Instant } from '../domain/schema-kit.js';
 import type { OpenLedger } from '../app/open-ledger.js';
 import type { Logger } from '../log.js';
 import { problemHandler, sendProblem } from './problem.js';
@@ -13,7 +13,11 @@ export interface ApiOptions {
 }
 
 /** The HTTP API (README "API"). Roles and keys arrive with the auth issue; the routes are here. */
-export function createApp({ ledger, readModels, runner }: Pick<OpenLedger, 'ledger' | 'readModels' | 'runner'>, log: Logger, options: ApiOptions) {
+export function createApp(
+  { ledger, readModels, runner, blindIndex }: Pick<OpenLedger, 'ledger' | 'readModels' | 'runner' | 'blindIndex'>,
+  log: Logger,
+  options: ApiOptions,
+) {
   const app = express();
   const metrics = createMetrics(runner);
   app.disable('x-powered-by');
@@ -39,6 +43,15 @@ export function createApp({ ledger, readModels, runner }: Pick<OpenLedger, 'ledg
   app.post('/v1/events', requireJson, express.json({ limit: options.maxBodyBytes, strict: false }), async (req, res) => {
     const result = await ledger.publish(req.body);
     res.status(result.appended.length > 0 ? 201 : 200).json(result);
+  });
+
+  // Look-up by e-mail through the keyed blind index: the address is hashed here and goes no further.
+  app.get('/v1/contacts', (req, res) => {
+    const email = req.query['email'];
+    if (typeof email !== 'string' || !validatorFor(EmailSchema)(email.trim())) {
+      throw new ValidationError('email must be one e-mail address', [{ pointer: '/email', message: 'is not a valid e-mail address' }]);
+    }
+    res.set('Cache-Control', 'no-store').json({ contactIds: readModels.contactsByEmailHash(blindIndex.email(email)) });
   });
 
   app.get('/v1/contacts/:id', async (req, res) => {
@@ -80,7 +93,9 @@ function instantParam(value: unknown, name: string): string {
   if (!valid) throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [{ pointer: `/${name}`, message: 'is not a valid date' }]);
   return new Date(valid).toISOString();
 }
-const ajvInstant = (text: string) => (validatorFor(Instant())(text) ? text : null);
+const ajvInstant = (text: string) => (validatorFor(InstantSchema)(text) ? text : null);
+const InstantSchema = Instant();
+const EmailSchema = Email();
 
 function limitParam(value: unknown): number {
   if (value === undefined) return 100;

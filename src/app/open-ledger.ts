@@ -12,12 +12,15 @@ import { Ledger } from './ledger.js';
 import { openStateDb } from '../projections/state-db.js';
 import { ReadModels } from '../projections/read-models.js';
 import { ProjectionRunner } from '../projections/runner.js';
+import { BlindIndex } from '../crypto/blind-index.js';
+import { emailHashes } from './email-hashes.js';
 
 export interface OpenLedger {
   ledger: Ledger;
   shredder: Shredder;
   readModels: ReadModels;
   runner: ProjectionRunner;
+  blindIndex: BlindIndex;
   close(): Promise<void>;
 }
 
@@ -39,11 +42,13 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
   if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
   const stateDb = openStateDb(join(config.dataDir, 'state.db'));
   const readModels = new ReadModels(stateDb);
+  const blindIndex = new BlindIndex(masterKey);
   return {
     ledger: new Ledger(store, keys, shredder),
     shredder,
     readModels,
-    runner: new ProjectionRunner(store, readModels),
+    runner: new ProjectionRunner(store, readModels, { emailHashes: emailHashes(keys, blindIndex) }),
+    blindIndex,
     close: async () => {
       await store.close();
       await keys.close();

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { decrypt, encrypt } from './aead.js';
 
@@ -24,6 +24,11 @@ export class MasterKey {
 
   toBase64(): string {
     return this.key.toString('base64');
+  }
+
+  /** A subkey for one purpose (HKDF-SHA256): the master key itself never leaves this class. */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `contact-ledger ${purpose}`, 32));
   }
 
   /** Wrapped layout: iv (12) | tag (16) | ciphertext (32); bound to the scope and key id. */

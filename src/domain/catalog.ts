@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Address, CalendarDate, Code, Country, Instant, OneOf, OpaqueId, Text, defineEvent, personal, type EventDefinition,
+  Address, CalendarDate, Code, Country, Email, Instant, OneOf, OpaqueId, Text, defineEvent, personal, type EventDefinition,
 } from './schema-kit.js';
 
 /**
@@ -14,7 +14,6 @@ export const ROLES = [
   'individual', 'relay', 'structure', 'supplier', 'guide', 'exhibitor', 'producer', 'partner', 'contractor',
 ] as const;
 const Role = () => OneOf(ROLES);
-const Email = (options = {}) => Type.String({ format: 'email', maxLength: 254, ...options });
 const Phone = (options = {}) => Type.String({ pattern: '^\\+?[0-9 ().-]{4,32}$', ...options });
 const Gender = (options = {}) => OneOf(['female', 'male', 'other', 'undisclosed'], options);
 const IpAddress = (options = {}) => Type.String({ format: 'ip', ...options });

@@ -25,6 +25,7 @@ export const OneOf = <const T extends readonly string[]>(values: T, options: Rec
 export const Code = () => Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' });
 export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, ...options });
+export const Email = (options: Record<string, unknown> = {}) => Type.String({ format: 'email', maxLength: 254, ...options });
 export const Country = () => Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' });
 
 export const Address = (options: Record<string, unknown> = {}) =>

@@ -61,7 +61,7 @@ export interface RecencyPage {
  */
 export class ReadModels {
   private readonly statements;
-  private readonly applyInTransaction: (projection: string, events: readonly StoredEvent[]) => void;
+  private readonly applyInTransaction: (projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>) => void;
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
@@ -87,11 +87,15 @@ export class ReadModels {
           WHEN latest_valid_until IS NULL OR excluded.latest_valid_until > latest_valid_until THEN excluded.latest_valid_until
           ELSE latest_valid_until END`),
       purgeOrder: db.prepare('UPDATE orders SET purged = 1 WHERE order_id = ?'),
+      forgetEmail: db.prepare('DELETE FROM email_index WHERE contact_id = ?'),
+      indexEmail: db.prepare('INSERT OR IGNORE INTO email_index (email_hash, contact_id) VALUES (?, ?)'),
+      byEmail: db.prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id').pluck(),
       recencyPage: db.prepare<[string, string, string, string, number], { contact_id: string; recency_at: string }>(
         `SELECT contact_id, recency_at FROM contacts WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
          ORDER BY recency_at, contact_id LIMIT ?`),
     };
-    this.applyInTransaction = db.transaction((projection: string, events: readonly StoredEvent[]) => this.apply(projection, events));
+    this.applyInTransaction = db.transaction((projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>) =>
+      this.apply(projection, events, emailHashes));
   }
 
   /** Empties every read model and checkpoint, for a rebuild from the log. */
@@ -103,9 +107,18 @@ export class ReadModels {
     return this.statements.checkpoint.get(projection) ?? 0;
   }
 
-  /** Applies a batch and moves the checkpoint to its last position, atomically. */
-  applyBatch(projection: string, events: readonly StoredEvent[]): void {
-    if (events.length > 0) this.applyInTransaction(projection, events);
+  /**
+   * Applies a batch and moves the checkpoint to its last position, atomically. `emailHashes`
+   * gives, per event id, the blind-index hash of the e-mail it sets (computed by the caller,
+   * which can open seals; this class never sees an address).
+   */
+  applyBatch(projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string> = new Map()): void {
+    if (events.length > 0) this.applyInTransaction(projection, events, emailHashes);
+  }
+
+  /** Contacts whose e-mail has this blind-index hash. */
+  contactsByEmailHash(hash: string): string[] {
+    return this.statements.byEmail.all(hash);
   }
 
   contact(contactId: string): ContactReadModel | null {
@@ -120,7 +133,7 @@ export class ReadModels {
     return Object.fromEntries(this.statements.consents.all(contactId).map((c) => [c.purpose, { status: c.status, changedAt: c.changed_at }]));
   }
 
-  private apply(projection: string, events: readonly StoredEvent[]): void {
+  private apply(projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>): void {
     const contacts = new Map<string, ContactRecord>();
     const consents = new Map<string, ConsentState>();
     const dirtyConsents = new Map<string, Set<string>>();
@@ -152,6 +165,7 @@ export class ReadModels {
       const cultural = event.data['culturalContactId'];
       if (event.type === 'TicketSold' && typeof cultural === 'string') contacts.set(cultural, markBenefited(record(cultural)));
       this.projectOrder(event);
+      this.projectEmail(event, emailHashes.get(event.id));
     }
     for (const contact of contacts.values()) this.statements.saveContact.run(toRow(contact));
     for (const [contactId, purposes] of dirtyConsents) {
@@ -162,6 +176,15 @@ export class ReadModels {
       }
     }
     this.statements.saveCheckpoint.run(projection, events.at(-1)!.position);
+  }
+
+  /** One address per contact in the index: a new one replaces it; forgetting removes it. */
+  private projectEmail(event: { type: string; contactId: string }, emailHash: string | undefined): void {
+    if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') this.statements.forgetEmail.run(event.contactId);
+    else if (emailHash) {
+      this.statements.forgetEmail.run(event.contactId);
+      this.statements.indexEmail.run(emailHash, event.contactId);
+    }
   }
 
   private projectOrder(event: { type: string; contactId: string; data: Record<string, unknown> }): void {

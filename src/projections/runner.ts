@@ -1,9 +1,13 @@
-import { bufferTime, filter, map, type Subscription } from 'rxjs';
+import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
+import type { StoredEvent } from '../store/event-store.js';
 import type { EventStore } from '../store/event-store.js';
 import type { ReadModels } from './read-models.js';
 
 /** The name the read models' checkpoint is kept under. */
 export const READ_MODELS = 'read-models';
+
+/** Blind-index hashes of the e-mails a batch sets, by event id (opening seals is I/O). */
+export type EmailHashes = (events: readonly StoredEvent[]) => Promise<ReadonlyMap<string, string>>;
 
 export interface ProjectionLag {
   position: number;
@@ -17,11 +21,21 @@ export interface ProjectionLag {
  * stop anywhere loses and repeats nothing.
  */
 export class ProjectionRunner {
+  private readonly emailHashes: EmailHashes;
+  private readonly batchSize: number;
+
   constructor(
     private readonly store: EventStore,
     private readonly models: ReadModels,
-    private readonly batchSize = 1000,
-  ) {}
+    options: { emailHashes?: EmailHashes; batchSize?: number } = {},
+  ) {
+    this.emailHashes = options.emailHashes ?? (async () => new Map());
+    this.batchSize = options.batchSize ?? 1000;
+  }
+
+  private async apply(batch: readonly StoredEvent[]): Promise<void> {
+    this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch));
+  }
 
   /**
    * Reads and applies batches from the checkpoint up to the head (or until `shouldStop`);
@@ -32,7 +46,7 @@ export class ProjectionRunner {
       const after = this.models.checkpoint(READ_MODELS);
       const page = await this.store.readAll({ after, limit: this.batchSize });
       if (page.length === 0) return after;
-      this.models.applyBatch(READ_MODELS, page);
+      await this.apply(page);
       const position = page.at(-1)!.position;
       onBatch(position);
       if (page.length < this.batchSize || shouldStop()) return position;
@@ -55,7 +69,7 @@ export class ProjectionRunner {
       .pipe(
         bufferTime(50, null, this.batchSize),
         filter((batch) => batch.length > 0),
-        map((batch) => this.models.applyBatch(READ_MODELS, batch)),
+        concatMap((batch) => this.apply(batch)),
       )
       .subscribe({ error: onError });
   }

@@ -42,11 +42,16 @@ export function openStateDb(path: string): Database.Database {
       contact_id TEXT NOT NULL,
       latest_valid_until TEXT,
       purged INTEGER NOT NULL DEFAULT 0);
-    CREATE INDEX IF NOT EXISTS orders_by_contact ON orders (contact_id);`);
+    CREATE INDEX IF NOT EXISTS orders_by_contact ON orders (contact_id);
+    CREATE TABLE IF NOT EXISTS email_index (
+      email_hash TEXT NOT NULL,
+      contact_id TEXT NOT NULL,
+      PRIMARY KEY (email_hash, contact_id));
+    CREATE INDEX IF NOT EXISTS email_index_by_contact ON email_index (contact_id);`);
   return db;
 }
 
 /** Empties every read model and checkpoint, for a rebuild from the log. */
 export function resetStateDb(db: Database.Database): void {
-  db.exec('DELETE FROM checkpoints; DELETE FROM contacts; DELETE FROM consents; DELETE FROM orders;');
+  db.exec('DELETE FROM checkpoints; DELETE FROM contacts; DELETE FROM consents; DELETE FROM orders; DELETE FROM email_index;');
 }

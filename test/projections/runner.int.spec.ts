@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { dumpReadModels } from '../support/state.js';
 import { ProjectionRunner } from '../../src/projections/runner.js';
+import { emailHashes } from '../../src/app/email-hashes.js';
 import { foldRecencies, recencyOf } from '../../src/domain/recency.js';
 import type { EventStore } from '../../src/store/event-store.js';
 
@@ -11,6 +12,8 @@ const day = (n: number) => new Date(Date.UTC(2020, 0, 1) + n * 86_400_000).toISO
 
 /** Random upstream traffic over a few contacts: every rule of the projection gets exercised. */
 const envelope = fc.oneof(
+  fc.record({ c: fc.constantFrom(...CONTACTS), d: fc.nat(2000), mail: fc.constantFrom('a', 'b', 'shared') })
+    .map(({ c, d, mail }) => ({ type: 'ContactDetailsChanged', contactId: c, organizationId: 'ORG-A', occurredAt: day(d), data: { email: `${mail}@example.org` } })),
   fc.record({ c: fc.constantFrom(...CONTACTS), d: fc.nat(2000), kind: fc.constantFrom('TicketSold', 'OptionTaken', 'ReservationMade', 'OptionConfirmed'),
     dated: fc.boolean(), until: fc.nat(3000), cultural: fc.option(fc.constantFrom(...CONTACTS), { nil: undefined }), order: fc.nat(20) })
     .map(({ c, d, kind, dated, until, cultural, order }) => ({
@@ -32,7 +35,8 @@ const envelope = fc.oneof(
     })),
 );
 const registrations = CONTACTS.map((contactId, i) => ({
-  type: 'ContactRegistered', contactId, organizationId: 'ORG-A', occurredAt: day(i), data: { role: i === 3 ? 'structure' : 'individual' },
+  type: 'ContactRegistered', contactId, organizationId: 'ORG-A', occurredAt: day(i),
+  data: { role: i === 3 ? 'structure' : 'individual', ...(i < 3 ? { email: `${contactId.toLowerCase()}@example.org` } : {}) },
 }));
 
 /** A store wrapper that records where each read started: to see that a restart resumes exactly. */
@@ -56,7 +60,7 @@ describe('projection runner and read models', function () {
       fc.asyncProperty(fc.array(fc.array(envelope, { minLength: 1, maxLength: 15 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 7 }), async (chunks, batchSize) => {
         ledger.readModels.reset();
         const published = [registrations, ...chunks];
-        const runner = new ProjectionRunner(ledger.ledger.store, ledger.readModels, batchSize);
+        const runner = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { batchSize, emailHashes: emailHashes(ledger.ledger.keys, ledger.blindIndex) });
         const head = await ledger.ledger.store.headPosition();
         for (const chunk of published) {
           await ledger.ledger.publish({ events: chunk });
@@ -85,11 +89,11 @@ describe('projection runner and read models', function () {
     const afters: number[] = [];
     const store = recordingReads(ledger.ledger.store, afters);
     let batches = 0;
-    const first = new ProjectionRunner(store, ledger.readModels, 500);
+    const first = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
     expect(await first.catchUp(() => batches++, () => batches === 2)).to.equal(1000);
     expect(ledger.readModels.checkpoint('read-models')).to.equal(1000);
 
-    const restarted = new ProjectionRunner(store, ledger.readModels, 500);
+    const restarted = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
     expect(await restarted.catchUp()).to.equal(2400);
     expect(afters).to.deep.equal([0, 500, 1000, 1500, 2000]);
     const incremental = dumpReadModels(ledger.dir);

@@ -9,6 +9,7 @@ export function dumpReadModels(dir: string) {
       contacts: db.prepare('SELECT * FROM contacts ORDER BY contact_id').all(),
       consents: db.prepare('SELECT * FROM consents ORDER BY contact_id, purpose').all(),
       orders: db.prepare('SELECT * FROM orders ORDER BY order_id').all(),
+      emailIndex: db.prepare('SELECT * FROM email_index ORDER BY email_hash, contact_id').all(),
     };
   } finally {
     db.close();

@@ -1,0 +1,20 @@
+import type { BlindIndex } from '../crypto/blind-index.js';
+import type { KeyStore } from '../crypto/key-store.js';
+import type { StoredEvent } from '../store/event-store.js';
+import { openEvent } from './sealing.js';
+
+/**
+ * The blind-index hash of each e-mail a batch sets (registration, rectification), opened in memory
+ * and hashed at once: the address itself goes no further. An erased e-mail gives no entry.
+ */
+export function emailHashes(keys: KeyStore, index: BlindIndex) {
+  return async (events: readonly StoredEvent[]): Promise<ReadonlyMap<string, string>> => {
+    const hashes = new Map<string, string>();
+    for (const event of events) {
+      if (!event.sealed?.fields.includes('email')) continue;
+      const email = (await openEvent(event, keys)).data['email'];
+      if (typeof email === 'string') hashes.set(event.id, index.email(email));
+    }
+    return hashes;
+  };
+}
