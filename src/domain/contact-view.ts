@@ -1,16 +1,15 @@
 import type { DomainEvent, EventData } from './catalog.js';
 import { evolveConsents, type ConsentState } from './consent.js';
+import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
 
 /**
  * The personal view of one contact, folded from its stream with the seals opened. Built on
  * demand in memory and never stored (DESIGN.md principle 2). Personal fields whose key was
  * destroyed are absent and listed in `erasedFields`.
  */
-export interface ContactView {
+export interface ContactView extends ContactFlags {
   contactId: string;
-  role: string | null;
   registeredAt: string | null;
-  status: 'active' | 'anonymized' | 'erased';
   details: Partial<Pick<EventData<'ContactRegistered'>, 'firstName' | 'lastName' | 'email' | 'phone' | 'birthDate' | 'gender' | 'address'>>;
   /** Country, town and postcode kept by an anonymization. */
   retained: EventData<'ContactAnonymized'>['retained'] | null;
@@ -23,10 +22,7 @@ export interface ContactView {
   photoRecordedAt: string | null;
   criteria: Record<string, string | null>;
   policies: Array<{ kind: string; version: string; url: string; at: string }>;
-  balance: { amount: number; currency: string } | null;
   paymentAliases: Array<string | null>;
-  restricted: boolean;
-  legalHold: boolean;
   consents: ConsentState;
   orders: Record<string, { lastActivity: string; latestValidUntil: string | null }>;
   erasureRequests: Array<{ requestId: string; channel: string; at: string; refused: string | null }>;
@@ -48,10 +44,9 @@ export type ViewEvent = {
 
 export function initialContactView(contactId: string): ContactView {
   return {
-    contactId, role: null, registeredAt: null, status: 'active', details: {}, retained: null, forgottenBy: null,
+    ...initialContactFlags(), contactId, registeredAt: null, details: {}, retained: null, forgottenBy: null,
     erasedFields: [], organizations: [], notes: [], remark: null, orderRemarks: {}, photoRecordedAt: null,
-    criteria: {}, policies: [], balance: null, paymentAliases: [], restricted: false, legalHold: false,
-    consents: {}, orders: {}, erasureRequests: [], eventCount: 0, lastEventAt: null,
+    criteria: {}, policies: [], paymentAliases: [], consents: {}, orders: {}, erasureRequests: [], eventCount: 0, lastEventAt: null,
   };
 }
 
@@ -59,7 +54,7 @@ const DETAIL_FIELDS = ['firstName', 'lastName', 'email', 'phone', 'birthDate', '
 
 export function evolveContactView(view: ContactView, event: ViewEvent): ContactView {
   const next: ContactView = {
-    ...view,
+    ...evolveContactFlags(view, event as { type: ViewEvent['type']; data: Record<string, unknown> }),
     eventCount: view.eventCount + 1,
     lastEventAt: view.lastEventAt && view.lastEventAt > event.occurredAt ? view.lastEventAt : event.occurredAt,
     organizations: view.organizations.includes(event.organizationId) ? view.organizations : [...view.organizations, event.organizationId],
@@ -70,11 +65,9 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     case 'ContactDetailsChanged': {
       const details = { ...next.details };
       for (const field of DETAIL_FIELDS) if (event.data[field] !== undefined) Object.assign(details, { [field]: event.data[field] });
-      const role = event.data.role ?? next.role;
       return {
         ...next,
         details,
-        role,
         registeredAt: event.type === 'ContactRegistered' ? (next.registeredAt ?? event.occurredAt) : next.registeredAt,
       };
     }
@@ -93,18 +86,8 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
       };
     case 'CriterionChanged':
       return { ...next, criteria: { ...next.criteria, [event.data.criterion ?? '']: event.data.value ?? null } };
-    case 'BalanceChanged':
-      return { ...next, balance: { amount: event.data.balance ?? 0, currency: event.data.currency ?? '' } };
     case 'PaymentAliasSaved':
       return { ...next, paymentAliases: [...next.paymentAliases, event.data.alias ?? null] };
-    case 'ProcessingRestricted':
-      return { ...next, restricted: true };
-    case 'RestrictionLifted':
-      return { ...next, restricted: false };
-    case 'LegalHoldPlaced':
-      return { ...next, legalHold: true };
-    case 'LegalHoldReleased':
-      return { ...next, legalHold: false };
     case 'OptionTaken':
     case 'OptionConfirmed':
     case 'ReservationMade':
@@ -135,7 +118,6 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
       // Cleared here too, so a view folded between the append and the shred shows nothing personal.
       return {
         ...next,
-        status: event.type === 'ContactAnonymized' ? 'anonymized' : 'erased',
         details: {},
         notes: next.notes.map((note) => ({ ...note, text: null })),
         remark: null,
@@ -145,6 +127,11 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
         retained: event.type === 'ContactAnonymized' ? (event.data.retained ?? {}) : null,
         forgottenBy: { eventId: event.id, type: event.type, reason: event.data.reason ?? '', at: event.occurredAt },
       };
+    case 'BalanceChanged':
+    case 'ProcessingRestricted':
+    case 'RestrictionLifted':
+    case 'LegalHoldPlaced':
+    case 'LegalHoldReleased':
     case 'PaymentReceived':
     case 'WaitingListJoined':
     case 'MarketingLinkClicked':

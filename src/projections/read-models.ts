@@ -6,9 +6,8 @@ import { contactIdOfStream } from '../domain/identifiers.js';
 import { recencyFacts } from '../domain/recency.js';
 import { ValidationError } from '../domain/errors.js';
 import type { StoredEvent } from '../store/event-store.js';
-import {
-  applyRecencyFact, currentRecency, evolveContactRecord, markBenefited, newContactRecord, type ContactRecord,
-} from './contact-record.js';
+import { evolveContactFlags } from '../domain/contact-flags.js';
+import { applyRecencyFact, currentRecency, markBenefited, newContactRecord, type ContactRecord } from './contact-record.js';
 
 interface ContactRow {
   contact_id: string; role: string | null; registered_at: string | null; registered_event: string | null; status: ContactRecord['status'];
@@ -17,8 +16,9 @@ interface ContactRow {
 }
 
 const toRecord = (row: ContactRow): ContactRecord => ({
-  contactId: row.contact_id, role: row.role, status: row.status, customer: row.customer === 1, balance: row.balance,
-  currency: row.currency, restricted: row.restricted === 1, legalHold: row.legal_hold === 1,
+  contactId: row.contact_id, role: row.role, status: row.status, customer: row.customer === 1,
+  balance: row.currency === null ? null : { amount: row.balance, currency: row.currency },
+  restricted: row.restricted === 1, legalHold: row.legal_hold === 1,
   recency: {
     registration: row.registered_at ? { date: row.registered_at, eventId: row.registered_event ?? '' } : null,
     activity: row.activity_at ? { date: row.activity_at, eventId: row.activity_event ?? '' } : null,
@@ -29,22 +29,14 @@ const toRow = (record: ContactRecord) => {
   const recency = currentRecency(record);
   return {
     contact_id: record.contactId, role: record.role, status: record.status, customer: record.customer ? 1 : 0,
-    balance: record.balance, currency: record.currency, restricted: record.restricted ? 1 : 0, legal_hold: record.legalHold ? 1 : 0,
+    balance: record.balance?.amount ?? 0, currency: record.balance?.currency ?? null, restricted: record.restricted ? 1 : 0, legal_hold: record.legalHold ? 1 : 0,
     registered_at: record.recency.registration?.date ?? null, registered_event: record.recency.registration?.eventId ?? null,
     activity_at: record.recency.activity?.date ?? null, activity_event: record.recency.activity?.eventId ?? null,
     recency_at: recency?.date ?? null, recency_event: recency?.eventId ?? null,
   };
 };
 
-export interface ContactReadModel {
-  contactId: string;
-  role: string | null;
-  status: ContactRecord['status'];
-  customer: boolean;
-  balance: number;
-  currency: string | null;
-  restricted: boolean;
-  legalHold: boolean;
+export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
   recency: { date: string; eventId: string; basis: 'activity' | 'registration' } | null;
 }
 
@@ -150,7 +142,7 @@ export class ReadModels {
       const contactId = contactIdOfStream(stored.stream);
       if (!contactId || !isEventType(stored.type)) continue;
       const event = { id: stored.id, type: stored.type, contactId, occurredAt: stored.occurredAt, data: stored.data };
-      contacts.set(contactId, evolveContactRecord(record(contactId), event));
+      contacts.set(contactId, evolveContactFlags(record(contactId), event));
       let stillYes = false;
       if (event.type === 'ConsentGiven' || event.type === 'ConsentWithdrawn' || event.type === 'ConsentExpired') {
         const before = consents.get(contactId) ?? this.consents(contactId);
