@@ -26,7 +26,8 @@ export function createApp(
 
   app.get('/health', async (_req, res) => {
     const projection = await runner.lag();
-    res.json({ status: 'ok', headPosition: projection.head, projection });
+    // A stopped projection runner is an outage of the read models: say so loudly.
+    res.status(projection.failed ? 503 : 200).json({ status: projection.failed ? 'degraded' : 'ok', headPosition: projection.head, projection });
   });
 
   app.get('/metrics', async (_req, res) => {

@@ -15,5 +15,6 @@ export function createMetrics(runner: ProjectionRunner): Registry {
   gauge('ledger_head_position', 'Global position of the last stored event', (lag) => lag.head);
   gauge('ledger_projection_position', 'Last position applied to the read models', (lag) => lag.position);
   gauge('ledger_projection_lag_events', 'Events stored but not yet in the read models', (lag) => lag.lag);
+  gauge('ledger_projection_failed', '1 when the projection runner stopped on an error', (lag) => (lag.failed ? 1 : 0));
   return registry;
 }

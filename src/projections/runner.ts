@@ -13,6 +13,8 @@ export interface ProjectionLag {
   position: number;
   head: number;
   lag: number;
+  /** Why the live runner stopped (error name), or null while it runs or has not started. */
+  failed: string | null;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface ProjectionLag {
 export class ProjectionRunner {
   private readonly emailHashes: EmailHashes;
   private readonly batchSize: number;
+  private failure: string | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -71,12 +74,17 @@ export class ProjectionRunner {
         filter((batch) => batch.length > 0),
         concatMap((batch) => this.apply(batch)),
       )
-      .subscribe({ error: onError });
+      .subscribe({
+        error: (error: unknown) => {
+          this.failure = error instanceof Error ? error.name : 'Error';
+          onError(error);
+        },
+      });
   }
 
   async lag(): Promise<ProjectionLag> {
     const head = await this.store.headPosition();
     const position = this.models.checkpoint(READ_MODELS);
-    return { position, head, lag: head - position };
+    return { position, head, lag: head - position, failed: this.failure };
   }
 }

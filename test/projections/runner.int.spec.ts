@@ -108,8 +108,20 @@ describe('projection runner and read models', function () {
     await ledger.ledger.publish({ events: [{ type: 'WaitingListJoined', contactId: 'C-2', organizationId: 'ORG-A', occurredAt: day(50), data: { productId: 'P' } }] });
     for (let i = 0; i < 50 && (await ledger.runner.lag()).lag > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     subscription.unsubscribe();
-    expect(await ledger.runner.lag()).to.deep.equal({ position: 5, head: 5, lag: 0 });
+    expect(await ledger.runner.lag()).to.deep.equal({ position: 5, head: 5, lag: 0, failed: null });
     expect(ledger.readModels.contact('C-2')?.recency?.date).to.equal(day(50));
+  });
+
+  it('a batch that fails stops the runner, never skipped: the lag grows and the failure is reported', async () => {
+    await ledger.ledger.publish({ events: registrations });
+    let reported: unknown = null;
+    const failing = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+      emailHashes: async () => { throw new RangeError('cannot open a seal'); },
+    });
+    failing.follow((error) => (reported = error));
+    for (let i = 0; i < 50 && !reported; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reported).to.be.instanceOf(RangeError);
+    expect(await failing.lag()).to.deep.equal({ position: 0, head: 4, lag: 4, failed: 'RangeError' });
   });
 
   it('keeps no personal data: a byte search of state.db finds none of the published values', async () => {
