@@ -14,6 +14,8 @@ export interface RecencyFact {
   basis: 'activity' | 'registration';
   date: string;
   eventId: string;
+  /** Global position of the event: breaks ties between equal dates, whatever the order of folding. */
+  position: number;
 }
 
 /** An event as the rule needs it (clear fields only: recency never needs personal data). */
@@ -21,6 +23,7 @@ export interface RecencyInput {
   id: string;
   type: EventType;
   contactId: string;
+  position: number;
   occurredAt: string;
   data: Record<string, unknown>;
 }
@@ -32,7 +35,7 @@ export interface RecencyInput {
  */
 export function recencyFacts(event: RecencyInput, consentStillYes = false): RecencyFact[] {
   const fact = (contactId: string, date: string, basis: RecencyFact['basis'] = 'activity'): RecencyFact =>
-    ({ contactId, basis, date, eventId: event.id });
+    ({ contactId, basis, date, eventId: event.id, position: event.position });
   switch (event.type) {
     case 'ContactRegistered':
       return [fact(event.contactId, event.occurredAt, 'registration')];
@@ -92,24 +95,37 @@ function orderActivityDate(event: RecencyInput): string {
   return product?.kind === 'dated' && product.validUntil ? product.validUntil : event.occurredAt;
 }
 
+interface RecencyMark {
+  date: string;
+  eventId: string;
+  position: number;
+}
+
 export interface RecencyState {
-  registration: { date: string; eventId: string } | null;
-  activity: { date: string; eventId: string } | null;
+  registration: RecencyMark | null;
+  activity: RecencyMark | null;
 }
 
 export const initialRecency = (): RecencyState => ({ registration: null, activity: null });
 
-/** Keeps the latest activity (the first event to reach a date sets it) and the first registration. */
+/**
+ * Keeps the latest activity and the first registration. Between equal dates the earlier event
+ * in the log wins, so the result does not depend on the order the facts are folded in (a
+ * rebuild may fold a contact's own events before the sales it benefited from).
+ */
 export function evolveRecency(state: RecencyState, fact: RecencyFact): RecencyState {
-  const at = { date: fact.date, eventId: fact.eventId };
-  if (fact.basis === 'registration') return state.registration ? state : { ...state, registration: at };
-  return state.activity && state.activity.date >= fact.date ? state : { ...state, activity: at };
+  const mark = { date: fact.date, eventId: fact.eventId, position: fact.position };
+  if (fact.basis === 'registration') {
+    return state.registration && state.registration.position <= fact.position ? state : { ...state, registration: mark };
+  }
+  const kept = state.activity && (state.activity.date > fact.date || (state.activity.date === fact.date && state.activity.position <= fact.position));
+  return kept ? state : { ...state, activity: mark };
 }
 
 /** The recency: the latest qualifying date, or the registration date when there is none. */
 export function recencyOf(state: RecencyState): { date: string; eventId: string; basis: RecencyFact['basis'] } | null {
-  if (state.activity) return { ...state.activity, basis: 'activity' };
-  return state.registration ? { ...state.registration, basis: 'registration' } : null;
+  const mark = state.activity ?? state.registration;
+  return mark ? { date: mark.date, eventId: mark.eventId, basis: state.activity ? 'activity' : 'registration' } : null;
 }
 
 /**

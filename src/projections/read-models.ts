@@ -10,9 +10,11 @@ import { evolveContactFlags } from '../domain/contact-flags.js';
 import { applyRecencyFact, currentRecency, markBenefited, newContactRecord, type ContactRecord } from './contact-record.js';
 
 interface ContactRow {
-  contact_id: string; role: string | null; registered_at: string | null; registered_event: string | null; status: ContactRecord['status'];
+  contact_id: string; role: string | null; status: ContactRecord['status'];
+  registered_at: string | null; registered_event: string | null; registered_position: number | null;
   customer: number; balance: number; currency: string | null; restricted: number; legal_hold: number;
-  activity_at: string | null; activity_event: string | null; recency_at: string | null; recency_event: string | null;
+  activity_at: string | null; activity_event: string | null; activity_position: number | null;
+  recency_at: string | null; recency_event: string | null;
 }
 
 const toRecord = (row: ContactRow): ContactRecord => ({
@@ -20,8 +22,8 @@ const toRecord = (row: ContactRow): ContactRecord => ({
   balance: row.currency === null ? null : { amount: row.balance, currency: row.currency },
   restricted: row.restricted === 1, legalHold: row.legal_hold === 1,
   recency: {
-    registration: row.registered_at ? { date: row.registered_at, eventId: row.registered_event ?? '' } : null,
-    activity: row.activity_at ? { date: row.activity_at, eventId: row.activity_event ?? '' } : null,
+    registration: row.registered_at ? { date: row.registered_at, eventId: row.registered_event ?? '', position: row.registered_position ?? 0 } : null,
+    activity: row.activity_at ? { date: row.activity_at, eventId: row.activity_event ?? '', position: row.activity_position ?? 0 } : null,
   },
 });
 
@@ -31,7 +33,9 @@ const toRow = (record: ContactRecord) => {
     contact_id: record.contactId, role: record.role, status: record.status, customer: record.customer ? 1 : 0,
     balance: record.balance?.amount ?? 0, currency: record.balance?.currency ?? null, restricted: record.restricted ? 1 : 0, legal_hold: record.legalHold ? 1 : 0,
     registered_at: record.recency.registration?.date ?? null, registered_event: record.recency.registration?.eventId ?? null,
+    registered_position: record.recency.registration?.position ?? null,
     activity_at: record.recency.activity?.date ?? null, activity_event: record.recency.activity?.eventId ?? null,
+    activity_position: record.recency.activity?.position ?? null,
     recency_at: recency?.date ?? null, recency_event: recency?.eventId ?? null,
   };
 };
@@ -61,13 +65,15 @@ export class ReadModels {
       saveCheckpoint: db.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position'),
       contact: db.prepare<[string], ContactRow>('SELECT * FROM contacts WHERE contact_id = ?'),
       // An upsert, not INSERT OR REPLACE: a replace is a delete plus an insert in every index.
-      saveContact: db.prepare(`INSERT INTO contacts (contact_id, role, registered_at, registered_event, status, customer, balance,
-        currency, restricted, legal_hold, activity_at, activity_event, recency_at, recency_event) VALUES (@contact_id, @role, @registered_at,
-        @registered_event, @status, @customer, @balance, @currency, @restricted, @legal_hold, @activity_at, @activity_event, @recency_at, @recency_event)
+      saveContact: db.prepare(`INSERT INTO contacts (contact_id, role, registered_at, registered_event, registered_position, status, customer,
+        balance, currency, restricted, legal_hold, activity_at, activity_event, activity_position, recency_at, recency_event)
+        VALUES (@contact_id, @role, @registered_at, @registered_event, @registered_position, @status, @customer, @balance, @currency,
+        @restricted, @legal_hold, @activity_at, @activity_event, @activity_position, @recency_at, @recency_event)
         ON CONFLICT (contact_id) DO UPDATE SET role = excluded.role, registered_at = excluded.registered_at,
-        registered_event = excluded.registered_event, status = excluded.status, customer = excluded.customer, balance = excluded.balance,
-        currency = excluded.currency, restricted = excluded.restricted, legal_hold = excluded.legal_hold, activity_at = excluded.activity_at,
-        activity_event = excluded.activity_event, recency_at = excluded.recency_at, recency_event = excluded.recency_event`),
+        registered_event = excluded.registered_event, registered_position = excluded.registered_position, status = excluded.status,
+        customer = excluded.customer, balance = excluded.balance, currency = excluded.currency, restricted = excluded.restricted,
+        legal_hold = excluded.legal_hold, activity_at = excluded.activity_at, activity_event = excluded.activity_event,
+        activity_position = excluded.activity_position, recency_at = excluded.recency_at, recency_event = excluded.recency_event`),
       consents: db.prepare<[string], { purpose: string; status: 'yes' | 'no' | 'unknown'; changed_at: string }>(
         'SELECT purpose, status, changed_at FROM consents WHERE contact_id = ?'),
       saveConsent: db.prepare(`INSERT INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)
@@ -141,7 +147,7 @@ export class ReadModels {
     for (const stored of events) {
       const contactId = contactIdOfStream(stored.stream);
       if (!contactId || !isEventType(stored.type)) continue;
-      const event = { id: stored.id, type: stored.type, contactId, occurredAt: stored.occurredAt, data: stored.data };
+      const event = { id: stored.id, type: stored.type, contactId, position: stored.position, occurredAt: stored.occurredAt, data: stored.data };
       contacts.set(contactId, evolveContactFlags(record(contactId), event));
       let stillYes = false;
       if (event.type === 'ConsentGiven' || event.type === 'ConsentWithdrawn' || event.type === 'ConsentExpired') {

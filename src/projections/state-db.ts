@@ -6,12 +6,19 @@ import Database from 'better-sqlite3';
  * cut may lose the last batches, and their checkpoint with them, which the runner then redoes).
  * Nothing personal is stored here: ids, dates, flags, counts.
  */
+/** Bumped with every change to the read-model tables: an older state.db is dropped and rebuilt from the log. */
+const SCHEMA_VERSION = 2;
+
 export function openStateDb(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('cache_size = -65536');
+  if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+    db.exec('DROP TABLE IF EXISTS checkpoints; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS consents; DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS email_index;');
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
   db.exec(`
     CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS contacts (
@@ -19,6 +26,7 @@ export function openStateDb(path: string): Database.Database {
       role TEXT,
       registered_at TEXT,
       registered_event TEXT,
+      registered_position INTEGER,
       status TEXT NOT NULL DEFAULT 'active',
       customer INTEGER NOT NULL DEFAULT 0,
       balance REAL NOT NULL DEFAULT 0,
@@ -27,6 +35,7 @@ export function openStateDb(path: string): Database.Database {
       legal_hold INTEGER NOT NULL DEFAULT 0,
       activity_at TEXT,
       activity_event TEXT,
+      activity_position INTEGER,
       recency_at TEXT,
       recency_event TEXT);
     CREATE INDEX IF NOT EXISTS contacts_by_recency ON contacts (recency_at, contact_id);

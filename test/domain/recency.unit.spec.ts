@@ -5,7 +5,7 @@ import { EVENT_TYPES, type EventType } from '../../src/domain/catalog.js';
 let n = 0;
 const at = (date: string) => `${date}T10:00:00.000Z`;
 const event = (type: EventType, occurredAt: string, data: Record<string, unknown> = {}, contactId = 'C-1'): RecencyInput =>
-  ({ id: `e${++n}-${type}`, type, contactId, occurredAt: at(occurredAt), data });
+  ({ id: `e${++n}-${type}`, type, contactId, position: n, occurredAt: at(occurredAt), data });
 const registered = (date: string, contactId = 'C-1') => event('ContactRegistered', date, { role: 'individual' }, contactId);
 const sale = (type: EventType, date: string, product: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   event(type, date, { orderId: `O-${n}`, product, ...extra });
@@ -58,6 +58,15 @@ describe('GDPR recency rules', () => {
     expect(recency).to.deep.equal({ date: at('2021-03-01'), eventId: sold.id, basis: 'activity' });
     const fallback = registered('2020-01-01', 'C-2');
     expect(recencyOf(foldRecencies([fallback]).get('C-2')!)).to.deep.equal({ date: at('2020-01-01'), eventId: fallback.id, basis: 'registration' });
+  });
+
+  it('between equal dates the earlier event wins, whatever the folding order', () => {
+    const first = event('WaitingListJoined', '2022-01-01', { productId: 'P' });
+    const second = event('MarketingLinkClicked', '2022-01-01', { campaignId: 'C', channel: 'sms' });
+    const reg = registered('2020-01-01');
+    for (const order of [[reg, first, second], [reg, second, first]]) {
+      expect(recencyOf(foldRecencies(order).get('C-1')!)?.eventId).to.equal(first.id);
+    }
   });
 
   it('a sale counts for the cultural contact as well as the purchaser', () => {
