@@ -57,7 +57,8 @@ export interface RecencyPage {
  */
 export class ReadModels {
   private readonly statements;
-  private readonly applyInTransaction: (projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>) => void;
+  private readonly applyInTransaction: (
+    projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>, checkpoint: number) => void;
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
@@ -79,8 +80,12 @@ export class ReadModels {
       saveConsent: db.prepare(`INSERT INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (contact_id, purpose) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at,
         last_prolonging_at = excluded.last_prolonging_at`),
-      saveOrder: db.prepare(`INSERT INTO orders (order_id, contact_id, latest_valid_until) VALUES (?, ?, ?)
-        ON CONFLICT (order_id) DO UPDATE SET latest_valid_until = CASE
+      // The order belongs to the contact of its first event in the log, whatever the folding order.
+      saveOrder: db.prepare(`INSERT INTO orders (order_id, contact_id, first_position, latest_valid_until) VALUES (?, ?, ?, ?)
+        ON CONFLICT (order_id) DO UPDATE SET
+        contact_id = CASE WHEN excluded.first_position < first_position THEN excluded.contact_id ELSE contact_id END,
+        first_position = MIN(first_position, excluded.first_position),
+        latest_valid_until = CASE
           WHEN excluded.latest_valid_until IS NULL THEN latest_valid_until
           WHEN latest_valid_until IS NULL OR excluded.latest_valid_until > latest_valid_until THEN excluded.latest_valid_until
           ELSE latest_valid_until END`),
@@ -92,8 +97,11 @@ export class ReadModels {
         `SELECT contact_id, recency_at FROM contacts WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
          ORDER BY recency_at, contact_id LIMIT ?`),
     };
-    this.applyInTransaction = db.transaction((projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>) =>
-      this.apply(projection, events, emailHashes));
+    this.applyInTransaction = db.transaction(
+      (projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>, checkpoint: number) => {
+        this.apply(events, emailHashes);
+        this.statements.saveCheckpoint.run(projection, checkpoint);
+      });
   }
 
   /** Empties every read model and checkpoint, for a rebuild from the log. */
@@ -106,12 +114,17 @@ export class ReadModels {
   }
 
   /**
-   * Applies a batch and moves the checkpoint to its last position, atomically. `emailHashes`
-   * gives, per event id, the blind-index hash of the e-mail it sets (computed by the caller,
-   * which can open seals; this class never sees an address).
+   * Applies a batch and moves the checkpoint, atomically: by default to the batch's last
+   * position. `emailHashes` gives, per event id, the blind-index hash of the e-mail it sets
+   * (computed by the caller, which can open seals; this class never sees an address).
    */
-  applyBatch(projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string> = new Map()): void {
-    if (events.length > 0) this.applyInTransaction(projection, events, emailHashes);
+  applyBatch(
+    projection: string,
+    events: readonly StoredEvent[],
+    emailHashes: ReadonlyMap<string, string> = new Map(),
+    checkpoint = events.at(-1)?.position ?? this.checkpoint(projection),
+  ): void {
+    this.applyInTransaction(projection, events, emailHashes, checkpoint);
   }
 
   /** Contacts whose e-mail has this blind-index hash. */
@@ -131,7 +144,7 @@ export class ReadModels {
     return Object.fromEntries(this.statements.consents.all(contactId).map((c) => [c.purpose, { status: c.status, changedAt: c.changed_at }]));
   }
 
-  private apply(projection: string, events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>): void {
+  private apply(events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>): void {
     const contacts = new Map<string, ContactRecord>();
     const consents = new Map<string, ConsentState>();
     const dirtyConsents = new Map<string, Set<string>>();
@@ -173,7 +186,6 @@ export class ReadModels {
         if (consent) this.statements.saveConsent.run(contactId, purpose, consent.status, consent.changedAt, consent.changedAt);
       }
     }
-    this.statements.saveCheckpoint.run(projection, events.at(-1)!.position);
   }
 
   /** One address per contact in the index: a new one replaces it; forgetting removes it. */
@@ -185,7 +197,7 @@ export class ReadModels {
     }
   }
 
-  private projectOrder(event: { type: string; contactId: string; data: Record<string, unknown> }): void {
+  private projectOrder(event: { type: string; contactId: string; position: number; data: Record<string, unknown> }): void {
     const orderId = event.data['orderId'];
     if (typeof orderId !== 'string') return;
     if (event.type === 'OrderDataPurged') {
@@ -194,7 +206,7 @@ export class ReadModels {
     }
     if (!['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold'].includes(event.type)) return;
     const product = event.data['product'] as { validUntil?: string } | undefined;
-    this.statements.saveOrder.run(orderId, event.contactId, product?.validUntil ?? null);
+    this.statements.saveOrder.run(orderId, event.contactId, event.position, product?.validUntil ?? null);
   }
 
   /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
  * Nothing personal is stored here: ids, dates, flags, counts.
  */
 /** Bumped with every change to the read-model tables: an older state.db is dropped and rebuilt from the log. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export function openStateDb(path: string): Database.Database {
   const db = new Database(path);
@@ -49,6 +49,7 @@ export function openStateDb(path: string): Database.Database {
     CREATE TABLE IF NOT EXISTS orders (
       order_id TEXT PRIMARY KEY,
       contact_id TEXT NOT NULL,
+      first_position INTEGER NOT NULL,
       latest_valid_until TEXT,
       purged INTEGER NOT NULL DEFAULT 0);
     CREATE INDEX IF NOT EXISTS orders_by_contact ON orders (contact_id);

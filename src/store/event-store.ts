@@ -36,6 +36,11 @@ export interface AppendOutcome {
   duplicates: string[];
 }
 
+export interface StreamCursor {
+  stream: string;
+  revision: number;
+}
+
 export interface ReadAllOptions {
   /** Exclusive: events with a position greater than this (a checkpoint). Default 0. */
   after?: number;
@@ -52,6 +57,11 @@ export interface EventStore {
   readStream(stream: string): Promise<StoredEvent[]>;
   /** In global order, paged. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /**
+   * Every event up to `upTo` (a position), ordered by stream then revision, paged after a
+   * (stream, revision) cursor: a rebuild reads each stream's events together this way.
+   */
+  readAllByStream(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]>;
   /** Events of the given types in global order (forgetting events for the start-up shred pass). */
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */

@@ -6,7 +6,7 @@ import { GENESIS_HASH, chainHash } from '../crypto/hash-chain.js';
 import { catchUpSubscription } from './catch-up.js';
 import { GroupCommit, settle } from './group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
-import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from './event-store.js';
+import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, StreamCursor } from './event-store.js';
 
 /**
  * Rows are read as arrays (better-sqlite3 raw mode): about twice as fast as row objects. The
@@ -152,6 +152,9 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare(INSERT_EVENT),
       stream: this.db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`).raw(true),
       all: this.db.prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+      byStream: this.db.prepare<[string, string, number, number, number], EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE (stream > ? OR (stream = ? AND revision > ?)) AND position <= ?
+         ORDER BY stream, revision LIMIT ?`).raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
       dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
@@ -211,6 +214,11 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     return this.statements.all.all(options.after ?? 0, options.limit ?? 1000).map(toStored);
+  }
+
+  async readAllByStream(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]> {
+    const { stream, revision } = options.after ?? { stream: '', revision: -1 };
+    return this.statements.byStream.all(stream, stream, revision, options.upTo, options.limit ?? 1000).map(toStored);
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {

@@ -131,6 +131,19 @@ export function describeEventStoreContract(name: string, open: () => Promise<Sto
       expect(pages.flat()).to.deep.equal(Array.from({ length: 25 }, (_, i) => i + 1));
     });
 
+    it('reads all events stream by stream up to a position, paged after a (stream, revision) cursor', async () => {
+      await store.append([newEvent('contact-B'), newEvent('contact-A'), newEvent('contact-B'), newEvent('contact-C'), newEvent('contact-A')]);
+      const seen: Array<[string, number]> = [];
+      let after = null;
+      for (;;) {
+        const page = await store.readAllByStream({ upTo: 4, after, limit: 2 });
+        if (page.length === 0) break;
+        seen.push(...page.map((e): [string, number] => [e.stream, e.revision]));
+        after = { stream: page.at(-1)!.stream, revision: page.at(-1)!.revision };
+      }
+      expect(seen).to.deep.equal([['contact-A', 0], ['contact-B', 0], ['contact-B', 1], ['contact-C', 0]]);
+    });
+
     it('reads events by type in global order', async () => {
       await store.append([newEvent('contact-A'), newEvent('contact-A', { type: 'ContactAnonymized' }), newEvent('contact-B', { type: 'OrderDataPurged' })]);
       const found = await store.readByTypes(['ContactAnonymized', 'OrderDataPurged']);
