@@ -11,7 +11,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const reaction = opened.shredder.follow(await opened.ledger.store.headPosition(), (error) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'shredder reaction failed'),
   );
-  const projections = opened.runner.follow((error) =>
+  const projections = opened.runner.run((error) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'projection runner stopped'),
   );
   const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes });
@@ -23,7 +23,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const stop = () => {
     log.info('stopping');
     reaction.unsubscribe();
-    projections.unsubscribe();
+    projections.stop();
     server.close(() => void opened.close());
   };
   process.once('SIGINT', stop);

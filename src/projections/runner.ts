@@ -48,6 +48,10 @@ export class ProjectionRunner {
    * returns the position reached.
    */
   async catchUp(onBatch: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
+    // From nothing (a fresh or upgraded state.db), a stream-ordered rebuild is several times faster.
+    if (this.models.checkpoint(READ_MODELS) === 0 && (await this.store.headPosition()) > REBUILD_PAGE) {
+      return this.rebuild(onBatch, shouldStop);
+    }
     for (;;) {
       const after = this.models.checkpoint(READ_MODELS);
       const page = await this.store.readAll({ after, limit: this.batchSize });
@@ -66,12 +70,13 @@ export class ProjectionRunner {
    * converges, so a rebuild cut short is finished by the next catch-up or rebuild), then the
    * events appended meanwhile are caught up in log order.
    */
-  async rebuild(onProgress: (events: number) => void = () => {}): Promise<number> {
+  async rebuild(onProgress: (events: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
     const upTo = await this.store.headPosition();
     this.models.reset();
     let after: StreamCursor | null = null;
     let events = 0;
     for (;;) {
+      if (shouldStop()) return 0;
       const page = await this.store.readAllByStream({ upTo, after, limit: REBUILD_PAGE });
       if (page.length === 0) break;
       this.models.applyBatch(READ_MODELS, page, await this.emailHashes(page), 0);
@@ -80,7 +85,22 @@ export class ProjectionRunner {
       onProgress((events += page.length));
     }
     this.models.applyBatch(READ_MODELS, [], new Map(), upTo);
-    return this.catchUp(onProgress);
+    return this.catchUp(onProgress, shouldStop);
+  }
+
+  /** What `serve` runs: catch up (in bulk from nothing), then follow live appends. */
+  run(onError: (error: unknown) => void): { stop(): void } {
+    let stopped = false;
+    let live: Subscription | null = null;
+    this.catchUp(() => {}, () => stopped).then(() => {
+      if (!stopped) live = this.follow(onError);
+    }, this.failWith(onError));
+    return {
+      stop: () => {
+        stopped = true;
+        live?.unsubscribe();
+      },
+    };
   }
 
   /**
@@ -95,12 +115,15 @@ export class ProjectionRunner {
         filter((batch) => batch.length > 0),
         concatMap((batch) => this.apply(batch)),
       )
-      .subscribe({
-        error: (error: unknown) => {
-          this.failure = error instanceof Error ? error.name : 'Error';
-          onError(error);
-        },
-      });
+      .subscribe({ error: this.failWith(onError) });
+  }
+
+  /** Records why the runner stopped (for /health and /metrics), then reports the error. */
+  private failWith(onError: (error: unknown) => void) {
+    return (error: unknown) => {
+      this.failure = error instanceof Error ? error.name : 'Error';
+      onError(error);
+    };
   }
 
   async lag(): Promise<ProjectionLag> {
