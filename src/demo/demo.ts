@@ -5,7 +5,7 @@ import { syntheticStream } from './synthetic.js';
 /** Average events per contact: prospects have one or two, customers a history. */
 export const DEMO_EVENTS_PER_CONTACT = 4;
 const DEMO_NAMESPACE = '6f0d3c1e-4b7a-4f58-9b38-2f1de0a1c9a4';
-const BATCH = 500;
+const BATCH = 1000;
 const PUBLISHERS = 4;
 
 /**
