@@ -1,5 +1,6 @@
 import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
 import type { StoredEvent, StreamCursor } from '../store/event-store.js';
+import { yieldToEventLoop } from '../store/yield.js';
 import type { EventStore } from '../store/event-store.js';
 import type { ReadModels } from './read-models.js';
 
@@ -57,6 +58,7 @@ export class ProjectionRunner {
       const page = await this.store.readAll({ after, limit: this.batchSize });
       if (page.length === 0) return after;
       await this.apply(page);
+      await yieldToEventLoop();
       const position = page.at(-1)!.position;
       onBatch(position);
       if (page.length < this.batchSize || shouldStop()) return position;
@@ -80,6 +82,7 @@ export class ProjectionRunner {
       const page = await this.store.readAllByStream({ upTo, after, limit: REBUILD_PAGE });
       if (page.length === 0) break;
       this.models.applyBatch(READ_MODELS, page, await this.emailHashes(page), 0);
+      await yieldToEventLoop();
       const last = page.at(-1)!;
       after = { stream: last.stream, revision: last.revision };
       onProgress((events += page.length));

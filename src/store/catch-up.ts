@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import type { StoredEvent } from './event-store.js';
+import { yieldToEventLoop } from './yield.js';
 
 /**
  * A catch-up subscription shared by every backend: read pages after the last delivered position
@@ -31,6 +32,7 @@ export function catchUpSubscription(
               position = event.position;
               subscriber.next(event);
             }
+            await yieldToEventLoop();
           } while (page.length === pageSize && !subscriber.closed);
         }
       } catch (error) {
