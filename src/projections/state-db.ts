@@ -14,7 +14,7 @@ export function openStateDb(path: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
-  db.pragma('cache_size = -65536');
+  db.pragma('cache_size = -16384');
   if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
     db.exec('DROP TABLE IF EXISTS checkpoints; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS consents; DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS email_index;');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
