@@ -4,6 +4,7 @@ import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { dumpReadModels } from '../support/state.js';
 import { ProjectionRunner } from '../../src/projections/runner.js';
 import { emailHashes } from '../../src/app/email-hashes.js';
+import { startApi } from '../support/http.js';
 import { foldRecencies, recencyOf } from '../../src/domain/recency.js';
 import type { EventStore } from '../../src/store/event-store.js';
 
@@ -122,6 +123,27 @@ describe('projection runner and read models', function () {
     for (let i = 0; i < 50 && !reported; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(reported).to.be.instanceOf(RangeError);
     expect(await failing.lag()).to.deep.equal({ position: 0, head: 4, lag: 4, failed: 'RangeError' });
+  });
+
+  it('a long catch-up leaves the server answering: /health reports the lag while it shrinks', async function () {
+    this.timeout(120_000);
+    const events = Array.from({ length: 12_000 }, (_, i) => ({
+      type: 'WaitingListJoined', contactId: `C-${i % 3000}`, organizationId: 'ORG-A', occurredAt: day(i % 2000), data: { productId: 'P' },
+    }));
+    for (let i = 0; i < events.length; i += 1000) await ledger.ledger.publish({ events: events.slice(i, i + 1000) });
+    const api = await startApi(ledger);
+    const running = ledger.runner.run((error) => { throw error; });
+    const lags: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const health = await api.get('/health');
+      lags.push(health.body.projection.lag);
+      if (health.body.projection.lag === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    running.stop();
+    await api.close();
+    expect(lags.at(-1)).to.equal(0);
+    expect(lags.some((lag) => lag > 0), 'answered while catching up').to.equal(true);
   });
 
   it('keeps no personal data: a byte search of state.db finds none of the published values', async () => {
