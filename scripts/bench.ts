@@ -15,6 +15,7 @@ import { openLedger, type OpenLedger } from '../src/app/open-ledger.js';
 import { validateEnvelopes, type ValidEvent } from '../src/domain/envelope.js';
 import { seal } from '../src/crypto/seal.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/sqlite-event-store.js';
+import { pagesAfter } from '../src/store/pages.js';
 import { FORGETTING_TYPES } from '../src/domain/catalog.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
@@ -57,6 +58,9 @@ async function openBenchLedger() {
   const config = readConfig({ LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64') });
   return { opened: await openLedger(config, createLogger('silent')), dir, config };
 }
+
+/** The whole log in pages of 5,000, as every reader pages it. */
+const readAllPages = (opened: OpenLedger) => pagesAfter((after, limit) => opened.ledger.store.readAll({ after, limit }), 0, 5000);
 
 /** Appends every event in batches, from `publishers` concurrent publishers taking batches in turn. */
 async function appendAll(opened: OpenLedger, events: ValidEvent[], publishers: number): Promise<number> {
@@ -111,14 +115,11 @@ async function measureWrites() {
 
   // Physical limits measured in the same run: raw inserts of the very rows we stored, raw AES-GCM.
   const storedRows: unknown[][] = [];
-  for (let after = 0; ;) {
-    const page = await opened.ledger.store.readAll({ after, limit: 5000 });
-    if (page.length === 0) break;
+  for await (const page of readAllPages(opened)) {
     for (const e of page) {
       storedRows.push([`${e.id}-raw`, e.stream, e.revision, e.type, e.occurredAt, e.recordedAt, e.organizationId,
         JSON.stringify(e.data), e.prevHash, e.hash, ...sealedColumns(e.sealed)]);
     }
-    after = page.at(-1)!.position;
   }
   const rawRate = rawSqliteInserts(storedRows);
   const raw = `raw better-sqlite3 inserts of the same rows, same schema, batches of ${batchSize}: ${rawRate.toLocaleString('en')} rows/s`;
@@ -232,12 +233,8 @@ async function main() {
   // 3. readAll, twice: the first pass includes JIT warm-up and cold pages, the second is steady state.
   const readPass = () => time(async () => {
     let count = 0;
-    for (let after = 0; ;) {
-      const page = await opened.ledger.store.readAll({ after, limit: 5000 });
-      if (page.length === 0) return count;
-      count += page.length;
-      after = page.at(-1)!.position;
-    }
+    for await (const page of readAllPages(opened)) count += page.length;
+    return count;
   });
   const [readCount, firstReadMs] = await readPass();
   const [, readMs] = await readPass();

@@ -7,6 +7,7 @@ import { decideAnonymization, type ForgetCommand } from '../domain/forgetting.js
 import { ChainVerifier } from '../crypto/hash-chain.js';
 import type { KeyStore } from '../crypto/key-store.js';
 import type { AppendOutcome, EventStore } from '../store/event-store.js';
+import { pagesAfter } from '../store/pages.js';
 import type { Shredder } from '../jobs/shredder.js';
 import { openEvent, scopesNeeded, sealEvent, type OpenedEvent } from './sealing.js';
 
@@ -102,14 +103,11 @@ export class Ledger {
       for (const event of await this.store.readStream(stream)) verifier.check(event);
       return verifier.report();
     }
-    let after = 0;
-    for (;;) {
-      const page = await this.store.readAll({ after, limit: 5000 });
+    for await (const page of pagesAfter((after, limit) => this.store.readAll({ after, limit }), 0, 5000)) {
       for (const event of page) verifier.check(event);
-      after = page.at(-1)?.position ?? after;
       onProgress(verifier.events);
-      if (page.length < 5000) return verifier.report();
     }
+    return verifier.report();
   }
 
   /** Fetches every key the batch seals with; the erasure fence names the refused event. */

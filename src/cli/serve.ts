@@ -8,12 +8,10 @@ import { createApp } from '../api/app.js';
 export async function serve(config: LedgerConfig): Promise<Server> {
   const log = createLogger(config.logLevel);
   const opened = await openLedger(config, log);
-  const reaction = opened.shredder.follow(await opened.ledger.store.headPosition(), (error) =>
-    log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'shredder reaction failed'),
-  );
-  const projections = opened.runner.run((error) =>
-    log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'projection runner stopped'),
-  );
+  const logFailure = (what: string) => (error: unknown) =>
+    log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
+  const reaction = opened.shredder.follow(await opened.ledger.store.headPosition(), logFailure('shredder reaction failed'));
+  const projections = opened.runner.run(logFailure('projection runner stopped'));
   const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();

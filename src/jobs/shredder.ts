@@ -3,6 +3,7 @@ import { FORGETTING_TYPES } from '../domain/catalog.js';
 import { forgottenScopes, isForgettingEvent } from '../domain/forgetting.js';
 import type { KeyStore } from '../crypto/key-store.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
+import { pagesAfter } from '../store/pages.js';
 
 /**
  * Crypto-shredding follows the log: a forgetting event is appended first, then the shredder
@@ -24,18 +25,13 @@ export class Shredder {
 
   /** Start-up pass: every forgotten scope whose key still exists is shredded. */
   async reconcile(): Promise<{ forgettingEvents: number; keysDestroyed: number }> {
-    let after = 0;
     let forgettingEvents = 0;
     let keysDestroyed = 0;
-    for (;;) {
-      const page = await this.store.readByTypes(FORGETTING_TYPES, { after, limit: 500 });
-      for (const event of page) {
-        keysDestroyed += await this.shredFor(event);
-        after = event.position;
-      }
+    for await (const page of pagesAfter((after, limit) => this.store.readByTypes(FORGETTING_TYPES, { after, limit }), 0, 500)) {
+      for (const event of page) keysDestroyed += await this.shredFor(event);
       forgettingEvents += page.length;
-      if (page.length < 500) return { forgettingEvents, keysDestroyed };
     }
+    return { forgettingEvents, keysDestroyed };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
 import type { StoredEvent, StreamCursor } from '../store/event-store.js';
-import { yieldToEventLoop } from '../store/yield.js';
+import { pagesAfter, yieldToEventLoop } from '../store/pages.js';
 import type { EventStore } from '../store/event-store.js';
 import type { ReadModels } from './read-models.js';
 
@@ -40,8 +40,9 @@ export class ProjectionRunner {
     this.batchSize = options.batchSize ?? 1000;
   }
 
-  private async apply(batch: readonly StoredEvent[]): Promise<void> {
-    this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch));
+  /** Applies a batch with its e-mail hashes; the checkpoint defaults to the batch's last position. */
+  private async apply(batch: readonly StoredEvent[], checkpoint?: number): Promise<void> {
+    this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch), checkpoint);
   }
 
   /**
@@ -53,16 +54,13 @@ export class ProjectionRunner {
     if (this.models.checkpoint(READ_MODELS) === 0 && (await this.store.headPosition()) > REBUILD_PAGE) {
       return this.rebuild(onBatch, shouldStop);
     }
-    for (;;) {
-      const after = this.models.checkpoint(READ_MODELS);
-      const page = await this.store.readAll({ after, limit: this.batchSize });
-      if (page.length === 0) return after;
+    const from = this.models.checkpoint(READ_MODELS);
+    for await (const page of pagesAfter((after, limit) => this.store.readAll({ after, limit }), from, this.batchSize)) {
       await this.apply(page);
-      await yieldToEventLoop();
-      const position = page.at(-1)!.position;
-      onBatch(position);
-      if (page.length < this.batchSize || shouldStop()) return position;
+      onBatch(page.at(-1)!.position);
+      if (shouldStop()) break;
     }
+    return this.models.checkpoint(READ_MODELS);
   }
 
   /**
@@ -81,7 +79,7 @@ export class ProjectionRunner {
       if (shouldStop()) return 0;
       const page = await this.store.readAllByStream({ upTo, after, limit: REBUILD_PAGE });
       if (page.length === 0) break;
-      this.models.applyBatch(READ_MODELS, page, await this.emailHashes(page), 0);
+      await this.apply(page, 0);
       await yieldToEventLoop();
       const last = page.at(-1)!;
       after = { stream: last.stream, revision: last.revision };

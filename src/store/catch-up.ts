@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import type { StoredEvent } from './event-store.js';
-import { yieldToEventLoop } from './yield.js';
+import { pagesAfter } from './pages.js';
 
 /**
  * A catch-up subscription shared by every backend: read pages after the last delivered position
@@ -24,16 +24,13 @@ export function catchUpSubscription(
       try {
         while (again && !subscriber.closed) {
           again = false;
-          let page: StoredEvent[];
-          do {
-            page = await readPage(position, pageSize);
+          for await (const page of pagesAfter(readPage, position, pageSize)) {
             for (const event of page) {
               if (subscriber.closed) return;
               position = event.position;
               subscriber.next(event);
             }
-            await yieldToEventLoop();
-          } while (page.length === pageSize && !subscriber.closed);
+          }
         }
       } catch (error) {
         subscriber.error(error);
