@@ -1,10 +1,9 @@
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
-import { ConcurrencyConflict, IdempotencyConflict } from '../domain/errors.js';
-import { GENESIS_HASH, chainHash } from '../crypto/hash-chain.js';
+import { NEW_STREAM, planAppend, type StreamHead } from './append-plan.js';
 import { catchUpSubscription } from './catch-up.js';
-import { GroupCommit, settle } from './group-commit.js';
+import { GroupCommit, settle, type Settled } from './group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
 import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, StreamCursor } from './event-store.js';
 
@@ -42,11 +41,6 @@ export const INSERT_EVENT = `INSERT INTO events (id, stream, revision, type, occ
 export const sealedColumns = (sealed: SealedPart | null) =>
   sealed === null ? [null, null, null, null, null] : [sealed.keyId, sealed.iv, sealed.tag, sealed.ciphertext, JSON.stringify(sealed.fields)];
 
-interface Head {
-  revision: number;
-  hash: string;
-}
-const NEW_STREAM: Head = { revision: -1, hash: GENESIS_HASH };
 
 /** A sorted SQL list of string literals (types are identifiers, quotes escaped all the same). */
 const sqlList = (values: readonly string[]) => [...values].sort().map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
@@ -113,35 +107,46 @@ export class SqliteEventStore implements EventStore {
   private readonly statements;
   private readonly writer: GroupCommit<readonly EventToAppend[], AppendOutcome>;
   /** Last revision and hash of recently written streams: saves a lookup per appended event. */
-  private readonly heads = new LRUCache<string, Head>({ max: 100_000 });
+  private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
   private dataVersion = -1;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.db = openEventsDb(path, options.indexedTypes ?? []);
     this.now = options.now ?? (() => new Date());
-    const appendCall = this.db.transaction((batch: readonly EventToAppend[], recordedAt: string, staged: Map<string, Head>) =>
-      this.appendCall(batch, recordedAt, staged));
     const appendGroup = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
       this.forgetHeadsIfOthersWrote();
       const recordedAt = this.now().toISOString();
-      return calls.map((call) => {
-        const staged = new Map<string, Head>();
-        const outcome = settle(() => appendCall(call, recordedAt, staged));
-        // A call rolled back to its savepoint leaves no trace in the head cache either.
-        if (outcome.ok) for (const [stream, head] of staged) this.heads.set(stream, head);
-        return outcome;
+      const staged = { heads: new Map<string, StreamHead>(), ids: new Map<string, { stream: string; type: string }>() };
+      const state = {
+        stored: (id: string) => this.statements.byId.get(id),
+        head: (stream: string) => this.heads.get(stream) ?? this.statements.head.get(stream) ?? NEW_STREAM,
+      };
+      // A call that breaks a rule is refused alone; a failing write fails (rolls back) the group.
+      const settled = calls.map((call): Settled<AppendOutcome> => {
+        const plan = settle(() => planAppend(call, state, staged));
+        if (!plan.ok) return plan;
+        const appended = plan.value.planned.map((event) => {
+          const { lastInsertRowid } = this.statements.insert.run(
+            event.id, event.stream, event.revision, event.type, event.occurredAt, recordedAt, event.organizationId,
+            JSON.stringify(event.data), event.prevHash, event.hash, ...sealedColumns(event.sealed),
+          );
+          return { id: event.id, stream: event.stream, revision: event.revision, position: Number(lastInsertRowid) };
+        });
+        return { ok: true, value: { appended, duplicates: plan.value.duplicates } };
       });
+      return { settled, heads: staged.heads };
     });
     this.writer = new GroupCommit((calls) => {
-      let settled;
+      let group;
       try {
-        settled = appendGroup.immediate(calls);
+        group = appendGroup.immediate(calls);
       } catch (error) {
         this.heads.clear(); // the group did not commit: cached heads may name rolled-back events
         throw error;
       }
-      if (settled.some((outcome) => outcome.ok && outcome.value.appended.length > 0)) this.appended.next();
-      return settled;
+      for (const [stream, head] of group.heads) this.heads.set(stream, head);
+      if (group.settled.some((outcome) => outcome.ok && outcome.value.appended.length > 0)) this.appended.next();
+      return group.settled;
     });
     this.wakeUps = merge(this.appended, interval(options.pollMs ?? 500));
     this.statements = {
@@ -175,37 +180,12 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Appends one call's events atomically. Calls made in the same event-loop turn share one
-   * IMMEDIATE transaction (one fsync); each call runs in its own savepoint, so a conflict rolls
-   * back that call only. IMMEDIATE takes the write lock before the stream heads are read, so two
+   * IMMEDIATE transaction (one fsync); each call is planned on its own (planAppend), so a conflict
+   * refuses that call only, before anything of it is written. IMMEDIATE takes the write lock before the stream heads are read, so two
    * processes cannot both read the same head; UNIQUE (stream, revision) is the backstop.
    */
   append(events: readonly EventToAppend[]): Promise<AppendOutcome> {
     return this.writer.submit(events);
-  }
-
-  private appendCall(batch: readonly EventToAppend[], recordedAt: string, staged: Map<string, Head>): AppendOutcome {
-    const result: AppendOutcome = { appended: [], duplicates: [] };
-    batch.forEach((event, index) => {
-      const existing = this.statements.byId.get(event.id);
-      if (existing) {
-        if (existing.stream !== event.stream || existing.type !== event.type) throw new IdempotencyConflict(event.id, index);
-        result.duplicates.push(event.id);
-        return;
-      }
-      const head = staged.get(event.stream) ?? this.heads.get(event.stream) ?? this.statements.head.get(event.stream) ?? NEW_STREAM;
-      if (event.expectedRevision !== undefined && event.expectedRevision !== head.revision) {
-        throw new ConcurrencyConflict(event.stream, event.expectedRevision, head.revision);
-      }
-      const revision = head.revision + 1;
-      const hash = chainHash({ ...event, revision, prevHash: head.hash });
-      const { lastInsertRowid } = this.statements.insert.run(
-        event.id, event.stream, revision, event.type, event.occurredAt, recordedAt, event.organizationId,
-        JSON.stringify(event.data), head.hash, hash, ...sealedColumns(event.sealed),
-      );
-      staged.set(event.stream, { revision, hash });
-      result.appended.push({ id: event.id, stream: event.stream, revision, position: Number(lastInsertRowid) });
-    });
-    return result;
   }
 
   async readStream(stream: string): Promise<StoredEvent[]> {

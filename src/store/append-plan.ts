@@ -1,0 +1,62 @@
+import { ConcurrencyConflict, IdempotencyConflict } from '../domain/errors.js';
+import { GENESIS_HASH, chainHash } from '../crypto/hash-chain.js';
+import type { EventToAppend } from './event-store.js';
+
+export interface StreamHead {
+  revision: number;
+  hash: string;
+}
+export const NEW_STREAM: StreamHead = { revision: -1, hash: GENESIS_HASH };
+
+/** An event with its place in its stream and its chain link, ready to be written. */
+export interface PlannedEvent extends Omit<EventToAppend, 'expectedRevision'> {
+  revision: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** What the store already holds, as the plan needs it (read under the store's write lock). */
+export interface AppendState {
+  /** Stream and type of a stored event id, if any. */
+  stored(id: string): { stream: string; type: string } | undefined;
+  /** Head of a stream (NEW_STREAM when empty). */
+  head(stream: string): StreamHead;
+}
+
+/**
+ * The append rules every backend shares, as a pure function: a known id is a duplicate if it
+ * names the same stream and type (else an IdempotencyConflict), expectedRevision must match the
+ * head, and each new event gets the next revision and its hash link. `staged` carries the heads
+ * and ids planned earlier in the same commit group; it is updated only when the call succeeds.
+ */
+export function planAppend(
+  batch: readonly EventToAppend[],
+  state: AppendState,
+  staged: { heads: Map<string, StreamHead>; ids: Map<string, { stream: string; type: string }> },
+): { planned: PlannedEvent[]; duplicates: string[] } {
+  const heads = new Map<string, StreamHead>();
+  const ids = new Map<string, { stream: string; type: string }>();
+  const planned: PlannedEvent[] = [];
+  const duplicates: string[] = [];
+  batch.forEach((event, index) => {
+    const existing = ids.get(event.id) ?? staged.ids.get(event.id) ?? state.stored(event.id);
+    if (existing) {
+      if (existing.stream !== event.stream || existing.type !== event.type) throw new IdempotencyConflict(event.id, index);
+      duplicates.push(event.id);
+      return;
+    }
+    const head = heads.get(event.stream) ?? staged.heads.get(event.stream) ?? state.head(event.stream);
+    if (event.expectedRevision !== undefined && event.expectedRevision !== head.revision) {
+      throw new ConcurrencyConflict(event.stream, event.expectedRevision, head.revision);
+    }
+    const { expectedRevision: _expected, ...fields } = event;
+    const revision = head.revision + 1;
+    const hash = chainHash({ ...fields, revision, prevHash: head.hash });
+    heads.set(event.stream, { revision, hash });
+    ids.set(event.id, { stream: event.stream, type: event.type });
+    planned.push({ ...fields, revision, prevHash: head.hash, hash });
+  });
+  for (const [stream, head] of heads) staged.heads.set(stream, head);
+  for (const [id, at] of ids) staged.ids.set(id, at);
+  return { planned, duplicates };
+}
