@@ -34,11 +34,11 @@ export function createApp(
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
-  app.get('/v1/recency', (req, res) => {
+  app.get('/v1/recency', async (req, res) => {
     const before = instantParam(req.query['before'], 'before');
     const limit = limitParam(req.query['limit']);
     const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
-    res.json({ before, ...readModels.recencyBefore(before, after, limit) });
+    res.json({ before, ...(await readModels.recencyBefore(before, after, limit)) });
   });
 
   app.post('/v1/events', requireJson, express.json({ limit: options.maxBodyBytes, strict: false }), async (req, res) => {
@@ -47,19 +47,19 @@ export function createApp(
   });
 
   // Look-up by e-mail through the keyed blind index: the address is hashed here and goes no further.
-  app.get('/v1/contacts', (req, res) => {
+  app.get('/v1/contacts', async (req, res) => {
     const email = req.query['email'];
     if (typeof email !== 'string' || !validatorFor(EmailSchema)(email.trim())) {
       throw new ValidationError('email must be one e-mail address', [{ pointer: '/email', message: 'is not a valid e-mail address' }]);
     }
-    res.set('Cache-Control', 'no-store').json({ contactIds: readModels.contactsByEmailHash(blindIndex.email(email)) });
+    res.set('Cache-Control', 'no-store').json({ contactIds: await readModels.contactsByEmailHash(blindIndex.email(email)) });
   });
 
   app.get('/v1/contacts/:id', async (req, res) => {
     const contactId = contactIdParam(req);
     const view = await ledger.contactView(contactId);
     // Recency needs other streams (the cultural contact of someone else's sale): the read model.
-    const model = readModels.contact(contactId);
+    const model = await readModels.contact(contactId);
     res.set('Cache-Control', 'no-store').json({ ...view, recency: model?.recency ?? null, customer: model?.customer ?? false });
   });
 

@@ -11,6 +11,7 @@ import { FORGETTING_TYPES } from '../domain/catalog.js';
 import { Ledger } from './ledger.js';
 import { openStateDb } from '../projections/state-db.js';
 import { ReadModels } from '../projections/read-models.js';
+import { SqliteReadModelStore } from '../projections/sqlite-read-model-store.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { emailHashes } from './email-hashes.js';
@@ -40,8 +41,8 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
   const shredder = new Shredder(store, keys);
   const reconciled = await shredder.reconcile();
   if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
-  const stateDb = openStateDb(join(config.dataDir, 'state.db'));
-  const readModels = new ReadModels(stateDb);
+  const stateStore = new SqliteReadModelStore(openStateDb(join(config.dataDir, 'state.db')));
+  const readModels = new ReadModels(stateStore);
   const blindIndex = new BlindIndex(masterKey);
   return {
     ledger: new Ledger(store, keys, shredder),
@@ -52,7 +53,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     close: async () => {
       await store.close();
       await keys.close();
-      stateDb.close();
+      await stateStore.close();
     },
   };
 }

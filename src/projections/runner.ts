@@ -42,7 +42,7 @@ export class ProjectionRunner {
 
   /** Applies a batch with its e-mail hashes; the checkpoint defaults to the batch's last position. */
   private async apply(batch: readonly StoredEvent[], checkpoint?: number): Promise<void> {
-    this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch), checkpoint);
+    await this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch), checkpoint);
   }
 
   /**
@@ -51,16 +51,16 @@ export class ProjectionRunner {
    */
   async catchUp(onBatch: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
     // From nothing (a fresh or upgraded state.db), a stream-ordered rebuild is several times faster.
-    if (this.models.checkpoint(READ_MODELS) === 0 && (await this.store.headPosition()) > REBUILD_PAGE) {
+    const from = await this.models.checkpoint(READ_MODELS);
+    if (from === 0 && (await this.store.headPosition()) > REBUILD_PAGE) {
       return this.rebuild(onBatch, shouldStop);
     }
-    const from = this.models.checkpoint(READ_MODELS);
     for await (const page of pagesAfter((after, limit) => this.store.readAll({ after, limit }), from, this.batchSize)) {
       await this.apply(page);
       onBatch(page.at(-1)!.position);
       if (shouldStop()) break;
     }
-    return this.models.checkpoint(READ_MODELS);
+    return await this.models.checkpoint(READ_MODELS);
   }
 
   /**
@@ -72,7 +72,7 @@ export class ProjectionRunner {
    */
   async rebuild(onProgress: (events: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
     const upTo = await this.store.headPosition();
-    this.models.reset();
+    await this.models.reset();
     let after: StreamCursor | null = null;
     let events = 0;
     for (;;) {
@@ -85,7 +85,7 @@ export class ProjectionRunner {
       after = { stream: last.stream, revision: last.revision };
       onProgress((events += page.length));
     }
-    this.models.applyBatch(READ_MODELS, [], new Map(), upTo);
+    await this.models.applyBatch(READ_MODELS, [], new Map(), upTo);
     return this.catchUp(onProgress, shouldStop);
   }
 
@@ -93,8 +93,8 @@ export class ProjectionRunner {
   run(onError: (error: unknown) => void): { stop(): void } {
     let stopped = false;
     let live: Subscription | null = null;
-    this.catchUp(() => {}, () => stopped).then(() => {
-      if (!stopped) live = this.follow(onError);
+    this.catchUp(() => {}, () => stopped).then((position) => {
+      if (!stopped) live = this.follow(position, onError);
     }, this.failWith(onError));
     return {
       stop: () => {
@@ -105,12 +105,12 @@ export class ProjectionRunner {
   }
 
   /**
-   * Follows the log from the checkpoint (catch-up included), batching what arrives within 50 ms.
+   * Follows the log after `from` (the checkpoint; catch-up included), batching what arrives within 50 ms.
    * A batch that fails stops the runner (it never skips a batch); the lag then shows it.
    */
-  follow(onError: (error: unknown) => void): Subscription {
+  follow(from: number, onError: (error: unknown) => void): Subscription {
     return this.store
-      .subscribe({ after: this.models.checkpoint(READ_MODELS) })
+      .subscribe({ after: from })
       .pipe(
         bufferTime(50, null, this.batchSize),
         filter((batch) => batch.length > 0),
@@ -129,7 +129,7 @@ export class ProjectionRunner {
 
   async lag(): Promise<ProjectionLag> {
     const head = await this.store.headPosition();
-    const position = this.models.checkpoint(READ_MODELS);
+    const position = await this.models.checkpoint(READ_MODELS);
     return { position, head, lag: head - position, failed: this.failure };
   }
 }

@@ -59,7 +59,7 @@ describe('projection runner and read models', function () {
   it('incrementally maintained read models equal a full rebuild, and recency equals the pure model (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(envelope, { minLength: 1, maxLength: 15 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 7 }), async (chunks, batchSize) => {
-        ledger.readModels.reset();
+        await ledger.readModels.reset();
         const published = [registrations, ...chunks];
         const runner = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { batchSize, emailHashes: emailHashes(ledger.ledger.keys, ledger.blindIndex) });
         const head = await ledger.ledger.store.headPosition();
@@ -74,7 +74,7 @@ describe('projection runner and read models', function () {
         const log = (await ledger.ledger.store.readAll({ limit: 100_000 })).map((e) => ({ ...e, type: e.type as never, contactId: e.stream.slice('contact-'.length) }));
         const model = foldRecencies(log);
         for (const contactId of CONTACTS) {
-          expect(ledger.readModels.contact(contactId)?.recency, contactId).to.deep.equal(recencyOf(model.get(contactId)!));
+          expect((await ledger.readModels.contact(contactId))?.recency, contactId).to.deep.equal(recencyOf(model.get(contactId)!));
         }
         expect(head).to.be.at.least(0);
       }),
@@ -92,7 +92,7 @@ describe('projection runner and read models', function () {
     let batches = 0;
     const first = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
     expect(await first.catchUp(() => batches++, () => batches === 2)).to.equal(1000);
-    expect(ledger.readModels.checkpoint('read-models')).to.equal(1000);
+    expect(await ledger.readModels.checkpoint('read-models')).to.equal(1000);
 
     const restarted = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
     expect(await restarted.catchUp()).to.equal(2400);
@@ -100,17 +100,17 @@ describe('projection runner and read models', function () {
     const incremental = dumpReadModels(ledger.dir);
     await restarted.rebuild();
     expect(dumpReadModels(ledger.dir)).to.deep.equal(incremental);
-    expect(ledger.readModels.contact('C-7')?.recency?.date).to.equal(day(2107));
+    expect((await ledger.readModels.contact('C-7'))?.recency?.date).to.equal(day(2107));
   });
 
   it('follows live appends and reports its lag', async () => {
     await ledger.ledger.publish({ events: registrations });
-    const subscription = ledger.runner.follow((error) => { throw error; });
+    const subscription = ledger.runner.follow(await ledger.readModels.checkpoint('read-models'), (error) => { throw error; });
     await ledger.ledger.publish({ events: [{ type: 'WaitingListJoined', contactId: 'C-2', organizationId: 'ORG-A', occurredAt: day(50), data: { productId: 'P' } }] });
     for (let i = 0; i < 50 && (await ledger.runner.lag()).lag > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     subscription.unsubscribe();
     expect(await ledger.runner.lag()).to.deep.equal({ position: 5, head: 5, lag: 0, failed: null });
-    expect(ledger.readModels.contact('C-2')?.recency?.date).to.equal(day(50));
+    expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(50));
   });
 
   it('a batch that fails stops the runner, never skipped: the lag grows and the failure is reported', async () => {
@@ -119,7 +119,7 @@ describe('projection runner and read models', function () {
     const failing = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
       emailHashes: async () => { throw new RangeError('cannot open a seal'); },
     });
-    failing.follow((error) => (reported = error));
+    failing.follow(0, (error) => (reported = error));
     for (let i = 0; i < 50 && !reported; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(reported).to.be.instanceOf(RangeError);
     expect(await failing.lag()).to.deep.equal({ position: 0, head: 4, lag: 4, failed: 'RangeError' });

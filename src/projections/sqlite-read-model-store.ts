@@ -1,0 +1,94 @@
+import type Database from 'better-sqlite3';
+import type { ConsentState, ConsentStatus } from '../domain/consent.js';
+import { CONTACT_COLUMNS, contactFromRow, contactRowValues, type ContactRow } from './contact-record.js';
+import type { ReadModelChanges } from './fold-batch.js';
+import type { ReadModelStore } from './read-model-store.js';
+import { resetStateDb } from './state-db.js';
+
+const upsertSet = (columns: readonly string[]) => columns.map((column) => `${column} = excluded.${column}`).join(', ');
+
+/** The read models in state.db (see openStateDb). */
+export class SqliteReadModelStore implements ReadModelStore {
+  private readonly statements;
+  private readonly commitInTransaction: (projection: string, changes: ReadModelChanges, checkpoint: number) => void;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      checkpoint: db.prepare<[string], number>('SELECT position FROM checkpoints WHERE projection = ?').pluck(),
+      saveCheckpoint: db.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position'),
+      contact: db.prepare<[string], ContactRow>('SELECT * FROM contacts WHERE contact_id = ?'),
+      // An upsert, not INSERT OR REPLACE: a replace is a delete plus an insert in every index.
+      saveContact: db.prepare(`INSERT INTO contacts (${CONTACT_COLUMNS.join(', ')}) VALUES (${CONTACT_COLUMNS.map(() => '?').join(', ')})
+        ON CONFLICT (contact_id) DO UPDATE SET ${upsertSet(CONTACT_COLUMNS.slice(1))}`),
+      consents: db.prepare<[string], { purpose: string; status: ConsentStatus; changed_at: string }>(
+        'SELECT purpose, status, changed_at FROM consents WHERE contact_id = ?'),
+      saveConsent: db.prepare(`INSERT INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (contact_id, purpose) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at,
+        last_prolonging_at = excluded.last_prolonging_at`),
+      saveOrder: db.prepare(`INSERT INTO orders (order_id, contact_id, first_position, latest_valid_until) VALUES (?, ?, ?, ?)
+        ON CONFLICT (order_id) DO UPDATE SET
+        contact_id = CASE WHEN excluded.first_position < first_position THEN excluded.contact_id ELSE contact_id END,
+        first_position = MIN(first_position, excluded.first_position),
+        latest_valid_until = CASE
+          WHEN excluded.latest_valid_until IS NULL THEN latest_valid_until
+          WHEN latest_valid_until IS NULL OR excluded.latest_valid_until > latest_valid_until THEN excluded.latest_valid_until
+          ELSE latest_valid_until END`),
+      purgeOrder: db.prepare('UPDATE orders SET purged = 1 WHERE order_id = ?'),
+      forgetEmail: db.prepare('DELETE FROM email_index WHERE contact_id = ?'),
+      indexEmail: db.prepare('INSERT OR IGNORE INTO email_index (email_hash, contact_id) VALUES (?, ?)'),
+      byEmail: db.prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id').pluck(),
+      recencyPage: db.prepare<[string, string, string, string, number], { contact_id: string; recency_at: string }>(
+        `SELECT contact_id, recency_at FROM contacts WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
+         ORDER BY recency_at, contact_id LIMIT ?`),
+    };
+    this.commitInTransaction = db.transaction((projection: string, changes: ReadModelChanges, checkpoint: number) => {
+      for (const contact of changes.contacts) this.statements.saveContact.run(...contactRowValues(contact));
+      for (const c of changes.consents) this.statements.saveConsent.run(c.contactId, c.purpose, c.status, c.changedAt, c.changedAt);
+      for (const o of changes.orders) this.statements.saveOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
+      for (const orderId of changes.purgedOrders) this.statements.purgeOrder.run(orderId);
+      for (const [contactId, hash] of changes.emails) {
+        this.statements.forgetEmail.run(contactId);
+        if (hash !== null) this.statements.indexEmail.run(hash, contactId);
+      }
+      this.statements.saveCheckpoint.run(projection, checkpoint);
+    });
+  }
+
+  async checkpoint(projection: string) {
+    return this.statements.checkpoint.get(projection) ?? 0;
+  }
+
+  async contacts(contactIds: readonly string[]) {
+    return contactIds.flatMap((id) => {
+      const row = this.statements.contact.get(id);
+      return row ? [contactFromRow(row)] : [];
+    });
+  }
+
+  async consents(contactIds: readonly string[]) {
+    return new Map(contactIds.map((id): [string, ConsentState] => [id, Object.fromEntries(
+      this.statements.consents.all(id).map((c) => [c.purpose, { status: c.status, changedAt: c.changed_at }]))]));
+  }
+
+  async commit(projection: string, changes: ReadModelChanges, checkpoint: number) {
+    this.commitInTransaction(projection, changes, checkpoint);
+  }
+
+  async reset() {
+    resetStateDb(this.db);
+  }
+
+  async contactsByEmailHash(hash: string) {
+    return this.statements.byEmail.all(hash);
+  }
+
+  async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
+    const { recency, contactId } = after ?? { recency: '', contactId: '' };
+    return this.statements.recencyPage.all(before, recency, recency, contactId, limit)
+      .map((row) => ({ contactId: row.contact_id, recency: row.recency_at }));
+  }
+
+  async close() {
+    this.db.close();
+  }
+}
