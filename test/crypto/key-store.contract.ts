@@ -7,7 +7,7 @@ import { Forgotten, IntegrityError } from '../../src/domain/errors.js';
 export interface KeyRepositoryHandle {
   repository: KeyRepository;
   /** A second repository on the same storage, as another process would open it. */
-  openAnother(): KeyRepository;
+  openAnother(): Promise<KeyRepository>;
   dispose(): Promise<void>;
 }
 
@@ -28,7 +28,7 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
       const first = await keys.keysFor(['contact:C-1', 'order:O-1']);
       expect(first.get('contact:C-1')?.key).to.have.length(32);
       expect(first.get('contact:C-1')?.key.equals(first.get('order:O-1')!.key)).to.equal(false);
-      const again = new KeyStore(handle.openAnother(), master);
+      const again = new KeyStore(await handle.openAnother(), master);
       const reread = await again.keysFor(['contact:C-1']);
       expect(reread.get('contact:C-1')?.key.equals(first.get('contact:C-1')!.key)).to.equal(true);
       expect(reread.get('contact:C-1')?.keyId).to.equal(first.get('contact:C-1')?.keyId);
@@ -44,7 +44,7 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
     });
 
     it('concurrent creators of the same scope end with one key', async () => {
-      const other = new KeyStore(handle.openAnother(), master);
+      const other = new KeyStore(await handle.openAnother(), master);
       const [a, b] = await Promise.all([keys.keysFor(['contact:C-9']), other.keysFor(['contact:C-9'])]);
       expect(a.get('contact:C-9')?.keyId).to.equal(b.get('contact:C-9')?.keyId);
     });
@@ -74,7 +74,7 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
 
     it('another process shredding is seen once the cache is evicted', async () => {
       const key = (await keys.keysFor(['contact:C-1'])).get('contact:C-1')!;
-      const other = new KeyStore(handle.openAnother(), master);
+      const other = new KeyStore(await handle.openAnother(), master);
       await other.shred(['contact:C-1'], { reason: 'ContactAnonymized', eventId: 'ev-2' });
       expect((await keys.keyById(key.keyId)).status).to.equal('open'); // still cached here
       keys.evict(['contact:C-1']);
@@ -83,7 +83,7 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
 
     it('refuses keys wrapped by another master key with a clear error', async () => {
       await keys.keysFor(['contact:C-1']);
-      const wrongMaster = new KeyStore(handle.openAnother(), MasterKey.generate());
+      const wrongMaster = new KeyStore(await handle.openAnother(), MasterKey.generate());
       let error: unknown;
       await wrongMaster.keysFor(['contact:C-1']).catch((e) => (error = e));
       expect(error).to.be.instanceOf(IntegrityError);

@@ -22,7 +22,7 @@ describeKeyStoreContract('sqlite keys.db', async () => {
   };
   return {
     repository: openOne(),
-    openAnother: openOne,
+    openAnother: async () => openOne(),
     dispose: async () => {
       for (const repository of opened) await repository.close();
       rmSync(dir, { recursive: true, force: true });

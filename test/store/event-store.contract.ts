@@ -7,6 +7,8 @@ import type { EventStore, EventToAppend } from '../../src/store/event-store.js';
 
 export interface StoreHandle {
   store: EventStore;
+  /** A second store on the same storage, as another process (or machine) would open it. */
+  openAnother(): Promise<EventStore>;
   dispose(): Promise<void>;
 }
 
@@ -90,6 +92,24 @@ export function describeEventStoreContract(name: string, open: () => Promise<Sto
       const verifier = new ChainVerifier();
       for (const event of await store.readAll()) verifier.check(event);
       expect(verifier.report().ok).to.equal(true);
+    });
+
+    it('concurrent writers through separate stores: one winner per expectedRevision, gapless positions, a live reader misses nothing', async () => {
+      const other = await handle.openAnother();
+      const live = firstValueFrom(store.subscribe().pipe(take(401), toArray()));
+      const writes = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other)
+        .append(Array.from({ length: 20 }, (_, j) => newEvent(`contact-${(i + j) % 7}`))));
+      const contested = [store, other, store, other].map((writer) => writer.append([newEvent('contact-X', { expectedRevision: -1 })]));
+      const outcomes = await Promise.allSettled([...writes, ...contested]);
+      expect(outcomes.slice(0, 20).every((outcome) => outcome.status === 'fulfilled')).to.equal(true);
+      const contestedOutcomes = outcomes.slice(20);
+      expect(contestedOutcomes.filter((outcome) => outcome.status === 'fulfilled')).to.have.length(1);
+      expect(contestedOutcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof ConcurrencyConflict)).to.have.length(3);
+      const seen = await live;
+      expect(seen.map((event) => event.position)).to.deep.equal(Array.from({ length: 401 }, (_, i) => i + 1));
+      const verifier = new ChainVerifier();
+      for (const event of seen) verifier.check(event);
+      expect(verifier.report()).to.include({ ok: true, events: 401, streams: 8 });
     });
 
     it('refuses expectedRevision -1 on an existing stream', async () => {

@@ -1,0 +1,246 @@
+import { hash } from 'node:crypto';
+import pg from 'pg';
+import { LRUCache } from 'lru-cache';
+import { Subject, interval, merge, type Observable } from 'rxjs';
+import { NEW_STREAM, planAppend, type StreamHead } from '../store/append-plan.js';
+import { catchUpSubscription } from '../store/catch-up.js';
+import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
+import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, StreamCursor } from '../store/event-store.js';
+import { createSchema, inTransaction, schemaIdentifier } from './database.js';
+
+const COLUMNS = `position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash, hash,
+  sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields`;
+type EventRow = [string, string, string, number, string, string, string, string, Record<string, unknown>, string, string,
+  string | null, string | null, string | null, string | null, string[] | null];
+
+const toStored = (row: EventRow): StoredEvent => ({
+  id: row[1],
+  type: row[4],
+  stream: row[2],
+  revision: row[3],
+  position: Number(row[0]),
+  occurredAt: row[5],
+  recordedAt: row[6],
+  organizationId: row[7],
+  data: row[8],
+  sealed: row[11] === null ? null : { keyId: row[11], iv: row[12]!, tag: row[13]!, ciphertext: row[14]!, fields: row[15]! },
+  prevHash: row[9],
+  hash: row[10],
+});
+
+/** A sorted SQL list of string literals (types are identifiers, quotes escaped all the same). */
+const sqlList = (values: readonly string[]) => [...values].sort().map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
+
+/**
+ * Tables of the event store in `schema`. `data` and the sealed field list are `json` (the text as
+ * written, unlike jsonb, which refuses \u0000 in strings); `stream` sorts bytewise (COLLATE "C"),
+ * as the (stream, revision) cursors of a rebuild expect. `head` is the one-row write lock and
+ * position counter.
+ */
+const ddl = (s: string, indexedTypes: readonly string[]) => `
+  CREATE TABLE IF NOT EXISTS ${s}.events (
+    position bigint PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    stream text COLLATE "C" NOT NULL,
+    revision integer NOT NULL,
+    type text NOT NULL,
+    occurred_at text NOT NULL,
+    recorded_at text NOT NULL,
+    organization_id text NOT NULL,
+    data json NOT NULL,
+    sealed_key_id text,
+    sealed_iv text,
+    sealed_tag text,
+    sealed_ciphertext text,
+    sealed_fields json,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    UNIQUE (stream, revision));
+  CREATE TABLE IF NOT EXISTS ${s}.head (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), position bigint NOT NULL);
+  INSERT INTO ${s}.head (position) VALUES (0) ON CONFLICT DO NOTHING;
+  ${indexedTypes.length > 0 ? `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON ${s}.events (position) WHERE type IN (${sqlList(indexedTypes)});` : ''}`;
+
+export interface PgEventStoreOptions {
+  /** The connection string, for the dedicated LISTEN connection of live subscriptions. */
+  connectionString: string;
+  schema: string;
+  /** Rare types that `readByTypes` looks up (forgetting events), by a partial index. */
+  indexedTypes?: readonly string[];
+  /** Poll interval, a fallback for notifications lost while the LISTEN connection reconnects. */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * The PostgreSQL event store. Appends take the `head` row lock (SELECT ... FOR UPDATE) before
+ * they read stream heads and assign positions, and hold it until COMMIT: appends commit one after
+ * the other in position order, across processes and machines, so a reader never sees position
+ * n + 1 before n, and no gap is ever skipped. Concurrent calls of one process share a transaction
+ * (group commit), so the lock costs one round of commits per group, not per call.
+ */
+export class PgEventStore implements EventStore {
+  private readonly s: string;
+  private readonly channel: string;
+  private readonly appended = new Subject<void>();
+  private readonly notified = new Subject<void>();
+  private readonly wakeUps: Observable<unknown>;
+  private readonly writer: GroupCommit<readonly EventToAppend[], AppendOutcome>;
+  private readonly now: () => Date;
+  /** Stream heads this process wrote last; valid while the head position is the one it left. */
+  private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
+  private lastWrittenHead = -1;
+  private listener: pg.Client | null = null;
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool, private readonly options: PgEventStoreOptions) {
+    this.s = schemaIdentifier(options.schema);
+    this.channel = `contact_ledger_${options.schema}`;
+    this.now = options.now ?? (() => new Date());
+    this.writer = new GroupCommit((calls) => this.appendGroup(calls));
+    this.wakeUps = merge(this.appended, this.notified, interval(options.pollMs ?? 1000));
+  }
+
+  static async open(pool: pg.Pool, options: PgEventStoreOptions): Promise<PgEventStore> {
+    await createSchema(pool, options.schema, ddl(schemaIdentifier(options.schema), options.indexedTypes ?? []));
+    const store = new PgEventStore(pool, options);
+    await store.listen();
+    return store;
+  }
+
+  /** A dedicated connection LISTENs for appends of other processes; it reconnects if lost. */
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.options.connectionString });
+    const reconnect = () => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      client.end().catch(() => {});
+      setTimeout(() => void this.listen().catch(reconnect), 1000).unref();
+    };
+    client.on('error', reconnect);
+    client.on('end', reconnect);
+    client.on('notification', () => this.notified.next());
+    this.listener = client;
+    await client.connect();
+    await client.query(`LISTEN "${this.channel}"`);
+    this.notified.next(); // appends made while not listening
+  }
+
+  append(events: readonly EventToAppend[]): Promise<AppendOutcome> {
+    return this.writer.submit(events);
+  }
+
+  private async appendGroup(calls: Array<readonly EventToAppend[]>): Promise<Settled<AppendOutcome>[]> {
+    try {
+      const settled = await inTransaction(this.pool, async (client) => {
+        const { rows: [lock] } = await client.query<{ position: string }>(`SELECT position FROM ${this.s}.head FOR UPDATE`);
+        const head = Number(lock!.position);
+        if (head !== this.lastWrittenHead) this.heads.clear(); // another process appended
+        const state = await this.appendState(client, calls);
+        const staged = { heads: new Map<string, StreamHead>(), ids: new Map<string, { stream: string; type: string }>() };
+        const plans = calls.map((call) => settle(() => planAppend(call, state, staged)));
+        const planned = plans.flatMap((plan) => (plan.ok ? plan.value.planned : []));
+        const recordedAt = this.now().toISOString();
+        if (planned.length > 0) {
+          await client.query(
+            `INSERT INTO ${this.s}.events (position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data,
+               prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+               $9::json[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::json[])`,
+            [
+              planned.map((_, i) => head + 1 + i), planned.map((e) => e.id), planned.map((e) => e.stream), planned.map((e) => e.revision),
+              planned.map((e) => e.type), planned.map((e) => e.occurredAt), planned.map(() => recordedAt), planned.map((e) => e.organizationId),
+              planned.map((e) => JSON.stringify(e.data)), planned.map((e) => e.prevHash), planned.map((e) => e.hash),
+              planned.map((e) => e.sealed?.keyId ?? null), planned.map((e) => e.sealed?.iv ?? null), planned.map((e) => e.sealed?.tag ?? null),
+              planned.map((e) => e.sealed?.ciphertext ?? null), planned.map((e) => (e.sealed ? JSON.stringify(e.sealed.fields) : null)),
+            ],
+          );
+          await client.query(`UPDATE ${this.s}.head SET position = $1`, [head + planned.length]);
+          await client.query('SELECT pg_notify($1, $2)', [this.channel, String(head + planned.length)]);
+        }
+        let position = head;
+        const outcomes = plans.map((plan): Settled<AppendOutcome> => plan.ok
+          ? { ok: true, value: {
+            appended: plan.value.planned.map((e) => ({ id: e.id, stream: e.stream, revision: e.revision, position: ++position })),
+            duplicates: plan.value.duplicates,
+          } }
+          : plan);
+        return { outcomes, heads: staged.heads, head: head + planned.length };
+      });
+      this.lastWrittenHead = settled.head;
+      for (const [stream, streamHead] of settled.heads) this.heads.set(stream, streamHead);
+      if (settled.outcomes.some((outcome) => outcome.ok && outcome.value.appended.length > 0)) this.appended.next();
+      return settled.outcomes;
+    } catch (error) {
+      this.heads.clear();
+      throw error;
+    }
+  }
+
+  /** Stored ids and stream heads of a group's events, read under the head lock. */
+  private async appendState(client: pg.PoolClient, calls: Array<readonly EventToAppend[]>) {
+    const events = calls.flat();
+    const streams = [...new Set(events.map((event) => event.stream))].filter((stream) => !this.heads.has(stream));
+    const [stored, heads] = await Promise.all([
+      client.query<{ id: string; stream: string; type: string }>(
+        `SELECT id, stream, type FROM ${this.s}.events WHERE id = ANY($1::text[])`, [events.map((event) => event.id)]),
+      streams.length === 0 ? { rows: [] } : client.query<{ stream: string; revision: number; hash: string }>(
+        `SELECT h.stream, h.revision, h.hash FROM unnest($1::text[]) AS wanted(stream)
+         CROSS JOIN LATERAL (SELECT stream, revision, hash FROM ${this.s}.events e WHERE e.stream = wanted.stream
+                             ORDER BY revision DESC LIMIT 1) h`, [streams]),
+    ]);
+    const byId = new Map(stored.rows.map((row) => [row.id, row]));
+    const fetched = new Map(heads.rows.map((row) => [row.stream, { revision: row.revision, hash: row.hash }]));
+    return {
+      stored: (id: string) => byId.get(id),
+      head: (stream: string) => this.heads.get(stream) ?? fetched.get(stream) ?? NEW_STREAM,
+    };
+  }
+
+  /** Reads are named (prepared once per connection); the name is a digest of the text, always short. */
+  private async rows(text: string, values: unknown[]): Promise<StoredEvent[]> {
+    const name = `ledger_${hash('sha1', text, 'hex').slice(0, 20)}`;
+    const result = await this.pool.query<EventRow>({ name, text, values, rowMode: 'array' });
+    return result.rows.map(toStored);
+  }
+
+  readStream(stream: string): Promise<StoredEvent[]> {
+    return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream = $1 ORDER BY revision`, [stream]);
+  }
+
+  readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+      [options.after ?? 0, options.limit ?? 1000]);
+  }
+
+  readAllByStream(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]> {
+    const { stream, revision } = options.after ?? { stream: '', revision: -1 };
+    return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE (stream, revision) > ($1, $2) AND position <= $3
+      ORDER BY stream, revision LIMIT $4`, [stream, revision, options.upTo, options.limit ?? 1000]);
+  }
+
+  readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    // Literal list, written as the partial index's, so the planner can use that index.
+    const text = `SELECT ${COLUMNS} FROM ${this.s}.events WHERE type IN (${sqlList(types)}) AND position > $1 ORDER BY position LIMIT $2`;
+    return this.rows(text, [options.after ?? 0, options.limit ?? 1000]);
+  }
+
+  subscribe(options: { after?: number } = {}): Observable<StoredEvent> {
+    return catchUpSubscription((after, limit) => this.readAll({ after, limit }), this.wakeUps, options.after ?? 0);
+  }
+
+  async headPosition(): Promise<number> {
+    const { rows: [row] } = await this.pool.query<{ position: string }>(`SELECT position FROM ${this.s}.head`);
+    return Number(row?.position ?? 0);
+  }
+
+  /** Ends the LISTEN connection; the pool belongs to whoever opened it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.appended.complete();
+    this.notified.complete();
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,125 @@
+import type pg from 'pg';
+import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from '../crypto/key-repository.js';
+import { createSchema, schemaIdentifier } from './database.js';
+
+interface ScopeRow {
+  scope: string; key_id: string | null; master_key_id: string | null; wrapped: Buffer | null; created_at: string | null;
+  shredded_at: string | null; reason: string | null; event_id: string | null;
+}
+
+/**
+ * One row per scope, holding either its wrapped key or its tombstone: a shred turns the key row
+ * into the tombstone (ON CONFLICT DO UPDATE), and a key creation inserts only where the scope has
+ * no row (ON CONFLICT DO NOTHING). Both race on the same unique index, so a scope being forgotten
+ * can never get a key afterwards, across processes, without explicit locks.
+ */
+const ddl = (s: string) => `
+  CREATE TABLE IF NOT EXISTS ${s}.scope_keys (
+    scope text PRIMARY KEY,
+    key_id text UNIQUE,
+    master_key_id text,
+    wrapped bytea,
+    created_at text,
+    shredded_at text,
+    reason text,
+    event_id text,
+    CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)));`;
+
+const toKey = (row: ScopeRow): WrappedKey => ({
+  scope: row.scope, keyId: row.key_id!, masterKeyId: row.master_key_id!, wrapped: row.wrapped!, createdAt: row.created_at!,
+});
+const toTombstone = (row: ScopeRow): Tombstone => ({
+  scope: row.scope, keyId: row.key_id, shreddedAt: row.shredded_at!, reason: row.reason!, eventId: row.event_id,
+});
+
+/**
+ * Keys in PostgreSQL, in their own schema (and, with LEDGER_KEYS_DATABASE_URL, their own database),
+ * so that a dump or a replica of the events carries no key.
+ *
+ * Physical erasure: PostgreSQL never overwrites a row in place; an UPDATE leaves the old version,
+ * wrapped key included, in the page until VACUUM, and a plain VACUUM frees its space without
+ * wiping it (the bytes stay until a later row happens to overwrite them). So every shred that
+ * destroyed a key is followed by VACUUM FULL of the table, which rewrites it into a new file and
+ * drops the old one: the destroyed bytes are in no page of the table. Shreds arriving during a
+ * VACUUM FULL share the next one. What remains is outside the table: WAL segments until they are
+ * recycled, base backups and WAL archives until they expire (README "Running on several machines").
+ */
+export class PgKeyRepository implements KeyRepository {
+  private readonly s: string;
+  private compacting: Promise<void> = Promise.resolve();
+  private nextCompaction: Promise<void> | null = null;
+
+  private constructor(private readonly pool: pg.Pool, schema: string) {
+    this.s = schemaIdentifier(schema);
+  }
+
+  static async open(pool: pg.Pool, schema: string): Promise<PgKeyRepository> {
+    await createSchema(pool, schema, ddl(schemaIdentifier(schema)));
+    return new PgKeyRepository(pool, schema);
+  }
+
+  async findByScopes(scopes: readonly string[]) {
+    const { rows } = await this.pool.query<ScopeRow>(`SELECT * FROM ${this.s}.scope_keys WHERE scope = ANY($1::text[])`, [scopes]);
+    return this.split(rows);
+  }
+
+  private split(rows: ScopeRow[]) {
+    return {
+      keys: rows.filter((row) => row.wrapped !== null).map(toKey),
+      tombstones: rows.filter((row) => row.wrapped === null).map(toTombstone),
+    };
+  }
+
+  async findByKeyId(keyId: string) {
+    const { rows: [row] } = await this.pool.query<ScopeRow>(`SELECT * FROM ${this.s}.scope_keys WHERE key_id = $1`, [keyId]);
+    return { key: row?.wrapped ? toKey(row) : null, tombstone: row && !row.wrapped ? toTombstone(row) : null };
+  }
+
+  async insertMissing(keys: readonly WrappedKey[]) {
+    if (keys.length === 0) return { keys: [], tombstones: [] };
+    const { rows } = await this.pool.query<{ scope: string }>(
+      `INSERT INTO ${this.s}.scope_keys (scope, key_id, master_key_id, wrapped, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[])
+       ON CONFLICT (scope) DO NOTHING RETURNING scope`,
+      [keys.map((k) => k.scope), keys.map((k) => k.keyId), keys.map((k) => k.masterKeyId), keys.map((k) => k.wrapped), keys.map((k) => k.createdAt)],
+    );
+    const inserted = new Set(rows.map((row) => row.scope));
+    const lost = keys.filter((key) => !inserted.has(key.scope)).map((key) => key.scope);
+    // Only a scope another creator keyed first, or one forgotten meanwhile, is read back.
+    const others = lost.length > 0 ? await this.findByScopes(lost) : { keys: [], tombstones: [] };
+    return { keys: [...keys.filter((key) => inserted.has(key.scope)), ...others.keys], tombstones: others.tombstones };
+  }
+
+  async shred(scopes: readonly string[], cause: ShredCause, at: string) {
+    // xmax is set on a row version written by the DO UPDATE branch: a key that was destroyed.
+    const { rows } = await this.pool.query<{ destroyed: boolean }>(
+      `INSERT INTO ${this.s}.scope_keys (scope, shredded_at, reason, event_id)
+       SELECT scope, $2, $3, $4 FROM unnest($1::text[]) AS scope
+       ON CONFLICT (scope) DO UPDATE SET master_key_id = NULL, wrapped = NULL,
+         shredded_at = excluded.shredded_at, reason = excluded.reason, event_id = excluded.event_id
+       WHERE scope_keys.wrapped IS NOT NULL
+       RETURNING xmax <> 0 AS destroyed`,
+      [[...new Set(scopes)], at, cause.reason, cause.eventId],
+    );
+    const destroyed = rows.filter((row) => row.destroyed).length;
+    if (destroyed > 0) await this.compact();
+    return destroyed;
+  }
+
+  /** VACUUM FULL after destroyed keys; callers arriving while one runs share the next one. */
+  private compact(): Promise<void> {
+    if (this.nextCompaction) return this.nextCompaction;
+    const next = this.compacting.then(async () => {
+      this.nextCompaction = null;
+      await this.pool.query(`VACUUM FULL ${this.s}.scope_keys`);
+    });
+    this.nextCompaction = next;
+    this.compacting = next.catch(() => {});
+    return next;
+  }
+
+  /** The pool belongs to whoever opened it. */
+  async close() {
+    await this.compacting;
+  }
+}
