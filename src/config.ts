@@ -5,7 +5,19 @@ export interface LedgerConfig {
   /** LEDGER_DATA_DIR: where the embedded default keeps events.db, keys.db and state.db. */
   dataDir: string;
   /** LEDGER_STORE: the event store backend. */
-  store: 'sqlite';
+  store: StoreKind;
+  /** LEDGER_DATABASE_URL: PostgreSQL of the events (postgres), read models and checkpoints (postgres, eventstoredb). */
+  databaseUrl?: string;
+  /** LEDGER_DATABASE_SCHEMA: the schema of those tables. */
+  databaseSchema: string;
+  /** LEDGER_KEYS_DATABASE_URL: PostgreSQL of the keys; default LEDGER_DATABASE_URL. */
+  keysDatabaseUrl?: string;
+  /** LEDGER_KEYS_SCHEMA: the keys' own schema. */
+  keysSchema: string;
+  /** ESDB_CONNECTION_STRING: the EventStoreDB / KurrentDB cluster (eventstoredb). */
+  esdbConnectionString?: string;
+  /** LEDGER_ESDB_STREAM_PREFIX: prepended to the ledger's stream names in EventStoreDB. */
+  esdbStreamPrefix: string;
   /** LEDGER_MASTER_KEY: base64 master key (32 bytes). */
   masterKey?: string;
   /** LEDGER_MASTER_KEY_FILE: file holding the base64 master key. */
@@ -19,9 +31,22 @@ export interface LedgerConfig {
   logLevel: string;
 }
 
+export const STORE_KINDS = ['sqlite', 'postgres', 'eventstoredb'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
-  const store = env['LEDGER_STORE'] ?? 'sqlite';
-  if (store !== 'sqlite') throw new Error(`LEDGER_STORE=${store} is not supported yet (sqlite)`);
+  const store = (env['LEDGER_STORE'] ?? 'sqlite') as StoreKind;
+  if (!STORE_KINDS.includes(store)) throw new Error(`LEDGER_STORE must be one of ${STORE_KINDS.join(', ')}, got ${store}`);
+  const databaseUrl = env['LEDGER_DATABASE_URL'];
+  if (store !== 'sqlite' && !databaseUrl) throw new Error(`LEDGER_STORE=${store} needs LEDGER_DATABASE_URL (PostgreSQL)`);
+  const esdbConnectionString = env['ESDB_CONNECTION_STRING'];
+  if (store === 'eventstoredb' && !esdbConnectionString) throw new Error('LEDGER_STORE=eventstoredb needs ESDB_CONNECTION_STRING');
+  const databaseSchema = env['LEDGER_DATABASE_SCHEMA'] ?? 'ledger';
+  const keysSchema = env['LEDGER_KEYS_SCHEMA'] ?? 'ledger_keys';
+  const keysDatabaseUrl = env['LEDGER_KEYS_DATABASE_URL'] ?? databaseUrl;
+  if (keysDatabaseUrl === databaseUrl && keysSchema === databaseSchema) {
+    throw new Error('LEDGER_KEYS_SCHEMA must differ from LEDGER_DATABASE_SCHEMA: the keys live apart from the events');
+  }
   const port = Number(env['PORT'] ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env['PORT']}`);
   const maxBodyBytes = Number(env['LEDGER_MAX_BODY'] ?? 8 * 1024 * 1024);
@@ -29,6 +54,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   return {
     dataDir: resolve(env['LEDGER_DATA_DIR'] ?? './data'),
     store,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    databaseSchema,
+    ...(keysDatabaseUrl ? { keysDatabaseUrl } : {}),
+    keysSchema,
+    ...(esdbConnectionString ? { esdbConnectionString } : {}),
+    esdbStreamPrefix: env['LEDGER_ESDB_STREAM_PREFIX'] ?? '',
     ...(env['LEDGER_MASTER_KEY'] ? { masterKey: env['LEDGER_MASTER_KEY'] } : {}),
     ...(env['LEDGER_MASTER_KEY_FILE'] ? { masterKeyFile: env['LEDGER_MASTER_KEY_FILE'] } : {}),
     host: env['HOST'] ?? '127.0.0.1',

@@ -52,7 +52,7 @@ export class ProjectionRunner {
   async catchUp(onBatch: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
     // From nothing (a fresh or upgraded state.db), a stream-ordered rebuild is several times faster.
     const from = await this.models.checkpoint(READ_MODELS);
-    if (from === 0 && (await this.store.headPosition()) > REBUILD_PAGE) {
+    if (from === 0 && this.store.readAllByStream && (await this.store.headPosition()) > REBUILD_PAGE) {
       return this.rebuild(onBatch, shouldStop);
     }
     for await (const page of pagesAfter((after, limit) => this.store.readAll({ after, limit }), from, this.batchSize)) {
@@ -73,11 +73,13 @@ export class ProjectionRunner {
   async rebuild(onProgress: (events: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
     const upTo = await this.store.headPosition();
     await this.models.reset();
+    const readAllByStream = this.store.readAllByStream?.bind(this.store);
+    if (!readAllByStream) return this.catchUp(onProgress, shouldStop);
     let after: StreamCursor | null = null;
     let events = 0;
     for (;;) {
       if (shouldStop()) return 0;
-      const page = await this.store.readAllByStream({ upTo, after, limit: REBUILD_PAGE });
+      const page = await readAllByStream({ upTo, after, limit: REBUILD_PAGE });
       if (page.length === 0) break;
       await this.apply(page, 0);
       await yieldToEventLoop();

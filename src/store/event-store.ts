@@ -49,7 +49,7 @@ export interface ReadAllOptions {
 
 /**
  * The event store port. Every adapter appends atomically per call (all events or none, across
- * streams), chains each stream's hashes, is idempotent on event id, and maps its native errors
+ * streams; EventStoreDB: per stream, see EsdbEventStore), chains each stream's hashes, is idempotent on event id, and maps its native errors
  * to ConcurrencyConflict / IdempotencyConflict.
  */
 export interface EventStore {
@@ -59,9 +59,10 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /**
    * Every event up to `upTo` (a position), ordered by stream then revision, paged after a
-   * (stream, revision) cursor: a rebuild reads each stream's events together this way.
+   * (stream, revision) cursor: a rebuild reads each stream's events together this way. Optional:
+   * a backend without such an index (EventStoreDB) leaves it out, and rebuilds read in log order.
    */
-  readAllByStream(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]>;
+  readAllByStream?(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]>;
   /** Events of the given types in global order (forgetting events for the start-up shred pass). */
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import type { LedgerConfig } from '../config.js';
+import { FORGETTING_TYPES } from '../domain/catalog.js';
+import type { KeyRepository } from '../crypto/key-repository.js';
+import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
+import type { EventStore } from '../store/event-store.js';
+import { SqliteEventStore } from '../store/sqlite-event-store.js';
+import type { ReadModelStore } from '../projections/read-model-store.js';
+import { SqliteReadModelStore } from '../projections/sqlite-read-model-store.js';
+import { openStateDb } from '../projections/state-db.js';
+import { openPool } from '../postgres/database.js';
+import { PgEventStore } from '../postgres/pg-event-store.js';
+import { PgKeyRepository } from '../postgres/pg-key-repository.js';
+import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
+import { EsdbEventStore } from '../eventstoredb/esdb-event-store.js';
+
+/** The three storages the ledger runs on, for the configured LEDGER_STORE. */
+export interface Backend {
+  store: EventStore;
+  keys: KeyRepository;
+  readModels: ReadModelStore;
+  close(): Promise<void>;
+}
+
+/**
+ * sqlite: events.db, keys.db and state.db in the data directory. postgres: events and read
+ * models in LEDGER_DATABASE_SCHEMA, keys in LEDGER_KEYS_SCHEMA (of LEDGER_KEYS_DATABASE_URL).
+ * eventstoredb: the events in EventStoreDB, keys and read models in PostgreSQL as above.
+ */
+export async function openBackend(config: LedgerConfig): Promise<Backend> {
+  if (config.store === 'sqlite') {
+    const store = new SqliteEventStore(join(config.dataDir, 'events.db'), { indexedTypes: FORGETTING_TYPES });
+    const keys = new SqliteKeyRepository(join(config.dataDir, 'keys.db'));
+    const readModels = new SqliteReadModelStore(openStateDb(join(config.dataDir, 'state.db')));
+    return { store, keys, readModels, close: async () => { await store.close(); await keys.close(); await readModels.close(); } };
+  }
+  const databaseUrl = config.databaseUrl!;
+  const pool = openPool(databaseUrl);
+  const keysPool = config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl ? openPool(config.keysDatabaseUrl) : pool;
+  try {
+    const store = config.store === 'postgres'
+      ? await PgEventStore.open(pool, { connectionString: databaseUrl, schema: config.databaseSchema, indexedTypes: FORGETTING_TYPES })
+      : await EsdbEventStore.open(config.esdbConnectionString!, { streamPrefix: config.esdbStreamPrefix });
+    const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
+    const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
+    return {
+      store, keys, readModels,
+      close: async () => {
+        await store.close();
+        await keys.close();
+        await Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
+      },
+    };
+  } catch (error) {
+    await Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
+    throw error;
+  }
+}

@@ -1,0 +1,204 @@
+import {
+  BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError,
+  jsonEvent, streamNameFilter, type AllStreamResolvedEvent, type ResolvedEvent,
+} from '@eventstore/db-client';
+import { Observable, Subject, interval, merge } from 'rxjs';
+import { ConcurrencyConflict } from '../domain/errors.js';
+import type { SealedPart } from '../crypto/seal.js';
+import { NEW_STREAM, planAppend, type PlannedEvent } from '../store/append-plan.js';
+import { catchUpSubscription } from '../store/catch-up.js';
+import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from '../store/event-store.js';
+
+/** What an EventStoreDB event carries besides its id, type and stream (all in the record itself). */
+interface LedgerPayload {
+  occurredAt: string;
+  organizationId: string;
+  data: Record<string, unknown>;
+  sealed: SealedPart | null;
+  prevHash: string;
+  hash: string;
+  recordedAt: string;
+}
+
+export interface EsdbEventStoreOptions {
+  /**
+   * Prepended to every stream name, so that several ledgers (or test runs) share a cluster; reads
+   * of $all keep the streams that start with it and `contact-`.
+   */
+  streamPrefix?: string;
+  /** A fallback poll of the head, besides the live subscription's wake-ups. */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+/** Retries of an append without expectedRevision when another writer moved a stream head meanwhile. */
+const APPEND_RETRIES = 5;
+
+/**
+ * The event store on EventStoreDB / KurrentDB (@eventstore/db-client 6.x). A ledger stream is an
+ * EventStoreDB stream; the global position is the event's commit position in $all (increasing,
+ * not dense: the lag in /health is then in log bytes); readAll, readByTypes and the live
+ * subscription read $all filtered to the ledger's streams.
+ *
+ * Differences the port allows and DESIGN.md states: an append is atomic per stream, not across
+ * the streams of one call (EventStoreDB 6.x has no multi-stream transaction). Each stream's part
+ * is written with the expected revision its chain was computed against, so a chain can never
+ * fork; a call that fails part-way can be retried as is, since ids already stored are reported as
+ * duplicates. There is no stream-ordered read of $all: a rebuild reads in log order.
+ */
+export class EsdbEventStore implements EventStore {
+  private readonly prefix: string;
+  private readonly appended = new Subject<void>();
+  private readonly wakeUps: Observable<unknown>;
+  private readonly live: ReturnType<EventStoreDBClient['subscribeToAll']>;
+  private readonly now: () => Date;
+
+  private constructor(private readonly client: EventStoreDBClient, options: EsdbEventStoreOptions) {
+    this.prefix = options.streamPrefix ?? '';
+    this.now = options.now ?? (() => new Date());
+    // Live appends of any writer wake the catch-up reader, which then pulls pages from $all.
+    const notified = new Subject<void>();
+    this.live = client.subscribeToAll({ fromPosition: END, filter: streamNameFilter({ prefixes: [this.ledgerPrefix] }) });
+    this.live.on('data', () => notified.next());
+    this.live.on('error', () => {}); // the poll keeps subscribers moving; reads report real failures
+    this.wakeUps = merge(this.appended, notified, interval(options.pollMs ?? 1000));
+  }
+
+  static async open(connectionString: string, options: EsdbEventStoreOptions = {}): Promise<EsdbEventStore> {
+    const client = EventStoreDBClient.connectionString`${connectionString}`;
+    return new EsdbEventStore(client, options);
+  }
+
+  private get ledgerPrefix(): string {
+    return `${this.prefix}contact-`;
+  }
+
+  private isLedgerEvent(resolved: AllStreamResolvedEvent | ResolvedEvent): boolean {
+    return resolved.event !== undefined && resolved.event.streamId.startsWith(this.ledgerPrefix);
+  }
+
+  private toStored(resolved: AllStreamResolvedEvent | ResolvedEvent): StoredEvent {
+    const event = resolved.event!;
+    const payload = event.data as unknown as LedgerPayload;
+    return {
+      id: event.id,
+      type: event.type,
+      stream: event.streamId.slice(this.prefix.length),
+      revision: Number(event.revision),
+      position: Number(event.position?.commit ?? resolved.commitPosition ?? 0n),
+      occurredAt: payload.occurredAt,
+      recordedAt: payload.recordedAt,
+      organizationId: payload.organizationId,
+      data: payload.data,
+      sealed: payload.sealed,
+      prevHash: payload.prevHash,
+      hash: payload.hash,
+    };
+  }
+
+  async append(events: readonly EventToAppend[]): Promise<AppendOutcome> {
+    const outcome: AppendOutcome = { appended: [], duplicates: [] };
+    const byStream = new Map<string, EventToAppend[]>();
+    for (const event of events) byStream.set(event.stream, [...(byStream.get(event.stream) ?? []), event]);
+    for (const [stream, part] of byStream) {
+      const written = await this.appendToOneStream(stream, part);
+      outcome.appended.push(...written.appended);
+      outcome.duplicates.push(...written.duplicates);
+    }
+    return outcome;
+  }
+
+  /** Plans against the stream as stored, then writes with that revision expected; retries a lost race. */
+  private async appendToOneStream(stream: string, events: EventToAppend[], attempt = 0): Promise<AppendOutcome> {
+    const stored = await this.readStream(stream);
+    const ids = new Map(stored.map((event) => [event.id, event]));
+    const last = stored.at(-1);
+    const head = last ? { revision: last.revision, hash: last.hash } : NEW_STREAM;
+    const staged = { heads: new Map(), ids: new Map() };
+    const { planned, duplicates } = planAppend(events, { stored: (id) => ids.get(id), head: () => head }, staged);
+    if (planned.length === 0) return { appended: [], duplicates };
+    try {
+      await this.client.appendToStream(this.prefix + stream, planned.map((event) => this.toEventData(event)), {
+        expectedRevision: head.revision === -1 ? NO_STREAM : BigInt(head.revision),
+      });
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      const explicit = events.find((event) => event.expectedRevision !== undefined);
+      if (explicit || attempt >= APPEND_RETRIES) throw new ConcurrencyConflict(stream, explicit?.expectedRevision ?? head.revision, head.revision + 1);
+      return this.appendToOneStream(stream, events, attempt + 1);
+    }
+    this.appended.next();
+    const written = (await this.readStream(stream)).slice(head.revision + 1);
+    return {
+      appended: written.map((event) => ({ id: event.id, stream, revision: event.revision, position: event.position })),
+      duplicates,
+    };
+  }
+
+  private toEventData(event: PlannedEvent) {
+    const payload: LedgerPayload = {
+      occurredAt: event.occurredAt, organizationId: event.organizationId, data: event.data, sealed: event.sealed,
+      prevHash: event.prevHash, hash: event.hash, recordedAt: this.now().toISOString(),
+    };
+    return jsonEvent({ id: event.id, type: event.type, data: payload as unknown as Record<string, unknown> });
+  }
+
+  async readStream(stream: string): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    try {
+      for await (const resolved of this.client.readStream(this.prefix + stream, { fromRevision: START, direction: FORWARDS })) {
+        if (resolved.event) events.push(this.toStored(resolved));
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+    return events;
+  }
+
+  /** Ledger events of $all after a commit position, `limit` of them, skipping other streams' events. */
+  async readAll(options: ReadAllOptions = {}, keep: (event: StoredEvent) => boolean = () => true): Promise<StoredEvent[]> {
+    const after = options.after ?? 0;
+    const limit = options.limit ?? 1000;
+    const page: StoredEvent[] = [];
+    const fromPosition = after === 0 ? START : { commit: BigInt(after), prepare: BigInt(after) };
+    const read = this.client.readAll({ fromPosition, direction: FORWARDS });
+    try {
+      for await (const resolved of read) {
+        if (!this.isLedgerEvent(resolved)) continue;
+        const event = this.toStored(resolved);
+        if (event.position <= after || !keep(event)) continue;
+        page.push(event);
+        if (page.length === limit) break;
+      }
+    } finally {
+      await read.cancel().catch(() => {});
+    }
+    return page;
+  }
+
+  readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    const wanted = new Set(types);
+    return this.readAll(options, (event) => wanted.has(event.type));
+  }
+
+  subscribe(options: { after?: number } = {}): Observable<StoredEvent> {
+    return catchUpSubscription((after, limit) => this.readAll({ after, limit }), this.wakeUps, options.after ?? 0);
+  }
+
+  async headPosition(): Promise<number> {
+    const read = this.client.readAll({ fromPosition: END, direction: BACKWARDS });
+    try {
+      for await (const resolved of read) if (this.isLedgerEvent(resolved)) return this.toStored(resolved).position;
+    } finally {
+      await read.cancel().catch(() => {});
+    }
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    this.appended.complete();
+    await this.live.unsubscribe().catch(() => {});
+    await this.client.dispose();
+  }
+}
