@@ -45,6 +45,9 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     readModels,
     runner: new ProjectionRunner(store, readModels, { emailHashes: emailHashes(keys, blindIndex) }),
     blindIndex,
-    close: () => backend.close(),
+    close: (() => {
+      let closing: Promise<void> | null = null;
+      return () => (closing ??= backend.close());
+    })(),
   };
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
-import { dumpReadModels } from '../support/state.js';
+import { dumpReadModels } from '../support/stored.js';
 import { person, registered } from '../support/events.js';
 
 describe('GET /v1/contacts?email= (keyed blind index)', () => {
@@ -34,7 +34,7 @@ describe('GET /v1/contacts?email= (keyed blind index)', () => {
   });
 
   it('holds hashes only, and forgets the entry with the contact, also after a rebuild', async () => {
-    const index = JSON.stringify(dumpReadModels(ledger.dir).emailIndex);
+    const index = JSON.stringify((await dumpReadModels(ledger)).emailIndex);
     expect(index).to.contain(alice.contactId);
     expect(index).not.to.contain(alice.email);
     await ledger.ledger.forget(alice.contactId, { reason: 'request', requestId: 'R-1' });

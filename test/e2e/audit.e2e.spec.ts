@@ -1,23 +1,11 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { flipByte } from '../support/stored.js';
 import { startApi } from '../support/http.js';
 import { runCli } from '../support/cli.js';
 import { person, registered, ticketSold } from '../support/events.js';
 import { openLedger } from '../../src/app/open-ledger.js';
 import { createLogger } from '../../src/log.js';
-
-/** Flips one byte of one column of one stored record, as a careless or malicious hand would. */
-function flipByte(dir: string, stream: string, revision: number, column: 'data' | 'sealed_ciphertext', at: (text: string) => number) {
-  const db = new Database(join(dir, 'events.db'));
-  const row = db.prepare(`SELECT ${column} AS value FROM events WHERE stream = ? AND revision = ?`).get(stream, revision) as { value: string };
-  const bytes = Buffer.from(row.value, 'utf8');
-  const i = at(row.value);
-  bytes[i] = bytes[i]! ^ 0x01;
-  db.prepare(`UPDATE events SET ${column} = ? WHERE stream = ? AND revision = ?`).run(bytes.toString('utf8'), stream, revision);
-  db.close();
-}
 
 describe('ledger audit verify: tampering is found at the right stream and revision', function () {
   this.timeout(60_000);
@@ -36,8 +24,8 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
     expect(result.stdout.trim()).to.equal('OK: 5 events in 2 streams verified');
   });
 
-  it('one flipped byte in the clear data of a record', () => {
-    flipByte(ledger.dir, `contact-${a.contactId}`, 1, 'data', (text) => text.indexOf('O-1') + 2);
+  it('one flipped byte in the clear data of a record', async () => {
+    await flipByte(ledger, `contact-${a.contactId}`, 1, 'data', (text) => text.indexOf('O-1') + 2);
     const result = runCli(['audit', 'verify', '--json'], ledger.env);
     expect(result.status).to.equal(3);
     const report = JSON.parse(result.stdout);
@@ -48,7 +36,7 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
   });
 
   it('one flipped byte in a ciphertext: audit finds it and opening fails with a clear error, never garbage', async () => {
-    flipByte(ledger.dir, `contact-${b.contactId}`, 1, 'sealed_ciphertext', () => 20);
+    await flipByte(ledger, `contact-${b.contactId}`, 1, 'sealed_ciphertext', () => 20);
     const stream = runCli(['audit', 'verify', '--stream', `contact-${b.contactId}`, '--json'], ledger.env);
     expect(JSON.parse(stream.stdout).broken).to.deep.equal([
       { stream: `contact-${b.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' },

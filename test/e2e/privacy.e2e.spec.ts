@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { tempDataDir } from '../support/ledger.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { runCli } from '../support/cli.js';
-import { filesContaining } from '../support/files.js';
+import { storedContaining } from '../support/stored.js';
 import { consentGiven, person, personalValues, registered, ticketSold, type Person } from '../support/events.js';
 
 /**
@@ -30,14 +30,13 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
   });
   after(async () => {
     await server.stop();
-    data.remove();
+    await data.remove();
   });
 
-  it('no personal value is found in any data file but the key store (events.db, WAL, state.db when present)', () => {
+  it('no personal value is found in any stored data but the key store (events.db, WAL, state.db; or every PostgreSQL table)', async () => {
     const needles = people.flatMap(personalValues);
-    const isKeyMaterial = (name: string) => name.startsWith('keys.db') || name === 'master.key';
-    expect(filesContaining(data.dir, needles, isKeyMaterial)).to.deep.equal([]);
-    expect(filesContaining(data.dir, [forgotten.contactId])).not.to.deep.equal([]); // the files are really searched
+    expect(await storedContaining(data, needles, { skipKeys: true })).to.deep.equal([]);
+    expect(await storedContaining(data, [forgotten.contactId])).not.to.deep.equal([]); // the storage is really searched
   });
 
   it('forgetting: no route, CLI output or stored file yields a personal field; the retained fields are shown', async () => {
@@ -65,7 +64,7 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
     expect(events[0].erased).to.include.members(['firstName', 'email', 'address']);
     expect(events[1].erased).to.have.members(['beneficiary', 'answers', 'ipAddress']);
 
-    expect(filesContaining(data.dir, needles)).to.deep.equal([]);
+    expect(await storedContaining(data, needles)).to.deep.equal([]);
     expect(server.logs()).not.to.contain(forgotten.email);
 
     // Everyone else is untouched.

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { copyFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { backupKeys } from '../support/stored.js';
 import { person, registered, ticketSold } from '../support/events.js';
 import { openLedger } from '../../src/app/open-ledger.js';
 import { createLogger } from '../../src/log.js';
@@ -31,18 +30,15 @@ describe('shredder start-up pass', () => {
     expect(await personalStates(p.contactId)).to.deep.equal(['erased', 'erased', 'none']);
   });
 
-  it('restoring an older keys.db backup is safe: forgotten keys are destroyed again and stay fenced', async () => {
+  it('restoring an older key store backup is safe: forgotten keys are destroyed again and stay fenced', async () => {
     const [p, q] = [person(), person()];
     await ledger.ledger.publish({ events: [registered(p), registered(q), ticketSold(p, 'O-1')] });
     await ledger.close();
-    const keysDb = join(ledger.dir, 'keys.db');
-    copyFileSync(keysDb, `${keysDb}.backup`);
+    const backup = await backupKeys(ledger);
     Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
     await ledger.ledger.forget(p.contactId, { reason: 'request', requestId: 'R-1' });
     await ledger.close();
-    for (const suffix of ['-wal', '-shm']) rmSync(`${keysDb}${suffix}`, { force: true });
-    copyFileSync(`${keysDb}.backup`, keysDb);
-    rmSync(`${keysDb}.backup`);
+    await backup.restore();
 
     Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
     expect(await personalStates(p.contactId)).to.deep.equal(['erased', 'erased', 'none']);

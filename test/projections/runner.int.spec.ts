@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
-import { dumpReadModels } from '../support/state.js';
+import { dumpReadModels } from '../support/stored.js';
 import { ProjectionRunner } from '../../src/projections/runner.js';
 import { emailHashes } from '../../src/app/email-hashes.js';
 import { startApi } from '../support/http.js';
@@ -67,9 +67,9 @@ describe('projection runner and read models', function () {
           await ledger.ledger.publish({ events: chunk });
           await runner.catchUp();
         }
-        const incremental = dumpReadModels(ledger.dir);
+        const incremental = (await dumpReadModels(ledger));
         await runner.rebuild();
-        expect(dumpReadModels(ledger.dir)).to.deep.equal(incremental);
+        expect((await dumpReadModels(ledger))).to.deep.equal(incremental);
         // Recency of every contact equals the pure fold over the whole log.
         const log = (await ledger.ledger.store.readAll({ limit: 100_000 })).map((e) => ({ ...e, type: e.type as never, contactId: e.stream.slice('contact-'.length) }));
         const model = foldRecencies(log);
@@ -97,9 +97,9 @@ describe('projection runner and read models', function () {
     const restarted = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
     expect(await restarted.catchUp()).to.equal(2400);
     expect(afters).to.deep.equal([0, 500, 1000, 1500, 2000]);
-    const incremental = dumpReadModels(ledger.dir);
+    const incremental = (await dumpReadModels(ledger));
     await restarted.rebuild();
-    expect(dumpReadModels(ledger.dir)).to.deep.equal(incremental);
+    expect((await dumpReadModels(ledger))).to.deep.equal(incremental);
     expect((await ledger.readModels.contact('C-7'))?.recency?.date).to.equal(day(2107));
   });
 
@@ -152,7 +152,7 @@ describe('projection runner and read models', function () {
       data: { role: 'individual', firstName: 'Zebulon', email: 'zebulon.unique@example.org', address: { town: 'Lyon', street: '9 impasse Secrète' } },
     });
     await ledger.runner.catchUp();
-    const state = JSON.stringify(dumpReadModels(ledger.dir));
+    const state = JSON.stringify((await dumpReadModels(ledger)));
     expect(state).to.contain('C-P');
     for (const value of ['Zebulon', 'zebulon.unique@example.org', 'impasse Secrète']) expect(state).not.to.contain(value);
   });

@@ -5,12 +5,36 @@ import { randomBytes } from 'node:crypto';
 import { readConfig, type LedgerConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { openLedger, type OpenLedger } from '../../src/app/open-ledger.js';
+import pg from 'pg';
+import { TEST_DATABASE_URL, dropSchemas, testSchemaName } from './postgres.js';
 
-/** A temporary data directory with a fresh master key, as the embedded default uses it. */
-export function tempDataDir(): { dir: string; env: NodeJS.ProcessEnv; remove(): void } {
+/** The backend feature tests run on: LEDGER_STORE of the test run (npm test runs sqlite, then postgres). */
+export const TEST_STORE = process.env['LEDGER_STORE'] ?? 'sqlite';
+
+/**
+ * A temporary data directory with a fresh master key, and on PostgreSQL fresh schemas for the
+ * events and read models and for the keys; `remove` deletes them all.
+ */
+export function tempDataDir(): { dir: string; env: NodeJS.ProcessEnv; remove(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-test-'));
-  const env = { ...process.env, LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent' };
-  return { dir, env, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent' };
+  const schemas: string[] = [];
+  if (TEST_STORE === 'postgres') {
+    const schema = testSchemaName();
+    schemas.push(schema, `${schema}_keys`);
+    Object.assign(env, { LEDGER_STORE: 'postgres', LEDGER_DATABASE_URL: TEST_DATABASE_URL, LEDGER_DATABASE_SCHEMA: schema, LEDGER_KEYS_SCHEMA: `${schema}_keys` });
+  }
+  return {
+    dir,
+    env,
+    remove: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      if (schemas.length > 0) {
+        const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+        await dropSchemas(pool, schemas).finally(() => pool.end());
+      }
+    },
+  };
 }
 
 export interface TestLedger extends OpenLedger {
@@ -20,7 +44,7 @@ export interface TestLedger extends OpenLedger {
   dispose(): Promise<void>;
 }
 
-/** Opens a real embedded ledger (SQLite files on disk) in a temporary directory. */
+/** Opens a real ledger in a temporary directory: SQLite files on disk, or PostgreSQL schemas (TEST_STORE). */
 export async function openTestLedger(): Promise<TestLedger> {
   const data = tempDataDir();
   const config = readConfig(data.env);
@@ -33,7 +57,7 @@ export async function openTestLedger(): Promise<TestLedger> {
     // Closes whatever ledger the test left open here (tests may reopen the directory).
     dispose: async () => {
       await handle.close();
-      data.remove();
+      await data.remove();
     },
   };
   return handle;
