@@ -5,7 +5,8 @@
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, userInfo } from 'node:os';
+import pg from 'pg';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
@@ -53,10 +54,26 @@ const time = async <T>(work: () => Promise<T> | T): Promise<[T, number]> => {
   return [result, performance.now() - started];
 };
 
-async function openBenchLedger() {
+/** PostgreSQL of the bench (BENCH_DATABASE_URL; default this machine's, database test). */
+const benchDatabaseUrl = process.env['BENCH_DATABASE_URL'] ?? `postgresql://${userInfo().username}@127.0.0.1:5432/test`;
+
+/** A fresh ledger: SQLite files in a temporary directory, or fresh PostgreSQL schemas (dropped by `dispose`). */
+async function openBenchLedger(store: 'sqlite' | 'postgres' = 'sqlite') {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
-  const config = readConfig({ LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64') });
-  return { opened: await openLedger(config, createLogger('silent')), dir, config };
+  const schema = `ledger_bench_${randomBytes(4).toString('hex')}`;
+  const env: Record<string, string> = { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64') };
+  if (store === 'postgres') {
+    Object.assign(env, { LEDGER_STORE: 'postgres', LEDGER_DATABASE_URL: benchDatabaseUrl, LEDGER_DATABASE_SCHEMA: schema, LEDGER_KEYS_SCHEMA: `${schema}_keys` });
+  }
+  const config = readConfig(env);
+  const dispose = async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (store !== 'postgres') return;
+    const pool = new pg.Pool({ connectionString: benchDatabaseUrl, max: 1 });
+    for (const name of [schema, `${schema}_keys`]) await pool.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+    await pool.end();
+  };
+  return { opened: await openLedger(config, createLogger('silent')), dir, config, env, schema, dispose };
 }
 
 /** The whole log in pages of 5,000, as every reader pages it. */
@@ -174,11 +191,56 @@ async function measureRebuild(events: number) {
   };
   await Promise.all(Array.from({ length: publishers }, publisher));
   await opened.close();
-  const output = runLedger(['projections', 'rebuild'], { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: config.masterKey ?? '' });
-  const [, rate, rss] = /\((\d+) events\/s, peak RSS (\d+) MB\)/.exec(output) ?? [];
-  record(`projections rebuild of ${events.toLocaleString('en')} events (built CLI, own process)`, `${Number(rate).toLocaleString('en')} events/s`, '≥ 150,000 events/s, RSS < 400 MB',
+  const { rate, rss } = rebuildWithCli({ LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: config.masterKey ?? '' });
+  record(`projections rebuild of ${events.toLocaleString('en')} events (built CLI, own process)`, `${rate.toLocaleString('en')} events/s`, '≥ 150,000 events/s, RSS < 400 MB',
     `peak RSS ${rss} MB`);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The rebuild rate and peak RSS that `ledger projections rebuild` reports, run as users run it. */
+function rebuildWithCli(env: Record<string, string>): { rate: number; rss: number } {
+  const output = runLedger(['projections', 'rebuild'], env);
+  const [, rate, rss] = /\((\d+) events\/s, peak RSS (\d+) MB\)/.exec(output) ?? [];
+  return { rate: Number(rate), rss: Number(rss) };
+}
+
+/**
+ * PostgreSQL beside SQLite, in the same run: append of the same events through the store API,
+ * against raw inserts of the same rows into a copy of the events table (same batches, one commit
+ * each), and the rebuild of the same log by the CLI on each backend.
+ */
+async function measurePostgres(sqlite: { env: Record<string, string> }) {
+  const valid = toValid(syntheticEnvelopes({ events: totalEvents, contacts, seed: 42 }));
+  const bench = await openBenchLedger('postgres');
+  try {
+    const appendRate = await appendAll(bench.opened, valid, publishers);
+    const pool = new pg.Pool({ connectionString: benchDatabaseUrl, max: publishers });
+    const events = `"${bench.schema}".events`;
+    await pool.query(`CREATE TABLE "${bench.schema}".raw_events (LIKE ${events} INCLUDING ALL)`);
+    const { rows } = await pool.query(`SELECT * FROM ${events} ORDER BY position`);
+    const columns = Object.keys(rows[0]!);
+    let next = 0;
+    const rawPublisher = async () => {
+      for (let i = next; i < rows.length; i = next) {
+        next += batchSize;
+        const batch = rows.slice(i, i + batchSize);
+        await pool.query(`INSERT INTO "${bench.schema}".raw_events SELECT * FROM json_populate_recordset(NULL::"${bench.schema}".raw_events, $1)`,
+          [JSON.stringify(batch.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]]))))]);
+      }
+    };
+    const [, rawMs] = await time(() => Promise.all(Array.from({ length: publishers }, rawPublisher)));
+    await pool.end();
+    const rawRate = rate(rows.length, rawMs);
+    record(`PostgreSQL: append via store API, ${publishers} publishers, batches of ${batchSize}`, `${appendRate.toLocaleString('en')} events/s`, '≥ 10,000 events/s',
+      `raw INSERTs of the same rows, ${publishers} connections, one commit per batch: ${rawRate.toLocaleString('en')} rows/s; ratio ${(appendRate / rawRate).toFixed(2)}`);
+    await bench.opened.close();
+    const onPostgres = rebuildWithCli(bench.env);
+    const onSqlite = rebuildWithCli(sqlite.env);
+    record(`PostgreSQL: projections rebuild of the same ${rows.length.toLocaleString('en')} events (built CLI)`, `${onPostgres.rate.toLocaleString('en')} events/s`,
+      '≥ 50,000 events/s', `SQLite, same log, same run: ${onSqlite.rate.toLocaleString('en')} events/s; ratio ${(onPostgres.rate / onSqlite.rate).toFixed(2)}; peak RSS ${onPostgres.rss} MB`);
+  } finally {
+    await bench.dispose();
+  }
 }
 
 /** First page of GET /v1/recency over `contacts` contact rows, through the real HTTP app. */
@@ -259,6 +321,7 @@ async function main() {
     `cold (restarted process, keys not cached): ${coldMs.toFixed(2)} ms`);
 
   await opened.close();
+  await measurePostgres(bench);
   rmSync(bench.dir, { recursive: true, force: true });
 
   await measureRebuild(Number(values['rebuild-events']));

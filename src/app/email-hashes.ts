@@ -10,8 +10,9 @@ import { openEvent } from './sealing.js';
 export function emailHashes(keys: KeyStore, index: BlindIndex) {
   return async (events: readonly StoredEvent[]): Promise<ReadonlyMap<string, string>> => {
     const hashes = new Map<string, string>();
-    for (const event of events) {
-      if (!event.sealed?.fields.includes('email')) continue;
+    const withEmail = events.filter((event) => event.sealed?.fields.includes('email'));
+    await keys.prefetch(withEmail.map((event) => event.sealed!.keyId));
+    for (const event of withEmail) {
       const email = (await openEvent(event, keys)).data['email'];
       if (typeof email === 'string') hashes.set(event.id, index.email(email));
     }

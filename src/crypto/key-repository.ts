@@ -28,7 +28,8 @@ export interface ShredCause {
 
 export interface KeyRepository {
   findByScopes(scopes: readonly string[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
-  findByKeyId(keyId: string): Promise<{ key: WrappedKey | null; tombstone: Tombstone | null }>;
+  /** Keys and tombstones by key id (a tombstone keeps the id of the key it replaced). */
+  findByKeyIds(keyIds: readonly string[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
   /**
    * Inserts the keys whose scope has neither a key nor a tombstone, in one durable commit, and
    * returns what each scope holds afterwards: the inserted key, the key a concurrent creator

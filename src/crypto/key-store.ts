@@ -86,9 +86,16 @@ export class KeyStore {
   async keyById(keyId: string): Promise<KeyLookup> {
     const cached = this.byKeyId.get(keyId);
     if (cached) return { status: 'open', key: cached };
-    const { key, tombstone } = await this.repository.findByKeyId(keyId);
+    const { keys: [key], tombstones: [tombstone] } = await this.repository.findByKeyIds([keyId]);
     if (key) return { status: 'open', key: this.openWrapped(key) };
     return tombstone ? { status: 'erased', tombstone } : { status: 'missing' };
+  }
+
+  /** Loads the keys of many sealed parts in one look-up (a page of a rebuild), so opening them costs no round trip each. */
+  async prefetch(keyIds: Iterable<string>): Promise<void> {
+    const misses = [...new Set(keyIds)].filter((keyId) => !this.byKeyId.has(keyId));
+    if (misses.length === 0) return;
+    for (const wrapped of (await this.repository.findByKeyIds(misses)).keys) this.openWrapped(wrapped);
   }
 
   /** Destroys the keys of the scopes (idempotent) and evicts them from the cache. */

@@ -86,10 +86,16 @@ export class SqliteKeyRepository implements KeyRepository {
     return { keys, tombstones };
   }
 
-  async findByKeyId(keyId: string) {
-    const key = this.statements.keyById.get(keyId);
-    const tombstone = key ? undefined : this.statements.tombstoneByKeyId.get(keyId);
-    return { key: key ? toKey(key) : null, tombstone: tombstone ? toTombstone(tombstone) : null };
+  async findByKeyIds(keyIds: readonly string[]) {
+    const keys: WrappedKey[] = [];
+    const tombstones: Tombstone[] = [];
+    for (const keyId of keyIds) {
+      const key = this.statements.keyById.get(keyId);
+      const tombstone = key ? undefined : this.statements.tombstoneByKeyId.get(keyId);
+      if (key) keys.push(toKey(key));
+      if (tombstone) tombstones.push(toTombstone(tombstone));
+    }
+    return { keys, tombstones };
   }
 
   insertMissing(keys: readonly WrappedKey[]) {

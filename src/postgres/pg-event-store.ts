@@ -143,20 +143,24 @@ export class PgEventStore implements EventStore {
         const recordedAt = this.now().toISOString();
         if (planned.length > 0) {
           await client.query(
-            `INSERT INTO ${this.s}.events (position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data,
-               prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
-               $9::json[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::json[])`,
+            // One statement (one round trip) inserts, moves the head and notifies listeners at COMMIT.
+            `WITH inserted AS (
+               INSERT INTO ${this.s}.events (position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data,
+                 prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields)
+               SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+                 $9::json[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::json[])
+               RETURNING 1),
+             moved AS (UPDATE ${this.s}.head SET position = $17::bigint RETURNING 1)
+             SELECT pg_notify($18, $17::bigint::text) FROM moved`,
             [
               planned.map((_, i) => head + 1 + i), planned.map((e) => e.id), planned.map((e) => e.stream), planned.map((e) => e.revision),
               planned.map((e) => e.type), planned.map((e) => e.occurredAt), planned.map(() => recordedAt), planned.map((e) => e.organizationId),
               planned.map((e) => JSON.stringify(e.data)), planned.map((e) => e.prevHash), planned.map((e) => e.hash),
               planned.map((e) => e.sealed?.keyId ?? null), planned.map((e) => e.sealed?.iv ?? null), planned.map((e) => e.sealed?.tag ?? null),
               planned.map((e) => e.sealed?.ciphertext ?? null), planned.map((e) => (e.sealed ? JSON.stringify(e.sealed.fields) : null)),
+              head + planned.length, this.channel,
             ],
           );
-          await client.query(`UPDATE ${this.s}.head SET position = $1`, [head + planned.length]);
-          await client.query('SELECT pg_notify($1, $2)', [this.channel, String(head + planned.length)]);
         }
         let position = head;
         const outcomes = plans.map((plan): Settled<AppendOutcome> => plan.ok

@@ -70,9 +70,9 @@ export class PgKeyRepository implements KeyRepository {
     };
   }
 
-  async findByKeyId(keyId: string) {
-    const { rows: [row] } = await this.pool.query<ScopeRow>(`SELECT * FROM ${this.s}.scope_keys WHERE key_id = $1`, [keyId]);
-    return { key: row?.wrapped ? toKey(row) : null, tombstone: row && !row.wrapped ? toTombstone(row) : null };
+  async findByKeyIds(keyIds: readonly string[]) {
+    const { rows } = await this.pool.query<ScopeRow>(`SELECT * FROM ${this.s}.scope_keys WHERE key_id = ANY($1::text[])`, [keyIds]);
+    return this.split(rows);
   }
 
   async insertMissing(keys: readonly WrappedKey[]) {
