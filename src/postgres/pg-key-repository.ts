@@ -75,11 +75,15 @@ export class PgKeyRepository implements KeyRepository {
     return this.split(rows);
   }
 
+  /**
+   * Rows are written in scope order, in every statement: two concurrent publishes keying the same
+   * scopes then wait for each other instead of deadlocking on the unique index.
+   */
   async insertMissing(keys: readonly WrappedKey[]) {
     if (keys.length === 0) return { keys: [], tombstones: [] };
     const { rows } = await this.pool.query<{ scope: string }>(
       `INSERT INTO ${this.s}.scope_keys (scope, key_id, master_key_id, wrapped, created_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[]) AS u(scope) ORDER BY scope
        ON CONFLICT (scope) DO NOTHING RETURNING scope`,
       [keys.map((k) => k.scope), keys.map((k) => k.keyId), keys.map((k) => k.masterKeyId), keys.map((k) => k.wrapped), keys.map((k) => k.createdAt)],
     );
@@ -94,7 +98,7 @@ export class PgKeyRepository implements KeyRepository {
     // xmax is set on a row version written by the DO UPDATE branch: a key that was destroyed.
     const { rows } = await this.pool.query<{ destroyed: boolean }>(
       `INSERT INTO ${this.s}.scope_keys (scope, shredded_at, reason, event_id)
-       SELECT scope, $2, $3, $4 FROM unnest($1::text[]) AS scope
+       SELECT scope, $2, $3, $4 FROM unnest($1::text[]) AS scope ORDER BY scope
        ON CONFLICT (scope) DO UPDATE SET master_key_id = NULL, wrapped = NULL,
          shredded_at = excluded.shredded_at, reason = excluded.reason, event_id = excluded.event_id
        WHERE scope_keys.wrapped IS NOT NULL

@@ -1,5 +1,5 @@
 import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
-import type { StoredEvent, StreamCursor } from '../store/event-store.js';
+import type { StoredEvent } from '../store/event-store.js';
 import { pagesAfter, yieldToEventLoop } from '../store/pages.js';
 import type { EventStore } from '../store/event-store.js';
 import type { ReadModels } from './read-models.js';
@@ -75,16 +75,20 @@ export class ProjectionRunner {
     await this.models.reset();
     const readAllByStream = this.store.readAllByStream?.bind(this.store);
     if (!readAllByStream) return this.catchUp(onProgress, shouldStop);
-    let after: StreamCursor | null = null;
     let events = 0;
+    // The next page is read while this one is applied: on a database server the two overlap.
+    let next = readAllByStream({ upTo, after: null, limit: REBUILD_PAGE });
     for (;;) {
-      if (shouldStop()) return 0;
-      const page = await readAllByStream({ upTo, after, limit: REBUILD_PAGE });
+      if (shouldStop()) {
+        next.catch(() => {}); // the read ahead is abandoned
+        return 0;
+      }
+      const page = await next;
       if (page.length === 0) break;
+      const last = page.at(-1)!;
+      next = readAllByStream({ upTo, after: { stream: last.stream, revision: last.revision }, limit: REBUILD_PAGE });
       await this.apply(page, 0);
       await yieldToEventLoop();
-      const last = page.at(-1)!;
-      after = { stream: last.stream, revision: last.revision };
       onProgress((events += page.length));
     }
     await this.models.applyBatch(READ_MODELS, [], new Map(), upTo);
