@@ -1,0 +1,63 @@
+import pg from 'pg';
+
+/**
+ * One active projection runner per projection across API nodes: a PostgreSQL session advisory
+ * lock, held on a connection of its own for as long as the runner runs. The other nodes stand by,
+ * trying again every `retryMs`; if the holder's connection drops, PostgreSQL releases the lock,
+ * the holder stops its runner, and a stand-by takes over from the checkpoint.
+ */
+export class ProjectionLock {
+  private client: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly connectionString: string, private readonly name: string, private readonly retryMs = 2000) {}
+
+  /** Tries once; true when this process now holds the lock. */
+  async tryAcquire(onLost: () => void): Promise<boolean> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('error', () => {});
+    await client.connect();
+    const { rows: [row] } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [`contact-ledger:${this.name}`]);
+    if (!row?.held) {
+      await client.end();
+      return false;
+    }
+    this.client = client;
+    client.once('end', () => {
+      if (this.client === client && !this.stopped) {
+        this.client = null;
+        onLost();
+      }
+    });
+    return true;
+  }
+
+  /** Runs `start` whenever this process holds the lock; the returned stop of `start` runs when it is lost. */
+  hold(start: () => { stop(): void }, onError: (error: unknown) => void): { stop(): void } {
+    let running: { stop(): void } | null = null;
+    const attempt = () => {
+      if (this.stopped) return;
+      this.tryAcquire(() => {
+        running?.stop();
+        running = null;
+        this.timer = setTimeout(attempt, this.retryMs);
+      }).then((held) => {
+        if (held && !this.stopped) running = start();
+        else if (!this.stopped) this.timer = setTimeout(attempt, this.retryMs);
+      }, (error: unknown) => {
+        onError(error);
+        if (!this.stopped) this.timer = setTimeout(attempt, this.retryMs);
+      });
+    };
+    attempt();
+    return {
+      stop: () => {
+        this.stopped = true;
+        if (this.timer) clearTimeout(this.timer);
+        running?.stop();
+        void this.client?.end().catch(() => {});
+      },
+    };
+  }
+}
