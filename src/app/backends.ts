@@ -37,6 +37,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
   const databaseUrl = config.databaseUrl!;
   const pool = openPool(databaseUrl);
   const keysPool = config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl ? openPool(config.keysDatabaseUrl) : pool;
+  const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
     const store = config.store === 'postgres'
       ? await PgEventStore.open(pool, { connectionString: databaseUrl, schema: config.databaseSchema, indexedTypes: FORGETTING_TYPES })
@@ -48,11 +49,11 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
       close: async () => {
         await store.close();
         await keys.close();
-        await Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
+        await endPools();
       },
     };
   } catch (error) {
-    await Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
+    await endPools();
     throw error;
   }
 }

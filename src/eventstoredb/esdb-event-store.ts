@@ -5,7 +5,7 @@ import {
 import { Observable, Subject, interval, merge } from 'rxjs';
 import { ConcurrencyConflict } from '../domain/errors.js';
 import type { SealedPart } from '../crypto/seal.js';
-import { NEW_STREAM, planAppend, type PlannedEvent } from '../store/append-plan.js';
+import { NEW_STREAM, newStagedAppends, planAppend, type PlannedEvent } from '../store/append-plan.js';
 import { catchUpSubscription } from '../store/catch-up.js';
 import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from '../store/event-store.js';
 
@@ -114,7 +114,7 @@ export class EsdbEventStore implements EventStore {
     const ids = new Map(stored.map((event) => [event.id, event]));
     const last = stored.at(-1);
     const head = last ? { revision: last.revision, hash: last.hash } : NEW_STREAM;
-    const staged = { heads: new Map(), ids: new Map() };
+    const staged = newStagedAppends();
     const { planned, duplicates } = planAppend(events, { stored: (id) => ids.get(id), head: () => head }, staged);
     if (planned.length === 0) return { appended: [], duplicates };
     try {

@@ -2,7 +2,8 @@ import { hash } from 'node:crypto';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
-import { NEW_STREAM, planAppend, type StreamHead } from '../store/append-plan.js';
+import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from '../store/append-plan.js';
+import { sqlList } from '../store/sql.js';
 import { catchUpSubscription } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
 import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, StreamCursor } from '../store/event-store.js';
@@ -27,9 +28,6 @@ const toStored = (row: EventRow): StoredEvent => ({
   prevHash: row[9],
   hash: row[10],
 });
-
-/** A sorted SQL list of string literals (types are identifiers, quotes escaped all the same). */
-const sqlList = (values: readonly string[]) => [...values].sort().map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
 
 /**
  * Tables of the event store in `schema`. `data` and the sealed field list are `json` (the text as
@@ -137,7 +135,7 @@ export class PgEventStore implements EventStore {
         const head = Number(lock!.position);
         if (head !== this.lastWrittenHead) this.heads.clear(); // another process appended
         const state = await this.appendState(client, calls);
-        const staged = { heads: new Map<string, StreamHead>(), ids: new Map<string, { stream: string; type: string }>() };
+        const staged = newStagedAppends();
         const plans = calls.map((call) => settle(() => planAppend(call, state, staged)));
         const planned = plans.flatMap((plan) => (plan.ok ? plan.value.planned : []));
         const recordedAt = this.now().toISOString();

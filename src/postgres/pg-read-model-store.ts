@@ -4,6 +4,7 @@ import { CONTACT_COLUMNS, contactFromRow, contactRowValues, type ContactRow } fr
 import type { ReadModelChanges } from '../projections/fold-batch.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
+import { upsertSet } from '../store/sql.js';
 
 /** The read models of state.db, as PostgreSQL tables; ids sort bytewise (COLLATE "C") for the keyset cursors. */
 const ddl = (s: string) => `
@@ -91,7 +92,7 @@ export class PgReadModelStore implements ReadModelStore {
         await client.query(
           `INSERT INTO ${this.s}.contacts (${CONTACT_COLUMNS.join(', ')})
            SELECT * FROM unnest(${CONTACT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
-           ON CONFLICT (contact_id) DO UPDATE SET ${CONTACT_COLUMNS.slice(1).map((column) => `${column} = excluded.${column}`).join(', ')}`,
+           ON CONFLICT (contact_id) DO UPDATE SET ${upsertSet(CONTACT_COLUMNS.slice(1))}`,
           columnsOf(changes.contacts.map(contactRowValues), CONTACT_COLUMNS.length));
       }
       if (changes.consents.length > 0) {

@@ -27,7 +27,7 @@ const CONSENT_TYPES = new Set(['ConsentGiven', 'ConsentWithdrawn', 'ConsentExpir
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
 
 /** The batch's events as the domain folds see them (ledger events of contact streams only). */
-function domainEvents(events: readonly StoredEvent[]): RecencyInput[] {
+export function domainEvents(events: readonly StoredEvent[]): RecencyInput[] {
   const result: RecencyInput[] = [];
   for (const stored of events) {
     const contactId = contactIdOfStream(stored.stream);
@@ -38,10 +38,10 @@ function domainEvents(events: readonly StoredEvent[]): RecencyInput[] {
 }
 
 /** The contacts whose rows a batch reads (and those whose consents it reads). */
-export function rowsTouched(events: readonly StoredEvent[]): { contacts: string[]; consents: string[] } {
+export function rowsTouched(events: readonly RecencyInput[]): { contacts: string[]; consents: string[] } {
   const contacts = new Set<string>();
   const consents = new Set<string>();
-  for (const event of domainEvents(events)) {
+  for (const event of events) {
     contacts.add(event.contactId);
     const cultural = event.data['culturalContactId'];
     if (typeof cultural === 'string') contacts.add(cultural);
@@ -54,7 +54,7 @@ export function rowsTouched(events: readonly StoredEvent[]): { contacts: string[
  * Folds a batch over the rows it touches, in memory: contact flags and exact recency, consents,
  * orders and the e-mail index. Pure; the changes are then written with the checkpoint.
  */
-export function foldBatch(events: readonly StoredEvent[], emailHashes: ReadonlyMap<string, string>, loaded: LoadedRows): ReadModelChanges {
+export function foldBatch(events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>, loaded: LoadedRows): ReadModelChanges {
   const contacts = new Map<string, ContactRecord>();
   const consents = new Map<string, ConsentState>();
   const dirtyConsents = new Map<string, Set<string>>();
@@ -63,7 +63,7 @@ export function foldBatch(events: readonly StoredEvent[], emailHashes: ReadonlyM
   const emails = new Map<string, string | null>();
   const record = (contactId: string) => contacts.get(contactId) ?? loaded.contacts.get(contactId) ?? newContactRecord(contactId);
 
-  for (const event of domainEvents(events)) {
+  for (const event of events) {
     const { contactId } = event;
     contacts.set(contactId, evolveContactFlags(record(contactId), event));
     let stillYes = false;

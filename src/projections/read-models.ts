@@ -2,7 +2,7 @@ import type { ConsentState } from '../domain/consent.js';
 import { ValidationError } from '../domain/errors.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { currentRecency, type ContactRecord } from './contact-record.js';
-import { foldBatch, rowsTouched } from './fold-batch.js';
+import { domainEvents, foldBatch, rowsTouched } from './fold-batch.js';
 import type { ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -42,9 +42,10 @@ export class ReadModels {
     emailHashes: ReadonlyMap<string, string> = new Map(),
     checkpoint?: number,
   ): Promise<void> {
-    const touched = rowsTouched(events);
+    const folded = domainEvents(events);
+    const touched = rowsTouched(folded);
     const [contacts, consents] = await Promise.all([this.store.contacts(touched.contacts), this.store.consents(touched.consents)]);
-    const changes = foldBatch(events, emailHashes, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
+    const changes = foldBatch(folded, emailHashes, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
     await this.store.commit(projection, changes, checkpoint ?? events.at(-1)?.position ?? (await this.store.checkpoint(projection)));
   }
 

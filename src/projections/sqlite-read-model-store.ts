@@ -4,8 +4,7 @@ import { CONTACT_COLUMNS, contactFromRow, contactRowValues, type ContactRow } fr
 import type { ReadModelChanges } from './fold-batch.js';
 import type { ReadModelStore } from './read-model-store.js';
 import { resetStateDb } from './state-db.js';
-
-const upsertSet = (columns: readonly string[]) => columns.map((column) => `${column} = excluded.${column}`).join(', ');
+import { upsertSet } from '../store/sql.js';
 
 /** The read models in state.db (see openStateDb). */
 export class SqliteReadModelStore implements ReadModelStore {

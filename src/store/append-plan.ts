@@ -15,6 +15,13 @@ export interface PlannedEvent extends Omit<EventToAppend, 'expectedRevision'> {
   hash: string;
 }
 
+/** Heads and ids planned earlier in one commit group, seen by the later calls of the group. */
+export interface StagedAppends {
+  heads: Map<string, StreamHead>;
+  ids: Map<string, { stream: string; type: string }>;
+}
+export const newStagedAppends = (): StagedAppends => ({ heads: new Map(), ids: new Map() });
+
 /** What the store already holds, as the plan needs it (read under the store's write lock). */
 export interface AppendState {
   /** Stream and type of a stored event id, if any. */
@@ -32,7 +39,7 @@ export interface AppendState {
 export function planAppend(
   batch: readonly EventToAppend[],
   state: AppendState,
-  staged: { heads: Map<string, StreamHead>; ids: Map<string, { stream: string; type: string }> },
+  staged: StagedAppends,
 ): { planned: PlannedEvent[]; duplicates: string[] } {
   const heads = new Map<string, StreamHead>();
   const ids = new Map<string, { stream: string; type: string }>();

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
-import { NEW_STREAM, planAppend, type StreamHead } from './append-plan.js';
+import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from './append-plan.js';
+import { sqlList } from './sql.js';
 import { catchUpSubscription } from './catch-up.js';
 import { GroupCommit, settle, type Settled } from './group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
@@ -41,9 +42,6 @@ export const INSERT_EVENT = `INSERT INTO events (id, stream, revision, type, occ
 export const sealedColumns = (sealed: SealedPart | null) =>
   sealed === null ? [null, null, null, null, null] : [sealed.keyId, sealed.iv, sealed.tag, sealed.ciphertext, JSON.stringify(sealed.fields)];
 
-
-/** A sorted SQL list of string literals (types are identifiers, quotes escaped all the same). */
-const sqlList = (values: readonly string[]) => [...values].sort().map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
 
 export interface SqliteEventStoreOptions {
   /** Poll interval that notices appends made by other processes on the same file. */
@@ -116,7 +114,7 @@ export class SqliteEventStore implements EventStore {
     const appendGroup = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
       this.forgetHeadsIfOthersWrote();
       const recordedAt = this.now().toISOString();
-      const staged = { heads: new Map<string, StreamHead>(), ids: new Map<string, { stream: string; type: string }>() };
+      const staged = newStagedAppends();
       const state = {
         stored: (id: string) => this.statements.byId.get(id),
         head: (stream: string) => this.heads.get(stream) ?? this.statements.head.get(stream) ?? NEW_STREAM,
