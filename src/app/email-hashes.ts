@@ -1,19 +1,20 @@
 import type { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyStore } from '../crypto/key-store.js';
-import type { StoredEvent } from '../store/event-store.js';
-import { openEvent } from './sealing.js';
+import type { EventFact } from '../store/event-store.js';
+import { openSealed } from './sealing.js';
 
 /**
  * The blind-index hash of each e-mail a batch sets (registration, rectification), opened in memory
  * and hashed at once: the address itself goes no further. An erased e-mail gives no entry.
  */
 export function emailHashes(keys: KeyStore, index: BlindIndex) {
-  return async (events: readonly StoredEvent[]): Promise<ReadonlyMap<string, string>> => {
+  return async (events: readonly EventFact[]): Promise<ReadonlyMap<string, string>> => {
     const hashes = new Map<string, string>();
     const withEmail = events.filter((event) => event.sealed?.fields.includes('email'));
     await keys.prefetch(withEmail.map((event) => event.sealed!.keyId));
     for (const event of withEmail) {
-      const email = (await openEvent(event, keys)).data['email'];
+      const opened = await openSealed(event.sealed!, event.id, keys);
+      const email = 'personal' in opened ? opened.personal['email'] : undefined;
       if (typeof email === 'string') hashes.set(event.id, index.email(email));
     }
     return hashes;

@@ -3,7 +3,7 @@ import type { ValidEvent } from '../domain/envelope.js';
 import { contactIdOfStream, contactScope, contactStream, orderScope } from '../domain/identifiers.js';
 import { IntegrityError } from '../domain/errors.js';
 import type { KeyStore } from '../crypto/key-store.js';
-import { open, seal, type DataKey } from '../crypto/seal.js';
+import { open, seal, type DataKey, type SealedPart } from '../crypto/seal.js';
 import type { EventToAppend, StoredEvent } from '../store/event-store.js';
 
 /** How an event's personal part reads back. */
@@ -70,20 +70,32 @@ export function sealEvent(event: ValidEvent, keys: ReadonlyMap<string, DataKey>)
 }
 
 /**
- * Opens a stored event. A destroyed key reads back as erased fields, never a dropped event; a
+ * Opens a sealed part: its personal fields, or the forgetting event that destroyed its key. A
  * missing key (no tombstone) or a part that fails to open is an IntegrityError, never silence.
  */
+export async function openSealed(
+  sealed: SealedPart,
+  eventId: string,
+  keyStore: KeyStore,
+): Promise<{ personal: Record<string, unknown> } | { erasedBy: string | null }> {
+  const lookup = await keyStore.keyById(sealed.keyId);
+  switch (lookup.status) {
+    case 'open':
+      return { personal: open(sealed, eventId, lookup.key) };
+    case 'erased':
+      return { erasedBy: lookup.tombstone.eventId };
+    case 'missing':
+      throw new IntegrityError(`key ${sealed.keyId} of event ${eventId} is missing and was never shredded`, { eventId });
+  }
+}
+
+/** Opens a stored event. A destroyed key reads back as erased fields, never a dropped event. */
 export async function openEvent(event: StoredEvent, keyStore: KeyStore): Promise<OpenedEvent> {
   const { sealed, prevHash: _prevHash, hash: _hash, ...stored } = event;
   const base = { ...stored, contactId: contactIdOfStream(event.stream) };
   if (!sealed) return { ...base, personal: 'none', erased: [] };
-  const lookup = await keyStore.keyById(sealed.keyId);
-  switch (lookup.status) {
-    case 'open':
-      return { ...base, data: { ...event.data, ...open(sealed, event.id, lookup.key) }, personal: 'open', erased: [] };
-    case 'erased':
-      return { ...base, personal: 'erased', erased: sealed.fields, erasedBy: lookup.tombstone.eventId };
-    case 'missing':
-      throw new IntegrityError(`key ${sealed.keyId} of event ${event.id} is missing and was never shredded`, { eventId: event.id });
-  }
+  const opened = await openSealed(sealed, event.id, keyStore);
+  return 'personal' in opened
+    ? { ...base, data: { ...event.data, ...opened.personal }, personal: 'open', erased: [] }
+    : { ...base, personal: 'erased', erased: sealed.fields, erasedBy: opened.erasedBy };
 }

@@ -44,7 +44,7 @@ const APPEND_RETRIES = 5;
  * the streams of one call (EventStoreDB 6.x has no multi-stream transaction). Each stream's part
  * is written with the expected revision its chain was computed against, so a chain can never
  * fork; a call that fails part-way can be retried as is, since ids already stored are reported as
- * duplicates. There is no stream-ordered read of $all: a rebuild reads in log order.
+ * duplicates.
  */
 export class EsdbEventStore implements EventStore {
   private readonly prefix: string;
@@ -175,6 +175,11 @@ export class EsdbEventStore implements EventStore {
       await read.cancel().catch(() => {});
     }
     return page;
+  }
+
+  /** EventStoreDB sends whole events: the facts are the stored events. */
+  readFacts(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    return this.readAll(options);
   }
 
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {

@@ -6,7 +6,7 @@ import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from '../st
 import { sqlList } from '../store/sql.js';
 import { catchUpSubscription } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
-import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, StreamCursor } from '../store/event-store.js';
+import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from '../store/event-store.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
 
 const COLUMNS = `position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash, hash,
@@ -27,6 +27,21 @@ const toStored = (row: EventRow): StoredEvent => ({
   sealed: row[11] === null ? null : { keyId: row[11], iv: row[12]!, tag: row[13]!, ciphertext: row[14]!, fields: row[15]! },
   prevHash: row[9],
   hash: row[10],
+});
+
+/** The columns of an EventFact: a rebuild fetches less without the chain's hex hashes. */
+const FACT_COLUMNS = 'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+type FactRow = [string, string, string, string, string, string, Record<string, unknown>, string | null, string | null, string | null, string | null, string[] | null];
+
+const toFact = (row: FactRow): EventFact => ({
+  id: row[1],
+  type: row[3],
+  stream: row[2],
+  position: Number(row[0]),
+  occurredAt: row[4],
+  organizationId: row[5],
+  data: row[6],
+  sealed: row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: row[11]! },
 });
 
 /**
@@ -200,31 +215,30 @@ export class PgEventStore implements EventStore {
   }
 
   /** Reads are named (prepared once per connection); the name is a digest of the text, always short. */
-  private async rows(text: string, values: unknown[]): Promise<StoredEvent[]> {
+  private async rows<R extends unknown[], E>(text: string, values: unknown[], map: (row: R) => E): Promise<E[]> {
     const name = `ledger_${hash('sha1', text, 'hex').slice(0, 20)}`;
-    const result = await this.pool.query<EventRow>({ name, text, values, rowMode: 'array' });
-    return result.rows.map(toStored);
+    const result = await this.pool.query<R>({ name, text, values, rowMode: 'array' });
+    return result.rows.map(map);
   }
 
   readStream(stream: string): Promise<StoredEvent[]> {
-    return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream = $1 ORDER BY revision`, [stream]);
+    return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream = $1 ORDER BY revision`, [stream], toStored);
   }
 
   readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
-      [options.after ?? 0, options.limit ?? 1000]);
+      [options.after ?? 0, options.limit ?? 1000], toStored);
   }
 
-  readAllByStream(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]> {
-    const { stream, revision } = options.after ?? { stream: '', revision: -1 };
-    return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE (stream, revision) > ($1, $2) AND position <= $3
-      ORDER BY stream, revision LIMIT $4`, [stream, revision, options.upTo, options.limit ?? 1000]);
+  readFacts(options: ReadAllOptions = {}): Promise<EventFact[]> {
+    return this.rows(`SELECT ${FACT_COLUMNS} FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+      [options.after ?? 0, options.limit ?? 1000], toFact);
   }
 
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     // Literal list, written as the partial index's, so the planner can use that index.
     const text = `SELECT ${COLUMNS} FROM ${this.s}.events WHERE type IN (${sqlList(types)}) AND position > $1 ORDER BY position LIMIT $2`;
-    return this.rows(text, [options.after ?? 0, options.limit ?? 1000]);
+    return this.rows(text, [options.after ?? 0, options.limit ?? 1000], toStored);
   }
 
   subscribe(options: { after?: number } = {}): Observable<StoredEvent> {

@@ -3,7 +3,7 @@ import { anyConsentYes, evolveConsents, type ConsentState } from '../domain/cons
 import { evolveContactFlags } from '../domain/contact-flags.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
 import { recencyFacts, type RecencyInput } from '../domain/recency.js';
-import type { StoredEvent } from '../store/event-store.js';
+import type { EventFact } from '../store/event-store.js';
 import { applyRecencyFact, markBenefited, newContactRecord, type ContactRecord } from './contact-record.js';
 
 /** What a batch changes in the read models; every backend writes it in one transaction. */
@@ -27,7 +27,7 @@ const CONSENT_TYPES = new Set(['ConsentGiven', 'ConsentWithdrawn', 'ConsentExpir
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
 
 /** The batch's events as the domain folds see them (ledger events of contact streams only). */
-export function domainEvents(events: readonly StoredEvent[]): RecencyInput[] {
+export function domainEvents(events: readonly EventFact[]): RecencyInput[] {
   const result: RecencyInput[] = [];
   for (const stored of events) {
     const contactId = contactIdOfStream(stored.stream);
@@ -37,68 +37,109 @@ export function domainEvents(events: readonly StoredEvent[]): RecencyInput[] {
   return result;
 }
 
-/** The contacts whose rows a batch reads (and those whose consents it reads). */
-export function rowsTouched(events: readonly RecencyInput[]): { contacts: string[]; consents: string[] } {
-  const contacts = new Set<string>();
-  const consents = new Set<string>();
-  for (const event of events) {
-    contacts.add(event.contactId);
-    const cultural = event.data['culturalContactId'];
-    if (typeof cultural === 'string') contacts.add(cultural);
-    if (CONSENT_TYPES.has(event.type)) consents.add(event.contactId);
-  }
-  return { contacts: [...contacts], consents: [...consents] };
-}
-
 /**
- * Folds a batch over the rows it touches, in memory: contact flags and exact recency, consents,
- * orders and the e-mail index. Pure; the changes are then written with the checkpoint.
+ * The read-model rows that a run of batches changes, folded in memory: contact flags and exact
+ * recency, consents, orders and the e-mail index. A live batch is one window; a rebuild folds
+ * many pages into one window, so each contact's row is read and written once per window instead
+ * of once per page. The folding is pure; loading rows and writing changes are the caller's I/O.
  */
-export function foldBatch(events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>, loaded: LoadedRows): ReadModelChanges {
-  const contacts = new Map<string, ContactRecord>();
-  const consents = new Map<string, ConsentState>();
-  const dirtyConsents = new Map<string, Set<string>>();
-  const orders = new Map<string, ReadModelChanges['orders'][number]>();
-  const purgedOrders = new Set<string>();
-  const emails = new Map<string, string | null>();
-  const record = (contactId: string) => contacts.get(contactId) ?? loaded.contacts.get(contactId) ?? newContactRecord(contactId);
+export class ReadModelWindow {
+  /** Every contact the window touched, as it stands now. */
+  private readonly contacts = new Map<string, ContactRecord>();
+  private readonly consents = new Map<string, ConsentState>();
+  private readonly dirtyConsents = new Map<string, Set<string>>();
+  private readonly orders = new Map<string, ReadModelChanges['orders'][number]>();
+  private readonly purgedOrders = new Set<string>();
+  private readonly emails = new Map<string, string | null>();
+  /** Rows already asked of the storage (found or not), so that none is loaded twice. */
+  private readonly asked = { contacts: new Set<string>(), consents: new Set<string>() };
 
-  for (const event of events) {
-    const { contactId } = event;
-    contacts.set(contactId, evolveContactFlags(record(contactId), event));
-    let stillYes = false;
-    if (CONSENT_TYPES.has(event.type)) {
-      const after = evolveConsents(consents.get(contactId) ?? loaded.consents.get(contactId) ?? {}, event);
-      consents.set(contactId, after);
-      const purposes = dirtyConsents.get(contactId) ?? new Set<string>();
-      purposes.add(String(event.data['purpose']));
-      dirtyConsents.set(contactId, purposes);
-      stillYes = anyConsentYes(after);
-    }
-    for (const fact of recencyFacts(event, stillYes)) contacts.set(fact.contactId, applyRecencyFact(record(fact.contactId), fact));
-    const cultural = event.data['culturalContactId'];
-    if (event.type === 'TicketSold' && typeof cultural === 'string') contacts.set(cultural, markBenefited(record(cultural)));
+  /** `storageEmpty`: nothing is stored yet (a rebuild's first window), so no row needs loading. */
+  constructor(private readonly storageEmpty = false) {}
 
-    const orderId = event.data['orderId'];
-    if (typeof orderId === 'string') {
-      if (event.type === 'OrderDataPurged') purgedOrders.add(orderId);
-      else if (ORDER_TYPES.has(event.type)) orders.set(orderId, mergeOrder(orders.get(orderId), event, orderId));
-    }
-    // One address per contact in the index: a new one replaces it; forgetting removes it.
-    const emailHash = emailHashes.get(event.id);
-    if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') emails.set(contactId, null);
-    else if (emailHash) emails.set(contactId, emailHash);
+  /** Rows in memory: what bounds a window's size. */
+  get rows(): number {
+    return this.contacts.size + this.consents.size + this.orders.size;
   }
 
-  const changedConsents: ReadModelChanges['consents'] = [];
-  for (const [contactId, purposes] of dirtyConsents) {
-    const state = consents.get(contactId) ?? {};
-    for (const purpose of purposes) {
-      const consent = state[purpose];
-      if (consent) changedConsents.push({ contactId, purpose, status: consent.status, changedAt: consent.changedAt });
+  /** The stored rows that `events` fold over and this window has not asked for yet. */
+  missingRows(events: readonly RecencyInput[]): { contacts: string[]; consents: string[] } {
+    const contacts = new Set<string>();
+    const consents = new Set<string>();
+    if (this.storageEmpty) return { contacts: [], consents: [] };
+    const need = (asked: Set<string>, wanted: Set<string>, contactId: string) => {
+      if (!asked.has(contactId)) wanted.add(contactId);
+    };
+    for (const event of events) {
+      need(this.asked.contacts, contacts, event.contactId);
+      const cultural = event.data['culturalContactId'];
+      if (typeof cultural === 'string') need(this.asked.contacts, contacts, cultural);
+      if (CONSENT_TYPES.has(event.type)) need(this.asked.consents, consents, event.contactId);
+    }
+    return { contacts: [...contacts], consents: [...consents] };
+  }
+
+  /** Takes the rows loaded for `missingRows` (those asked for and not found start empty). */
+  hold(asked: { contacts: readonly string[]; consents: readonly string[] }, loaded: LoadedRows): void {
+    for (const contactId of asked.contacts) {
+      this.asked.contacts.add(contactId);
+      const row = loaded.contacts.get(contactId);
+      if (row) this.contacts.set(contactId, row);
+    }
+    for (const contactId of asked.consents) {
+      this.asked.consents.add(contactId);
+      const state = loaded.consents.get(contactId);
+      if (state) this.consents.set(contactId, state);
     }
   }
-  return { contacts: [...contacts.values()], consents: changedConsents, orders: [...orders.values()], purgedOrders: [...purgedOrders], emails };
+
+  /** Folds events (in log order) over the rows held; `emailHashes` by event id. */
+  add(events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>): void {
+    const { contacts, consents } = this;
+    const record = (contactId: string) => contacts.get(contactId) ?? newContactRecord(contactId);
+    for (const event of events) {
+      const { contactId } = event;
+      contacts.set(contactId, evolveContactFlags(record(contactId), event));
+      let stillYes = false;
+      if (CONSENT_TYPES.has(event.type)) {
+        const after = evolveConsents(consents.get(contactId) ?? {}, event);
+        consents.set(contactId, after);
+        const purposes = this.dirtyConsents.get(contactId) ?? new Set<string>();
+        purposes.add(String(event.data['purpose']));
+        this.dirtyConsents.set(contactId, purposes);
+        stillYes = anyConsentYes(after);
+      }
+      for (const fact of recencyFacts(event, stillYes)) contacts.set(fact.contactId, applyRecencyFact(record(fact.contactId), fact));
+      const cultural = event.data['culturalContactId'];
+      if (event.type === 'TicketSold' && typeof cultural === 'string') contacts.set(cultural, markBenefited(record(cultural)));
+
+      const orderId = event.data['orderId'];
+      if (typeof orderId === 'string') {
+        if (event.type === 'OrderDataPurged') this.purgedOrders.add(orderId);
+        else if (ORDER_TYPES.has(event.type)) this.orders.set(orderId, mergeOrder(this.orders.get(orderId), event, orderId));
+      }
+      // One address per contact in the index: a new one replaces it; forgetting removes it.
+      const emailHash = emailHashes.get(event.id);
+      if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') this.emails.set(contactId, null);
+      else if (emailHash) this.emails.set(contactId, emailHash);
+    }
+  }
+
+  /** The rows to write: every contact touched, the consents and orders changed, the e-mail index. */
+  changes(): ReadModelChanges {
+    const changedConsents: ReadModelChanges['consents'] = [];
+    for (const [contactId, purposes] of this.dirtyConsents) {
+      const state = this.consents.get(contactId) ?? {};
+      for (const purpose of purposes) {
+        const consent = state[purpose];
+        if (consent) changedConsents.push({ contactId, purpose, status: consent.status, changedAt: consent.changedAt });
+      }
+    }
+    return {
+      contacts: [...this.contacts.values()], consents: changedConsents, orders: [...this.orders.values()],
+      purgedOrders: [...this.purgedOrders], emails: this.emails,
+    };
+  }
 }
 
 /** The order belongs to the contact of its first event in the log, whatever the folding order. */

@@ -1,8 +1,8 @@
 import type { ConsentState } from '../domain/consent.js';
 import { ValidationError } from '../domain/errors.js';
-import type { StoredEvent } from '../store/event-store.js';
+import type { EventFact } from '../store/event-store.js';
 import { currentRecency, type ContactRecord } from './contact-record.js';
-import { domainEvents, foldBatch, rowsTouched } from './fold-batch.js';
+import { domainEvents, ReadModelWindow } from './fold-batch.js';
 import type { ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -38,15 +38,27 @@ export class ReadModels {
    */
   async applyBatch(
     projection: string,
-    events: readonly StoredEvent[],
+    events: readonly EventFact[],
     emailHashes: ReadonlyMap<string, string> = new Map(),
     checkpoint?: number,
   ): Promise<void> {
+    const window = new ReadModelWindow();
+    await this.fold(window, events, emailHashes);
+    await this.commit(projection, window, checkpoint ?? events.at(-1)?.position ?? (await this.store.checkpoint(projection)));
+  }
+
+  /** Folds events into a window, loading first the stored rows they touch that it does not hold. */
+  async fold(window: ReadModelWindow, events: readonly EventFact[], emailHashes: ReadonlyMap<string, string>): Promise<void> {
     const folded = domainEvents(events);
-    const touched = rowsTouched(folded);
-    const [contacts, consents] = await Promise.all([this.store.contacts(touched.contacts), this.store.consents(touched.consents)]);
-    const changes = foldBatch(folded, emailHashes, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
-    await this.store.commit(projection, changes, checkpoint ?? events.at(-1)?.position ?? (await this.store.checkpoint(projection)));
+    const missing = window.missingRows(folded);
+    const [contacts, consents] = await Promise.all([this.store.contacts(missing.contacts), this.store.consents(missing.consents)]);
+    window.hold(missing, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
+    window.add(folded, emailHashes);
+  }
+
+  /** Writes a window's changes and moves the checkpoint in one transaction (exactly once). */
+  commit(projection: string, window: ReadModelWindow, checkpoint: number): Promise<void> {
+    return this.store.commit(projection, window.changes(), checkpoint);
   }
 
   /** Contacts whose e-mail has this blind-index hash. */

@@ -1,17 +1,28 @@
 import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
-import type { StoredEvent } from '../store/event-store.js';
-import { pagesAfter, yieldToEventLoop } from '../store/pages.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventFact, EventStore } from '../store/event-store.js';
+import { pagesAfter } from '../store/pages.js';
 import type { ReadModels } from './read-models.js';
+import { ReadModelWindow } from './fold-batch.js';
 
-/** Events per transaction of a rebuild. */
-const REBUILD_PAGE = 5000;
+/** A catch-up with a backlog larger than this is folded in bulk windows. */
+const BULK_BACKLOG = 5000;
+/**
+ * Events read per page in bulk. Small pages die young in the garbage collector's nursery; larger
+ * ones (or reading the next page ahead) survive into the old generation and raise peak memory.
+ */
+const BULK_PAGE = 1000;
+/**
+ * Rows (contacts, consents, orders) a bulk window holds before it is committed: bounds the
+ * memory of a rebuild whatever the size of the log, while each contact's row is still loaded
+ * and written about once per window instead of once per page.
+ */
+const BULK_WINDOW_ROWS = 400_000;
 
 /** The name the read models' checkpoint is kept under. */
 export const READ_MODELS = 'read-models';
 
 /** Blind-index hashes of the e-mails a batch sets, by event id (opening seals is I/O). */
-export type EmailHashes = (events: readonly StoredEvent[]) => Promise<ReadonlyMap<string, string>>;
+export type EmailHashes = (events: readonly EventFact[]) => Promise<ReadonlyMap<string, string>>;
 
 export interface ProjectionLag {
   position: number;
@@ -29,70 +40,69 @@ export interface ProjectionLag {
 export class ProjectionRunner {
   private readonly emailHashes: EmailHashes;
   private readonly batchSize: number;
+  private readonly bulkWindowRows: number;
   private failure: string | null = null;
 
   constructor(
     private readonly store: EventStore,
     private readonly models: ReadModels,
-    options: { emailHashes?: EmailHashes; batchSize?: number } = {},
+    options: { emailHashes?: EmailHashes; batchSize?: number; bulkWindowRows?: number } = {},
   ) {
     this.emailHashes = options.emailHashes ?? (async () => new Map());
     this.batchSize = options.batchSize ?? 1000;
+    this.bulkWindowRows = options.bulkWindowRows ?? BULK_WINDOW_ROWS;
   }
 
-  /** Applies a batch with its e-mail hashes; the checkpoint defaults to the batch's last position. */
-  private async apply(batch: readonly StoredEvent[], checkpoint?: number): Promise<void> {
-    await this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch), checkpoint);
+  /** Applies a batch with its e-mail hashes, moving the checkpoint to its last position. */
+  private async apply(batch: readonly EventFact[]): Promise<void> {
+    await this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch));
   }
 
   /**
-   * Reads and applies batches from the checkpoint up to the head (or until `shouldStop`);
-   * returns the position reached.
+   * Reads and applies the log from the checkpoint up to the head (or until `shouldStop`);
+   * returns the position reached. A long backlog is folded in bulk windows.
    */
-  async catchUp(onBatch: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
-    // From nothing (a fresh or upgraded state.db), a stream-ordered rebuild is several times faster.
+  async catchUp(onProgress: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
     const from = await this.models.checkpoint(READ_MODELS);
-    if (from === 0 && this.store.readAllByStream && (await this.store.headPosition()) > REBUILD_PAGE) {
-      return this.rebuild(onBatch, shouldStop);
-    }
-    for await (const page of pagesAfter((after, limit) => this.store.readAll({ after, limit }), from, this.batchSize)) {
-      await this.apply(page);
-      onBatch(page.at(-1)!.position);
+    const bulk = (await this.store.headPosition()) - from > BULK_BACKLOG;
+    return this.applyLog(from, bulk ? { page: BULK_PAGE, windowRows: this.bulkWindowRows } : { page: this.batchSize, windowRows: 0 }, onProgress, shouldStop);
+  }
+
+  /** Recreates every read model from the log, exactly: empties them, then folds the log in bulk. */
+  async rebuild(onProgress: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
+    await this.models.reset();
+    return this.applyLog(0, { page: BULK_PAGE, windowRows: this.bulkWindowRows }, onProgress, shouldStop, true);
+  }
+
+  /**
+   * Folds pages of the log after `from` into a window, committed with its checkpoint (the last
+   * position folded) once it holds `windowRows` rows, at a stop and at the end: each commit is
+   * exactly once, so a rebuild or catch-up cut short resumes where its last commit left it.
+   */
+  private async applyLog(
+    from: number,
+    { page, windowRows }: { page: number; windowRows: number },
+    onProgress: (position: number) => void,
+    shouldStop: () => boolean,
+    fresh = false,
+  ): Promise<number> {
+    // After a reset nothing is stored until the first commit: that window loads no row.
+    let window = new ReadModelWindow(fresh);
+    let folded = from;
+    let committed = from;
+    const read = (after: number, limit: number) => this.store.readFacts({ after, limit });
+    for await (const events of pagesAfter(read, from, page)) {
+      await this.models.fold(window, events, await this.emailHashes(events));
+      folded = events.at(-1)!.position;
+      if (window.rows >= windowRows) {
+        await this.models.commit(READ_MODELS, window, (committed = folded));
+        window = new ReadModelWindow();
+      }
+      onProgress(folded);
       if (shouldStop()) break;
     }
-    return await this.models.checkpoint(READ_MODELS);
-  }
-
-  /**
-   * Recreates every read model from the log, exactly. The log up to the current head is read
-   * stream by stream, so each contact's rows are written about once instead of once per batch
-   * that touches them; the checkpoint stays at 0 until that pass is complete (re-applying events
-   * converges, so a rebuild cut short is finished by the next catch-up or rebuild), then the
-   * events appended meanwhile are caught up in log order.
-   */
-  async rebuild(onProgress: (events: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
-    const upTo = await this.store.headPosition();
-    await this.models.reset();
-    const readAllByStream = this.store.readAllByStream?.bind(this.store);
-    if (!readAllByStream) return this.catchUp(onProgress, shouldStop);
-    let events = 0;
-    // The next page is read while this one is applied: on a database server the two overlap.
-    let next = readAllByStream({ upTo, after: null, limit: REBUILD_PAGE });
-    for (;;) {
-      if (shouldStop()) {
-        next.catch(() => {}); // the read ahead is abandoned
-        return 0;
-      }
-      const page = await next;
-      if (page.length === 0) break;
-      const last = page.at(-1)!;
-      next = readAllByStream({ upTo, after: { stream: last.stream, revision: last.revision }, limit: REBUILD_PAGE });
-      await this.apply(page, 0);
-      await yieldToEventLoop();
-      onProgress((events += page.length));
-    }
-    await this.models.applyBatch(READ_MODELS, [], new Map(), upTo);
-    return this.catchUp(onProgress, shouldStop);
+    if (folded !== committed) await this.models.commit(READ_MODELS, window, folded);
+    return folded;
   }
 
   /** What `serve` runs: catch up (in bulk from nothing), then follow live appends. */

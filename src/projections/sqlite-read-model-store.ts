@@ -6,6 +6,9 @@ import type { ReadModelStore } from './read-model-store.js';
 import { resetStateDb } from './state-db.js';
 import { upsertSet } from '../store/sql.js';
 
+/** Rows in key order: B-tree inserts then append to the same pages instead of scattering. */
+const byKey = <T>(rows: T[], key: (row: T) => string) => rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+
 /** The read models in state.db (see openStateDb). */
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly statements;
@@ -41,9 +44,9 @@ export class SqliteReadModelStore implements ReadModelStore {
          ORDER BY recency_at, contact_id LIMIT ?`),
     };
     this.commitInTransaction = db.transaction((projection: string, changes: ReadModelChanges, checkpoint: number) => {
-      for (const contact of changes.contacts) this.statements.saveContact.run(...contactRowValues(contact));
+      for (const contact of byKey(changes.contacts, (c) => c.contactId)) this.statements.saveContact.run(...contactRowValues(contact));
       for (const c of changes.consents) this.statements.saveConsent.run(c.contactId, c.purpose, c.status, c.changedAt, c.changedAt);
-      for (const o of changes.orders) this.statements.saveOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
+      for (const o of byKey(changes.orders, (o) => o.orderId)) this.statements.saveOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
       for (const orderId of changes.purgedOrders) this.statements.purgeOrder.run(orderId);
       for (const [contactId, hash] of changes.emails) {
         this.statements.forgetEmail.run(contactId);

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
  * Nothing personal is stored here: ids, dates, flags, counts.
  */
 /** Bumped with every change to the read-model tables: an older state.db is dropped and rebuilt from the log. */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 export function openStateDb(path: string): Database.Database {
   const db = new Database(path);
@@ -37,7 +37,7 @@ export function openStateDb(path: string): Database.Database {
       activity_event TEXT,
       activity_position INTEGER,
       recency_at TEXT,
-      recency_event TEXT);
+      recency_event TEXT) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS contacts_by_recency ON contacts (recency_at, contact_id);
     CREATE TABLE IF NOT EXISTS consents (
       contact_id TEXT NOT NULL,
@@ -45,18 +45,18 @@ export function openStateDb(path: string): Database.Database {
       status TEXT NOT NULL,
       changed_at TEXT NOT NULL,
       last_prolonging_at TEXT NOT NULL,
-      PRIMARY KEY (contact_id, purpose));
+      PRIMARY KEY (contact_id, purpose)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS orders (
       order_id TEXT PRIMARY KEY,
       contact_id TEXT NOT NULL,
       first_position INTEGER NOT NULL,
       latest_valid_until TEXT,
-      purged INTEGER NOT NULL DEFAULT 0);
+      purged INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS orders_by_contact ON orders (contact_id);
     CREATE TABLE IF NOT EXISTS email_index (
       email_hash TEXT NOT NULL,
       contact_id TEXT NOT NULL,
-      PRIMARY KEY (email_hash, contact_id));
+      PRIMARY KEY (email_hash, contact_id)) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS email_index_by_contact ON email_index (contact_id);`);
   return db;
 }

@@ -30,15 +30,16 @@ export interface StoredEvent {
   hash: string;
 }
 
+/**
+ * What projections read of a stored event: no chain link, revision or recording time (only
+ * verification needs those), so a rebuild fetches and decodes less.
+ */
+export type EventFact = Omit<StoredEvent, 'revision' | 'recordedAt' | 'prevHash' | 'hash'>;
+
 export interface AppendOutcome {
   appended: Array<{ id: string; stream: string; revision: number; position: number }>;
   /** Ids already stored for the same stream and type: retries, appended nothing. */
   duplicates: string[];
-}
-
-export interface StreamCursor {
-  stream: string;
-  revision: number;
 }
 
 export interface ReadAllOptions {
@@ -57,12 +58,8 @@ export interface EventStore {
   readStream(stream: string): Promise<StoredEvent[]>;
   /** In global order, paged. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
-  /**
-   * Every event up to `upTo` (a position), ordered by stream then revision, paged after a
-   * (stream, revision) cursor: a rebuild reads each stream's events together this way. Optional:
-   * a backend without such an index (EventStoreDB) leaves it out, and rebuilds read in log order.
-   */
-  readAllByStream?(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]>;
+  /** Like readAll, without the fields only verification needs: what projections fold. */
+  readFacts(options?: ReadAllOptions): Promise<EventFact[]>;
   /** Events of the given types in global order (forgetting events for the start-up shred pass). */
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */

@@ -1,5 +1,4 @@
 import { setImmediate } from 'node:timers/promises';
-import type { StoredEvent } from './event-store.js';
 
 /**
  * Lets pending I/O (HTTP requests, timers) run. better-sqlite3 is synchronous, so a loop over
@@ -9,14 +8,15 @@ import type { StoredEvent } from './event-store.js';
 export const yieldToEventLoop = (): Promise<void> => setImmediate();
 
 /**
- * The one paging loop of every reader by position (catch-ups, verification, the start-up shred
- * pass): pages after `after` until a short page, yielding to the event loop between pages.
+ * The one paging loop of every reader by position (catch-ups, rebuilds, verification, the
+ * start-up shred pass): pages after `after` until a short page, yielding to the event loop
+ * between pages.
  */
-export async function* pagesAfter(
-  read: (after: number, limit: number) => Promise<StoredEvent[]>,
+export async function* pagesAfter<E extends { position: number }>(
+  read: (after: number, limit: number) => Promise<E[]>,
   after: number,
   limit: number,
-): AsyncGenerator<StoredEvent[]> {
+): AsyncGenerator<E[]> {
   for (let position = after; ;) {
     const page = await read(position, limit);
     if (page.length === 0) return;

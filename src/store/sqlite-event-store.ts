@@ -6,7 +6,7 @@ import { sqlList } from './sql.js';
 import { catchUpSubscription } from './catch-up.js';
 import { GroupCommit, settle, type Settled } from './group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
-import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, StreamCursor } from './event-store.js';
+import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from './event-store.js';
 
 /**
  * Rows are read as arrays (better-sqlite3 raw mode): about twice as fast as row objects. The
@@ -32,6 +32,23 @@ const toStored = (row: EventRow): StoredEvent => ({
   },
   prevHash: row[9],
   hash: row[10],
+});
+
+/** The columns of an EventFact: a rebuild reads about twice as fast without the chain's hex hashes. */
+const FACT_COLUMNS = 'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+type FactRow = [number, string, string, string, string, string, string, string | null, string | null, string | null, string | null, string | null];
+
+const toFact = (row: FactRow): EventFact => ({
+  id: row[1],
+  type: row[3],
+  stream: row[2],
+  position: row[0],
+  occurredAt: row[4],
+  organizationId: row[5],
+  data: JSON.parse(row[6]) as Record<string, unknown>,
+  sealed: row[7] === null ? null : {
+    keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: JSON.parse(row[11]!) as string[],
+  },
 });
 
 /** Inserts one row: id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash, hash, sealed columns. */
@@ -155,9 +172,7 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare(INSERT_EVENT),
       stream: this.db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`).raw(true),
       all: this.db.prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
-      byStream: this.db.prepare<[string, string, number, number, number], EventRow>(
-        `SELECT ${COLUMNS} FROM events WHERE (stream > ? OR (stream = ? AND revision > ?)) AND position <= ?
-         ORDER BY stream, revision LIMIT ?`).raw(true),
+      facts: this.db.prepare<[number, number], FactRow>(`SELECT ${FACT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
       dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
@@ -194,9 +209,8 @@ export class SqliteEventStore implements EventStore {
     return this.statements.all.all(options.after ?? 0, options.limit ?? 1000).map(toStored);
   }
 
-  async readAllByStream(options: { upTo: number; after?: StreamCursor | null; limit?: number }): Promise<StoredEvent[]> {
-    const { stream, revision } = options.after ?? { stream: '', revision: -1 };
-    return this.statements.byStream.all(stream, stream, revision, options.upTo, options.limit ?? 1000).map(toStored);
+  async readFacts(options: ReadAllOptions = {}): Promise<EventFact[]> {
+    return this.statements.facts.all(options.after ?? 0, options.limit ?? 1000).map(toFact);
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
