@@ -11,6 +11,7 @@ import { ProjectionRunner } from '../projections/runner.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { emailHashes } from './email-hashes.js';
 import { openBackend } from './backends.js';
+import { pagesFromWorker } from './bulk-pages.js';
 
 export interface OpenLedger {
   ledger: Ledger;
@@ -43,7 +44,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     ledger: new Ledger(store, keys, shredder),
     shredder,
     readModels,
-    runner: new ProjectionRunner(store, readModels, { emailHashes: emailHashes(keys, blindIndex) }),
+    runner: new ProjectionRunner(store, readModels, { emailHashes: emailHashes(keys, blindIndex), bulkPages: pagesFromWorker(config, masterKey) }),
     blindIndex,
     close: (() => {
       let closing: Promise<void> | null = null;

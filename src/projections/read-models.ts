@@ -1,5 +1,6 @@
 import type { ConsentState } from '../domain/consent.js';
 import { ValidationError } from '../domain/errors.js';
+import type { RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
 import { currentRecency, type ContactRecord } from './contact-record.js';
 import { domainEvents, ReadModelWindow } from './fold-batch.js';
@@ -43,17 +44,16 @@ export class ReadModels {
     checkpoint?: number,
   ): Promise<void> {
     const window = new ReadModelWindow();
-    await this.fold(window, events, emailHashes);
+    await this.fold(window, domainEvents(events), emailHashes);
     await this.commit(projection, window, checkpoint ?? events.at(-1)?.position ?? (await this.store.checkpoint(projection)));
   }
 
   /** Folds events into a window, loading first the stored rows they touch that it does not hold. */
-  async fold(window: ReadModelWindow, events: readonly EventFact[], emailHashes: ReadonlyMap<string, string>): Promise<void> {
-    const folded = domainEvents(events);
-    const missing = window.missingRows(folded);
+  async fold(window: ReadModelWindow, events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>): Promise<void> {
+    const missing = window.missingRows(events);
     const [contacts, consents] = await Promise.all([this.store.contacts(missing.contacts), this.store.consents(missing.consents)]);
     window.hold(missing, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
-    window.add(folded, emailHashes);
+    window.add(events, emailHashes);
   }
 
   /** Writes a window's changes and moves the checkpoint in one transaction (exactly once). */

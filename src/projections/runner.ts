@@ -1,8 +1,9 @@
 import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
 import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
+import type { RecencyInput } from '../domain/recency.js';
 import type { ReadModels } from './read-models.js';
-import { ReadModelWindow } from './fold-batch.js';
+import { domainEvents, ReadModelWindow } from './fold-batch.js';
 
 /** A catch-up with a backlog larger than this is folded in bulk windows. */
 const BULK_BACKLOG = 5000;
@@ -24,6 +25,25 @@ export const READ_MODELS = 'read-models';
 /** Blind-index hashes of the e-mails a batch sets, by event id (opening seals is I/O). */
 export type EmailHashes = (events: readonly EventFact[]) => Promise<ReadonlyMap<string, string>>;
 
+/** A page of the log as the read models fold it: its domain events, the e-mail hashes they set, its last position. */
+export interface FoldPage {
+  events: RecencyInput[];
+  emailHashes: ReadonlyMap<string, string>;
+  last: number;
+}
+
+/** Pages of the log after a position, `pageSize` events each (a bulk reader may prepare them on another thread). */
+export type FoldPages = (after: number, pageSize: number) => AsyncIterable<FoldPage>;
+
+/** The pages read on this thread: facts from the store, e-mail hashes opened here. */
+export function pagesInThread(store: EventStore, emailHashes: EmailHashes): FoldPages {
+  return async function* (after, pageSize) {
+    for await (const facts of pagesAfter((from, limit) => store.readFacts({ after: from, limit }), after, pageSize)) {
+      yield { events: domainEvents(facts), emailHashes: await emailHashes(facts), last: facts.at(-1)!.position };
+    }
+  };
+}
+
 export interface ProjectionLag {
   position: number;
   head: number;
@@ -41,16 +61,26 @@ export class ProjectionRunner {
   private readonly emailHashes: EmailHashes;
   private readonly batchSize: number;
   private readonly bulkWindowRows: number;
+  private readonly pages: FoldPages;
+  private readonly bulkPages: FoldPages;
   private failure: string | null = null;
 
   constructor(
     private readonly store: EventStore,
     private readonly models: ReadModels,
-    options: { emailHashes?: EmailHashes; batchSize?: number; bulkWindowRows?: number } = {},
+    options: {
+      emailHashes?: EmailHashes;
+      batchSize?: number;
+      bulkWindowRows?: number;
+      /** Where the pages of a long backlog come from (default: this thread). */
+      bulkPages?: FoldPages;
+    } = {},
   ) {
     this.emailHashes = options.emailHashes ?? (async () => new Map());
     this.batchSize = options.batchSize ?? 1000;
     this.bulkWindowRows = options.bulkWindowRows ?? BULK_WINDOW_ROWS;
+    this.pages = pagesInThread(store, this.emailHashes);
+    this.bulkPages = options.bulkPages ?? this.pages;
   }
 
   /** Applies a batch with its e-mail hashes, moving the checkpoint to its last position. */
@@ -65,13 +95,15 @@ export class ProjectionRunner {
   async catchUp(onProgress: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
     const from = await this.models.checkpoint(READ_MODELS);
     const bulk = (await this.store.headPosition()) - from > BULK_BACKLOG;
-    return this.applyLog(from, bulk ? { page: BULK_PAGE, windowRows: this.bulkWindowRows } : { page: this.batchSize, windowRows: 0 }, onProgress, shouldStop);
+    const mode = bulk ? { pages: this.bulkPages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows } : { pages: this.pages, pageSize: this.batchSize, windowRows: 0 };
+    return this.applyLog(from, mode, onProgress, shouldStop);
   }
 
-  /** Recreates every read model from the log, exactly: empties them, then folds the log in bulk. */
+  /** Recreates every read model from the log, exactly: empties them, then folds the log in bulk windows. */
   async rebuild(onProgress: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
+    const pages = (await this.store.headPosition()) > BULK_BACKLOG ? this.bulkPages : this.pages;
     await this.models.reset();
-    return this.applyLog(0, { page: BULK_PAGE, windowRows: this.bulkWindowRows }, onProgress, shouldStop, true);
+    return this.applyLog(0, { pages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows }, onProgress, shouldStop, true);
   }
 
   /**
@@ -81,7 +113,7 @@ export class ProjectionRunner {
    */
   private async applyLog(
     from: number,
-    { page, windowRows }: { page: number; windowRows: number },
+    { pages, pageSize, windowRows }: { pages: FoldPages; pageSize: number; windowRows: number },
     onProgress: (position: number) => void,
     shouldStop: () => boolean,
     fresh = false,
@@ -90,10 +122,9 @@ export class ProjectionRunner {
     let window = new ReadModelWindow(fresh);
     let folded = from;
     let committed = from;
-    const read = (after: number, limit: number) => this.store.readFacts({ after, limit });
-    for await (const events of pagesAfter(read, from, page)) {
-      await this.models.fold(window, events, await this.emailHashes(events));
-      folded = events.at(-1)!.position;
+    for await (const page of pages(from, pageSize)) {
+      await this.models.fold(window, page.events, page.emailHashes);
+      folded = page.last;
       if (window.rows >= windowRows) {
         await this.models.commit(READ_MODELS, window, (committed = folded));
         window = new ReadModelWindow();

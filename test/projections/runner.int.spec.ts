@@ -7,6 +7,8 @@ import { emailHashes } from '../../src/app/email-hashes.js';
 import { startApi } from '../support/http.js';
 import { foldRecencies, recencyOf } from '../../src/domain/recency.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import { pagesFromWorker } from '../../src/app/bulk-pages.js';
+import { MasterKey } from '../../src/crypto/master-key.js';
 
 const CONTACTS = ['C-1', 'C-2', 'C-3', 'C-4'];
 const day = (n: number) => new Date(Date.UTC(2020, 0, 1) + n * 86_400_000).toISOString();
@@ -126,6 +128,33 @@ describe('projection runner and read models', function () {
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(3000);
     expect(await windowed.catchUp()).to.equal(6004);
     expect(await dumpReadModels(ledger)).to.deep.equal(expected);
+  });
+
+  it('a long log is read on the bulk reader thread: same read models as on this thread, blind index included', async function () {
+    this.timeout(120_000);
+    const registered = Array.from({ length: 3000 }, (_, i) => ({
+      type: 'ContactRegistered', contactId: `C-${i}`, organizationId: 'ORG-A', occurredAt: day(i % 700),
+      data: { role: 'individual', firstName: 'Bulk', email: `Bulk.${i}@Example.org` },
+    }));
+    const activity = Array.from({ length: 4000 }, (_, i) => ({
+      type: 'TicketSold', contactId: `C-${i % 3000}`, organizationId: 'ORG-B', occurredAt: day(800 + (i % 900)),
+      data: { orderId: `O-${i}`, product: { kind: 'dated', validUntil: day(1000 + i) }, culturalContactId: `C-${(i * 7) % 3000}` },
+    }));
+    const log = [...registered, ...activity];
+    for (let i = 0; i < log.length; i += 1000) await ledger.ledger.publish({ events: log.slice(i, i + 1000) });
+    const hashes = emailHashes(ledger.ledger.keys, ledger.blindIndex);
+
+    await new ProjectionRunner(ledger.ledger.store, ledger.readModels, { emailHashes: hashes }).rebuild();
+    const inThread = await dumpReadModels(ledger);
+    expect(await ledger.runner.rebuild()).to.equal(7000);
+    expect(await dumpReadModels(ledger)).to.deep.equal(inThread);
+    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('bulk.2999@example.org'))).to.deep.equal(['C-2999']);
+
+    // A reader thread that cannot open the seals (another master key) fails the rebuild, never skips.
+    const wrongKey = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { emailHashes: hashes, bulkPages: pagesFromWorker(ledger.config, MasterKey.generate()) });
+    const failure = await wrongKey.rebuild().then(() => null, (error: unknown) => error);
+    expect(failure).to.be.instanceOf(Error);
+    expect((failure as Error).message).to.match(/master key/);
   });
 
   it('follows live appends and reports its lag', async () => {

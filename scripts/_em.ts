@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { readConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { openLedger } from '../src/app/open-ledger.js';
+import { emailHashes } from '../src/app/email-hashes.js';
+const opened = await openLedger(readConfig({ LEDGER_DATA_DIR: '/tmp/exp/work', LEDGER_MASTER_KEY: readFileSync('/tmp/exp/data1m.key', 'utf8') }), createLogger('silent'));
+const pages = [];
+for (let after = 0; after < 1_000_000; after += 1000) pages.push(await opened.ledger.store.readFacts({ after, limit: 1000 }));
+const hash = emailHashes(opened.ledger.keys, opened.blindIndex);
+let n = 0; const t = performance.now();
+for (const p of pages) n += (await hash(p)).size;
+console.log(n, 'hashes in', Math.round(performance.now() - t), 'ms');
+await opened.close();

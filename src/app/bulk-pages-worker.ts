@@ -1,0 +1,39 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { BlindIndex } from '../crypto/blind-index.js';
+import { KeyStore } from '../crypto/key-store.js';
+import { MasterKey } from '../crypto/master-key.js';
+import { domainEvents } from '../projections/fold-batch.js';
+import { pagesAfter } from '../store/pages.js';
+import { openBackend } from './backends.js';
+import type { BulkReaderInput, BulkReaderMessage } from './bulk-pages.js';
+import { emailHashes } from './email-hashes.js';
+
+/**
+ * The bulk reader thread (see pagesFromWorker): reads the log after a position, hashes the e-mails
+ * for the blind index, and sends each page as soon as the folding thread has room for it.
+ */
+const input = workerData as BulkReaderInput;
+const port = parentPort!;
+let credit = input.ahead;
+let resume: () => void = () => {};
+port.on('message', () => {
+  credit++;
+  resume();
+});
+const send = (message: BulkReaderMessage) => port.postMessage(message);
+
+const masterKey = MasterKey.fromBase64(input.masterKey, 'bulk reader');
+const backend = await openBackend(input.config);
+try {
+  // Each contact's key opens one registration in a rebuild: a small cache is enough.
+  const hashes = emailHashes(new KeyStore(backend.keys, masterKey, { cacheSize: 1000 }), new BlindIndex(masterKey));
+  const read = (after: number, limit: number) => backend.store.readFacts({ after, limit });
+  for await (const facts of pagesAfter(read, input.after, input.pageSize)) {
+    while (credit === 0) await new Promise<void>((resolve) => (resume = resolve));
+    credit--;
+    send({ events: JSON.stringify(domainEvents(facts)), emailHashes: [...(await hashes(facts))], last: facts.at(-1)!.position });
+  }
+  send({ done: true });
+} finally {
+  await backend.close();
+}
