@@ -3,7 +3,7 @@ import type { ConsentState, ConsentStatus } from '../domain/consent.js';
 import { CONTACT_COLUMNS, contactFromRow, contactRowValues, type ContactRow } from './contact-record.js';
 import type { ReadModelChanges } from './fold-batch.js';
 import type { ReadModelStore } from './read-model-store.js';
-import { resetStateDb } from './state-db.js';
+import { resetStateDb, SECONDARY_INDEXES } from './state-db.js';
 import { upsertSet } from '../store/sql.js';
 
 /** Rows in key order: B-tree inserts then append to the same pages instead of scattering. */
@@ -37,7 +37,7 @@ export class SqliteReadModelStore implements ReadModelStore {
           ELSE latest_valid_until END`),
       purgeOrder: db.prepare('UPDATE orders SET purged = 1 WHERE order_id = ?'),
       forgetEmail: db.prepare('DELETE FROM email_index WHERE contact_id = ?'),
-      indexEmail: db.prepare('INSERT OR IGNORE INTO email_index (email_hash, contact_id) VALUES (?, ?)'),
+      indexEmail: db.prepare('INSERT INTO email_index (contact_id, email_hash) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET email_hash = excluded.email_hash'),
       byEmail: db.prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id').pluck(),
       recencyPage: db.prepare<[string, string, string, string, number], { contact_id: string; recency_at: string }>(
         `SELECT contact_id, recency_at FROM contacts WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
@@ -49,10 +49,11 @@ export class SqliteReadModelStore implements ReadModelStore {
       for (const o of byKey(changes.orders, (o) => o.orderId)) this.statements.saveOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
       for (const orderId of changes.purgedOrders) this.statements.purgeOrder.run(orderId);
       for (const [contactId, hash] of changes.emails) {
-        this.statements.forgetEmail.run(contactId);
-        if (hash !== null) this.statements.indexEmail.run(hash, contactId);
+        if (hash === null) this.statements.forgetEmail.run(contactId);
+        else this.statements.indexEmail.run(contactId, hash);
       }
       this.statements.saveCheckpoint.run(projection, checkpoint);
+      db.exec(SECONDARY_INDEXES);
     });
   }
 
