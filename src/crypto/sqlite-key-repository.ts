@@ -39,9 +39,10 @@ export class SqliteKeyRepository implements KeyRepository {
       CREATE INDEX IF NOT EXISTS tombstones_key_id ON tombstones (key_id);`);
     this.statements = {
       keyByScope: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE scope = ?'),
-      keyById: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id = ?'),
+      // Many ids in one statement (a page of a rebuild opens hundreds of seals): ids as a JSON array.
+      keysByIds: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id IN (SELECT value FROM json_each(?))'),
       tombstoneByScope: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE scope = ?'),
-      tombstoneByKeyId: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE key_id = ?'),
+      tombstonesByKeyIds: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE key_id IN (SELECT value FROM json_each(?))'),
       insert: this.db.prepare(
         `INSERT INTO keys (scope, key_id, master_key_id, wrapped, created_at)
          SELECT @scope, @keyId, @masterKeyId, @wrapped, @createdAt
@@ -87,14 +88,10 @@ export class SqliteKeyRepository implements KeyRepository {
   }
 
   async findByKeyIds(keyIds: readonly string[]) {
-    const keys: WrappedKey[] = [];
-    const tombstones: Tombstone[] = [];
-    for (const keyId of keyIds) {
-      const key = this.statements.keyById.get(keyId);
-      const tombstone = key ? undefined : this.statements.tombstoneByKeyId.get(keyId);
-      if (key) keys.push(toKey(key));
-      if (tombstone) tombstones.push(toTombstone(tombstone));
-    }
+    const keys = this.statements.keysByIds.all(JSON.stringify(keyIds)).map(toKey);
+    const found = new Set(keys.map((key) => key.keyId));
+    const missing = keyIds.filter((keyId) => !found.has(keyId));
+    const tombstones = missing.length > 0 ? this.statements.tombstonesByKeyIds.all(JSON.stringify(missing)).map(toTombstone) : [];
     return { keys, tombstones };
   }
 
