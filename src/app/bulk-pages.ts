@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import type { LedgerConfig } from '../config.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { FoldPage, FoldPages } from '../projections/runner.js';
@@ -32,7 +29,7 @@ export function pagesFromWorker(config: LedgerConfig, masterKey: MasterKey): Fol
 }
 
 async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
-  const worker = startWorker(new URL(`./bulk-pages-worker${extension}`, import.meta.url), input);
+  const worker = startWorker(import.meta.url, './bulk-pages-worker', input);
   const received: BulkReaderMessage[] = [];
   let failure: Error | null = null;
   let exited = false;
@@ -62,17 +59,4 @@ async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
   } finally {
     await worker.terminate();
   }
-}
-
-/** `.js` once built; `.ts` when run from source (tests, `npm run ledger`), where the worker needs tsx too. */
-const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-
-function startWorker(module: URL, workerData: BulkReaderInput): Worker {
-  if (extension === '.js') return new Worker(module, { workerData });
-  // tsx's ESM API ("tsx/esm/api", import condition), found from its package.json: under a test
-  // runner this module may itself run as CommonJS, without import.meta.resolve.
-  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
-  const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(module.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
 }
