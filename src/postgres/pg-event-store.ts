@@ -6,42 +6,27 @@ import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from '../st
 import { sqlList } from '../store/sql.js';
 import { catchUpSubscription } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
+import type { SealedPart } from '../crypto/seal.js';
 import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from '../store/event-store.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
 
-const COLUMNS = `position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash, hash,
-  sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields`;
-type EventRow = [string, string, string, number, string, string, string, string, Record<string, unknown>, string, string,
-  string | null, string | null, string | null, string | null, string[] | null];
-
-const toStored = (row: EventRow): StoredEvent => ({
-  id: row[1],
-  type: row[4],
-  stream: row[2],
-  revision: row[3],
-  position: Number(row[0]),
-  occurredAt: row[5],
-  recordedAt: row[6],
-  organizationId: row[7],
-  data: row[8],
-  sealed: row[11] === null ? null : { keyId: row[11], iv: row[12]!, tag: row[13]!, ciphertext: row[14]!, fields: row[15]! },
-  prevHash: row[9],
-  hash: row[10],
-});
-
-/** The columns of an EventFact: a rebuild fetches less without the chain's hex hashes. */
+/** The columns of an EventFact first, then the chain's (which a rebuild does not fetch). */
 const FACT_COLUMNS = 'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
 type FactRow = [string, string, string, string, string, string, Record<string, unknown>, string | null, string | null, string | null, string | null, string[] | null];
+type EventRow = [...FactRow, number, string, string, string];
+
+const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
+  row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: row[11]! };
 
 const toFact = (row: FactRow): EventFact => ({
-  id: row[1],
-  type: row[3],
-  stream: row[2],
-  position: Number(row[0]),
-  occurredAt: row[4],
-  organizationId: row[5],
-  data: row[6],
-  sealed: row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: row[11]! },
+  id: row[1], type: row[3], stream: row[2], position: Number(row[0]), occurredAt: row[4], organizationId: row[5], data: row[6], sealed: sealedPart(row),
+});
+
+// Written out rather than spread over toFact: a spread object literal reads at half the speed.
+const toStored = (row: EventRow): StoredEvent => ({
+  id: row[1], type: row[3], stream: row[2], revision: row[12], position: Number(row[0]), occurredAt: row[4], recordedAt: row[13],
+  organizationId: row[5], data: row[6], sealed: sealedPart(row), prevHash: row[14], hash: row[15],
 });
 
 /**

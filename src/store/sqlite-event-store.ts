@@ -10,45 +10,27 @@ import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOption
 
 /**
  * Rows are read as arrays (better-sqlite3 raw mode): about twice as fast as row objects. The
- * sealed part has a column per member, so reading it needs no JSON parse.
+ * sealed part has a column per member, so reading it needs no JSON parse. The columns of an
+ * EventFact come first; a stored event adds the chain's columns, which a rebuild does not fetch
+ * (about twice as fast without the hex hashes).
  */
-const COLUMNS = `position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash, hash,
-  sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields`;
-type EventRow = [number, string, string, number, string, string, string, string, string, string, string,
-  string | null, string | null, string | null, string | null, string | null];
-
-const toStored = (row: EventRow): StoredEvent => ({
-  id: row[1],
-  type: row[4],
-  stream: row[2],
-  revision: row[3],
-  position: row[0],
-  occurredAt: row[5],
-  recordedAt: row[6],
-  organizationId: row[7],
-  data: JSON.parse(row[8]) as Record<string, unknown>,
-  sealed: row[11] === null ? null : {
-    keyId: row[11], iv: row[12]!, tag: row[13]!, ciphertext: row[14]!, fields: JSON.parse(row[15]!) as string[],
-  },
-  prevHash: row[9],
-  hash: row[10],
-});
-
-/** The columns of an EventFact: a rebuild reads about twice as fast without the chain's hex hashes. */
 const FACT_COLUMNS = 'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
 type FactRow = [number, string, string, string, string, string, string, string | null, string | null, string | null, string | null, string | null];
+type EventRow = [...FactRow, number, string, string, string];
+
+const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
+  row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: JSON.parse(row[11]!) as string[] };
 
 const toFact = (row: FactRow): EventFact => ({
-  id: row[1],
-  type: row[3],
-  stream: row[2],
-  position: row[0],
-  occurredAt: row[4],
-  organizationId: row[5],
-  data: JSON.parse(row[6]) as Record<string, unknown>,
-  sealed: row[7] === null ? null : {
-    keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: JSON.parse(row[11]!) as string[],
-  },
+  id: row[1], type: row[3], stream: row[2], position: row[0], occurredAt: row[4], organizationId: row[5],
+  data: JSON.parse(row[6]) as Record<string, unknown>, sealed: sealedPart(row),
+});
+
+// Written out rather than spread over toFact: a spread object literal reads at half the speed.
+const toStored = (row: EventRow): StoredEvent => ({
+  id: row[1], type: row[3], stream: row[2], revision: row[12], position: row[0], occurredAt: row[4], recordedAt: row[13],
+  organizationId: row[5], data: JSON.parse(row[6]) as Record<string, unknown>, sealed: sealedPart(row), prevHash: row[14], hash: row[15],
 });
 
 /** Inserts one row: id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash, hash, sealed columns. */
