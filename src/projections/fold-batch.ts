@@ -39,8 +39,8 @@ export function domainEvents(events: readonly EventFact[]): RecencyInput[] {
 
 /**
  * The read-model rows that a run of batches changes, folded in memory: contact flags and exact
- * recency, consents, orders and the e-mail index. A live batch is one window; a rebuild folds
- * many pages into one window, so each contact's row is read and written once per window instead
+ * recency, consents, orders and the e-mail index. A live batch is one window; a bulk fold puts
+ * many pages into one window, so each contact's row is loaded and written once per window instead
  * of once per page. The folding is pure; loading rows and writing changes are the caller's I/O.
  */
 export class ReadModelWindow {
@@ -64,9 +64,9 @@ export class ReadModelWindow {
 
   /** The stored rows that `events` fold over and this window has not asked for yet. */
   missingRows(events: readonly RecencyInput[]): { contacts: string[]; consents: string[] } {
+    if (this.storageEmpty) return { contacts: [], consents: [] };
     const contacts = new Set<string>();
     const consents = new Set<string>();
-    if (this.storageEmpty) return { contacts: [], consents: [] };
     const need = (asked: Set<string>, wanted: Set<string>, contactId: string) => {
       if (!asked.has(contactId)) wanted.add(contactId);
     };

@@ -5,7 +5,7 @@ import type { ReadModelChanges } from './fold-batch.js';
 /**
  * Storage port of the read models (contacts, consents, orders, e-mail index) and their
  * checkpoints: state.db on the embedded default, tables in PostgreSQL otherwise. Adapters store
- * rows; the folding lives in `foldBatch`, once for every backend. Nothing personal is stored.
+ * rows; the folding lives in `ReadModelWindow`, once for every backend. Nothing personal is stored.
  */
 export interface ReadModelStore {
   checkpoint(projection: string): Promise<number>;

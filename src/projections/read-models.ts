@@ -33,19 +33,18 @@ export class ReadModels {
   }
 
   /**
-   * Applies a batch and moves the checkpoint, atomically: by default to the batch's last
-   * position. `emailHashes` gives, per event id, the blind-index hash of the e-mail it sets
+   * Applies a batch and moves the checkpoint to the batch's last position, atomically.
+   * `emailHashes` gives, per event id, the blind-index hash of the e-mail it sets
    * (computed by the caller, which can open seals; this class never sees an address).
    */
   async applyBatch(
     projection: string,
     events: readonly EventFact[],
     emailHashes: ReadonlyMap<string, string> = new Map(),
-    checkpoint?: number,
   ): Promise<void> {
     const window = new ReadModelWindow();
     await this.fold(window, domainEvents(events), emailHashes);
-    await this.commit(projection, window, checkpoint ?? events.at(-1)?.position ?? (await this.store.checkpoint(projection)));
+    await this.commit(projection, window, events.at(-1)?.position ?? (await this.store.checkpoint(projection)));
   }
 
   /** Folds events into a window, loading first the stored rows they touch that it does not hold. */

@@ -71,5 +71,5 @@ export const SECONDARY_INDEXES = `
 /** Empties every read model and checkpoint, for a rebuild from the log. */
 export function resetStateDb(db: Database.Database): void {
   db.exec(`DELETE FROM checkpoints; DELETE FROM contacts; DELETE FROM consents; DELETE FROM orders; DELETE FROM email_index;
-    DROP INDEX contacts_by_recency; DROP INDEX orders_by_contact; DROP INDEX email_index_by_hash;`);
+    DROP INDEX IF EXISTS contacts_by_recency; DROP INDEX IF EXISTS orders_by_contact; DROP INDEX IF EXISTS email_index_by_hash;`);
 }
