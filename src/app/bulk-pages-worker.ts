@@ -2,8 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { KeyStore } from '../crypto/key-store.js';
 import { MasterKey } from '../crypto/master-key.js';
-import { domainEvents } from '../projections/fold-batch.js';
-import { pagesAfter } from '../store/pages.js';
+import { pagesInThread } from '../projections/runner.js';
 import { openBackend } from './backends.js';
 import type { BulkReaderInput, BulkReaderMessage } from './bulk-pages.js';
 import { emailHashes } from './email-hashes.js';
@@ -27,11 +26,10 @@ const backend = await openBackend(input.config);
 try {
   // Each contact's key opens one registration in a rebuild: a small cache is enough.
   const hashes = emailHashes(new KeyStore(backend.keys, masterKey, { cacheSize: 1000 }), new BlindIndex(masterKey));
-  const read = (after: number, limit: number) => backend.store.readFacts({ after, limit });
-  for await (const facts of pagesAfter(read, input.after, input.pageSize)) {
-    while (credit === 0) await new Promise<void>((resolve) => (resume = resolve));
+  for await (const page of pagesInThread(backend.store, hashes)(input.after, input.pageSize)) {
+    send({ events: JSON.stringify(page.events), emailHashes: [...page.emailHashes], last: page.last });
     credit--;
-    send({ events: JSON.stringify(domainEvents(facts)), emailHashes: [...(await hashes(facts))], last: facts.at(-1)!.position });
+    while (credit === 0) await new Promise<void>((resolve) => (resume = resolve));
   }
   send({ done: true });
 } finally {
