@@ -39,9 +39,11 @@ export class SqliteKeyRepository implements KeyRepository {
       CREATE INDEX IF NOT EXISTS tombstones_key_id ON tombstones (key_id);`);
     this.statements = {
       keyByScope: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE scope = ?'),
-      // Many ids in one statement (a page of a rebuild opens hundreds of seals): ids as a JSON array.
+      // Many names in one statement (a batch seals with hundreds of keys, a page of a rebuild opens
+      // hundreds of seals): the names as a JSON array.
+      keysByScopes: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE scope IN (SELECT value FROM json_each(?))'),
       keysByIds: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id IN (SELECT value FROM json_each(?))'),
-      tombstoneByScope: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE scope = ?'),
+      tombstonesByScopes: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE scope IN (SELECT value FROM json_each(?))'),
       tombstonesByKeyIds: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE key_id IN (SELECT value FROM json_each(?))'),
       insert: this.db.prepare(
         `INSERT INTO keys (scope, key_id, master_key_id, wrapped, created_at)
@@ -72,26 +74,26 @@ export class SqliteKeyRepository implements KeyRepository {
     return this.lookUp(scopes);
   }
 
-  /** A scope holds a key or a tombstone, never both: the tombstone is looked up only when no key. */
+  /** A scope holds a key or a tombstone, never both: tombstones are looked up only for scopes without a key. */
   private lookUp(scopes: readonly string[]) {
-    const keys: WrappedKey[] = [];
-    const tombstones: Tombstone[] = [];
-    for (const scope of scopes) {
-      const key = this.statements.keyByScope.get(scope);
-      if (key) keys.push(toKey(key));
-      else {
-        const tombstone = this.statements.tombstoneByScope.get(scope);
-        if (tombstone) tombstones.push(toTombstone(tombstone));
-      }
-    }
-    return { keys, tombstones };
+    return this.keysOrTombstones(scopes, this.statements.keysByScopes, this.statements.tombstonesByScopes, (key) => key.scope);
   }
 
   async findByKeyIds(keyIds: readonly string[]) {
-    const keys = this.statements.keysByIds.all(JSON.stringify(keyIds)).map(toKey);
-    const found = new Set(keys.map((key) => key.keyId));
-    const missing = keyIds.filter((keyId) => !found.has(keyId));
-    const tombstones = missing.length > 0 ? this.statements.tombstonesByKeyIds.all(JSON.stringify(missing)).map(toTombstone) : [];
+    return this.keysOrTombstones(keyIds, this.statements.keysByIds, this.statements.tombstonesByKeyIds, (key) => key.keyId);
+  }
+
+  /** Many look-ups in one statement each (the names as a JSON array), for keys then for the rest's tombstones. */
+  private keysOrTombstones(
+    names: readonly string[],
+    keysStatement: Database.Statement<[string], KeyRow>,
+    tombstonesStatement: Database.Statement<[string], TombstoneRow>,
+    nameOf: (key: WrappedKey) => string,
+  ) {
+    const keys = keysStatement.all(JSON.stringify(names)).map(toKey);
+    const found = new Set(keys.map(nameOf));
+    const missing = names.filter((name) => !found.has(name));
+    const tombstones = missing.length > 0 ? tombstonesStatement.all(JSON.stringify(missing)).map(toTombstone) : [];
     return { keys, tombstones };
   }
 
