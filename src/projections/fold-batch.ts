@@ -96,27 +96,51 @@ export class ReadModelWindow {
   /** Folds events (in log order) over the rows held; `emailHashes` by event id. */
   add(events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>): void {
     const { contacts, consents } = this;
-    const record = (contactId: string) => contacts.get(contactId) ?? newContactRecord(contactId);
+    // The window's rows are its own until `changes`: a new version is copied into the row held,
+    // so that replaced versions die young instead of piling up in the old generation (peak memory).
+    const record = (contactId: string) => {
+      let held = contacts.get(contactId);
+      if (!held) contacts.set(contactId, (held = newContactRecord(contactId)));
+      return held;
+    };
+    const update = <T extends object>(held: T, next: T) => {
+      if (next !== held) Object.assign(held, next);
+    };
     for (const event of events) {
       const { contactId } = event;
-      contacts.set(contactId, evolveContactFlags(record(contactId), event));
+      const held = record(contactId);
+      update(held, evolveContactFlags(held, event));
       let stillYes = false;
       if (CONSENT_TYPES.has(event.type)) {
-        const after = evolveConsents(consents.get(contactId) ?? {}, event);
-        consents.set(contactId, after);
+        const before = consents.get(contactId);
+        const after = evolveConsents(before ?? {}, event);
+        if (before) update(before, after);
+        else consents.set(contactId, after);
         const purposes = this.dirtyConsents.get(contactId) ?? new Set<string>();
         purposes.add(String(event.data['purpose']));
         this.dirtyConsents.set(contactId, purposes);
         stillYes = anyConsentYes(after);
       }
-      for (const fact of recencyFacts(event, stillYes)) contacts.set(fact.contactId, applyRecencyFact(record(fact.contactId), fact));
+      for (const fact of recencyFacts(event, stillYes)) {
+        const row = record(fact.contactId);
+        update(row, applyRecencyFact(row, fact));
+      }
       const cultural = event.data['culturalContactId'];
-      if (event.type === 'TicketSold' && typeof cultural === 'string') contacts.set(cultural, markBenefited(record(cultural)));
+      if (event.type === 'TicketSold' && typeof cultural === 'string') {
+        const row = record(cultural);
+        update(row, markBenefited(row));
+      }
 
       const orderId = event.data['orderId'];
       if (typeof orderId === 'string') {
         if (event.type === 'OrderDataPurged') this.purgedOrders.add(orderId);
-        else if (ORDER_TYPES.has(event.type)) this.orders.set(orderId, mergeOrder(this.orders.get(orderId), event, orderId));
+        else if (ORDER_TYPES.has(event.type)) {
+          const known = this.orders.get(orderId);
+          // The contact id string of the row held, not the event's copy: one string per contact.
+          const merged = mergeOrder(known, event, orderId, held.contactId);
+          if (known) update(known, merged);
+          else this.orders.set(orderId, merged);
+        }
       }
       // One address per contact in the index: a new one replaces it; forgetting removes it.
       const emailHash = emailHashes.get(event.id);
@@ -143,10 +167,10 @@ export class ReadModelWindow {
 }
 
 /** The order belongs to the contact of its first event in the log, whatever the folding order. */
-function mergeOrder(known: ReadModelChanges['orders'][number] | undefined, event: RecencyInput, orderId: string) {
+function mergeOrder(known: ReadModelChanges['orders'][number] | undefined, event: RecencyInput, orderId: string, contactId: string) {
   const validUntil = (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
-  if (!known) return { orderId, contactId: event.contactId, firstPosition: event.position, validUntil };
-  const first = event.position < known.firstPosition ? { contactId: event.contactId, firstPosition: event.position } : known;
+  if (!known) return { orderId, contactId, firstPosition: event.position, validUntil };
+  const first = event.position < known.firstPosition ? { contactId, firstPosition: event.position } : known;
   const latest = validUntil !== null && (known.validUntil === null || validUntil > known.validUntil) ? validUntil : known.validUntil;
   return { orderId, contactId: first.contactId, firstPosition: first.firstPosition, validUntil: latest };
 }
