@@ -2,9 +2,7 @@ import { join } from 'node:path';
 import type { LedgerConfig } from '../config.js';
 import { FORGETTING_TYPES } from '../domain/catalog.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
-import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
-import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
 import { SqliteReadModelStore } from '../projections/sqlite-read-model-store.js';
 import { openStateDb } from '../projections/state-db.js';
@@ -13,13 +11,18 @@ import { PgEventStore } from '../postgres/pg-event-store.js';
 import { PgKeyRepository } from '../postgres/pg-key-repository.js';
 import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
 import { EsdbEventStore } from '../eventstoredb/esdb-event-store.js';
+import { openSqliteLog } from './sqlite-log.js';
 
-/** The three storages the ledger runs on, for the configured LEDGER_STORE. */
-export interface Backend {
+/** The log and the keys that seal its personal data. */
+export interface LogAndKeys {
   store: EventStore;
   keys: KeyRepository;
-  readModels: ReadModelStore;
   close(): Promise<void>;
+}
+
+/** The three storages the ledger runs on, for the configured LEDGER_STORE. */
+export interface Backend extends LogAndKeys {
+  readModels: ReadModelStore;
 }
 
 /**
@@ -29,10 +32,9 @@ export interface Backend {
  */
 export async function openBackend(config: LedgerConfig): Promise<Backend> {
   if (config.store === 'sqlite') {
-    const store = new SqliteEventStore(join(config.dataDir, 'events.db'), { indexedTypes: FORGETTING_TYPES });
-    const keys = new SqliteKeyRepository(join(config.dataDir, 'keys.db'));
+    const log = openSqliteLog(config.dataDir);
     const readModels = new SqliteReadModelStore(openStateDb(join(config.dataDir, 'state.db')));
-    return { store, keys, readModels, close: async () => { await store.close(); await keys.close(); await readModels.close(); } };
+    return { ...log, readModels, close: async () => { await log.close(); await readModels.close(); } };
   }
   const databaseUrl = config.databaseUrl!;
   const pool = openPool(databaseUrl);

@@ -3,7 +3,7 @@ import { BlindIndex } from '../crypto/blind-index.js';
 import { KeyStore } from '../crypto/key-store.js';
 import { MasterKey } from '../crypto/master-key.js';
 import { pagesInThread } from '../projections/runner.js';
-import { openBackend } from './backends.js';
+import { openLogReader } from './log-reader.js';
 import type { BulkReaderInput, BulkReaderMessage } from './bulk-pages.js';
 import { emailHashes } from './email-hashes.js';
 
@@ -22,7 +22,7 @@ port.on('message', () => {
 const send = (message: BulkReaderMessage) => port.postMessage(message);
 
 const masterKey = MasterKey.fromBase64(input.masterKey, 'bulk reader');
-const backend = await openBackend(input.config);
+const backend = await openLogReader(input.config);
 try {
   // Each contact's key opens one registration in a rebuild: a small cache is enough.
   const hashes = emailHashes(new KeyStore(backend.keys, masterKey, { cacheSize: 1000 }), new BlindIndex(masterKey));

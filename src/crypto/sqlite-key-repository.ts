@@ -23,13 +23,14 @@ export class SqliteKeyRepository implements KeyRepository {
   /** Key creations of concurrent publishes share one durable commit, like event appends do. */
   private readonly inserter: GroupCommit<readonly WrappedKey[], { keys: WrappedKey[]; tombstones: Tombstone[] }>;
 
-  constructor(path: string) {
+  /** `pageCacheMb`: SQLite page cache; a bulk reader, which visits each page once, needs little. */
+  constructor(path: string, { pageCacheMb = 16 }: { pageCacheMb?: number } = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('secure_delete = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('cache_size = -16384');
+    this.db.pragma(`cache_size = ${-1024 * pageCacheMb}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS keys (
         scope TEXT PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, master_key_id TEXT NOT NULL,
