@@ -46,8 +46,8 @@ export function domainEvents(events: readonly EventFact[]): RecencyInput[] {
 export class ReadModelWindow {
   /** Every contact the window touched, as it stands now. */
   private readonly contacts = new Map<string, ContactRecord>();
+  /** Consents of the contacts with a consent event in the window: every one held is written back. */
   private readonly consents = new Map<string, ConsentState>();
-  private readonly dirtyConsents = new Map<string, Set<string>>();
   private readonly orders = new Map<string, ReadModelChanges['orders'][number]>();
   private readonly purgedOrders = new Set<string>();
   private readonly emails = new Map<string, string | null>();
@@ -116,9 +116,6 @@ export class ReadModelWindow {
         const after = evolveConsents(before ?? {}, event);
         if (before) update(before, after);
         else consents.set(contactId, after);
-        const purposes = this.dirtyConsents.get(contactId) ?? new Set<string>();
-        purposes.add(String(event.data['purpose']));
-        this.dirtyConsents.set(contactId, purposes);
         stillYes = anyConsentYes(after);
       }
       for (const fact of recencyFacts(event, stillYes)) {
@@ -149,15 +146,14 @@ export class ReadModelWindow {
     }
   }
 
-  /** The rows to write: every contact touched, the consents and orders changed, the e-mail index. */
+  /**
+   * The rows to write: every contact touched, the consents and orders changed, the e-mail index.
+   * A contact's purposes that its events left as they were are written unchanged (idempotent).
+   */
   changes(): ReadModelChanges {
     const changedConsents: ReadModelChanges['consents'] = [];
-    for (const [contactId, purposes] of this.dirtyConsents) {
-      const state = this.consents.get(contactId) ?? {};
-      for (const purpose of purposes) {
-        const consent = state[purpose];
-        if (consent) changedConsents.push({ contactId, purpose, status: consent.status, changedAt: consent.changedAt });
-      }
+    for (const [contactId, state] of this.consents) {
+      for (const [purpose, { status, changedAt }] of Object.entries(state)) changedConsents.push({ contactId, purpose, status, changedAt });
     }
     return {
       contacts: [...this.contacts.values()], consents: changedConsents, orders: [...this.orders.values()],
