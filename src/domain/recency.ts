@@ -114,12 +114,12 @@ export const initialRecency = (): RecencyState => ({ registration: null, activit
  * rebuild may fold a contact's own events before the sales it benefited from).
  */
 export function evolveRecency(state: RecencyState, fact: RecencyFact): RecencyState {
-  const mark = { date: fact.date, eventId: fact.eventId, position: fact.position };
+  const mark = () => ({ date: fact.date, eventId: fact.eventId, position: fact.position });
   if (fact.basis === 'registration') {
-    return state.registration && state.registration.position <= fact.position ? state : { ...state, registration: mark };
+    return state.registration && state.registration.position <= fact.position ? state : { registration: mark(), activity: state.activity };
   }
   const kept = state.activity && (state.activity.date > fact.date || (state.activity.date === fact.date && state.activity.position <= fact.position));
-  return kept ? state : { ...state, activity: mark };
+  return kept ? state : { registration: state.registration, activity: mark() };
 }
 
 /** The recency: the latest qualifying date, or the registration date when there is none. */

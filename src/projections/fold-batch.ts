@@ -2,9 +2,9 @@ import { isEventType } from '../domain/catalog.js';
 import { anyConsentYes, evolveConsents, type ConsentState } from '../domain/consent.js';
 import { evolveContactFlags } from '../domain/contact-flags.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
-import { recencyFacts, type RecencyInput } from '../domain/recency.js';
+import { evolveRecency, recencyFacts, type RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
-import { applyRecencyFact, markBenefited, newContactRecord, type ContactRecord } from './contact-record.js';
+import { newContactRecord, type ContactRecord } from './contact-record.js';
 
 /** What a batch changes in the read models; every backend writes it in one transaction. */
 export interface ReadModelChanges {
@@ -96,8 +96,9 @@ export class ReadModelWindow {
   /** Folds events (in log order) over the rows held; `emailHashes` by event id. */
   add(events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>): void {
     const { contacts, consents } = this;
-    // The window's rows are its own until `changes`: a new version is copied into the row held,
-    // so that replaced versions die young instead of piling up in the old generation (peak memory).
+    // The window's rows are its own until `changes`: they are updated in place (a new version the
+    // pure evolve functions return is copied into the row held), so that replaced versions die
+    // young instead of piling up in the old generation (peak memory).
     const record = (contactId: string) => {
       let held = contacts.get(contactId);
       if (!held) contacts.set(contactId, (held = newContactRecord(contactId)));
@@ -119,14 +120,12 @@ export class ReadModelWindow {
         stillYes = anyConsentYes(after);
       }
       for (const fact of recencyFacts(event, stillYes)) {
-        const row = record(fact.contactId);
-        update(row, applyRecencyFact(row, fact));
+        const row = fact.contactId === contactId ? held : record(fact.contactId);
+        row.recency = evolveRecency(row.recency, fact);
       }
+      // The cultural contact of a sale benefited from a ticket: a customer, not a prospect.
       const cultural = event.data['culturalContactId'];
-      if (event.type === 'TicketSold' && typeof cultural === 'string') {
-        const row = record(cultural);
-        update(row, markBenefited(row));
-      }
+      if (event.type === 'TicketSold' && typeof cultural === 'string') record(cultural).customer = true;
 
       const orderId = event.data['orderId'];
       if (typeof orderId === 'string') {
@@ -134,9 +133,8 @@ export class ReadModelWindow {
         else if (ORDER_TYPES.has(event.type)) {
           const known = this.orders.get(orderId);
           // The contact id string of the row held, not the event's copy: one string per contact.
-          const merged = mergeOrder(known, event, orderId, held.contactId);
-          if (known) update(known, merged);
-          else this.orders.set(orderId, merged);
+          if (known) mergeOrder(known, event, held.contactId);
+          else this.orders.set(orderId, { orderId, contactId: held.contactId, firstPosition: event.position, validUntil: validUntilOf(event) });
         }
       }
       // One address per contact in the index: a new one replaces it; forgetting removes it.
@@ -162,11 +160,14 @@ export class ReadModelWindow {
   }
 }
 
-/** The order belongs to the contact of its first event in the log, whatever the folding order. */
-function mergeOrder(known: ReadModelChanges['orders'][number] | undefined, event: RecencyInput, orderId: string, contactId: string) {
-  const validUntil = (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
-  if (!known) return { orderId, contactId, firstPosition: event.position, validUntil };
-  const first = event.position < known.firstPosition ? { contactId, firstPosition: event.position } : known;
-  const latest = validUntil !== null && (known.validUntil === null || validUntil > known.validUntil) ? validUntil : known.validUntil;
-  return { orderId, contactId: first.contactId, firstPosition: first.firstPosition, validUntil: latest };
+const validUntilOf = (event: RecencyInput) => (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
+
+/** The order belongs to the contact of its first event in the log, whatever the folding order; it is valid until its latest validity. */
+function mergeOrder(known: ReadModelChanges['orders'][number], event: RecencyInput, contactId: string): void {
+  if (event.position < known.firstPosition) {
+    known.contactId = contactId;
+    known.firstPosition = event.position;
+  }
+  const validUntil = validUntilOf(event);
+  if (validUntil !== null && (known.validUntil === null || validUntil > known.validUntil)) known.validUntil = validUntil;
 }
