@@ -19,6 +19,13 @@ export type BulkReaderMessage = { events: string; emailHashes: Array<[string, st
 
 const PAGES_AHEAD = 4;
 
+/** What the thread threw, as an Error: an error of a class of its own arrives as a plain object. */
+function asError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
+  return new Error(`the bulk reader thread failed: ${String(message ?? code ?? error)}`, { cause: error });
+}
+
 /**
  * Pages of a long backlog prepared on a worker thread, so that a rebuild uses both cores: the
  * worker reads the facts, opens the e-mail seals and hashes them for the blind index, while this
@@ -38,8 +45,8 @@ async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
     received.push(message);
     wake();
   });
-  worker.on('error', (error) => {
-    failure = error;
+  worker.on('error', (error: unknown) => {
+    failure = asError(error);
     wake();
   });
   worker.on('exit', () => {

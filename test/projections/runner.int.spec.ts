@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTestLedger, TEST_STORE, type TestLedger } from '../support/ledger.js';
 import { dumpReadModels } from '../support/stored.js';
 import { ProjectionRunner } from '../../src/projections/runner.js';
 import { emailHashes } from '../../src/app/email-hashes.js';
@@ -158,6 +161,16 @@ describe('projection runner and read models', function () {
     const failure = await wrongKey.rebuild().then(() => null, (error: unknown) => error);
     expect(failure).to.be.instanceOf(Error);
     expect((failure as Error).message).to.match(/master key/);
+
+    // So does a reader thread that cannot open the log it is given (its error class is not cloned).
+    const garbage = mkdtempSync(join(tmpdir(), 'ledger-garbage-'));
+    writeFileSync(join(garbage, 'events.db'), 'not a database '.repeat(100));
+    const unreadable = TEST_STORE === 'postgres' ? { ...ledger.config, databaseUrl: 'postgresql://127.0.0.1:1/test' } : { ...ledger.config, dataDir: garbage };
+    const broken = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { emailHashes: hashes, bulkPages: pagesFromWorker(unreadable, MasterKey.generate()) });
+    const readerFailure = await broken.rebuild().then(() => null, (error: unknown) => error).finally(() => rmSync(garbage, { recursive: true }));
+    expect(readerFailure).to.be.instanceOf(Error);
+    expect((readerFailure as Error).message).to.match(/bulk reader thread failed|ECONNREFUSED/);
+    expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
   });
 
   it('rebuilds an empty log, twice in a row, then catches up what comes next', async () => {
