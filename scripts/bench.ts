@@ -15,7 +15,7 @@ import { createLogger } from '../src/log.js';
 import { openLedger, type OpenLedger } from '../src/app/open-ledger.js';
 import { validateEnvelopes, type ValidEvent } from '../src/domain/envelope.js';
 import { seal } from '../src/crypto/seal.js';
-import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/sqlite-event-store.js';
+import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/events-db.js';
 import { pagesAfter } from '../src/store/pages.js';
 import { FORGETTING_TYPES } from '../src/domain/catalog.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';

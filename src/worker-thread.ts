@@ -19,3 +19,10 @@ export function startWorker(from: string, module: string, workerData: unknown): 
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData });
 }
+
+/** What a thread threw, as an Error: an error of a class of its own arrives as a plain object. */
+export function threadError(error: unknown, thread: string): Error {
+  if (error instanceof Error) return error;
+  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
+  return new Error(`${thread} failed: ${String(message ?? code ?? error)}`, { cause: error });
+}

@@ -1,4 +1,4 @@
-import { startWorker } from '../worker-thread.js';
+import { startWorker, threadError } from '../worker-thread.js';
 import type { LedgerConfig } from '../config.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { FoldPage, FoldPages } from '../projections/runner.js';
@@ -18,13 +18,6 @@ export interface BulkReaderInput {
 export type BulkReaderMessage = { events: string; emailHashes: Array<[string, string]>; last: number } | { done: true };
 
 const PAGES_AHEAD = 4;
-
-/** What the thread threw, as an Error: an error of a class of its own arrives as a plain object. */
-function asError(error: unknown): Error {
-  if (error instanceof Error) return error;
-  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
-  return new Error(`the bulk reader thread failed: ${String(message ?? code ?? error)}`, { cause: error });
-}
 
 /**
  * Pages of a long backlog prepared on a worker thread, so that a rebuild uses both cores: the
@@ -46,7 +39,7 @@ async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
     wake();
   });
   worker.on('error', (error: unknown) => {
-    failure = asError(error);
+    failure = threadError(error, 'the bulk reader thread');
     wake();
   });
   worker.on('exit', () => {

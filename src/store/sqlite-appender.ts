@@ -1,0 +1,89 @@
+import type Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
+import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from './append-plan.js';
+import { settle, type Settled } from './group-commit.js';
+import { INSERT_EVENT, openEventsDb, sealedColumns } from './events-db.js';
+import type { AppendOutcome, EventToAppend } from './event-store.js';
+
+/**
+ * The write side of events.db: appends a group of calls in one IMMEDIATE transaction (one fsync),
+ * each call planned on its own (planAppend), so that a conflict refuses that call only, before
+ * anything of it is written. IMMEDIATE takes the write lock before the stream heads are read, so
+ * two processes cannot both read the same head; UNIQUE (stream, revision) is the backstop.
+ */
+export class SqliteAppender {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly transaction: Database.Transaction<(calls: Array<readonly EventToAppend[]>) => {
+    settled: Settled<AppendOutcome>[];
+    heads: Map<string, StreamHead>;
+  }>;
+  /** Last revision and hash of recently written streams: saves a lookup per appended event. */
+  private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
+  private dataVersion = -1;
+
+  constructor(path: string, indexedTypes: readonly string[]) {
+    this.db = openEventsDb(path, indexedTypes);
+    this.statements = {
+      byId: this.db.prepare<[string], { stream: string; type: string }>('SELECT stream, type FROM events WHERE id = ?'),
+      head: this.db.prepare<[string], { revision: number; hash: string }>(
+        'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      ),
+      insert: this.db.prepare(INSERT_EVENT),
+      dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
+    };
+    this.transaction = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
+      this.forgetHeadsIfOthersWrote();
+      const recordedAt = new Date().toISOString();
+      const staged = newStagedAppends();
+      const state = {
+        stored: (id: string) => this.statements.byId.get(id),
+        head: (stream: string) => this.heads.get(stream) ?? this.statements.head.get(stream) ?? NEW_STREAM,
+      };
+      // A call that breaks a rule is refused alone; a failing write fails (rolls back) the group.
+      const settled = calls.map((call): Settled<AppendOutcome> => {
+        const plan = settle(() => planAppend(call, state, staged));
+        if (!plan.ok) return plan;
+        const appended = plan.value.planned.map((event) => {
+          const { lastInsertRowid } = this.statements.insert.run(
+            event.id, event.stream, event.revision, event.type, event.occurredAt, recordedAt, event.organizationId,
+            JSON.stringify(event.data), event.prevHash, event.hash, ...sealedColumns(event.sealed),
+          );
+          return { id: event.id, stream: event.stream, revision: event.revision, position: Number(lastInsertRowid) };
+        });
+        return { ok: true, value: { appended, duplicates: plan.value.duplicates } };
+      });
+      return { settled, heads: staged.heads };
+    });
+  }
+
+  /** Appends the calls of a group atomically, one settlement per call; throws if the group's write fails. */
+  append(calls: Array<readonly EventToAppend[]>): Settled<AppendOutcome>[] {
+    let group;
+    try {
+      group = this.transaction.immediate(calls);
+    } catch (error) {
+      this.heads.clear(); // the group did not commit: cached heads may name rolled-back events
+      throw error;
+    }
+    for (const [stream, head] of group.heads) this.heads.set(stream, head);
+    return group.settled;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * The head cache is valid while this connection is the only writer: PRAGMA data_version
+   * changes when another connection (another process) commits, and then the cache is dropped.
+   * Checked under the write lock, at the start of each group.
+   */
+  private forgetHeadsIfOthersWrote(): void {
+    const version = this.statements.dataVersion.get()!;
+    if (version !== this.dataVersion) {
+      this.heads.clear();
+      this.dataVersion = version;
+    }
+  }
+}
