@@ -102,7 +102,8 @@ export class WriterThread {
         call?.resolve(reply.outcome);
       } else call?.reject(fromWire(reply.error));
     });
-    // A thread that dies fails its calls (never silently drops them); the next append starts another.
+    // A thread that dies fails its calls, never silently drops them (one may have committed just
+    // before: its retry is then reported as duplicates, by event id); the next append starts another.
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = null;
       for (const call of this.waiting.values()) call.reject(error);
