@@ -10,7 +10,6 @@ import { openPool } from '../postgres/database.js';
 import { PgEventStore } from '../postgres/pg-event-store.js';
 import { PgKeyRepository } from '../postgres/pg-key-repository.js';
 import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
-import { EsdbEventStore } from '../eventstoredb/esdb-event-store.js';
 import { openSqliteLog } from './sqlite-log.js';
 
 /** The log and the keys that seal its personal data. */
@@ -43,7 +42,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
   try {
     const store = config.store === 'postgres'
       ? await PgEventStore.open(pool, { connectionString: databaseUrl, schema: config.databaseSchema, indexedTypes: FORGETTING_TYPES })
-      : await EsdbEventStore.open(config.esdbConnectionString!, { streamPrefix: config.esdbStreamPrefix });
+      : await (await import('../eventstoredb/esdb-event-store.js')).EsdbEventStore.open(config.esdbConnectionString!, { streamPrefix: config.esdbStreamPrefix });
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
     return {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ConsentState, ConsentStatus } from '../domain/consent.js';
 import { CONTACT_COLUMNS, contactFromRow, contactRowValues, type ContactRow } from '../projections/contact-record.js';
-import type { ReadModelChanges } from '../projections/fold-batch.js';
+import { consentRows, type ReadModelChanges } from '../projections/fold-batch.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
 import { upsertSet } from '../store/sql.js';
@@ -88,22 +88,23 @@ export class PgReadModelStore implements ReadModelStore {
 
   async commit(projection: string, changes: ReadModelChanges, checkpoint: number) {
     await inTransaction(this.pool, async (client) => {
-      if (changes.contacts.length > 0) {
+      if (changes.contacts.size > 0) {
         await client.query(
           `INSERT INTO ${this.s}.contacts (${CONTACT_COLUMNS.join(', ')})
            SELECT * FROM unnest(${CONTACT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
            ON CONFLICT (contact_id) DO UPDATE SET ${upsertSet(CONTACT_COLUMNS.slice(1))}`,
-          columnsOf(changes.contacts.map(contactRowValues), CONTACT_COLUMNS.length));
+          columnsOf([...changes.contacts.values()].map(contactRowValues), CONTACT_COLUMNS.length));
       }
-      if (changes.consents.length > 0) {
+      const consents = [...consentRows(changes.consents)];
+      if (consents.length > 0) {
         await client.query(
           `INSERT INTO ${this.s}.consents (contact_id, purpose, status, changed_at, last_prolonging_at)
            SELECT c, p, s, t, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(c, p, s, t)
            ON CONFLICT (contact_id, purpose) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at,
              last_prolonging_at = excluded.last_prolonging_at`,
-          columnsOf(changes.consents.map((c) => [c.contactId, c.purpose, c.status, c.changedAt]), 4));
+          columnsOf(consents.map((c) => [c.contactId, c.purpose, c.status, c.changedAt]), 4));
       }
-      if (changes.orders.length > 0) {
+      if (changes.orders.size > 0) {
         // The order belongs to the contact of its first event in the log, whatever the folding order.
         await client.query(
           `INSERT INTO ${this.s}.orders AS o (order_id, contact_id, first_position, latest_valid_until)
@@ -112,10 +113,10 @@ export class PgReadModelStore implements ReadModelStore {
              contact_id = CASE WHEN excluded.first_position < o.first_position THEN excluded.contact_id ELSE o.contact_id END,
              first_position = LEAST(o.first_position, excluded.first_position),
              latest_valid_until = GREATEST(o.latest_valid_until, excluded.latest_valid_until)`,
-          columnsOf(changes.orders.map((o) => [o.orderId, o.contactId, o.firstPosition, o.validUntil]), 4));
+          columnsOf([...changes.orders.values()].map((o) => [o.orderId, o.contactId, o.firstPosition, o.validUntil]), 4));
       }
-      if (changes.purgedOrders.length > 0) {
-        await client.query(`UPDATE ${this.s}.orders SET purged = 1 WHERE order_id = ANY($1::text[])`, [changes.purgedOrders]);
+      if (changes.purgedOrders.size > 0) {
+        await client.query(`UPDATE ${this.s}.orders SET purged = 1 WHERE order_id = ANY($1::text[])`, [[...changes.purgedOrders]]);
       }
       if (changes.emails.size > 0) {
         const indexed = [...changes.emails].filter((entry): entry is [string, string] => entry[1] !== null);

@@ -6,15 +6,21 @@ import { evolveRecency, recencyFacts, type RecencyInput } from '../domain/recenc
 import type { EventFact } from '../store/event-store.js';
 import { newContactRecord, type ContactRecord } from './contact-record.js';
 
-/** What a batch changes in the read models; every backend writes it in one transaction. */
+/** One orders row: the contact of the order's earliest event, its latest end of validity. */
+export interface OrderRecord { orderId: string; contactId: string; firstPosition: number; validUntil: string | null }
+
+/**
+ * What a batch changes in the read models; every backend writes it in one transaction. The rows
+ * are the window's own, by id, not copies: a bulk window's commit would otherwise hold them twice.
+ */
 export interface ReadModelChanges {
-  contacts: ContactRecord[];
-  consents: Array<{ contactId: string; purpose: string; status: string; changedAt: string }>;
-  /** One entry per order: the contact of its earliest event, its latest end of validity. */
-  orders: Array<{ orderId: string; contactId: string; firstPosition: number; validUntil: string | null }>;
-  purgedOrders: string[];
+  contacts: ReadonlyMap<string, ContactRecord>;
+  /** Every consent state held, by contact. */
+  consents: ReadonlyMap<string, ConsentState>;
+  orders: ReadonlyMap<string, OrderRecord>;
+  purgedOrders: ReadonlySet<string>;
   /** Contacts whose indexed e-mail changed: the new blind-index hash, or null (forgotten). */
-  emails: Map<string, string | null>;
+  emails: ReadonlyMap<string, string | null>;
 }
 
 /** The rows a batch folds over, loaded by the caller before folding. */
@@ -48,7 +54,7 @@ export class ReadModelWindow {
   private readonly contacts = new Map<string, ContactRecord>();
   /** Consents of the contacts with a consent event in the window: every one held is written back. */
   private readonly consents = new Map<string, ConsentState>();
-  private readonly orders = new Map<string, ReadModelChanges['orders'][number]>();
+  private readonly orders = new Map<string, OrderRecord>();
   private readonly purgedOrders = new Set<string>();
   private readonly emails = new Map<string, string | null>();
   /** Rows already asked of the storage (found or not), so that none is loaded twice. */
@@ -149,21 +155,21 @@ export class ReadModelWindow {
    * A contact's purposes that its events left as they were are written unchanged (idempotent).
    */
   changes(): ReadModelChanges {
-    const changedConsents: ReadModelChanges['consents'] = [];
-    for (const [contactId, state] of this.consents) {
-      for (const [purpose, { status, changedAt }] of Object.entries(state)) changedConsents.push({ contactId, purpose, status, changedAt });
-    }
-    return {
-      contacts: [...this.contacts.values()], consents: changedConsents, orders: [...this.orders.values()],
-      purgedOrders: [...this.purgedOrders], emails: this.emails,
-    };
+    return { contacts: this.contacts, consents: this.consents, orders: this.orders, purgedOrders: this.purgedOrders, emails: this.emails };
+  }
+}
+
+/** The consents rows of the consent states held, one per contact and purpose. */
+export function* consentRows(consents: ReadModelChanges['consents']): Generator<{ contactId: string; purpose: string; status: string; changedAt: string }> {
+  for (const [contactId, state] of consents) {
+    for (const [purpose, { status, changedAt }] of Object.entries(state)) yield { contactId, purpose, status, changedAt };
   }
 }
 
 const validUntilOf = (event: RecencyInput) => (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
 
 /** The order belongs to the contact of its first event in the log, whatever the folding order; it is valid until its latest validity. */
-function mergeOrder(known: ReadModelChanges['orders'][number], event: RecencyInput, contactId: string): void {
+function mergeOrder(known: OrderRecord, event: RecencyInput, contactId: string): void {
   if (event.position < known.firstPosition) {
     known.contactId = contactId;
     known.firstPosition = event.position;
