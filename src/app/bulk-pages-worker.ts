@@ -2,7 +2,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { KeyStore } from '../crypto/key-store.js';
 import { MasterKey } from '../crypto/master-key.js';
-import { pagesInThread } from '../projections/runner.js';
 import { openLogReader } from './log-reader.js';
 import type { BulkReaderInput, BulkReaderMessage } from './bulk-pages.js';
 import { emailHashes } from './email-hashes.js';
@@ -26,8 +25,8 @@ const backend = await openLogReader(input.config);
 try {
   // Each contact's key opens one registration in a rebuild: a small cache is enough.
   const hashes = emailHashes(new KeyStore(backend.keys, masterKey, { cacheSize: 1000 }), new BlindIndex(masterKey));
-  for await (const page of pagesInThread(backend.store, hashes)(input.after, input.pageSize)) {
-    send({ events: JSON.stringify(page.events), emailHashes: [...page.emailHashes], last: page.last });
+  for await (const page of backend.pages(input.after, input.pageSize, hashes)) {
+    send({ events: page.events, emailHashes: [...page.emailHashes], last: page.last });
     credit--;
     while (credit === 0) await new Promise<void>((resolve) => (resume = resolve));
   }

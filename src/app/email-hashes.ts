@@ -1,20 +1,23 @@
 import type { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyStore } from '../crypto/key-store.js';
-import type { EventFact } from '../store/event-store.js';
+import type { EmailHashes } from '../projections/runner.js';
 import { openSealed } from './sealing.js';
+
+/** The personal field the blind index hashes. */
+export const EMAIL_FIELD = 'email';
 
 /**
  * The blind-index hash of each e-mail a batch sets (registration, rectification), opened in memory
  * and hashed at once: the address itself goes no further. An erased e-mail gives no entry.
  */
-export function emailHashes(keys: KeyStore, index: BlindIndex) {
-  return async (events: readonly EventFact[]): Promise<ReadonlyMap<string, string>> => {
+export function emailHashes(keys: KeyStore, index: BlindIndex): EmailHashes {
+  return async (events) => {
     const hashes = new Map<string, string>();
-    const withEmail = events.filter((event) => event.sealed?.fields.includes('email'));
+    const withEmail = events.filter((event) => event.sealed?.fields.includes(EMAIL_FIELD));
     await keys.prefetch(withEmail.map((event) => event.sealed!.keyId));
     for (const event of withEmail) {
       const opened = await openSealed(event.sealed!, event.id, keys);
-      const email = 'personal' in opened ? opened.personal['email'] : undefined;
+      const email = 'personal' in opened ? opened.personal[EMAIL_FIELD] : undefined;
       if (typeof email === 'string') hashes.set(event.id, index.email(email));
     }
     return hashes;

@@ -23,7 +23,7 @@ const BULK_WINDOW_ROWS = 400_000;
 export const READ_MODELS = 'read-models';
 
 /** Blind-index hashes of the e-mails a batch sets, by event id (opening seals is I/O). */
-export type EmailHashes = (events: readonly EventFact[]) => Promise<ReadonlyMap<string, string>>;
+export type EmailHashes = (events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>) => Promise<ReadonlyMap<string, string>>;
 
 /** A page of the log as the read models fold it: its domain events, the e-mail hashes they set, its last position. */
 export interface FoldPage {

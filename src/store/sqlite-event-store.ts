@@ -5,7 +5,7 @@ import { catchUpSubscription } from './catch-up.js';
 import { WriterThread } from './sqlite-writer.js';
 import { openEventsDb } from './events-db.js';
 import type { SealedPart } from '../crypto/seal.js';
-import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from './event-store.js';
+import type { AppendOutcome, EventFact, EventStore, EventToAppend, RawFact, ReadAllOptions, StoredEvent } from './event-store.js';
 
 /**
  * Rows are read as arrays (better-sqlite3 raw mode): about twice as fast as row objects. The
@@ -16,6 +16,23 @@ import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOption
 const FACT_COLUMNS = 'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
 const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
 type FactRow = [number, string, string, string, string, string, string, string | null, string | null, string | null, string | null, string | null];
+type RawFactRow = [number, string, string, string, string, string, string | null];
+
+/**
+ * A bulk reader's columns: the sealed part, only where it seals the field asked for, as one JSON
+ * array. Five sealed columns on every sealed row cost 40 % of a bulk read (a string each); an
+ * absent sealed part costs nothing.
+ */
+const RAW_FACT_COLUMNS = `position, id, stream, type, occurred_at, data,
+  CASE WHEN instr(sealed_fields, @field) THEN json_array(sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, json(sealed_fields)) END`;
+
+const toRawFact = (row: RawFactRow): RawFact => {
+  const sealed = row[6] === null ? null : (JSON.parse(row[6]) as [string, string, string, string, string[]]);
+  return {
+    id: row[1], type: row[3], stream: row[2], position: row[0], occurredAt: row[4], dataJson: row[5],
+    sealed: sealed && { keyId: sealed[0], iv: sealed[1], tag: sealed[2], ciphertext: sealed[3], fields: sealed[4] },
+  };
+};
 type EventRow = [...FactRow, number, string, string, string];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
@@ -65,6 +82,8 @@ export class SqliteEventStore implements EventStore {
       stream: this.db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`).raw(true),
       all: this.db.prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       facts: this.db.prepare<[number, number], FactRow>(`SELECT ${FACT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+      rawFacts: this.db.prepare<[{ field: string; after: number; limit: number }], RawFactRow>(
+        `SELECT ${RAW_FACT_COLUMNS} FROM events WHERE position > @after ORDER BY position LIMIT @limit`).raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
   }
@@ -87,6 +106,11 @@ export class SqliteEventStore implements EventStore {
 
   async readFacts(options: ReadAllOptions = {}): Promise<EventFact[]> {
     return this.statements.facts.all(options.after ?? 0, options.limit ?? 1000).map(toFact);
+  }
+
+  /** Facts for a bulk reader (see RawFact): the sealed part only of the events that seal `sealedField`. */
+  async readRawFacts(sealedField: string, options: ReadAllOptions = {}): Promise<RawFact[]> {
+    return this.statements.rawFacts.all({ field: JSON.stringify(sealedField), after: options.after ?? 0, limit: options.limit ?? 1000 }).map(toRawFact);
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
+import { domainEvents, domainEventsJson } from '../../src/projections/fold-batch.js';
 import { expect } from 'chai';
 import { describeEventStoreContract, newEvent } from './event-store.contract.js';
 
@@ -23,35 +24,59 @@ describeEventStoreContract('sqlite (file on disk, WAL)', async () => {
   };
 });
 
-describe('sqlite event store: the writer thread', () => {
+describe('sqlite event store', () => {
   let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ledger-writer-'))));
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ledger-sqlite-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('close waits for the appends in flight: each one is acknowledged and durable, none is dropped', async () => {
-    const store = new SqliteEventStore(join(dir, 'events.db'));
-    const appends = Array.from({ length: 20 }, (_, i) => store.append([newEvent(`contact-${i % 3}`), newEvent(`contact-${i % 3}`)]));
-    await store.close();
-    const outcomes = await Promise.all(appends);
-    expect(outcomes.flatMap((outcome) => outcome.appended)).to.have.length(40);
+  describe('the writer thread', () => {
+    it('close waits for the appends in flight: each one is acknowledged and durable, none is dropped', async () => {
+      const store = new SqliteEventStore(join(dir, 'events.db'));
+      const appends = Array.from({ length: 20 }, (_, i) => store.append([newEvent(`contact-${i % 3}`), newEvent(`contact-${i % 3}`)]));
+      await store.close();
+      const outcomes = await Promise.all(appends);
+      expect(outcomes.flatMap((outcome) => outcome.appended)).to.have.length(40);
 
-    const reopened = new SqliteEventStore(join(dir, 'events.db'));
-    expect((await reopened.readAll({ limit: 100 })).map((event) => event.position)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
-    await reopened.close();
+      const reopened = new SqliteEventStore(join(dir, 'events.db'));
+      expect((await reopened.readAll({ limit: 100 })).map((event) => event.position)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
+      await reopened.close();
+    });
+
+    it('a call that cannot be written or sent is refused with an error and leaves nothing behind', async () => {
+      const store = new SqliteEventStore(join(dir, 'events.db'));
+      // Data that cannot be written as JSON (a bigint) fails its group inside the thread: rolled back, refused.
+      const unwritable = newEvent('contact-A', { data: { amount: 10n } });
+      const failure = await store.append([unwritable]).then(() => null, (error: unknown) => error);
+      expect(failure).to.be.instanceOf(Error);
+      expect((failure as Error).message).to.match(/BigInt/);
+      // Data that cannot even be sent to the thread (a function) is refused before it leaves.
+      const unsendable = newEvent('contact-A', { data: { callback: () => 1 } });
+      expect(await store.append([unsendable]).then(() => null, (error: unknown) => error)).to.be.instanceOf(Error);
+      // Nothing of either was written; the next call lands at revision 0.
+      expect((await store.append([newEvent('contact-A')])).appended.map((event) => event.revision)).to.deep.equal([0]);
+      await store.close();
+    });
   });
 
-  it('a call that cannot be written or sent is refused with an error and leaves nothing behind', async () => {
-    const store = new SqliteEventStore(join(dir, 'events.db'));
-    // Data that cannot be written as JSON (a bigint) fails its group inside the thread: rolled back, refused.
-    const unwritable = newEvent('contact-A', { data: { amount: 10n } });
-    const failure = await store.append([unwritable]).then(() => null, (error: unknown) => error);
-    expect(failure).to.be.instanceOf(Error);
-    expect((failure as Error).message).to.match(/BigInt/);
-    // Data that cannot even be sent to the thread (a function) is refused before it leaves.
-    const unsendable = newEvent('contact-A', { data: { callback: () => 1 } });
-    expect(await store.append([unsendable]).then(() => null, (error: unknown) => error)).to.be.instanceOf(Error);
-    // Nothing of either was written; the next call lands at revision 0.
-    expect((await store.append([newEvent('contact-A')])).appended.map((event) => event.revision)).to.deep.equal([0]);
-    await store.close();
+  describe('raw facts for the bulk reader', () => {
+    it('gives the data as stored text and the sealed part only of events that seal the field asked for; the page text equals the domain events', async () => {
+      const store = new SqliteEventStore(join(dir, 'events.db'));
+      const sealedWith = (fields: string[]) => ({ keyId: 'contact:C-1#1', iv: 'aXY=', tag: 'dGFn', ciphertext: 'Y2lwaGVy', fields });
+      await store.append([
+        newEvent('contact-C-1', { type: 'ContactRegistered', data: { role: 'individual', quote: 'say "hi"\\' }, sealed: sealedWith(['email', 'phone']) }),
+        newEvent('contact-C-1', { type: 'TicketSold', data: { orderId: 'O-1', product: { kind: 'dated', validUntil: '2027-01-01T00:00:00.000Z' } }, sealed: sealedWith(['beneficiary']) }),
+        newEvent('order-O-1', { type: 'NoteAdded' }),
+        newEvent('contact-C-2', { type: 'NoSuchType' }),
+        newEvent('contact-C-2', { type: 'MarketingLinkClicked', data: { campaignId: 'CMP-1' } }),
+      ]);
+      const facts = await store.readFacts({ after: 0, limit: 10 });
+      const raw = await store.readRawFacts('email', { after: 0, limit: 10 });
+
+      expect(raw.map((fact) => JSON.parse(fact.dataJson))).to.deep.equal(facts.map((fact) => fact.data));
+      expect(raw.map((fact) => fact.sealed)).to.deep.equal([facts[0]!.sealed, null, null, null, null]);
+      expect(JSON.parse(domainEventsJson(raw))).to.deep.equal(domainEvents(facts));
+      expect(domainEvents(facts).map((event) => event.contactId)).to.deep.equal(['C-1', 'C-1', 'C-2']);
+      await store.close();
+    });
   });
 });
