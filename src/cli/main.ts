@@ -5,7 +5,6 @@ import { createLogger } from '../log.js';
 import { LedgerError, ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
-import { serve } from './serve.js';
 import { progressBar } from './progress.js';
 import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
 
@@ -36,6 +35,8 @@ program
   .command('serve')
   .description('run the HTTP API on the configured store')
   .action(async () => {
+    // Loaded here: the HTTP stack (express, metrics) costs the other commands ~20 MB for nothing.
+    const { serve } = await import('./serve.js');
     await serve(readConfig());
   });
 
