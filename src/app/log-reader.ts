@@ -1,8 +1,8 @@
 import type { LedgerConfig } from '../config.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
-import { domainEventsJson } from '../projections/fold-batch.js';
+import { EVENT_TYPES } from '../domain/catalog.js';
+import { CONTACT_STREAM_PREFIX } from '../domain/identifiers.js';
 import { pagesInThread, type EmailHashes } from '../projections/runner.js';
-import { pagesAfter } from '../store/pages.js';
 import { EMAIL_FIELD } from './email-hashes.js';
 
 /** A page as the bulk reader thread sends it: the domain events as JSON text, the cheapest thing to copy and parse. */
@@ -23,8 +23,8 @@ export interface LogReader {
 /**
  * Opens the configured backend for a bulk reader thread. Only that backend's modules are loaded
  * (on SQLite, the PostgreSQL client would cost the thread memory for nothing). SQLite gets a small
- * page cache (a bulk read visits each page once) and reads raw facts, whose data goes into the
- * page's text unparsed.
+ * page cache (a bulk read visits each page once), and SQLite itself writes each page's JSON text
+ * (the same events as `domainEvents`: ledger types, contact streams).
  */
 export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
   if (config.store === 'sqlite') {
@@ -32,8 +32,12 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
     return {
       keys, close,
       async *pages(after, pageSize, hashes) {
-        for await (const facts of pagesAfter((from, limit) => store.readRawFacts(EMAIL_FIELD, { after: from, limit }), after, pageSize)) {
-          yield { events: domainEventsJson(facts), emailHashes: await hashes(facts), last: facts.at(-1)!.position };
+        for (let from = after; ;) {
+          const page = store.readFoldPage({ after: from, limit: pageSize, streamPrefix: CONTACT_STREAM_PREFIX, types: EVENT_TYPES, sealedField: EMAIL_FIELD });
+          if (page.count === 0) return;
+          yield { events: page.events, emailHashes: await hashes(page.sealed), last: page.last };
+          if (page.count < pageSize) return;
+          from = page.last;
         }
       },
     };

@@ -16,8 +16,9 @@ export function isOpaqueId(id: string): boolean {
   return OPAQUE_ID.test(id) && !looksLikePhoneNumber(id);
 }
 
-export const contactStream = (contactId: string) => `contact-${contactId}`;
+export const CONTACT_STREAM_PREFIX = 'contact-';
+export const contactStream = (contactId: string) => `${CONTACT_STREAM_PREFIX}${contactId}`;
 export const contactIdOfStream = (stream: string): string | null =>
-  stream.startsWith('contact-') ? stream.slice('contact-'.length) : null;
+  stream.startsWith(CONTACT_STREAM_PREFIX) ? stream.slice(CONTACT_STREAM_PREFIX.length) : null;
 export const contactScope = (contactId: string) => `contact:${contactId}`;
 export const orderScope = (orderId: string) => `order:${orderId}`;

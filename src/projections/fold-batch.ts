@@ -1,9 +1,9 @@
-import { isEventType, type EventType } from '../domain/catalog.js';
+import { isEventType } from '../domain/catalog.js';
 import { anyConsentYes, evolveConsents, type ConsentState } from '../domain/consent.js';
 import { evolveContactFlags } from '../domain/contact-flags.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
 import { evolveRecency, recencyFacts, type RecencyInput } from '../domain/recency.js';
-import type { EventFact, RawFact } from '../store/event-store.js';
+import type { EventFact } from '../store/event-store.js';
 import { newContactRecord, type ContactRecord } from './contact-record.js';
 
 /** One orders row: the contact of the order's earliest event, its latest end of validity. */
@@ -32,35 +32,15 @@ export interface LoadedRows {
 const CONSENT_TYPES = new Set(['ConsentGiven', 'ConsentWithdrawn', 'ConsentExpired']);
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
 
-/** The contact of a fact the domain folds see: ledger events of contact streams only. */
-const foldedContact = (fact: { stream: string; type: string }) => (isEventType(fact.type) ? contactIdOfStream(fact.stream) : null);
-
-/** The batch's events as the domain folds see them. */
+/** The batch's events as the domain folds see them (ledger events of contact streams only). */
 export function domainEvents(events: readonly EventFact[]): RecencyInput[] {
   const result: RecencyInput[] = [];
   for (const stored of events) {
-    const contactId = foldedContact(stored);
-    if (contactId === null) continue;
-    result.push({ id: stored.id, type: stored.type as EventType, contactId, position: stored.position, occurredAt: stored.occurredAt, data: stored.data });
+    const contactId = contactIdOfStream(stored.stream);
+    if (!contactId || !isEventType(stored.type)) continue;
+    result.push({ id: stored.id, type: stored.type, contactId, position: stored.position, occurredAt: stored.occurredAt, data: stored.data });
   }
   return result;
-}
-
-const quote = (text: string) => JSON.stringify(text);
-
-/**
- * The JSON text of `domainEvents` of raw facts, written around their stored data text: a bulk
- * reader thread passes a page on without parsing and serialising every event's data.
- */
-export function domainEventsJson(facts: readonly RawFact[]): string {
-  const events: string[] = [];
-  for (const fact of facts) {
-    const contactId = foldedContact(fact);
-    if (contactId === null) continue;
-    events.push(`{"id":${quote(fact.id)},"type":${quote(fact.type)},"contactId":${quote(contactId)},"position":${fact.position},`
-      + `"occurredAt":${quote(fact.occurredAt)},"data":${fact.dataJson}}`);
-  }
-  return `[${events.join(',')}]`;
 }
 
 /**

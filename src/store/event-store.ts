@@ -36,12 +36,6 @@ export interface StoredEvent {
  */
 export type EventFact = Omit<StoredEvent, 'revision' | 'recordedAt' | 'prevHash' | 'hash'>;
 
-/**
- * A fact as a bulk reader passes it on without looking inside: its data as the stored JSON text,
- * its sealed part only where it seals the one field the reader opens.
- */
-export type RawFact = Omit<EventFact, 'data' | 'organizationId'> & { dataJson: string };
-
 export interface AppendOutcome {
   appended: Array<{ id: string; stream: string; revision: number; position: number }>;
   /** Ids already stored for the same stream and type: retries, appended nothing. */

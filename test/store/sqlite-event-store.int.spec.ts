@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
-import { domainEvents, domainEventsJson } from '../../src/projections/fold-batch.js';
+import { domainEvents } from '../../src/projections/fold-batch.js';
+import { EVENT_TYPES } from '../../src/domain/catalog.js';
 import { expect } from 'chai';
 import { describeEventStoreContract, newEvent } from './event-store.contract.js';
 
@@ -58,24 +59,32 @@ describe('sqlite event store', () => {
     });
   });
 
-  describe('raw facts for the bulk reader', () => {
-    it('gives the data as stored text and the sealed part only of events that seal the field asked for; the page text equals the domain events', async () => {
+  describe('fold pages for the bulk reader', () => {
+    it('writes the domain events of a page as JSON text, with the sealed parts that seal the field asked for; counts every event read', async () => {
       const store = new SqliteEventStore(join(dir, 'events.db'));
       const sealedWith = (fields: string[]) => ({ keyId: 'contact:C-1#1', iv: 'aXY=', tag: 'dGFn', ciphertext: 'Y2lwaGVy', fields });
       await store.append([
-        newEvent('contact-C-1', { type: 'ContactRegistered', data: { role: 'individual', quote: 'say "hi"\\' }, sealed: sealedWith(['email', 'phone']) }),
+        newEvent('contact-C-1', { type: 'ContactRegistered', data: { role: 'individual', quote: 'say "hi" \\ é 😀' }, sealed: sealedWith(['email', 'phone']) }),
         newEvent('contact-C-1', { type: 'TicketSold', data: { orderId: 'O-1', product: { kind: 'dated', validUntil: '2027-01-01T00:00:00.000Z' } }, sealed: sealedWith(['beneficiary']) }),
         newEvent('order-O-1', { type: 'NoteAdded' }),
+        newEvent('Contact-C-3', { type: 'NoteAdded' }),
         newEvent('contact-C-2', { type: 'NoSuchType' }),
-        newEvent('contact-C-2', { type: 'MarketingLinkClicked', data: { campaignId: 'CMP-1' } }),
+        newEvent('contact-C-2', { type: 'MarketingLinkClicked', data: { campaignId: 'CMP-1', amount: 1.5, nothing: null } }),
+        newEvent('order-O-2', { type: 'NoteAdded' }),
+        newEvent('order-O-2', { type: 'NoteAdded' }),
       ]);
+      const read = (after: number, limit: number) => store.readFoldPage({ after, limit, streamPrefix: 'contact-', types: EVENT_TYPES, sealedField: 'email' });
       const facts = await store.readFacts({ after: 0, limit: 10 });
-      const raw = await store.readRawFacts('email', { after: 0, limit: 10 });
 
-      expect(raw.map((fact) => JSON.parse(fact.dataJson))).to.deep.equal(facts.map((fact) => fact.data));
-      expect(raw.map((fact) => fact.sealed)).to.deep.equal([facts[0]!.sealed, null, null, null, null]);
-      expect(JSON.parse(domainEventsJson(raw))).to.deep.equal(domainEvents(facts));
+      const whole = read(0, 10);
+      expect(JSON.parse(whole.events)).to.deep.equal(domainEvents(facts));
       expect(domainEvents(facts).map((event) => event.contactId)).to.deep.equal(['C-1', 'C-1', 'C-2']);
+      expect(whole.sealed).to.deep.equal([{ id: facts[0]!.id, sealed: facts[0]!.sealed }]);
+      expect([whole.last, whole.count]).to.deep.equal([8, 8]);
+      // A page ends at the last event read, kept or not: one of no domain events still moves on.
+      expect(read(0, 3)).to.include({ last: 3, count: 3 });
+      expect(read(6, 5)).to.deep.equal({ events: '[]', sealed: [], last: 8, count: 2 });
+      expect(read(8, 5)).to.include({ count: 0 });
       await store.close();
     });
   });
