@@ -17,6 +17,7 @@ export interface KeyStoreOptions {
   /**
    * How long an opened key may stay cached: bounds how long another process's shred can go
    * unnoticed here (the shredder reaction evicts at once when it sees the forgetting event).
+   * 0: no expiry, the LRU alone evicts.
    */
   cacheTtlMs?: number;
   now?: () => Date;
