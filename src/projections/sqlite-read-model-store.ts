@@ -20,6 +20,10 @@ export class SqliteReadModelStore implements ReadModelStore {
   private readonly commitInTransaction: (projection: string, changes: ReadModelChanges, checkpoint: number) => void;
 
   constructor(private readonly db: Database.Database) {
+    // Orders are staged as they come, then upserted in key order by SQLite: its sort beats sorting
+    // the (many) order ids here, and the B-tree is still filled in order. Temp tables are this
+    // connection's own and roll back with the transaction.
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS staged_orders (order_id TEXT, contact_id TEXT, first_position INTEGER, latest_valid_until TEXT)');
     this.statements = {
       checkpoint: db.prepare<[string], number>('SELECT position FROM checkpoints WHERE projection = ?').pluck(),
       saveCheckpoint: db.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position'),
@@ -32,7 +36,9 @@ export class SqliteReadModelStore implements ReadModelStore {
       saveConsent: db.prepare(`INSERT INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (contact_id, purpose) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at,
         last_prolonging_at = excluded.last_prolonging_at`),
-      saveOrder: db.prepare(`INSERT INTO orders (order_id, contact_id, first_position, latest_valid_until) VALUES (?, ?, ?, ?)
+      stageOrder: db.prepare('INSERT INTO staged_orders (order_id, contact_id, first_position, latest_valid_until) VALUES (?, ?, ?, ?)'),
+      saveStagedOrders: db.prepare(`INSERT INTO orders (order_id, contact_id, first_position, latest_valid_until)
+        SELECT order_id, contact_id, first_position, latest_valid_until FROM staged_orders WHERE true ORDER BY order_id
         ON CONFLICT (order_id) DO UPDATE SET
         contact_id = CASE WHEN excluded.first_position < first_position THEN excluded.contact_id ELSE contact_id END,
         first_position = MIN(first_position, excluded.first_position),
@@ -40,6 +46,7 @@ export class SqliteReadModelStore implements ReadModelStore {
           WHEN excluded.latest_valid_until IS NULL THEN latest_valid_until
           WHEN latest_valid_until IS NULL OR excluded.latest_valid_until > latest_valid_until THEN excluded.latest_valid_until
           ELSE latest_valid_until END`),
+      clearStagedOrders: db.prepare('DELETE FROM staged_orders'),
       purgeOrder: db.prepare('UPDATE orders SET purged = 1 WHERE order_id = ?'),
       forgetEmail: db.prepare('DELETE FROM email_index WHERE contact_id = ?'),
       indexEmail: db.prepare('INSERT INTO email_index (contact_id, email_hash) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET email_hash = excluded.email_hash'),
@@ -53,7 +60,9 @@ export class SqliteReadModelStore implements ReadModelStore {
       for (const { contactId, purpose, status, changedAt } of consentRows(changes.consents)) {
         this.statements.saveConsent.run(contactId, purpose, status, changedAt, changedAt);
       }
-      for (const o of byKey(changes.orders)) this.statements.saveOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
+      for (const o of changes.orders.values()) this.statements.stageOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
+      this.statements.saveStagedOrders.run();
+      this.statements.clearStagedOrders.run();
       for (const orderId of changes.purgedOrders) this.statements.purgeOrder.run(orderId);
       for (const [contactId, hash] of changes.emails) {
         if (hash === null) this.statements.forgetEmail.run(contactId);
