@@ -16,11 +16,10 @@ import { openLedger, type OpenLedger } from '../src/app/open-ledger.js';
 import { validateEnvelopes, type ValidEvent } from '../src/domain/envelope.js';
 import { seal } from '../src/crypto/seal.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/events-db.js';
-import { pagesAfter } from '../src/store/pages.js';
-import { EVENT_TYPES, FORGETTING_TYPES } from '../src/domain/catalog.js';
-import { CONTACT_STREAM_PREFIX } from '../src/domain/identifiers.js';
+import { pagesAfter, pagesAfterBy } from '../src/store/pages.js';
+import { FORGETTING_TYPES } from '../src/domain/catalog.js';
 import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
-import { EMAIL_FIELD } from '../src/app/email-hashes.js';
+import { readFoldPage } from '../src/app/log-reader.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
 import Database from 'better-sqlite3';
@@ -210,11 +209,7 @@ async function readFoldPagesAlone(path: string): Promise<number> {
   const store = new SqliteEventStore(path);
   const started = performance.now();
   let read = 0;
-  for (let after = 0, count = -1; count !== 0;) {
-    const page = store.readFoldPage({ after, limit: 1000, streamPrefix: CONTACT_STREAM_PREFIX, types: EVENT_TYPES, sealedField: EMAIL_FIELD });
-    ({ count, last: after } = page);
-    read += count;
-  }
+  for await (const page of pagesAfterBy(async (after, limit) => readFoldPage(store, after, limit), 0, 1000, (page) => page)) read += page.count;
   const ms = performance.now() - started;
   await store.close();
   return rate(read, ms);

@@ -3,6 +3,8 @@ import type { KeyRepository } from '../crypto/key-repository.js';
 import { EVENT_TYPES } from '../domain/catalog.js';
 import { CONTACT_STREAM_PREFIX } from '../domain/identifiers.js';
 import { pagesInThread, type EmailHashes } from '../projections/runner.js';
+import { pagesAfterBy } from '../store/pages.js';
+import type { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { EMAIL_FIELD } from './email-hashes.js';
 
 /** A page as the bulk reader thread sends it: the domain events as JSON text, the cheapest thing to copy and parse. */
@@ -20,6 +22,10 @@ export interface LogReader {
   close(): Promise<void>;
 }
 
+/** A page of the fold's events (contact streams, ledger types) with the sealed parts that hold an e-mail. */
+export const readFoldPage = (store: SqliteEventStore, after: number, limit: number) =>
+  store.readFoldPage({ after, limit, streamPrefix: CONTACT_STREAM_PREFIX, types: EVENT_TYPES, sealedField: EMAIL_FIELD });
+
 /**
  * Opens the configured backend for a bulk reader thread. Only that backend's modules are loaded
  * (on SQLite, the PostgreSQL client would cost the thread memory for nothing). SQLite gets a small
@@ -32,12 +38,8 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
     return {
       keys, close,
       async *pages(after, pageSize, hashes) {
-        for (let from = after; ;) {
-          const page = store.readFoldPage({ after: from, limit: pageSize, streamPrefix: CONTACT_STREAM_PREFIX, types: EVENT_TYPES, sealedField: EMAIL_FIELD });
-          if (page.count === 0) return;
+        for await (const page of pagesAfterBy(async (from, limit) => readFoldPage(store, from, limit), after, pageSize, (page) => page)) {
           yield { events: page.events, emailHashes: await hashes(page.sealed), last: page.last };
-          if (page.count < pageSize) return;
-          from = page.last;
         }
       },
     };

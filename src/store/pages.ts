@@ -7,22 +7,39 @@ import { setImmediate } from 'node:timers/promises';
  */
 export const yieldToEventLoop = (): Promise<void> => setImmediate();
 
+/** How far a page reaches: the number of events read and the position of the last one. */
+export interface PageExtent {
+  count: number;
+  last: number;
+}
+
 /**
  * The one paging loop of every reader by position (catch-ups, rebuilds, verification, the
  * start-up shred pass): pages after `after` until a short page, yielding to the event loop
- * between pages.
+ * between pages. `extentOf` says how far a page reaches (a page need not be an array of events).
  */
-export async function* pagesAfter<E extends { position: number }>(
+export async function* pagesAfterBy<P>(
+  read: (after: number, limit: number) => Promise<P>,
+  after: number,
+  limit: number,
+  extentOf: (page: P) => PageExtent,
+): AsyncGenerator<P> {
+  for (let position = after; ;) {
+    const page = await read(position, limit);
+    const { count, last } = extentOf(page);
+    if (count === 0) return;
+    yield page;
+    position = last;
+    if (count < limit) return;
+    await yieldToEventLoop();
+  }
+}
+
+/** Pages of events after `after` (see pagesAfterBy). */
+export function pagesAfter<E extends { position: number }>(
   read: (after: number, limit: number) => Promise<E[]>,
   after: number,
   limit: number,
 ): AsyncGenerator<E[]> {
-  for (let position = after; ;) {
-    const page = await read(position, limit);
-    if (page.length === 0) return;
-    yield page;
-    position = page.at(-1)!.position;
-    if (page.length < limit) return;
-    await yieldToEventLoop();
-  }
+  return pagesAfterBy(read, after, limit, (page) => ({ count: page.length, last: page.at(-1)?.position ?? after }));
 }
