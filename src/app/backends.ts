@@ -5,7 +5,6 @@ import type { KeyRepository } from '../crypto/key-repository.js';
 import type { EventStore } from '../store/event-store.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
 import { SqliteReadModelStore } from '../projections/sqlite-read-model-store.js';
-import { openStateDb } from '../projections/state-db.js';
 import { openPool } from '../postgres/database.js';
 import { PgEventStore } from '../postgres/pg-event-store.js';
 import { PgKeyRepository } from '../postgres/pg-key-repository.js';
@@ -32,7 +31,7 @@ export interface Backend extends LogAndKeys {
 export async function openBackend(config: LedgerConfig): Promise<Backend> {
   if (config.store === 'sqlite') {
     const log = openSqliteLog(config.dataDir);
-    const readModels = new SqliteReadModelStore(openStateDb(join(config.dataDir, 'state.db')));
+    const readModels = new SqliteReadModelStore(join(config.dataDir, 'state.db'));
     return { ...log, readModels, close: async () => { await log.close(); await readModels.close(); } };
   }
   const databaseUrl = config.databaseUrl!;

@@ -1,10 +1,8 @@
 import type { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyStore } from '../crypto/key-store.js';
+import { EMAIL_FIELD, sealsEmail } from '../projections/fold-batch.js';
 import type { EmailHashes } from '../projections/runner.js';
 import { openSealed } from './sealing.js';
-
-/** The personal field the blind index hashes. */
-export const EMAIL_FIELD = 'email';
 
 /**
  * The blind-index hash of each e-mail a batch sets (registration, rectification), opened in memory
@@ -13,7 +11,7 @@ export const EMAIL_FIELD = 'email';
 export function emailHashes(keys: KeyStore, index: BlindIndex): EmailHashes {
   return async (events) => {
     const hashes = new Map<string, string>();
-    const withEmail = events.filter((event) => event.sealed?.fields.includes(EMAIL_FIELD));
+    const withEmail = events.filter(sealsEmail);
     await keys.prefetch(withEmail.map((event) => event.sealed!.keyId));
     for (const event of withEmail) {
       const opened = await openSealed(event.sealed!, event.id, keys);

@@ -2,27 +2,32 @@ import type { LedgerConfig } from '../config.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { EVENT_TYPES } from '../domain/catalog.js';
 import { CONTACT_STREAM_PREFIX } from '../domain/identifiers.js';
-import { pagesInThread, type EmailHashes } from '../projections/runner.js';
-import { pagesAfterBy } from '../store/pages.js';
+import { domainEvents, EMAIL_FIELD, emailEventIds, sealsEmail } from '../projections/fold-batch.js';
+import type { EventFact } from '../store/event-store.js';
+import { pagesAfter, pagesAfterBy } from '../store/pages.js';
 import type { SqliteEventStore } from '../store/sqlite-event-store.js';
-import { EMAIL_FIELD } from './email-hashes.js';
 
-/** A page as the bulk reader thread sends it: the domain events as JSON text, the cheapest thing to copy and parse. */
+/**
+ * A page as the bulk reader thread sends it: the fold's events, and the ids of those that set an
+ * e-mail, as JSON text (the cheapest thing to copy and parse); the position of its last event.
+ */
 export interface JsonPage {
   events: string;
-  emailHashes: ReadonlyMap<string, string>;
+  emailEvents: string;
   last: number;
 }
 
 /** The log and the keys as a bulk reader thread opens them. */
 export interface LogReader {
   keys: KeyRepository;
-  /** Pages after a position, `pageSize` events each, with the e-mail hashes `hashes` gives. */
-  pages(after: number, pageSize: number, hashes: EmailHashes): AsyncIterable<JsonPage>;
+  /** Pages after a position, `pageSize` events each. */
+  pages(after: number, pageSize: number): AsyncIterable<JsonPage>;
+  /** The sealed parts that hold an e-mail of a page read: the events after `after` up to `last` (at most `pageSize`). */
+  sealedEmails(after: number, last: number, pageSize: number): Promise<Array<Pick<EventFact, 'id' | 'sealed'>>>;
   close(): Promise<void>;
 }
 
-/** A page of the fold's events (contact streams, ledger types) with the sealed parts that hold an e-mail. */
+/** A page of the fold's events (contact streams, ledger types), with the ids of those that set an e-mail. */
 export const readFoldPage = (store: SqliteEventStore, after: number, limit: number) =>
   store.readFoldPage({ after, limit, streamPrefix: CONTACT_STREAM_PREFIX, types: EVENT_TYPES, sealedField: EMAIL_FIELD });
 
@@ -37,18 +42,23 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
     const { store, keys, close } = (await import('./sqlite-log.js')).openSqliteLog(config.dataDir, { pageCacheMb: 1 });
     return {
       keys, close,
-      async *pages(after, pageSize, hashes) {
-        for await (const page of pagesAfterBy(async (from, limit) => readFoldPage(store, from, limit), after, pageSize, (page) => page)) {
-          yield { events: page.events, emailHashes: await hashes(page.sealed), last: page.last };
+      async *pages(after, pageSize) {
+        for await (const { events, sealing, last } of pagesAfterBy(async (from, limit) => readFoldPage(store, from, limit), after, pageSize, (page) => page)) {
+          yield { events, emailEvents: sealing, last };
         }
       },
+      sealedEmails: async (after, last) => store.readSealing({ after, last, field: EMAIL_FIELD }),
     };
   }
   const { store, keys, close } = await (await import('./backends.js')).openBackend(config);
   return {
     keys, close,
-    async *pages(after, pageSize, hashes) {
-      for await (const page of pagesInThread(store, hashes)(after, pageSize)) yield { ...page, events: JSON.stringify(page.events) };
+    async *pages(after, pageSize) {
+      for await (const facts of pagesAfter((from, limit) => store.readFacts({ after: from, limit }), after, pageSize)) {
+        yield { events: JSON.stringify(domainEvents(facts)), emailEvents: JSON.stringify([...emailEventIds(facts)]), last: facts.at(-1)!.position };
+      }
     },
+    sealedEmails: async (after, last, pageSize) =>
+      (await store.readFacts({ after, limit: pageSize })).filter((fact) => fact.position <= last && sealsEmail(fact)),
   };
 }

@@ -118,9 +118,10 @@ export class PgReadModelStore implements ReadModelStore {
       if (changes.purgedOrders.size > 0) {
         await client.query(`UPDATE ${this.s}.orders SET purged = 1 WHERE order_id = ANY($1::text[])`, [[...changes.purgedOrders]]);
       }
-      if (changes.emails.size > 0) {
-        const indexed = [...changes.emails].filter((entry): entry is [string, string] => entry[1] !== null);
-        await client.query(`DELETE FROM ${this.s}.email_index WHERE contact_id = ANY($1::text[])`, [[...changes.emails.keys()]]);
+      const emails = await changes.emails;
+      if (emails.size > 0) {
+        const indexed = [...emails].filter((entry): entry is [string, string] => entry[1] !== null);
+        await client.query(`DELETE FROM ${this.s}.email_index WHERE contact_id = ANY($1::text[])`, [[...emails.keys()]]);
         await client.query(`INSERT INTO ${this.s}.email_index (contact_id, email_hash) SELECT * FROM unnest($1::text[], $2::text[])
           ON CONFLICT DO NOTHING`, columnsOf(indexed, 2));
       }

@@ -19,8 +19,11 @@ export interface ReadModelChanges {
   consents: ReadonlyMap<string, ConsentState>;
   orders: ReadonlyMap<string, OrderRecord>;
   purgedOrders: ReadonlySet<string>;
-  /** Contacts whose indexed e-mail changed: the new blind-index hash, or null (forgotten). */
-  emails: ReadonlyMap<string, string | null>;
+  /**
+   * Contacts whose indexed e-mail changed: the new blind-index hash, or null (forgotten). It may
+   * still be in the making (the seals being opened on another thread) while the rest is written.
+   */
+  emails: Promise<ReadonlyMap<string, string | null>>;
 }
 
 /** The rows a batch folds over, loaded by the caller before folding. */
@@ -28,6 +31,16 @@ export interface LoadedRows {
   contacts: ReadonlyMap<string, ContactRecord>;
   consents: ReadonlyMap<string, ConsentState>;
 }
+
+/** The personal field the blind index hashes. */
+export const EMAIL_FIELD = 'email';
+
+/** Whether an event's sealed part holds an e-mail: it sets its contact's indexed address. */
+export const sealsEmail = (event: Pick<EventFact, 'sealed'>): boolean => event.sealed?.fields.includes(EMAIL_FIELD) ?? false;
+
+/** Ids of the events that set an e-mail. */
+export const emailEventIds = (events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>): Set<string> =>
+  new Set(events.filter(sealsEmail).map((event) => event.id));
 
 const CONSENT_TYPES = new Set(['ConsentGiven', 'ConsentWithdrawn', 'ConsentExpired']);
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
@@ -56,7 +69,11 @@ export class ReadModelWindow {
   private readonly consents = new Map<string, ConsentState>();
   private readonly orders = new Map<string, OrderRecord>();
   private readonly purgedOrders = new Set<string>();
-  private readonly emails = new Map<string, string | null>();
+  /**
+   * By contact, the event whose e-mail the index holds, or null (forgotten). Its hash is looked up
+   * only at `changes`: a bulk reader opens the seals on another thread while this one folds.
+   */
+  private readonly emailEvents = new Map<string, string | null>();
   /** Rows already asked of the storage (found or not), so that none is loaded twice. */
   private readonly asked = { contacts: new Set<string>(), consents: new Set<string>() };
 
@@ -99,8 +116,8 @@ export class ReadModelWindow {
     }
   }
 
-  /** Folds events (in log order) over the rows held; `emailHashes` by event id. */
-  add(events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>): void {
+  /** Folds events (in log order) over the rows held; `emailEvents`: those that set an e-mail (see emailEventIds). */
+  add(events: readonly RecencyInput[], emailEvents: ReadonlySet<string>): void {
     const { contacts, consents } = this;
     // The window's rows are its own until `changes`: they are updated in place (a new version the
     // pure evolve functions return is copied into the row held), so that replaced versions die
@@ -144,18 +161,24 @@ export class ReadModelWindow {
         }
       }
       // One address per contact in the index: a new one replaces it; forgetting removes it.
-      const emailHash = emailHashes.get(event.id);
-      if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') this.emails.set(contactId, null);
-      else if (emailHash) this.emails.set(contactId, emailHash);
+      if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') this.emailEvents.set(contactId, null);
+      else if (emailEvents.has(event.id)) this.emailEvents.set(contactId, event.id);
     }
   }
 
   /**
-   * The rows to write: every contact touched, the consents and orders changed, the e-mail index.
-   * A contact's purposes that its events left as they were are written unchanged (idempotent).
+   * The rows to write: every contact touched, the consents and orders changed, the e-mail index
+   * (`emailHashes`: by event id, for the e-mail events folded; an e-mail whose seal can no longer
+   * be opened is not indexed). A contact's purposes that its events left as they were are written
+   * unchanged (idempotent).
    */
-  changes(): ReadModelChanges {
-    return { contacts: this.contacts, consents: this.consents, orders: this.orders, purgedOrders: this.purgedOrders, emails: this.emails };
+  changes(emailHashes: Promise<ReadonlyMap<string, string>>): ReadModelChanges {
+    const emails = emailHashes.then((hashes) => {
+      const indexed = new Map<string, string | null>();
+      for (const [contactId, eventId] of this.emailEvents) indexed.set(contactId, eventId === null ? null : hashes.get(eventId) ?? null);
+      return indexed;
+    });
+    return { contacts: this.contacts, consents: this.consents, orders: this.orders, purgedOrders: this.purgedOrders, emails };
   }
 }
 

@@ -3,7 +3,7 @@ import { ValidationError } from '../domain/errors.js';
 import type { RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
 import { currentRecency, type ContactRecord } from './contact-record.js';
-import { domainEvents, ReadModelWindow } from './fold-batch.js';
+import { domainEvents, emailEventIds, ReadModelWindow } from './fold-batch.js';
 import type { ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -43,21 +43,28 @@ export class ReadModels {
     emailHashes: ReadonlyMap<string, string> = new Map(),
   ): Promise<void> {
     const window = new ReadModelWindow();
-    await this.fold(window, domainEvents(events), emailHashes);
-    await this.commit(projection, window, events.at(-1)?.position ?? (await this.store.checkpoint(projection)));
+    await this.fold(window, domainEvents(events), emailEventIds(events));
+    await this.commit(projection, window, events.at(-1)?.position ?? (await this.store.checkpoint(projection)), Promise.resolve(emailHashes));
   }
 
-  /** Folds events into a window, loading first the stored rows they touch that it does not hold. */
-  async fold(window: ReadModelWindow, events: readonly RecencyInput[], emailHashes: ReadonlyMap<string, string>): Promise<void> {
+  /**
+   * Folds events into a window, loading first the stored rows they touch that it does not hold;
+   * `emailEvents`: those that set an e-mail (see emailEventIds).
+   */
+  async fold(window: ReadModelWindow, events: readonly RecencyInput[], emailEvents: ReadonlySet<string>): Promise<void> {
     const missing = window.missingRows(events);
     const [contacts, consents] = await Promise.all([this.store.contacts(missing.contacts), this.store.consents(missing.consents)]);
     window.hold(missing, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
-    window.add(events, emailHashes);
+    window.add(events, emailEvents);
   }
 
-  /** Writes a window's changes and moves the checkpoint in one transaction (exactly once). */
-  commit(projection: string, window: ReadModelWindow, checkpoint: number): Promise<void> {
-    return this.store.commit(projection, window.changes(), checkpoint);
+  /**
+   * Writes a window's changes and moves the checkpoint in one transaction (exactly once);
+   * `emailHashes`: the blind-index hashes of the e-mail events folded, by event id, awaited only
+   * once the rest is written (they may still be in the making on another thread).
+   */
+  commit(projection: string, window: ReadModelWindow, checkpoint: number, emailHashes: Promise<ReadonlyMap<string, string>>): Promise<void> {
+    return this.store.commit(projection, window.changes(emailHashes), checkpoint);
   }
 
   /** Contacts whose e-mail has this blind-index hash. */

@@ -3,7 +3,7 @@ import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
 import type { RecencyInput } from '../domain/recency.js';
 import type { ReadModels } from './read-models.js';
-import { domainEvents, ReadModelWindow } from './fold-batch.js';
+import { domainEvents, emailEventIds, ReadModelWindow } from './fold-batch.js';
 
 /** A catch-up with a backlog larger than this is folded in bulk windows. */
 const BULK_BACKLOG = 5000;
@@ -27,10 +27,18 @@ export const READ_MODELS = 'read-models';
 /** Blind-index hashes of the e-mails a batch sets, by event id (opening seals is I/O). */
 export type EmailHashes = (events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>) => Promise<ReadonlyMap<string, string>>;
 
-/** A page of the log as the read models fold it: its domain events, the e-mail hashes they set, its last position. */
+/** A page of the log as the read models fold it. */
 export interface FoldPage {
+  /** Its domain events. */
   events: RecencyInput[];
-  emailHashes: ReadonlyMap<string, string>;
+  /** Ids of those that set an e-mail (see emailEventIds). */
+  emailEvents: ReadonlySet<string>;
+  /**
+   * The blind-index hashes of the page's e-mails, by event id: needed only when the window is
+   * committed, so a bulk reader may still be opening the seals (on another thread) while the page is folded.
+   */
+  emailHashes: Promise<ReadonlyMap<string, string>>;
+  /** The position of its last event. */
   last: number;
 }
 
@@ -41,7 +49,7 @@ export type FoldPages = (after: number, pageSize: number) => AsyncIterable<FoldP
 export function pagesInThread(store: EventStore, emailHashes: EmailHashes): FoldPages {
   return async function* (after, pageSize) {
     for await (const facts of pagesAfter((from, limit) => store.readFacts({ after: from, limit }), after, pageSize)) {
-      yield { events: domainEvents(facts), emailHashes: await emailHashes(facts), last: facts.at(-1)!.position };
+      yield { events: domainEvents(facts), emailEvents: emailEventIds(facts), emailHashes: emailHashes(facts), last: facts.at(-1)!.position };
     }
   };
 }
@@ -122,19 +130,32 @@ export class ProjectionRunner {
   ): Promise<number> {
     // After a reset nothing is stored until the first commit: that window loads no row.
     let window = new ReadModelWindow(fresh);
+    let emailHashes: Array<Promise<ReadonlyMap<string, string>>> = [];
     let folded = from;
     let committed = from;
+    const commit = async () => {
+      const hashes = Promise.all(emailHashes).then((pages) => {
+        const byEvent = new Map<string, string>();
+        for (const page of pages) for (const [eventId, hash] of page) byEvent.set(eventId, hash);
+        return byEvent;
+      });
+      await this.models.commit(READ_MODELS, window, (committed = folded), hashes);
+    };
     for await (const page of pages(from, pageSize)) {
-      await this.models.fold(window, page.events, page.emailHashes);
+      // Awaited at the commit; a failure meanwhile must not count as unhandled.
+      page.emailHashes.catch(() => {});
+      emailHashes.push(page.emailHashes);
+      await this.models.fold(window, page.events, page.emailEvents);
       folded = page.last;
       if (window.rows >= windowRows) {
-        await this.models.commit(READ_MODELS, window, (committed = folded));
+        await commit();
         window = new ReadModelWindow();
+        emailHashes = [];
       }
       onProgress(folded);
       if (shouldStop()) break;
     }
-    if (folded !== committed) await this.models.commit(READ_MODELS, window, folded);
+    if (folded !== committed) await commit();
     return folded;
   }
 

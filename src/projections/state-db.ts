@@ -9,12 +9,19 @@ import Database from 'better-sqlite3';
 /** Bumped with every change to the read-model tables: an older state.db is dropped and rebuilt from the log. */
 const SCHEMA_VERSION = 4;
 
-export function openStateDb(path: string): Database.Database {
+/** A connection to state.db (WAL: a reading connection never sees another's open transaction). */
+export function connectStateDb(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('cache_size = -16384');
+  return db;
+}
+
+/** Connects to state.db, creating (or, at another schema version, recreating) its tables. */
+export function openStateDb(path: string): Database.Database {
+  const db = connectStateDb(path);
   if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
     db.exec('DROP TABLE IF EXISTS checkpoints; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS consents; DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS email_index;');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

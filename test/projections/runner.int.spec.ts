@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openTestLedger, TEST_STORE, type TestLedger } from '../support/ledger.js';
 import { dumpReadModels } from '../support/stored.js';
 import { BULK_PAGE, ProjectionRunner } from '../../src/projections/runner.js';
+import { domainEvents, emailEventIds, ReadModelWindow } from '../../src/projections/fold-batch.js';
 import { emailHashes } from '../../src/app/email-hashes.js';
 import { startApi } from '../support/http.js';
 import { foldRecencies, recencyOf } from '../../src/domain/recency.js';
@@ -171,6 +172,33 @@ describe('projection runner and read models', function () {
     expect(readerFailure).to.be.instanceOf(Error);
     expect((readerFailure as Error).message).to.match(/bulk reader thread failed|ECONNREFUSED/);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
+  });
+
+  it('commits a window whose e-mail hashes are still coming: readers see none of it before, all of it after; a failure writes nothing', async () => {
+    await ledger.ledger.publish({ events: registrations });
+    const facts = await ledger.ledger.store.readFacts({ after: 0, limit: 10 });
+    const hashes = await emailHashes(ledger.ledger.keys, ledger.blindIndex)(facts);
+    const window = new ReadModelWindow();
+    await ledger.readModels.fold(window, domainEvents(facts), emailEventIds(facts));
+    let deliver: (hashes: ReadonlyMap<string, string>) => void = () => {};
+    const committing = ledger.readModels.commit('read-models', window, 4, new Promise((resolve) => (deliver = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await ledger.readModels.contact('C-1')).to.equal(null);
+    expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
+    deliver(hashes);
+    await committing;
+    expect((await ledger.readModels.contact('C-1'))?.role).to.equal('individual');
+    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('c-1@example.org'))).to.deep.equal(['C-1']);
+    expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
+
+    await ledger.ledger.publish({ events: [{ type: 'WaitingListJoined', contactId: 'C-2', organizationId: 'ORG-A', occurredAt: day(50), data: { productId: 'P' } }] });
+    const next = await ledger.ledger.store.readFacts({ after: 4, limit: 10 });
+    const failing = new ReadModelWindow();
+    await ledger.readModels.fold(failing, domainEvents(next), emailEventIds(next));
+    const failure = await ledger.readModels.commit('read-models', failing, 5, Promise.reject(new RangeError('cannot open a seal'))).catch((error: unknown) => error);
+    expect(failure).to.be.instanceOf(RangeError);
+    expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
+    expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(1));
   });
 
   it('rebuilds an empty log, twice in a row, then catches up what comes next', async () => {
