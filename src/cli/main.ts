@@ -7,6 +7,9 @@ import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
 import { progressBar } from './progress.js';
 import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
+import { capHeapGrowth } from './heap.js';
+
+capHeapGrowth();
 
 /** Checked here rather than by commander, whose message would echo a value that may be personal. */
 function requireOpaqueIds(ids: Record<string, string | undefined>): void {
