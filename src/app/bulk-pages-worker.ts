@@ -28,12 +28,12 @@ try {
   // Each contact's key opens one registration in a rebuild: a small cache is enough. It turns over
   // every few pages, so an expiry would add nothing but its bookkeeping (10 % of the hashing).
   const hashes = emailHashes(new KeyStore(reader.keys, masterKey, { cacheSize: 1000, cacheTtlMs: 0 }), new BlindIndex(masterKey));
-  // Pages sent, not hashed yet: their sealed parts are read again when hashed (the pages are still
-  // in the cache), rather than held here meanwhile.
+  // Pages sent, not hashed yet: on SQLite their sealed parts are read again when hashed (the pages
+  // are still in its cache) rather than held here meanwhile.
   const unhashed: Array<{ after: number; last: number }> = [];
   const hashOldest = async () => {
     const { after, last } = unhashed.shift()!;
-    send({ emailHashes: [...(await hashes(await reader.sealedEmails(after, last, input.pageSize)))], last });
+    send({ emailHashes: [...(await hashes(await reader.sealedEmails(after, last)))], last });
   };
   let after = input.after;
   for await (const { events, emailEvents, last } of reader.pages(input.after, input.pageSize)) {

@@ -22,8 +22,8 @@ export interface LogReader {
   keys: KeyRepository;
   /** Pages after a position, `pageSize` events each. */
   pages(after: number, pageSize: number): AsyncIterable<JsonPage>;
-  /** The sealed parts that hold an e-mail of a page read: the events after `after` up to `last` (at most `pageSize`). */
-  sealedEmails(after: number, last: number, pageSize: number): Promise<Array<Pick<EventFact, 'id' | 'sealed'>>>;
+  /** The sealed parts that hold an e-mail of a page read (the events after `after` up to `last`); asked once per page. */
+  sealedEmails(after: number, last: number): Promise<Array<Pick<EventFact, 'id' | 'sealed'>>>;
   close(): Promise<void>;
 }
 
@@ -51,14 +51,22 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
     };
   }
   const { store, keys, close } = await (await import('./backends.js')).openBackend(config);
+  // A server round trip costs more than SQLite's cache: the sealed parts that hold an e-mail are
+  // kept from a page's reading until they are asked for (a window's worth at most).
+  const sealedOfPage = new Map<number, Array<Pick<EventFact, 'id' | 'sealed'>>>();
   return {
     keys, close,
     async *pages(after, pageSize) {
       for await (const facts of pagesAfter((from, limit) => store.readFacts({ after: from, limit }), after, pageSize)) {
-        yield { events: JSON.stringify(domainEvents(facts)), emailEvents: JSON.stringify([...emailEventIds(facts)]), last: facts.at(-1)!.position };
+        const last = facts.at(-1)!.position;
+        sealedOfPage.set(last, facts.filter(sealsEmail).map(({ id, sealed }) => ({ id, sealed })));
+        yield { events: JSON.stringify(domainEvents(facts)), emailEvents: JSON.stringify([...emailEventIds(facts)]), last };
       }
     },
-    sealedEmails: async (after, last, pageSize) =>
-      (await store.readFacts({ after, limit: pageSize })).filter((fact) => fact.position <= last && sealsEmail(fact)),
+    async sealedEmails(_after, last) {
+      const sealed = sealedOfPage.get(last) ?? [];
+      sealedOfPage.delete(last);
+      return sealed;
+    },
   };
 }
