@@ -2,7 +2,7 @@ import type { LedgerConfig } from '../config.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { EVENT_TYPES } from '../domain/catalog.js';
 import { CONTACT_STREAM_PREFIX } from '../domain/identifiers.js';
-import { domainEvents, EMAIL_FIELD, emailEventIds, sealsEmail } from '../projections/fold-batch.js';
+import { domainEvents, EMAIL_FIELD, sealsEmail } from '../projections/fold-batch.js';
 import type { EventFact } from '../store/event-store.js';
 import { pagesAfter, pagesAfterBy } from '../store/pages.js';
 import type { SqliteEventStore } from '../store/sqlite-event-store.js';
@@ -59,8 +59,9 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
     async *pages(after, pageSize) {
       for await (const facts of pagesAfter((from, limit) => store.readFacts({ after: from, limit }), after, pageSize)) {
         const last = facts.at(-1)!.position;
-        sealedOfPage.set(last, facts.filter(sealsEmail).map(({ id, sealed }) => ({ id, sealed })));
-        yield { events: JSON.stringify(domainEvents(facts)), emailEvents: JSON.stringify([...emailEventIds(facts)]), last };
+        const sealed = facts.filter(sealsEmail).map(({ id, sealed }) => ({ id, sealed }));
+        sealedOfPage.set(last, sealed);
+        yield { events: JSON.stringify(domainEvents(facts)), emailEvents: JSON.stringify(sealed.map((part) => part.id)), last };
       }
     },
     async sealedEmails(_after, last) {
