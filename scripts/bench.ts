@@ -20,6 +20,7 @@ import { pagesAfter, pagesAfterBy } from '../src/store/pages.js';
 import { FORGETTING_TYPES } from '../src/domain/catalog.js';
 import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
 import { readFoldPage } from '../src/app/log-reader.js';
+import { BULK_PAGE } from '../src/projections/runner.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
 import Database from 'better-sqlite3';
@@ -209,7 +210,7 @@ async function readFoldPagesAlone(path: string): Promise<number> {
   const store = new SqliteEventStore(path);
   const started = performance.now();
   let read = 0;
-  for await (const page of pagesAfterBy(async (after, limit) => readFoldPage(store, after, limit), 0, 1000, (page) => page)) read += page.count;
+  for await (const page of pagesAfterBy(async (after, limit) => readFoldPage(store, after, limit), 0, BULK_PAGE, (page) => page)) read += page.count;
   const ms = performance.now() - started;
   await store.close();
   return rate(read, ms);
