@@ -66,7 +66,12 @@ async function openBenchLedger(store: 'sqlite' | 'postgres' = 'sqlite') {
   const schema = `ledger_bench_${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64') };
   if (store === 'postgres') {
-    Object.assign(env, { LEDGER_STORE: 'postgres', LEDGER_DATABASE_URL: benchDatabaseUrl, LEDGER_DATABASE_SCHEMA: schema, LEDGER_KEYS_SCHEMA: `${schema}_keys` });
+    Object.assign(env, {
+      LEDGER_STORE: 'postgres',
+      LEDGER_DATABASE_URL: benchDatabaseUrl,
+      LEDGER_DATABASE_SCHEMA: schema,
+      LEDGER_KEYS_SCHEMA: `${schema}_keys`,
+    });
   }
   const config = readConfig(env);
   const dispose = async () => {
@@ -80,7 +85,8 @@ async function openBenchLedger(store: 'sqlite' | 'postgres' = 'sqlite') {
 }
 
 /** The whole log in pages of 5,000, as every reader pages it. */
-const readAllPages = (opened: OpenLedger) => pagesAfter((after, limit) => opened.ledger.store.readAll({ after, limit }), 0, 5000);
+const readAllPages = (opened: OpenLedger) =>
+  pagesAfter((after, limit) => opened.ledger.store.readAll({ after, limit }), 0, 5000);
 
 /** Appends every event in batches, from `publishers` concurrent publishers taking batches in turn. */
 async function appendAll(opened: OpenLedger, events: ValidEvent[], publishers: number): Promise<number> {
@@ -98,7 +104,8 @@ async function appendAll(opened: OpenLedger, events: ValidEvent[], publishers: n
 function toValid(envelopes: unknown[]): ValidEvent[] {
   const now = new Date();
   const valid: ValidEvent[] = [];
-  for (let i = 0; i < envelopes.length; i += 1000) valid.push(...validateEnvelopes(envelopes.slice(i, i + 1000), { now, newId: uuidv7 }));
+  for (let i = 0; i < envelopes.length; i += 1000)
+    valid.push(...validateEnvelopes(envelopes.slice(i, i + 1000), { now, newId: uuidv7 }));
   return valid;
 }
 
@@ -137,35 +144,69 @@ async function measureWrites() {
   const storedRows: unknown[][] = [];
   for await (const page of readAllPages(opened)) {
     for (const e of page) {
-      storedRows.push([`${e.id}-raw`, e.stream, e.revision, e.type, e.occurredAt, e.recordedAt, e.organizationId,
-        JSON.stringify(e.data), e.prevHash, e.hash, ...sealedColumns(e.sealed)]);
+      storedRows.push([
+        `${e.id}-raw`,
+        e.stream,
+        e.revision,
+        e.type,
+        e.occurredAt,
+        e.recordedAt,
+        e.organizationId,
+        JSON.stringify(e.data),
+        e.prevHash,
+        e.hash,
+        ...sealedColumns(e.sealed),
+      ]);
     }
   }
   const rawRate = rawSqliteInserts(storedRows);
   const raw = `raw better-sqlite3 inserts of the same rows, same schema, batches of ${batchSize}: ${rawRate.toLocaleString('en')} rows/s`;
-  record(`append via store API, ${publishers} publishers at once (group commit)`, `${appendRate.toLocaleString('en')} events/s`, '≥ 30,000 events/s',
-    `${raw}; ratio ${(appendRate / rawRate).toFixed(2)}`);
-  record('append via store API, 1 publisher awaiting each batch', `${singleRate.toLocaleString('en')} events/s`, '—',
-    `ratio ${(singleRate / rawRate).toFixed(2)} to the raw inserts`);
+  record(
+    `append via store API, ${publishers} publishers at once (group commit)`,
+    `${appendRate.toLocaleString('en')} events/s`,
+    '≥ 30,000 events/s',
+    `${raw}; ratio ${(appendRate / rawRate).toFixed(2)}`,
+  );
+  record(
+    'append via store API, 1 publisher awaiting each batch',
+    `${singleRate.toLocaleString('en')} events/s`,
+    '—',
+    `ratio ${(singleRate / rawRate).toFixed(2)} to the raw inserts`,
+  );
 
   const key = { keyId: 'k', scope: 'contact:x', key: randomBytes(32) };
-  const sample = { firstName: 'Firstname', lastName: 'Lastname', email: 'someone@example.org', address: { street: '12 rue des Tilleuls', town: 'Lyon', postcode: '69001', country: 'FR' } };
+  const sample = {
+    firstName: 'Firstname',
+    lastName: 'Lastname',
+    email: 'someone@example.org',
+    address: { street: '12 rue des Tilleuls', town: 'Lyon', postcode: '69001', country: 'FR' },
+  };
   const [, sealMs] = await time(() => {
     for (let i = 0; i < 100_000; i++) seal(sample, 'event-id', key);
   });
   const [, hashMs] = await time(() => {
     for (let i = 0; i < 100_000; i++) createHash('sha256').update(JSON.stringify(sample)).digest('hex');
   });
-  record('raw AES-256-GCM seal of a registration payload', `${rate(100_000, sealMs).toLocaleString('en')} ops/s`, 'physical limit',
-    `sha256 of the same: ${rate(100_000, hashMs).toLocaleString('en')} ops/s`);
+  record(
+    'raw AES-256-GCM seal of a registration payload',
+    `${rate(100_000, sealMs).toLocaleString('en')} ops/s`,
+    'physical limit',
+    `sha256 of the same: ${rate(100_000, hashMs).toLocaleString('en')} ops/s`,
+  );
 
   // 2. Publish through the full path (JSON validation included), on a fresh ledger.
   const fresh = await openBenchLedger();
   const publishCount = Math.min(envelopes.length, 50_000);
   const [, publishMs] = await time(async () => {
-    for (let i = 0; i < publishCount; i += batchSize) await fresh.opened.ledger.publish({ events: envelopes.slice(i, i + batchSize) });
+    for (let i = 0; i < publishCount; i += batchSize)
+      await fresh.opened.ledger.publish({ events: envelopes.slice(i, i + batchSize) });
   });
-  record('publish (validate + seal + chain + fsync), batches of 100', `${rate(publishCount, publishMs).toLocaleString('en')} events/s`, '—', `${publishCount} events`);
+  record(
+    'publish (validate + seal + chain + fsync), batches of 100',
+    `${rate(publishCount, publishMs).toLocaleString('en')} events/s`,
+    '—',
+    `${publishCount} events`,
+  );
   await fresh.opened.close();
   rmSync(fresh.dir, { recursive: true, force: true });
   return bench;
@@ -174,7 +215,10 @@ async function measureWrites() {
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 /** Runs the built `ledger` command (as users run it) in its own process, so its time and memory are its own. */
 function runLedger(args: string[], env: Record<string, string>): string {
-  const result = spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`ledger ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -190,18 +234,28 @@ async function measureRebuild(events: number) {
     return batch;
   };
   const publisher = async () => {
-    for (let batch = next(); batch.length > 0; batch = next()) await opened.ledger.append(validateEnvelopes(batch, { now, newId: uuidv7 }));
+    for (let batch = next(); batch.length > 0; batch = next())
+      await opened.ledger.append(validateEnvelopes(batch, { now, newId: uuidv7 }));
   };
   await Promise.all(Array.from({ length: publishers }, publisher));
   await opened.close();
   const env = { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: config.masterKey ?? '' };
   const { rate, rss } = rebuildWithCli(env);
   const readingAlone = await readFoldPagesAlone(join(dir, 'events.db'));
-  record(`projections rebuild of ${events.toLocaleString('en')} events (built CLI, own process)`, `${rate.toLocaleString('en')} events/s`, '≥ 150,000 events/s, RSS < 400 MB',
-    `peak RSS ${rss} MB; SQLite alone writing the same pages (one thread, no e-mail opened, nothing folded): ${readingAlone.toLocaleString('en')} events/s, ratio ${(rate / readingAlone).toFixed(2)}`);
+  record(
+    `projections rebuild of ${events.toLocaleString('en')} events (built CLI, own process)`,
+    `${rate.toLocaleString('en')} events/s`,
+    '≥ 150,000 events/s, RSS < 400 MB',
+    `peak RSS ${rss} MB; SQLite alone writing the same pages (one thread, no e-mail opened, nothing folded): ${readingAlone.toLocaleString('en')} events/s, ratio ${(rate / readingAlone).toFixed(2)}`,
+  );
   // The same with the V8 heap bounded: V8 otherwise lets the old generation grow to a few times the live window.
   const bounded = rebuildWithCli({ ...env, NODE_OPTIONS: '--max-old-space-size=256' });
-  record('same rebuild, NODE_OPTIONS=--max-old-space-size=256', `${bounded.rate.toLocaleString('en')} events/s`, '—', `peak RSS ${bounded.rss} MB`);
+  record(
+    'same rebuild, NODE_OPTIONS=--max-old-space-size=256',
+    `${bounded.rate.toLocaleString('en')} events/s`,
+    '—',
+    `peak RSS ${bounded.rss} MB`,
+  );
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -210,7 +264,13 @@ async function readFoldPagesAlone(path: string): Promise<number> {
   const store = new SqliteEventStore(path);
   const started = performance.now();
   let read = 0;
-  for await (const page of pagesAfterBy(async (after, limit) => readFoldPage(store, after, limit), 0, BULK_PAGE, (page) => page)) read += page.count;
+  for await (const page of pagesAfterBy(
+    async (after, limit) => readFoldPage(store, after, limit),
+    0,
+    BULK_PAGE,
+    (page) => page,
+  ))
+    read += page.count;
   const ms = performance.now() - started;
   await store.close();
   return rate(read, ms);
@@ -243,20 +303,30 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
       for (let i = next; i < rows.length; i = next) {
         next += batchSize;
         const batch = rows.slice(i, i + batchSize);
-        await pool.query(`INSERT INTO "${bench.schema}".raw_events SELECT * FROM json_populate_recordset(NULL::"${bench.schema}".raw_events, $1)`,
-          [JSON.stringify(batch.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]]))))]);
+        await pool.query(
+          `INSERT INTO "${bench.schema}".raw_events SELECT * FROM json_populate_recordset(NULL::"${bench.schema}".raw_events, $1)`,
+          [JSON.stringify(batch.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]]))))],
+        );
       }
     };
     const [, rawMs] = await time(() => Promise.all(Array.from({ length: publishers }, rawPublisher)));
     await pool.end();
     const rawRate = rate(rows.length, rawMs);
-    record(`PostgreSQL: append via store API, ${publishers} publishers, batches of ${batchSize}`, `${appendRate.toLocaleString('en')} events/s`, '≥ 10,000 events/s',
-      `raw INSERTs of the same rows, ${publishers} connections, one commit per batch: ${rawRate.toLocaleString('en')} rows/s; ratio ${(appendRate / rawRate).toFixed(2)}`);
+    record(
+      `PostgreSQL: append via store API, ${publishers} publishers, batches of ${batchSize}`,
+      `${appendRate.toLocaleString('en')} events/s`,
+      '≥ 10,000 events/s',
+      `raw INSERTs of the same rows, ${publishers} connections, one commit per batch: ${rawRate.toLocaleString('en')} rows/s; ratio ${(appendRate / rawRate).toFixed(2)}`,
+    );
     await bench.opened.close();
     const onPostgres = rebuildWithCli(bench.env);
     const onSqlite = rebuildWithCli(sqlite.env);
-    record(`PostgreSQL: projections rebuild of the same ${rows.length.toLocaleString('en')} events (built CLI)`, `${onPostgres.rate.toLocaleString('en')} events/s`,
-      '≥ 50,000 events/s', `SQLite, same log, same run: ${onSqlite.rate.toLocaleString('en')} events/s; ratio ${(onPostgres.rate / onSqlite.rate).toFixed(2)}; peak RSS ${onPostgres.rss} MB`);
+    record(
+      `PostgreSQL: projections rebuild of the same ${rows.length.toLocaleString('en')} events (built CLI)`,
+      `${onPostgres.rate.toLocaleString('en')} events/s`,
+      '≥ 50,000 events/s',
+      `SQLite, same log, same run: ${onSqlite.rate.toLocaleString('en')} events/s; ratio ${(onPostgres.rate / onSqlite.rate).toFixed(2)}; peak RSS ${onPostgres.rss} MB`,
+    );
   } finally {
     await bench.dispose();
   }
@@ -266,11 +336,20 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
 async function measureRecencyPage(contacts: number) {
   const { opened, dir } = await openBenchLedger();
   const state = new Database(join(dir, 'state.db'));
-  const insert = state.prepare('INSERT INTO contacts (contact_id, role, status, recency_at, recency_event) VALUES (?, ?, ?, ?, ?)');
+  const insert = state.prepare(
+    'INSERT INTO contacts (contact_id, role, status, recency_at, recency_event) VALUES (?, ?, ?, ?, ?)',
+  );
   const random = mulberry32(3);
   const start = Date.parse('2020-11-01T00:00:00Z');
   state.transaction(() => {
-    for (let i = 0; i < contacts; i++) insert.run(`C-${i}`, 'individual', 'active', new Date(start + random() * 6 * 365 * 86_400_000).toISOString(), `e-${i}`);
+    for (let i = 0; i < contacts; i++)
+      insert.run(
+        `C-${i}`,
+        'individual',
+        'active',
+        new Date(start + random() * 6 * 365 * 86_400_000).toISOString(),
+        `e-${i}`,
+      );
   })();
   state.close();
   const app = createApp(opened, createLogger('silent'), { maxBodyBytes: 1024 * 1024 });
@@ -288,23 +367,37 @@ async function measureRecencyPage(contacts: number) {
   await opened.close();
   rmSync(dir, { recursive: true, force: true });
   const sorted = [...samples].sort((a, b) => a - b);
-  record(`first page of GET /v1/recency over ${contacts.toLocaleString('en')} contacts`, `median ${sorted[25]!.toFixed(2)} ms, p95 ${sorted[47]!.toFixed(2)} ms`, '≤ 50 ms',
-    `first request ${samples[0]!.toFixed(2)} ms`);
+  record(
+    `first page of GET /v1/recency over ${contacts.toLocaleString('en')} contacts`,
+    `median ${sorted[25]!.toFixed(2)} ms, p95 ${sorted[47]!.toFixed(2)} ms`,
+    '≤ 50 ms',
+    `first request ${samples[0]!.toFixed(2)} ms`,
+  );
 }
 
 /** `ledger demo --contacts N` end to end, in a process of its own. */
 function measureDemo(contacts: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-demo-'));
   const started = performance.now();
-  const output = runLedger(['demo', '--contacts', String(contacts)], { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64') });
-  record(`ledger demo --contacts ${contacts.toLocaleString('en')}`, `${((performance.now() - started) / 1000).toFixed(1)} s`, '≤ 60 s', output.replace(/^demo: /, ''));
+  const output = runLedger(['demo', '--contacts', String(contacts)], {
+    LEDGER_DATA_DIR: dir,
+    LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
+  });
+  record(
+    `ledger demo --contacts ${contacts.toLocaleString('en')}`,
+    `${((performance.now() - started) / 1000).toFixed(1)} s`,
+    '≤ 60 s',
+    output.replace(/^demo: /, ''),
+  );
   rmSync(dir, { recursive: true, force: true });
 }
 
 async function main() {
   const build = spawnSync('npm', ['run', '-s', 'build'], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-  console.error(`contact-ledger bench: ${totalEvents} events over ${contacts} contacts, batches of ${batchSize}; ${cpus().length} cores, node ${process.version}`);
+  console.error(
+    `contact-ledger bench: ${totalEvents} events over ${contacts} contacts, batches of ${batchSize}; ${cpus().length} cores, node ${process.version}`,
+  );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
   let opened: OpenLedger = bench.opened;
@@ -312,15 +405,20 @@ async function main() {
   (globalThis as { gc?: () => void }).gc?.();
 
   // 3. readAll, twice: the first pass includes JIT warm-up and cold pages, the second is steady state.
-  const readPass = () => time(async () => {
-    let count = 0;
-    for await (const page of readAllPages(opened)) count += page.length;
-    return count;
-  });
+  const readPass = () =>
+    time(async () => {
+      let count = 0;
+      for await (const page of readAllPages(opened)) count += page.length;
+      return count;
+    });
   const [readCount, firstReadMs] = await readPass();
   const [, readMs] = await readPass();
-  record('readAll (pages of 5,000, parsed records)', `${rate(readCount, readMs).toLocaleString('en')} events/s`, '≥ 200,000 events/s',
-    `${readCount} events; first pass (cold JIT and pages) ${rate(readCount, firstReadMs).toLocaleString('en')} events/s`);
+  record(
+    'readAll (pages of 5,000, parsed records)',
+    `${rate(readCount, readMs).toLocaleString('en')} events/s`,
+    '≥ 200,000 events/s',
+    `${readCount} events; first pass (cold JIT and pages) ${rate(readCount, firstReadMs).toLocaleString('en')} events/s`,
+  );
 
   // 4. Personal view of a contact with 200 events (fold + open every seal).
   const heavy = 'C-BENCH-HEAVY';
@@ -336,8 +434,12 @@ async function main() {
     samples.push(ms);
   }
   samples.sort((a, b) => a - b);
-  record('open the view of a contact with 200 events (fold + 200 seals)', `median ${samples[100]!.toFixed(2)} ms, p95 ${samples[190]!.toFixed(2)} ms`, '≤ 5 ms',
-    `cold (restarted process, keys not cached): ${coldMs.toFixed(2)} ms`);
+  record(
+    'open the view of a contact with 200 events (fold + 200 seals)',
+    `median ${samples[100]!.toFixed(2)} ms, p95 ${samples[190]!.toFixed(2)} ms`,
+    '≤ 5 ms',
+    `cold (restarted process, keys not cached): ${coldMs.toFixed(2)} ms`,
+  );
 
   await opened.close();
   await measurePostgres(bench);
@@ -349,7 +451,9 @@ async function main() {
   const rss = process.resourceUsage().maxRSS / 1024; // peak of the whole run, write data included
   console.log(`\n| measure | result | target | beside it |\n| --- | --- | --- | --- |`);
   for (const r of results) console.log(`| ${r.measure} | ${r.value} | ${r.target} | ${r.note} |`);
-  console.log(`\npeak RSS ${rss.toFixed(0)} MB; ${new Date().toISOString().slice(0, 10)}; ${cpus().length} cores; ${cpus()[0]?.model ?? ''}`);
+  console.log(
+    `\npeak RSS ${rss.toFixed(0)} MB; ${new Date().toISOString().slice(0, 10)}; ${cpus().length} cores; ${cpus()[0]?.model ?? ''}`,
+  );
 }
 
 main().catch((error) => {

@@ -36,11 +36,14 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const store = (env['LEDGER_STORE'] ?? 'sqlite') as StoreKind;
-  if (!STORE_KINDS.includes(store)) throw new Error(`LEDGER_STORE must be one of ${STORE_KINDS.join(', ')}, got ${store}`);
+  if (!STORE_KINDS.includes(store))
+    throw new Error(`LEDGER_STORE must be one of ${STORE_KINDS.join(', ')}, got ${store}`);
   const databaseUrl = env['LEDGER_DATABASE_URL'];
-  if (store !== 'sqlite' && !databaseUrl) throw new Error(`LEDGER_STORE=${store} needs LEDGER_DATABASE_URL (PostgreSQL)`);
+  if (store !== 'sqlite' && !databaseUrl)
+    throw new Error(`LEDGER_STORE=${store} needs LEDGER_DATABASE_URL (PostgreSQL)`);
   const esdbConnectionString = env['ESDB_CONNECTION_STRING'];
-  if (store === 'eventstoredb' && !esdbConnectionString) throw new Error('LEDGER_STORE=eventstoredb needs ESDB_CONNECTION_STRING');
+  if (store === 'eventstoredb' && !esdbConnectionString)
+    throw new Error('LEDGER_STORE=eventstoredb needs ESDB_CONNECTION_STRING');
   const databaseSchema = env['LEDGER_DATABASE_SCHEMA'] ?? 'ledger';
   const keysSchema = env['LEDGER_KEYS_SCHEMA'] ?? 'ledger_keys';
   const keysDatabaseUrl = env['LEDGER_KEYS_DATABASE_URL'] ?? databaseUrl;
@@ -48,9 +51,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     throw new Error('LEDGER_KEYS_SCHEMA must differ from LEDGER_DATABASE_SCHEMA: the keys live apart from the events');
   }
   const port = Number(env['PORT'] ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env['PORT']}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got ${env['PORT']}`);
   const maxBodyBytes = Number(env['LEDGER_MAX_BODY'] ?? 8 * 1024 * 1024);
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new Error('LEDGER_MAX_BODY must be a positive number of bytes');
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
+    throw new Error('LEDGER_MAX_BODY must be a positive number of bytes');
   return {
     dataDir: resolve(env['LEDGER_DATA_DIR'] ?? './data'),
     store,

@@ -8,7 +8,12 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
  * `from` (an import.meta.url): the `.js` file once built; the `.ts` file when run from source
  * (tests, `npm run ledger`), where the thread needs tsx's loader registered first.
  */
-export function startWorker(from: string, module: string, workerData: unknown, resourceLimits?: ResourceLimits): Worker {
+export function startWorker(
+  from: string,
+  module: string,
+  workerData: unknown,
+  resourceLimits?: ResourceLimits,
+): Worker {
   const fromSource = from.endsWith('.ts');
   const url = new URL(`${module}${fromSource ? '.ts' : '.js'}`, from);
   if (!fromSource) return new Worker(url, { workerData, resourceLimits });

@@ -27,7 +27,9 @@ export function createApp(
   app.get('/health', async (_req, res) => {
     const projection = await runner.lag();
     // A stopped projection runner is an outage of the read models: say so loudly.
-    res.status(projection.failed ? 503 : 200).json({ status: projection.failed ? 'degraded' : 'ok', headPosition: projection.head, projection });
+    res
+      .status(projection.failed ? 503 : 200)
+      .json({ status: projection.failed ? 'degraded' : 'ok', headPosition: projection.head, projection });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -41,18 +43,27 @@ export function createApp(
     res.json({ before, ...(await readModels.recencyBefore(before, after, limit)) });
   });
 
-  app.post('/v1/events', requireJson, express.json({ limit: options.maxBodyBytes, strict: false }), async (req, res) => {
-    const result = await ledger.publish(req.body);
-    res.status(result.appended.length > 0 ? 201 : 200).json(result);
-  });
+  app.post(
+    '/v1/events',
+    requireJson,
+    express.json({ limit: options.maxBodyBytes, strict: false }),
+    async (req, res) => {
+      const result = await ledger.publish(req.body);
+      res.status(result.appended.length > 0 ? 201 : 200).json(result);
+    },
+  );
 
   // Look-up by e-mail through the keyed blind index: the address is hashed here and goes no further.
   app.get('/v1/contacts', async (req, res) => {
     const email = req.query['email'];
     if (typeof email !== 'string' || !validatorFor(EmailSchema)(email.trim())) {
-      throw new ValidationError('email must be one e-mail address', [{ pointer: '/email', message: 'is not a valid e-mail address' }]);
+      throw new ValidationError('email must be one e-mail address', [
+        { pointer: '/email', message: 'is not a valid e-mail address' },
+      ]);
     }
-    res.set('Cache-Control', 'no-store').json({ contactIds: await readModels.contactsByEmailHash(blindIndex.email(email)) });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ contactIds: await readModels.contactsByEmailHash(blindIndex.email(email)) });
   });
 
   app.get('/v1/contacts/:id', async (req, res) => {
@@ -60,7 +71,9 @@ export function createApp(
     const view = await ledger.contactView(contactId);
     // Recency needs other streams (the cultural contact of someone else's sale): the read model.
     const model = await readModels.contact(contactId);
-    res.set('Cache-Control', 'no-store').json({ ...view, recency: model?.recency ?? null, customer: model?.customer ?? false });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ ...view, recency: model?.recency ?? null, customer: model?.customer ?? false });
   });
 
   app.get('/v1/contacts/:id/events', async (req, res) => {
@@ -70,7 +83,12 @@ export function createApp(
   });
 
   app.use((req, res) => {
-    sendProblem(res, { type: 'about:blank', title: 'Not found', status: 404, detail: `no route ${req.method} ${req.path.split('/').slice(0, 3).join('/')}` });
+    sendProblem(res, {
+      type: 'about:blank',
+      title: 'Not found',
+      status: 404,
+      detail: `no route ${req.method} ${req.path.split('/').slice(0, 3).join('/')}`,
+    });
   });
   app.use(problemHandler(log));
   return app;
@@ -80,9 +98,10 @@ function contactIdParam(req: Request): string {
   const id = String(req.params['id']);
   if (!isOpaqueId(id)) {
     // Never echo it: an id that looks like an e-mail or phone number is personal data.
-    throw new ValidationError('the contact id is not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)', [
-      { pointer: '/contactId', message: 'is not an opaque id' },
-    ]);
+    throw new ValidationError(
+      'the contact id is not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)',
+      [{ pointer: '/contactId', message: 'is not an opaque id' }],
+    );
   }
   return id;
 }
@@ -91,7 +110,10 @@ function contactIdParam(req: Request): string {
 function instantParam(value: unknown, name: string): string {
   const text = typeof value === 'string' ? value : '';
   const valid = /^\d{4}-\d{2}-\d{2}$/.test(text) ? ajvInstant(`${text}T00:00:00Z`) : ajvInstant(text);
-  if (!valid) throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [{ pointer: `/${name}`, message: 'is not a valid date' }]);
+  if (!valid)
+    throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [
+      { pointer: `/${name}`, message: 'is not a valid date' },
+    ]);
   return new Date(valid).toISOString();
 }
 const ajvInstant = (text: string) => (validatorFor(InstantSchema)(text) ? text : null);
@@ -102,7 +124,9 @@ function limitParam(value: unknown): number {
   if (value === undefined) return 100;
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new ValidationError('limit must be an integer from 1 to 1000', [{ pointer: '/limit', message: 'is out of range' }]);
+    throw new ValidationError('limit must be an integer from 1 to 1000', [
+      { pointer: '/limit', message: 'is out of range' },
+    ]);
   }
   return limit;
 }
@@ -110,7 +134,9 @@ function limitParam(value: unknown): number {
 function requireJson(req: Request, res: Response, next: NextFunction) {
   if (req.is('application/json')) return next();
   sendProblem(res, {
-    type: 'urn:contact-ledger:problem:unsupported-media-type', title: 'Unsupported media type', status: 415,
+    type: 'urn:contact-ledger:problem:unsupported-media-type',
+    title: 'Unsupported media type',
+    status: 415,
     detail: 'send the events as application/json',
   });
 }
@@ -121,7 +147,15 @@ function accessLog(log: Logger) {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      log.info(
+        {
+          method: req.method,
+          route: req.route?.path ?? 'unmatched',
+          status: res.statusCode,
+          ms: Math.round(ms * 10) / 10,
+        },
+        'request',
+      );
     });
     next();
   };

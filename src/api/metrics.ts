@@ -7,7 +7,9 @@ export function createMetrics(runner: ProjectionRunner): Registry {
   collectDefaultMetrics({ register: registry });
   const gauge = (name: string, help: string, read: (lag: ProjectionLag) => number) =>
     new Gauge({
-      name, help, registers: [registry],
+      name,
+      help,
+      registers: [registry],
       async collect() {
         this.set(read(await runner.lag()));
       },

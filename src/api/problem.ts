@@ -14,7 +14,13 @@ export interface Problem {
 const problemType = (title: string) => `urn:contact-ledger:problem:${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
 
 export function problemOf(error: LedgerError): Problem {
-  return { type: problemType(error.title), title: error.title, status: error.status, detail: error.message, ...error.details };
+  return {
+    type: problemType(error.title),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    ...error.details,
+  };
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
@@ -24,11 +30,15 @@ export function sendProblem(res: Response, problem: Problem): void {
 /** body-parser's own errors, mapped into our family; their messages may quote the body, so never reuse them. */
 function fromBodyParser(error: { type?: string; status?: number }): LedgerError | null {
   switch (error.type) {
-    case 'entity.too.large': return new PayloadTooLarge('the request body is larger than the configured limit (LEDGER_MAX_BODY)');
-    case 'entity.parse.failed': return new ValidationError('the request body is not valid JSON', [{ pointer: '', message: 'malformed JSON' }]);
+    case 'entity.too.large':
+      return new PayloadTooLarge('the request body is larger than the configured limit (LEDGER_MAX_BODY)');
+    case 'entity.parse.failed':
+      return new ValidationError('the request body is not valid JSON', [{ pointer: '', message: 'malformed JSON' }]);
     case 'encoding.unsupported':
-    case 'charset.unsupported': return new ValidationError('unsupported body encoding; send UTF-8 JSON');
-    default: return null;
+    case 'charset.unsupported':
+      return new ValidationError('unsupported body encoding; send UTF-8 JSON');
+    default:
+      return null;
   }
 }
 
@@ -37,10 +47,16 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = error instanceof LedgerError ? error : fromBodyParser(error as { type?: string });
     if (known) {
-      if (known.status >= 500) log.error({ err: { name: known.name, message: known.message }, route: req.route?.path }, 'integrity failure');
+      if (known.status >= 500)
+        log.error({ err: { name: known.name, message: known.message }, route: req.route?.path }, 'integrity failure');
       return sendProblem(res, problemOf(known));
     }
     log.error({ err: { name: (error as Error).name, stack: (error as Error).stack } }, 'unexpected error');
-    sendProblem(res, { type: problemType('Internal error'), title: 'Internal error', status: 500, detail: 'unexpected error; see the server log' });
+    sendProblem(res, {
+      type: problemType('Internal error'),
+      title: 'Internal error',
+      status: 500,
+      detail: 'unexpected error; see the server log',
+    });
   };
 }

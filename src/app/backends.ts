@@ -32,20 +32,37 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
   if (config.store === 'sqlite') {
     const log = openSqliteLog(config.dataDir);
     const readModels = new SqliteReadModelStore(join(config.dataDir, 'state.db'));
-    return { ...log, readModels, close: async () => { await log.close(); await readModels.close(); } };
+    return {
+      ...log,
+      readModels,
+      close: async () => {
+        await log.close();
+        await readModels.close();
+      },
+    };
   }
   const databaseUrl = config.databaseUrl!;
   const pool = openPool(databaseUrl);
-  const keysPool = config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl ? openPool(config.keysDatabaseUrl) : pool;
+  const keysPool =
+    config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl ? openPool(config.keysDatabaseUrl) : pool;
   const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
-    const store = config.store === 'postgres'
-      ? await PgEventStore.open(pool, { connectionString: databaseUrl, schema: config.databaseSchema, indexedTypes: FORGETTING_TYPES })
-      : await (await import('../eventstoredb/esdb-event-store.js')).EsdbEventStore.open(config.esdbConnectionString!, { streamPrefix: config.esdbStreamPrefix });
+    const store =
+      config.store === 'postgres'
+        ? await PgEventStore.open(pool, {
+            connectionString: databaseUrl,
+            schema: config.databaseSchema,
+            indexedTypes: FORGETTING_TYPES,
+          })
+        : await (
+            await import('../eventstoredb/esdb-event-store.js')
+          ).EsdbEventStore.open(config.esdbConnectionString!, { streamPrefix: config.esdbStreamPrefix });
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
     return {
-      store, keys, readModels,
+      store,
+      keys,
+      readModels,
       close: async () => {
         await store.close();
         await keys.close();

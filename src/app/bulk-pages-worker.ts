@@ -27,7 +27,10 @@ const reader = await openLogReader(input.config);
 try {
   // Each contact's key opens one registration in a rebuild: a small cache is enough. It turns over
   // every few pages, so an expiry would add nothing but its bookkeeping (10 % of the hashing).
-  const hashes = emailHashes(new KeyStore(reader.keys, masterKey, { cacheSize: 1000, cacheTtlMs: 0 }), new BlindIndex(masterKey));
+  const hashes = emailHashes(
+    new KeyStore(reader.keys, masterKey, { cacheSize: 1000, cacheTtlMs: 0 }),
+    new BlindIndex(masterKey),
+  );
   // Pages sent, not hashed yet: on SQLite their sealed parts are read again when hashed (the pages
   // are still in its cache) rather than held here meanwhile.
   const unhashed: Array<{ after: number; last: number }> = [];

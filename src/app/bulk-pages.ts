@@ -41,7 +41,8 @@ const READER_LIMITS = { maxYoungGenerationSizeMb: 24 };
  * of the configured backend.
  */
 export function pagesFromWorker(config: LedgerConfig, masterKey: MasterKey): FoldPages {
-  return (after, pageSize) => readInWorker({ config, masterKey: masterKey.toBase64(), after, pageSize, ahead: PAGES_AHEAD });
+  return (after, pageSize) =>
+    readInWorker({ config, masterKey: masterKey.toBase64(), after, pageSize, ahead: PAGES_AHEAD });
 }
 
 /** A promise settled from outside, its failure handled until someone awaits it. */
@@ -93,7 +94,12 @@ async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
       worker.postMessage('more');
       taken = page.emailHashes;
       // Parsed when taken, not when received: the objects then die young, in the nursery.
-      yield { events: JSON.parse(page.events) as FoldPage['events'], emailEvents: new Set(JSON.parse(page.emailEvents) as string[]), emailHashes: page.emailHashes, last: page.last };
+      yield {
+        events: JSON.parse(page.events) as FoldPage['events'],
+        emailEvents: new Set(JSON.parse(page.emailEvents) as string[]),
+        emailHashes: page.emailHashes,
+        last: page.last,
+      };
     }
   } finally {
     // The window folded so far is committed with the hashes of every page taken: the thread stops

@@ -29,7 +29,13 @@ export interface LogReader {
 
 /** A page of the fold's events (contact streams, ledger types), with the ids of those that set an e-mail. */
 export const readFoldPage = (store: SqliteEventStore, after: number, limit: number) =>
-  store.readFoldPage({ after, limit, streamPrefix: CONTACT_STREAM_PREFIX, types: EVENT_TYPES, sealedField: EMAIL_FIELD });
+  store.readFoldPage({
+    after,
+    limit,
+    streamPrefix: CONTACT_STREAM_PREFIX,
+    types: EVENT_TYPES,
+    sealedField: EMAIL_FIELD,
+  });
 
 /**
  * Opens the configured backend for a bulk reader thread. Only that backend's modules are loaded
@@ -41,9 +47,15 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
   if (config.store === 'sqlite') {
     const { store, keys, close } = (await import('./sqlite-log.js')).openSqliteLog(config.dataDir, { pageCacheMb: 1 });
     return {
-      keys, close,
+      keys,
+      close,
       async *pages(after, pageSize) {
-        for await (const { events, sealing, last } of pagesAfterBy(async (from, limit) => readFoldPage(store, from, limit), after, pageSize, (page) => page)) {
+        for await (const { events, sealing, last } of pagesAfterBy(
+          async (from, limit) => readFoldPage(store, from, limit),
+          after,
+          pageSize,
+          (page) => page,
+        )) {
           yield { events, emailEvents: sealing, last };
         }
       },
@@ -55,13 +67,18 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
   // kept from a page's reading until they are asked for (a window's worth at most).
   const sealedOfPage = new Map<number, Array<Pick<EventFact, 'id' | 'sealed'>>>();
   return {
-    keys, close,
+    keys,
+    close,
     async *pages(after, pageSize) {
       for await (const facts of pagesAfter((from, limit) => store.readFacts({ after: from, limit }), after, pageSize)) {
         const last = facts.at(-1)!.position;
         const sealed = facts.filter(sealsEmail).map(({ id, sealed }) => ({ id, sealed }));
         sealedOfPage.set(last, sealed);
-        yield { events: JSON.stringify(domainEvents(facts)), emailEvents: JSON.stringify(sealed.map((part) => part.id)), last };
+        yield {
+          events: JSON.stringify(domainEvents(facts)),
+          emailEvents: JSON.stringify(sealed.map((part) => part.id)),
+          last,
+        };
       }
     },
     async sealedEmails(_after, last) {

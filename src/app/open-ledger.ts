@@ -29,8 +29,16 @@ export interface OpenLedger {
 export async function openLedger(config: LedgerConfig, log: Logger): Promise<OpenLedger> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const masterKey = loadMasterKey(
-    { masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, defaultKeyFile: join(config.dataDir, 'master.key') },
-    (path) => log.warn({ path }, 'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field'),
+    {
+      masterKey: config.masterKey,
+      masterKeyFile: config.masterKeyFile,
+      defaultKeyFile: join(config.dataDir, 'master.key'),
+    },
+    (path) =>
+      log.warn(
+        { path },
+        'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field',
+      ),
   );
   const backend = await openBackend(config);
   const { store } = backend;
@@ -44,7 +52,10 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     ledger: new Ledger(store, keys, shredder),
     shredder,
     readModels,
-    runner: new ProjectionRunner(store, readModels, { emailHashes: emailHashes(keys, blindIndex), bulkPages: pagesFromWorker(config, masterKey) }),
+    runner: new ProjectionRunner(store, readModels, {
+      emailHashes: emailHashes(keys, blindIndex),
+      bulkPages: pagesFromWorker(config, masterKey),
+    }),
     blindIndex,
     close: (() => {
       let closing: Promise<void> | null = null;

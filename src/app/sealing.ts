@@ -29,7 +29,10 @@ export function sealingScope(type: string, contactId: string, data: Record<strin
 }
 
 /** Splits data into clear and personal fields by the catalog's declaration. */
-export function splitPersonal(event: ValidEvent): { clear: Record<string, unknown>; personal: Record<string, unknown> | null } {
+export function splitPersonal(event: ValidEvent): {
+  clear: Record<string, unknown>;
+  personal: Record<string, unknown> | null;
+} {
   const personalFields = definitionOf(event.type).personalFields;
   const clear: Record<string, unknown> = {};
   const personal: Record<string, unknown> = {};
@@ -85,7 +88,9 @@ export async function openSealed(
     case 'erased':
       return { erasedBy: lookup.tombstone.eventId };
     case 'missing':
-      throw new IntegrityError(`key ${sealed.keyId} of event ${eventId} is missing and was never shredded`, { eventId });
+      throw new IntegrityError(`key ${sealed.keyId} of event ${eventId} is missing and was never shredded`, {
+        eventId,
+      });
   }
 }
 

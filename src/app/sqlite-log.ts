@@ -5,11 +5,15 @@ import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import type { LogAndKeys } from './backends.js';
 
 /** events.db and keys.db of the data directory. */
-export function openSqliteLog(dataDir: string, options: { pageCacheMb?: number } = {}): LogAndKeys & { store: SqliteEventStore } {
+export function openSqliteLog(
+  dataDir: string,
+  options: { pageCacheMb?: number } = {},
+): LogAndKeys & { store: SqliteEventStore } {
   const store = new SqliteEventStore(join(dataDir, 'events.db'), { indexedTypes: FORGETTING_TYPES, ...options });
   const keys = new SqliteKeyRepository(join(dataDir, 'keys.db'), options);
   return {
-    store, keys,
+    store,
+    keys,
     close: async () => {
       await store.close();
       await keys.close();

@@ -15,7 +15,9 @@ capHeapGrowth();
 function requireOpaqueIds(ids: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(ids)) {
     if (value !== undefined && !isOpaqueId(value)) {
-      throw new ValidationError(`${name} is not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)`);
+      throw new ValidationError(
+        `${name} is not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)`,
+      );
     }
   }
 }
@@ -30,9 +32,7 @@ async function withLedger<T>(work: (opened: Awaited<ReturnType<typeof openLedger
   }
 }
 
-const program = new Command('ledger')
-  .description('Event-sourced GDPR contact ledger')
-  .showHelpAfterError();
+const program = new Command('ledger').description('Event-sourced GDPR contact ledger').showHelpAfterError();
 
 program
   .command('serve')
@@ -63,7 +63,9 @@ program
     else if (report.ok) console.log(`OK: ${report.events} events in ${report.streams} streams verified`);
     else {
       const [first] = report.broken;
-      console.log(`BROKEN: ${report.broken.length} stream(s); first at ${first?.stream} revision ${first?.revision}: ${first?.reason}`);
+      console.log(
+        `BROKEN: ${report.broken.length} stream(s); first at ${first?.stream} revision ${first?.revision}: ${first?.reason}`,
+      );
     }
     process.exitCode = report.ok ? 0 : 3;
   });
@@ -86,7 +88,9 @@ program
     });
     const rate = Math.round(result.position / result.seconds);
     const peakRss = Math.round(process.resourceUsage().maxRSS / 1024);
-    console.log(`read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s (${rate} events/s, peak RSS ${peakRss} MB)`);
+    console.log(
+      `read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s (${rate} events/s, peak RSS ${peakRss} MB)`,
+    );
   });
 
 program
@@ -97,7 +101,8 @@ program
   .action(async (options: { contacts: string; seed: string }) => {
     const contacts = Number(options.contacts);
     const seed = Number(options.seed);
-    if (!Number.isInteger(contacts) || contacts < 1 || contacts > 10_000_000) throw new ValidationError('--contacts must be an integer from 1 to 10000000');
+    if (!Number.isInteger(contacts) || contacts < 1 || contacts > 10_000_000)
+      throw new ValidationError('--contacts must be an integer from 1 to 10000000');
     if (!Number.isInteger(seed)) throw new ValidationError('--seed must be an integer');
     const result = await withLedger(async ({ ledger, runner }) => {
       const started = performance.now();
@@ -110,7 +115,9 @@ program
         bar?.stop();
       }
     });
-    console.log(`demo: ${result.events} events for ${contacts} contacts (${result.appended} appended, ${result.duplicates} already there) in ${result.seconds.toFixed(1)} s`);
+    console.log(
+      `demo: ${result.events} events for ${contacts} contacts (${result.appended} appended, ${result.duplicates} already there) in ${result.seconds.toFixed(1)} s`,
+    );
   });
 
 program
@@ -120,21 +127,25 @@ program
   .addOption(new Option('--reason <reason>', 'why').choices(['request', 'inactivity']).makeOptionMandatory())
   .option('--request-id <id>', 'the erasure request (generated when absent)')
   .option('--operator <id>', 'the operator who executes it')
-  .action(async (contactId: string, options: { reason: 'request' | 'inactivity'; requestId?: string; operator?: string }) => {
-    requireOpaqueIds({ contactId, 'request id': options.requestId, 'operator id': options.operator });
-    const result = await withLedger(({ ledger }) =>
-      ledger.forget(contactId, {
-        reason: options.reason,
-        ...(options.reason === 'request' ? { requestId: options.requestId ?? `REQ-${Date.now()}` } : { runId: `RUN-${Date.now()}` }),
-        ...(options.operator ? { operatorId: options.operator } : {}),
-      }),
-    );
-    console.log(
-      result.alreadyForgotten
-        ? `${contactId} was already forgotten by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed now`
-        : `${contactId} anonymized by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed`,
-    );
-  });
+  .action(
+    async (contactId: string, options: { reason: 'request' | 'inactivity'; requestId?: string; operator?: string }) => {
+      requireOpaqueIds({ contactId, 'request id': options.requestId, 'operator id': options.operator });
+      const result = await withLedger(({ ledger }) =>
+        ledger.forget(contactId, {
+          reason: options.reason,
+          ...(options.reason === 'request'
+            ? { requestId: options.requestId ?? `REQ-${Date.now()}` }
+            : { runId: `RUN-${Date.now()}` }),
+          ...(options.operator ? { operatorId: options.operator } : {}),
+        }),
+      );
+      console.log(
+        result.alreadyForgotten
+          ? `${contactId} was already forgotten by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed now`
+          : `${contactId} anonymized by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed`,
+      );
+    },
+  );
 
 program.parseAsync().catch((error: unknown) => {
   const message = error instanceof LedgerError || error instanceof Error ? error.message : String(error);

@@ -11,11 +11,17 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const opened = await openLedger(config, log);
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
-  const reaction = opened.shredder.follow(await opened.ledger.store.headPosition(), logFailure('shredder reaction failed'));
+  const reaction = opened.shredder.follow(
+    await opened.ledger.store.headPosition(),
+    logFailure('shredder reaction failed'),
+  );
   const runProjections = () => opened.runner.run(logFailure('projection runner stopped'));
   // On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md).
   const projections = config.databaseUrl
-    ? new ProjectionLock(config.databaseUrl, `${config.databaseSchema}:read-models`).hold(runProjections, logFailure('projection lock'))
+    ? new ProjectionLock(config.databaseUrl, `${config.databaseSchema}:read-models`).hold(
+        runProjections,
+        logFailure('projection lock'),
+      )
     : runProjections();
   const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes });
   const server = app.listen(config.port, config.host, () => {

@@ -28,12 +28,16 @@ export interface ChainedFields {
  * checks it against the library), at a third of the cost on the append path.
  */
 export function canonicalRecord(fields: ChainedFields): string {
-  const sealed = fields.sealed === null ? 'null'
-    : `{"ciphertext":${JSON.stringify(fields.sealed.ciphertext)},"fields":${canonicalize(fields.sealed.fields)},` +
-      `"iv":${JSON.stringify(fields.sealed.iv)},"keyId":${JSON.stringify(fields.sealed.keyId)},"tag":${JSON.stringify(fields.sealed.tag)}}`;
-  return `{"data":${canonicalize(fields.data)},"id":${JSON.stringify(fields.id)},"occurredAt":${JSON.stringify(fields.occurredAt)},` +
+  const sealed =
+    fields.sealed === null
+      ? 'null'
+      : `{"ciphertext":${JSON.stringify(fields.sealed.ciphertext)},"fields":${canonicalize(fields.sealed.fields)},` +
+        `"iv":${JSON.stringify(fields.sealed.iv)},"keyId":${JSON.stringify(fields.sealed.keyId)},"tag":${JSON.stringify(fields.sealed.tag)}}`;
+  return (
+    `{"data":${canonicalize(fields.data)},"id":${JSON.stringify(fields.id)},"occurredAt":${JSON.stringify(fields.occurredAt)},` +
     `"organizationId":${JSON.stringify(fields.organizationId)},"prevHash":${JSON.stringify(fields.prevHash)},` +
-    `"revision":${canonicalize(fields.revision)},"sealed":${sealed},"stream":${JSON.stringify(fields.stream)},"type":${JSON.stringify(fields.type)}}`;
+    `"revision":${canonicalize(fields.revision)},"sealed":${sealed},"stream":${JSON.stringify(fields.stream)},"type":${JSON.stringify(fields.type)}}`
+  );
 }
 
 /**
@@ -65,10 +69,13 @@ export class ChainVerifier {
     if (this.broken.has(event.stream)) return;
     const head = this.heads.get(event.stream) ?? { revision: -1, hash: GENESIS_HASH };
     const reason =
-      event.revision !== head.revision + 1 ? `revision ${head.revision + 1} expected`
-      : event.prevHash !== head.hash ? 'prevHash does not match the previous event'
-      : chainHash(event) !== event.hash ? 'hash does not match the record (altered)'
-      : null;
+      event.revision !== head.revision + 1
+        ? `revision ${head.revision + 1} expected`
+        : event.prevHash !== head.hash
+          ? 'prevHash does not match the previous event'
+          : chainHash(event) !== event.hash
+            ? 'hash does not match the record (altered)'
+            : null;
     if (reason) this.broken.set(event.stream, { stream: event.stream, revision: event.revision, reason });
     else this.heads.set(event.stream, { revision: event.revision, hash: event.hash });
   }

@@ -7,9 +7,7 @@ import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-rep
 import type { DataKey } from './seal.js';
 
 export type KeyLookup =
-  | { status: 'open'; key: DataKey }
-  | { status: 'erased'; tombstone: Tombstone }
-  | { status: 'missing' };
+  { status: 'open'; key: DataKey } | { status: 'erased'; tombstone: Tombstone } | { status: 'missing' };
 
 export interface KeyStoreOptions {
   /** Opened keys kept in memory (LRU). */
@@ -69,10 +67,12 @@ export class KeyStore {
    * and is unwrapped; ours are used as generated; a scope forgotten meanwhile throws Forgotten.
    */
   private async create(scopes: string[]): Promise<Map<string, DataKey>> {
-    const generated = new Map(scopes.map((scope): [string, DataKey] => {
-      const keyId = uuidv7();
-      return [keyId, { keyId, scope, key: pooledRandomBytes(32) }];
-    }));
+    const generated = new Map(
+      scopes.map((scope): [string, DataKey] => {
+        const keyId = uuidv7();
+        return [keyId, { keyId, scope, key: pooledRandomBytes(32) }];
+      }),
+    );
     const stored = await this.repository.insertMissing([...generated.values()].map((key) => this.wrap(key)));
     const theirs = stored.keys.filter((row) => !generated.has(row.keyId));
     const keys = this.openFound({ keys: theirs, tombstones: stored.tombstones });
@@ -87,7 +87,10 @@ export class KeyStore {
   async keyById(keyId: string): Promise<KeyLookup> {
     const cached = this.byKeyId.get(keyId);
     if (cached) return { status: 'open', key: cached };
-    const { keys: [key], tombstones: [tombstone] } = await this.repository.findByKeyIds([keyId]);
+    const {
+      keys: [key],
+      tombstones: [tombstone],
+    } = await this.repository.findByKeyIds([keyId]);
     if (key) return { status: 'open', key: this.openWrapped(key) };
     return tombstone ? { status: 'erased', tombstone } : { status: 'missing' };
   }
@@ -128,7 +131,9 @@ export class KeyStore {
 
   private openWrapped(wrapped: WrappedKey): DataKey {
     if (wrapped.masterKeyId !== this.masterKey.id) {
-      throw new IntegrityError(`key ${wrapped.keyId} is wrapped by master key ${wrapped.masterKeyId}, not the configured one`);
+      throw new IntegrityError(
+        `key ${wrapped.keyId} is wrapped by master key ${wrapped.masterKeyId}, not the configured one`,
+      );
     }
     let key: Buffer;
     try {

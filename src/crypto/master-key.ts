@@ -14,7 +14,8 @@ export class MasterKey {
 
   static fromBase64(encoded: string, origin: string): MasterKey {
     const key = Buffer.from(encoded.trim(), 'base64');
-    if (key.length !== 32) throw new Error(`${origin}: the master key must be 32 bytes in base64 (got ${key.length} bytes)`);
+    if (key.length !== 32)
+      throw new Error(`${origin}: the master key must be 32 bytes in base64 (got ${key.length} bytes)`);
     return new MasterKey(key);
   }
 

@@ -47,6 +47,8 @@ export function open(sealed: SealedPart, eventId: string, key: DataKey): Record<
     );
     return JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>;
   } catch {
-    throw new IntegrityError(`sealed part of event ${eventId} failed to open (tampered data or wrong key)`, { eventId });
+    throw new IntegrityError(`sealed part of event ${eventId} failed to open (tampered data or wrong key)`, {
+      eventId,
+    });
   }
 }

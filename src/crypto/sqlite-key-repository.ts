@@ -2,14 +2,34 @@ import Database from 'better-sqlite3';
 import { GroupCommit, settle } from '../store/group-commit.js';
 import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-repository.js';
 
-interface KeyRow { scope: string; key_id: string; master_key_id: string; wrapped: Buffer; created_at: string }
-interface TombstoneRow { scope: string; key_id: string | null; shredded_at: string; reason: string; event_id: string | null }
+interface KeyRow {
+  scope: string;
+  key_id: string;
+  master_key_id: string;
+  wrapped: Buffer;
+  created_at: string;
+}
+interface TombstoneRow {
+  scope: string;
+  key_id: string | null;
+  shredded_at: string;
+  reason: string;
+  event_id: string | null;
+}
 
 const toKey = (row: KeyRow): WrappedKey => ({
-  scope: row.scope, keyId: row.key_id, masterKeyId: row.master_key_id, wrapped: row.wrapped, createdAt: row.created_at,
+  scope: row.scope,
+  keyId: row.key_id,
+  masterKeyId: row.master_key_id,
+  wrapped: row.wrapped,
+  createdAt: row.created_at,
 });
 const toTombstone = (row: TombstoneRow): Tombstone => ({
-  scope: row.scope, keyId: row.key_id, shreddedAt: row.shredded_at, reason: row.reason, eventId: row.event_id,
+  scope: row.scope,
+  keyId: row.key_id,
+  shreddedAt: row.shredded_at,
+  reason: row.reason,
+  eventId: row.event_id,
 });
 
 /**
@@ -42,10 +62,18 @@ export class SqliteKeyRepository implements KeyRepository {
       keyByScope: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE scope = ?'),
       // Many names in one statement (a batch seals with hundreds of keys, a page of a rebuild opens
       // hundreds of seals): the names as a JSON array.
-      keysByScopes: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE scope IN (SELECT value FROM json_each(?))'),
-      keysByIds: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id IN (SELECT value FROM json_each(?))'),
-      tombstonesByScopes: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE scope IN (SELECT value FROM json_each(?))'),
-      tombstonesByKeyIds: this.db.prepare<[string], TombstoneRow>('SELECT * FROM tombstones WHERE key_id IN (SELECT value FROM json_each(?))'),
+      keysByScopes: this.db.prepare<[string], KeyRow>(
+        'SELECT * FROM keys WHERE scope IN (SELECT value FROM json_each(?))',
+      ),
+      keysByIds: this.db.prepare<[string], KeyRow>(
+        'SELECT * FROM keys WHERE key_id IN (SELECT value FROM json_each(?))',
+      ),
+      tombstonesByScopes: this.db.prepare<[string], TombstoneRow>(
+        'SELECT * FROM tombstones WHERE scope IN (SELECT value FROM json_each(?))',
+      ),
+      tombstonesByKeyIds: this.db.prepare<[string], TombstoneRow>(
+        'SELECT * FROM tombstones WHERE key_id IN (SELECT value FROM json_each(?))',
+      ),
       insert: this.db.prepare(
         `INSERT INTO keys (scope, key_id, master_key_id, wrapped, created_at)
          SELECT @scope, @keyId, @masterKeyId, @wrapped, @createdAt
@@ -59,14 +87,16 @@ export class SqliteKeyRepository implements KeyRepository {
       ),
     };
     const insertGroup = this.db.transaction((calls: Array<readonly WrappedKey[]>) =>
-      calls.map((keys) => settle(() => {
-        const lost: string[] = [];
-        for (const key of keys) if (this.statements.insert.run(key).changes === 0) lost.push(key.scope);
-        const won = keys.filter((key) => !lost.includes(key.scope));
-        // Only a scope another creator keyed first, or one forgotten meanwhile, is read back.
-        const others = lost.length > 0 ? this.lookUp(lost) : { keys: [], tombstones: [] };
-        return { keys: [...won, ...others.keys], tombstones: others.tombstones };
-      })),
+      calls.map((keys) =>
+        settle(() => {
+          const lost: string[] = [];
+          for (const key of keys) if (this.statements.insert.run(key).changes === 0) lost.push(key.scope);
+          const won = keys.filter((key) => !lost.includes(key.scope));
+          // Only a scope another creator keyed first, or one forgotten meanwhile, is read back.
+          const others = lost.length > 0 ? this.lookUp(lost) : { keys: [], tombstones: [] };
+          return { keys: [...won, ...others.keys], tombstones: others.tombstones };
+        }),
+      ),
     );
     this.inserter = new GroupCommit((calls) => insertGroup.immediate(calls));
   }
@@ -77,11 +107,21 @@ export class SqliteKeyRepository implements KeyRepository {
 
   /** A scope holds a key or a tombstone, never both: tombstones are looked up only for scopes without a key. */
   private lookUp(scopes: readonly string[]) {
-    return this.keysOrTombstones(scopes, this.statements.keysByScopes, this.statements.tombstonesByScopes, (key) => key.scope);
+    return this.keysOrTombstones(
+      scopes,
+      this.statements.keysByScopes,
+      this.statements.tombstonesByScopes,
+      (key) => key.scope,
+    );
   }
 
   async findByKeyIds(keyIds: readonly string[]) {
-    return this.keysOrTombstones(keyIds, this.statements.keysByIds, this.statements.tombstonesByKeyIds, (key) => key.keyId);
+    return this.keysOrTombstones(
+      keyIds,
+      this.statements.keysByIds,
+      this.statements.tombstonesByKeyIds,
+      (key) => key.keyId,
+    );
   }
 
   /** Many look-ups in one statement each (the names as a JSON array), for keys then for the rest's tombstones. */
@@ -103,15 +143,17 @@ export class SqliteKeyRepository implements KeyRepository {
   }
 
   async shred(scopes: readonly string[], cause: ShredCause, at: string) {
-    const destroyed = this.db.transaction(() => {
-      let count = 0;
-      for (const scope of scopes) {
-        const key = this.statements.keyByScope.get(scope);
-        count += this.statements.delete.run(scope).changes;
-        this.statements.tombstone.run(scope, key?.key_id ?? null, at, cause.reason, cause.eventId);
-      }
-      return count;
-    }).immediate();
+    const destroyed = this.db
+      .transaction(() => {
+        let count = 0;
+        for (const scope of scopes) {
+          const key = this.statements.keyByScope.get(scope);
+          count += this.statements.delete.run(scope).changes;
+          this.statements.tombstone.run(scope, key?.key_id ?? null, at, cause.reason, cause.eventId);
+        }
+        return count;
+      })
+      .immediate();
     // The WAL still holds the page images with the deleted key: copy back and truncate it.
     if (destroyed > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
     return destroyed;

@@ -19,7 +19,13 @@ export function mulberry32(seed: number): () => number {
 
 const FIRST = ['Camille', 'Louis', 'Emma', 'Noah', 'Léa', 'Hugo', 'Chloé', 'Arthur', 'Manon', 'Jules'];
 const LAST = ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Leroy', 'Moreau'];
-const TOWNS: Array<[string, string, string]> = [['Lyon', '69001', 'FR'], ['Paris', '75011', 'FR'], ['Genève', '1201', 'CH'], ['Lausanne', '1003', 'CH'], ['Bruxelles', '1000', 'BE']];
+const TOWNS: Array<[string, string, string]> = [
+  ['Lyon', '69001', 'FR'],
+  ['Paris', '75011', 'FR'],
+  ['Genève', '1201', 'CH'],
+  ['Lausanne', '1003', 'CH'],
+  ['Bruxelles', '1000', 'BE'],
+];
 const ORGS = ['ORG-OPERA', 'ORG-THEATRE', 'ORG-MUSEUM'];
 const day = 24 * 3600 * 1000;
 const at = (ms: number) => new Date(ms).toISOString();
@@ -35,11 +41,16 @@ function roleOf(random: () => number): string {
 function registration(contactId: string, n: number, random: () => number, occurredAt: string) {
   const [town, postcode, country] = TOWNS[n % TOWNS.length]!;
   return {
-    type: 'ContactRegistered', contactId, organizationId: ORGS[n % ORGS.length]!, occurredAt,
+    type: 'ContactRegistered',
+    contactId,
+    organizationId: ORGS[n % ORGS.length]!,
+    occurredAt,
     data: {
       role: roleOf(random),
-      firstName: FIRST[n % FIRST.length], lastName: `${LAST[(n >> 3) % LAST.length]}-${n}`,
-      email: `contact${n}@example.org`, phone: `+4179${String(n).padStart(7, '0')}`,
+      firstName: FIRST[n % FIRST.length],
+      lastName: `${LAST[(n >> 3) % LAST.length]}-${n}`,
+      email: `contact${n}@example.org`,
+      phone: `+4179${String(n).padStart(7, '0')}`,
       address: { street: `${1 + (n % 120)} rue des Tilleuls`, town, postcode, country },
     },
   };
@@ -52,21 +63,49 @@ function activity(contactId: string, n: number, seq: number, random: () => numbe
   if (roll < 0.25) {
     const validUntil = at(Date.parse(occurredAt) + Math.floor(random() * 120) * day);
     return {
-      ...base, type: 'TicketSold',
+      ...base,
+      type: 'TicketSold',
       data: {
-        orderId: `O-${n}-${seq}`, ticketId: `T-${n}-${seq}`,
+        orderId: `O-${n}-${seq}`,
+        ticketId: `T-${n}-${seq}`,
         product: random() < 0.8 ? { kind: 'dated', validUntil } : { kind: 'undated' },
         beneficiary: { firstName: FIRST[seq % FIRST.length], lastName: LAST[seq % LAST.length] },
         ipAddress: `203.0.${n % 250}.${seq % 250}`,
       },
     };
   }
-  if (roll < 0.32) return { ...base, type: 'ConsentGiven', data: { purpose: random() < 0.7 ? 'newsletter' : 'sms-offers', source: 'portal', wordingVersion: 'v3', preChecked: false, ipAddress: `203.0.${n % 250}.1` } };
+  if (roll < 0.32)
+    return {
+      ...base,
+      type: 'ConsentGiven',
+      data: {
+        purpose: random() < 0.7 ? 'newsletter' : 'sms-offers',
+        source: 'portal',
+        wordingVersion: 'v3',
+        preChecked: false,
+        ipAddress: `203.0.${n % 250}.1`,
+      },
+    };
   if (roll < 0.35) return { ...base, type: 'ConsentWithdrawn', data: { purpose: 'newsletter', source: 'form' } };
-  if (roll < 0.36) return { ...base, type: 'BalanceChanged', data: { balance: random() < 0.5 ? 0 : Math.round(random() * 200 - 100), currency: 'EUR' } };
+  if (roll < 0.36)
+    return {
+      ...base,
+      type: 'BalanceChanged',
+      data: { balance: random() < 0.5 ? 0 : Math.round(random() * 200 - 100), currency: 'EUR' },
+    };
   if (roll < 0.362) return { ...base, type: 'LegalHoldPlaced', data: { reason: 'litigation' } };
-  if (roll < 0.6) return { ...base, type: 'MarketingLinkClicked', data: { campaignId: `CMP-${seq % 40}`, channel: random() < 0.8 ? 'email' : 'sms' } };
-  if (roll < 0.7) return { ...base, type: 'NoteAdded', data: { noteId: `N-${n}-${seq}`, text: 'Asked for a wheelchair seat at the next performance.' } };
+  if (roll < 0.6)
+    return {
+      ...base,
+      type: 'MarketingLinkClicked',
+      data: { campaignId: `CMP-${seq % 40}`, channel: random() < 0.8 ? 'email' : 'sms' },
+    };
+  if (roll < 0.7)
+    return {
+      ...base,
+      type: 'NoteAdded',
+      data: { noteId: `N-${n}-${seq}`, text: 'Asked for a wheelchair seat at the next performance.' },
+    };
   if (roll < 0.85) return { ...base, type: 'PaymentReceived', data: { orderId: `O-${n}-${seq - 1}`, amount: 45 } };
   if (roll < 0.95) return { ...base, type: 'WaitingListJoined', data: { productId: `P-${seq % 300}` } };
   return { ...base, type: 'CriterionChanged', data: { criterion: 'preferred-genre', value: 'baroque opera' } };

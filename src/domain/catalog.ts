@@ -1,6 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Address, CalendarDate, Code, Country, Email, Instant, OneOf, OpaqueId, Text, defineEvent, personal, type EventDefinition,
+  Address,
+  CalendarDate,
+  Code,
+  Country,
+  Email,
+  Instant,
+  OneOf,
+  OpaqueId,
+  Text,
+  defineEvent,
+  personal,
+  type EventDefinition,
 } from './schema-kit.js';
 
 /**
@@ -11,7 +22,15 @@ import {
  */
 
 export const ROLES = [
-  'individual', 'relay', 'structure', 'supplier', 'guide', 'exhibitor', 'producer', 'partner', 'contractor',
+  'individual',
+  'relay',
+  'structure',
+  'supplier',
+  'guide',
+  'exhibitor',
+  'producer',
+  'partner',
+  'contractor',
 ] as const;
 const Role = () => OneOf(ROLES);
 const Phone = (options = {}) => Type.String({ pattern: '^\\+?[0-9 ().-]{4,32}$', ...options });
@@ -107,16 +126,24 @@ export const catalog = {
     createdOnBehalfOf: Type.Optional(OpaqueId()),
     legalMentionShown: Type.Optional(Type.Boolean()),
   }),
-  ContactDetailsChanged: defineEvent('ContactDetailsChanged', { role: Type.Optional(Role()), ...contactDetails }, {
-    check: (data) => (Object.keys(data).length === 0 ? [['', 'at least one field must change']] : []),
-  }),
+  ContactDetailsChanged: defineEvent(
+    'ContactDetailsChanged',
+    { role: Type.Optional(Role()), ...contactDetails },
+    {
+      check: (data) => (Object.keys(data).length === 0 ? [['', 'at least one field must change']] : []),
+    },
+  ),
   PhotoRecorded: defineEvent('PhotoRecorded', {
     photo: Type.String({ contentEncoding: 'base64', minLength: 1, maxLength: 1_000_000, ...personal }),
     consentObtained: Type.Literal(true),
   }),
   NoteAdded: defineEvent('NoteAdded', { noteId: OpaqueId(), text: Text(4000, personal) }),
   RemarkSet: defineEvent('RemarkSet', { text: Text(4000, personal) }),
-  OrderRemarkSet: defineEvent('OrderRemarkSet', { orderId: OpaqueId(), text: Text(4000, personal) }, { scope: 'order' }),
+  OrderRemarkSet: defineEvent(
+    'OrderRemarkSet',
+    { orderId: OpaqueId(), text: Text(4000, personal) },
+    { scope: 'order' },
+  ),
   PolicyAccepted: defineEvent('PolicyAccepted', {
     kind: OneOf(['privacy', 'terms']),
     url: Type.String({ format: 'uri', maxLength: 2000 }),
@@ -176,25 +203,37 @@ export const catalog = {
     evidence: Type.Optional(Text(4000, personal)),
   }),
   ErasureRefused: defineEvent('ErasureRefused', { requestId: OpaqueId(), reason: Reason() }, ledgerOnly),
-  ContactAnonymized: defineEvent('ContactAnonymized', {
-    reason: OneOf(['inactivity', 'request']),
-    ...runOrRequest,
-    legalBasis: Type.Optional(Code()),
-    retained: Type.Object(
-      { country: Type.Optional(Country()), town: Type.Optional(Text(100)), postcode: Type.Optional(Text(16)) },
-      { additionalProperties: false },
-    ),
-  }, { ...ledgerOnly, check: exactlyOneOfRunOrRequest }),
-  ContactErased: defineEvent('ContactErased', {
-    reason: OneOf(['inactivity', 'request']),
-    ...runOrRequest,
-    legalBasis: Type.Optional(Code()),
-  }, { ...ledgerOnly, check: exactlyOneOfRunOrRequest }),
-  OrderDataPurged: defineEvent('OrderDataPurged', {
-    orderId: OpaqueId(),
-    runId: OpaqueId(),
-    retained: Type.Object({ beneficiaryCountry: Type.Optional(Country()) }, { additionalProperties: false }),
-  }, ledgerOnly),
+  ContactAnonymized: defineEvent(
+    'ContactAnonymized',
+    {
+      reason: OneOf(['inactivity', 'request']),
+      ...runOrRequest,
+      legalBasis: Type.Optional(Code()),
+      retained: Type.Object(
+        { country: Type.Optional(Country()), town: Type.Optional(Text(100)), postcode: Type.Optional(Text(16)) },
+        { additionalProperties: false },
+      ),
+    },
+    { ...ledgerOnly, check: exactlyOneOfRunOrRequest },
+  ),
+  ContactErased: defineEvent(
+    'ContactErased',
+    {
+      reason: OneOf(['inactivity', 'request']),
+      ...runOrRequest,
+      legalBasis: Type.Optional(Code()),
+    },
+    { ...ledgerOnly, check: exactlyOneOfRunOrRequest },
+  ),
+  OrderDataPurged: defineEvent(
+    'OrderDataPurged',
+    {
+      orderId: OpaqueId(),
+      runId: OpaqueId(),
+      retained: Type.Object({ beneficiaryCountry: Type.Optional(Country()) }, { additionalProperties: false }),
+    },
+    ledgerOnly,
+  ),
 } satisfies Record<string, EventDefinition>;
 
 export type EventType = keyof typeof catalog;
@@ -214,4 +253,8 @@ export function definitionOf(type: EventType): EventDefinition {
 }
 
 /** Types whose append forgets a key scope (crypto-shredding follows the event). */
-export const FORGETTING_TYPES = ['ContactAnonymized', 'ContactErased', 'OrderDataPurged'] as const satisfies readonly EventType[];
+export const FORGETTING_TYPES = [
+  'ContactAnonymized',
+  'ContactErased',
+  'OrderDataPurged',
+] as const satisfies readonly EventType[];

@@ -20,7 +20,9 @@ export function evolveConsents(
     case 'ConsentWithdrawn':
       return { ...state, [purpose]: { status: 'no', changedAt: event.occurredAt } };
     case 'ConsentExpired':
-      return state[purpose]?.status === 'yes' ? { ...state, [purpose]: { status: 'unknown', changedAt: event.occurredAt } } : state;
+      return state[purpose]?.status === 'yes'
+        ? { ...state, [purpose]: { status: 'unknown', changedAt: event.occurredAt } }
+        : state;
     default:
       return state;
   }

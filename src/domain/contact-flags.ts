@@ -16,10 +16,18 @@ export interface ContactFlags {
 }
 
 export const initialContactFlags = (): ContactFlags => ({
-  role: null, status: 'active', customer: false, balance: null, restricted: false, legalHold: false,
+  role: null,
+  status: 'active',
+  customer: false,
+  balance: null,
+  restricted: false,
+  legalHold: false,
 });
 
-export function evolveContactFlags<F extends ContactFlags>(flags: F, event: { type: EventType; data: Record<string, unknown> }): F {
+export function evolveContactFlags<F extends ContactFlags>(
+  flags: F,
+  event: { type: EventType; data: Record<string, unknown> },
+): F {
   const { data } = event;
   switch (event.type) {
     case 'ContactRegistered':

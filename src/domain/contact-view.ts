@@ -10,7 +10,12 @@ import { evolveContactFlags, initialContactFlags, type ContactFlags } from './co
 export interface ContactView extends ContactFlags {
   contactId: string;
   registeredAt: string | null;
-  details: Partial<Pick<EventData<'ContactRegistered'>, 'firstName' | 'lastName' | 'email' | 'phone' | 'birthDate' | 'gender' | 'address'>>;
+  details: Partial<
+    Pick<
+      EventData<'ContactRegistered'>,
+      'firstName' | 'lastName' | 'email' | 'phone' | 'birthDate' | 'gender' | 'address'
+    >
+  >;
   /** Country, town and postcode kept by an anonymization. */
   retained: EventData<'ContactAnonymized'>['retained'] | null;
   forgottenBy: { eventId: string; type: string; reason: string; at: string } | null;
@@ -44,9 +49,26 @@ export type ViewEvent = {
 
 export function initialContactView(contactId: string): ContactView {
   return {
-    ...initialContactFlags(), contactId, registeredAt: null, details: {}, retained: null, forgottenBy: null,
-    erasedFields: [], organizations: [], notes: [], remark: null, orderRemarks: {}, photoRecordedAt: null,
-    criteria: {}, policies: [], paymentAliases: [], consents: {}, orders: {}, erasureRequests: [], eventCount: 0, lastEventAt: null,
+    ...initialContactFlags(),
+    contactId,
+    registeredAt: null,
+    details: {},
+    retained: null,
+    forgottenBy: null,
+    erasedFields: [],
+    organizations: [],
+    notes: [],
+    remark: null,
+    orderRemarks: {},
+    photoRecordedAt: null,
+    criteria: {},
+    policies: [],
+    paymentAliases: [],
+    consents: {},
+    orders: {},
+    erasureRequests: [],
+    eventCount: 0,
+    lastEventAt: null,
   };
 }
 
@@ -57,14 +79,17 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     ...evolveContactFlags(view, event as { type: ViewEvent['type']; data: Record<string, unknown> }),
     eventCount: view.eventCount + 1,
     lastEventAt: view.lastEventAt && view.lastEventAt > event.occurredAt ? view.lastEventAt : event.occurredAt,
-    organizations: view.organizations.includes(event.organizationId) ? view.organizations : [...view.organizations, event.organizationId],
+    organizations: view.organizations.includes(event.organizationId)
+      ? view.organizations
+      : [...view.organizations, event.organizationId],
     erasedFields: [...new Set([...view.erasedFields, ...event.erased])],
   };
   switch (event.type) {
     case 'ContactRegistered':
     case 'ContactDetailsChanged': {
       const details = { ...next.details };
-      for (const field of DETAIL_FIELDS) if (event.data[field] !== undefined) Object.assign(details, { [field]: event.data[field] });
+      for (const field of DETAIL_FIELDS)
+        if (event.data[field] !== undefined) Object.assign(details, { [field]: event.data[field] });
       return {
         ...next,
         details,
@@ -74,7 +99,13 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     case 'PhotoRecorded':
       return { ...next, photoRecordedAt: event.occurredAt };
     case 'NoteAdded':
-      return { ...next, notes: [...next.notes, { noteId: event.data.noteId ?? '', text: event.data.text ?? null, at: event.occurredAt }] };
+      return {
+        ...next,
+        notes: [
+          ...next.notes,
+          { noteId: event.data.noteId ?? '', text: event.data.text ?? null, at: event.occurredAt },
+        ],
+      };
     case 'RemarkSet':
       return { ...next, remark: event.data.text ?? null };
     case 'OrderRemarkSet':
@@ -82,7 +113,15 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     case 'PolicyAccepted':
       return {
         ...next,
-        policies: [...next.policies, { kind: event.data.kind ?? '', version: event.data.version ?? '', url: event.data.url ?? '', at: event.occurredAt }],
+        policies: [
+          ...next.policies,
+          {
+            kind: event.data.kind ?? '',
+            version: event.data.version ?? '',
+            url: event.data.url ?? '',
+            at: event.occurredAt,
+          },
+        ],
       };
     case 'CriterionChanged':
       return { ...next, criteria: { ...next.criteria, [event.data.criterion ?? '']: event.data.value ?? null } };
@@ -95,7 +134,11 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
       const orderId = event.data.orderId ?? '';
       const previous = next.orders[orderId];
       const validUntil = event.data.product?.validUntil ?? null;
-      const latestValidUntil = [previous?.latestValidUntil ?? null, validUntil].filter((d): d is string => d !== null).sort().at(-1) ?? null;
+      const latestValidUntil =
+        [previous?.latestValidUntil ?? null, validUntil]
+          .filter((d): d is string => d !== null)
+          .sort()
+          .at(-1) ?? null;
       return { ...next, orders: { ...next.orders, [orderId]: { lastActivity: event.occurredAt, latestValidUntil } } };
     }
     case 'ConsentGiven':
@@ -105,13 +148,22 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     case 'ErasureRequested':
       return {
         ...next,
-        erasureRequests: [...next.erasureRequests, { requestId: event.data.requestId ?? '', channel: event.data.channel ?? '', at: event.occurredAt, refused: null }],
+        erasureRequests: [
+          ...next.erasureRequests,
+          {
+            requestId: event.data.requestId ?? '',
+            channel: event.data.channel ?? '',
+            at: event.occurredAt,
+            refused: null,
+          },
+        ],
       };
     case 'ErasureRefused':
       return {
         ...next,
         erasureRequests: next.erasureRequests.map((request) =>
-          request.requestId === event.data.requestId ? { ...request, refused: event.data.reason ?? '' } : request),
+          request.requestId === event.data.requestId ? { ...request, refused: event.data.reason ?? '' } : request,
+        ),
       };
     case 'ContactAnonymized':
     case 'ContactErased':

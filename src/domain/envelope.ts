@@ -46,9 +46,12 @@ export interface EnvelopeOptions {
 export function envelopesOf(body: unknown): unknown[] {
   if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'events' in body) {
     const { events } = body as { events: unknown };
-    if (!Array.isArray(events)) throw new ValidationError('events must be an array', [{ pointer: '/events', message: 'must be an array' }]);
-    if (events.length === 0) throw new ValidationError('the batch is empty', [{ pointer: '/events', message: 'must not be empty' }]);
-    if (events.length > MAX_BATCH) throw new PayloadTooLarge(`a batch holds at most ${MAX_BATCH} events, got ${events.length}`);
+    if (!Array.isArray(events))
+      throw new ValidationError('events must be an array', [{ pointer: '/events', message: 'must be an array' }]);
+    if (events.length === 0)
+      throw new ValidationError('the batch is empty', [{ pointer: '/events', message: 'must not be empty' }]);
+    if (events.length > MAX_BATCH)
+      throw new PayloadTooLarge(`a batch holds at most ${MAX_BATCH} events, got ${events.length}`);
     return events;
   }
   return [body];
@@ -92,10 +95,14 @@ export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions
           report(`/data${pointer}`, message);
         }
       } else {
-        for (const [pointer, message] of definition.check?.(candidate.data as never) ?? []) report(`/data${pointer}`, message);
+        for (const [pointer, message] of definition.check?.(candidate.data as never) ?? [])
+          report(`/data${pointer}`, message);
       }
     }
-    if (typeof candidate.occurredAt === 'string' && Date.parse(candidate.occurredAt) > options.now.getTime() + MAX_CLOCK_SKEW_MS) {
+    if (
+      typeof candidate.occurredAt === 'string' &&
+      Date.parse(candidate.occurredAt) > options.now.getTime() + MAX_CLOCK_SKEW_MS
+    ) {
       report('/occurredAt', 'lies in the future');
     }
     if (candidate.id !== undefined) {
@@ -116,13 +123,18 @@ export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions
   });
   if (issues.length > 0) {
     const events = new Set(issues.map((issue) => issue.index)).size;
-    throw new ValidationError(`${issues.length} problem(s) in ${events} event(s); nothing was appended`, dedupe(issues));
+    throw new ValidationError(
+      `${issues.length} problem(s) in ${events} event(s); nothing was appended`,
+      dedupe(issues),
+    );
   }
   if (ledgerOnly.length > 0) {
     throw new RuleViolation(
       `${ledgerOnly.map((e) => `event ${e.index} (${e.type})`).join(', ')}: written by the ledger only; nothing was appended`,
       'use the ledger operations (forgetting, consent expiry) instead of publishing these types',
-      { errors: ledgerOnly.map((e) => ({ index: e.index, pointer: '/type', message: 'is written by the ledger only' })) },
+      {
+        errors: ledgerOnly.map((e) => ({ index: e.index, pointer: '/type', message: 'is written by the ledger only' })),
+      },
     );
   }
   return valid;

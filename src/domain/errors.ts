@@ -28,7 +28,10 @@ export interface InputIssue {
 export class ValidationError extends LedgerError {
   readonly status = 400;
   readonly title = 'Invalid input';
-  constructor(message: string, readonly issues: InputIssue[] = []) {
+  constructor(
+    message: string,
+    readonly issues: InputIssue[] = [],
+  ) {
     super(message, { errors: issues });
   }
 }

@@ -24,13 +24,18 @@ export function decideAnonymization(
   if (view.eventCount === 0) throw new UnknownContact(view.contactId);
   if (view.status !== 'active') return null;
   if (view.legalHold) {
-    throw new RuleViolation('the contact is under legal hold', 'release the legal hold (LegalHoldReleased) before forgetting');
+    throw new RuleViolation(
+      'the contact is under legal hold',
+      'release the legal hold (LegalHoldReleased) before forgetting',
+    );
   }
   if (view.balance && view.balance.amount !== 0) {
     throw new RuleViolation('the contact is a debtor or creditor', 'settle the balance to zero before forgetting');
   }
   const nowIso = now.toISOString();
-  const valid = Object.entries(view.orders).filter(([, order]) => order.latestValidUntil !== null && order.latestValidUntil > nowIso);
+  const valid = Object.entries(view.orders).filter(
+    ([, order]) => order.latestValidUntil !== null && order.latestValidUntil > nowIso,
+  );
   if (valid.length > 0) {
     throw new RuleViolation('the contact holds a ticket still valid', 'wait until every ticket has ended validity', {
       orders: valid.map(([orderId]) => orderId),
@@ -60,7 +65,8 @@ interface LoggedEvent {
   data: Record<string, unknown>;
 }
 
-export const isForgettingEvent = (event: { type: string }) => (FORGETTING_TYPES as readonly string[]).includes(event.type);
+export const isForgettingEvent = (event: { type: string }) =>
+  (FORGETTING_TYPES as readonly string[]).includes(event.type);
 
 /**
  * The key scopes a forgetting event destroys. Forgetting a contact destroys its own key and the
@@ -73,7 +79,12 @@ export function forgottenScopes(event: LoggedEvent, stream: readonly LoggedEvent
   const contactId = contactIdOfStream(event.stream);
   if (!contactId || !isForgettingEvent(event)) return [];
   const orders = stream
-    .filter((other) => isEventType(other.type) && definitionOf(other.type).scope === 'order' && typeof other.data['orderId'] === 'string')
+    .filter(
+      (other) =>
+        isEventType(other.type) &&
+        definitionOf(other.type).scope === 'order' &&
+        typeof other.data['orderId'] === 'string',
+    )
     .map((other) => orderScope(String(other.data['orderId'])));
   return [contactScope(contactId), ...new Set(orders)];
 }

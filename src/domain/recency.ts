@@ -34,8 +34,13 @@ export interface RecencyInput {
  * `consentStillYes`: after this consent change, at least one purpose of the contact is "yes".
  */
 export function recencyFacts(event: RecencyInput, consentStillYes = false): RecencyFact[] {
-  const fact = (contactId: string, date: string, basis: RecencyFact['basis'] = 'activity'): RecencyFact =>
-    ({ contactId, basis, date, eventId: event.id, position: event.position });
+  const fact = (contactId: string, date: string, basis: RecencyFact['basis'] = 'activity'): RecencyFact => ({
+    contactId,
+    basis,
+    date,
+    eventId: event.id,
+    position: event.position,
+  });
   switch (event.type) {
     case 'ContactRegistered':
       return [fact(event.contactId, event.occurredAt, 'registration')];
@@ -116,9 +121,14 @@ export const initialRecency = (): RecencyState => ({ registration: null, activit
 export function evolveRecency(state: RecencyState, fact: RecencyFact): RecencyState {
   const mark = () => ({ date: fact.date, eventId: fact.eventId, position: fact.position });
   if (fact.basis === 'registration') {
-    return state.registration && state.registration.position <= fact.position ? state : { registration: mark(), activity: state.activity };
+    return state.registration && state.registration.position <= fact.position
+      ? state
+      : { registration: mark(), activity: state.activity };
   }
-  const kept = state.activity && (state.activity.date > fact.date || (state.activity.date === fact.date && state.activity.position <= fact.position));
+  const kept =
+    state.activity &&
+    (state.activity.date > fact.date ||
+      (state.activity.date === fact.date && state.activity.position <= fact.position));
   return kept ? state : { registration: state.registration, activity: mark() };
 }
 

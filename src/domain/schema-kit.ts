@@ -10,8 +10,7 @@ import { Type, type TObject, type TProperties, type Static, type TSchema } from 
 export const personal = { personal: true } as const;
 
 /** Opaque identifier (customer number, order id...): never an e-mail or a phone number. */
-export const OpaqueId = (options: Record<string, unknown> = {}) =>
-  Type.String({ format: 'opaque-id', ...options });
+export const OpaqueId = (options: Record<string, unknown> = {}) => Type.String({ format: 'opaque-id', ...options });
 
 /** RFC 3339 instant with a time zone, year 1900..2199; normalised to UTC at the boundary. */
 export const Instant = (options: Record<string, unknown> = {}) => Type.String({ format: 'instant', ...options });
@@ -25,7 +24,8 @@ export const OneOf = <const T extends readonly string[]>(values: T, options: Rec
 export const Code = () => Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' });
 export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, ...options });
-export const Email = (options: Record<string, unknown> = {}) => Type.String({ format: 'email', maxLength: 254, ...options });
+export const Email = (options: Record<string, unknown> = {}) =>
+  Type.String({ format: 'email', maxLength: 254, ...options });
 export const Country = () => Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' });
 
 export const Address = (options: Record<string, unknown> = {}) =>
@@ -59,7 +59,11 @@ export interface EventDefinition<T extends string = string, S extends TSchema = 
 export function defineEvent<const T extends string, P extends TProperties>(
   type: T,
   properties: P,
-  options: { origin?: Origin; scope?: KeyScopeKind; check?: (data: Static<TObject<P>>) => Array<[string, string]> } = {},
+  options: {
+    origin?: Origin;
+    scope?: KeyScopeKind;
+    check?: (data: Static<TObject<P>>) => Array<[string, string]>;
+  } = {},
 ): EventDefinition<T, TObject<P>> {
   const schema = Type.Object(properties, { additionalProperties: false, title: type });
   const personalFields = Object.entries(properties as Record<string, TSchema>)

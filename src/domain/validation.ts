@@ -44,7 +44,10 @@ export function describeAjvError(error: ErrorObject): { pointer: string; message
     return { pointer: `${error.instancePath}/${String(params['missingProperty'])}`, message: 'is required' };
   }
   if (error.keyword === 'additionalProperties') {
-    return { pointer: `${error.instancePath}/${String(params['additionalProperty'])}`, message: 'is not a known field' };
+    return {
+      pointer: `${error.instancePath}/${String(params['additionalProperty'])}`,
+      message: 'is not a known field',
+    };
   }
   if (error.keyword === 'format') {
     return { pointer: error.instancePath, message: `must be a valid ${describeFormat(String(params['format']))}` };
@@ -54,10 +57,14 @@ export function describeAjvError(error: ErrorObject): { pointer: string; message
 
 function describeFormat(format: string): string {
   switch (format) {
-    case 'instant': return `RFC 3339 date-time with a time zone, year ${MIN_YEAR}..${MAX_YEAR}`;
-    case 'calendar-date': return `calendar date YYYY-MM-DD, year ${MIN_YEAR}..${MAX_YEAR}`;
-    case 'opaque-id': return 'opaque id (letters, digits, . _ : -; not an e-mail or phone number)';
-    default: return format;
+    case 'instant':
+      return `RFC 3339 date-time with a time zone, year ${MIN_YEAR}..${MAX_YEAR}`;
+    case 'calendar-date':
+      return `calendar date YYYY-MM-DD, year ${MIN_YEAR}..${MAX_YEAR}`;
+    case 'opaque-id':
+      return 'opaque id (letters, digits, . _ : -; not an e-mail or phone number)';
+    default:
+      return format;
   }
 }
 
@@ -74,7 +81,10 @@ export function normalizeInstants(schema: TSchema, value: unknown): unknown {
   const properties = schema['properties'] as Record<string, TSchema> | undefined;
   if (value !== null && typeof value === 'object' && properties) {
     return Object.fromEntries(
-      Object.entries(value).map(([field, inner]) => [field, properties[field] ? normalizeInstants(properties[field], inner) : inner]),
+      Object.entries(value).map(([field, inner]) => [
+        field,
+        properties[field] ? normalizeInstants(properties[field], inner) : inner,
+      ]),
     );
   }
   return value;

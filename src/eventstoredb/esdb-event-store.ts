@@ -1,6 +1,16 @@
 import {
-  BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError,
-  jsonEvent, streamNameFilter, type AllStreamResolvedEvent, type ResolvedEvent,
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  jsonEvent,
+  streamNameFilter,
+  type AllStreamResolvedEvent,
+  type ResolvedEvent,
 } from '@eventstore/db-client';
 import { Observable, Subject, interval, merge } from 'rxjs';
 import { ConcurrencyConflict } from '../domain/errors.js';
@@ -53,12 +63,18 @@ export class EsdbEventStore implements EventStore {
   private readonly live: ReturnType<EventStoreDBClient['subscribeToAll']>;
   private readonly now: () => Date;
 
-  private constructor(private readonly client: EventStoreDBClient, options: EsdbEventStoreOptions) {
+  private constructor(
+    private readonly client: EventStoreDBClient,
+    options: EsdbEventStoreOptions,
+  ) {
     this.prefix = options.streamPrefix ?? '';
     this.now = options.now ?? (() => new Date());
     // Live appends of any writer wake the catch-up reader, which then pulls pages from $all.
     const notified = new Subject<void>();
-    this.live = client.subscribeToAll({ fromPosition: END, filter: streamNameFilter({ prefixes: [this.ledgerPrefix] }) });
+    this.live = client.subscribeToAll({
+      fromPosition: END,
+      filter: streamNameFilter({ prefixes: [this.ledgerPrefix] }),
+    });
     this.live.on('data', () => notified.next());
     this.live.on('error', () => {}); // the poll keeps subscribers moving; reads report real failures
     this.wakeUps = merge(this.appended, notified, interval(options.pollMs ?? 1000));
@@ -118,13 +134,18 @@ export class EsdbEventStore implements EventStore {
     const { planned, duplicates } = planAppend(events, { stored: (id) => ids.get(id), head: () => head }, staged);
     if (planned.length === 0) return { appended: [], duplicates };
     try {
-      await this.client.appendToStream(this.prefix + stream, planned.map((event) => this.toEventData(event)), {
-        expectedRevision: head.revision === -1 ? NO_STREAM : BigInt(head.revision),
-      });
+      await this.client.appendToStream(
+        this.prefix + stream,
+        planned.map((event) => this.toEventData(event)),
+        {
+          expectedRevision: head.revision === -1 ? NO_STREAM : BigInt(head.revision),
+        },
+      );
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       const explicit = events.find((event) => event.expectedRevision !== undefined);
-      if (explicit || attempt >= APPEND_RETRIES) throw new ConcurrencyConflict(stream, explicit?.expectedRevision ?? head.revision, head.revision + 1);
+      if (explicit || attempt >= APPEND_RETRIES)
+        throw new ConcurrencyConflict(stream, explicit?.expectedRevision ?? head.revision, head.revision + 1);
       return this.appendToOneStream(stream, events, attempt + 1);
     }
     this.appended.next();
@@ -137,8 +158,13 @@ export class EsdbEventStore implements EventStore {
 
   private toEventData(event: PlannedEvent) {
     const payload: LedgerPayload = {
-      occurredAt: event.occurredAt, organizationId: event.organizationId, data: event.data, sealed: event.sealed,
-      prevHash: event.prevHash, hash: event.hash, recordedAt: this.now().toISOString(),
+      occurredAt: event.occurredAt,
+      organizationId: event.organizationId,
+      data: event.data,
+      sealed: event.sealed,
+      prevHash: event.prevHash,
+      hash: event.hash,
+      recordedAt: this.now().toISOString(),
     };
     return jsonEvent({ id: event.id, type: event.type, data: payload as unknown as Record<string, unknown> });
   }
@@ -146,7 +172,10 @@ export class EsdbEventStore implements EventStore {
   async readStream(stream: string): Promise<StoredEvent[]> {
     const events: StoredEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(this.prefix + stream, { fromRevision: START, direction: FORWARDS })) {
+      for await (const resolved of this.client.readStream(this.prefix + stream, {
+        fromRevision: START,
+        direction: FORWARDS,
+      })) {
         if (resolved.event) events.push(this.toStored(resolved));
       }
     } catch (error) {
@@ -157,7 +186,10 @@ export class EsdbEventStore implements EventStore {
   }
 
   /** Ledger events of $all after a commit position, `limit` of them, skipping other streams' events. */
-  async readAll(options: ReadAllOptions = {}, keep: (event: StoredEvent) => boolean = () => true): Promise<StoredEvent[]> {
+  async readAll(
+    options: ReadAllOptions = {},
+    keep: (event: StoredEvent) => boolean = () => true,
+  ): Promise<StoredEvent[]> {
     const after = options.after ?? 0;
     const limit = options.limit ?? 1000;
     const page: StoredEvent[] = [];

@@ -27,7 +27,11 @@ export class Shredder {
   async reconcile(): Promise<{ forgettingEvents: number; keysDestroyed: number }> {
     let forgettingEvents = 0;
     let keysDestroyed = 0;
-    for await (const page of pagesAfter((after, limit) => this.store.readByTypes(FORGETTING_TYPES, { after, limit }), 0, 500)) {
+    for await (const page of pagesAfter(
+      (after, limit) => this.store.readByTypes(FORGETTING_TYPES, { after, limit }),
+      0,
+      500,
+    )) {
       for (const event of page) keysDestroyed += await this.shredFor(event);
       forgettingEvents += page.length;
     }

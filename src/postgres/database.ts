@@ -2,7 +2,8 @@ import pg from 'pg';
 
 /** A schema name as an SQL identifier: checked, then quoted. */
 export function schemaIdentifier(schema: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema name must match [a-z_][a-z0-9_]*, got ${JSON.stringify(schema)}`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`schema name must match [a-z_][a-z0-9_]*, got ${JSON.stringify(schema)}`);
   return `"${schema}"`;
 }
 

@@ -7,26 +7,64 @@ import { sqlList } from '../store/sql.js';
 import { catchUpSubscription } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
-import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from '../store/event-store.js';
+import type {
+  AppendOutcome,
+  EventFact,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  StoredEvent,
+} from '../store/event-store.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
 
 /** The columns of an EventFact first, then the chain's (which a rebuild does not fetch). */
-const FACT_COLUMNS = 'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+const FACT_COLUMNS =
+  'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
 const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
-type FactRow = [string, string, string, string, string, string, Record<string, unknown>, string | null, string | null, string | null, string | null, string[] | null];
+type FactRow = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  Record<string, unknown>,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string[] | null,
+];
 type EventRow = [...FactRow, number, string, string, string];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
   row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: row[11]! };
 
 const toFact = (row: FactRow): EventFact => ({
-  id: row[1], type: row[3], stream: row[2], position: Number(row[0]), occurredAt: row[4], organizationId: row[5], data: row[6], sealed: sealedPart(row),
+  id: row[1],
+  type: row[3],
+  stream: row[2],
+  position: Number(row[0]),
+  occurredAt: row[4],
+  organizationId: row[5],
+  data: row[6],
+  sealed: sealedPart(row),
 });
 
 // Written out rather than spread over toFact: a spread object literal reads at half the speed.
 const toStored = (row: EventRow): StoredEvent => ({
-  id: row[1], type: row[3], stream: row[2], revision: row[12], position: Number(row[0]), occurredAt: row[4], recordedAt: row[13],
-  organizationId: row[5], data: row[6], sealed: sealedPart(row), prevHash: row[14], hash: row[15],
+  id: row[1],
+  type: row[3],
+  stream: row[2],
+  revision: row[12],
+  position: Number(row[0]),
+  occurredAt: row[4],
+  recordedAt: row[13],
+  organizationId: row[5],
+  data: row[6],
+  sealed: sealedPart(row),
+  prevHash: row[14],
+  hash: row[15],
 });
 
 /**
@@ -90,7 +128,10 @@ export class PgEventStore implements EventStore {
   private listener: pg.Client | null = null;
   private closed = false;
 
-  private constructor(private readonly pool: pg.Pool, private readonly options: PgEventStoreOptions) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PgEventStoreOptions,
+  ) {
     this.s = schemaIdentifier(options.schema);
     this.channel = `contact_ledger_${options.schema}`;
     this.now = options.now ?? (() => new Date());
@@ -131,7 +172,9 @@ export class PgEventStore implements EventStore {
   private async appendGroup(calls: Array<readonly EventToAppend[]>): Promise<Settled<AppendOutcome>[]> {
     try {
       const settled = await inTransaction(this.pool, async (client) => {
-        const { rows: [lock] } = await client.query<{ position: string }>(`SELECT position FROM ${this.s}.head FOR UPDATE`);
+        const {
+          rows: [lock],
+        } = await client.query<{ position: string }>(`SELECT position FROM ${this.s}.head FOR UPDATE`);
         const head = Number(lock!.position);
         if (head !== this.lastWrittenHead) this.heads.clear(); // another process appended
         const state = await this.appendState(client, calls);
@@ -151,22 +194,44 @@ export class PgEventStore implements EventStore {
              moved AS (UPDATE ${this.s}.head SET position = $17::bigint RETURNING 1)
              SELECT pg_notify($18, $17::bigint::text) FROM moved`,
             [
-              planned.map((_, i) => head + 1 + i), planned.map((e) => e.id), planned.map((e) => e.stream), planned.map((e) => e.revision),
-              planned.map((e) => e.type), planned.map((e) => e.occurredAt), planned.map(() => recordedAt), planned.map((e) => e.organizationId),
-              planned.map((e) => JSON.stringify(e.data)), planned.map((e) => e.prevHash), planned.map((e) => e.hash),
-              planned.map((e) => e.sealed?.keyId ?? null), planned.map((e) => e.sealed?.iv ?? null), planned.map((e) => e.sealed?.tag ?? null),
-              planned.map((e) => e.sealed?.ciphertext ?? null), planned.map((e) => (e.sealed ? JSON.stringify(e.sealed.fields) : null)),
-              head + planned.length, this.channel,
+              planned.map((_, i) => head + 1 + i),
+              planned.map((e) => e.id),
+              planned.map((e) => e.stream),
+              planned.map((e) => e.revision),
+              planned.map((e) => e.type),
+              planned.map((e) => e.occurredAt),
+              planned.map(() => recordedAt),
+              planned.map((e) => e.organizationId),
+              planned.map((e) => JSON.stringify(e.data)),
+              planned.map((e) => e.prevHash),
+              planned.map((e) => e.hash),
+              planned.map((e) => e.sealed?.keyId ?? null),
+              planned.map((e) => e.sealed?.iv ?? null),
+              planned.map((e) => e.sealed?.tag ?? null),
+              planned.map((e) => e.sealed?.ciphertext ?? null),
+              planned.map((e) => (e.sealed ? JSON.stringify(e.sealed.fields) : null)),
+              head + planned.length,
+              this.channel,
             ],
           );
         }
         let position = head;
-        const outcomes = plans.map((plan): Settled<AppendOutcome> => plan.ok
-          ? { ok: true, value: {
-            appended: plan.value.planned.map((e) => ({ id: e.id, stream: e.stream, revision: e.revision, position: ++position })),
-            duplicates: plan.value.duplicates,
-          } }
-          : plan);
+        const outcomes = plans.map((plan): Settled<AppendOutcome> =>
+          plan.ok
+            ? {
+                ok: true,
+                value: {
+                  appended: plan.value.planned.map((e) => ({
+                    id: e.id,
+                    stream: e.stream,
+                    revision: e.revision,
+                    position: ++position,
+                  })),
+                  duplicates: plan.value.duplicates,
+                },
+              }
+            : plan,
+        );
         return { outcomes, heads: staged.heads, head: head + planned.length };
       });
       this.lastWrittenHead = settled.head;
@@ -185,11 +250,17 @@ export class PgEventStore implements EventStore {
     const streams = [...new Set(events.map((event) => event.stream))].filter((stream) => !this.heads.has(stream));
     const [stored, heads] = await Promise.all([
       client.query<{ id: string; stream: string; type: string }>(
-        `SELECT id, stream, type FROM ${this.s}.events WHERE id = ANY($1::text[])`, [events.map((event) => event.id)]),
-      streams.length === 0 ? { rows: [] } : client.query<{ stream: string; revision: number; hash: string }>(
-        `SELECT h.stream, h.revision, h.hash FROM unnest($1::text[]) AS wanted(stream)
+        `SELECT id, stream, type FROM ${this.s}.events WHERE id = ANY($1::text[])`,
+        [events.map((event) => event.id)],
+      ),
+      streams.length === 0
+        ? { rows: [] }
+        : client.query<{ stream: string; revision: number; hash: string }>(
+            `SELECT h.stream, h.revision, h.hash FROM unnest($1::text[]) AS wanted(stream)
          CROSS JOIN LATERAL (SELECT stream, revision, hash FROM ${this.s}.events e WHERE e.stream = wanted.stream
-                             ORDER BY revision DESC LIMIT 1) h`, [streams]),
+                             ORDER BY revision DESC LIMIT 1) h`,
+            [streams],
+          ),
     ]);
     const byId = new Map(stored.rows.map((row) => [row.id, row]));
     const fetched = new Map(heads.rows.map((row) => [row.stream, { revision: row.revision, hash: row.hash }]));
@@ -211,13 +282,19 @@ export class PgEventStore implements EventStore {
   }
 
   readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    return this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
-      [options.after ?? 0, options.limit ?? 1000], toStored);
+    return this.rows(
+      `SELECT ${COLUMNS} FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+      [options.after ?? 0, options.limit ?? 1000],
+      toStored,
+    );
   }
 
   readFacts(options: ReadAllOptions = {}): Promise<EventFact[]> {
-    return this.rows(`SELECT ${FACT_COLUMNS} FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
-      [options.after ?? 0, options.limit ?? 1000], toFact);
+    return this.rows(
+      `SELECT ${FACT_COLUMNS} FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+      [options.after ?? 0, options.limit ?? 1000],
+      toFact,
+    );
   }
 
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
@@ -231,7 +308,9 @@ export class PgEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    const { rows: [row] } = await this.pool.query<{ position: string }>(`SELECT position FROM ${this.s}.head`);
+    const {
+      rows: [row],
+    } = await this.pool.query<{ position: string }>(`SELECT position FROM ${this.s}.head`);
     return Number(row?.position ?? 0);
   }
 

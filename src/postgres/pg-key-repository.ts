@@ -3,8 +3,14 @@ import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from '../crypto
 import { createSchema, schemaIdentifier } from './database.js';
 
 interface ScopeRow {
-  scope: string; key_id: string | null; master_key_id: string | null; wrapped: Buffer | null; created_at: string | null;
-  shredded_at: string | null; reason: string | null; event_id: string | null;
+  scope: string;
+  key_id: string | null;
+  master_key_id: string | null;
+  wrapped: Buffer | null;
+  created_at: string | null;
+  shredded_at: string | null;
+  reason: string | null;
+  event_id: string | null;
 }
 
 /**
@@ -26,10 +32,18 @@ const ddl = (s: string) => `
     CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)));`;
 
 const toKey = (row: ScopeRow): WrappedKey => ({
-  scope: row.scope, keyId: row.key_id!, masterKeyId: row.master_key_id!, wrapped: row.wrapped!, createdAt: row.created_at!,
+  scope: row.scope,
+  keyId: row.key_id!,
+  masterKeyId: row.master_key_id!,
+  wrapped: row.wrapped!,
+  createdAt: row.created_at!,
 });
 const toTombstone = (row: ScopeRow): Tombstone => ({
-  scope: row.scope, keyId: row.key_id, shreddedAt: row.shredded_at!, reason: row.reason!, eventId: row.event_id,
+  scope: row.scope,
+  keyId: row.key_id,
+  shreddedAt: row.shredded_at!,
+  reason: row.reason!,
+  eventId: row.event_id,
 });
 
 /**
@@ -49,7 +63,10 @@ export class PgKeyRepository implements KeyRepository {
   private compacting: Promise<void> = Promise.resolve();
   private nextCompaction: Promise<void> | null = null;
 
-  private constructor(private readonly pool: pg.Pool, schema: string) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    schema: string,
+  ) {
     this.s = schemaIdentifier(schema);
   }
 
@@ -59,7 +76,10 @@ export class PgKeyRepository implements KeyRepository {
   }
 
   async findByScopes(scopes: readonly string[]) {
-    const { rows } = await this.pool.query<ScopeRow>(`SELECT * FROM ${this.s}.scope_keys WHERE scope = ANY($1::text[])`, [scopes]);
+    const { rows } = await this.pool.query<ScopeRow>(
+      `SELECT * FROM ${this.s}.scope_keys WHERE scope = ANY($1::text[])`,
+      [scopes],
+    );
     return this.split(rows);
   }
 
@@ -71,7 +91,10 @@ export class PgKeyRepository implements KeyRepository {
   }
 
   async findByKeyIds(keyIds: readonly string[]) {
-    const { rows } = await this.pool.query<ScopeRow>(`SELECT * FROM ${this.s}.scope_keys WHERE key_id = ANY($1::text[])`, [keyIds]);
+    const { rows } = await this.pool.query<ScopeRow>(
+      `SELECT * FROM ${this.s}.scope_keys WHERE key_id = ANY($1::text[])`,
+      [keyIds],
+    );
     return this.split(rows);
   }
 
@@ -85,7 +108,13 @@ export class PgKeyRepository implements KeyRepository {
       `INSERT INTO ${this.s}.scope_keys (scope, key_id, master_key_id, wrapped, created_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[]) AS u(scope) ORDER BY scope
        ON CONFLICT (scope) DO NOTHING RETURNING scope`,
-      [keys.map((k) => k.scope), keys.map((k) => k.keyId), keys.map((k) => k.masterKeyId), keys.map((k) => k.wrapped), keys.map((k) => k.createdAt)],
+      [
+        keys.map((k) => k.scope),
+        keys.map((k) => k.keyId),
+        keys.map((k) => k.masterKeyId),
+        keys.map((k) => k.wrapped),
+        keys.map((k) => k.createdAt),
+      ],
     );
     const inserted = new Set(rows.map((row) => row.scope));
     const lost = keys.filter((key) => !inserted.has(key.scope)).map((key) => key.scope);

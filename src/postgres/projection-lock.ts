@@ -11,14 +11,22 @@ export class ProjectionLock {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
-  constructor(private readonly connectionString: string, private readonly name: string, private readonly retryMs = 2000) {}
+  constructor(
+    private readonly connectionString: string,
+    private readonly name: string,
+    private readonly retryMs = 2000,
+  ) {}
 
   /** Tries once; true when this process now holds the lock. */
   async tryAcquire(onLost: () => void): Promise<boolean> {
     const client = new pg.Client({ connectionString: this.connectionString });
     client.on('error', () => {});
     await client.connect();
-    const { rows: [row] } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [`contact-ledger:${this.name}`]);
+    const {
+      rows: [row],
+    } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [
+      `contact-ledger:${this.name}`,
+    ]);
     if (!row?.held) {
       await client.end();
       return false;
@@ -42,13 +50,16 @@ export class ProjectionLock {
         running?.stop();
         running = null;
         this.timer = setTimeout(attempt, this.retryMs);
-      }).then((held) => {
-        if (held && !this.stopped) running = start();
-        else if (!this.stopped) this.timer = setTimeout(attempt, this.retryMs);
-      }, (error: unknown) => {
-        onError(error);
-        if (!this.stopped) this.timer = setTimeout(attempt, this.retryMs);
-      });
+      }).then(
+        (held) => {
+          if (held && !this.stopped) running = start();
+          else if (!this.stopped) this.timer = setTimeout(attempt, this.retryMs);
+        },
+        (error: unknown) => {
+          onError(error);
+          if (!this.stopped) this.timer = setTimeout(attempt, this.retryMs);
+        },
+      );
     };
     attempt();
     return {

@@ -7,7 +7,12 @@ import type { EventFact } from '../store/event-store.js';
 import { newContactRecord, type ContactRecord } from './contact-record.js';
 
 /** One orders row: the contact of the order's earliest event, its latest end of validity. */
-export interface OrderRecord { orderId: string; contactId: string; firstPosition: number; validUntil: string | null }
+export interface OrderRecord {
+  orderId: string;
+  contactId: string;
+  firstPosition: number;
+  validUntil: string | null;
+}
 
 /**
  * What a batch changes in the read models; every backend writes it in one transaction. The rows
@@ -36,7 +41,8 @@ export interface LoadedRows {
 export const EMAIL_FIELD = 'email';
 
 /** Whether an event's sealed part holds an e-mail: it sets its contact's indexed address. */
-export const sealsEmail = (event: Pick<EventFact, 'sealed'>): boolean => event.sealed?.fields.includes(EMAIL_FIELD) ?? false;
+export const sealsEmail = (event: Pick<EventFact, 'sealed'>): boolean =>
+  event.sealed?.fields.includes(EMAIL_FIELD) ?? false;
 
 /** Ids of the events that set an e-mail. */
 export const emailEventIds = (events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>): Set<string> =>
@@ -51,7 +57,14 @@ export function domainEvents(events: readonly EventFact[]): RecencyInput[] {
   for (const stored of events) {
     const contactId = contactIdOfStream(stored.stream);
     if (!contactId || !isEventType(stored.type)) continue;
-    result.push({ id: stored.id, type: stored.type, contactId, position: stored.position, occurredAt: stored.occurredAt, data: stored.data });
+    result.push({
+      id: stored.id,
+      type: stored.type,
+      contactId,
+      position: stored.position,
+      occurredAt: stored.occurredAt,
+      data: stored.data,
+    });
   }
   return result;
 }
@@ -157,7 +170,13 @@ export class ReadModelWindow {
           const known = this.orders.get(orderId);
           // The contact id string of the row held, not the event's copy: one string per contact.
           if (known) mergeOrder(known, event, held.contactId);
-          else this.orders.set(orderId, { orderId, contactId: held.contactId, firstPosition: event.position, validUntil: validUntilOf(event) });
+          else
+            this.orders.set(orderId, {
+              orderId,
+              contactId: held.contactId,
+              firstPosition: event.position,
+              validUntil: validUntilOf(event),
+            });
         }
       }
       // One address per contact in the index: a new one replaces it; forgetting removes it.
@@ -175,21 +194,32 @@ export class ReadModelWindow {
   changes(emailHashes: Promise<ReadonlyMap<string, string>>): ReadModelChanges {
     const emails = emailHashes.then((hashes) => {
       const indexed = new Map<string, string | null>();
-      for (const [contactId, eventId] of this.emailEvents) indexed.set(contactId, eventId === null ? null : hashes.get(eventId) ?? null);
+      for (const [contactId, eventId] of this.emailEvents)
+        indexed.set(contactId, eventId === null ? null : (hashes.get(eventId) ?? null));
       return indexed;
     });
-    return { contacts: this.contacts, consents: this.consents, orders: this.orders, purgedOrders: this.purgedOrders, emails };
+    return {
+      contacts: this.contacts,
+      consents: this.consents,
+      orders: this.orders,
+      purgedOrders: this.purgedOrders,
+      emails,
+    };
   }
 }
 
 /** The consents rows of the consent states held, one per contact and purpose. */
-export function* consentRows(consents: ReadModelChanges['consents']): Generator<{ contactId: string; purpose: string; status: string; changedAt: string }> {
+export function* consentRows(
+  consents: ReadModelChanges['consents'],
+): Generator<{ contactId: string; purpose: string; status: string; changedAt: string }> {
   for (const [contactId, state] of consents) {
-    for (const [purpose, { status, changedAt }] of Object.entries(state)) yield { contactId, purpose, status, changedAt };
+    for (const [purpose, { status, changedAt }] of Object.entries(state))
+      yield { contactId, purpose, status, changedAt };
   }
 }
 
-const validUntilOf = (event: RecencyInput) => (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
+const validUntilOf = (event: RecencyInput) =>
+  (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
 
 /** The order belongs to the contact of its first event in the log, whatever the folding order; it is valid until its latest validity. */
 function mergeOrder(known: OrderRecord, event: RecencyInput, contactId: string): void {
@@ -198,5 +228,6 @@ function mergeOrder(known: OrderRecord, event: RecencyInput, contactId: string):
     known.firstPosition = event.position;
   }
   const validUntil = validUntilOf(event);
-  if (validUntil !== null && (known.validUntil === null || validUntil > known.validUntil)) known.validUntil = validUntil;
+  if (validUntil !== null && (known.validUntil === null || validUntil > known.validUntil))
+    known.validUntil = validUntil;
 }

@@ -17,6 +17,10 @@ export interface ReadModelStore {
   reset(): Promise<void>;
   contactsByEmailHash(hash: string): Promise<string[]>;
   /** Contacts with recency < before, in (recency, id) order, after a keyset position. */
-  recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number): Promise<Array<{ contactId: string; recency: string }>>;
+  recencyPage(
+    before: string,
+    after: { recency: string; contactId: string } | null,
+    limit: number,
+  ): Promise<Array<{ contactId: string; recency: string }>>;
   close(): Promise<void>;
 }

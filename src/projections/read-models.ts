@@ -44,16 +44,28 @@ export class ReadModels {
   ): Promise<void> {
     const window = new ReadModelWindow();
     await this.fold(window, domainEvents(events), emailEventIds(events));
-    await this.commit(projection, window, events.at(-1)?.position ?? (await this.store.checkpoint(projection)), Promise.resolve(emailHashes));
+    await this.commit(
+      projection,
+      window,
+      events.at(-1)?.position ?? (await this.store.checkpoint(projection)),
+      Promise.resolve(emailHashes),
+    );
   }
 
   /**
    * Folds events into a window, loading first the stored rows they touch that it does not hold;
    * `emailEvents`: those that set an e-mail (see emailEventIds).
    */
-  async fold(window: ReadModelWindow, events: readonly RecencyInput[], emailEvents: ReadonlySet<string>): Promise<void> {
+  async fold(
+    window: ReadModelWindow,
+    events: readonly RecencyInput[],
+    emailEvents: ReadonlySet<string>,
+  ): Promise<void> {
     const missing = window.missingRows(events);
-    const [contacts, consents] = await Promise.all([this.store.contacts(missing.contacts), this.store.consents(missing.consents)]);
+    const [contacts, consents] = await Promise.all([
+      this.store.contacts(missing.contacts),
+      this.store.consents(missing.consents),
+    ]);
     window.hold(missing, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
     window.add(events, emailEvents);
   }
@@ -63,7 +75,12 @@ export class ReadModels {
    * `emailHashes`: the blind-index hashes of the e-mail events folded, by event id, awaited only
    * once the rest is written (they may still be in the making on another thread).
    */
-  commit(projection: string, window: ReadModelWindow, checkpoint: number, emailHashes: Promise<ReadonlyMap<string, string>>): Promise<void> {
+  commit(
+    projection: string,
+    window: ReadModelWindow,
+    checkpoint: number,
+    emailHashes: Promise<ReadonlyMap<string, string>>,
+  ): Promise<void> {
     return this.store.commit(projection, window.changes(emailHashes), checkpoint);
   }
 
@@ -91,7 +108,8 @@ export class ReadModels {
   }
 }
 
-const encodeCursor = (recency: string, contactId: string) => Buffer.from(JSON.stringify([recency, contactId])).toString('base64url');
+const encodeCursor = (recency: string, contactId: string) =>
+  Buffer.from(JSON.stringify([recency, contactId])).toString('base64url');
 function decodeCursor(cursor: string): { recency: string; contactId: string } {
   let decoded: unknown;
   try {
@@ -100,7 +118,9 @@ function decodeCursor(cursor: string): { recency: string; contactId: string } {
     decoded = null;
   }
   if (!Array.isArray(decoded) || decoded.length !== 2 || !decoded.every((part) => typeof part === 'string')) {
-    throw new ValidationError('after is not a cursor returned by this route', [{ pointer: '/after', message: 'is not a valid cursor' }]);
+    throw new ValidationError('after is not a cursor returned by this route', [
+      { pointer: '/after', message: 'is not a valid cursor' },
+    ]);
   }
   return { recency: decoded[0] as string, contactId: decoded[1] as string };
 }

@@ -25,7 +25,9 @@ const BULK_WINDOW_ROWS = 400_000;
 export const READ_MODELS = 'read-models';
 
 /** Blind-index hashes of the e-mails a batch sets, by event id (opening seals is I/O). */
-export type EmailHashes = (events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>) => Promise<ReadonlyMap<string, string>>;
+export type EmailHashes = (
+  events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>,
+) => Promise<ReadonlyMap<string, string>>;
 
 /** A page of the log as the read models fold it. */
 export interface FoldPage {
@@ -49,7 +51,12 @@ export type FoldPages = (after: number, pageSize: number) => AsyncIterable<FoldP
 export function pagesInThread(store: EventStore, emailHashes: EmailHashes): FoldPages {
   return async function* (after, pageSize) {
     for await (const facts of pagesAfter((from, limit) => store.readFacts({ after: from, limit }), after, pageSize)) {
-      yield { events: domainEvents(facts), emailEvents: emailEventIds(facts), emailHashes: emailHashes(facts), last: facts.at(-1)!.position };
+      yield {
+        events: domainEvents(facts),
+        emailEvents: emailEventIds(facts),
+        emailHashes: emailHashes(facts),
+        last: facts.at(-1)!.position,
+      };
     }
   };
 }
@@ -102,18 +109,32 @@ export class ProjectionRunner {
    * Reads and applies the log from the checkpoint up to the head (or until `shouldStop`);
    * returns the position reached. A long backlog is folded in bulk windows.
    */
-  async catchUp(onProgress: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
+  async catchUp(
+    onProgress: (position: number) => void = () => {},
+    shouldStop: () => boolean = () => false,
+  ): Promise<number> {
     const from = await this.models.checkpoint(READ_MODELS);
     const bulk = (await this.store.headPosition()) - from > BULK_BACKLOG;
-    const mode = bulk ? { pages: this.bulkPages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows } : { pages: this.pages, pageSize: this.batchSize, windowRows: 0 };
+    const mode = bulk
+      ? { pages: this.bulkPages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows }
+      : { pages: this.pages, pageSize: this.batchSize, windowRows: 0 };
     return this.applyLog(from, mode, onProgress, shouldStop);
   }
 
   /** Recreates every read model from the log, exactly: empties them, then folds the log in bulk windows. */
-  async rebuild(onProgress: (position: number) => void = () => {}, shouldStop: () => boolean = () => false): Promise<number> {
+  async rebuild(
+    onProgress: (position: number) => void = () => {},
+    shouldStop: () => boolean = () => false,
+  ): Promise<number> {
     const pages = (await this.store.headPosition()) > BULK_BACKLOG ? this.bulkPages : this.pages;
     await this.models.reset();
-    return this.applyLog(0, { pages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows }, onProgress, shouldStop, true);
+    return this.applyLog(
+      0,
+      { pages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows },
+      onProgress,
+      shouldStop,
+      true,
+    );
   }
 
   /**
@@ -163,7 +184,10 @@ export class ProjectionRunner {
   run(onError: (error: unknown) => void): { stop(): void } {
     let stopped = false;
     let live: Subscription | null = null;
-    this.catchUp(() => {}, () => stopped).then((position) => {
+    this.catchUp(
+      () => {},
+      () => stopped,
+    ).then((position) => {
       if (!stopped) live = this.follow(position, onError);
     }, this.failWith(onError));
     return {

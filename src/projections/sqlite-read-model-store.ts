@@ -33,20 +33,29 @@ export class SqliteReadModelStore implements ReadModelStore {
     // Orders are staged as they come, then upserted in key order by SQLite: its sort beats sorting
     // the (many) order ids here, and the B-tree is still filled in order. Temp tables are this
     // connection's own and roll back with the transaction.
-    writer.exec('CREATE TEMP TABLE IF NOT EXISTS staged_orders (order_id TEXT, contact_id TEXT, first_position INTEGER, latest_valid_until TEXT)');
+    writer.exec(
+      'CREATE TEMP TABLE IF NOT EXISTS staged_orders (order_id TEXT, contact_id TEXT, first_position INTEGER, latest_valid_until TEXT)',
+    );
     this.statements = {
       checkpoint: db.prepare<[string], number>('SELECT position FROM checkpoints WHERE projection = ?').pluck(),
-      saveCheckpoint: writer.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position'),
+      saveCheckpoint: writer.prepare(
+        'INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
+      ),
       contact: db.prepare<[string], ContactRow>('SELECT * FROM contacts WHERE contact_id = ?'),
       // An upsert, not INSERT OR REPLACE: a replace is a delete plus an insert in every index.
-      saveContact: writer.prepare(`INSERT INTO contacts (${CONTACT_COLUMNS.join(', ')}) VALUES (${CONTACT_COLUMNS.map(() => '?').join(', ')})
+      saveContact:
+        writer.prepare(`INSERT INTO contacts (${CONTACT_COLUMNS.join(', ')}) VALUES (${CONTACT_COLUMNS.map(() => '?').join(', ')})
         ON CONFLICT (contact_id) DO UPDATE SET ${upsertSet(CONTACT_COLUMNS.slice(1))}`),
       consents: db.prepare<[string], { purpose: string; status: ConsentStatus; changed_at: string }>(
-        'SELECT purpose, status, changed_at FROM consents WHERE contact_id = ?'),
-      saveConsent: writer.prepare(`INSERT INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)
+        'SELECT purpose, status, changed_at FROM consents WHERE contact_id = ?',
+      ),
+      saveConsent:
+        writer.prepare(`INSERT INTO consents (contact_id, purpose, status, changed_at, last_prolonging_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (contact_id, purpose) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at,
         last_prolonging_at = excluded.last_prolonging_at`),
-      stageOrder: writer.prepare('INSERT INTO staged_orders (order_id, contact_id, first_position, latest_valid_until) VALUES (?, ?, ?, ?)'),
+      stageOrder: writer.prepare(
+        'INSERT INTO staged_orders (order_id, contact_id, first_position, latest_valid_until) VALUES (?, ?, ?, ?)',
+      ),
       saveStagedOrders: writer.prepare(`INSERT INTO orders (order_id, contact_id, first_position, latest_valid_until)
         SELECT order_id, contact_id, first_position, latest_valid_until FROM staged_orders WHERE true ORDER BY order_id
         ON CONFLICT (order_id) DO UPDATE SET
@@ -59,11 +68,16 @@ export class SqliteReadModelStore implements ReadModelStore {
       clearStagedOrders: writer.prepare('DELETE FROM staged_orders'),
       purgeOrder: writer.prepare('UPDATE orders SET purged = 1 WHERE order_id = ?'),
       forgetEmail: writer.prepare('DELETE FROM email_index WHERE contact_id = ?'),
-      indexEmail: writer.prepare('INSERT INTO email_index (contact_id, email_hash) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET email_hash = excluded.email_hash'),
-      byEmail: db.prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id').pluck(),
+      indexEmail: writer.prepare(
+        'INSERT INTO email_index (contact_id, email_hash) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET email_hash = excluded.email_hash',
+      ),
+      byEmail: db
+        .prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id')
+        .pluck(),
       recencyPage: db.prepare<[string, string, string, string, number], { contact_id: string; recency_at: string }>(
         `SELECT contact_id, recency_at FROM contacts WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
-         ORDER BY recency_at, contact_id LIMIT ?`),
+         ORDER BY recency_at, contact_id LIMIT ?`,
+      ),
     };
   }
 
@@ -80,7 +94,8 @@ export class SqliteReadModelStore implements ReadModelStore {
     for (const { contactId, purpose, status, changedAt } of consentRows(changes.consents)) {
       this.statements.saveConsent.run(contactId, purpose, status, changedAt, changedAt);
     }
-    for (const o of changes.orders.values()) this.statements.stageOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
+    for (const o of changes.orders.values())
+      this.statements.stageOrder.run(o.orderId, o.contactId, o.firstPosition, o.validUntil);
     this.statements.saveStagedOrders.run();
     this.statements.clearStagedOrders.run();
     for (const orderId of changes.purgedOrders) this.statements.purgeOrder.run(orderId);
@@ -98,8 +113,14 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async consents(contactIds: readonly string[]) {
-    return new Map(contactIds.map((id): [string, ConsentState] => [id, Object.fromEntries(
-      this.statements.consents.all(id).map((c) => [c.purpose, { status: c.status, changedAt: c.changed_at }]))]));
+    return new Map(
+      contactIds.map((id): [string, ConsentState] => [
+        id,
+        Object.fromEntries(
+          this.statements.consents.all(id).map((c) => [c.purpose, { status: c.status, changedAt: c.changed_at }]),
+        ),
+      ]),
+    );
   }
 
   commit(projection: string, changes: ReadModelChanges, checkpoint: number): Promise<void> {
@@ -131,7 +152,8 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
-    return this.statements.recencyPage.all(before, recency, recency, contactId, limit)
+    return this.statements.recencyPage
+      .all(before, recency, recency, contactId, limit)
       .map((row) => ({ contactId: row.contact_id, recency: row.recency_at }));
   }
 

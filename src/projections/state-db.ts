@@ -23,7 +23,9 @@ export function connectStateDb(path: string): Database.Database {
 export function openStateDb(path: string): Database.Database {
   const db = connectStateDb(path);
   if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
-    db.exec('DROP TABLE IF EXISTS checkpoints; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS consents; DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS email_index;');
+    db.exec(
+      'DROP TABLE IF EXISTS checkpoints; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS consents; DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS email_index;',
+    );
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   db.exec(`
@@ -75,10 +77,14 @@ const QUERY_INDEXES = {
   orders_by_contact: 'orders (contact_id)',
   email_index_by_hash: 'email_index (email_hash, contact_id)',
 };
-export const SECONDARY_INDEXES = Object.entries(QUERY_INDEXES).map(([name, on]) => `CREATE INDEX IF NOT EXISTS ${name} ON ${on};`).join('\n');
+export const SECONDARY_INDEXES = Object.entries(QUERY_INDEXES)
+  .map(([name, on]) => `CREATE INDEX IF NOT EXISTS ${name} ON ${on};`)
+  .join('\n');
 
 /** Empties every read model and checkpoint, for a rebuild from the log. */
 export function resetStateDb(db: Database.Database): void {
   db.exec(`DELETE FROM checkpoints; DELETE FROM contacts; DELETE FROM consents; DELETE FROM orders; DELETE FROM email_index;
-    ${Object.keys(QUERY_INDEXES).map((name) => `DROP INDEX IF EXISTS ${name};`).join(' ')}`);
+    ${Object.keys(QUERY_INDEXES)
+      .map((name) => `DROP INDEX IF EXISTS ${name};`)
+      .join(' ')}`);
 }

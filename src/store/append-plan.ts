@@ -36,8 +36,15 @@ export interface AppendState {
  */
 function linked(event: EventToAppend, head: StreamHead): PlannedEvent {
   const chained = {
-    id: event.id, type: event.type, stream: event.stream, occurredAt: event.occurredAt, organizationId: event.organizationId,
-    data: event.data, sealed: event.sealed, revision: head.revision + 1, prevHash: head.hash,
+    id: event.id,
+    type: event.type,
+    stream: event.stream,
+    occurredAt: event.occurredAt,
+    organizationId: event.organizationId,
+    data: event.data,
+    sealed: event.sealed,
+    revision: head.revision + 1,
+    prevHash: head.hash,
   };
   return { ...chained, hash: chainHash(chained) };
 }
@@ -60,7 +67,8 @@ export function planAppend(
   batch.forEach((event, index) => {
     const existing = ids.get(event.id) ?? staged.ids.get(event.id) ?? state.stored(event.id);
     if (existing) {
-      if (existing.stream !== event.stream || existing.type !== event.type) throw new IdempotencyConflict(event.id, index);
+      if (existing.stream !== event.stream || existing.type !== event.type)
+        throw new IdempotencyConflict(event.id, index);
       duplicates.push(event.id);
       return;
     }

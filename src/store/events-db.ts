@@ -8,7 +8,9 @@ export const INSERT_EVENT = `INSERT INTO events (id, stream, revision, type, occ
 
 /** The sealed part as its five columns (all null for an event with nothing personal). */
 export const sealedColumns = (sealed: SealedPart | null) =>
-  sealed === null ? [null, null, null, null, null] : [sealed.keyId, sealed.iv, sealed.tag, sealed.ciphertext, JSON.stringify(sealed.fields)];
+  sealed === null
+    ? [null, null, null, null, null]
+    : [sealed.keyId, sealed.iv, sealed.tag, sealed.ciphertext, JSON.stringify(sealed.fields)];
 
 /**
  * Opens events.db with its durability settings and schema: WAL with synchronous=FULL, so an
@@ -45,7 +47,9 @@ export function openEventsDb(path: string, indexedTypes: readonly string[], page
       hash TEXT NOT NULL,
       UNIQUE (stream, revision));`);
   if (indexedTypes.length > 0) {
-    db.exec(`CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position) WHERE type IN (${sqlList(indexedTypes)})`);
+    db.exec(
+      `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position) WHERE type IN (${sqlList(indexedTypes)})`,
+    );
   }
   return db;
 }

@@ -1,7 +1,12 @@
 /** SQL text shared by the SQLite and PostgreSQL adapters (both speak this much of the same dialect). */
 
 /** A sorted SQL list of string literals (types are identifiers, quotes escaped all the same). */
-export const sqlList = (values: readonly string[]) => [...values].sort().map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
+export const sqlList = (values: readonly string[]) =>
+  [...values]
+    .sort()
+    .map((value) => `'${value.replaceAll("'", "''")}'`)
+    .join(', ');
 
 /** The SET clause of an upsert that overwrites these columns with the proposed row's values. */
-export const upsertSet = (columns: readonly string[]) => columns.map((column) => `${column} = excluded.${column}`).join(', ');
+export const upsertSet = (columns: readonly string[]) =>
+  columns.map((column) => `${column} = excluded.${column}`).join(', ');

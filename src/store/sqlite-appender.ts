@@ -14,10 +14,12 @@ import type { AppendOutcome, EventToAppend } from './event-store.js';
 export class SqliteAppender {
   private readonly db: Database.Database;
   private readonly statements;
-  private readonly transaction: Database.Transaction<(calls: Array<readonly EventToAppend[]>) => {
-    settled: Settled<AppendOutcome>[];
-    heads: Map<string, StreamHead>;
-  }>;
+  private readonly transaction: Database.Transaction<
+    (calls: Array<readonly EventToAppend[]>) => {
+      settled: Settled<AppendOutcome>[];
+      heads: Map<string, StreamHead>;
+    }
+  >;
   /** Last revision and hash of recently written streams: saves a lookup per appended event. */
   private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
   private dataVersion = -1;
@@ -46,8 +48,17 @@ export class SqliteAppender {
         if (!plan.ok) return plan;
         const appended = plan.value.planned.map((event) => {
           const { lastInsertRowid } = this.statements.insert.run(
-            event.id, event.stream, event.revision, event.type, event.occurredAt, recordedAt, event.organizationId,
-            JSON.stringify(event.data), event.prevHash, event.hash, ...sealedColumns(event.sealed),
+            event.id,
+            event.stream,
+            event.revision,
+            event.type,
+            event.occurredAt,
+            recordedAt,
+            event.organizationId,
+            JSON.stringify(event.data),
+            event.prevHash,
+            event.hash,
+            ...sealedColumns(event.sealed),
           );
           return { id: event.id, stream: event.stream, revision: event.revision, position: Number(lastInsertRowid) };
         });

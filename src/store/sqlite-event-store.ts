@@ -5,7 +5,14 @@ import { catchUpSubscription } from './catch-up.js';
 import { WriterThread } from './sqlite-writer.js';
 import { openEventsDb } from './events-db.js';
 import type { SealedPart } from '../crypto/seal.js';
-import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from './event-store.js';
+import type {
+  AppendOutcome,
+  EventFact,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  StoredEvent,
+} from './event-store.js';
 
 /**
  * Rows are read as arrays (better-sqlite3 raw mode): about twice as fast as row objects. The
@@ -13,9 +20,23 @@ import type { AppendOutcome, EventFact, EventStore, EventToAppend, ReadAllOption
  * EventFact come first; a stored event adds the chain's columns, which a rebuild does not fetch
  * (about twice as fast without the hex hashes).
  */
-const FACT_COLUMNS = 'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+const FACT_COLUMNS =
+  'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
 const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
-type FactRow = [number, string, string, string, string, string, string, string | null, string | null, string | null, string | null, string | null];
+type FactRow = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+];
 
 /**
  * A page for a bulk fold, written by SQLite itself in one statement: the JSON text of its events
@@ -48,17 +69,35 @@ export interface FoldPageText {
 type EventRow = [...FactRow, number, string, string, string];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
-  row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: JSON.parse(row[11]!) as string[] };
+  row[7] === null
+    ? null
+    : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: JSON.parse(row[11]!) as string[] };
 
 const toFact = (row: FactRow): EventFact => ({
-  id: row[1], type: row[3], stream: row[2], position: row[0], occurredAt: row[4], organizationId: row[5],
-  data: JSON.parse(row[6]) as Record<string, unknown>, sealed: sealedPart(row),
+  id: row[1],
+  type: row[3],
+  stream: row[2],
+  position: row[0],
+  occurredAt: row[4],
+  organizationId: row[5],
+  data: JSON.parse(row[6]) as Record<string, unknown>,
+  sealed: sealedPart(row),
 });
 
 // Written out rather than spread over toFact: a spread object literal reads at half the speed.
 const toStored = (row: EventRow): StoredEvent => ({
-  id: row[1], type: row[3], stream: row[2], revision: row[12], position: row[0], occurredAt: row[4], recordedAt: row[13],
-  organizationId: row[5], data: JSON.parse(row[6]) as Record<string, unknown>, sealed: sealedPart(row), prevHash: row[14], hash: row[15],
+  id: row[1],
+  type: row[3],
+  stream: row[2],
+  revision: row[12],
+  position: row[0],
+  occurredAt: row[4],
+  recordedAt: row[13],
+  organizationId: row[5],
+  data: JSON.parse(row[6]) as Record<string, unknown>,
+  sealed: sealedPart(row),
+  prevHash: row[14],
+  hash: row[15],
 });
 
 export interface SqliteEventStoreOptions {
@@ -91,11 +130,28 @@ export class SqliteEventStore implements EventStore {
     this.writer = new WriterThread({ path, indexedTypes }, () => this.appended.next());
     this.wakeUps = merge(this.appended, interval(options.pollMs ?? 500));
     this.statements = {
-      stream: this.db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`).raw(true),
-      all: this.db.prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
-      facts: this.db.prepare<[number, number], FactRow>(`SELECT ${FACT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
-      foldPage: this.db.prepare<[{ after: number; limit: number; prefix: string; types: string; field: string }], FoldPageText>(FOLD_PAGE),
-      sealing: this.db.prepare<[{ after: number; last: number; field: string }], [string, string, string, string, string, string]>(SEALING).raw(true),
+      stream: this.db
+        .prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream = ? ORDER BY revision`)
+        .raw(true),
+      all: this.db
+        .prepare<[number, number], EventRow>(
+          `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+        )
+        .raw(true),
+      facts: this.db
+        .prepare<[number, number], FactRow>(
+          `SELECT ${FACT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+        )
+        .raw(true),
+      foldPage: this.db.prepare<
+        [{ after: number; limit: number; prefix: string; types: string; field: string }],
+        FoldPageText
+      >(FOLD_PAGE),
+      sealing: this.db
+        .prepare<[{ after: number; last: number; field: string }], [string, string, string, string, string, string]>(
+          SEALING,
+        )
+        .raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
   }
@@ -125,22 +181,40 @@ export class SqliteEventStore implements EventStore {
    * (the id becomes `contactId`) whose type is one of `types`, and the ids of those that seal
    * `sealedField`. The page's last position and size count every event read.
    */
-  readFoldPage(options: { after: number; limit: number; streamPrefix: string; types: readonly string[]; sealedField: string }): FoldPageText {
+  readFoldPage(options: {
+    after: number;
+    limit: number;
+    streamPrefix: string;
+    types: readonly string[];
+    sealedField: string;
+  }): FoldPageText {
     const { after, limit } = options;
-    const page = this.statements.foldPage.get({ after, limit, prefix: options.streamPrefix, types: JSON.stringify(options.types), field: JSON.stringify(options.sealedField) })!;
+    const page = this.statements.foldPage.get({
+      after,
+      limit,
+      prefix: options.streamPrefix,
+      types: JSON.stringify(options.types),
+      field: JSON.stringify(options.sealedField),
+    })!;
     return page.count === 0 ? { events: '[]', sealing: '[]', last: after, count: 0 } : page;
   }
 
   /** The sealed parts that seal `field` of the events after `after`, up to `last` (a page readFoldPage read). */
   readSealing(options: { after: number; last: number; field: string }): Array<Pick<EventFact, 'id' | 'sealed'>> {
-    return this.statements.sealing.all({ ...options, field: JSON.stringify(options.field) })
-      .map(([id, keyId, iv, tag, ciphertext, fields]) => ({ id, sealed: { keyId, iv, tag, ciphertext, fields: JSON.parse(fields) as string[] } }));
+    return this.statements.sealing
+      .all({ ...options, field: JSON.stringify(options.field) })
+      .map(([id, keyId, iv, tag, ciphertext, fields]) => ({
+        id,
+        sealed: { keyId, iv, tag, ciphertext, fields: JSON.parse(fields) as string[] },
+      }));
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     // Literal list, written as the partial index's, so the planner can use that index.
     return this.db
-      .prepare<[number, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE type IN (${sqlList(types)}) AND position > ? ORDER BY position LIMIT ?`)
+      .prepare<[number, number], EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE type IN (${sqlList(types)}) AND position > ? ORDER BY position LIMIT ?`,
+      )
       .raw(true)
       .all(options.after ?? 0, options.limit ?? 1000)
       .map(toStored);

@@ -20,13 +20,21 @@ export type WireError =
 
 export function toWire(error: unknown): WireError {
   if (error instanceof ConcurrencyConflict) {
-    return { kind: 'concurrency', stream: error.stream, expectedRevision: error.expectedRevision, actualRevision: error.actualRevision };
+    return {
+      kind: 'concurrency',
+      stream: error.stream,
+      expectedRevision: error.expectedRevision,
+      actualRevision: error.actualRevision,
+    };
   }
   if (error instanceof IdempotencyConflict) {
     const { id, index } = error.details as { id: string; index?: number };
     return { kind: 'idempotency', id, ...(index !== undefined ? { index } : {}) };
   }
-  const { name, message, code } = error instanceof Error ? (error as Error & { code?: unknown }) : { name: 'Error', message: String(error), code: undefined };
+  const { name, message, code } =
+    error instanceof Error
+      ? (error as Error & { code?: unknown })
+      : { name: 'Error', message: String(error), code: undefined };
   return { kind: 'failure', name, message, code };
 }
 
@@ -49,11 +57,17 @@ function fromWire(wire: WireError): Error {
  */
 export class WriterThread {
   private worker: Worker | null = null;
-  private readonly waiting = new Map<number, { resolve: (outcome: AppendOutcome) => void; reject: (error: unknown) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (outcome: AppendOutcome) => void; reject: (error: unknown) => void }
+  >();
   private readonly inFlight = new Set<Promise<unknown>>();
   private lastId = 0;
 
-  constructor(private readonly input: WriterInput, private readonly onAppended: () => void) {}
+  constructor(
+    private readonly input: WriterInput,
+    private readonly onAppended: () => void,
+  ) {}
 
   append(events: readonly EventToAppend[]): Promise<AppendOutcome> {
     const worker = (this.worker ??= this.start());

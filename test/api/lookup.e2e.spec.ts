@@ -27,7 +27,11 @@ describe('GET /v1/contacts?email= (keyed blind index)', () => {
   });
 
   it('follows a rectification: the new address finds the contact, the old one no longer does', async () => {
-    await ledger.ledger.publish({ ...registered(bob), type: 'ContactDetailsChanged', data: { email: `new.${bob.email}` } });
+    await ledger.ledger.publish({
+      ...registered(bob),
+      type: 'ContactDetailsChanged',
+      data: { email: `new.${bob.email}` },
+    });
     await ledger.runner.catchUp();
     expect((await lookUp(`new.${bob.email}`)).body.contactIds).to.deep.equal([bob.contactId]);
     expect((await lookUp(bob.email)).body.contactIds).to.deep.equal([]);

@@ -28,7 +28,9 @@ describe('POST /v1/events', () => {
 
   it('appends a batch across contacts atomically, in order', async () => {
     const [a, b] = [person(), person()];
-    const response = await api.post('/v1/events', { events: [registered(a), registered(b), ticketSold(a, 'O-1'), consentGiven(b)] });
+    const response = await api.post('/v1/events', {
+      events: [registered(a), registered(b), ticketSold(a, 'O-1'), consentGiven(b)],
+    });
     expect(response.status).to.equal(201);
     expect(response.body.appended.map((x: { position: number }) => x.position)).to.deep.equal([1, 2, 3, 4]);
   });
@@ -42,7 +44,7 @@ describe('POST /v1/events', () => {
     expect(await head()).to.equal(1);
   });
 
-  it('warns when a contact\'s first event is not its registration', async () => {
+  it("warns when a contact's first event is not its registration", async () => {
     const response = await api.post('/v1/events', ticketSold(person(), 'O-1'));
     expect(response.body.warnings).to.deep.equal([{ index: 0, message: response.body.warnings[0].message }]);
     expect(response.body.warnings[0].message).to.match(/not ContactRegistered/);
@@ -51,7 +53,9 @@ describe('POST /v1/events', () => {
   it('expectedRevision mismatch: 409 problem with the revisions, nothing appended', async () => {
     const p = person();
     await api.post('/v1/events', registered(p));
-    const response = await api.post('/v1/events', { events: [registered(person()), { ...ticketSold(p, 'O-1'), expectedRevision: 5 }] });
+    const response = await api.post('/v1/events', {
+      events: [registered(person()), { ...ticketSold(p, 'O-1'), expectedRevision: 5 }],
+    });
     expect(response.status).to.equal(409);
     expect(response.type).to.match(/application\/problem\+json/);
     expect(response.body).to.include({ expectedRevision: 5, actualRevision: 0 });
@@ -62,14 +66,54 @@ describe('POST /v1/events', () => {
     const valid = () => registered(person());
     const cases: Array<[string, () => Promise<{ status: number; type: string; body: any }>, number, RegExp?]> = [
       ['malformed JSON', () => api.postRaw('/v1/events', '{"events": [ {"type": '), 400, /not valid JSON/],
-      ['unknown type', () => api.post('/v1/events', { events: [valid(), { ...valid(), type: 'TicketTeleported' }] }), 400],
-      ['missing field', () => api.post('/v1/events', { events: [valid(), { ...valid(), organizationId: undefined }] }), 400],
+      [
+        'unknown type',
+        () => api.post('/v1/events', { events: [valid(), { ...valid(), type: 'TicketTeleported' }] }),
+        400,
+      ],
+      [
+        'missing field',
+        () => api.post('/v1/events', { events: [valid(), { ...valid(), organizationId: undefined }] }),
+        400,
+      ],
       ['mistyped field', () => api.post('/v1/events', { events: [valid(), { ...valid(), data: { role: 7 } }] }), 400],
-      ['impossible date', () => api.post('/v1/events', { events: [valid(), { ...valid(), occurredAt: '2026-02-30T10:00:00Z' }] }), 400],
-      ['oversized body', () => api.post('/v1/events', { events: [valid(), { ...valid(), data: { role: 'individual', lastName: 'x'.repeat(300 * 1024) } }] }), 413],
-      ['batch of 1001', () => api.post('/v1/events', { events: Array.from({ length: 1001 }, () => ({ ...valid(), data: { role: 'individual' } })) }), 413],
-      ['ledger-only type from a publisher', () => api.post('/v1/events', { events: [valid(), { ...valid(), type: 'ContactAnonymized', data: { reason: 'request', requestId: 'R-1', retained: {} } }] }), 422],
-      ['non-JSON content type', () => api.postRaw('/v1/events', 'type=ContactRegistered', 'application/x-www-form-urlencoded'), 415],
+      [
+        'impossible date',
+        () => api.post('/v1/events', { events: [valid(), { ...valid(), occurredAt: '2026-02-30T10:00:00Z' }] }),
+        400,
+      ],
+      [
+        'oversized body',
+        () =>
+          api.post('/v1/events', {
+            events: [valid(), { ...valid(), data: { role: 'individual', lastName: 'x'.repeat(300 * 1024) } }],
+          }),
+        413,
+      ],
+      [
+        'batch of 1001',
+        () =>
+          api.post('/v1/events', {
+            events: Array.from({ length: 1001 }, () => ({ ...valid(), data: { role: 'individual' } })),
+          }),
+        413,
+      ],
+      [
+        'ledger-only type from a publisher',
+        () =>
+          api.post('/v1/events', {
+            events: [
+              valid(),
+              { ...valid(), type: 'ContactAnonymized', data: { reason: 'request', requestId: 'R-1', retained: {} } },
+            ],
+          }),
+        422,
+      ],
+      [
+        'non-JSON content type',
+        () => api.postRaw('/v1/events', 'type=ContactRegistered', 'application/x-www-form-urlencoded'),
+        415,
+      ],
       ['empty batch', () => api.post('/v1/events', { events: [] }), 400],
     ];
     for (const [name, send, status, detail] of cases) {
@@ -85,9 +129,13 @@ describe('POST /v1/events', () => {
     }
 
     it('points at the event index and the field', async () => {
-      const response = await api.post('/v1/events', { events: [valid(), valid(), { ...valid(), data: { role: 'individual', email: 'not-an-email' } }] });
+      const response = await api.post('/v1/events', {
+        events: [valid(), valid(), { ...valid(), data: { role: 'individual', email: 'not-an-email' } }],
+      });
       expect(response.status).to.equal(400);
-      expect(response.body.errors).to.deep.equal([{ index: 2, pointer: '/data/email', message: 'must be a valid email' }]);
+      expect(response.body.errors).to.deep.equal([
+        { index: 2, pointer: '/data/email', message: 'must be a valid email' },
+      ]);
     });
 
     it('never echoes a refused personal value', async () => {
@@ -121,7 +169,11 @@ describe('GET /v1/contacts/:id and /events', () => {
     expect(view.body.orders['O-7'].latestValidUntil).to.equal('2024-06-15T20:00:00.000Z');
     expect(view.body.consents.newsletter.status).to.equal('yes');
     const timeline = await api.get(`/v1/contacts/${p.contactId}/events`);
-    expect(timeline.body.events.map((e: { type: string }) => e.type)).to.deep.equal(['ContactRegistered', 'TicketSold', 'ConsentGiven']);
+    expect(timeline.body.events.map((e: { type: string }) => e.type)).to.deep.equal([
+      'ContactRegistered',
+      'TicketSold',
+      'ConsentGiven',
+    ]);
     expect(timeline.body.events[1].data.ipAddress).to.equal(p.ip);
     expect(timeline.body.events[1].personal).to.equal('open');
   });

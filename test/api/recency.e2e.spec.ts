@@ -3,8 +3,13 @@ import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
 
 const at = (date: string) => `${date}T00:00:00.000Z`;
-const registered = (contactId: string, date: string) =>
-  ({ type: 'ContactRegistered', contactId, organizationId: 'ORG-A', occurredAt: at(date), data: { role: 'individual' } });
+const registered = (contactId: string, date: string) => ({
+  type: 'ContactRegistered',
+  contactId,
+  organizationId: 'ORG-A',
+  occurredAt: at(date),
+  data: { role: 'individual' },
+});
 
 describe('GET /v1/recency and recency in the contact view', () => {
   let ledger: TestLedger;
@@ -12,9 +17,14 @@ describe('GET /v1/recency and recency in the contact view', () => {
   before(async () => {
     ledger = await openTestLedger();
     api = await startApi(ledger);
-    const events = Array.from({ length: 25 }, (_, i) => registered(`C-${String(i).padStart(2, '0')}`, `2020-01-${String(1 + (i % 10)).padStart(2, '0')}`));
+    const events = Array.from({ length: 25 }, (_, i) =>
+      registered(`C-${String(i).padStart(2, '0')}`, `2020-01-${String(1 + (i % 10)).padStart(2, '0')}`),
+    );
     events.push({
-      type: 'TicketSold', contactId: 'C-00', organizationId: 'ORG-B', occurredAt: at('2021-01-01'),
+      type: 'TicketSold',
+      contactId: 'C-00',
+      organizationId: 'ORG-B',
+      occurredAt: at('2021-01-01'),
       data: { orderId: 'O-1', product: { kind: 'dated', validUntil: at('2030-06-15') }, culturalContactId: 'C-01' },
     } as never);
     await ledger.ledger.publish({ events });
@@ -38,7 +48,9 @@ describe('GET /v1/recency and recency in the contact view', () => {
     }
     // Registered on days 1..5 (i % 10 < 5), minus C-00 and C-01 whose sale dates them in 2030.
     const expected = Array.from({ length: 25 }, (_, i) => i).filter((i) => i % 10 < 5 && i > 1);
-    expect(seen.map((item) => item.contactId).sort()).to.deep.equal(expected.map((i) => `C-${String(i).padStart(2, '0')}`).sort());
+    expect(seen.map((item) => item.contactId).sort()).to.deep.equal(
+      expected.map((i) => `C-${String(i).padStart(2, '0')}`).sort(),
+    );
     const order = seen.map((item) => `${item.recency}|${item.contactId}`);
     expect(order).to.deep.equal([...order].sort());
   });
@@ -49,7 +61,10 @@ describe('GET /v1/recency and recency in the contact view', () => {
     const cultural = await api.get('/v1/contacts/C-01');
     expect(cultural.body.recency).to.deep.include({ date: at('2030-06-15'), basis: 'activity' });
     expect(cultural.body.customer).to.equal(true);
-    expect((await api.get('/v1/contacts/C-02')).body.recency).to.deep.include({ date: at('2020-01-03'), basis: 'registration' });
+    expect((await api.get('/v1/contacts/C-02')).body.recency).to.deep.include({
+      date: at('2020-01-03'),
+      basis: 'registration',
+    });
   });
 
   const bad: Array<[string, string]> = [

@@ -63,7 +63,11 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
       expect(await keys.shred(['contact:C-1'], { reason: 'ContactAnonymized', eventId: 'ev-1' })).to.equal(1);
       const lookup = await keys.keyById(key.keyId);
       expect(lookup.status).to.equal('erased');
-      expect(lookup.status === 'erased' && lookup.tombstone).to.include({ scope: 'contact:C-1', keyId: key.keyId, eventId: 'ev-1' });
+      expect(lookup.status === 'erased' && lookup.tombstone).to.include({
+        scope: 'contact:C-1',
+        keyId: key.keyId,
+        eventId: 'ev-1',
+      });
       expect((await keys.keyById('never-existed')).status).to.equal('missing');
       expect(await keys.shred(['contact:C-1'], { reason: 'ContactAnonymized', eventId: 'ev-1' })).to.equal(0);
     });

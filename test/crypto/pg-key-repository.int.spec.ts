@@ -31,14 +31,18 @@ describe('postgres keys physical shredding', () => {
     try {
       const repository = await PgKeyRepository.open(database.pool, schema);
       // pageinspect reads raw pages; installed into the test schema, dropped with it.
-      const { rows: [installed] } = await database.pool.query<{ schema: string }>(
-        "SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pageinspect'");
+      const {
+        rows: [installed],
+      } = await database.pool.query<{ schema: string }>(
+        "SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pageinspect'",
+      );
       if (!installed) await database.pool.query(`CREATE EXTENSION pageinspect SCHEMA "${schema}"`);
       const functions = installed?.schema ?? `"${schema}"`;
       const tablePages = async () => {
         const { rows } = await database.pool.query<{ page: Buffer }>(
           `SELECT ${functions}.get_raw_page('"${schema}".scope_keys', 'main', n::int) AS page
-           FROM generate_series(0, pg_relation_size('"${schema}".scope_keys') / current_setting('block_size')::int - 1) AS n`);
+           FROM generate_series(0, pg_relation_size('"${schema}".scope_keys') / current_setting('block_size')::int - 1) AS n`,
+        );
         return Buffer.concat(rows.map((row) => row.page));
       };
       const keys = new KeyStore(repository, MasterKey.generate());

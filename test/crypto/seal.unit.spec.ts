@@ -65,7 +65,17 @@ describe('master key wrapping', () => {
 });
 
 describe('hash chain', () => {
-  const first = { id: 'e1', type: 'NoteAdded', stream: 's', revision: 0, occurredAt: '2026-01-01T00:00:00.000Z', organizationId: 'O', data: { b: 1, a: 2 }, sealed: null, prevHash: GENESIS_HASH };
+  const first = {
+    id: 'e1',
+    type: 'NoteAdded',
+    stream: 's',
+    revision: 0,
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    organizationId: 'O',
+    data: { b: 1, a: 2 },
+    sealed: null,
+    prevHash: GENESIS_HASH,
+  };
   const firstHash = chainHash(first);
   const second = { ...first, id: 'e2', revision: 1, prevHash: firstHash };
   const secondHash = chainHash(second);
@@ -73,12 +83,25 @@ describe('hash chain', () => {
   it('writes exactly the RFC 8785 bytes the canonicalize library gives for the whole record', () => {
     const canonicalize = canonicalizeModule as unknown as (input: unknown) => string;
     const text = fc.string({ unit: 'grapheme' });
-    const sealed = fc.option(fc.record({ keyId: text, iv: text, tag: text, ciphertext: text, fields: fc.array(text) }), { nil: null });
+    const sealed = fc.option(
+      fc.record({ keyId: text, iv: text, tag: text, ciphertext: text, fields: fc.array(text) }),
+      { nil: null },
+    );
     const record = fc.record({
-      id: text, type: text, stream: text, revision: fc.nat(), occurredAt: text, organizationId: text,
-      data: fc.dictionary(text, fc.jsonValue()) as fc.Arbitrary<Record<string, unknown>>, sealed, prevHash: text,
+      id: text,
+      type: text,
+      stream: text,
+      revision: fc.nat(),
+      occurredAt: text,
+      organizationId: text,
+      data: fc.dictionary(text, fc.jsonValue()) as fc.Arbitrary<Record<string, unknown>>,
+      sealed,
+      prevHash: text,
     });
-    fc.assert(fc.property(record, (fields) => canonicalRecord(fields) === canonicalize(fields)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(record, (fields) => canonicalRecord(fields) === canonicalize(fields)),
+      { numRuns: 2000 },
+    );
     const lone = { ...first, id: '\ud800', data: { '\u00e9': 1e21, b: [0.1, -0, 'x\u2028'] } };
     expect(canonicalRecord(lone)).to.equal(canonicalize(lone));
   });
@@ -96,7 +119,9 @@ describe('hash chain', () => {
     const altered = new ChainVerifier();
     altered.check({ ...first, data: { a: 3, b: 1 }, hash: firstHash });
     altered.check({ ...second, hash: secondHash });
-    expect(altered.report().broken).to.deep.equal([{ stream: 's', revision: 0, reason: 'hash does not match the record (altered)' }]);
+    expect(altered.report().broken).to.deep.equal([
+      { stream: 's', revision: 0, reason: 'hash does not match the record (altered)' },
+    ]);
 
     const gap = new ChainVerifier();
     gap.check({ ...second, hash: secondHash });

@@ -38,7 +38,10 @@ describe('sqlite keys.db physical shredding', () => {
     const scopes = Array.from({ length: 50 }, (_, i) => `contact:C-${i}`);
     await keys.keysFor(scopes);
     const { keys: rows } = await repository.findByScopes(scopes.slice(0, 10));
-    const fileBytes = () => Buffer.concat(['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0))));
+    const fileBytes = () =>
+      Buffer.concat(
+        ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0))),
+      );
     expect(rows.every((row) => fileBytes().includes(row.wrapped))).to.equal(true);
     await keys.shred(scopes.slice(0, 10), { reason: 'ContactAnonymized', eventId: 'ev' });
     const after = fileBytes();

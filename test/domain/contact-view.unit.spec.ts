@@ -3,7 +3,15 @@ import { foldContactView, type ViewEvent } from '../../src/domain/contact-view.j
 
 let n = 0;
 const event = (type: string, data: Record<string, unknown>, extra: Partial<ViewEvent> = {}): ViewEvent =>
-  ({ id: `e${++n}`, type, occurredAt: `2024-01-${String(10 + (n % 18)).padStart(2, '0')}T00:00:00.000Z`, organizationId: 'ORG-A', data, erased: [], ...extra }) as ViewEvent;
+  ({
+    id: `e${++n}`,
+    type,
+    occurredAt: `2024-01-${String(10 + (n % 18)).padStart(2, '0')}T00:00:00.000Z`,
+    organizationId: 'ORG-A',
+    data,
+    erased: [],
+    ...extra,
+  }) as ViewEvent;
 
 describe('personal view (fold of a contact stream)', () => {
   it('applies registration then partial rectification', () => {
@@ -25,7 +33,12 @@ describe('personal view (fold of a contact stream)', () => {
       event('RemarkSet', { text: 'second' }),
       event('BalanceChanged', { balance: -3, currency: 'EUR' }),
     ]);
-    expect(view).to.deep.include({ restricted: true, legalHold: true, remark: 'second', balance: { amount: -3, currency: 'EUR' } });
+    expect(view).to.deep.include({
+      restricted: true,
+      legalHold: true,
+      remark: 'second',
+      balance: { amount: -3, currency: 'EUR' },
+    });
   });
 
   it('counts every organisation the contact dealt with', () => {

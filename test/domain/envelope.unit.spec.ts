@@ -7,7 +7,13 @@ import { isOpaqueId } from '../../src/domain/identifiers.js';
 const now = new Date('2026-11-23T12:00:00Z');
 let ids = 0;
 const options = { now, newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}` };
-const base = { type: 'NoteAdded', contactId: 'C-1', organizationId: 'ORG-A', occurredAt: '2026-03-01T10:00:00Z', data: { noteId: 'N-1', text: 'called back' } };
+const base = {
+  type: 'NoteAdded',
+  contactId: 'C-1',
+  organizationId: 'ORG-A',
+  occurredAt: '2026-03-01T10:00:00Z',
+  data: { noteId: 'N-1', text: 'called back' },
+};
 const validate = (envelope: unknown) => validateEnvelopes([envelope], options);
 
 function refusal(envelope: unknown): LedgerError {
@@ -29,7 +35,8 @@ describe('envelope validation', () => {
 
   it('normalises instants inside data (product validity) as well', () => {
     const [event] = validate({
-      ...base, type: 'TicketSold',
+      ...base,
+      type: 'TicketSold',
       data: { orderId: 'O-1', product: { kind: 'dated', validUntil: '2026-06-15T22:00:00+02:00' } },
     });
     expect((event?.data['product'] as { validUntil: string }).validUntil).to.equal('2026-06-15T20:00:00.000Z');
@@ -43,20 +50,63 @@ describe('envelope validation', () => {
     ['contact id that is a national phone number', { ...base, contactId: '06.12.34.56.78' }, '/contactId'],
     ['missing data field', { ...base, data: { noteId: 'N-1' } }, '/data/text'],
     ['mistyped data field', { ...base, data: { noteId: 'N-1', text: 42 } }, '/data/text'],
-    ['unknown data field (could carry personal data in clear)', { ...base, data: { ...base.data, email: 'a@b.c' } }, '/data/email'],
+    [
+      'unknown data field (could carry personal data in clear)',
+      { ...base, data: { ...base.data, email: 'a@b.c' } },
+      '/data/email',
+    ],
     ['unknown envelope field', { ...base, extra: 1 }, '/extra'],
     ['impossible date (30 February)', { ...base, occurredAt: '2026-02-30T10:00:00Z' }, '/occurredAt'],
     ['date without a time zone', { ...base, occurredAt: '2026-03-01T10:00:00' }, '/occurredAt'],
     ['date out of range (year 1850)', { ...base, occurredAt: '1850-01-01T00:00:00Z' }, '/occurredAt'],
     ['occurredAt far in the future', { ...base, occurredAt: '2027-01-01T00:00:00Z' }, '/occurredAt'],
-    ['birth date out of range', { ...base, type: 'ContactRegistered', data: { role: 'individual', birthDate: '3000-01-01' } }, '/data/birthDate'],
+    [
+      'birth date out of range',
+      { ...base, type: 'ContactRegistered', data: { role: 'individual', birthDate: '3000-01-01' } },
+      '/data/birthDate',
+    ],
     ['unknown role', { ...base, type: 'ContactRegistered', data: { role: 'emperor' } }, '/data/role'],
-    ['pre-checked consent', { ...base, type: 'ConsentGiven', data: { purpose: 'newsletter', source: 'form', wordingVersion: 'v1', preChecked: true } }, '/data/preChecked'],
-    ['photo without consent', { ...base, type: 'PhotoRecorded', data: { photo: 'aGk=', consentObtained: false } }, '/data/consentObtained'],
-    ['payment alias without buyer consent', { ...base, type: 'PaymentAliasSaved', data: { alias: 'x', buyerConsent: false } }, '/data/buyerConsent'],
-    ['dated product without end of validity', { ...base, type: 'TicketSold', data: { orderId: 'O-1', product: { kind: 'dated' } } }, '/data/product/validUntil'],
-    ['validity ending before it starts', { ...base, type: 'TicketSold', data: { orderId: 'O-1', product: { kind: 'undated', validFrom: '2026-05-01T00:00:00Z', validUntil: '2026-04-01T00:00:00Z' } } }, '/data/product/validUntil'],
-    ['free-text reason (reasons are codes)', { ...base, type: 'LegalHoldPlaced', data: { reason: 'Mr Smith sued us' } }, '/data/reason'],
+    [
+      'pre-checked consent',
+      {
+        ...base,
+        type: 'ConsentGiven',
+        data: { purpose: 'newsletter', source: 'form', wordingVersion: 'v1', preChecked: true },
+      },
+      '/data/preChecked',
+    ],
+    [
+      'photo without consent',
+      { ...base, type: 'PhotoRecorded', data: { photo: 'aGk=', consentObtained: false } },
+      '/data/consentObtained',
+    ],
+    [
+      'payment alias without buyer consent',
+      { ...base, type: 'PaymentAliasSaved', data: { alias: 'x', buyerConsent: false } },
+      '/data/buyerConsent',
+    ],
+    [
+      'dated product without end of validity',
+      { ...base, type: 'TicketSold', data: { orderId: 'O-1', product: { kind: 'dated' } } },
+      '/data/product/validUntil',
+    ],
+    [
+      'validity ending before it starts',
+      {
+        ...base,
+        type: 'TicketSold',
+        data: {
+          orderId: 'O-1',
+          product: { kind: 'undated', validFrom: '2026-05-01T00:00:00Z', validUntil: '2026-04-01T00:00:00Z' },
+        },
+      },
+      '/data/product/validUntil',
+    ],
+    [
+      'free-text reason (reasons are codes)',
+      { ...base, type: 'LegalHoldPlaced', data: { reason: 'Mr Smith sued us' } },
+      '/data/reason',
+    ],
     ['expectedRevision below -1', { ...base, expectedRevision: -2 }, '/expectedRevision'],
     ['id that is not a uuid', { ...base, id: 'abc' }, '/id'],
     ['empty rectification', { ...base, type: 'ContactDetailsChanged', data: {} }, '/data'],
@@ -96,7 +146,15 @@ describe('envelope validation', () => {
 
   it('refuses the same id twice in one batch', () => {
     const id = '0f9b6a3e-3d2a-4c55-9a57-5f0b8f6b2a10';
-    expect(() => validateEnvelopes([{ ...base, id }, { ...base, id }], options)).to.throw(ValidationError);
+    expect(() =>
+      validateEnvelopes(
+        [
+          { ...base, id },
+          { ...base, id },
+        ],
+        options,
+      ),
+    ).to.throw(ValidationError);
   });
 
   it('splits a batch and refuses more than the maximum with a 413', () => {
@@ -109,16 +167,34 @@ describe('envelope validation', () => {
 
 describe('opaque identifiers', () => {
   const cases: Array<[string, boolean]> = [
-    ['C-1001', true], ['100045', true], ['ORG-A', true], ['123456789', true],
-    ['alice@example.org', false], ['+33612345678', false], ['0612345678', false], ['06-12-34-56-78', false],
-    ['0033612345678', false], ['', false], ['has space', false], ['-leading-dash', false],
+    ['C-1001', true],
+    ['100045', true],
+    ['ORG-A', true],
+    ['123456789', true],
+    ['alice@example.org', false],
+    ['+33612345678', false],
+    ['0612345678', false],
+    ['06-12-34-56-78', false],
+    ['0033612345678', false],
+    ['', false],
+    ['has space', false],
+    ['-leading-dash', false],
   ];
-  for (const [id, ok] of cases) it(`${ok ? 'accepts' : 'refuses'} ${JSON.stringify(id)}`, () => expect(isOpaqueId(id)).to.equal(ok));
+  for (const [id, ok] of cases)
+    it(`${ok ? 'accepts' : 'refuses'} ${JSON.stringify(id)}`, () => expect(isOpaqueId(id)).to.equal(ok));
 });
 
 describe('event catalog', () => {
   it('declares the personal fields and key scope of each type beside its schema', () => {
-    expect(catalog.ContactRegistered.personalFields).to.have.members(['firstName', 'lastName', 'email', 'phone', 'birthDate', 'gender', 'address']);
+    expect(catalog.ContactRegistered.personalFields).to.have.members([
+      'firstName',
+      'lastName',
+      'email',
+      'phone',
+      'birthDate',
+      'gender',
+      'address',
+    ]);
     expect(catalog.TicketSold.personalFields).to.have.members(['beneficiary', 'answers', 'ipAddress']);
     expect(catalog.TicketSold.scope).to.equal('order');
     expect(catalog.OrderRemarkSet.scope).to.equal('order');

@@ -8,7 +8,9 @@ let n = 0;
 const event = (type: string, data: Record<string, unknown>, occurredAt = '2024-01-01T00:00:00.000Z'): ViewEvent =>
   ({ id: `e${++n}`, type, occurredAt, organizationId: 'ORG-A', data, erased: [] }) as ViewEvent;
 const registration = event('ContactRegistered', {
-  role: 'individual', firstName: 'Alice', email: 'alice@example.org',
+  role: 'individual',
+  firstName: 'Alice',
+  email: 'alice@example.org',
   address: { street: '1 rue X', town: 'Lyon', postcode: '69001', country: 'FR' },
 });
 const given = (...events: ViewEvent[]) => foldContactView('C-1', [registration, ...events]);
@@ -19,7 +21,12 @@ describe('forgetting a contact (decideAnonymization)', () => {
     const decision = decideAnonymization(given(), { ...request, operatorId: 'OP-7' }, now);
     expect(decision).to.deep.equal({
       type: 'ContactAnonymized',
-      data: { reason: 'request', requestId: 'REQ-1', operatorId: 'OP-7', retained: { country: 'FR', town: 'Lyon', postcode: '69001' } },
+      data: {
+        reason: 'request',
+        requestId: 'REQ-1',
+        operatorId: 'OP-7',
+        retained: { country: 'FR', town: 'Lyon', postcode: '69001' },
+      },
     });
   });
 
@@ -32,7 +39,11 @@ describe('forgetting a contact (decideAnonymization)', () => {
     ['under legal hold', [event('LegalHoldPlaced', { reason: 'litigation' })], /legal hold/],
     ['a debtor', [event('BalanceChanged', { balance: -12.5, currency: 'EUR' })], /debtor or creditor/],
     ['a creditor', [event('BalanceChanged', { balance: 40, currency: 'EUR' })], /debtor or creditor/],
-    ['holding a ticket still valid', [event('TicketSold', { orderId: 'O-1', product: { kind: 'dated', validUntil: '2027-01-01T00:00:00.000Z' } })], /still valid/],
+    [
+      'holding a ticket still valid',
+      [event('TicketSold', { orderId: 'O-1', product: { kind: 'dated', validUntil: '2027-01-01T00:00:00.000Z' } })],
+      /still valid/,
+    ],
   ];
   for (const [name, events, message] of refusals) {
     it(`refuses a contact ${name} (422 with what to do)`, () => {
@@ -41,9 +52,21 @@ describe('forgetting a contact (decideAnonymization)', () => {
   }
 
   const allowed: Array<[string, ViewEvent[]]> = [
-    ['whose legal hold was released', [event('LegalHoldPlaced', { reason: 'litigation' }), event('LegalHoldReleased', { reason: 'closed' })]],
-    ['whose balance was settled', [event('BalanceChanged', { balance: -5, currency: 'EUR' }), event('BalanceChanged', { balance: 0, currency: 'EUR' })]],
-    ['whose tickets all ended validity', [event('TicketSold', { orderId: 'O-1', product: { kind: 'dated', validUntil: '2025-01-01T00:00:00.000Z' } })]],
+    [
+      'whose legal hold was released',
+      [event('LegalHoldPlaced', { reason: 'litigation' }), event('LegalHoldReleased', { reason: 'closed' })],
+    ],
+    [
+      'whose balance was settled',
+      [
+        event('BalanceChanged', { balance: -5, currency: 'EUR' }),
+        event('BalanceChanged', { balance: 0, currency: 'EUR' }),
+      ],
+    ],
+    [
+      'whose tickets all ended validity',
+      [event('TicketSold', { orderId: 'O-1', product: { kind: 'dated', validUntil: '2025-01-01T00:00:00.000Z' } })],
+    ],
   ];
   for (const [name, events] of allowed) {
     it(`forgets a contact ${name}`, () => {
@@ -73,7 +96,12 @@ describe('forgotten scopes', () => {
   ];
 
   it('forgetting a contact destroys its key and the keys of its orders', () => {
-    expect(forgottenScopes(logged('ContactAnonymized', {}), stream)).to.deep.equal(['contact:C-1', 'order:O-1', 'order:O-2', 'order:O-3']);
+    expect(forgottenScopes(logged('ContactAnonymized', {}), stream)).to.deep.equal([
+      'contact:C-1',
+      'order:O-1',
+      'order:O-2',
+      'order:O-3',
+    ]);
     expect(forgottenScopes(logged('ContactErased', {}), stream)).to.include('contact:C-1');
   });
 

@@ -13,7 +13,9 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
   const [a, b] = [person(), person()];
   beforeEach(async () => {
     ledger = await openTestLedger();
-    await ledger.ledger.publish({ events: [registered(a), registered(b), ticketSold(a, 'O-1'), ticketSold(b, 'O-2'), ticketSold(a, 'O-3')] });
+    await ledger.ledger.publish({
+      events: [registered(a), registered(b), ticketSold(a, 'O-1'), ticketSold(b, 'O-2'), ticketSold(a, 'O-3')],
+    });
     await ledger.close();
   });
   afterEach(() => ledger.dispose());
@@ -30,7 +32,9 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
     expect(result.status).to.equal(3);
     const report = JSON.parse(result.stdout);
     expect(report.ok).to.equal(false);
-    expect(report.broken).to.deep.equal([{ stream: `contact-${a.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' }]);
+    expect(report.broken).to.deep.equal([
+      { stream: `contact-${a.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' },
+    ]);
     const human = runCli(['audit', 'verify'], ledger.env);
     expect(human.stdout).to.contain(`first at contact-${a.contactId} revision 1`);
   });

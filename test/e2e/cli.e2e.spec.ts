@@ -12,9 +12,24 @@ describe('ledger CLI: refusals', function () {
     ledger = await openTestLedger();
     await ledger.ledger.publish({
       events: [
-        registered(held), { type: 'LegalHoldPlaced', contactId: held.contactId, organizationId: 'ORG-A', occurredAt: '2025-01-01T00:00:00Z', data: { reason: 'litigation' } },
-        registered(debtor), { type: 'BalanceChanged', contactId: debtor.contactId, organizationId: 'ORG-A', occurredAt: '2025-01-01T00:00:00Z', data: { balance: -20, currency: 'EUR' } },
-        registered(valid), ticketSold(valid, 'O-future', '2099-01-01T00:00:00Z', '2025-01-01T00:00:00Z'),
+        registered(held),
+        {
+          type: 'LegalHoldPlaced',
+          contactId: held.contactId,
+          organizationId: 'ORG-A',
+          occurredAt: '2025-01-01T00:00:00Z',
+          data: { reason: 'litigation' },
+        },
+        registered(debtor),
+        {
+          type: 'BalanceChanged',
+          contactId: debtor.contactId,
+          organizationId: 'ORG-A',
+          occurredAt: '2025-01-01T00:00:00Z',
+          data: { balance: -20, currency: 'EUR' },
+        },
+        registered(valid),
+        ticketSold(valid, 'O-future', '2099-01-01T00:00:00Z', '2025-01-01T00:00:00Z'),
       ],
     });
     await ledger.close();
@@ -26,10 +41,25 @@ describe('ledger CLI: refusals', function () {
     ['a debtor', () => ['forget', debtor.contactId, '--reason', 'request'], 2, /debtor or creditor/],
     ['a contact holding a valid ticket', () => ['forget', valid.contactId, '--reason', 'request'], 2, /still valid/],
     ['an unknown contact', () => ['forget', 'C-nobody', '--reason', 'request'], 2, /no events for contact C-nobody/],
-    ['a contact id that is an e-mail address, without echoing it', () => ['forget', held.email, '--reason', 'request'], 2, /contactId is not an opaque id/],
-    ['an operator id that is a phone number', () => ['forget', held.contactId, '--reason', 'request', '--operator', held.phone], 2, /operator id is not an opaque id/],
+    [
+      'a contact id that is an e-mail address, without echoing it',
+      () => ['forget', held.email, '--reason', 'request'],
+      2,
+      /contactId is not an opaque id/,
+    ],
+    [
+      'an operator id that is a phone number',
+      () => ['forget', held.contactId, '--reason', 'request', '--operator', held.phone],
+      2,
+      /operator id is not an opaque id/,
+    ],
     ['a missing reason', () => ['forget', held.contactId], 1, /--reason/],
-    ['an unknown reason', () => ['forget', held.contactId, '--reason', 'boredom'], 1, /Allowed choices are request, inactivity/],
+    [
+      'an unknown reason',
+      () => ['forget', held.contactId, '--reason', 'boredom'],
+      1,
+      /Allowed choices are request, inactivity/,
+    ],
   ];
   for (const [name, args, status, message] of cases) {
     it(`forget refuses ${name}`, () => {

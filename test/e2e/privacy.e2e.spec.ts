@@ -16,7 +16,11 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
   const people: Person[] = Array.from({ length: 20 }, () => person());
   const [forgotten, kept] = [people[0]!, people[1]!];
   const post = (body: unknown) =>
-    fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${server.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const getJson = async (path: string) => {
     const response = await fetch(`${server.url}${path}`);
     return { status: response.status, text: await response.text() };
@@ -80,7 +84,9 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
 
   it('a late upstream message cannot resurrect the person: 410 naming the forgetting event, nothing appended', async () => {
     const before = JSON.parse((await getJson('/health')).text).headPosition;
-    const response = await post({ events: [registered(person()), { ...registered(forgotten), type: 'ContactDetailsChanged' }] });
+    const response = await post({
+      events: [registered(person()), { ...registered(forgotten), type: 'ContactDetailsChanged' }],
+    });
     expect(response.status).to.equal(410);
     const problem = (await response.json()) as { detail: string };
     expect(problem).to.include({ index: 1, scope: `contact:${forgotten.contactId}` });
@@ -89,7 +95,13 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
   });
 
   it('non-personal activity of a forgotten contact is still recorded', async () => {
-    const response = await post({ type: 'MarketingLinkClicked', contactId: forgotten.contactId, organizationId: 'ORG-A', occurredAt: '2026-01-01T00:00:00Z', data: { campaignId: 'CMP-1', channel: 'email' } });
+    const response = await post({
+      type: 'MarketingLinkClicked',
+      contactId: forgotten.contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2026-01-01T00:00:00Z',
+      data: { campaignId: 'CMP-1', channel: 'email' },
+    });
     expect(response.status).to.equal(201);
   });
 

@@ -15,14 +15,21 @@ describe('shredder start-up pass', () => {
     await ledger.close();
     Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
   };
-  const personalStates = async (contactId: string) => (await ledger.ledger.openStream(contactId)).map((e) => e.personal);
+  const personalStates = async (contactId: string) =>
+    (await ledger.ledger.openStream(contactId)).map((e) => e.personal);
 
   it('after a crash between the forgetting event and the shred, the restart destroys the keys', async () => {
     const p = person();
     await ledger.ledger.publish({ events: [registered(p), ticketSold(p, 'O-1')] });
     // The forgetting event is in the log, but the process died before shredding.
     await ledger.ledger.publish(
-      { type: 'ContactAnonymized', contactId: p.contactId, organizationId: 'ORG-A', occurredAt: '2026-01-01T00:00:00Z', data: { reason: 'request', requestId: 'R-1', retained: {} } },
+      {
+        type: 'ContactAnonymized',
+        contactId: p.contactId,
+        organizationId: 'ORG-A',
+        occurredAt: '2026-01-01T00:00:00Z',
+        data: { reason: 'request', requestId: 'R-1', retained: {} },
+      },
       { allowLedgerTypes: true },
     );
     expect(await personalStates(p.contactId)).to.deep.equal(['open', 'open', 'none']);

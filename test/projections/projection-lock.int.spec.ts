@@ -15,9 +15,13 @@ describe('one active projection runner per projection (PostgreSQL advisory lock)
       running.push(node);
       return { stop: () => running.splice(running.indexOf(node), 1) };
     };
-    const first = new ProjectionLock(TEST_DATABASE_URL, name, 100).hold(runner('first'), (error) => { throw error; });
+    const first = new ProjectionLock(TEST_DATABASE_URL, name, 100).hold(runner('first'), (error) => {
+      throw error;
+    });
     await until(() => running.length > 0);
-    const second = new ProjectionLock(TEST_DATABASE_URL, name, 100).hold(runner('second'), (error) => { throw error; });
+    const second = new ProjectionLock(TEST_DATABASE_URL, name, 100).hold(runner('second'), (error) => {
+      throw error;
+    });
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(running).to.deep.equal(['first']);
     first.stop();

@@ -19,38 +19,101 @@ const day = (n: number) => new Date(Date.UTC(2020, 0, 1) + n * 86_400_000).toISO
 
 /** Random upstream traffic over a few contacts: every rule of the projection gets exercised. */
 const envelope = fc.oneof(
-  fc.record({ c: fc.constantFrom(...CONTACTS), d: fc.nat(2000), mail: fc.constantFrom('a', 'b', 'shared') })
-    .map(({ c, d, mail }) => ({ type: 'ContactDetailsChanged', contactId: c, organizationId: 'ORG-A', occurredAt: day(d), data: { email: `${mail}@example.org` } })),
-  fc.record({ c: fc.constantFrom(...CONTACTS), d: fc.nat(2000), kind: fc.constantFrom('TicketSold', 'OptionTaken', 'ReservationMade', 'OptionConfirmed'),
-    dated: fc.boolean(), until: fc.nat(3000), cultural: fc.option(fc.constantFrom(...CONTACTS), { nil: undefined }), order: fc.nat(20) })
+  fc
+    .record({ c: fc.constantFrom(...CONTACTS), d: fc.nat(2000), mail: fc.constantFrom('a', 'b', 'shared') })
+    .map(({ c, d, mail }) => ({
+      type: 'ContactDetailsChanged',
+      contactId: c,
+      organizationId: 'ORG-A',
+      occurredAt: day(d),
+      data: { email: `${mail}@example.org` },
+    })),
+  fc
+    .record({
+      c: fc.constantFrom(...CONTACTS),
+      d: fc.nat(2000),
+      kind: fc.constantFrom('TicketSold', 'OptionTaken', 'ReservationMade', 'OptionConfirmed'),
+      dated: fc.boolean(),
+      until: fc.nat(3000),
+      cultural: fc.option(fc.constantFrom(...CONTACTS), { nil: undefined }),
+      order: fc.nat(20),
+    })
     .map(({ c, d, kind, dated, until, cultural, order }) => ({
-      type: kind, contactId: c, organizationId: 'ORG-A', occurredAt: day(d),
-      data: { orderId: `O-${order}`, product: dated ? { kind: 'dated', validUntil: day(until) } : { kind: 'undated' }, ...(cultural ? { culturalContactId: cultural } : {}) },
-    })),
-  fc.record({ c: fc.constantFrom(...CONTACTS), d: fc.nat(2000), type: fc.constantFrom('ConsentGiven', 'ConsentWithdrawn'), purpose: fc.constantFrom('newsletter', 'sms') })
-    .map(({ c, d, type, purpose }) => ({
-      type, contactId: c, organizationId: 'ORG-B', occurredAt: day(d),
-      data: type === 'ConsentGiven' ? { purpose, source: 'portal', wordingVersion: 'v1', preChecked: false } : { purpose, source: 'form' },
-    })),
-  fc.record({ c: fc.constantFrom(...CONTACTS), d: fc.nat(2000), type: fc.constantFrom('WaitingListJoined', 'MarketingLinkClicked', 'PaymentReceived', 'BalanceChanged', 'LegalHoldPlaced', 'ProcessingRestricted') })
-    .map(({ c, d, type }) => ({
-      type, contactId: c, organizationId: 'ORG-A', occurredAt: day(d),
+      type: kind,
+      contactId: c,
+      organizationId: 'ORG-A',
+      occurredAt: day(d),
       data: {
-        WaitingListJoined: { productId: 'P-1' }, MarketingLinkClicked: { campaignId: 'CMP', channel: 'sms' }, PaymentReceived: { orderId: 'O-1', amount: 5 },
-        BalanceChanged: { balance: d % 3 === 0 ? 0 : 12, currency: 'EUR' }, LegalHoldPlaced: { reason: 'litigation' }, ProcessingRestricted: { reason: 'objection' },
+        orderId: `O-${order}`,
+        product: dated ? { kind: 'dated', validUntil: day(until) } : { kind: 'undated' },
+        ...(cultural ? { culturalContactId: cultural } : {}),
+      },
+    })),
+  fc
+    .record({
+      c: fc.constantFrom(...CONTACTS),
+      d: fc.nat(2000),
+      type: fc.constantFrom('ConsentGiven', 'ConsentWithdrawn'),
+      purpose: fc.constantFrom('newsletter', 'sms'),
+    })
+    .map(({ c, d, type, purpose }) => ({
+      type,
+      contactId: c,
+      organizationId: 'ORG-B',
+      occurredAt: day(d),
+      data:
+        type === 'ConsentGiven'
+          ? { purpose, source: 'portal', wordingVersion: 'v1', preChecked: false }
+          : { purpose, source: 'form' },
+    })),
+  fc
+    .record({
+      c: fc.constantFrom(...CONTACTS),
+      d: fc.nat(2000),
+      type: fc.constantFrom(
+        'WaitingListJoined',
+        'MarketingLinkClicked',
+        'PaymentReceived',
+        'BalanceChanged',
+        'LegalHoldPlaced',
+        'ProcessingRestricted',
+      ),
+    })
+    .map(({ c, d, type }) => ({
+      type,
+      contactId: c,
+      organizationId: 'ORG-A',
+      occurredAt: day(d),
+      data: {
+        WaitingListJoined: { productId: 'P-1' },
+        MarketingLinkClicked: { campaignId: 'CMP', channel: 'sms' },
+        PaymentReceived: { orderId: 'O-1', amount: 5 },
+        BalanceChanged: { balance: d % 3 === 0 ? 0 : 12, currency: 'EUR' },
+        LegalHoldPlaced: { reason: 'litigation' },
+        ProcessingRestricted: { reason: 'objection' },
       }[type],
     })),
 );
 const registrations = CONTACTS.map((contactId, i) => ({
-  type: 'ContactRegistered', contactId, organizationId: 'ORG-A', occurredAt: day(i),
-  data: { role: i === 3 ? 'structure' : 'individual', ...(i < 3 ? { email: `${contactId.toLowerCase()}@example.org` } : {}) },
+  type: 'ContactRegistered',
+  contactId,
+  organizationId: 'ORG-A',
+  occurredAt: day(i),
+  data: {
+    role: i === 3 ? 'structure' : 'individual',
+    ...(i < 3 ? { email: `${contactId.toLowerCase()}@example.org` } : {}),
+  },
 }));
 
 /** A store wrapper that records where each read started: to see that a restart resumes exactly. */
 function recordingReads(store: EventStore, afters: number[]): EventStore {
   return new Proxy(store, {
     get(target, property, receiver) {
-      if (property === 'readFacts') return (options: { after?: number; limit?: number }) => { afters.push(options.after ?? 0); return target.readFacts(options); };
+      if (property === 'readFacts')
+        return (options: { after?: number; limit?: number }) => {
+          afters.push(options.after ?? 0);
+          return target.readFacts(options);
+        };
       return Reflect.get(target, property, receiver);
     },
   });
@@ -64,57 +127,87 @@ describe('projection runner and read models', function () {
 
   it('incrementally maintained read models equal a full rebuild, and recency equals the pure model (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(envelope, { minLength: 1, maxLength: 15 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 7 }), async (chunks, batchSize) => {
-        await ledger.readModels.reset();
-        const published = [registrations, ...chunks];
-        const runner = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { batchSize, emailHashes: emailHashes(ledger.ledger.keys, ledger.blindIndex) });
-        const head = await ledger.ledger.store.headPosition();
-        for (const chunk of published) {
-          await ledger.ledger.publish({ events: chunk });
-          await runner.catchUp();
-        }
-        const incremental = (await dumpReadModels(ledger));
-        await runner.rebuild();
-        expect((await dumpReadModels(ledger))).to.deep.equal(incremental);
-        // Recency of every contact equals the pure fold over the whole log.
-        const log = (await ledger.ledger.store.readAll({ limit: 100_000 })).map((e) => ({ ...e, type: e.type as never, contactId: e.stream.slice('contact-'.length) }));
-        const model = foldRecencies(log);
-        for (const contactId of CONTACTS) {
-          expect((await ledger.readModels.contact(contactId))?.recency, contactId).to.deep.equal(recencyOf(model.get(contactId)!));
-        }
-        expect(head).to.be.at.least(0);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(envelope, { minLength: 1, maxLength: 15 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (chunks, batchSize) => {
+          await ledger.readModels.reset();
+          const published = [registrations, ...chunks];
+          const runner = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+            batchSize,
+            emailHashes: emailHashes(ledger.ledger.keys, ledger.blindIndex),
+          });
+          const head = await ledger.ledger.store.headPosition();
+          for (const chunk of published) {
+            await ledger.ledger.publish({ events: chunk });
+            await runner.catchUp();
+          }
+          const incremental = await dumpReadModels(ledger);
+          await runner.rebuild();
+          expect(await dumpReadModels(ledger)).to.deep.equal(incremental);
+          // Recency of every contact equals the pure fold over the whole log.
+          const log = (await ledger.ledger.store.readAll({ limit: 100_000 })).map((e) => ({
+            ...e,
+            type: e.type as never,
+            contactId: e.stream.slice('contact-'.length),
+          }));
+          const model = foldRecencies(log);
+          for (const contactId of CONTACTS) {
+            expect((await ledger.readModels.contact(contactId))?.recency, contactId).to.deep.equal(
+              recencyOf(model.get(contactId)!),
+            );
+          }
+          expect(head).to.be.at.least(0);
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
   it('stopped in the middle of a catch-up and restarted, it loses and repeats nothing', async () => {
     const events = Array.from({ length: 2400 }, (_, i) => ({
-      type: 'MarketingLinkClicked', contactId: `C-${i % 300}`, organizationId: 'ORG-A', occurredAt: day(i), data: { campaignId: 'CMP', channel: 'email' },
+      type: 'MarketingLinkClicked',
+      contactId: `C-${i % 300}`,
+      organizationId: 'ORG-A',
+      occurredAt: day(i),
+      data: { campaignId: 'CMP', channel: 'email' },
     }));
     for (let i = 0; i < events.length; i += 600) await ledger.ledger.publish({ events: events.slice(i, i + 600) });
     const afters: number[] = [];
     const store = recordingReads(ledger.ledger.store, afters);
     let batches = 0;
     const first = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
-    expect(await first.catchUp(() => batches++, () => batches === 2)).to.equal(1000);
+    expect(
+      await first.catchUp(
+        () => batches++,
+        () => batches === 2,
+      ),
+    ).to.equal(1000);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(1000);
 
     const restarted = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
     expect(await restarted.catchUp()).to.equal(2400);
     expect(afters).to.deep.equal([0, 500, 1000, 1500, 2000]);
-    const incremental = (await dumpReadModels(ledger));
+    const incremental = await dumpReadModels(ledger);
     await restarted.rebuild();
-    expect((await dumpReadModels(ledger))).to.deep.equal(incremental);
+    expect(await dumpReadModels(ledger)).to.deep.equal(incremental);
     expect((await ledger.readModels.contact('C-7'))?.recency?.date).to.equal(day(2107));
   });
 
   it('a rebuild folded in many small windows, stopped and resumed, equals the incremental read models', async () => {
     const events = Array.from({ length: 6000 }, (_, i) => ({
-      type: i % 3 === 0 ? 'TicketSold' : 'ConsentGiven', contactId: `C-${i % 40}`, organizationId: 'ORG-A', occurredAt: day(i % 1500),
-      data: i % 3 === 0
-        ? { orderId: `O-${i % 700}`, product: { kind: 'dated', validUntil: day((i * 7) % 2500) }, culturalContactId: `C-${(i + 1) % 40}` }
-        : { purpose: i % 2 ? 'newsletter' : 'sms', source: 'portal', wordingVersion: 'v1', preChecked: false },
+      type: i % 3 === 0 ? 'TicketSold' : 'ConsentGiven',
+      contactId: `C-${i % 40}`,
+      organizationId: 'ORG-A',
+      occurredAt: day(i % 1500),
+      data:
+        i % 3 === 0
+          ? {
+              orderId: `O-${i % 700}`,
+              product: { kind: 'dated', validUntil: day((i * 7) % 2500) },
+              culturalContactId: `C-${(i + 1) % 40}`,
+            }
+          : { purpose: i % 2 ? 'newsletter' : 'sms', source: 'portal', wordingVersion: 'v1', preChecked: false },
     }));
     await ledger.ledger.publish({ events: registrations });
     for (let i = 0; i < events.length; i += 1000) await ledger.ledger.publish({ events: events.slice(i, i + 1000) });
@@ -129,8 +222,14 @@ describe('projection runner and read models', function () {
 
     // Windows of 50 rows: every window after the first loads the rows it folds over.
     let pages = 0;
-    const windowed = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { emailHashes: hashes, bulkWindowRows: 50 });
-    const stoppedAt = await windowed.rebuild(() => pages++, () => pages === 3);
+    const windowed = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+      emailHashes: hashes,
+      bulkWindowRows: 50,
+    });
+    const stoppedAt = await windowed.rebuild(
+      () => pages++,
+      () => pages === 3,
+    );
     expect(stoppedAt).to.equal(3 * BULK_PAGE);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(3 * BULK_PAGE);
     expect(await windowed.catchUp()).to.equal(6004);
@@ -140,12 +239,22 @@ describe('projection runner and read models', function () {
   it('a long log is read on the bulk reader thread: same read models as on this thread, blind index included', async function () {
     this.timeout(120_000);
     const registered = Array.from({ length: 3000 }, (_, i) => ({
-      type: 'ContactRegistered', contactId: `C-${i}`, organizationId: 'ORG-A', occurredAt: day(i % 700),
+      type: 'ContactRegistered',
+      contactId: `C-${i}`,
+      organizationId: 'ORG-A',
+      occurredAt: day(i % 700),
       data: { role: 'individual', firstName: 'Bulk', email: `Bulk.${i}@Example.org` },
     }));
     const activity = Array.from({ length: 4000 }, (_, i) => ({
-      type: 'TicketSold', contactId: `C-${i % 3000}`, organizationId: 'ORG-B', occurredAt: day(800 + (i % 900)),
-      data: { orderId: `O-${i}`, product: { kind: 'dated', validUntil: day(1000 + i) }, culturalContactId: `C-${(i * 7) % 3000}` },
+      type: 'TicketSold',
+      contactId: `C-${i % 3000}`,
+      organizationId: 'ORG-B',
+      occurredAt: day(800 + (i % 900)),
+      data: {
+        orderId: `O-${i}`,
+        product: { kind: 'dated', validUntil: day(1000 + i) },
+        culturalContactId: `C-${(i * 7) % 3000}`,
+      },
     }));
     const log = [...registered, ...activity];
     for (let i = 0; i < log.length; i += 1000) await ledger.ledger.publish({ events: log.slice(i, i + 1000) });
@@ -155,20 +264,40 @@ describe('projection runner and read models', function () {
     const inThread = await dumpReadModels(ledger);
     expect(await ledger.runner.rebuild()).to.equal(7000);
     expect(await dumpReadModels(ledger)).to.deep.equal(inThread);
-    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('bulk.2999@example.org'))).to.deep.equal(['C-2999']);
+    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('bulk.2999@example.org'))).to.deep.equal(
+      ['C-2999'],
+    );
 
     // A reader thread that cannot open the seals (another master key) fails the rebuild, never skips.
-    const wrongKey = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { emailHashes: hashes, bulkPages: pagesFromWorker(ledger.config, MasterKey.generate()) });
-    const failure = await wrongKey.rebuild().then(() => null, (error: unknown) => error);
+    const wrongKey = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+      emailHashes: hashes,
+      bulkPages: pagesFromWorker(ledger.config, MasterKey.generate()),
+    });
+    const failure = await wrongKey.rebuild().then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(failure).to.be.instanceOf(Error);
     expect((failure as Error).message).to.match(/master key/);
 
     // So does a reader thread that cannot open the log it is given (its error class is not cloned).
     const garbage = mkdtempSync(join(tmpdir(), 'ledger-garbage-'));
     writeFileSync(join(garbage, 'events.db'), 'not a database '.repeat(100));
-    const unreadable = TEST_STORE === 'postgres' ? { ...ledger.config, databaseUrl: 'postgresql://127.0.0.1:1/test' } : { ...ledger.config, dataDir: garbage };
-    const broken = new ProjectionRunner(ledger.ledger.store, ledger.readModels, { emailHashes: hashes, bulkPages: pagesFromWorker(unreadable, MasterKey.generate()) });
-    const readerFailure = await broken.rebuild().then(() => null, (error: unknown) => error).finally(() => rmSync(garbage, { recursive: true }));
+    const unreadable =
+      TEST_STORE === 'postgres'
+        ? { ...ledger.config, databaseUrl: 'postgresql://127.0.0.1:1/test' }
+        : { ...ledger.config, dataDir: garbage };
+    const broken = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+      emailHashes: hashes,
+      bulkPages: pagesFromWorker(unreadable, MasterKey.generate()),
+    });
+    const readerFailure = await broken
+      .rebuild()
+      .then(
+        () => null,
+        (error: unknown) => error,
+      )
+      .finally(() => rmSync(garbage, { recursive: true }));
     expect(readerFailure).to.be.instanceOf(Error);
     expect((readerFailure as Error).message).to.match(/bulk reader thread failed|ECONNREFUSED/);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
@@ -181,21 +310,40 @@ describe('projection runner and read models', function () {
     const window = new ReadModelWindow();
     await ledger.readModels.fold(window, domainEvents(facts), emailEventIds(facts));
     let deliver: (hashes: ReadonlyMap<string, string>) => void = () => {};
-    const committing = ledger.readModels.commit('read-models', window, 4, new Promise((resolve) => (deliver = resolve)));
+    const committing = ledger.readModels.commit(
+      'read-models',
+      window,
+      4,
+      new Promise((resolve) => (deliver = resolve)),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await ledger.readModels.contact('C-1')).to.equal(null);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
     deliver(hashes);
     await committing;
     expect((await ledger.readModels.contact('C-1'))?.role).to.equal('individual');
-    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('c-1@example.org'))).to.deep.equal(['C-1']);
+    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('c-1@example.org'))).to.deep.equal([
+      'C-1',
+    ]);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
 
-    await ledger.ledger.publish({ events: [{ type: 'WaitingListJoined', contactId: 'C-2', organizationId: 'ORG-A', occurredAt: day(50), data: { productId: 'P' } }] });
+    await ledger.ledger.publish({
+      events: [
+        {
+          type: 'WaitingListJoined',
+          contactId: 'C-2',
+          organizationId: 'ORG-A',
+          occurredAt: day(50),
+          data: { productId: 'P' },
+        },
+      ],
+    });
     const next = await ledger.ledger.store.readFacts({ after: 4, limit: 10 });
     const failing = new ReadModelWindow();
     await ledger.readModels.fold(failing, domainEvents(next), emailEventIds(next));
-    const failure = await ledger.readModels.commit('read-models', failing, 5, Promise.reject(new RangeError('cannot open a seal'))).catch((error: unknown) => error);
+    const failure = await ledger.readModels
+      .commit('read-models', failing, 5, Promise.reject(new RangeError('cannot open a seal')))
+      .catch((error: unknown) => error);
     expect(failure).to.be.instanceOf(RangeError);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
     expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(1));
@@ -206,14 +354,29 @@ describe('projection runner and read models', function () {
     expect(await ledger.runner.rebuild()).to.equal(0);
     await ledger.ledger.publish({ events: registrations });
     expect(await ledger.runner.catchUp()).to.equal(4);
-    expect((await ledger.readModels.recencyBefore(day(10), null, 10)).items.map((item) => item.contactId)).to.deep.equal(CONTACTS);
+    expect(
+      (await ledger.readModels.recencyBefore(day(10), null, 10)).items.map((item) => item.contactId),
+    ).to.deep.equal(CONTACTS);
   });
 
   it('follows live appends and reports its lag', async () => {
     await ledger.ledger.publish({ events: registrations });
-    const subscription = ledger.runner.follow(await ledger.readModels.checkpoint('read-models'), (error) => { throw error; });
-    await ledger.ledger.publish({ events: [{ type: 'WaitingListJoined', contactId: 'C-2', organizationId: 'ORG-A', occurredAt: day(50), data: { productId: 'P' } }] });
-    for (let i = 0; i < 50 && (await ledger.runner.lag()).lag > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const subscription = ledger.runner.follow(await ledger.readModels.checkpoint('read-models'), (error) => {
+      throw error;
+    });
+    await ledger.ledger.publish({
+      events: [
+        {
+          type: 'WaitingListJoined',
+          contactId: 'C-2',
+          organizationId: 'ORG-A',
+          occurredAt: day(50),
+          data: { productId: 'P' },
+        },
+      ],
+    });
+    for (let i = 0; i < 50 && (await ledger.runner.lag()).lag > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     subscription.unsubscribe();
     expect(await ledger.runner.lag()).to.deep.equal({ position: 5, head: 5, lag: 0, failed: null });
     expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(50));
@@ -223,7 +386,9 @@ describe('projection runner and read models', function () {
     await ledger.ledger.publish({ events: registrations });
     let reported: unknown = null;
     const failing = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
-      emailHashes: async () => { throw new RangeError('cannot open a seal'); },
+      emailHashes: async () => {
+        throw new RangeError('cannot open a seal');
+      },
     });
     failing.follow(0, (error) => (reported = error));
     for (let i = 0; i < 50 && !reported; i++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -234,11 +399,17 @@ describe('projection runner and read models', function () {
   it('a long catch-up leaves the server answering: /health reports the lag while it shrinks', async function () {
     this.timeout(120_000);
     const events = Array.from({ length: 12_000 }, (_, i) => ({
-      type: 'WaitingListJoined', contactId: `C-${i % 3000}`, organizationId: 'ORG-A', occurredAt: day(i % 2000), data: { productId: 'P' },
+      type: 'WaitingListJoined',
+      contactId: `C-${i % 3000}`,
+      organizationId: 'ORG-A',
+      occurredAt: day(i % 2000),
+      data: { productId: 'P' },
     }));
     for (let i = 0; i < events.length; i += 1000) await ledger.ledger.publish({ events: events.slice(i, i + 1000) });
     const api = await startApi(ledger);
-    const running = ledger.runner.run((error) => { throw error; });
+    const running = ledger.runner.run((error) => {
+      throw error;
+    });
     const lags: number[] = [];
     for (let i = 0; i < 400; i++) {
       const health = await api.get('/health');
@@ -249,17 +420,29 @@ describe('projection runner and read models', function () {
     running.stop();
     await api.close();
     expect(lags.at(-1)).to.equal(0);
-    expect(lags.some((lag) => lag > 0), 'answered while catching up').to.equal(true);
+    expect(
+      lags.some((lag) => lag > 0),
+      'answered while catching up',
+    ).to.equal(true);
   });
 
   it('keeps no personal data: a byte search of state.db finds none of the published values', async () => {
     await ledger.ledger.publish({
-      type: 'ContactRegistered', contactId: 'C-P', organizationId: 'ORG-A', occurredAt: day(1),
-      data: { role: 'individual', firstName: 'Zebulon', email: 'zebulon.unique@example.org', address: { town: 'Lyon', street: '9 impasse Secrète' } },
+      type: 'ContactRegistered',
+      contactId: 'C-P',
+      organizationId: 'ORG-A',
+      occurredAt: day(1),
+      data: {
+        role: 'individual',
+        firstName: 'Zebulon',
+        email: 'zebulon.unique@example.org',
+        address: { town: 'Lyon', street: '9 impasse Secrète' },
+      },
     });
     await ledger.runner.catchUp();
-    const state = JSON.stringify((await dumpReadModels(ledger)));
+    const state = JSON.stringify(await dumpReadModels(ledger));
     expect(state).to.contain('C-P');
-    for (const value of ['Zebulon', 'zebulon.unique@example.org', 'impasse Secrète']) expect(state).not.to.contain(value);
+    for (const value of ['Zebulon', 'zebulon.unique@example.org', 'impasse Secrète'])
+      expect(state).not.to.contain(value);
   });
 });

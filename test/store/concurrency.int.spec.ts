@@ -7,20 +7,33 @@ import { person, registered } from '../support/events.js';
 
 const worker = fileURLToPath(new URL('../support/publish-worker.ts', import.meta.url));
 
-function runWorker(env: NodeJS.ProcessEnv, startAt: number, bodies: unknown[]): Promise<Array<{ ok: boolean; error?: string; appended?: number }>> {
+function runWorker(
+  env: NodeJS.ProcessEnv,
+  startAt: number,
+  bodies: unknown[],
+): Promise<Array<{ ok: boolean; error?: string; appended?: number }>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, String(startAt), JSON.stringify(bodies)], { env });
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, String(startAt), JSON.stringify(bodies)], {
+      env,
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}: ${err}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}: ${err}`)),
+    );
   });
 }
 
 const note = (contactId: string, extra: Record<string, unknown> = {}) => ({
-  id: randomUUID(), type: 'NoteAdded', contactId, organizationId: 'ORG-A', occurredAt: '2026-01-01T00:00:00Z',
-  data: { noteId: `N-${randomUUID()}`, text: 'called back' }, ...extra,
+  id: randomUUID(),
+  type: 'NoteAdded',
+  contactId,
+  organizationId: 'ORG-A',
+  occurredAt: '2026-01-01T00:00:00Z',
+  data: { noteId: `N-${randomUUID()}`, text: 'called back' },
+  ...extra,
 });
 
 describe('concurrent writers on one events.db (separate processes)', function () {
@@ -47,9 +60,10 @@ describe('concurrent writers on one events.db (separate processes)', function ()
   it('without expectedRevision: every batch of every writer lands once, revisions and positions without gaps', async () => {
     const contacts = ['C-shared', 'C-x', 'C-y'];
     const startAt = Date.now() + 4000;
-    const perWorker = (w: number) => Array.from({ length: 10 }, (_, b) => ({
-      events: Array.from({ length: 20 }, (_, i) => note(contacts[(w + b + i) % contacts.length]!)),
-    }));
+    const perWorker = (w: number) =>
+      Array.from({ length: 10 }, (_, b) => ({
+        events: Array.from({ length: 20 }, (_, i) => note(contacts[(w + b + i) % contacts.length]!)),
+      }));
     const bodies = Array.from({ length: 4 }, (_, w) => perWorker(w));
     const results = await Promise.all(bodies.map((b) => runWorker(ledger.env, startAt, b)));
     expect(results.flat().every((o) => o.ok && o.appended === 20)).to.equal(true);

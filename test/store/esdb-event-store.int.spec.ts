@@ -6,22 +6,26 @@ const connectionString = process.env['ESDB_CONNECTION_STRING'];
 
 if (connectionString) {
   // Each test writes under its own stream prefix, so runs never see each other's events in $all.
-  describeEventStoreContract('eventstoredb (ESDB_CONNECTION_STRING)', async () => {
-    const streamPrefix = `ledger-test-${randomBytes(6).toString('hex')}-`;
-    const opened: EsdbEventStore[] = [];
-    const open = async () => {
-      const store = await EsdbEventStore.open(connectionString, { streamPrefix, pollMs: 100 });
-      opened.push(store);
-      return store;
-    };
-    return {
-      store: await open(),
-      openAnother: open,
-      dispose: async () => {
-        for (const store of opened) await store.close();
-      },
-    };
-  }, 'increasing');
+  describeEventStoreContract(
+    'eventstoredb (ESDB_CONNECTION_STRING)',
+    async () => {
+      const streamPrefix = `ledger-test-${randomBytes(6).toString('hex')}-`;
+      const opened: EsdbEventStore[] = [];
+      const open = async () => {
+        const store = await EsdbEventStore.open(connectionString, { streamPrefix, pollMs: 100 });
+        opened.push(store);
+        return store;
+      };
+      return {
+        store: await open(),
+        openAnother: open,
+        dispose: async () => {
+          for (const store of opened) await store.close();
+        },
+      };
+    },
+    'increasing',
+  );
 } else {
   describe('EventStore contract: eventstoredb', () => {
     it('SKIPPED: ESDB_CONNECTION_STRING is not set (e.g. esdb://127.0.0.1:2113?tls=false); no EventStoreDB to test against', function () {

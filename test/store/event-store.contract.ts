@@ -52,8 +52,15 @@ export function describeEventStoreContract(
 
     it('appends to a stream with 0-based revisions and 1-based global positions, chained', async () => {
       const outcome = await store.append([newEvent('contact-A'), newEvent('contact-B'), newEvent('contact-A')]);
-      expect(outcome.appended.map((a) => [a.stream, a.revision])).to.deep.equal([['contact-A', 0], ['contact-B', 0], ['contact-A', 1]]);
-      await expectPositions(outcome.appended.map((a) => a.position), [1, 2, 3]);
+      expect(outcome.appended.map((a) => [a.stream, a.revision])).to.deep.equal([
+        ['contact-A', 0],
+        ['contact-B', 0],
+        ['contact-A', 1],
+      ]);
+      await expectPositions(
+        outcome.appended.map((a) => a.position),
+        [1, 2, 3],
+      );
       const stream = await store.readStream('contact-A');
       expect(stream.map((e) => e.revision)).to.deep.equal([0, 1]);
       expect(stream[0]?.prevHash).to.equal(GENESIS_HASH);
@@ -68,7 +75,12 @@ export function describeEventStoreContract(
       const event = newEvent('contact-A', { data: { noteId: 'N-9', nested: { a: [1, 2] } }, sealed });
       await store.append([event]);
       const [stored] = await store.readStream('contact-A');
-      expect(stored).to.include({ id: event.id, type: event.type, occurredAt: event.occurredAt, organizationId: 'ORG-A' });
+      expect(stored).to.include({
+        id: event.id,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        organizationId: 'ORG-A',
+      });
       expect(stored?.data).to.deep.equal(event.data);
       expect(stored?.sealed).to.deep.equal(sealed);
       expect(Date.parse(stored?.recordedAt ?? '')).to.be.greaterThan(0);
@@ -110,16 +122,26 @@ export function describeEventStoreContract(
     it('concurrent writers through separate stores: one winner per expectedRevision, gapless positions, a live reader misses nothing', async () => {
       const other = await handle.openAnother();
       const live = firstValueFrom(store.subscribe().pipe(take(401), toArray()));
-      const writes = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other)
-        .append(Array.from({ length: 20 }, (_, j) => newEvent(`contact-${(i + j) % 7}`))));
-      const contested = [store, other, store, other].map((writer) => writer.append([newEvent('contact-X', { expectedRevision: -1 })]));
+      const writes = Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? store : other).append(Array.from({ length: 20 }, (_, j) => newEvent(`contact-${(i + j) % 7}`))),
+      );
+      const contested = [store, other, store, other].map((writer) =>
+        writer.append([newEvent('contact-X', { expectedRevision: -1 })]),
+      );
       const outcomes = await Promise.allSettled([...writes, ...contested]);
       expect(outcomes.slice(0, 20).every((outcome) => outcome.status === 'fulfilled')).to.equal(true);
       const contestedOutcomes = outcomes.slice(20);
       expect(contestedOutcomes.filter((outcome) => outcome.status === 'fulfilled')).to.have.length(1);
-      expect(contestedOutcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof ConcurrencyConflict)).to.have.length(3);
+      expect(
+        contestedOutcomes.filter(
+          (outcome) => outcome.status === 'rejected' && outcome.reason instanceof ConcurrencyConflict,
+        ),
+      ).to.have.length(3);
       const seen = await live;
-      await expectPositions(seen.map((event) => event.position), Array.from({ length: 401 }, (_, i) => i + 1));
+      await expectPositions(
+        seen.map((event) => event.position),
+        Array.from({ length: 401 }, (_, i) => i + 1),
+      );
       const verifier = new ChainVerifier();
       for (const event of seen) verifier.check(event);
       expect(verifier.report()).to.include({ ok: true, events: 401, streams: 8 });
@@ -161,21 +183,33 @@ export function describeEventStoreContract(
         after = page.at(-1)!.position;
       }
       expect(pages.map((p) => p.length)).to.deep.equal([10, 10, 5]);
-      await expectPositions(pages.flat(), Array.from({ length: 25 }, (_, i) => i + 1));
+      await expectPositions(
+        pages.flat(),
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
     });
 
     it('reads facts (what projections fold): the stored events in global order without their chain fields', async () => {
       await store.append(Array.from({ length: 7 }, (_, i) => newEvent(`contact-${i % 3}`)));
       const all = await store.readAll({ after: 2, limit: 4 });
       const facts = await store.readFacts({ after: 2, limit: 4 });
-      expect(facts).to.deep.equal(all.map(({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, ...fact }) => fact));
+      expect(facts).to.deep.equal(
+        all.map(({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, ...fact }) => fact),
+      );
       expect(facts.map((fact) => fact.sealed)).to.deep.equal(all.map((event) => event.sealed));
     });
 
     it('reads events by type in global order', async () => {
-      await store.append([newEvent('contact-A'), newEvent('contact-A', { type: 'ContactAnonymized' }), newEvent('contact-B', { type: 'OrderDataPurged' })]);
+      await store.append([
+        newEvent('contact-A'),
+        newEvent('contact-A', { type: 'ContactAnonymized' }),
+        newEvent('contact-B', { type: 'OrderDataPurged' }),
+      ]);
       const found = await store.readByTypes(['ContactAnonymized', 'OrderDataPurged']);
-      await expectPositions(found.map((e) => e.position), [2, 3]);
+      await expectPositions(
+        found.map((e) => e.position),
+        [2, 3],
+      );
     });
 
     it('subscribes: catches up from a position, then follows new appends in order', async () => {
@@ -183,7 +217,10 @@ export function describeEventStoreContract(
       const received = firstValueFrom(store.subscribe({ after: await positionOf(1) }).pipe(take(5), toArray()));
       await store.append([newEvent('contact-A'), newEvent('contact-B')]);
       await store.append([newEvent('contact-C')]);
-      await expectPositions((await received).map((e) => e.position), [2, 3, 4, 5, 6]);
+      await expectPositions(
+        (await received).map((e) => e.position),
+        [2, 3, 4, 5, 6],
+      );
     });
 
     it('a subscription sees a burst of appends exactly once each, in order', async () => {
@@ -192,7 +229,10 @@ export function describeEventStoreContract(
       for (let i = 0; i < total; i += 100) {
         await store.append(Array.from({ length: 100 }, (_, j) => newEvent(`contact-${(i + j) % 37}`)));
       }
-      await expectPositions((await received).map((e) => e.position), Array.from({ length: total }, (_, i) => i + 1));
+      await expectPositions(
+        (await received).map((e) => e.position),
+        Array.from({ length: total }, (_, i) => i + 1),
+      );
     });
   });
 }

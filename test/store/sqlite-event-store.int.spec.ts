@@ -33,13 +33,17 @@ describe('sqlite event store', () => {
   describe('the writer thread', () => {
     it('close waits for the appends in flight: each one is acknowledged and durable, none is dropped', async () => {
       const store = new SqliteEventStore(join(dir, 'events.db'));
-      const appends = Array.from({ length: 20 }, (_, i) => store.append([newEvent(`contact-${i % 3}`), newEvent(`contact-${i % 3}`)]));
+      const appends = Array.from({ length: 20 }, (_, i) =>
+        store.append([newEvent(`contact-${i % 3}`), newEvent(`contact-${i % 3}`)]),
+      );
       await store.close();
       const outcomes = await Promise.all(appends);
       expect(outcomes.flatMap((outcome) => outcome.appended)).to.have.length(40);
 
       const reopened = new SqliteEventStore(join(dir, 'events.db'));
-      expect((await reopened.readAll({ limit: 100 })).map((event) => event.position)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect((await reopened.readAll({ limit: 100 })).map((event) => event.position)).to.deep.equal(
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
       await reopened.close();
     });
 
@@ -47,12 +51,20 @@ describe('sqlite event store', () => {
       const store = new SqliteEventStore(join(dir, 'events.db'));
       // Data that cannot be written as JSON (a bigint) fails its group inside the thread: rolled back, refused.
       const unwritable = newEvent('contact-A', { data: { amount: 10n } });
-      const failure = await store.append([unwritable]).then(() => null, (error: unknown) => error);
+      const failure = await store.append([unwritable]).then(
+        () => null,
+        (error: unknown) => error,
+      );
       expect(failure).to.be.instanceOf(Error);
       expect((failure as Error).message).to.match(/BigInt/);
       // Data that cannot even be sent to the thread (a function) is refused before it leaves.
       const unsendable = newEvent('contact-A', { data: { callback: () => 1 } });
-      expect(await store.append([unsendable]).then(() => null, (error: unknown) => error)).to.be.instanceOf(Error);
+      expect(
+        await store.append([unsendable]).then(
+          () => null,
+          (error: unknown) => error,
+        ),
+      ).to.be.instanceOf(Error);
       // Nothing of either was written; the next call lands at revision 0.
       expect((await store.append([newEvent('contact-A')])).appended.map((event) => event.revision)).to.deep.equal([0]);
       await store.close();
@@ -62,18 +74,36 @@ describe('sqlite event store', () => {
   describe('fold pages for the bulk reader', () => {
     it('writes the domain events of a page as JSON text, with the ids of those that seal the field asked for; counts every event read', async () => {
       const store = new SqliteEventStore(join(dir, 'events.db'));
-      const sealedWith = (fields: string[]) => ({ keyId: 'contact:C-1#1', iv: 'aXY=', tag: 'dGFn', ciphertext: 'Y2lwaGVy', fields });
+      const sealedWith = (fields: string[]) => ({
+        keyId: 'contact:C-1#1',
+        iv: 'aXY=',
+        tag: 'dGFn',
+        ciphertext: 'Y2lwaGVy',
+        fields,
+      });
       await store.append([
-        newEvent('contact-C-1', { type: 'ContactRegistered', data: { role: 'individual', quote: 'say "hi" \\ é 😀' }, sealed: sealedWith(['email', 'phone']) }),
-        newEvent('contact-C-1', { type: 'TicketSold', data: { orderId: 'O-1', product: { kind: 'dated', validUntil: '2027-01-01T00:00:00.000Z' } }, sealed: sealedWith(['beneficiary']) }),
+        newEvent('contact-C-1', {
+          type: 'ContactRegistered',
+          data: { role: 'individual', quote: 'say "hi" \\ é 😀' },
+          sealed: sealedWith(['email', 'phone']),
+        }),
+        newEvent('contact-C-1', {
+          type: 'TicketSold',
+          data: { orderId: 'O-1', product: { kind: 'dated', validUntil: '2027-01-01T00:00:00.000Z' } },
+          sealed: sealedWith(['beneficiary']),
+        }),
         newEvent('order-O-1', { type: 'NoteAdded', sealed: sealedWith(['email']) }),
         newEvent('Contact-C-3', { type: 'NoteAdded' }),
         newEvent('contact-C-2', { type: 'NoSuchType' }),
-        newEvent('contact-C-2', { type: 'MarketingLinkClicked', data: { campaignId: 'CMP-1', amount: 1.5, nothing: null } }),
+        newEvent('contact-C-2', {
+          type: 'MarketingLinkClicked',
+          data: { campaignId: 'CMP-1', amount: 1.5, nothing: null },
+        }),
         newEvent('order-O-2', { type: 'NoteAdded' }),
         newEvent('order-O-2', { type: 'NoteAdded' }),
       ]);
-      const read = (after: number, limit: number) => store.readFoldPage({ after, limit, streamPrefix: 'contact-', types: EVENT_TYPES, sealedField: 'email' });
+      const read = (after: number, limit: number) =>
+        store.readFoldPage({ after, limit, streamPrefix: 'contact-', types: EVENT_TYPES, sealedField: 'email' });
       const facts = await store.readFacts({ after: 0, limit: 10 });
 
       const whole = read(0, 10);

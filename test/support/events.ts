@@ -48,7 +48,12 @@ export function registered(p: Person, occurredAt = '2024-01-10T09:00:00Z') {
   };
 }
 
-export function ticketSold(p: Person, orderId: string, validUntil = '2024-06-15T20:00:00Z', occurredAt = '2024-02-01T10:00:00Z') {
+export function ticketSold(
+  p: Person,
+  orderId: string,
+  validUntil = '2024-06-15T20:00:00Z',
+  occurredAt = '2024-02-01T10:00:00Z',
+) {
   return {
     type: 'TicketSold',
     contactId: p.contactId,

@@ -6,8 +6,16 @@ import type { TestLedger } from './ledger.js';
 
 export interface Api {
   url: string;
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; type: string; body: any }>;
-  postRaw(path: string, raw: string | Buffer, contentType?: string): Promise<{ status: number; type: string; body: any }>;
+  post(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; type: string; body: any }>;
+  postRaw(
+    path: string,
+    raw: string | Buffer,
+    contentType?: string,
+  ): Promise<{ status: number; type: string; body: any }>;
   get(path: string): Promise<{ status: number; type: string; body: any; text: string }>;
   close(): Promise<void>;
 }
@@ -33,7 +41,11 @@ export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): 
   return {
     url,
     post: (path, body, headers = {}) =>
-      request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+      request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
     postRaw: (path, raw, contentType = 'application/json') =>
       request(path, { method: 'POST', headers: { 'content-type': contentType }, body: raw }),
     get: (path) => request(path, { method: 'GET' }),

@@ -17,12 +17,22 @@ export const TEST_STORE = process.env['LEDGER_STORE'] ?? 'sqlite';
  */
 export function tempDataDir(): { dir: string; env: NodeJS.ProcessEnv; remove(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-test-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LEDGER_DATA_DIR: dir,
+    LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'silent',
+  };
   const schemas: string[] = [];
   if (TEST_STORE === 'postgres') {
     const schema = testSchemaName();
     schemas.push(schema, `${schema}_keys`);
-    Object.assign(env, { LEDGER_STORE: 'postgres', LEDGER_DATABASE_URL: TEST_DATABASE_URL, LEDGER_DATABASE_SCHEMA: schema, LEDGER_KEYS_SCHEMA: `${schema}_keys` });
+    Object.assign(env, {
+      LEDGER_STORE: 'postgres',
+      LEDGER_DATABASE_URL: TEST_DATABASE_URL,
+      LEDGER_DATABASE_SCHEMA: schema,
+      LEDGER_KEYS_SCHEMA: `${schema}_keys`,
+    });
   }
   return {
     dir,

@@ -3,7 +3,8 @@ import { userInfo } from 'node:os';
 import pg from 'pg';
 
 /** PostgreSQL of this machine (README "Tests"): trust auth, database `test`. */
-export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? `postgresql://${userInfo().username}@127.0.0.1:5432/test`;
+export const TEST_DATABASE_URL =
+  process.env['TEST_DATABASE_URL'] ?? `postgresql://${userInfo().username}@127.0.0.1:5432/test`;
 
 /** Every schema a test creates starts with this, so a run can sweep what a killed run left. */
 export const TEST_SCHEMA_PREFIX = 'ledger_test_';

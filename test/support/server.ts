@@ -44,9 +44,10 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
   return {
     url,
     logs: () => logs,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }

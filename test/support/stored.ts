@@ -12,7 +12,10 @@ export interface StoredLedger {
 
 const onPostgres = (ledger: StoredLedger) => ledger.env['LEDGER_STORE'] === 'postgres';
 
-async function withPostgres<R>(ledger: StoredLedger, work: (client: pg.Client, schema: string) => Promise<R>): Promise<R> {
+async function withPostgres<R>(
+  ledger: StoredLedger,
+  work: (client: pg.Client, schema: string) => Promise<R>,
+): Promise<R> {
   const client = new pg.Client({ connectionString: ledger.env['LEDGER_DATABASE_URL'] });
   await client.connect();
   try {
@@ -40,14 +43,23 @@ export async function dumpReadModels(ledger: StoredLedger) {
   }
   const db = new Database(join(ledger.dir, 'state.db'), { readonly: true });
   try {
-    return Object.fromEntries(Object.entries(queries).map(([name, sql]) => [name, db.prepare(sql).all()])) as Record<keyof typeof queries, unknown[]>;
+    return Object.fromEntries(Object.entries(queries).map(([name, sql]) => [name, db.prepare(sql).all()])) as Record<
+      keyof typeof queries,
+      unknown[]
+    >;
   } finally {
     db.close();
   }
 }
 
 /** Flips one byte of one text column of one stored record, as a careless or malicious hand would. */
-export async function flipByte(ledger: StoredLedger, stream: string, revision: number, column: 'data' | 'sealed_ciphertext', at: (text: string) => number) {
+export async function flipByte(
+  ledger: StoredLedger,
+  stream: string,
+  revision: number,
+  column: 'data' | 'sealed_ciphertext',
+  at: (text: string) => number,
+) {
   const flip = (value: string) => {
     const bytes = Buffer.from(value, 'utf8');
     const i = at(value);
@@ -56,15 +68,29 @@ export async function flipByte(ledger: StoredLedger, stream: string, revision: n
   };
   if (onPostgres(ledger)) {
     await withPostgres(ledger, async (client, schema) => {
-      const { rows: [row] } = await client.query<{ value: string }>(
-        `SELECT ${column}::text AS value FROM ${schema}.events WHERE stream = $1 AND revision = $2`, [stream, revision]);
-      await client.query(`UPDATE ${schema}.events SET ${column} = $1 WHERE stream = $2 AND revision = $3`, [flip(row!.value), stream, revision]);
+      const {
+        rows: [row],
+      } = await client.query<{ value: string }>(
+        `SELECT ${column}::text AS value FROM ${schema}.events WHERE stream = $1 AND revision = $2`,
+        [stream, revision],
+      );
+      await client.query(`UPDATE ${schema}.events SET ${column} = $1 WHERE stream = $2 AND revision = $3`, [
+        flip(row!.value),
+        stream,
+        revision,
+      ]);
     });
     return;
   }
   const db = new Database(join(ledger.dir, 'events.db'));
-  const row = db.prepare(`SELECT ${column} AS value FROM events WHERE stream = ? AND revision = ?`).get(stream, revision) as { value: string };
-  db.prepare(`UPDATE events SET ${column} = ? WHERE stream = ? AND revision = ?`).run(flip(row.value), stream, revision);
+  const row = db
+    .prepare(`SELECT ${column} AS value FROM events WHERE stream = ? AND revision = ?`)
+    .get(stream, revision) as { value: string };
+  db.prepare(`UPDATE events SET ${column} = ? WHERE stream = ? AND revision = ?`).run(
+    flip(row.value),
+    stream,
+    revision,
+  );
   db.close();
 }
 
@@ -72,18 +98,32 @@ export async function flipByte(ledger: StoredLedger, stream: string, revision: n
  * Where any needle is stored: the bytes of every data file (SQLite, WAL included), or the text of
  * every row of every table of the ledger's schemas (PostgreSQL). The key store counts unless skipped.
  */
-export async function storedContaining(ledger: StoredLedger, needles: readonly string[], options: { skipKeys?: boolean } = {}) {
+export async function storedContaining(
+  ledger: StoredLedger,
+  needles: readonly string[],
+  options: { skipKeys?: boolean } = {},
+) {
   if (!onPostgres(ledger)) {
     const isKeyMaterial = (name: string) => name.startsWith('keys.db') || name === 'master.key';
-    return filesContaining(ledger.dir, needles, options.skipKeys ? isKeyMaterial : () => false).map((hit) => ({ where: hit.file, needle: hit.needle }));
+    return filesContaining(ledger.dir, needles, options.skipKeys ? isKeyMaterial : () => false).map((hit) => ({
+      where: hit.file,
+      needle: hit.needle,
+    }));
   }
-  const schemas = [ledger.env['LEDGER_DATABASE_SCHEMA']!, ...(options.skipKeys ? [] : [ledger.env['LEDGER_KEYS_SCHEMA']!])];
+  const schemas = [
+    ledger.env['LEDGER_DATABASE_SCHEMA']!,
+    ...(options.skipKeys ? [] : [ledger.env['LEDGER_KEYS_SCHEMA']!]),
+  ];
   return withPostgres(ledger, async (client) => {
     const hits: Array<{ where: string; needle: string }> = [];
     const { rows: tables } = await client.query<{ name: string }>(
-      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = ANY($1::text[])`, [schemas]);
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = ANY($1::text[])`,
+      [schemas],
+    );
     for (const { name } of tables) {
-      const { rows: [dump] } = await client.query<{ text: string | null }>(`SELECT string_agg(t::text, E'\\n') AS text FROM ${name} t`);
+      const {
+        rows: [dump],
+      } = await client.query<{ text: string | null }>(`SELECT string_agg(t::text, E'\\n') AS text FROM ${name} t`);
       for (const needle of needles) if (dump?.text?.includes(needle)) hits.push({ where: name, needle });
     }
     return hits;
@@ -96,9 +136,12 @@ export async function backupKeys(ledger: StoredLedger): Promise<{ restore(): Pro
     const keys = `"${ledger.env['LEDGER_KEYS_SCHEMA']}".scope_keys`;
     await withPostgres(ledger, (client) => client.query(`CREATE TABLE ${keys}_backup AS SELECT * FROM ${keys}`));
     return {
-      restore: () => withPostgres(ledger, async (client) => {
-        await client.query(`TRUNCATE ${keys}; INSERT INTO ${keys} SELECT * FROM ${keys}_backup; DROP TABLE ${keys}_backup`);
-      }),
+      restore: () =>
+        withPostgres(ledger, async (client) => {
+          await client.query(
+            `TRUNCATE ${keys}; INSERT INTO ${keys} SELECT * FROM ${keys}_backup; DROP TABLE ${keys}_backup`,
+          );
+        }),
     };
   }
   const keysDb = join(ledger.dir, 'keys.db');
