@@ -3,6 +3,9 @@
  * setting (WAL, synchronous=FULL), each beside the physical limit measured in the same run.
  * Usage: npm run bench [-- --events 200000 --contacts 10000]
  */
+import { appendSealed } from '../src/app/append-sealed.js';
+import { publish } from '../src/app/publish.js';
+import { contactView } from '../src/app/contact-view.js';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, userInfo } from 'node:os';
@@ -86,7 +89,7 @@ async function openBenchLedger(store: 'sqlite' | 'postgres' = 'sqlite') {
 
 /** The whole log in pages of 5,000, as every reader pages it. */
 const readAllPages = (opened: OpenLedger) =>
-  pagesAfter((after, limit) => opened.ledger.store.readAll({ after, limit }), 0, 5000);
+  pagesAfter((after, limit) => opened.store.readAll({ after, limit }), 0, 5000);
 
 /** Appends every event in batches, from `publishers` concurrent publishers taking batches in turn. */
 async function appendAll(opened: OpenLedger, events: ValidEvent[], publishers: number): Promise<number> {
@@ -94,7 +97,7 @@ async function appendAll(opened: OpenLedger, events: ValidEvent[], publishers: n
   const publisher = async () => {
     for (let i = next; i < events.length; i = next) {
       next += batchSize;
-      await opened.ledger.append(events.slice(i, i + batchSize));
+      await appendSealed(opened, events.slice(i, i + batchSize));
     }
   };
   const [, ms] = await time(() => Promise.all(Array.from({ length: publishers }, publisher)));
@@ -199,7 +202,7 @@ async function measureWrites() {
   const publishCount = Math.min(envelopes.length, 50_000);
   const [, publishMs] = await time(async () => {
     for (let i = 0; i < publishCount; i += batchSize)
-      await fresh.opened.ledger.publish({ events: envelopes.slice(i, i + batchSize) });
+      await publish(fresh.opened, { events: envelopes.slice(i, i + batchSize) });
   });
   record(
     'publish (validate + seal + chain + fsync), batches of 100',
@@ -235,7 +238,7 @@ async function measureRebuild(events: number) {
   };
   const publisher = async () => {
     for (let batch = next(); batch.length > 0; batch = next())
-      await opened.ledger.append(validateEnvelopes(batch, { now, newId: uuidv7 }));
+      await appendSealed(opened, validateEnvelopes(batch, { now, newId: uuidv7 }));
   };
   await Promise.all(Array.from({ length: publishers }, publisher));
   await opened.close();
@@ -423,14 +426,14 @@ async function main() {
   // 4. Personal view of a contact with 200 events (fold + open every seal).
   const heavy = 'C-BENCH-HEAVY';
   const heavyEvents = toValid(contactEvents(heavy, 200));
-  await opened.ledger.append(heavyEvents);
+  await appendSealed(opened, heavyEvents);
   // Cold: a restarted process, no key in the cache; then warm, as an operator browsing contacts.
   await opened.close();
   opened = await openLedger(bench.config, createLogger('silent'));
-  const [, coldMs] = await time(() => opened.ledger.contactView(heavy));
+  const [, coldMs] = await time(() => contactView(opened, heavy));
   const samples: number[] = [];
   for (let i = 0; i < 200; i++) {
-    const [, ms] = await time(() => opened.ledger.contactView(heavy));
+    const [, ms] = await time(() => contactView(opened, heavy));
     samples.push(ms);
   }
   samples.sort((a, b) => a - b);

@@ -4,6 +4,10 @@ import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
 import { Email, Instant } from '../domain/schema-kit.js';
 import type { OpenLedger } from '../app/open-ledger.js';
+import type { LedgerContext } from '../app/ledger-context.js';
+import { publish } from '../app/publish.js';
+import { contactView } from '../app/contact-view.js';
+import { contactTimeline } from '../app/contact-timeline.js';
 import type { Logger } from '../log.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { createMetrics } from './metrics.js';
@@ -14,10 +18,11 @@ export interface ApiOptions {
 
 /** The HTTP API (README "API"). Roles and keys arrive with the auth issue; the routes are here. */
 export function createApp(
-  { ledger, readModels, runner, blindIndex }: Pick<OpenLedger, 'ledger' | 'readModels' | 'runner' | 'blindIndex'>,
+  ledger: Pick<OpenLedger, keyof LedgerContext | 'readModels' | 'runner' | 'blindIndex'>,
   log: Logger,
   options: ApiOptions,
 ) {
+  const { readModels, runner, blindIndex } = ledger;
   const app = express();
   const metrics = createMetrics(runner);
   app.disable('x-powered-by');
@@ -48,7 +53,7 @@ export function createApp(
     requireJson,
     express.json({ limit: options.maxBodyBytes, strict: false }),
     async (req, res) => {
-      const result = await ledger.publish(req.body);
+      const result = await publish(ledger, req.body);
       res.status(result.appended.length > 0 ? 201 : 200).json(result);
     },
   );
@@ -68,7 +73,7 @@ export function createApp(
 
   app.get('/v1/contacts/:id', async (req, res) => {
     const contactId = contactIdParam(req);
-    const view = await ledger.contactView(contactId);
+    const view = await contactView(ledger, contactId);
     // Recency needs other streams (the cultural contact of someone else's sale): the read model.
     const model = await readModels.contact(contactId);
     res
@@ -78,7 +83,7 @@ export function createApp(
 
   app.get('/v1/contacts/:id/events', async (req, res) => {
     const contactId = contactIdParam(req);
-    const events = await ledger.openStream(contactId);
+    const events = await contactTimeline(ledger, contactId);
     res.set('Cache-Control', 'no-store').json({ contactId, events });
   });
 

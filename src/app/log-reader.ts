@@ -45,7 +45,7 @@ export const readFoldPage = (store: SqliteEventStore, after: number, limit: numb
  */
 export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
   if (config.store === 'sqlite') {
-    const { store, keys, close } = (await import('./sqlite-log.js')).openSqliteLog(config.dataDir, { pageCacheMb: 1 });
+    const { store, keys, close } = (await import('./open-ledger.js')).openSqliteLog(config.dataDir, { pageCacheMb: 1 });
     return {
       keys,
       close,
@@ -62,7 +62,7 @@ export async function openLogReader(config: LedgerConfig): Promise<LogReader> {
       sealedEmails: async (after, last) => store.readSealing({ after, last, field: EMAIL_FIELD }),
     };
   }
-  const { store, keys, close } = await (await import('./backends.js')).openBackend(config);
+  const { store, keys, close } = await (await import('./open-ledger.js')).openBackend(config);
   // A server round trip costs more than SQLite's cache: the sealed parts that hold an e-mail are
   // kept from a page's reading until they are asked for (a window's worth at most).
   const sealedOfPage = new Map<number, Array<Pick<EventFact, 'id' | 'sealed'>>>();

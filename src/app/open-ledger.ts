@@ -1,31 +1,134 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
 import type { LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { FORGETTING_TYPES } from '../domain/catalog.js';
+import { BlindIndex } from '../crypto/blind-index.js';
+import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore } from '../crypto/key-store.js';
 import { loadMasterKey } from '../crypto/master-key.js';
-import { Shredder } from '../jobs/shredder.js';
-import { Ledger } from './ledger.js';
+import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
+import type { EventStore } from '../store/event-store.js';
+import { SqliteEventStore } from '../store/sqlite-event-store.js';
+import type { ReadModelStore } from '../projections/read-model-store.js';
 import { ReadModels } from '../projections/read-models.js';
 import { ProjectionRunner } from '../projections/runner.js';
-import { BlindIndex } from '../crypto/blind-index.js';
-import { emailHashes } from './email-hashes.js';
-import { openBackend } from './backends.js';
+import { SqliteReadModelStore } from '../projections/sqlite-read-model-store.js';
+import { openPool } from '../postgres/database.js';
+import { PgEventStore } from '../postgres/pg-event-store.js';
+import { PgKeyRepository } from '../postgres/pg-key-repository.js';
+import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
+import { ProjectionLock } from '../postgres/projection-lock.js';
+import { Shredder } from '../jobs/shredder.js';
 import { pagesFromWorker } from './bulk-pages.js';
+import { emailHashes } from './email-hashes.js';
+import type { LedgerContext } from './ledger-context.js';
 
-export interface OpenLedger {
-  ledger: Ledger;
-  shredder: Shredder;
-  readModels: ReadModels;
-  runner: ProjectionRunner;
-  blindIndex: BlindIndex;
+/**
+ * The composition root: the one module that knows the adapters. It opens the configured backend,
+ * runs the start-up shred pass (anything the log says is forgotten is forgotten before the first
+ * request), and hands the use cases their context.
+ */
+
+/** Runs a long-lived job on one node at a time; `start`'s stop runs when the node loses its turn. */
+export type RunExclusively = (start: () => { stop(): void }, onError: (error: unknown) => void) => { stop(): void };
+
+/** The log and the keys that seal its personal data. */
+export interface LogAndKeys {
+  store: EventStore;
+  keys: KeyRepository;
   close(): Promise<void>;
 }
 
+/** Everything a backend gives the ledger, for the configured LEDGER_STORE. */
+export interface Backend extends LogAndKeys {
+  readModels: ReadModelStore;
+  /** On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md). */
+  runProjectionsExclusively: RunExclusively;
+}
+
+/** events.db and keys.db of the data directory. */
+export function openSqliteLog(
+  dataDir: string,
+  options: { pageCacheMb?: number } = {},
+): LogAndKeys & { store: SqliteEventStore } {
+  const store = new SqliteEventStore(join(dataDir, 'events.db'), { indexedTypes: FORGETTING_TYPES, ...options });
+  const keys = new SqliteKeyRepository(join(dataDir, 'keys.db'), options);
+  return {
+    store,
+    keys,
+    close: async () => {
+      await store.close();
+      await keys.close();
+    },
+  };
+}
+
 /**
- * Composition root: the configured backend (openBackend), then the start-up shred pass, so that
- * anything the log says is forgotten is forgotten before the first request.
+ * sqlite: events.db, keys.db and state.db in the data directory. postgres: events and read
+ * models in LEDGER_DATABASE_SCHEMA, keys in LEDGER_KEYS_SCHEMA (of LEDGER_KEYS_DATABASE_URL).
+ * eventstoredb: the events in EventStoreDB, keys and read models in PostgreSQL as above.
  */
+export async function openBackend(config: LedgerConfig): Promise<Backend> {
+  if (config.store === 'sqlite') {
+    const log = openSqliteLog(config.dataDir);
+    const readModels = new SqliteReadModelStore(join(config.dataDir, 'state.db'));
+    return {
+      ...log,
+      readModels,
+      runProjectionsExclusively: (start) => start(),
+      close: async () => {
+        await log.close();
+        await readModels.close();
+      },
+    };
+  }
+  const databaseUrl = config.databaseUrl!;
+  const pool = openPool(databaseUrl);
+  const keysPool =
+    config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl ? openPool(config.keysDatabaseUrl) : pool;
+  const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
+  try {
+    const store =
+      config.store === 'postgres'
+        ? await PgEventStore.open(pool, {
+            connectionString: databaseUrl,
+            schema: config.databaseSchema,
+            indexedTypes: FORGETTING_TYPES,
+          })
+        : await (
+            await import('../eventstoredb/esdb-event-store.js')
+          ).EsdbEventStore.open(config.esdbConnectionString!, { streamPrefix: config.esdbStreamPrefix });
+    const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
+    const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
+    const lock = new ProjectionLock(databaseUrl, `${config.databaseSchema}:read-models`);
+    return {
+      store,
+      keys,
+      readModels,
+      runProjectionsExclusively: (start, onError) => lock.hold(start, onError),
+      close: async () => {
+        await store.close();
+        await keys.close();
+        await endPools();
+      },
+    };
+  } catch (error) {
+    await endPools();
+    throw error;
+  }
+}
+
+export interface OpenLedger extends LedgerContext {
+  readModels: ReadModels;
+  runner: ProjectionRunner;
+  shredder: Shredder;
+  blindIndex: BlindIndex;
+  runProjectionsExclusively: RunExclusively;
+  close(): Promise<void>;
+}
+
 export async function openLedger(config: LedgerConfig, log: Logger): Promise<OpenLedger> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const masterKey = loadMasterKey(
@@ -48,18 +151,20 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
   if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
   const readModels = new ReadModels(backend.readModels);
   const blindIndex = new BlindIndex(masterKey);
+  let closing: Promise<void> | null = null;
   return {
-    ledger: new Ledger(store, keys, shredder),
-    shredder,
+    store,
+    keys,
+    now: () => new Date(),
+    newId: uuidv7,
     readModels,
     runner: new ProjectionRunner(store, readModels, {
       emailHashes: emailHashes(keys, blindIndex),
       bulkPages: pagesFromWorker(config, masterKey),
     }),
+    shredder,
     blindIndex,
-    close: (() => {
-      let closing: Promise<void> | null = null;
-      return () => (closing ??= backend.close());
-    })(),
+    runProjectionsExclusively: backend.runProjectionsExclusively,
+    close: () => (closing ??= backend.close()),
   };
 }

@@ -5,6 +5,8 @@ import { createLogger } from '../log.js';
 import { LedgerError, ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
+import { forgetContact } from '../app/forget-contact.js';
+import { verifyChains } from '../app/verify-chains.js';
 import { progressBar } from './progress.js';
 import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
 import { capHeapGrowth } from './heap.js';
@@ -51,10 +53,10 @@ program
   .option('--stream <stream>', 'verify one stream only, e.g. contact-C-1001')
   .option('--json', 'print the report as JSON')
   .action(async (options: { stream?: string; json?: boolean }) => {
-    const report = await withLedger(async ({ ledger }) => {
+    const report = await withLedger(async (ledger) => {
       const bar = options.stream ? null : progressBar('verifying', await ledger.store.headPosition());
       try {
-        return await ledger.verify(options.stream, (events) => bar?.update(events));
+        return await verifyChains(ledger, options.stream, (events) => bar?.update(events));
       } finally {
         bar?.stop();
       }
@@ -76,8 +78,8 @@ program
   .command('rebuild')
   .description('recreate every read model from the log')
   .action(async () => {
-    const result = await withLedger(async ({ ledger, runner }) => {
-      const bar = progressBar('rebuilding', await ledger.store.headPosition());
+    const result = await withLedger(async ({ store, runner }) => {
+      const bar = progressBar('rebuilding', await store.headPosition());
       const started = performance.now();
       try {
         const position = await runner.rebuild((reached) => bar?.update(reached));
@@ -104,12 +106,12 @@ program
     if (!Number.isInteger(contacts) || contacts < 1 || contacts > 10_000_000)
       throw new ValidationError('--contacts must be an integer from 1 to 10000000');
     if (!Number.isInteger(seed)) throw new ValidationError('--seed must be an integer');
-    const result = await withLedger(async ({ ledger, runner }) => {
+    const result = await withLedger(async (ledger) => {
       const started = performance.now();
       const bar = progressBar('publishing', contacts * DEMO_EVENTS_PER_CONTACT);
       try {
         const published = await publishDemo(ledger, { contacts, seed }, (count) => bar?.update(count));
-        await runner.catchUp();
+        await ledger.runner.catchUp();
         return { ...published, seconds: (performance.now() - started) / 1000 };
       } finally {
         bar?.stop();
@@ -130,19 +132,23 @@ program
   .action(
     async (contactId: string, options: { reason: 'request' | 'inactivity'; requestId?: string; operator?: string }) => {
       requireOpaqueIds({ contactId, 'request id': options.requestId, 'operator id': options.operator });
-      const result = await withLedger(({ ledger }) =>
-        ledger.forget(contactId, {
+      const { result, keysDestroyed } = await withLedger(async (ledger) => {
+        const result = await forgetContact(ledger, contactId, {
           reason: options.reason,
           ...(options.reason === 'request'
             ? { requestId: options.requestId ?? `REQ-${Date.now()}` }
             : { runId: `RUN-${Date.now()}` }),
           ...(options.operator ? { operatorId: options.operator } : {}),
-        }),
-      );
+        });
+        // This process is the reaction's only chance before it exits: run it on the forgetting
+        // event now (again, when already forgotten, in case an earlier run stopped before it).
+        return { result, keysDestroyed: await ledger.shredder.shredFor(result.forgettingEvent) };
+      });
+      const { id } = result.forgettingEvent;
       console.log(
         result.alreadyForgotten
-          ? `${contactId} was already forgotten by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed now`
-          : `${contactId} anonymized by event ${result.eventId}; ${result.keysDestroyed} key(s) destroyed`,
+          ? `${contactId} was already forgotten by event ${id}; ${keysDestroyed} key(s) destroyed now`
+          : `${contactId} anonymized by event ${id}; ${keysDestroyed} key(s) destroyed`,
       );
     },
   );

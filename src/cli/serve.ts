@@ -3,7 +3,6 @@ import type { LedgerConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { openLedger } from '../app/open-ledger.js';
 import { createApp } from '../api/app.js';
-import { ProjectionLock } from '../postgres/projection-lock.js';
 
 /** Runs the API, the projection runner and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
 export async function serve(config: LedgerConfig): Promise<Server> {
@@ -11,18 +10,10 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const opened = await openLedger(config, log);
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
-  const reaction = opened.shredder.follow(
-    await opened.ledger.store.headPosition(),
-    logFailure('shredder reaction failed'),
-  );
+  const reaction = opened.shredder.follow(await opened.store.headPosition(), logFailure('shredder reaction failed'));
   const runProjections = () => opened.runner.run(logFailure('projection runner stopped'));
   // On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md).
-  const projections = config.databaseUrl
-    ? new ProjectionLock(config.databaseUrl, `${config.databaseSchema}:read-models`).hold(
-        runProjections,
-        logFailure('projection lock'),
-      )
-    : runProjections();
+  const projections = opened.runProjectionsExclusively(runProjections, logFailure('projection lock'));
   const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();

@@ -1,5 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
-import type { Ledger } from '../app/ledger.js';
+import { publish } from '../app/publish.js';
+import type { LedgerContext } from '../app/ledger-context.js';
 import { syntheticStream } from './synthetic.js';
 
 /** Average events per contact: prospects have one or two, customers a history. */
@@ -14,7 +15,7 @@ const PUBLISHERS = 4;
  * nothing the second time: every event is reported as a duplicate.
  */
 export async function publishDemo(
-  ledger: Ledger,
+  ledger: LedgerContext,
   options: { contacts: number; seed?: number; until?: Date },
   onProgress: (published: number) => void = () => {},
 ): Promise<{ events: number; appended: number; duplicates: number }> {
@@ -37,7 +38,7 @@ export async function publishDemo(
   // A few publishers at once, as several upstream systems would: their batches share commits.
   const publisher = async () => {
     for (let batch = nextBatch(); batch.length > 0; batch = nextBatch()) {
-      const result = await ledger.publish({ events: batch });
+      const result = await publish(ledger, { events: batch });
       appended += result.appended.length;
       duplicates += result.duplicates.length;
       published += batch.length;

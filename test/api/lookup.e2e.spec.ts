@@ -1,3 +1,5 @@
+import { forgetContact } from '../../src/app/forget-contact.js';
+import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
@@ -11,7 +13,7 @@ describe('GET /v1/contacts?email= (keyed blind index)', () => {
   before(async () => {
     ledger = await openTestLedger();
     api = await startApi(ledger);
-    await ledger.ledger.publish({ events: [registered(alice), registered(bob)] });
+    await publish(ledger, { events: [registered(alice), registered(bob)] });
     await ledger.runner.catchUp();
   });
   after(async () => {
@@ -27,7 +29,7 @@ describe('GET /v1/contacts?email= (keyed blind index)', () => {
   });
 
   it('follows a rectification: the new address finds the contact, the old one no longer does', async () => {
-    await ledger.ledger.publish({
+    await publish(ledger, {
       ...registered(bob),
       type: 'ContactDetailsChanged',
       data: { email: `new.${bob.email}` },
@@ -41,7 +43,7 @@ describe('GET /v1/contacts?email= (keyed blind index)', () => {
     const index = JSON.stringify((await dumpReadModels(ledger)).emailIndex);
     expect(index).to.contain(alice.contactId);
     expect(index).not.to.contain(alice.email);
-    await ledger.ledger.forget(alice.contactId, { reason: 'request', requestId: 'R-1' });
+    await forgetContact(ledger, alice.contactId, { reason: 'request', requestId: 'R-1' });
     await ledger.runner.catchUp();
     expect((await lookUp(alice.email)).body.contactIds).to.deep.equal([]);
     await ledger.runner.rebuild();

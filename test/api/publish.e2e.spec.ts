@@ -15,7 +15,7 @@ describe('POST /v1/events', () => {
     await api.close();
     await ledger.dispose();
   });
-  const head = () => ledger.ledger.store.headPosition();
+  const head = () => ledger.store.headPosition();
 
   it('appends one envelope and returns its stream, revision and position', async () => {
     const p = person();

@@ -1,3 +1,4 @@
+import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
@@ -27,7 +28,7 @@ describe('GET /v1/recency and recency in the contact view', () => {
       occurredAt: at('2021-01-01'),
       data: { orderId: 'O-1', product: { kind: 'dated', validUntil: at('2030-06-15') }, culturalContactId: 'C-01' },
     } as never);
-    await ledger.ledger.publish({ events });
+    await publish(ledger, { events });
     await ledger.runner.catchUp();
   });
   after(async () => {
@@ -84,7 +85,7 @@ describe('GET /v1/recency and recency in the contact view', () => {
   it('shows the projection lag in /health and /metrics', async () => {
     const health = await api.get('/health');
     expect(health.body.projection).to.deep.equal({ position: 26, head: 26, lag: 0, failed: null });
-    await ledger.ledger.publish(registered('C-late', '2020-02-01'));
+    await publish(ledger, registered('C-late', '2020-02-01'));
     expect((await api.get('/health')).body.projection).to.deep.equal({ position: 26, head: 27, lag: 1, failed: null });
     const metrics = await api.get('/metrics');
     expect(metrics.text).to.match(/^ledger_projection_lag_events 1$/m);

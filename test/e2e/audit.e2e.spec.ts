@@ -1,3 +1,4 @@
+import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { flipByte } from '../support/stored.js';
@@ -13,7 +14,7 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
   const [a, b] = [person(), person()];
   beforeEach(async () => {
     ledger = await openTestLedger();
-    await ledger.ledger.publish({
+    await publish(ledger, {
       events: [registered(a), registered(b), ticketSold(a, 'O-1'), ticketSold(b, 'O-2'), ticketSold(a, 'O-3')],
     });
     await ledger.close();

@@ -1,3 +1,4 @@
+import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { runCli } from '../support/cli.js';
@@ -10,7 +11,7 @@ describe('ledger CLI: refusals', function () {
   const [held, debtor, valid] = [person(), person(), person()];
   before(async () => {
     ledger = await openTestLedger();
-    await ledger.ledger.publish({
+    await publish(ledger, {
       events: [
         registered(held),
         {

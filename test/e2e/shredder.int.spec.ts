@@ -1,3 +1,6 @@
+import { contactTimeline } from '../../src/app/contact-timeline.js';
+import { forgetContact } from '../../src/app/forget-contact.js';
+import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { backupKeys } from '../support/stored.js';
@@ -15,14 +18,14 @@ describe('shredder start-up pass', () => {
     await ledger.close();
     Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
   };
-  const personalStates = async (contactId: string) =>
-    (await ledger.ledger.openStream(contactId)).map((e) => e.personal);
+  const personalStates = async (contactId: string) => (await contactTimeline(ledger, contactId)).map((e) => e.personal);
 
   it('after a crash between the forgetting event and the shred, the restart destroys the keys', async () => {
     const p = person();
-    await ledger.ledger.publish({ events: [registered(p), ticketSold(p, 'O-1')] });
+    await publish(ledger, { events: [registered(p), ticketSold(p, 'O-1')] });
     // The forgetting event is in the log, but the process died before shredding.
-    await ledger.ledger.publish(
+    await publish(
+      ledger,
       {
         type: 'ContactAnonymized',
         contactId: p.contactId,
@@ -39,11 +42,11 @@ describe('shredder start-up pass', () => {
 
   it('restoring an older key store backup is safe: forgotten keys are destroyed again and stay fenced', async () => {
     const [p, q] = [person(), person()];
-    await ledger.ledger.publish({ events: [registered(p), registered(q), ticketSold(p, 'O-1')] });
+    await publish(ledger, { events: [registered(p), registered(q), ticketSold(p, 'O-1')] });
     await ledger.close();
     const backup = await backupKeys(ledger);
     Object.assign(ledger, await openLedger(ledger.config, createLogger('silent')));
-    await ledger.ledger.forget(p.contactId, { reason: 'request', requestId: 'R-1' });
+    await forgetContact(ledger, p.contactId, { reason: 'request', requestId: 'R-1' });
     await ledger.close();
     await backup.restore();
 
@@ -51,7 +54,7 @@ describe('shredder start-up pass', () => {
     expect(await personalStates(p.contactId)).to.deep.equal(['erased', 'erased', 'none']);
     expect(await personalStates(q.contactId)).to.deep.equal(['open']);
     let fenced: unknown;
-    await ledger.ledger.publish({ ...registered(p), type: 'ContactDetailsChanged' }).catch((error) => (fenced = error));
+    await publish(ledger, { ...registered(p), type: 'ContactDetailsChanged' }).catch((error) => (fenced = error));
     expect(fenced).to.be.instanceOf(Forgotten);
   });
 });

@@ -1,3 +1,4 @@
+import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,20 +134,20 @@ describe('projection runner and read models', function () {
         async (chunks, batchSize) => {
           await ledger.readModels.reset();
           const published = [registrations, ...chunks];
-          const runner = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+          const runner = new ProjectionRunner(ledger.store, ledger.readModels, {
             batchSize,
-            emailHashes: emailHashes(ledger.ledger.keys, ledger.blindIndex),
+            emailHashes: emailHashes(ledger.keys, ledger.blindIndex),
           });
-          const head = await ledger.ledger.store.headPosition();
+          const head = await ledger.store.headPosition();
           for (const chunk of published) {
-            await ledger.ledger.publish({ events: chunk });
+            await publish(ledger, { events: chunk });
             await runner.catchUp();
           }
           const incremental = await dumpReadModels(ledger);
           await runner.rebuild();
           expect(await dumpReadModels(ledger)).to.deep.equal(incremental);
           // Recency of every contact equals the pure fold over the whole log.
-          const log = (await ledger.ledger.store.readAll({ limit: 100_000 })).map((e) => ({
+          const log = (await ledger.store.readAll({ limit: 100_000 })).map((e) => ({
             ...e,
             type: e.type as never,
             contactId: e.stream.slice('contact-'.length),
@@ -172,9 +173,9 @@ describe('projection runner and read models', function () {
       occurredAt: day(i),
       data: { campaignId: 'CMP', channel: 'email' },
     }));
-    for (let i = 0; i < events.length; i += 600) await ledger.ledger.publish({ events: events.slice(i, i + 600) });
+    for (let i = 0; i < events.length; i += 600) await publish(ledger, { events: events.slice(i, i + 600) });
     const afters: number[] = [];
-    const store = recordingReads(ledger.ledger.store, afters);
+    const store = recordingReads(ledger.store, afters);
     let batches = 0;
     const first = new ProjectionRunner(store, ledger.readModels, { batchSize: 500 });
     expect(
@@ -209,12 +210,12 @@ describe('projection runner and read models', function () {
             }
           : { purpose: i % 2 ? 'newsletter' : 'sms', source: 'portal', wordingVersion: 'v1', preChecked: false },
     }));
-    await ledger.ledger.publish({ events: registrations });
-    for (let i = 0; i < events.length; i += 1000) await ledger.ledger.publish({ events: events.slice(i, i + 1000) });
-    const hashes = emailHashes(ledger.ledger.keys, ledger.blindIndex);
+    await publish(ledger, { events: registrations });
+    for (let i = 0; i < events.length; i += 1000) await publish(ledger, { events: events.slice(i, i + 1000) });
+    const hashes = emailHashes(ledger.keys, ledger.blindIndex);
     // Incremental: one batch of 1,000 events at a time, each loading and writing its rows.
     for (let after = 0; after < 6004; after += 1000) {
-      const facts = await ledger.ledger.store.readFacts({ after, limit: 1000 });
+      const facts = await ledger.store.readFacts({ after, limit: 1000 });
       await ledger.readModels.applyBatch('read-models', facts, await hashes(facts));
     }
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(6004);
@@ -222,7 +223,7 @@ describe('projection runner and read models', function () {
 
     // Windows of 50 rows: every window after the first loads the rows it folds over.
     let pages = 0;
-    const windowed = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+    const windowed = new ProjectionRunner(ledger.store, ledger.readModels, {
       emailHashes: hashes,
       bulkWindowRows: 50,
     });
@@ -257,10 +258,10 @@ describe('projection runner and read models', function () {
       },
     }));
     const log = [...registered, ...activity];
-    for (let i = 0; i < log.length; i += 1000) await ledger.ledger.publish({ events: log.slice(i, i + 1000) });
-    const hashes = emailHashes(ledger.ledger.keys, ledger.blindIndex);
+    for (let i = 0; i < log.length; i += 1000) await publish(ledger, { events: log.slice(i, i + 1000) });
+    const hashes = emailHashes(ledger.keys, ledger.blindIndex);
 
-    await new ProjectionRunner(ledger.ledger.store, ledger.readModels, { emailHashes: hashes }).rebuild();
+    await new ProjectionRunner(ledger.store, ledger.readModels, { emailHashes: hashes }).rebuild();
     const inThread = await dumpReadModels(ledger);
     expect(await ledger.runner.rebuild()).to.equal(7000);
     expect(await dumpReadModels(ledger)).to.deep.equal(inThread);
@@ -269,7 +270,7 @@ describe('projection runner and read models', function () {
     );
 
     // A reader thread that cannot open the seals (another master key) fails the rebuild, never skips.
-    const wrongKey = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+    const wrongKey = new ProjectionRunner(ledger.store, ledger.readModels, {
       emailHashes: hashes,
       bulkPages: pagesFromWorker(ledger.config, MasterKey.generate()),
     });
@@ -287,7 +288,7 @@ describe('projection runner and read models', function () {
       TEST_STORE === 'postgres'
         ? { ...ledger.config, databaseUrl: 'postgresql://127.0.0.1:1/test' }
         : { ...ledger.config, dataDir: garbage };
-    const broken = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+    const broken = new ProjectionRunner(ledger.store, ledger.readModels, {
       emailHashes: hashes,
       bulkPages: pagesFromWorker(unreadable, MasterKey.generate()),
     });
@@ -304,9 +305,9 @@ describe('projection runner and read models', function () {
   });
 
   it('commits a window whose e-mail hashes are still coming: readers see none of it before, all of it after; a failure writes nothing', async () => {
-    await ledger.ledger.publish({ events: registrations });
-    const facts = await ledger.ledger.store.readFacts({ after: 0, limit: 10 });
-    const hashes = await emailHashes(ledger.ledger.keys, ledger.blindIndex)(facts);
+    await publish(ledger, { events: registrations });
+    const facts = await ledger.store.readFacts({ after: 0, limit: 10 });
+    const hashes = await emailHashes(ledger.keys, ledger.blindIndex)(facts);
     const window = new ReadModelWindow();
     await ledger.readModels.fold(window, domainEvents(facts), emailEventIds(facts));
     let deliver: (hashes: ReadonlyMap<string, string>) => void = () => {};
@@ -327,7 +328,7 @@ describe('projection runner and read models', function () {
     ]);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
 
-    await ledger.ledger.publish({
+    await publish(ledger, {
       events: [
         {
           type: 'WaitingListJoined',
@@ -338,7 +339,7 @@ describe('projection runner and read models', function () {
         },
       ],
     });
-    const next = await ledger.ledger.store.readFacts({ after: 4, limit: 10 });
+    const next = await ledger.store.readFacts({ after: 4, limit: 10 });
     const failing = new ReadModelWindow();
     await ledger.readModels.fold(failing, domainEvents(next), emailEventIds(next));
     const failure = await ledger.readModels
@@ -352,7 +353,7 @@ describe('projection runner and read models', function () {
   it('rebuilds an empty log, twice in a row, then catches up what comes next', async () => {
     expect(await ledger.runner.rebuild()).to.equal(0);
     expect(await ledger.runner.rebuild()).to.equal(0);
-    await ledger.ledger.publish({ events: registrations });
+    await publish(ledger, { events: registrations });
     expect(await ledger.runner.catchUp()).to.equal(4);
     expect(
       (await ledger.readModels.recencyBefore(day(10), null, 10)).items.map((item) => item.contactId),
@@ -360,11 +361,11 @@ describe('projection runner and read models', function () {
   });
 
   it('follows live appends and reports its lag', async () => {
-    await ledger.ledger.publish({ events: registrations });
+    await publish(ledger, { events: registrations });
     const subscription = ledger.runner.follow(await ledger.readModels.checkpoint('read-models'), (error) => {
       throw error;
     });
-    await ledger.ledger.publish({
+    await publish(ledger, {
       events: [
         {
           type: 'WaitingListJoined',
@@ -383,9 +384,9 @@ describe('projection runner and read models', function () {
   });
 
   it('a batch that fails stops the runner, never skipped: the lag grows and the failure is reported', async () => {
-    await ledger.ledger.publish({ events: registrations });
+    await publish(ledger, { events: registrations });
     let reported: unknown = null;
-    const failing = new ProjectionRunner(ledger.ledger.store, ledger.readModels, {
+    const failing = new ProjectionRunner(ledger.store, ledger.readModels, {
       emailHashes: async () => {
         throw new RangeError('cannot open a seal');
       },
@@ -405,7 +406,7 @@ describe('projection runner and read models', function () {
       occurredAt: day(i % 2000),
       data: { productId: 'P' },
     }));
-    for (let i = 0; i < events.length; i += 1000) await ledger.ledger.publish({ events: events.slice(i, i + 1000) });
+    for (let i = 0; i < events.length; i += 1000) await publish(ledger, { events: events.slice(i, i + 1000) });
     const api = await startApi(ledger);
     const running = ledger.runner.run((error) => {
       throw error;
@@ -427,7 +428,7 @@ describe('projection runner and read models', function () {
   });
 
   it('keeps no personal data: a byte search of state.db finds none of the published values', async () => {
-    await ledger.ledger.publish({
+    await publish(ledger, {
       type: 'ContactRegistered',
       contactId: 'C-P',
       organizationId: 'ORG-A',

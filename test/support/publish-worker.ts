@@ -3,6 +3,7 @@
  * the agreed start time so that every worker races, then prints one JSON line with the outcome.
  * argv: startAtMs, then a JSON array of publish bodies.
  */
+import { publish } from '../../src/app/publish.js';
 import { readConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { openLedger } from '../../src/app/open-ledger.js';
@@ -14,7 +15,7 @@ await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.no
 const outcomes: unknown[] = [];
 for (const body of bodies) {
   try {
-    const result = await opened.ledger.publish(body);
+    const result = await publish(opened, body);
     outcomes.push({ ok: true, appended: result.appended.length, duplicates: result.duplicates.length });
   } catch (error) {
     outcomes.push({ ok: false, error: error instanceof LedgerError ? error.name : String(error) });
