@@ -1,5 +1,6 @@
 import { initialContactFlags, type ContactFlags } from '../domain/contact-flags.js';
 import { initialRecency, recencyOf, type RecencyState } from '../domain/recency.js';
+import type { CONTACTS, Row } from './tables.js';
 
 /** One row of the contacts read model: flags and recency, never personal data. */
 export interface ContactRecord extends ContactFlags {
@@ -18,84 +19,46 @@ export function newContactRecord(contactId: string): ContactRecord {
 
 export const currentRecency = (record: ContactRecord) => recencyOf(record.recency);
 
-/** A contacts row, as both SQL backends store it (positions may come back as strings: bigint). */
-export interface ContactRow {
-  contact_id: string;
-  role: string | null;
-  status: ContactRecord['status'];
-  registered_at: string | null;
-  registered_event: string | null;
-  registered_position: number | string | null;
-  customer: number;
-  balance: number;
-  currency: string | null;
-  restricted: number;
-  legal_hold: number;
-  activity_at: string | null;
-  activity_event: string | null;
-  activity_position: number | string | null;
-  recency_at: string | null;
-  recency_event: string | null;
-}
+export type ContactRow = Row<typeof CONTACTS>;
 
-/** The contacts table's columns, in the order `contactRowValues` gives them. */
-export const CONTACT_COLUMNS = [
-  'contact_id',
-  'role',
-  'registered_at',
-  'registered_event',
-  'registered_position',
-  'status',
-  'customer',
-  'balance',
-  'currency',
-  'restricted',
-  'legal_hold',
-  'activity_at',
-  'activity_event',
-  'activity_position',
-  'recency_at',
-  'recency_event',
-] as const;
+const mark = (date: string | null, eventId: string | null, position: number | null) =>
+  date === null ? null : { date, eventId: eventId ?? '', position: position ?? 0 };
 
 export const contactFromRow = (row: ContactRow): ContactRecord => ({
   contactId: row.contact_id,
   role: row.role,
-  status: row.status,
+  status: row.status as ContactRecord['status'],
   customer: row.customer === 1,
   balance: row.currency === null ? null : { amount: row.balance, currency: row.currency },
   restricted: row.restricted === 1,
   legalHold: row.legal_hold === 1,
   recency: {
-    registration: row.registered_at
-      ? { date: row.registered_at, eventId: row.registered_event ?? '', position: Number(row.registered_position ?? 0) }
-      : null,
-    activity: row.activity_at
-      ? { date: row.activity_at, eventId: row.activity_event ?? '', position: Number(row.activity_position ?? 0) }
-      : null,
+    registration: mark(row.registered_at, row.registered_event, row.registered_position),
+    activity: mark(row.activity_at, row.activity_event, row.activity_position),
   },
 });
 
-/** A record's column values, in CONTACT_COLUMNS order. */
-export function contactRowValues(record: ContactRecord): unknown[] {
+const asFlag = (value: boolean) => (value ? 1 : 0);
+
+export function contactRow(record: ContactRecord): ContactRow {
   const recency = currentRecency(record);
   const { registration, activity } = record.recency;
-  return [
-    record.contactId,
-    record.role,
-    registration?.date ?? null,
-    registration?.eventId ?? null,
-    registration?.position ?? null,
-    record.status,
-    record.customer ? 1 : 0,
-    record.balance?.amount ?? 0,
-    record.balance?.currency ?? null,
-    record.restricted ? 1 : 0,
-    record.legalHold ? 1 : 0,
-    activity?.date ?? null,
-    activity?.eventId ?? null,
-    activity?.position ?? null,
-    recency?.date ?? null,
-    recency?.eventId ?? null,
-  ];
+  return {
+    contact_id: record.contactId,
+    role: record.role,
+    status: record.status,
+    customer: asFlag(record.customer),
+    balance: record.balance?.amount ?? 0,
+    currency: record.balance?.currency ?? null,
+    restricted: asFlag(record.restricted),
+    legal_hold: asFlag(record.legalHold),
+    registered_at: registration?.date ?? null,
+    registered_event: registration?.eventId ?? null,
+    registered_position: registration?.position ?? null,
+    activity_at: activity?.date ?? null,
+    activity_event: activity?.eventId ?? null,
+    activity_position: activity?.position ?? null,
+    recency_at: recency?.date ?? null,
+    recency_event: recency?.eventId ?? null,
+  };
 }

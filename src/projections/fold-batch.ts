@@ -4,37 +4,30 @@ import { evolveContactFlags } from '../domain/contact-flags.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
 import { evolveRecency, recencyFacts, type RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
-import { newContactRecord, type ContactRecord } from './contact-record.js';
+import { contactRow, newContactRecord, type ContactRecord, type ContactRow } from './contact-record.js';
+import type { CONSENTS, EMAIL_INDEX, ORDERS, Row } from './tables.js';
 
-/** One orders row: the contact of the order's earliest event, its latest end of validity. */
+/** One orders row: the contact of the order's earliest event, its latest end of validity, whether purged. */
 export interface OrderRecord {
   orderId: string;
   contactId: string;
   firstPosition: number;
   validUntil: string | null;
+  purged: boolean;
 }
 
-/**
- * What a batch changes in the read models; every backend writes it in one transaction. The rows
- * are the window's own, by id, not copies: a bulk window's commit would otherwise hold them twice.
- */
-export interface ReadModelChanges {
-  contacts: ReadonlyMap<string, ContactRecord>;
-  /** Every consent state held, by contact. */
-  consents: ReadonlyMap<string, ConsentState>;
-  orders: ReadonlyMap<string, OrderRecord>;
-  purgedOrders: ReadonlySet<string>;
-  /**
-   * Contacts whose indexed e-mail changed: the new blind-index hash, or null (forgotten). It may
-   * still be in the making (the seals being opened on another thread) while the rest is written.
-   */
-  emails: Promise<ReadonlyMap<string, string | null>>;
-}
-
-/** The rows a batch folds over, loaded by the caller before folding. */
+/** The rows a window folds over, loaded from storage before folding. */
 export interface LoadedRows {
   contacts: ReadonlyMap<string, ContactRecord>;
   consents: ReadonlyMap<string, ConsentState>;
+  orders: ReadonlyMap<string, OrderRecord>;
+}
+
+/** Ids of the stored rows a window needs: contacts, consents by contact, orders. */
+export interface MissingRows {
+  contacts: string[];
+  consents: string[];
+  orders: string[];
 }
 
 /** The personal field the blind index hashes. */
@@ -72,8 +65,8 @@ export function domainEvents(events: readonly EventFact[]): RecencyInput[] {
 /**
  * The read-model rows that a run of batches changes, folded in memory: contact flags and exact
  * recency, consents, orders and the e-mail index. A live batch is one window; a bulk fold puts
- * many pages into one window, so each contact's row is loaded and written once per window instead
- * of once per page. The folding is pure; loading rows and writing changes are the caller's I/O.
+ * many pages into one window, so each row is loaded and written once per window instead of once
+ * per page. The folding is pure; loading rows and writing them are the caller's I/O.
  */
 export class ReadModelWindow {
   /** Every contact the window touched, as it stands now. */
@@ -81,14 +74,13 @@ export class ReadModelWindow {
   /** Consents of the contacts with a consent event in the window: every one held is written back. */
   private readonly consents = new Map<string, ConsentState>();
   private readonly orders = new Map<string, OrderRecord>();
-  private readonly purgedOrders = new Set<string>();
   /**
    * By contact, the event whose e-mail the index holds, or null (forgotten). Its hash is looked up
-   * only at `changes`: a bulk reader opens the seals on another thread while this one folds.
+   * only when the rows are written: a bulk reader opens the seals on another thread meanwhile.
    */
   private readonly emailEvents = new Map<string, string | null>();
   /** Rows already asked of the storage (found or not), so that none is loaded twice. */
-  private readonly asked = { contacts: new Set<string>(), consents: new Set<string>() };
+  private readonly asked = { contacts: new Set<string>(), consents: new Set<string>(), orders: new Set<string>() };
 
   /** `storageEmpty`: nothing is stored yet (a rebuild's first window), so no row needs loading. */
   constructor(private readonly storageEmpty = false) {}
@@ -99,40 +91,41 @@ export class ReadModelWindow {
   }
 
   /** The stored rows that `events` fold over and this window has not asked for yet. */
-  missingRows(events: readonly RecencyInput[]): { contacts: string[]; consents: string[] } {
-    if (this.storageEmpty) return { contacts: [], consents: [] };
-    const contacts = new Set<string>();
-    const consents = new Set<string>();
-    const need = (asked: Set<string>, wanted: Set<string>, contactId: string) => {
-      if (!asked.has(contactId)) wanted.add(contactId);
+  missingRows(events: readonly RecencyInput[]): MissingRows {
+    if (this.storageEmpty) return { contacts: [], consents: [], orders: [] };
+    const wanted = { contacts: new Set<string>(), consents: new Set<string>(), orders: new Set<string>() };
+    const need = (kind: keyof MissingRows, id: string) => {
+      if (!this.asked[kind].has(id)) wanted[kind].add(id);
     };
     for (const event of events) {
-      need(this.asked.contacts, contacts, event.contactId);
+      need('contacts', event.contactId);
       const cultural = event.data['culturalContactId'];
-      if (typeof cultural === 'string') need(this.asked.contacts, contacts, cultural);
-      if (CONSENT_TYPES.has(event.type)) need(this.asked.consents, consents, event.contactId);
+      if (typeof cultural === 'string') need('contacts', cultural);
+      if (CONSENT_TYPES.has(event.type)) need('consents', event.contactId);
+      const orderId = orderIdOf(event);
+      if (orderId !== null) need('orders', orderId);
     }
-    return { contacts: [...contacts], consents: [...consents] };
+    return { contacts: [...wanted.contacts], consents: [...wanted.consents], orders: [...wanted.orders] };
   }
 
   /** Takes the rows loaded for `missingRows` (those asked for and not found start empty). */
-  hold(asked: { contacts: readonly string[]; consents: readonly string[] }, loaded: LoadedRows): void {
-    for (const contactId of asked.contacts) {
-      this.asked.contacts.add(contactId);
-      const row = loaded.contacts.get(contactId);
-      if (row) this.contacts.set(contactId, row);
-    }
-    for (const contactId of asked.consents) {
-      this.asked.consents.add(contactId);
-      const state = loaded.consents.get(contactId);
-      if (state) this.consents.set(contactId, state);
-    }
+  hold(asked: MissingRows, loaded: LoadedRows): void {
+    const take = <T>(kind: keyof MissingRows, from: ReadonlyMap<string, T>, into: Map<string, T>) => {
+      for (const id of asked[kind]) {
+        this.asked[kind].add(id);
+        const row = from.get(id);
+        if (row) into.set(id, row);
+      }
+    };
+    take('contacts', loaded.contacts, this.contacts);
+    take('consents', loaded.consents, this.consents);
+    take('orders', loaded.orders, this.orders);
   }
 
   /** Folds events (in log order) over the rows held; `emailEvents`: those that set an e-mail (see emailEventIds). */
   add(events: readonly RecencyInput[], emailEvents: ReadonlySet<string>): void {
     const { contacts, consents } = this;
-    // The window's rows are its own until `changes`: they are updated in place (a new version the
+    // The window's rows are its own until written: they are updated in place (a new version the
     // pure evolve functions return is copied into the row held), so that replaced versions die
     // young instead of piling up in the old generation (peak memory).
     const record = (contactId: string) => {
@@ -163,21 +156,13 @@ export class ReadModelWindow {
       const cultural = event.data['culturalContactId'];
       if (event.type === 'TicketSold' && typeof cultural === 'string') record(cultural).customer = true;
 
-      const orderId = event.data['orderId'];
-      if (typeof orderId === 'string') {
-        if (event.type === 'OrderDataPurged') this.purgedOrders.add(orderId);
-        else if (ORDER_TYPES.has(event.type)) {
-          const known = this.orders.get(orderId);
-          // The contact id string of the row held, not the event's copy: one string per contact.
-          if (known) mergeOrder(known, event, held.contactId);
-          else
-            this.orders.set(orderId, {
-              orderId,
-              contactId: held.contactId,
-              firstPosition: event.position,
-              validUntil: validUntilOf(event),
-            });
-        }
+      const orderId = orderIdOf(event);
+      if (orderId !== null) {
+        const known = this.orders.get(orderId);
+        if (event.type === 'OrderDataPurged') {
+          if (known) known.purged = true;
+        } else if (known) mergeOrder(known, event, held.contactId);
+        else this.orders.set(orderId, newOrder(orderId, event, held.contactId));
       }
       // One address per contact in the index: a new one replaces it; forgetting removes it.
       if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') this.emailEvents.set(contactId, null);
@@ -185,43 +170,66 @@ export class ReadModelWindow {
     }
   }
 
+  /** The contacts rows to write: every contact touched. */
+  *contactRows(): Generator<ContactRow> {
+    for (const record of this.contacts.values()) yield contactRow(record);
+  }
+
   /**
-   * The rows to write: every contact touched, the consents and orders changed, the e-mail index
-   * (`emailHashes`: by event id, for the e-mail events folded; an e-mail whose seal can no longer
-   * be opened is not indexed). A contact's purposes that its events left as they were are written
-   * unchanged (idempotent).
+   * The consents rows of the consent states held, one per contact and purpose. A contact's
+   * purposes that its events left as they were are written unchanged (idempotent).
    */
-  changes(emailHashes: Promise<ReadonlyMap<string, string>>): ReadModelChanges {
-    const emails = emailHashes.then((hashes) => {
-      const indexed = new Map<string, string | null>();
-      for (const [contactId, eventId] of this.emailEvents)
-        indexed.set(contactId, eventId === null ? null : (hashes.get(eventId) ?? null));
-      return indexed;
-    });
-    return {
-      contacts: this.contacts,
-      consents: this.consents,
-      orders: this.orders,
-      purgedOrders: this.purgedOrders,
-      emails,
-    };
+  *consentRows(): Generator<Row<typeof CONSENTS>> {
+    for (const [contact_id, state] of this.consents) {
+      for (const [purpose, { status, changedAt }] of Object.entries(state)) {
+        yield { contact_id, purpose, status, changed_at: changedAt, last_prolonging_at: changedAt };
+      }
+    }
+  }
+
+  *orderRows(): Generator<Row<typeof ORDERS>> {
+    for (const order of this.orders.values()) yield orderRow(order);
+  }
+
+  /**
+   * The e-mail index's changes, from the hashes of the e-mail events folded (by event id): an
+   * e-mail whose seal can no longer be opened is not indexed; a forgotten contact's entry goes.
+   */
+  emailRows(hashes: ReadonlyMap<string, string>): { indexed: Array<Row<typeof EMAIL_INDEX>>; removed: string[] } {
+    const indexed: Array<Row<typeof EMAIL_INDEX>> = [];
+    const removed: string[] = [];
+    for (const [contact_id, eventId] of this.emailEvents) {
+      const email_hash = eventId === null ? undefined : hashes.get(eventId);
+      if (email_hash === undefined) removed.push(contact_id);
+      else indexed.push({ contact_id, email_hash });
+    }
+    return { indexed, removed };
   }
 }
 
-/** The consents rows of the consent states held, one per contact and purpose. */
-export function* consentRows(
-  consents: ReadModelChanges['consents'],
-): Generator<{ contactId: string; purpose: string; status: string; changedAt: string }> {
-  for (const [contactId, state] of consents) {
-    for (const [purpose, { status, changedAt }] of Object.entries(state))
-      yield { contactId, purpose, status, changedAt };
-  }
-}
+const orderIdOf = (event: RecencyInput): string | null => {
+  const orderId = event.data['orderId'];
+  return typeof orderId === 'string' && (ORDER_TYPES.has(event.type) || event.type === 'OrderDataPurged')
+    ? orderId
+    : null;
+};
 
 const validUntilOf = (event: RecencyInput) =>
   (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
 
-/** The order belongs to the contact of its first event in the log, whatever the folding order; it is valid until its latest validity. */
+// The contact id string of the row held, not the event's copy: one string per contact.
+const newOrder = (orderId: string, event: RecencyInput, contactId: string): OrderRecord => ({
+  orderId,
+  contactId,
+  firstPosition: event.position,
+  validUntil: validUntilOf(event),
+  purged: false,
+});
+
+/**
+ * The one rule of an order's row: it belongs to the contact of its first event in the log,
+ * whatever the folding order, and it is valid until its latest validity.
+ */
 function mergeOrder(known: OrderRecord, event: RecencyInput, contactId: string): void {
   if (event.position < known.firstPosition) {
     known.contactId = contactId;
@@ -231,3 +239,19 @@ function mergeOrder(known: OrderRecord, event: RecencyInput, contactId: string):
   if (validUntil !== null && (known.validUntil === null || validUntil > known.validUntil))
     known.validUntil = validUntil;
 }
+
+export const orderRow = (order: OrderRecord): Row<typeof ORDERS> => ({
+  order_id: order.orderId,
+  contact_id: order.contactId,
+  first_position: order.firstPosition,
+  latest_valid_until: order.validUntil,
+  purged: order.purged ? 1 : 0,
+});
+
+export const orderFromRow = (row: Row<typeof ORDERS>): OrderRecord => ({
+  orderId: row.order_id,
+  contactId: row.contact_id,
+  firstPosition: row.first_position,
+  validUntil: row.latest_valid_until,
+  purged: row.purged === 1,
+});

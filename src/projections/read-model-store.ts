@@ -1,18 +1,27 @@
-import type { ConsentState } from '../domain/consent.js';
-import type { ContactRecord } from './contact-record.js';
-import type { ReadModelChanges } from './fold-batch.js';
+import type { Row, Table } from './tables.js';
+
+/** The writes of one read-model commit: plain rows, in one transaction with the checkpoint. */
+export interface ReadModelWrites {
+  /** Inserts rows, replacing those of the same key (see tables.ts). */
+  upsert<T extends Table>(table: T, rows: Iterable<Row<T>>): Promise<void>;
+  /** Deletes the rows whose `column` holds one of `values`. */
+  delete<T extends Table>(table: T, column: keyof T['columns'] & string, values: readonly string[]): Promise<void>;
+}
 
 /**
- * Storage port of the read models (contacts, consents, orders, e-mail index) and their
- * checkpoints: state.db on the embedded default, tables in PostgreSQL otherwise. Adapters store
- * rows; the folding lives in `ReadModelWindow`, once for every backend. Nothing personal is stored.
+ * Storage port of the read models (tables.ts) and their checkpoints: state.db on the embedded
+ * default, tables in PostgreSQL otherwise. Adapters store and read plain rows; every rule (the
+ * folding, the order merge) lives in the projections, once for every backend.
  */
 export interface ReadModelStore {
   checkpoint(projection: string): Promise<number>;
-  contacts(contactIds: readonly string[]): Promise<ContactRecord[]>;
-  consents(contactIds: readonly string[]): Promise<Map<string, ConsentState>>;
-  /** Writes a batch's changes and moves the checkpoint in one transaction (exactly once). */
-  commit(projection: string, changes: ReadModelChanges, checkpoint: number): Promise<void>;
+  /** The rows whose `column` holds one of `values` (in no particular order). */
+  rows<T extends Table>(table: T, column: keyof T['columns'] & string, values: readonly string[]): Promise<Row<T>[]>;
+  /**
+   * Runs `write` and moves the checkpoint in one transaction (exactly once): all of it is seen,
+   * or none, by every reader, even while `write` awaits. A failure writes nothing.
+   */
+  commit(projection: string, checkpoint: number, write: (writes: ReadModelWrites) => Promise<void>): Promise<void>;
   /** Empties every read model and checkpoint, for a rebuild from the log. */
   reset(): Promise<void>;
   contactsByEmailHash(hash: string): Promise<string[]>;

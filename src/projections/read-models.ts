@@ -1,9 +1,10 @@
-import type { ConsentState } from '../domain/consent.js';
+import type { ConsentState, ConsentStatus } from '../domain/consent.js';
 import { ValidationError } from '../domain/errors.js';
 import type { RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
-import { currentRecency, type ContactRecord } from './contact-record.js';
-import { domainEvents, emailEventIds, ReadModelWindow } from './fold-batch.js';
+import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
+import { domainEvents, emailEventIds, orderFromRow, ReadModelWindow } from './fold-batch.js';
+import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS } from './tables.js';
 import type { ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -62,18 +63,23 @@ export class ReadModels {
     emailEvents: ReadonlySet<string>,
   ): Promise<void> {
     const missing = window.missingRows(events);
-    const [contacts, consents] = await Promise.all([
-      this.store.contacts(missing.contacts),
-      this.store.consents(missing.consents),
+    const [contacts, consents, orders] = await Promise.all([
+      this.store.rows(CONTACTS, 'contact_id', missing.contacts),
+      this.consentStates(missing.consents),
+      this.store.rows(ORDERS, 'order_id', missing.orders),
     ]);
-    window.hold(missing, { contacts: new Map(contacts.map((row) => [row.contactId, row])), consents });
+    window.hold(missing, {
+      contacts: new Map(contacts.map((row) => [row.contact_id, contactFromRow(row)])),
+      consents,
+      orders: new Map(orders.map((row) => [row.order_id, orderFromRow(row)])),
+    });
     window.add(events, emailEvents);
   }
 
   /**
-   * Writes a window's changes and moves the checkpoint in one transaction (exactly once);
+   * Writes a window's rows and moves the checkpoint in one transaction (exactly once);
    * `emailHashes`: the blind-index hashes of the e-mail events folded, by event id, awaited only
-   * once the rest is written (they may still be in the making on another thread).
+   * once the other rows are written (they may still be in the making on another thread).
    */
   commit(
     projection: string,
@@ -81,7 +87,22 @@ export class ReadModels {
     checkpoint: number,
     emailHashes: Promise<ReadonlyMap<string, string>>,
   ): Promise<void> {
-    return this.store.commit(projection, window.changes(emailHashes), checkpoint);
+    return this.store.commit(projection, checkpoint, async (writes) => {
+      await writes.upsert(CONTACTS, window.contactRows());
+      await writes.upsert(CONSENTS, window.consentRows());
+      await writes.upsert(ORDERS, window.orderRows());
+      const emails = window.emailRows(await emailHashes);
+      await writes.upsert(EMAIL_INDEX, emails.indexed);
+      await writes.delete(EMAIL_INDEX, 'contact_id', emails.removed);
+    });
+  }
+
+  private async consentStates(contactIds: readonly string[]): Promise<Map<string, ConsentState>> {
+    const states = new Map<string, ConsentState>(contactIds.map((id) => [id, {}]));
+    for (const row of await this.store.rows(CONSENTS, 'contact_id', contactIds)) {
+      states.get(row.contact_id)![row.purpose] = { status: row.status as ConsentStatus, changedAt: row.changed_at };
+    }
+    return states;
   }
 
   /** Contacts whose e-mail has this blind-index hash. */
@@ -90,14 +111,15 @@ export class ReadModels {
   }
 
   async contact(contactId: string): Promise<ContactReadModel | null> {
-    const [record] = await this.store.contacts([contactId]);
-    if (!record) return null;
+    const [row] = await this.store.rows(CONTACTS, 'contact_id', [contactId]);
+    if (!row) return null;
+    const record = contactFromRow(row);
     const { recency: _recency, ...rest } = record;
     return { ...rest, recency: currentRecency(record) };
   }
 
   async consents(contactId: string): Promise<ConsentState> {
-    return (await this.store.consents([contactId])).get(contactId) ?? {};
+    return (await this.consentStates([contactId])).get(contactId)!;
   }
 
   /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */

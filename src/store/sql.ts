@@ -6,7 +6,3 @@ export const sqlList = (values: readonly string[]) =>
     .sort()
     .map((value) => `'${value.replaceAll("'", "''")}'`)
     .join(', ');
-
-/** The SET clause of an upsert that overwrites these columns with the proposed row's values. */
-export const upsertSet = (columns: readonly string[]) =>
-  columns.map((column) => `${column} = excluded.${column}`).join(', ');

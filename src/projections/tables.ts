@@ -1,0 +1,151 @@
+/**
+ * The read-model tables, each written once: both backends' DDL, the column lists of their writes
+ * and the row types all come from these definitions. Nothing personal is stored: ids, dates,
+ * flags, counts and keyed hashes.
+ */
+
+/** How a column is stored: `flag` is 0 or 1; `integer` may hold a log position (64 bits). */
+export type ColumnType = 'text' | 'integer' | 'real' | 'flag';
+
+interface ColumnTypes {
+  text: string;
+  integer: number;
+  real: number;
+  flag: 0 | 1;
+}
+
+export interface Column<T extends ColumnType = ColumnType> {
+  type: T;
+  nullable?: boolean;
+}
+
+export interface Table<C extends Record<string, Column> = Record<string, Column>> {
+  name: string;
+  columns: C;
+  /** The primary key's columns: an upsert replaces the row of the same key. */
+  key: readonly string[];
+  /** Indexes that only queries need, by name (dropped by a reset, built again in one sort). */
+  indexes: Record<string, readonly string[]>;
+}
+
+/** A row as stored and read back: one value per column, null where the column is nullable. */
+export type Row<T extends Table> = {
+  [K in keyof T['columns']]: T['columns'][K] extends Column<infer C>
+    ? ColumnTypes[C] | (T['columns'][K]['nullable'] extends true ? null : never)
+    : never;
+};
+
+/** A table whose key and index columns are checked against its columns. */
+const table = <C extends Record<string, Column>>(
+  definition: Table<C> & {
+    key: ReadonlyArray<keyof C & string>;
+    indexes: Record<string, ReadonlyArray<keyof C & string>>;
+  },
+): Table<C> => definition;
+const text = { type: 'text' } as const;
+const optionalText = { type: 'text', nullable: true } as const;
+const integer = { type: 'integer' } as const;
+const optionalInteger = { type: 'integer', nullable: true } as const;
+const flag = { type: 'flag' } as const;
+
+export const CHECKPOINTS = table({
+  name: 'checkpoints',
+  columns: { projection: text, position: integer },
+  key: ['projection'],
+  indexes: {},
+});
+
+/** One row per contact: its flags and the marks its exact recency is computed from. */
+export const CONTACTS = table({
+  name: 'contacts',
+  columns: {
+    contact_id: text,
+    role: optionalText,
+    status: text,
+    customer: flag,
+    balance: { type: 'real' },
+    currency: optionalText,
+    restricted: flag,
+    legal_hold: flag,
+    registered_at: optionalText,
+    registered_event: optionalText,
+    registered_position: optionalInteger,
+    activity_at: optionalText,
+    activity_event: optionalText,
+    activity_position: optionalInteger,
+    recency_at: optionalText,
+    recency_event: optionalText,
+  },
+  key: ['contact_id'],
+  indexes: { contacts_by_recency: ['recency_at', 'contact_id'] },
+});
+
+/** One row per contact and purpose. */
+export const CONSENTS = table({
+  name: 'consents',
+  columns: { contact_id: text, purpose: text, status: text, changed_at: text, last_prolonging_at: text },
+  key: ['contact_id', 'purpose'],
+  indexes: {},
+});
+
+/** One row per order: the contact of its earliest event, its latest end of validity, whether purged. */
+export const ORDERS = table({
+  name: 'orders',
+  columns: {
+    order_id: text,
+    contact_id: text,
+    first_position: integer,
+    latest_valid_until: optionalText,
+    purged: flag,
+  },
+  key: ['order_id'],
+  indexes: { orders_by_contact: ['contact_id'] },
+});
+
+/** One indexed address per contact: the keyed blind-index hash of its e-mail, never the address. */
+export const EMAIL_INDEX = table({
+  name: 'email_index',
+  columns: { contact_id: text, email_hash: text },
+  key: ['contact_id'],
+  indexes: { email_index_by_hash: ['email_hash', 'contact_id'] },
+});
+
+export const READ_MODEL_TABLES: readonly Table[] = [CHECKPOINTS, CONTACTS, CONSENTS, ORDERS, EMAIL_INDEX];
+
+/**
+ * Bumped with every change to these tables: a store at another version drops them, and the
+ * runner rebuilds them from the log (read models are disposable).
+ */
+export const READ_MODEL_VERSION = 5;
+
+export const columnsOf = (table: Table): string[] => Object.keys(table.columns);
+
+/** A row's values in column order. */
+export const valuesOf = (table: Table, row: Record<string, unknown>): unknown[] =>
+  columnsOf(table).map((column) => row[column]);
+
+/** The table's DDL in a dialect: each backend says how it writes a column type and a table name. */
+export function createTableSql(
+  table: Table,
+  dialect: { qualified: (name: string) => string; type: (column: Column) => string; suffix: string },
+): string {
+  const columns = Object.entries(table.columns).map(
+    ([name, column]) => `${name} ${dialect.type(column)}${column.nullable ? '' : ' NOT NULL'}`,
+  );
+  return `CREATE TABLE IF NOT EXISTS ${dialect.qualified(table.name)} (${columns.join(', ')},
+    PRIMARY KEY (${table.key.join(', ')}))${dialect.suffix};`;
+}
+
+/** The query indexes of every table, created when missing. */
+export const createIndexesSql = (qualified: (name: string) => string): string =>
+  READ_MODEL_TABLES.flatMap((table) =>
+    Object.entries(table.indexes).map(
+      ([name, columns]) => `CREATE INDEX IF NOT EXISTS ${name} ON ${qualified(table.name)} (${columns.join(', ')});`,
+    ),
+  ).join('\n');
+
+/** The upsert's conflict clause: the row of the same key takes every other column's new value. */
+export function onConflictReplace(table: Table): string {
+  const others = columnsOf(table).filter((column) => !table.key.includes(column));
+  return `ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${others.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+}

@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import type { ReadModelStore } from '../../src/projections/read-model-store.js';
+import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS, type Row } from '../../src/projections/tables.js';
+
+export interface ReadModelStoreHandle {
+  store: ReadModelStore;
+  /** A second store on the same storage, as another process (or the API's reads) would open it. */
+  openAnother(): Promise<ReadModelStore>;
+  dispose(): Promise<void>;
+}
+
+const contact = (contactId: string, overrides: Partial<Row<typeof CONTACTS>> = {}): Row<typeof CONTACTS> => ({
+  contact_id: contactId,
+  role: 'individual',
+  status: 'active',
+  customer: 0,
+  balance: 0,
+  currency: null,
+  restricted: 0,
+  legal_hold: 0,
+  registered_at: '2020-01-01T00:00:00.000Z',
+  registered_event: `E-${contactId}`,
+  registered_position: 1,
+  activity_at: null,
+  activity_event: null,
+  activity_position: null,
+  recency_at: '2020-01-01T00:00:00.000Z',
+  recency_event: `E-${contactId}`,
+  ...overrides,
+});
+
+/** What every read-model storage must do: plain rows, written with their checkpoint exactly once. */
+export function describeReadModelStoreContract(name: string, open: () => Promise<ReadModelStoreHandle>) {
+  describe(`ReadModelStore contract: ${name}`, () => {
+    let handle: ReadModelStoreHandle;
+    let store: ReadModelStore;
+    beforeEach(async () => {
+      handle = await open();
+      store = handle.store;
+    });
+    afterEach(() => handle.dispose());
+
+    it('reads back every row as written: nulls, flags, reals and positions beyond 32 bits', async () => {
+      const full = contact('C-1', {
+        customer: 1,
+        balance: -12.5,
+        currency: 'EUR',
+        legal_hold: 1,
+        activity_at: '2024-05-01T10:00:00.000Z',
+        activity_event: 'E-9',
+        activity_position: 2 ** 40,
+      });
+      const order = {
+        order_id: 'O-1',
+        contact_id: 'C-1',
+        first_position: 7,
+        latest_valid_until: null,
+        purged: 1 as const,
+      };
+      await store.commit('models', 12, async (writes) => {
+        await writes.upsert(CONTACTS, [full, contact('C-2', { role: null, recency_at: null, recency_event: null })]);
+        await writes.upsert(ORDERS, [order]);
+      });
+      expect(await store.rows(CONTACTS, 'contact_id', ['C-1', 'C-unknown'])).to.deep.equal([full]);
+      expect((await store.rows(CONTACTS, 'contact_id', ['C-2']))[0]).to.include({ role: null, recency_at: null });
+      expect(await store.rows(ORDERS, 'contact_id', ['C-1'])).to.deep.equal([order]);
+      expect(await store.checkpoint('models')).to.equal(12);
+      expect(await store.checkpoint('another')).to.equal(0);
+    });
+
+    it('an upsert replaces the row of the same key, every column; a delete removes rows by a column', async () => {
+      const consent = (purpose: string, status: string) => ({
+        contact_id: 'C-1',
+        purpose,
+        status,
+        changed_at: '2024-01-01T00:00:00.000Z',
+        last_prolonging_at: '2024-01-01T00:00:00.000Z',
+      });
+      await store.commit('models', 1, async (writes) => {
+        await writes.upsert(CONSENTS, [consent('newsletter', 'yes'), consent('sms', 'no')]);
+        await writes.upsert(EMAIL_INDEX, [
+          { contact_id: 'C-1', email_hash: 'h1' },
+          { contact_id: 'C-2', email_hash: 'h1' },
+        ]);
+      });
+      await store.commit('models', 2, async (writes) => {
+        await writes.upsert(CONSENTS, [consent('newsletter', 'no')]);
+        await writes.upsert(EMAIL_INDEX, [{ contact_id: 'C-2', email_hash: 'h2' }]);
+        await writes.delete(EMAIL_INDEX, 'contact_id', ['C-1', 'C-unknown']);
+      });
+      const consents = await store.rows(CONSENTS, 'contact_id', ['C-1']);
+      expect(consents.map((row) => [row.purpose, row.status]).sort()).to.deep.equal([
+        ['newsletter', 'no'],
+        ['sms', 'no'],
+      ]);
+      expect(await store.contactsByEmailHash('h1')).to.deep.equal([]);
+      expect(await store.contactsByEmailHash('h2')).to.deep.equal(['C-2']);
+    });
+
+    it('a commit whose writing fails writes nothing and leaves the checkpoint where it was', async () => {
+      await store.commit('models', 3, async (writes) => writes.upsert(CONTACTS, [contact('C-1')]));
+      const failure = await store
+        .commit('models', 4, async (writes) => {
+          await writes.upsert(CONTACTS, [contact('C-1', { status: 'erased' }), contact('C-2')]);
+          throw new RangeError('cannot open a seal');
+        })
+        .catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(RangeError);
+      expect(await store.checkpoint('models')).to.equal(3);
+      expect((await store.rows(CONTACTS, 'contact_id', ['C-1', 'C-2'])).map((row) => row.status)).to.deep.equal([
+        'active',
+      ]);
+      await store.commit('models', 5, async (writes) => writes.upsert(CONTACTS, [contact('C-2')]));
+      expect(await store.checkpoint('models')).to.equal(5);
+    });
+
+    it('a commit that awaits while it writes is seen by other readers all at once, never half done', async () => {
+      const reader = await handle.openAnother();
+      let release: () => void = () => {};
+      const committing = store.commit('models', 9, async (writes) => {
+        await writes.upsert(CONTACTS, [contact('C-1')]);
+        await new Promise<void>((resolve) => (release = resolve));
+        await writes.upsert(EMAIL_INDEX, [{ contact_id: 'C-1', email_hash: 'h' }]);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await reader.rows(CONTACTS, 'contact_id', ['C-1'])).to.deep.equal([]);
+      expect(await reader.checkpoint('models')).to.equal(0);
+      release();
+      await committing;
+      expect(await reader.rows(CONTACTS, 'contact_id', ['C-1'])).to.have.length(1);
+      expect(await reader.contactsByEmailHash('h')).to.deep.equal(['C-1']);
+      expect(await reader.checkpoint('models')).to.equal(9);
+    });
+
+    it('pages contacts by recency then id, bytewise, after a keyset position; no recency, no row', async () => {
+      const at = (day: number) => new Date(Date.UTC(2020, 0, day)).toISOString();
+      await store.commit('models', 1, async (writes) =>
+        writes.upsert(CONTACTS, [
+          contact('C-b', { recency_at: at(2) }),
+          contact('C-B', { recency_at: at(2) }),
+          contact('C-a', { recency_at: at(1) }),
+          contact('C-late', { recency_at: at(20) }),
+          contact('C-none', { recency_at: null }),
+        ]),
+      );
+      const first = await store.recencyPage(at(10), null, 2);
+      expect(first.map((item) => item.contactId)).to.deep.equal(['C-a', 'C-B']);
+      const next = await store.recencyPage(at(10), { recency: first[1]!.recency, contactId: 'C-B' }, 2);
+      expect(next).to.deep.equal([{ contactId: 'C-b', recency: at(2) }]);
+    });
+
+    it('a reset empties every read model and checkpoint; the next commit writes on bare tables', async () => {
+      await store.commit('models', 8, async (writes) => {
+        await writes.upsert(CONTACTS, [contact('C-1')]);
+        await writes.upsert(EMAIL_INDEX, [{ contact_id: 'C-1', email_hash: 'h' }]);
+      });
+      await store.reset();
+      expect(await store.checkpoint('models')).to.equal(0);
+      expect(await store.rows(CONTACTS, 'contact_id', ['C-1'])).to.deep.equal([]);
+      expect(await store.contactsByEmailHash('h')).to.deep.equal([]);
+      await store.commit('models', 2, async (writes) => writes.upsert(CONTACTS, [contact('C-2')]));
+      expect((await store.recencyPage('2030-01-01', null, 10)).map((item) => item.contactId)).to.deep.equal(['C-2']);
+    });
+  });
+}
