@@ -21,8 +21,7 @@ import { seal } from '../src/crypto/seal.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/events-db.js';
 import { pagesAfter, pagesAfterBy } from '../src/store/pages.js';
 import { FORGETTING_TYPES } from '../src/domain/catalog.js';
-import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
-import { readFoldPage } from '../src/app/log-reader.js';
+import { foldPageReader } from '../src/projections/bulk/sqlite-page-source.js';
 import { BULK_PAGE } from '../src/projections/runner.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
@@ -264,18 +263,19 @@ async function measureRebuild(events: number) {
 
 /** Physical part of a rebuild: SQLite reading the log and writing the fold's page text, nothing else. */
 async function readFoldPagesAlone(path: string): Promise<number> {
-  const store = new SqliteEventStore(path);
+  const db = openEventsDb(path, [], 1);
+  const readPage = foldPageReader(db);
   const started = performance.now();
   let read = 0;
   for await (const page of pagesAfterBy(
-    async (after, limit) => readFoldPage(store, after, limit),
+    async (after, limit) => readPage(after, limit),
     0,
     BULK_PAGE,
     (page) => page,
   ))
     read += page.count;
   const ms = performance.now() - started;
-  await store.close();
+  db.close();
   return rate(read, ms);
 }
 

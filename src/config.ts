@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Runtime configuration, read once from the environment (README "Configuration"). */
 export interface LedgerConfig {
@@ -30,6 +30,13 @@ export interface LedgerConfig {
   /** LOG_LEVEL: pino level. */
   logLevel: string;
 }
+
+/** The embedded default's files in the data directory (README "Configuration"). */
+export const sqliteFiles = (dataDir: string) => ({
+  events: join(dataDir, 'events.db'),
+  keys: join(dataDir, 'keys.db'),
+  state: join(dataDir, 'state.db'),
+});
 
 export const STORE_KINDS = ['sqlite', 'postgres', 'eventstoredb'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import type { LedgerConfig } from '../config.js';
+import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { FORGETTING_TYPES } from '../domain/catalog.js';
 import { BlindIndex } from '../crypto/blind-index.js';
@@ -21,8 +21,8 @@ import { PgKeyRepository } from '../postgres/pg-key-repository.js';
 import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
 import { ProjectionLock } from '../postgres/projection-lock.js';
 import { Shredder } from '../jobs/shredder.js';
-import { pagesFromWorker } from './bulk-pages.js';
-import { emailHashes } from './email-hashes.js';
+import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
+import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
 
 /**
@@ -49,12 +49,10 @@ export interface Backend extends LogAndKeys {
 }
 
 /** events.db and keys.db of the data directory. */
-export function openSqliteLog(
-  dataDir: string,
-  options: { pageCacheMb?: number } = {},
-): LogAndKeys & { store: SqliteEventStore } {
-  const store = new SqliteEventStore(join(dataDir, 'events.db'), { indexedTypes: FORGETTING_TYPES, ...options });
-  const keys = new SqliteKeyRepository(join(dataDir, 'keys.db'), options);
+function openSqliteLog(dataDir: string): LogAndKeys {
+  const files = sqliteFiles(dataDir);
+  const store = new SqliteEventStore(files.events, { indexedTypes: FORGETTING_TYPES });
+  const keys = new SqliteKeyRepository(files.keys);
   return {
     store,
     keys,
@@ -73,7 +71,7 @@ export function openSqliteLog(
 export async function openBackend(config: LedgerConfig): Promise<Backend> {
   if (config.store === 'sqlite') {
     const log = openSqliteLog(config.dataDir);
-    const readModels = new SqliteReadModelStore(join(config.dataDir, 'state.db'));
+    const readModels = new SqliteReadModelStore(sqliteFiles(config.dataDir).state);
     return {
       ...log,
       readModels,

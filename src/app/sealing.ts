@@ -1,9 +1,9 @@
 import { definitionOf, isEventType } from '../domain/catalog.js';
 import type { ValidEvent } from '../domain/envelope.js';
 import { contactIdOfStream, contactScope, contactStream, orderScope } from '../domain/identifiers.js';
-import { IntegrityError } from '../domain/errors.js';
 import type { KeyStore } from '../crypto/key-store.js';
-import { open, seal, type DataKey, type SealedPart } from '../crypto/seal.js';
+import { openSealed } from '../crypto/open-sealed.js';
+import { seal, type DataKey } from '../crypto/seal.js';
 import type { EventToAppend, StoredEvent } from '../store/event-store.js';
 
 /** How an event's personal part reads back. */
@@ -70,28 +70,6 @@ export function sealEvent(event: ValidEvent, keys: ReadonlyMap<string, DataKey>)
     sealed,
     ...(event.expectedRevision !== undefined ? { expectedRevision: event.expectedRevision } : {}),
   };
-}
-
-/**
- * Opens a sealed part: its personal fields, or the forgetting event that destroyed its key. A
- * missing key (no tombstone) or a part that fails to open is an IntegrityError, never silence.
- */
-export async function openSealed(
-  sealed: SealedPart,
-  eventId: string,
-  keyStore: KeyStore,
-): Promise<{ personal: Record<string, unknown> } | { erasedBy: string | null }> {
-  const lookup = await keyStore.keyById(sealed.keyId);
-  switch (lookup.status) {
-    case 'open':
-      return { personal: open(sealed, eventId, lookup.key) };
-    case 'erased':
-      return { erasedBy: lookup.tombstone.eventId };
-    case 'missing':
-      throw new IntegrityError(`key ${sealed.keyId} of event ${eventId} is missing and was never shredded`, {
-        eventId,
-      });
-  }
 }
 
 /** Opens a stored event. A destroyed key reads back as erased fields, never a dropped event. */

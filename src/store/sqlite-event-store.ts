@@ -38,34 +38,6 @@ type FactRow = [
   string | null,
 ];
 
-/**
- * A page for a bulk fold, written by SQLite itself in one statement: the JSON text of its events
- * (escaping done in C, no string per column in JavaScript: half the cost of reading rows and
- * writing the text here), the ids of those that seal a field, its last position and size (of
- * every event read, kept or not).
- */
-const FOLD_PAGE = `SELECT json_group_array(json_object('id', id, 'type', type, 'contactId', substr(stream, length(@prefix) + 1),
-    'position', position, 'occurredAt', occurred_at, 'data', json(data))) FILTER (WHERE kept) AS events,
-  json_group_array(id) FILTER (WHERE kept AND instr(sealed_fields, @field)) AS sealing,
-  max(position) AS last, count(*) AS count
-  FROM (SELECT id, type, stream, position, occurred_at, data, sealed_fields,
-      substr(stream, 1, length(@prefix)) = @prefix AND type IN (SELECT value FROM json_each(@types)) AS kept
-    FROM events WHERE position > @after ORDER BY position LIMIT @limit)`;
-/** The sealed parts that seal a field, in a range of positions: what a bulk reader opens. */
-const SEALING = `SELECT id, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields FROM events
-  WHERE position > @after AND position <= @last AND instr(sealed_fields, @field)`;
-
-/** A page of the log for a bulk fold (see SqliteEventStore.readFoldPage). */
-export interface FoldPageText {
-  /** JSON array of { id, type, contactId, position, occurredAt, data }: the fold's input, parsed by the folding thread. */
-  events: string;
-  /** JSON array of the ids of those events that seal the field asked for. */
-  sealing: string;
-  /** Position of the page's last event, and the number of events read (0: the end of the log). */
-  last: number;
-  count: number;
-}
-
 type EventRow = [...FactRow, number, string, string, string];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
@@ -108,8 +80,6 @@ export interface SqliteEventStoreOptions {
    * the other appends pay nothing for it.
    */
   indexedTypes?: readonly string[];
-  /** SQLite page cache of the reading connection; a bulk reader, which visits each page once, needs little. */
-  pageCacheMb?: number;
 }
 
 /**
@@ -126,7 +96,7 @@ export class SqliteEventStore implements EventStore {
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     const indexedTypes = options.indexedTypes ?? [];
-    this.db = openEventsDb(path, indexedTypes, options.pageCacheMb);
+    this.db = openEventsDb(path, indexedTypes);
     this.writer = new WriterThread({ path, indexedTypes }, () => this.appended.next());
     this.wakeUps = merge(this.appended, interval(options.pollMs ?? 500));
     this.statements = {
@@ -141,15 +111,6 @@ export class SqliteEventStore implements EventStore {
       facts: this.db
         .prepare<[number, number], FactRow>(
           `SELECT ${FACT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
-        )
-        .raw(true),
-      foldPage: this.db.prepare<
-        [{ after: number; limit: number; prefix: string; types: string; field: string }],
-        FoldPageText
-      >(FOLD_PAGE),
-      sealing: this.db
-        .prepare<[{ after: number; last: number; field: string }], [string, string, string, string, string, string]>(
-          SEALING,
         )
         .raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
@@ -174,39 +135,6 @@ export class SqliteEventStore implements EventStore {
 
   async readFacts(options: ReadAllOptions = {}): Promise<EventFact[]> {
     return this.statements.facts.all(options.after ?? 0, options.limit ?? 1000).map(toFact);
-  }
-
-  /**
-   * `limit` events after a position, for a bulk fold: those of the streams `streamPrefix` + id
-   * (the id becomes `contactId`) whose type is one of `types`, and the ids of those that seal
-   * `sealedField`. The page's last position and size count every event read.
-   */
-  readFoldPage(options: {
-    after: number;
-    limit: number;
-    streamPrefix: string;
-    types: readonly string[];
-    sealedField: string;
-  }): FoldPageText {
-    const { after, limit } = options;
-    const page = this.statements.foldPage.get({
-      after,
-      limit,
-      prefix: options.streamPrefix,
-      types: JSON.stringify(options.types),
-      field: JSON.stringify(options.sealedField),
-    })!;
-    return page.count === 0 ? { events: '[]', sealing: '[]', last: after, count: 0 } : page;
-  }
-
-  /** The sealed parts that seal `field` of the events after `after`, up to `last` (a page readFoldPage read). */
-  readSealing(options: { after: number; last: number; field: string }): Array<Pick<EventFact, 'id' | 'sealed'>> {
-    return this.statements.sealing
-      .all({ ...options, field: JSON.stringify(options.field) })
-      .map(([id, keyId, iv, tag, ciphertext, fields]) => ({
-        id,
-        sealed: { keyId, iv, tag, ciphertext, fields: JSON.parse(fields) as string[] },
-      }));
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {

@@ -8,11 +8,11 @@ import { openTestLedger, TEST_STORE, type TestLedger } from '../support/ledger.j
 import { dumpReadModels } from '../support/stored.js';
 import { BULK_PAGE, ProjectionRunner } from '../../src/projections/runner.js';
 import { domainEvents, emailEventIds, ReadModelWindow } from '../../src/projections/fold-batch.js';
-import { emailHashes } from '../../src/app/email-hashes.js';
+import { emailHashes } from '../../src/projections/email-hashes.js';
 import { startApi } from '../support/http.js';
 import { foldRecencies, recencyOf } from '../../src/domain/recency.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { pagesFromWorker } from '../../src/app/bulk-pages.js';
+import { pagesFromWorker } from '../../src/projections/bulk/reader-thread.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
 
 const CONTACTS = ['C-1', 'C-2', 'C-3', 'C-4'];
@@ -237,7 +237,7 @@ describe('projection runner and read models', function () {
     expect(await dumpReadModels(ledger)).to.deep.equal(expected);
   });
 
-  it('a long log is read on the bulk reader thread: same read models as on this thread, blind index included', async function () {
+  it('the rebuild with the bulk path switched off (no reader thread) writes every read-model row the bulk rebuild writes, blind index included', async function () {
     this.timeout(120_000);
     const registered = Array.from({ length: 3000 }, (_, i) => ({
       type: 'ContactRegistered',

@@ -1,25 +1,14 @@
-import { startWorker, threadError } from '../worker-thread.js';
-import type { LedgerConfig } from '../config.js';
-import type { MasterKey } from '../crypto/master-key.js';
-import type { FoldPage, FoldPages } from '../projections/runner.js';
-import type { JsonPage } from './log-reader.js';
-
-/** What the bulk reader thread is started with. */
-export interface BulkReaderInput {
-  config: LedgerConfig;
-  /** Base64; the data keys it unwraps open the e-mail seals. Stays in this process. */
-  masterKey: string;
-  after: number;
-  pageSize: number;
-  /** Pages it may prepare ahead of the folding thread: bounds the memory between the two. */
-  ahead: number;
-}
-
-/**
- * What the reader thread sends: pages, the end of the log, and, pages in order, the blind-index
- * hashes of each page's e-mails ([event id, hash]), some of them after the end.
- */
-export type BulkReaderMessage = JsonPage | { emailHashes: Array<[string, string]>; last: number } | { done: true };
+import { startWorker, threadError } from '../../worker-thread.js';
+import type { LedgerConfig } from '../../config.js';
+import type { MasterKey } from '../../crypto/master-key.js';
+import type { FoldPage, FoldPages } from '../runner.js';
+import {
+  parseJsonText,
+  type BulkReaderCredit,
+  type BulkReaderInput,
+  type BulkReaderMessage,
+  type PageText,
+} from './messages.js';
 
 /**
  * Pages the reader may send ahead: enough that it can hash e-mails between pages without the
@@ -55,8 +44,8 @@ function deferred<T>() {
 }
 
 async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
-  const worker = startWorker(import.meta.url, './bulk-pages-worker', input, READER_LIMITS);
-  const received: Array<JsonPage & { emailHashes: Promise<ReadonlyMap<string, string>> }> = [];
+  const worker = startWorker(import.meta.url, './reader-worker', input, READER_LIMITS);
+  const received: Array<PageText & { emailHashes: Promise<ReadonlyMap<string, string>> }> = [];
   const unhashed: Array<{ last: number } & ReturnType<typeof deferred<ReadonlyMap<string, string>>>> = [];
   let failure: Error | null = null;
   let ended = false;
@@ -68,11 +57,12 @@ async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
   };
   // Messages are handled as they arrive, not as pages are taken: a page's hashes come later.
   worker.on('message', (message: BulkReaderMessage) => {
-    if ('done' in message) ended = true;
-    else if ('events' in message) {
+    if (message.kind === 'done') ended = true;
+    else if (message.kind === 'page') {
       const hashes = deferred<ReadonlyMap<string, string>>();
-      unhashed.push({ last: message.last, ...hashes });
-      received.push({ ...message, emailHashes: hashes.promise });
+      const { events, emailEvents, last } = message;
+      unhashed.push({ last, ...hashes });
+      received.push({ events, emailEvents, last, emailHashes: hashes.promise });
     } else {
       const page = unhashed.shift();
       if (page?.last !== message.last) return fail(new Error('the bulk reader thread sent e-mail hashes out of order'));
@@ -91,12 +81,12 @@ async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
       const page = received.shift();
       if (failure) throw failure;
       if (!page) return;
-      worker.postMessage('more');
+      worker.postMessage('more' satisfies BulkReaderCredit);
       taken = page.emailHashes;
       // Parsed when taken, not when received: the objects then die young, in the nursery.
       yield {
-        events: JSON.parse(page.events) as FoldPage['events'],
-        emailEvents: new Set(JSON.parse(page.emailEvents) as string[]),
+        events: parseJsonText(page.events),
+        emailEvents: new Set(parseJsonText(page.emailEvents)),
         emailHashes: page.emailHashes,
         last: page.last,
       };

@@ -1,8 +1,8 @@
 import type { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyStore } from '../crypto/key-store.js';
-import { EMAIL_FIELD, sealsEmail } from '../projections/fold-batch.js';
-import type { EmailHashes } from '../projections/runner.js';
-import { openSealed } from './sealing.js';
+import { EMAIL_FIELD, sealsEmail } from './fold-batch.js';
+import type { EmailHashes } from './runner.js';
+import { openSealed } from '../crypto/open-sealed.js';
 
 /**
  * The blind-index hash of each e-mail a batch sets (registration, rectification), opened in memory

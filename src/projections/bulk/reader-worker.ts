@@ -1,0 +1,64 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { BlindIndex } from '../../crypto/blind-index.js';
+import { KeyStore } from '../../crypto/key-store.js';
+import { MasterKey } from '../../crypto/master-key.js';
+import { yieldToEventLoop } from '../../store/pages.js';
+import { emailHashes } from '../email-hashes.js';
+import type { BulkReaderCredit, BulkReaderInput, BulkReaderMessage } from './messages.js';
+import { storePageSource, type PageSource } from './page-source.js';
+import { sqlitePageSource } from './sqlite-page-source.js';
+
+/**
+ * The bulk reader thread (see pagesFromWorker), and its own composition root: it reads the log
+ * after a position and sends each page as soon as the folding thread has room for it. The e-mails
+ * of the pages sent are hashed while it has none, and after the last page, while the folding
+ * thread writes its window. Only the configured backend's modules are loaded.
+ */
+const input = workerData as BulkReaderInput;
+const port = parentPort!;
+let credit = input.ahead;
+let resume: () => void = () => {};
+port.on('message', (_more: BulkReaderCredit) => {
+  credit++;
+  resume();
+});
+const send = (message: BulkReaderMessage) => port.postMessage(message);
+
+async function openPageSource(): Promise<PageSource> {
+  if (input.config.store === 'sqlite') return sqlitePageSource(input.config.dataDir);
+  return storePageSource(await (await import('../../app/open-ledger.js')).openBackend(input.config));
+}
+
+const masterKey = MasterKey.fromBase64(input.masterKey, 'bulk reader');
+const source = await openPageSource();
+try {
+  // Each contact's key opens one registration in a rebuild: a small cache is enough. It turns over
+  // every few pages, so an expiry would add nothing but its bookkeeping (10 % of the hashing).
+  const hashes = emailHashes(
+    new KeyStore(source.keys, masterKey, { cacheSize: 1000, cacheTtlMs: 0 }),
+    new BlindIndex(masterKey),
+  );
+  const unhashed: Array<{ after: number; last: number }> = [];
+  const hashOldest = async () => {
+    const { after, last } = unhashed.shift()!;
+    send({ kind: 'hashes', emailHashes: [...(await hashes(await source.sealedEmails(after, last)))], last });
+  };
+  let after = input.after;
+  for await (const page of source.pages(input.after, input.pageSize)) {
+    send({ kind: 'page', ...page });
+    unhashed.push({ after, last: page.last });
+    after = page.last;
+    credit--;
+    while (credit === 0) {
+      if (unhashed.length === 0) await new Promise<void>((resolve) => (resume = resolve));
+      else {
+        await hashOldest();
+        await yieldToEventLoop(); // lets the folding thread's room arrive
+      }
+    }
+  }
+  send({ kind: 'done' });
+  while (unhashed.length > 0) await hashOldest();
+} finally {
+  await source.close();
+}
