@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,7 +7,8 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 /**
  * Starts a worker thread on a module of this project, given as its path without extension beside
  * `from` (an import.meta.url): the `.js` file once built; the `.ts` file when run from source
- * (tests, `npm run ledger`), where the thread needs tsx's loader registered first.
+ * (tests, `npm run ledger`). Node 20 does not run `--import tsx` in a worker, so a worker from
+ * source first registers tsx's loader through its public API (`tsx/esm/api`).
  */
 export function startWorker(
   from: string,
@@ -14,15 +16,25 @@ export function startWorker(
   workerData: unknown,
   resourceLimits?: ResourceLimits,
 ): Worker {
-  const fromSource = from.endsWith('.ts');
-  const url = new URL(`${module}${fromSource ? '.ts' : '.js'}`, from);
-  if (!fromSource) return new Worker(url, { workerData, resourceLimits });
-  // tsx's ESM API ("tsx/esm/api", import condition), found from its package.json: under a test
-  // runner this module may itself run as CommonJS, without import.meta.resolve.
-  const tsxPackage = createRequire(from).resolve('tsx/package.json');
-  const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData, resourceLimits });
+  const options = { workerData, ...(resourceLimits ? { resourceLimits } : {}) };
+  if (!from.endsWith('.ts')) return new Worker(new URL(`${module}.js`, from), options);
+  const url = new URL(`${module}.ts`, from).href;
+  const tsx = pathToFileURL(tsxEsmApi(from)).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url)}); })`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/**
+ * The file of tsx's public `tsx/esm/api` export for `import`, read from its package's export map:
+ * under a test runner this module may run as CommonJS, without import.meta.resolve, and
+ * require.resolve would pick the `require` build, whose register() cannot run from ESM.
+ */
+function tsxEsmApi(from: string): string {
+  const packageJson = createRequire(from).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(packageJson, 'utf8')) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  return join(dirname(packageJson), exports['./esm/api']!.import.default);
 }
 
 /** What a thread threw, as an Error: an error of a class of its own arrives as a plain object. */

@@ -41,6 +41,10 @@ export interface EsdbEventStoreOptions {
   now?: () => Date;
 }
 
+/** The stream's revision as the server reported it in the conflict (-1: the stream does not exist). */
+const actualRevision = (error: WrongExpectedVersionError): number =>
+  typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : -1;
+
 /** Retries of an append without expectedRevision when another writer moved a stream head meanwhile. */
 const APPEND_RETRIES = 5;
 
@@ -145,7 +149,7 @@ export class EsdbEventStore implements EventStore {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       const explicit = events.find((event) => event.expectedRevision !== undefined);
       if (explicit || attempt >= APPEND_RETRIES)
-        throw new ConcurrencyConflict(stream, explicit?.expectedRevision ?? head.revision, head.revision + 1);
+        throw new ConcurrencyConflict(stream, explicit?.expectedRevision ?? head.revision, actualRevision(error));
       return this.appendToOneStream(stream, events, attempt + 1);
     }
     this.appended.next();

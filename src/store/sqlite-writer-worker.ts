@@ -2,7 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { GroupCommit } from './group-commit.js';
 import { SqliteAppender } from './sqlite-appender.js';
 import type { AppendOutcome, EventToAppend } from './event-store.js';
-import { toWire, type WriterCall, type WriterInput, type WriterReply } from './sqlite-writer.js';
+import { toWire } from '../domain/wire-errors.js';
+import type { WriterCall, WriterInput, WriterReply } from './sqlite-writer.js';
 
 /**
  * The events.db writer thread (see WriterThread): calls that arrive while a group commits are

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { ConcurrencyConflict, IdempotencyConflict } from '../domain/errors.js';
+import { fromWire, type WireError } from '../domain/wire-errors.js';
 import { startWorker, threadError } from '../worker-thread.js';
 import type { AppendOutcome, EventToAppend } from './event-store.js';
 
@@ -11,43 +11,6 @@ export interface WriterInput {
 
 export type WriterCall = { id: number; events: readonly EventToAppend[] } | { close: true };
 export type WriterReply = { id: number; outcome: AppendOutcome } | { id: number; error: WireError };
-
-/** A refusal as it crosses threads: the domain errors by their fields (a class is not cloned). */
-export type WireError =
-  | { kind: 'concurrency'; stream: string; expectedRevision: number; actualRevision: number }
-  | { kind: 'idempotency'; id: string; index?: number }
-  | { kind: 'failure'; name: string; message: string; code?: unknown };
-
-export function toWire(error: unknown): WireError {
-  if (error instanceof ConcurrencyConflict) {
-    return {
-      kind: 'concurrency',
-      stream: error.stream,
-      expectedRevision: error.expectedRevision,
-      actualRevision: error.actualRevision,
-    };
-  }
-  if (error instanceof IdempotencyConflict) {
-    const { id, index } = error.details as { id: string; index?: number };
-    return { kind: 'idempotency', id, ...(index !== undefined ? { index } : {}) };
-  }
-  const { name, message, code } =
-    error instanceof Error
-      ? (error as Error & { code?: unknown })
-      : { name: 'Error', message: String(error), code: undefined };
-  return { kind: 'failure', name, message, code };
-}
-
-function fromWire(wire: WireError): Error {
-  switch (wire.kind) {
-    case 'concurrency':
-      return new ConcurrencyConflict(wire.stream, wire.expectedRevision, wire.actualRevision);
-    case 'idempotency':
-      return new IdempotencyConflict(wire.id, wire.index);
-    case 'failure':
-      return Object.assign(new Error(wire.message), { name: wire.name, code: wire.code });
-  }
-}
 
 /**
  * The client of the events.db writer thread (sqlite-writer-worker.ts). Each call is posted as soon
