@@ -162,7 +162,9 @@ async function measureWrites() {
     }
   }
   const rawRate = rawSqliteInserts(storedRows);
-  const raw = `raw better-sqlite3 inserts of the same rows, same schema, batches of ${batchSize}: ${rawRate.toLocaleString('en')} rows/s`;
+  const raw =
+    `raw better-sqlite3 inserts of the same rows, same schema, ` +
+    `batches of ${batchSize}: ${rawRate.toLocaleString('en')} rows/s`;
   record(
     `append via store API, ${publishers} publishers at once (group commit)`,
     `${appendRate.toLocaleString('en')} events/s`,
@@ -248,7 +250,8 @@ async function measureRebuild(events: number) {
     `projections rebuild of ${events.toLocaleString('en')} events (built CLI, own process)`,
     `${rate.toLocaleString('en')} events/s`,
     '≥ 150,000 events/s, RSS < 400 MB',
-    `peak RSS ${rss} MB; SQLite alone writing the same pages (one thread, no e-mail opened, nothing folded): ${readingAlone.toLocaleString('en')} events/s, ratio ${(rate / readingAlone).toFixed(2)}`,
+    `peak RSS ${rss} MB; SQLite alone writing the same pages (one thread, no e-mail opened, nothing ` +
+      `folded): ${readingAlone.toLocaleString('en')} events/s, ratio ${(rate / readingAlone).toFixed(2)}`,
   );
   // The same with the V8 heap bounded: V8 otherwise lets the old generation grow to a few times the live window.
   const bounded = rebuildWithCli({ ...env, NODE_OPTIONS: '--max-old-space-size=256' });
@@ -307,7 +310,8 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
         next += batchSize;
         const batch = rows.slice(i, i + batchSize);
         await pool.query(
-          `INSERT INTO "${bench.schema}".raw_events SELECT * FROM json_populate_recordset(NULL::"${bench.schema}".raw_events, $1)`,
+          `INSERT INTO "${bench.schema}".raw_events SELECT * FROM ` +
+            `json_populate_recordset(NULL::"${bench.schema}".raw_events, $1)`,
           [JSON.stringify(batch.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]]))))],
         );
       }
@@ -319,7 +323,8 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
       `PostgreSQL: append via store API, ${publishers} publishers, batches of ${batchSize}`,
       `${appendRate.toLocaleString('en')} events/s`,
       '≥ 10,000 events/s',
-      `raw INSERTs of the same rows, ${publishers} connections, one commit per batch: ${rawRate.toLocaleString('en')} rows/s; ratio ${(appendRate / rawRate).toFixed(2)}`,
+      `raw INSERTs of the same rows, ${publishers} connections, one commit per batch: ` +
+        `${rawRate.toLocaleString('en')} rows/s; ratio ${(appendRate / rawRate).toFixed(2)}`,
     );
     await bench.opened.close();
     const onPostgres = rebuildWithCli(bench.env);
@@ -328,7 +333,8 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
       `PostgreSQL: projections rebuild of the same ${rows.length.toLocaleString('en')} events (built CLI)`,
       `${onPostgres.rate.toLocaleString('en')} events/s`,
       '≥ 50,000 events/s',
-      `SQLite, same log, same run: ${onSqlite.rate.toLocaleString('en')} events/s; ratio ${(onPostgres.rate / onSqlite.rate).toFixed(2)}; peak RSS ${onPostgres.rss} MB`,
+      `SQLite, same log, same run: ${onSqlite.rate.toLocaleString('en')} events/s; ratio ` +
+        `${(onPostgres.rate / onSqlite.rate).toFixed(2)}; peak RSS ${onPostgres.rss} MB`,
     );
   } finally {
     await bench.dispose();
@@ -399,7 +405,8 @@ async function main() {
   const build = spawnSync('npm', ['run', '-s', 'build'], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   console.error(
-    `contact-ledger bench: ${totalEvents} events over ${contacts} contacts, batches of ${batchSize}; ${cpus().length} cores, node ${process.version}`,
+    `contact-ledger bench: ${totalEvents} events over ${contacts} contacts, ` +
+      `batches of ${batchSize}; ${cpus().length} cores, node ${process.version}`,
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
@@ -420,7 +427,8 @@ async function main() {
     'readAll (pages of 5,000, parsed records)',
     `${rate(readCount, readMs).toLocaleString('en')} events/s`,
     '≥ 200,000 events/s',
-    `${readCount} events; first pass (cold JIT and pages) ${rate(readCount, firstReadMs).toLocaleString('en')} events/s`,
+    `${readCount} events; first pass (cold JIT and pages) ` +
+      `${rate(readCount, firstReadMs).toLocaleString('en')} events/s`,
   );
 
   // 4. Personal view of a contact with 200 events (fold + open every seal).
@@ -455,7 +463,8 @@ async function main() {
   console.log(`\n| measure | result | target | beside it |\n| --- | --- | --- | --- |`);
   for (const r of results) console.log(`| ${r.measure} | ${r.value} | ${r.target} | ${r.note} |`);
   console.log(
-    `\npeak RSS ${rss.toFixed(0)} MB; ${new Date().toISOString().slice(0, 10)}; ${cpus().length} cores; ${cpus()[0]?.model ?? ''}`,
+    `\npeak RSS ${rss.toFixed(0)} MB; ${new Date().toISOString().slice(0, 10)}; ` +
+      `${cpus().length} cores; ${cpus()[0]?.model ?? ''}`,
   );
 }
 

@@ -20,7 +20,8 @@ export function startWorker(
   if (!from.endsWith('.ts')) return new Worker(new URL(`${module}.js`, from), options);
   const url = new URL(`${module}.ts`, from).href;
   const tsx = pathToFileURL(tsxEsmApi(from)).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url)}); })`;
+  const bootstrap = `import(${JSON.stringify(tsx)})
+    .then((api) => { api.register(); return import(${JSON.stringify(url)}); })`;
   return new Worker(bootstrap, { ...options, eval: true });
 }
 

@@ -9,7 +9,10 @@ import { setFlagsFromString } from 'node:v8';
 const HEAP_GROWING_PERCENT = 100;
 const FLAG = '--heap-growing-percent';
 
-/** Caps the heap's growth for this process (a rebuild), unless the user already chose (NODE_OPTIONS or node's own arguments). */
+/**
+ * Caps the heap's growth for this process (a rebuild), unless the user already chose
+ * (NODE_OPTIONS or node's own arguments).
+ */
 export function capHeapGrowth(): void {
   const chosen = [process.env['NODE_OPTIONS'] ?? '', ...process.execArgv].some((options) => options.includes(FLAG));
   if (!chosen) setFlagsFromString(`${FLAG}=${HEAP_GROWING_PERCENT}`);

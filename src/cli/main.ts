@@ -11,7 +11,6 @@ import { progressBar } from './progress.js';
 import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
 import { capHeapGrowth } from './heap.js';
 
-
 /** Checked here rather than by commander, whose message would echo a value that may be personal. */
 function requireOpaqueIds(ids: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(ids)) {
@@ -65,7 +64,8 @@ program
     else {
       const [first] = report.broken;
       console.log(
-        `BROKEN: ${report.broken.length} stream(s); first at ${first?.stream} revision ${first?.revision}: ${first?.reason}`,
+        `BROKEN: ${report.broken.length} stream(s); ` +
+          `first at ${first?.stream} revision ${first?.revision}: ${first?.reason}`,
       );
     }
     process.exitCode = report.ok ? 0 : 3;
@@ -91,7 +91,8 @@ program
     const rate = Math.round(result.position / result.seconds);
     const peakRss = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
-      `read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s (${rate} events/s, peak RSS ${peakRss} MB)`,
+      `read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s ` +
+        `(${rate} events/s, peak RSS ${peakRss} MB)`,
     );
   });
 
@@ -118,7 +119,8 @@ program
       }
     });
     console.log(
-      `demo: ${result.events} events for ${contacts} contacts (${result.appended} appended, ${result.duplicates} already there) in ${result.seconds.toFixed(1)} s`,
+      `demo: ${result.events} events for ${contacts} contacts ` +
+        `(${result.appended} appended, ${result.duplicates} already there) in ${result.seconds.toFixed(1)} s`,
     );
   });
 

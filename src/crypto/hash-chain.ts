@@ -32,11 +32,14 @@ export function canonicalRecord(fields: ChainedFields): string {
     fields.sealed === null
       ? 'null'
       : `{"ciphertext":${JSON.stringify(fields.sealed.ciphertext)},"fields":${canonicalize(fields.sealed.fields)},` +
-        `"iv":${JSON.stringify(fields.sealed.iv)},"keyId":${JSON.stringify(fields.sealed.keyId)},"tag":${JSON.stringify(fields.sealed.tag)}}`;
+        `"iv":${JSON.stringify(fields.sealed.iv)},"keyId":${JSON.stringify(fields.sealed.keyId)},` +
+        `"tag":${JSON.stringify(fields.sealed.tag)}}`;
   return (
-    `{"data":${canonicalize(fields.data)},"id":${JSON.stringify(fields.id)},"occurredAt":${JSON.stringify(fields.occurredAt)},` +
+    `{"data":${canonicalize(fields.data)},"id":${JSON.stringify(fields.id)},` +
+    `"occurredAt":${JSON.stringify(fields.occurredAt)},` +
     `"organizationId":${JSON.stringify(fields.organizationId)},"prevHash":${JSON.stringify(fields.prevHash)},` +
-    `"revision":${canonicalize(fields.revision)},"sealed":${sealed},"stream":${JSON.stringify(fields.stream)},"type":${JSON.stringify(fields.type)}}`
+    `"revision":${canonicalize(fields.revision)},"sealed":${sealed},"stream":${JSON.stringify(fields.stream)},` +
+    `"type":${JSON.stringify(fields.type)}}`
   );
 }
 

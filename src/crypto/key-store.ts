@@ -95,7 +95,10 @@ export class KeyStore {
     return tombstone ? { status: 'erased', tombstone } : { status: 'missing' };
   }
 
-  /** Loads the keys of many sealed parts in one look-up (a page of a rebuild), so opening them costs no round trip each. */
+  /**
+   * Loads the keys of many sealed parts in one look-up (a page of a rebuild), so opening them
+   * costs no round trip each.
+   */
   async prefetch(keyIds: Iterable<string>): Promise<void> {
     const misses = [...new Set(keyIds)].filter((keyId) => !this.byKeyId.has(keyId));
     if (misses.length === 0) return;

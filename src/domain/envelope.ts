@@ -130,7 +130,8 @@ export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions
   }
   if (ledgerOnly.length > 0) {
     throw new RuleViolation(
-      `${ledgerOnly.map((e) => `event ${e.index} (${e.type})`).join(', ')}: written by the ledger only; nothing was appended`,
+      `${ledgerOnly.map((e) => `event ${e.index} (${e.type})`).join(', ')}: ` +
+        'written by the ledger only; nothing was appended',
       'use the ledger operations (forgetting, consent expiry) instead of publishing these types',
       {
         errors: ledgerOnly.map((e) => ({ index: e.index, pointer: '/type', message: 'is written by the ledger only' })),

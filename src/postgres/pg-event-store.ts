@@ -19,7 +19,8 @@ import { createSchema, inTransaction, schemaIdentifier } from './database.js';
 
 /** The columns of an EventFact first, then the chain's (which a rebuild does not fetch). */
 const FACT_COLUMNS =
-  'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+  'position, id, stream, type, occurred_at, organization_id, data, ' +
+  'sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
 const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
 type FactRow = [
   string,
@@ -92,9 +93,16 @@ const ddl = (s: string, indexedTypes: readonly string[]) => `
     prev_hash text NOT NULL,
     hash text NOT NULL,
     UNIQUE (stream, revision));
-  CREATE TABLE IF NOT EXISTS ${s}.head (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), position bigint NOT NULL);
+  CREATE TABLE IF NOT EXISTS ${s}.head (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    position bigint NOT NULL);
   INSERT INTO ${s}.head (position) VALUES (0) ON CONFLICT DO NOTHING;
-  ${indexedTypes.length > 0 ? `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON ${s}.events (position) WHERE type IN (${sqlList(indexedTypes)});` : ''}`;
+  ${
+    indexedTypes.length > 0
+      ? `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON ${s}.events (position)
+         WHERE type IN (${sqlList(indexedTypes)});`
+      : ''
+  }`;
 
 export interface PgEventStoreOptions {
   /** The connection string, for the dedicated LISTEN connection of live subscriptions. */
@@ -186,10 +194,12 @@ export class PgEventStore implements EventStore {
           await client.query(
             // One statement (one round trip) inserts, moves the head and notifies listeners at COMMIT.
             `WITH inserted AS (
-               INSERT INTO ${this.s}.events (position, id, stream, revision, type, occurred_at, recorded_at, organization_id, data,
-                 prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields)
-               SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
-                 $9::json[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::json[])
+               INSERT INTO ${this.s}.events (position, id, stream, revision, type, occurred_at, recorded_at,
+                 organization_id, data, prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext,
+                 sealed_fields)
+               SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
+                 $7::text[], $8::text[], $9::json[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                 $15::text[], $16::json[])
                RETURNING 1),
              moved AS (UPDATE ${this.s}.head SET position = $17::bigint RETURNING 1)
              SELECT pg_notify($18, $17::bigint::text) FROM moved`,
@@ -299,7 +309,8 @@ export class PgEventStore implements EventStore {
 
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     // Literal list, written as the partial index's, so the planner can use that index.
-    const text = `SELECT ${COLUMNS} FROM ${this.s}.events WHERE type IN (${sqlList(types)}) AND position > $1 ORDER BY position LIMIT $2`;
+    const text = `SELECT ${COLUMNS} FROM ${this.s}.events WHERE type IN (${sqlList(types)}) AND position > $1
+      ORDER BY position LIMIT $2`;
     return this.rows(text, [options.after ?? 0, options.limit ?? 1000], toStored);
   }
 

@@ -127,7 +127,8 @@ export class PgReadModelStore implements ReadModelStore {
   async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
     const { rows } = await this.pool.query<{ contact_id: string; recency_at: string }>(
-      `SELECT contact_id, recency_at FROM ${this.s}.contacts WHERE recency_at < $1 AND (recency_at, contact_id) > ($2, $3)
+      `SELECT contact_id, recency_at FROM ${this.s}.contacts
+       WHERE recency_at < $1 AND (recency_at, contact_id) > ($2, $3)
        ORDER BY recency_at, contact_id LIMIT $4`,
       [before, recency, contactId, limit],
     );

@@ -34,7 +34,8 @@ export class SqliteReadModelStore implements ReadModelStore {
         .prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id')
         .pluck(),
       recencyPage: db.prepare<[string, string, string, string, number], { contact_id: string; recency_at: string }>(
-        `SELECT contact_id, recency_at FROM contacts WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
+        `SELECT contact_id, recency_at FROM contacts
+         WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
          ORDER BY recency_at, contact_id LIMIT ?`,
       ),
     };

@@ -50,8 +50,8 @@ export interface ReadAllOptions {
 
 /**
  * The event store port. Every adapter appends atomically per call (all events or none, across
- * streams; EventStoreDB: per stream, see EsdbEventStore), chains each stream's hashes, is idempotent on event id, and maps its native errors
- * to ConcurrencyConflict / IdempotencyConflict.
+ * streams; EventStoreDB: per stream, see EsdbEventStore), chains each stream's hashes, is
+ * idempotent on event id, and maps its native errors to ConcurrencyConflict / IdempotencyConflict.
  */
 export interface EventStore {
   append(events: readonly EventToAppend[]): Promise<AppendOutcome>;

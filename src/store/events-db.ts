@@ -2,9 +2,13 @@ import Database from 'better-sqlite3';
 import type { SealedPart } from '../crypto/seal.js';
 import { sqlList } from './sql.js';
 
-/** Inserts one row: id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash, hash, sealed columns. */
-export const INSERT_EVENT = `INSERT INTO events (id, stream, revision, type, occurred_at, recorded_at, organization_id, data, prev_hash,
-  hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/**
+ * Inserts one row: id, stream, revision, type, occurred_at, recorded_at, organization_id, data,
+ * prev_hash, hash, sealed columns.
+ */
+export const INSERT_EVENT = `INSERT INTO events (id, stream, revision, type, occurred_at, recorded_at, organization_id,
+  data, prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** The sealed part as its five columns (all null for an event with nothing personal). */
 export const sealedColumns = (sealed: SealedPart | null) =>
@@ -48,7 +52,8 @@ export function openEventsDb(path: string, indexedTypes: readonly string[], page
       UNIQUE (stream, revision));`);
   if (indexedTypes.length > 0) {
     db.exec(
-      `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position) WHERE type IN (${sqlList(indexedTypes)})`,
+      `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position)
+       WHERE type IN (${sqlList(indexedTypes)})`,
     );
   }
   return db;

@@ -21,7 +21,8 @@ import type {
  * (about twice as fast without the hex hashes).
  */
 const FACT_COLUMNS =
-  'position, id, stream, type, occurred_at, organization_id, data, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
+  'position, id, stream, type, occurred_at, organization_id, data, ' +
+  'sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
 const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
 type FactRow = [
   number,

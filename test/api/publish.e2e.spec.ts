@@ -62,89 +62,92 @@ describe('POST /v1/events', () => {
     expect(await head()).to.equal(1);
   });
 
-  describe('every bad-input class gets a problem+json and appends nothing, not even the valid events of its batch', () => {
-    const valid = () => registered(person());
-    const cases: Array<[string, () => Promise<{ status: number; type: string; body: any }>, number, RegExp?]> = [
-      ['malformed JSON', () => api.postRaw('/v1/events', '{"events": [ {"type": '), 400, /not valid JSON/],
-      [
-        'unknown type',
-        () => api.post('/v1/events', { events: [valid(), { ...valid(), type: 'TicketTeleported' }] }),
-        400,
-      ],
-      [
-        'missing field',
-        () => api.post('/v1/events', { events: [valid(), { ...valid(), organizationId: undefined }] }),
-        400,
-      ],
-      ['mistyped field', () => api.post('/v1/events', { events: [valid(), { ...valid(), data: { role: 7 } }] }), 400],
-      [
-        'impossible date',
-        () => api.post('/v1/events', { events: [valid(), { ...valid(), occurredAt: '2026-02-30T10:00:00Z' }] }),
-        400,
-      ],
-      [
-        'oversized body',
-        () =>
-          api.post('/v1/events', {
-            events: [valid(), { ...valid(), data: { role: 'individual', lastName: 'x'.repeat(300 * 1024) } }],
-          }),
-        413,
-      ],
-      [
-        'batch of 1001',
-        () =>
-          api.post('/v1/events', {
-            events: Array.from({ length: 1001 }, () => ({ ...valid(), data: { role: 'individual' } })),
-          }),
-        413,
-      ],
-      [
-        'ledger-only type from a publisher',
-        () =>
-          api.post('/v1/events', {
-            events: [
-              valid(),
-              { ...valid(), type: 'ContactAnonymized', data: { reason: 'request', requestId: 'R-1', retained: {} } },
-            ],
-          }),
-        422,
-      ],
-      [
-        'non-JSON content type',
-        () => api.postRaw('/v1/events', 'type=ContactRegistered', 'application/x-www-form-urlencoded'),
-        415,
-      ],
-      ['empty batch', () => api.post('/v1/events', { events: [] }), 400],
-    ];
-    for (const [name, send, status, detail] of cases) {
-      it(`${name}: ${status}`, async () => {
-        const response = await send();
-        expect(response.status).to.equal(status);
-        expect(response.type).to.match(/^application\/problem\+json/);
-        expect(response.body).to.include.keys('type', 'title', 'status', 'detail');
-        expect(response.body.status).to.equal(status);
-        if (detail) expect(response.body.detail).to.match(detail);
-        expect(await head()).to.equal(0);
-      });
-    }
+  describe(
+    'every bad-input class gets a problem+json and appends ' + 'nothing, not even the valid events of its batch',
+    () => {
+      const valid = () => registered(person());
+      const cases: Array<[string, () => Promise<{ status: number; type: string; body: any }>, number, RegExp?]> = [
+        ['malformed JSON', () => api.postRaw('/v1/events', '{"events": [ {"type": '), 400, /not valid JSON/],
+        [
+          'unknown type',
+          () => api.post('/v1/events', { events: [valid(), { ...valid(), type: 'TicketTeleported' }] }),
+          400,
+        ],
+        [
+          'missing field',
+          () => api.post('/v1/events', { events: [valid(), { ...valid(), organizationId: undefined }] }),
+          400,
+        ],
+        ['mistyped field', () => api.post('/v1/events', { events: [valid(), { ...valid(), data: { role: 7 } }] }), 400],
+        [
+          'impossible date',
+          () => api.post('/v1/events', { events: [valid(), { ...valid(), occurredAt: '2026-02-30T10:00:00Z' }] }),
+          400,
+        ],
+        [
+          'oversized body',
+          () =>
+            api.post('/v1/events', {
+              events: [valid(), { ...valid(), data: { role: 'individual', lastName: 'x'.repeat(300 * 1024) } }],
+            }),
+          413,
+        ],
+        [
+          'batch of 1001',
+          () =>
+            api.post('/v1/events', {
+              events: Array.from({ length: 1001 }, () => ({ ...valid(), data: { role: 'individual' } })),
+            }),
+          413,
+        ],
+        [
+          'ledger-only type from a publisher',
+          () =>
+            api.post('/v1/events', {
+              events: [
+                valid(),
+                { ...valid(), type: 'ContactAnonymized', data: { reason: 'request', requestId: 'R-1', retained: {} } },
+              ],
+            }),
+          422,
+        ],
+        [
+          'non-JSON content type',
+          () => api.postRaw('/v1/events', 'type=ContactRegistered', 'application/x-www-form-urlencoded'),
+          415,
+        ],
+        ['empty batch', () => api.post('/v1/events', { events: [] }), 400],
+      ];
+      for (const [name, send, status, detail] of cases) {
+        it(`${name}: ${status}`, async () => {
+          const response = await send();
+          expect(response.status).to.equal(status);
+          expect(response.type).to.match(/^application\/problem\+json/);
+          expect(response.body).to.include.keys('type', 'title', 'status', 'detail');
+          expect(response.body.status).to.equal(status);
+          if (detail) expect(response.body.detail).to.match(detail);
+          expect(await head()).to.equal(0);
+        });
+      }
 
-    it('points at the event index and the field', async () => {
-      const response = await api.post('/v1/events', {
-        events: [valid(), valid(), { ...valid(), data: { role: 'individual', email: 'not-an-email' } }],
+      it('points at the event index and the field', async () => {
+        const response = await api.post('/v1/events', {
+          events: [valid(), valid(), { ...valid(), data: { role: 'individual', email: 'not-an-email' } }],
+        });
+        expect(response.status).to.equal(400);
+        expect(response.body.errors).to.deep.equal([
+          { index: 2, pointer: '/data/email', message: 'must be a valid email' },
+        ]);
       });
-      expect(response.status).to.equal(400);
-      expect(response.body.errors).to.deep.equal([
-        { index: 2, pointer: '/data/email', message: 'must be a valid email' },
-      ]);
-    });
 
-    it('never echoes a refused personal value', async () => {
-      const p = person();
-      const response = await api.post('/v1/events', { ...registered(p), contactId: p.email });
-      expect(response.status).to.equal(400);
-      expect(JSON.stringify(response.body)).not.to.contain(p.email);
-    });
-  });
+      it('never echoes a refused personal value', async () => {
+        const p = person();
+        const response = await api.post('/v1/events', { ...registered(p), contactId: p.email });
+        expect(response.status).to.equal(400);
+        expect(JSON.stringify(response.body)).not.to.contain(p.email);
+      });
+    },
+  );
 });
 
 describe('GET /v1/contacts/:id and /events', () => {

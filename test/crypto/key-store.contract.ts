@@ -24,14 +24,17 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
     });
     afterEach(() => handle.dispose());
 
-    it('concurrent creators of overlapping scopes, listed in opposite orders, both succeed and agree on every key', async () => {
-      const other = new KeyStore(await handle.openAnother(), master);
-      for (let round = 0; round < 10; round++) {
-        const scopes = Array.from({ length: 50 }, (_, i) => `order:R${round}-${i}`);
-        const [mine, theirs] = await Promise.all([keys.keysFor(scopes), other.keysFor([...scopes].reverse())]);
-        for (const scope of scopes) expect(mine.get(scope)!.key.equals(theirs.get(scope)!.key), scope).to.equal(true);
-      }
-    });
+    it(
+      'concurrent creators of overlapping scopes, listed in ' + 'opposite orders, both succeed and agree on every key',
+      async () => {
+        const other = new KeyStore(await handle.openAnother(), master);
+        for (let round = 0; round < 10; round++) {
+          const scopes = Array.from({ length: 50 }, (_, i) => `order:R${round}-${i}`);
+          const [mine, theirs] = await Promise.all([keys.keysFor(scopes), other.keysFor([...scopes].reverse())]);
+          for (const scope of scopes) expect(mine.get(scope)!.key.equals(theirs.get(scope)!.key), scope).to.equal(true);
+        }
+      },
+    );
 
     it('creates one random key per scope on first use and returns the same key afterwards', async () => {
       const first = await keys.keysFor(['contact:C-1', 'order:O-1']);

@@ -41,7 +41,8 @@ describe('postgres keys physical shredding', () => {
       const tablePages = async () => {
         const { rows } = await database.pool.query<{ page: Buffer }>(
           `SELECT ${functions}.get_raw_page('"${schema}".scope_keys', 'main', n::int) AS page
-           FROM generate_series(0, pg_relation_size('"${schema}".scope_keys') / current_setting('block_size')::int - 1) AS n`,
+           FROM generate_series(0,
+             pg_relation_size('"${schema}".scope_keys') / current_setting('block_size')::int - 1) AS n`,
         );
         return Buffer.concat(rows.map((row) => row.page));
       };

@@ -40,23 +40,26 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
     expect(human.stdout).to.contain(`first at contact-${a.contactId} revision 1`);
   });
 
-  it('one flipped byte in a ciphertext: audit finds it and opening fails with a clear error, never garbage', async () => {
-    await flipByte(ledger, `contact-${b.contactId}`, 1, 'sealed_ciphertext', () => 20);
-    const stream = runCli(['audit', 'verify', '--stream', `contact-${b.contactId}`, '--json'], ledger.env);
-    expect(JSON.parse(stream.stdout).broken).to.deep.equal([
-      { stream: `contact-${b.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' },
-    ]);
-    const reopened = await openTestLedgerAt(ledger);
-    const api = await startApi(reopened);
-    const response = await api.get(`/v1/contacts/${b.contactId}/events`);
-    expect(response.status).to.equal(500);
-    expect(response.type).to.match(/problem\+json/);
-    expect(response.body.title, JSON.stringify(response.body)).to.equal('Integrity failure');
-    expect(response.body.detail).to.match(/failed to open/);
-    expect((await api.get(`/v1/contacts/${a.contactId}/events`)).status).to.equal(200);
-    await api.close();
-    await reopened.close();
-  });
+  it(
+    'one flipped byte in a ciphertext: audit finds it ' + 'and opening fails with a clear error, never garbage',
+    async () => {
+      await flipByte(ledger, `contact-${b.contactId}`, 1, 'sealed_ciphertext', () => 20);
+      const stream = runCli(['audit', 'verify', '--stream', `contact-${b.contactId}`, '--json'], ledger.env);
+      expect(JSON.parse(stream.stdout).broken).to.deep.equal([
+        { stream: `contact-${b.contactId}`, revision: 1, reason: 'hash does not match the record (altered)' },
+      ]);
+      const reopened = await openTestLedgerAt(ledger);
+      const api = await startApi(reopened);
+      const response = await api.get(`/v1/contacts/${b.contactId}/events`);
+      expect(response.status).to.equal(500);
+      expect(response.type).to.match(/problem\+json/);
+      expect(response.body.title, JSON.stringify(response.body)).to.equal('Integrity failure');
+      expect(response.body.detail).to.match(/failed to open/);
+      expect((await api.get(`/v1/contacts/${a.contactId}/events`)).status).to.equal(200);
+      await api.close();
+      await reopened.close();
+    },
+  );
 });
 
 /** The same data directory opened again (the beforeEach closed its ledger to let the test edit files). */

@@ -37,44 +37,52 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
     await data.remove();
   });
 
-  it('no personal value is found in any stored data but the key store (events.db, WAL, state.db; or every PostgreSQL table)', async () => {
-    const needles = people.flatMap(personalValues);
-    expect(await storedContaining(data, needles, { skipKeys: true })).to.deep.equal([]);
-    expect(await storedContaining(data, [forgotten.contactId])).not.to.deep.equal([]); // the storage is really searched
-  });
+  it(
+    'no personal value is found in any stored data but the key ' +
+      'store (events.db, WAL, state.db; or every PostgreSQL table)',
+    async () => {
+      const needles = people.flatMap(personalValues);
+      expect(await storedContaining(data, needles, { skipKeys: true })).to.deep.equal([]);
+      // The storage is really searched:
+      expect(await storedContaining(data, [forgotten.contactId])).not.to.deep.equal([]);
+    },
+  );
 
-  it('forgetting: no route, CLI output or stored file yields a personal field; the retained fields are shown', async () => {
-    const cli = runCli(['forget', forgotten.contactId, '--reason', 'request', '--request-id', 'REQ-1'], data.env);
-    expect(cli.status, cli.stderr).to.equal(0);
-    expect(cli.stdout).to.match(/anonymized by event/);
-    const needles = personalValues(forgotten);
+  it(
+    'forgetting: no route, CLI output or stored file yields ' + 'a personal field; the retained fields are shown',
+    async () => {
+      const cli = runCli(['forget', forgotten.contactId, '--reason', 'request', '--request-id', 'REQ-1'], data.env);
+      expect(cli.status, cli.stderr).to.equal(0);
+      expect(cli.stdout).to.match(/anonymized by event/);
+      const needles = personalValues(forgotten);
 
-    // The running server notices the other process's forgetting through its shredder reaction.
-    let timeline = await getJson(`/v1/contacts/${forgotten.contactId}/events`);
-    for (let tries = 0; tries < 50 && needles.some((n) => timeline.text.includes(n)); tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      timeline = await getJson(`/v1/contacts/${forgotten.contactId}/events`);
-    }
-    const view = await getJson(`/v1/contacts/${forgotten.contactId}`);
-    for (const text of [view.text, timeline.text, cli.stdout, cli.stderr]) {
-      for (const needle of needles) expect(text).not.to.contain(needle);
-    }
-    const parsedView = JSON.parse(view.text);
-    expect(parsedView.status).to.equal('anonymized');
-    expect(parsedView.retained).to.deep.equal({ country: 'FR', town: 'Lyon', postcode: '69001' });
-    expect(parsedView.details).to.deep.equal({});
-    const events = JSON.parse(timeline.text).events;
-    expect(events.map((e: { personal: string }) => e.personal)).to.deep.equal(['erased', 'erased', 'erased', 'none']);
-    expect(events[0].erased).to.include.members(['firstName', 'email', 'address']);
-    expect(events[1].erased).to.have.members(['beneficiary', 'answers', 'ipAddress']);
+      // The running server notices the other process's forgetting through its shredder reaction.
+      let timeline = await getJson(`/v1/contacts/${forgotten.contactId}/events`);
+      for (let tries = 0; tries < 50 && needles.some((n) => timeline.text.includes(n)); tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        timeline = await getJson(`/v1/contacts/${forgotten.contactId}/events`);
+      }
+      const view = await getJson(`/v1/contacts/${forgotten.contactId}`);
+      for (const text of [view.text, timeline.text, cli.stdout, cli.stderr]) {
+        for (const needle of needles) expect(text).not.to.contain(needle);
+      }
+      const parsedView = JSON.parse(view.text);
+      expect(parsedView.status).to.equal('anonymized');
+      expect(parsedView.retained).to.deep.equal({ country: 'FR', town: 'Lyon', postcode: '69001' });
+      expect(parsedView.details).to.deep.equal({});
+      const events = JSON.parse(timeline.text).events;
+      expect(events.map((e: { personal: string }) => e.personal)).to.deep.equal(['erased', 'erased', 'erased', 'none']);
+      expect(events[0].erased).to.include.members(['firstName', 'email', 'address']);
+      expect(events[1].erased).to.have.members(['beneficiary', 'answers', 'ipAddress']);
 
-    expect(await storedContaining(data, needles)).to.deep.equal([]);
-    expect(server.logs()).not.to.contain(forgotten.email);
+      expect(await storedContaining(data, needles)).to.deep.equal([]);
+      expect(server.logs()).not.to.contain(forgotten.email);
 
-    // Everyone else is untouched.
-    const other = await getJson(`/v1/contacts/${kept.contactId}`);
-    expect(other.text).to.contain(kept.email);
-  });
+      // Everyone else is untouched.
+      const other = await getJson(`/v1/contacts/${kept.contactId}`);
+      expect(other.text).to.contain(kept.email);
+    },
+  );
 
   it('the history still verifies after shredding', () => {
     const audit = runCli(['audit', 'verify'], data.env);
@@ -82,17 +90,20 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
     expect(audit.stdout).to.match(/^OK: 61 events in 20 streams verified/);
   });
 
-  it('a late upstream message cannot resurrect the person: 410 naming the forgetting event, nothing appended', async () => {
-    const before = JSON.parse((await getJson('/health')).text).headPosition;
-    const response = await post({
-      events: [registered(person()), { ...registered(forgotten), type: 'ContactDetailsChanged' }],
-    });
-    expect(response.status).to.equal(410);
-    const problem = (await response.json()) as { detail: string };
-    expect(problem).to.include({ index: 1, scope: `contact:${forgotten.contactId}` });
-    expect(problem.detail).to.match(/forgotten by event/);
-    expect(JSON.parse((await getJson('/health')).text).headPosition).to.equal(before);
-  });
+  it(
+    'a late upstream message cannot resurrect the person: ' + '410 naming the forgetting event, nothing appended',
+    async () => {
+      const before = JSON.parse((await getJson('/health')).text).headPosition;
+      const response = await post({
+        events: [registered(person()), { ...registered(forgotten), type: 'ContactDetailsChanged' }],
+      });
+      expect(response.status).to.equal(410);
+      const problem = (await response.json()) as { detail: string };
+      expect(problem).to.include({ index: 1, scope: `contact:${forgotten.contactId}` });
+      expect(problem.detail).to.match(/forgotten by event/);
+      expect(JSON.parse((await getJson('/health')).text).headPosition).to.equal(before);
+    },
+  );
 
   it('non-personal activity of a forgotten contact is still recorded', async () => {
     const response = await post({

@@ -126,44 +126,47 @@ describe('projection runner and read models', function () {
   beforeEach(async () => (ledger = await openTestLedger()));
   afterEach(() => ledger.dispose());
 
-  it('incrementally maintained read models equal a full rebuild, and recency equals the pure model (property)', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.array(envelope, { minLength: 1, maxLength: 15 }), { minLength: 1, maxLength: 6 }),
-        fc.integer({ min: 1, max: 7 }),
-        async (chunks, batchSize) => {
-          await ledger.readModels.reset();
-          const published = [registrations, ...chunks];
-          const runner = new ProjectionRunner(ledger.store, ledger.readModels, {
-            batchSize,
-            emailHashes: emailHashes(ledger.keys, ledger.blindIndex),
-          });
-          const head = await ledger.store.headPosition();
-          for (const chunk of published) {
-            await publish(ledger, { events: chunk });
-            await runner.catchUp();
-          }
-          const incremental = await dumpReadModels(ledger);
-          await runner.rebuild();
-          expect(await dumpReadModels(ledger)).to.deep.equal(incremental);
-          // Recency of every contact equals the pure fold over the whole log.
-          const log = (await ledger.store.readAll({ limit: 100_000 })).map((e) => ({
-            ...e,
-            type: e.type as never,
-            contactId: e.stream.slice('contact-'.length),
-          }));
-          const model = foldRecencies(log);
-          for (const contactId of CONTACTS) {
-            expect((await ledger.readModels.contact(contactId))?.recency, contactId).to.deep.equal(
-              recencyOf(model.get(contactId)!),
-            );
-          }
-          expect(head).to.be.at.least(0);
-        },
-      ),
-      { numRuns: 25 },
-    );
-  });
+  it(
+    'incrementally maintained read models equal a full ' + 'rebuild, and recency equals the pure model (property)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(envelope, { minLength: 1, maxLength: 15 }), { minLength: 1, maxLength: 6 }),
+          fc.integer({ min: 1, max: 7 }),
+          async (chunks, batchSize) => {
+            await ledger.readModels.reset();
+            const published = [registrations, ...chunks];
+            const runner = new ProjectionRunner(ledger.store, ledger.readModels, {
+              batchSize,
+              emailHashes: emailHashes(ledger.keys, ledger.blindIndex),
+            });
+            const head = await ledger.store.headPosition();
+            for (const chunk of published) {
+              await publish(ledger, { events: chunk });
+              await runner.catchUp();
+            }
+            const incremental = await dumpReadModels(ledger);
+            await runner.rebuild();
+            expect(await dumpReadModels(ledger)).to.deep.equal(incremental);
+            // Recency of every contact equals the pure fold over the whole log.
+            const log = (await ledger.store.readAll({ limit: 100_000 })).map((e) => ({
+              ...e,
+              type: e.type as never,
+              contactId: e.stream.slice('contact-'.length),
+            }));
+            const model = foldRecencies(log);
+            for (const contactId of CONTACTS) {
+              expect((await ledger.readModels.contact(contactId))?.recency, contactId).to.deep.equal(
+                recencyOf(model.get(contactId)!),
+              );
+            }
+            expect(head).to.be.at.least(0);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    },
+  );
 
   it('stopped in the middle of a catch-up and restarted, it loses and repeats nothing', async () => {
     const events = Array.from({ length: 2400 }, (_, i) => ({
@@ -237,118 +240,126 @@ describe('projection runner and read models', function () {
     expect(await dumpReadModels(ledger)).to.deep.equal(expected);
   });
 
-  it('the rebuild with the bulk path switched off (no reader thread) writes every read-model row the bulk rebuild writes, blind index included', async function () {
-    this.timeout(120_000);
-    const registered = Array.from({ length: 3000 }, (_, i) => ({
-      type: 'ContactRegistered',
-      contactId: `C-${i}`,
-      organizationId: 'ORG-A',
-      occurredAt: day(i % 700),
-      data: { role: 'individual', firstName: 'Bulk', email: `Bulk.${i}@Example.org` },
-    }));
-    const activity = Array.from({ length: 4000 }, (_, i) => ({
-      type: 'TicketSold',
-      contactId: `C-${i % 3000}`,
-      organizationId: 'ORG-B',
-      occurredAt: day(800 + (i % 900)),
-      data: {
-        orderId: `O-${i}`,
-        product: { kind: 'dated', validUntil: day(1000 + i) },
-        culturalContactId: `C-${(i * 7) % 3000}`,
-      },
-    }));
-    const log = [...registered, ...activity];
-    for (let i = 0; i < log.length; i += 1000) await publish(ledger, { events: log.slice(i, i + 1000) });
-    const hashes = emailHashes(ledger.keys, ledger.blindIndex);
+  it(
+    'the rebuild with the bulk path switched off (no reader thread) writes ' +
+      'every read-model row the bulk rebuild writes, blind index included',
+    async function () {
+      this.timeout(120_000);
+      const registered = Array.from({ length: 3000 }, (_, i) => ({
+        type: 'ContactRegistered',
+        contactId: `C-${i}`,
+        organizationId: 'ORG-A',
+        occurredAt: day(i % 700),
+        data: { role: 'individual', firstName: 'Bulk', email: `Bulk.${i}@Example.org` },
+      }));
+      const activity = Array.from({ length: 4000 }, (_, i) => ({
+        type: 'TicketSold',
+        contactId: `C-${i % 3000}`,
+        organizationId: 'ORG-B',
+        occurredAt: day(800 + (i % 900)),
+        data: {
+          orderId: `O-${i}`,
+          product: { kind: 'dated', validUntil: day(1000 + i) },
+          culturalContactId: `C-${(i * 7) % 3000}`,
+        },
+      }));
+      const log = [...registered, ...activity];
+      for (let i = 0; i < log.length; i += 1000) await publish(ledger, { events: log.slice(i, i + 1000) });
+      const hashes = emailHashes(ledger.keys, ledger.blindIndex);
 
-    await new ProjectionRunner(ledger.store, ledger.readModels, { emailHashes: hashes }).rebuild();
-    const inThread = await dumpReadModels(ledger);
-    expect(await ledger.runner.rebuild()).to.equal(7000);
-    expect(await dumpReadModels(ledger)).to.deep.equal(inThread);
-    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('bulk.2999@example.org'))).to.deep.equal(
-      ['C-2999'],
-    );
+      await new ProjectionRunner(ledger.store, ledger.readModels, { emailHashes: hashes }).rebuild();
+      const inThread = await dumpReadModels(ledger);
+      expect(await ledger.runner.rebuild()).to.equal(7000);
+      expect(await dumpReadModels(ledger)).to.deep.equal(inThread);
+      expect(
+        await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('bulk.2999@example.org')),
+      ).to.deep.equal(['C-2999']);
 
-    // A reader thread that cannot open the seals (another master key) fails the rebuild, never skips.
-    const wrongKey = new ProjectionRunner(ledger.store, ledger.readModels, {
-      emailHashes: hashes,
-      bulkPages: pagesFromWorker(ledger.config, MasterKey.generate()),
-    });
-    const failure = await wrongKey.rebuild().then(
-      () => null,
-      (error: unknown) => error,
-    );
-    expect(failure).to.be.instanceOf(Error);
-    expect((failure as Error).message).to.match(/master key/);
-
-    // So does a reader thread that cannot open the log it is given (its error class is not cloned).
-    const garbage = mkdtempSync(join(tmpdir(), 'ledger-garbage-'));
-    writeFileSync(join(garbage, 'events.db'), 'not a database '.repeat(100));
-    const unreadable =
-      TEST_STORE === 'postgres'
-        ? { ...ledger.config, databaseUrl: 'postgresql://127.0.0.1:1/test' }
-        : { ...ledger.config, dataDir: garbage };
-    const broken = new ProjectionRunner(ledger.store, ledger.readModels, {
-      emailHashes: hashes,
-      bulkPages: pagesFromWorker(unreadable, MasterKey.generate()),
-    });
-    const readerFailure = await broken
-      .rebuild()
-      .then(
+      // A reader thread that cannot open the seals (another master key) fails the rebuild, never skips.
+      const wrongKey = new ProjectionRunner(ledger.store, ledger.readModels, {
+        emailHashes: hashes,
+        bulkPages: pagesFromWorker(ledger.config, MasterKey.generate()),
+      });
+      const failure = await wrongKey.rebuild().then(
         () => null,
         (error: unknown) => error,
-      )
-      .finally(() => rmSync(garbage, { recursive: true }));
-    expect(readerFailure).to.be.instanceOf(Error);
-    expect((readerFailure as Error).message).to.match(/bulk reader thread failed|ECONNREFUSED/);
-    expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
-  });
+      );
+      expect(failure).to.be.instanceOf(Error);
+      expect((failure as Error).message).to.match(/master key/);
 
-  it('commits a window whose e-mail hashes are still coming: readers see none of it before, all of it after; a failure writes nothing', async () => {
-    await publish(ledger, { events: registrations });
-    const facts = await ledger.store.readFacts({ after: 0, limit: 10 });
-    const hashes = await emailHashes(ledger.keys, ledger.blindIndex)(facts);
-    const window = new ReadModelWindow();
-    await ledger.readModels.fold(window, domainEvents(facts), emailEventIds(facts));
-    let deliver: (hashes: ReadonlyMap<string, string>) => void = () => {};
-    const committing = ledger.readModels.commit(
-      'read-models',
-      window,
-      4,
-      new Promise((resolve) => (deliver = resolve)),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await ledger.readModels.contact('C-1')).to.equal(null);
-    expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
-    deliver(hashes);
-    await committing;
-    expect((await ledger.readModels.contact('C-1'))?.role).to.equal('individual');
-    expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('c-1@example.org'))).to.deep.equal([
-      'C-1',
-    ]);
-    expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
+      // So does a reader thread that cannot open the log it is given (its error class is not cloned).
+      const garbage = mkdtempSync(join(tmpdir(), 'ledger-garbage-'));
+      writeFileSync(join(garbage, 'events.db'), 'not a database '.repeat(100));
+      const unreadable =
+        TEST_STORE === 'postgres'
+          ? { ...ledger.config, databaseUrl: 'postgresql://127.0.0.1:1/test' }
+          : { ...ledger.config, dataDir: garbage };
+      const broken = new ProjectionRunner(ledger.store, ledger.readModels, {
+        emailHashes: hashes,
+        bulkPages: pagesFromWorker(unreadable, MasterKey.generate()),
+      });
+      const readerFailure = await broken
+        .rebuild()
+        .then(
+          () => null,
+          (error: unknown) => error,
+        )
+        .finally(() => rmSync(garbage, { recursive: true }));
+      expect(readerFailure).to.be.instanceOf(Error);
+      expect((readerFailure as Error).message).to.match(/bulk reader thread failed|ECONNREFUSED/);
+      expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
+    },
+  );
 
-    await publish(ledger, {
-      events: [
-        {
-          type: 'WaitingListJoined',
-          contactId: 'C-2',
-          organizationId: 'ORG-A',
-          occurredAt: day(50),
-          data: { productId: 'P' },
-        },
-      ],
-    });
-    const next = await ledger.store.readFacts({ after: 4, limit: 10 });
-    const failing = new ReadModelWindow();
-    await ledger.readModels.fold(failing, domainEvents(next), emailEventIds(next));
-    const failure = await ledger.readModels
-      .commit('read-models', failing, 5, Promise.reject(new RangeError('cannot open a seal')))
-      .catch((error: unknown) => error);
-    expect(failure).to.be.instanceOf(RangeError);
-    expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
-    expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(1));
-  });
+  it(
+    'commits a window whose e-mail hashes are still coming: readers ' +
+      'see none of it before, all of it after; a failure writes nothing',
+    async () => {
+      await publish(ledger, { events: registrations });
+      const facts = await ledger.store.readFacts({ after: 0, limit: 10 });
+      const hashes = await emailHashes(ledger.keys, ledger.blindIndex)(facts);
+      const window = new ReadModelWindow();
+      await ledger.readModels.fold(window, domainEvents(facts), emailEventIds(facts));
+      let deliver: (hashes: ReadonlyMap<string, string>) => void = () => {};
+      const committing = ledger.readModels.commit(
+        'read-models',
+        window,
+        4,
+        new Promise((resolve) => (deliver = resolve)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await ledger.readModels.contact('C-1')).to.equal(null);
+      expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
+      deliver(hashes);
+      await committing;
+      expect((await ledger.readModels.contact('C-1'))?.role).to.equal('individual');
+      expect(await ledger.readModels.contactsByEmailHash(ledger.blindIndex.email('c-1@example.org'))).to.deep.equal([
+        'C-1',
+      ]);
+      expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
+
+      await publish(ledger, {
+        events: [
+          {
+            type: 'WaitingListJoined',
+            contactId: 'C-2',
+            organizationId: 'ORG-A',
+            occurredAt: day(50),
+            data: { productId: 'P' },
+          },
+        ],
+      });
+      const next = await ledger.store.readFacts({ after: 4, limit: 10 });
+      const failing = new ReadModelWindow();
+      await ledger.readModels.fold(failing, domainEvents(next), emailEventIds(next));
+      const failure = await ledger.readModels
+        .commit('read-models', failing, 5, Promise.reject(new RangeError('cannot open a seal')))
+        .catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(RangeError);
+      expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
+      expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(1));
+    },
+  );
 
   it('rebuilds an empty log, twice in a row, then catches up what comes next', async () => {
     expect(await ledger.runner.rebuild()).to.equal(0);

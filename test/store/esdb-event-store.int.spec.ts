@@ -28,8 +28,12 @@ if (connectionString) {
   );
 } else {
   describe('EventStore contract: eventstoredb', () => {
-    it('SKIPPED: ESDB_CONNECTION_STRING is not set (e.g. esdb://127.0.0.1:2113?tls=false); no EventStoreDB to test against', function () {
-      this.skip();
-    });
+    it(
+      'SKIPPED: ESDB_CONNECTION_STRING is not set (e.g. ' +
+        'esdb://127.0.0.1:2113?tls=false); no EventStoreDB to test against',
+      function () {
+        this.skip();
+      },
+    );
   });
 }

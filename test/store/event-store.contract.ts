@@ -119,33 +119,39 @@ export function describeEventStoreContract(
       expect(verifier.report().ok).to.equal(true);
     });
 
-    it('concurrent writers through separate stores: one winner per expectedRevision, gapless positions, a live reader misses nothing', async () => {
-      const other = await handle.openAnother();
-      const live = firstValueFrom(store.subscribe().pipe(take(401), toArray()));
-      const writes = Array.from({ length: 20 }, (_, i) =>
-        (i % 2 === 0 ? store : other).append(Array.from({ length: 20 }, (_, j) => newEvent(`contact-${(i + j) % 7}`))),
-      );
-      const contested = [store, other, store, other].map((writer) =>
-        writer.append([newEvent('contact-X', { expectedRevision: -1 })]),
-      );
-      const outcomes = await Promise.allSettled([...writes, ...contested]);
-      expect(outcomes.slice(0, 20).every((outcome) => outcome.status === 'fulfilled')).to.equal(true);
-      const contestedOutcomes = outcomes.slice(20);
-      expect(contestedOutcomes.filter((outcome) => outcome.status === 'fulfilled')).to.have.length(1);
-      expect(
-        contestedOutcomes.filter(
-          (outcome) => outcome.status === 'rejected' && outcome.reason instanceof ConcurrencyConflict,
-        ),
-      ).to.have.length(3);
-      const seen = await live;
-      await expectPositions(
-        seen.map((event) => event.position),
-        Array.from({ length: 401 }, (_, i) => i + 1),
-      );
-      const verifier = new ChainVerifier();
-      for (const event of seen) verifier.check(event);
-      expect(verifier.report()).to.include({ ok: true, events: 401, streams: 8 });
-    });
+    it(
+      'concurrent writers through separate stores: one winner per ' +
+        'expectedRevision, gapless positions, a live reader misses nothing',
+      async () => {
+        const other = await handle.openAnother();
+        const live = firstValueFrom(store.subscribe().pipe(take(401), toArray()));
+        const writes = Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? store : other).append(
+            Array.from({ length: 20 }, (_, j) => newEvent(`contact-${(i + j) % 7}`)),
+          ),
+        );
+        const contested = [store, other, store, other].map((writer) =>
+          writer.append([newEvent('contact-X', { expectedRevision: -1 })]),
+        );
+        const outcomes = await Promise.allSettled([...writes, ...contested]);
+        expect(outcomes.slice(0, 20).every((outcome) => outcome.status === 'fulfilled')).to.equal(true);
+        const contestedOutcomes = outcomes.slice(20);
+        expect(contestedOutcomes.filter((outcome) => outcome.status === 'fulfilled')).to.have.length(1);
+        expect(
+          contestedOutcomes.filter(
+            (outcome) => outcome.status === 'rejected' && outcome.reason instanceof ConcurrencyConflict,
+          ),
+        ).to.have.length(3);
+        const seen = await live;
+        await expectPositions(
+          seen.map((event) => event.position),
+          Array.from({ length: 401 }, (_, i) => i + 1),
+        );
+        const verifier = new ChainVerifier();
+        for (const event of seen) verifier.check(event);
+        expect(verifier.report()).to.include({ ok: true, events: 401, streams: 8 });
+      },
+    );
 
     it('refuses expectedRevision -1 on an existing stream', async () => {
       await store.append([newEvent('contact-A')]);
@@ -189,15 +195,18 @@ export function describeEventStoreContract(
       );
     });
 
-    it('reads facts (what projections fold): the stored events in global order without their chain fields', async () => {
-      await store.append(Array.from({ length: 7 }, (_, i) => newEvent(`contact-${i % 3}`)));
-      const all = await store.readAll({ after: 2, limit: 4 });
-      const facts = await store.readFacts({ after: 2, limit: 4 });
-      expect(facts).to.deep.equal(
-        all.map(({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, ...fact }) => fact),
-      );
-      expect(facts.map((fact) => fact.sealed)).to.deep.equal(all.map((event) => event.sealed));
-    });
+    it(
+      'reads facts (what projections fold): the stored ' + 'events in global order without their chain fields',
+      async () => {
+        await store.append(Array.from({ length: 7 }, (_, i) => newEvent(`contact-${i % 3}`)));
+        const all = await store.readAll({ after: 2, limit: 4 });
+        const facts = await store.readFacts({ after: 2, limit: 4 });
+        expect(facts).to.deep.equal(
+          all.map(({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, ...fact }) => fact),
+        );
+        expect(facts.map((fact) => fact.sealed)).to.deep.equal(all.map((event) => event.sealed));
+      },
+    );
 
     it('reads events by type in global order', async () => {
       await store.append([

@@ -130,7 +130,10 @@ export async function storedContaining(
   });
 }
 
-/** Copies the key store aside (keys.db, or the keys table); `restore` puts that copy back, as a restored backup would. */
+/**
+ * Copies the key store aside (keys.db, or the keys table); `restore` puts that copy back, as a
+ * restored backup would.
+ */
 export async function backupKeys(ledger: StoredLedger): Promise<{ restore(): Promise<void> }> {
   if (onPostgres(ledger)) {
     const keys = `"${ledger.env['LEDGER_KEYS_SCHEMA']}".scope_keys`;

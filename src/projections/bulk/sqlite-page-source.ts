@@ -16,8 +16,9 @@ import type { PageSource, SealedEmail } from './page-source.js';
  * `contactId`); the ids of those that seal an e-mail; its last position and size (of every event
  * read, kept or not).
  */
-const FOLD_PAGE = `SELECT json_group_array(json_object('id', id, 'type', type, 'contactId', substr(stream, length(@prefix) + 1),
-    'position', position, 'occurredAt', occurred_at, 'data', json(data))) FILTER (WHERE kept) AS events,
+const FOLD_PAGE = `SELECT json_group_array(json_object('id', id, 'type', type,
+    'contactId', substr(stream, length(@prefix) + 1), 'position', position, 'occurredAt', occurred_at,
+    'data', json(data))) FILTER (WHERE kept) AS events,
   json_group_array(id) FILTER (WHERE kept AND instr(sealed_fields, @field)) AS emailEvents,
   max(position) AS last, count(*) AS count
   FROM (SELECT id, type, stream, position, occurred_at, data, sealed_fields,

@@ -1,0 +1,68 @@
+/**
+ * The architecture as a check (DESIGN.md "Components": arrows point down). `npm run
+ * lint:architecture` in CI fails on any of these.
+ */
+/** Backend-specific modules: only the composition roots (and the same backend's modules) import them. */
+const ADAPTERS = [
+  '^src/postgres/',
+  '^src/eventstoredb/',
+  '^src/store/(sqlite-|events-db)',
+  '^src/crypto/sqlite-',
+  '^src/projections/(sqlite-|state-db)',
+  '^src/projections/bulk/sqlite-',
+];
+/** The main thread's composition root, and the bulk reader thread's own. */
+const COMPOSITION_ROOTS = ['^src/app/open-ledger\\.ts$', '^src/projections/bulk/reader-worker\\.ts$'];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No cycles: each module can be understood, and replaced, from below.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'domain-is-pure',
+      severity: 'error',
+      comment: 'src/domain imports nothing of the project outside it (pure decide/evolve rules).',
+      from: { path: '^src/domain/' },
+      to: { path: '^src/', pathNot: '^src/domain/' },
+    },
+    {
+      name: 'ports-stay-below-use-cases',
+      severity: 'error',
+      comment: 'The store, crypto and projections never import use cases, the API or the CLI.',
+      from: { path: '^src/(store|crypto|projections)/', pathNot: COMPOSITION_ROOTS },
+      to: { path: '^src/(app|api|cli)/' },
+    },
+    {
+      name: 'adapters-only-from-composition-roots',
+      severity: 'error',
+      comment: 'A backend adapter is wired by a composition root, never imported by what runs on the ports.',
+      from: { pathNot: [...COMPOSITION_ROOTS, ...ADAPTERS] },
+      to: { path: ADAPTERS },
+    },
+    {
+      name: 'use-cases-import-no-job',
+      severity: 'error',
+      comment: 'Jobs (shredder, batches) react to the log; a use case that imported one would loop back.',
+      from: { path: '^src/app/', pathNot: COMPOSITION_ROOTS },
+      to: { path: '^src/jobs/' },
+    },
+    {
+      name: 'nothing-below-imports-the-edges',
+      severity: 'error',
+      comment: 'The API and the CLI are the edges: nothing else imports them.',
+      from: { path: '^src/', pathNot: '^src/(api|cli)/' },
+      to: { path: '^src/(api|cli)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.build.json' },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
