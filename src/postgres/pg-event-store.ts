@@ -3,7 +3,7 @@ import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
 import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from '../store/append-plan.js';
-import { sqlList } from '../store/sql.js';
+import { COLUMNS, FACT_COLUMNS, sqlList } from '../store/sql.js';
 import { catchUpSubscription } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
@@ -17,11 +17,6 @@ import type {
 } from '../store/event-store.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
 
-/** The columns of an EventFact first, then the chain's (which a rebuild does not fetch). */
-const FACT_COLUMNS =
-  'position, id, stream, type, occurred_at, organization_id, data, ' +
-  'sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
-const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
 type FactRow = [
   string,
   string,

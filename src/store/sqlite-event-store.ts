@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { Subject, interval, merge, type Observable } from 'rxjs';
-import { sqlList } from './sql.js';
+import { COLUMNS, FACT_COLUMNS, sqlList } from './sql.js';
 import { catchUpSubscription } from './catch-up.js';
 import { WriterThread } from './sqlite-writer.js';
 import { openEventsDb } from './events-db.js';
@@ -20,10 +20,6 @@ import type {
  * EventFact come first; a stored event adds the chain's columns, which a rebuild does not fetch
  * (about twice as fast without the hex hashes).
  */
-const FACT_COLUMNS =
-  'position, id, stream, type, occurred_at, organization_id, data, ' +
-  'sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
-const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash`;
 type FactRow = [
   number,
   string,
