@@ -23,6 +23,8 @@ import { pagesAfter, pagesAfterBy } from '../src/store/pages.js';
 import { FORGETTING_TYPES } from '../src/domain/catalog.js';
 import { foldPageReader } from '../src/projections/bulk/sqlite-page-source.js';
 import { BULK_PAGE } from '../src/projections/runner.js';
+import { contactRow, newContactRecord } from '../src/projections/contact-record.js';
+import { columnsOf, CONTACTS } from '../src/projections/tables.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
 import Database from 'better-sqlite3';
@@ -345,20 +347,20 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
 async function measureRecencyPage(contacts: number) {
   const { opened, dir } = await openBenchLedger();
   const state = new Database(join(dir, 'state.db'));
+  const columns = columnsOf(CONTACTS);
   const insert = state.prepare(
-    'INSERT INTO contacts (contact_id, role, status, recency_at, recency_event) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO contacts (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
   );
   const random = mulberry32(3);
   const start = Date.parse('2020-11-01T00:00:00Z');
   state.transaction(() => {
     for (let i = 0; i < contacts; i++)
-      insert.run(
-        `C-${i}`,
-        'individual',
-        'active',
-        new Date(start + random() * 6 * 365 * 86_400_000).toISOString(),
-        `e-${i}`,
-      );
+      insert.run({
+        ...contactRow(newContactRecord(`C-${i}`)),
+        role: 'individual',
+        recency_at: new Date(start + random() * 6 * 365 * 86_400_000).toISOString(),
+        recency_event: `e-${i}`,
+      });
   })();
   state.close();
   const app = createApp(opened, createLogger('silent'), { maxBodyBytes: 1024 * 1024 });
