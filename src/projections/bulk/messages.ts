@@ -1,5 +1,6 @@
 import type { LedgerConfig } from '../../config.js';
 import type { RecencyInput } from '../../domain/recency.js';
+import type { WireError } from '../../domain/wire-errors.js';
 
 /** What the bulk reader thread is started with. */
 export interface BulkReaderInput {
@@ -31,12 +32,13 @@ export interface PageText {
 
 /**
  * What the reader thread sends: pages, the end of the log, and, pages in order, the blind-index
- * hashes of each page's e-mails ([event id, hash]), some of them after the end.
+ * hashes of each page's e-mails ([event id, hash]), some of them after the end; or why it failed.
  */
 export type BulkReaderMessage =
   | ({ kind: 'page' } & PageText)
   | { kind: 'hashes'; emailHashes: Array<[string, string]>; last: number }
-  | { kind: 'done' };
+  | { kind: 'done' }
+  | { kind: 'failed'; error: WireError };
 
 /** What the folding thread sends back: room for one more page. */
 export type BulkReaderCredit = 'more';

@@ -1,6 +1,7 @@
 import { startWorker, threadError } from '../../worker-thread.js';
 import type { LedgerConfig } from '../../config.js';
 import type { MasterKey } from '../../crypto/master-key.js';
+import { fromWire } from '../../domain/wire-errors.js';
 import type { FoldPage, FoldPages } from '../runner.js';
 import {
   parseJsonText,
@@ -57,6 +58,7 @@ async function* readInWorker(input: BulkReaderInput): AsyncGenerator<FoldPage> {
   };
   // Messages are handled as they arrive, not as pages are taken: a page's hashes come later.
   worker.on('message', (message: BulkReaderMessage) => {
+    if (message.kind === 'failed') return fail(fromWire(message.error));
     if (message.kind === 'done') ended = true;
     else if (message.kind === 'page') {
       const hashes = deferred<ReadonlyMap<string, string>>();

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BlindIndex } from '../../crypto/blind-index.js';
 import { KeyStore } from '../../crypto/key-store.js';
 import { MasterKey } from '../../crypto/master-key.js';
+import { toWire } from '../../domain/wire-errors.js';
 import { yieldToEventLoop } from '../../store/pages.js';
 import { emailHashes } from '../email-hashes.js';
 import type { BulkReaderCredit, BulkReaderInput, BulkReaderMessage } from './messages.js';
@@ -30,8 +31,18 @@ async function openPageSource(): Promise<PageSource> {
 }
 
 const masterKey = MasterKey.fromBase64(input.masterKey, 'bulk reader');
-const source = await openPageSource();
+let source: PageSource | null = null;
 try {
+  source = await openPageSource();
+  await readAndHash(source);
+} catch (error) {
+  // Sent through the errors' registry: a LedgerError arrives with its class and status.
+  send({ kind: 'failed', error: toWire(error) });
+} finally {
+  await source?.close();
+}
+
+async function readAndHash(source: PageSource): Promise<void> {
   // Each contact's key opens one registration in a rebuild: a small cache is enough. It turns over
   // every few pages, so an expiry would add nothing but its bookkeeping (10 % of the hashing).
   const hashes = emailHashes(
@@ -59,6 +70,4 @@ try {
   }
   send({ kind: 'done' });
   while (unhashed.length > 0) await hashOldest();
-} finally {
-  await source.close();
 }
