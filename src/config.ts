@@ -25,6 +25,8 @@ export interface LedgerConfig {
   /** HOST / PORT of the HTTP API. Loopback by default: expose it on purpose. */
   host: string;
   port: number;
+  /** LEDGER_ALLOWED_HOSTS: the Host names the API answers to (default: HOST, localhost, 127.0.0.1, ::1). */
+  allowedHosts: string[];
   /** LEDGER_MAX_BODY: largest accepted request body, in bytes. */
   maxBodyBytes: number;
   /** LOG_LEVEL: pino level. */
@@ -57,6 +59,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (keysDatabaseUrl === databaseUrl && keysSchema === databaseSchema) {
     throw new Error('LEDGER_KEYS_SCHEMA must differ from LEDGER_DATABASE_SCHEMA: the keys live apart from the events');
   }
+  const host = env['HOST'] ?? '127.0.0.1';
   const port = Number(env['PORT'] ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${env['PORT']}`);
@@ -74,7 +77,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     esdbStreamPrefix: env['LEDGER_ESDB_STREAM_PREFIX'] ?? '',
     ...(env['LEDGER_MASTER_KEY'] ? { masterKey: env['LEDGER_MASTER_KEY'] } : {}),
     ...(env['LEDGER_MASTER_KEY_FILE'] ? { masterKeyFile: env['LEDGER_MASTER_KEY_FILE'] } : {}),
-    host: env['HOST'] ?? '127.0.0.1',
+    host,
+    allowedHosts: env['LEDGER_ALLOWED_HOSTS']
+      ? env['LEDGER_ALLOWED_HOSTS']
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [...new Set([host, 'localhost', '127.0.0.1', '::1'])],
     port,
     maxBodyBytes,
     logLevel: env['LOG_LEVEL'] ?? 'info',

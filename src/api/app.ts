@@ -1,4 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { Role } from '../domain/api-keys.js';
 import { ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
@@ -11,12 +13,19 @@ import { contactTimeline } from '../app/contact-timeline.js';
 import type { Logger } from '../log.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { createMetrics } from './metrics.js';
+import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
+  /** Host names the API answers to (LEDGER_ALLOWED_HOSTS); any other Host is refused with 421. */
+  allowedHosts: readonly string[];
 }
 
-/** The HTTP API (README "API"). Roles and keys arrive with the auth issue; the routes are here. */
+/**
+ * The HTTP API (README "API"). Every route but /health needs an API key whose role may use it
+ * (DESIGN.md "Interfaces"; an admin may do everything); /metrics is open on loopback only.
+ * No CORS: a browser page of another origin can neither read an answer nor send a key.
+ */
 export function createApp(
   ledger: Pick<OpenLedger, keyof LedgerContext | 'readModels' | 'runner' | 'blindIndex'>,
   log: Logger,
@@ -28,6 +37,9 @@ export function createApp(
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(accessLog(log));
+  app.use(hostGuard(options.allowedHosts));
+  app.use(helmet());
+  const role = (required: Role) => requireRole(ledger, required);
 
   app.get('/health', async (_req, res) => {
     const projection = await runner.lag();
@@ -37,11 +49,11 @@ export function createApp(
       .json({ status: projection.failed ? 'degraded' : 'ok', headPosition: projection.head, projection });
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', openOnLoopback(ledger), async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
-  app.get('/v1/recency', async (req, res) => {
+  app.get('/v1/recency', role('batch'), async (req, res) => {
     const before = instantParam(req.query['before'], 'before');
     const limit = limitParam(req.query['limit']);
     const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
@@ -50,6 +62,7 @@ export function createApp(
 
   app.post(
     '/v1/events',
+    role('publisher'),
     requireJson,
     express.json({ limit: options.maxBodyBytes, strict: false }),
     async (req, res) => {
@@ -59,7 +72,7 @@ export function createApp(
   );
 
   // Look-up by e-mail through the keyed blind index: the address is hashed here and goes no further.
-  app.get('/v1/contacts', async (req, res) => {
+  app.get('/v1/contacts', role('operator'), async (req, res) => {
     const email = req.query['email'];
     if (typeof email !== 'string' || !validatorFor(EmailSchema)(email.trim())) {
       throw new ValidationError('email must be one e-mail address', [
@@ -71,7 +84,7 @@ export function createApp(
       .json({ contactIds: await readModels.contactsByEmailHash(blindIndex.email(email)) });
   });
 
-  app.get('/v1/contacts/:id', async (req, res) => {
+  app.get('/v1/contacts/:id', role('operator'), async (req, res) => {
     const contactId = contactIdParam(req);
     const view = await contactView(ledger, contactId);
     // Recency needs other streams (the cultural contact of someone else's sale): the read model.
@@ -81,7 +94,7 @@ export function createApp(
       .json({ ...view, recency: model?.recency ?? null, customer: model?.customer ?? false });
   });
 
-  app.get('/v1/contacts/:id/events', async (req, res) => {
+  app.get('/v1/contacts/:id/events', role('operator'), async (req, res) => {
     const contactId = contactIdParam(req);
     const events = await contactTimeline(ledger, contactId);
     res.set('Cache-Control', 'no-store').json({ contactId, events });

@@ -47,6 +47,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = error instanceof LedgerError ? error : fromBodyParser(error as { type?: string });
     if (known) {
+      if (known.status === 401) res.set('WWW-Authenticate', 'Bearer');
       if (known.status >= 500)
         log.error({ err: { name: known.name, message: known.message }, route: req.route?.path }, 'integrity failure');
       return sendProblem(res, problemOf(known));

@@ -3,6 +3,8 @@ import type { LedgerConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { openLedger } from '../app/open-ledger.js';
 import { createApp } from '../api/app.js';
+import { issueFirstAdminKey } from '../app/issue-api-key.js';
+import { ConcurrencyConflict } from '../domain/errors.js';
 
 /** Runs the API, the projection runner and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
 export async function serve(config: LedgerConfig): Promise<Server> {
@@ -14,7 +16,18 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const runProjections = () => opened.runner.run(logFailure('projection runner stopped'));
   // On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md).
   const projections = opened.runProjectionsExclusively(runProjections, logFailure('projection lock'));
-  const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes });
+  const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {
+    if (error instanceof ConcurrencyConflict) return null; // another node issued it first
+    throw error;
+  });
+  // Printed once, on stdout, never logged: the ledger keeps only its hash.
+  if (firstKey) {
+    process.stdout.write(
+      `First start of this ledger: an admin API key, shown this once (keep it; ledger keys create makes others):\n` +
+        `${firstKey.token}\n`,
+    );
+  }
+  const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes, allowedHosts: config.allowedHosts });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -74,6 +74,33 @@ export class IdempotencyConflict extends LedgerError {
   }
 }
 
+/** An API key id that was never issued. */
+export class UnknownApiKey extends LedgerError {
+  readonly status = 404;
+  readonly title = 'Unknown API key';
+  constructor(keyId: string) {
+    super(`no API key ${keyId}`, { keyId });
+  }
+}
+
+/** No API key, or one that is wrong or revoked: the caller is not known. */
+export class Unauthenticated extends LedgerError {
+  readonly status = 401;
+  readonly title = 'Unauthenticated';
+  constructor() {
+    super('send a valid API key as Authorization: Bearer <key> (ledger keys create)');
+  }
+}
+
+/** A valid API key whose role may not use this route (least privilege per role). */
+export class Forbidden extends LedgerError {
+  readonly status = 403;
+  readonly title = 'Forbidden';
+  constructor(role: string, required: string) {
+    super(`this route needs the role ${required} (or admin); the key's role is ${role}`, { role, required });
+  }
+}
+
 /** A rule of the domain refuses the request; `action` says what the operator must do. */
 export class RuleViolation extends LedgerError {
   readonly status = 422;

@@ -13,6 +13,9 @@ const samples: Record<string, () => errors.LedgerError> = {
   RuleViolation: () => new errors.RuleViolation('under legal hold', 'release the hold', { holds: 1 }),
   Forgotten: () => new errors.Forgotten('contact:C-1', 'E-9', 0),
   IntegrityError: () => new errors.IntegrityError('key missing', { eventId: 'E-1' }),
+  UnknownApiKey: () => new errors.UnknownApiKey('K-1'),
+  Unauthenticated: () => new errors.Unauthenticated(),
+  Forbidden: () => new errors.Forbidden('publisher', 'operator'),
 };
 
 describe('errors crossing threads', () => {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/log.js';
 import type { TestLedger } from './ledger.js';
+import { issueApiKey } from '../../src/app/issue-api-key.js';
 
 export interface Api {
   url: string;
@@ -16,13 +17,23 @@ export interface Api {
     raw: string | Buffer,
     contentType?: string,
   ): Promise<{ status: number; type: string; body: any }>;
-  get(path: string): Promise<{ status: number; type: string; body: any; text: string }>;
+  get(
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; type: string; body: any; text: string; headers: Headers }>;
+  /** The admin key every request sends unless its headers say otherwise. */
+  adminKey: string;
   close(): Promise<void>;
 }
 
 /** The real express app on an ephemeral loopback port, in front of a real ledger. */
 export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): Promise<Api> {
-  const app = createApp(ledger, createLogger(process.env.TEST_LOG ?? 'silent'), { maxBodyBytes });
+  const app = createApp(ledger, createLogger(process.env.TEST_LOG ?? 'silent'), {
+    maxBodyBytes,
+    allowedHosts: ['127.0.0.1', 'localhost'],
+  });
+  const { token: adminKey } = await issueApiKey(ledger, { role: 'admin', name: 'test-admin' });
+  const withKey = (headers: Record<string, string>) => ({ authorization: `Bearer ${adminKey}`, ...headers });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -36,19 +47,21 @@ export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): 
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, type: response.headers.get('content-type') ?? '', body, text };
+    const type = response.headers.get('content-type') ?? '';
+    return { status: response.status, type, body, text, headers: response.headers };
   };
   return {
     url,
     post: (path, body, headers = {}) =>
       request(path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: withKey({ 'content-type': 'application/json', ...headers }),
         body: JSON.stringify(body),
       }),
     postRaw: (path, raw, contentType = 'application/json') =>
-      request(path, { method: 'POST', headers: { 'content-type': contentType }, body: raw }),
-    get: (path) => request(path, { method: 'GET' }),
+      request(path, { method: 'POST', headers: withKey({ 'content-type': contentType }), body: raw }),
+    get: (path, headers = {}) => request(path, { method: 'GET', headers: withKey(headers) }),
+    adminKey,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -19,6 +19,8 @@ export interface RunningServer {
   url: string;
   /** Everything the server logged so far (stderr). */
   logs(): string;
+  /** The admin key the first start of its ledger printed, if it printed one. */
+  adminKey: string | null;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
   return {
     url,
     logs: () => logs,
+    adminKey: /cl_K-[0-9a-f]{12}_[A-Za-z0-9_-]{43}/.exec(logs)?.[0] ?? null,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());

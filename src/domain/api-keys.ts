@@ -1,0 +1,95 @@
+import { RuleViolation, UnknownApiKey, ValidationError } from './errors.js';
+import { isOpaqueId } from './identifiers.js';
+
+/**
+ * API keys and their roles (DESIGN.md "Interfaces"): configuration events in the `api-keys`
+ * stream, so every node sees a key issued or revoked at once, and the log says who could do
+ * what, when. The log holds a key's SHA-256 hash, never its secret.
+ */
+export const API_KEYS_STREAM = 'api-keys';
+export const ROLES = ['publisher', 'operator', 'auditor', 'batch', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const isRole = (value: unknown): value is Role => (ROLES as readonly unknown[]).includes(value);
+
+export interface ApiKeyRecord {
+  keyId: string;
+  role: Role;
+  name: string | null;
+  /** Hex SHA-256 of the secret. */
+  secretHash: string;
+  issuedAt: string;
+  revokedAt: string | null;
+}
+
+export type ApiKeysState = ReadonlyMap<string, ApiKeyRecord>;
+
+/** The events of the api-keys stream, as stored. */
+export type ApiKeyEvent =
+  | {
+      type: 'ApiKeyIssued';
+      occurredAt: string;
+      data: { keyId: string; role: Role; name?: string; secretHash: string };
+    }
+  | { type: 'ApiKeyRevoked'; occurredAt: string; data: { keyId: string } };
+
+export function evolveApiKeys(state: ApiKeysState, event: ApiKeyEvent): ApiKeysState {
+  const next = new Map(state);
+  switch (event.type) {
+    case 'ApiKeyIssued': {
+      const { keyId, role, name, secretHash } = event.data;
+      next.set(keyId, { keyId, role, name: name ?? null, secretHash, issuedAt: event.occurredAt, revokedAt: null });
+      return next;
+    }
+    case 'ApiKeyRevoked': {
+      const known = next.get(event.data.keyId);
+      if (known && known.revokedAt === null) next.set(known.keyId, { ...known, revokedAt: event.occurredAt });
+      return next;
+    }
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}
+
+export const foldApiKeys = (events: Iterable<ApiKeyEvent>): ApiKeysState => {
+  let state: ApiKeysState = new Map();
+  for (const event of events) state = evolveApiKeys(state, event);
+  return state;
+};
+
+/** A key's label: a name for the system or person holding it, never personal data itself. */
+function checkName(name: string | undefined): void {
+  if (name !== undefined && (name.length > 64 || !isOpaqueId(name))) {
+    throw new ValidationError(
+      'the key name must be an opaque label (letters, digits, . _ : -; at most 64; not an e-mail or phone number)',
+      [{ pointer: '/name', message: 'is not an opaque label' }],
+    );
+  }
+}
+
+/** Issues a key: its role and label are checked; the secret was drawn by the caller. */
+export function decideIssue(
+  state: ApiKeysState,
+  command: { keyId: string; role: string; name?: string; secretHash: string },
+): Array<Extract<ApiKeyEvent, { type: 'ApiKeyIssued' }>['data']> {
+  if (!isRole(command.role)) {
+    throw new ValidationError(`the role must be one of ${ROLES.join(', ')}`, [
+      { pointer: '/role', message: 'is not a role' },
+    ]);
+  }
+  checkName(command.name);
+  if (state.has(command.keyId)) throw new RuleViolation('that key id is taken', 'issue the key again');
+  const { keyId, name, secretHash } = command;
+  return [{ keyId, role: command.role, ...(name !== undefined ? { name } : {}), secretHash }];
+}
+
+/** Revokes a key; revoking a revoked key changes nothing. */
+export function decideRevoke(state: ApiKeysState, keyId: string): Array<{ keyId: string }> {
+  const known = state.get(keyId);
+  if (!known) throw new UnknownApiKey(keyId);
+  return known.revokedAt === null ? [{ keyId }] : [];
+}
+
+/** Whether a key of `role` may use a route that requires `required`: an admin may do everything. */
+export const mayUse = (role: Role, required: Role): boolean => role === required || role === 'admin';
