@@ -7,6 +7,10 @@ import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
 import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
+import { issueApiKey } from '../app/issue-api-key.js';
+import { listApiKeys } from '../app/list-api-keys.js';
+import { revokeApiKey } from '../app/revoke-api-key.js';
+import { ROLES, type Role } from '../domain/api-keys.js';
 import { progressBar } from './progress.js';
 import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
 import { capHeapGrowth } from './heap.js';
@@ -154,6 +158,43 @@ program
       );
     },
   );
+
+const keys = program.command('keys').description('API keys and their roles');
+
+keys
+  .command('create')
+  .description('issue an API key; its secret is printed this once (the ledger keeps only its hash)')
+  .addOption(new Option('--role <role>', 'what the key may do').choices([...ROLES]).makeOptionMandatory())
+  .option('--name <name>', 'a label for who holds it (an opaque label, not personal data)')
+  .action(async (options: { role: Role; name?: string }) => {
+    const issued = await withLedger((ledger) =>
+      issueApiKey(ledger, { role: options.role, ...(options.name !== undefined ? { name: options.name } : {}) }),
+    );
+    console.log(`${issued.keyId} (${issued.role}): ${issued.token}`);
+  });
+
+keys
+  .command('list')
+  .description('every key issued, with its role and whether it was revoked (never a secret)')
+  .option('--json', 'print the list as JSON')
+  .action(async (options: { json?: boolean }) => {
+    const listed = await withLedger((ledger) => listApiKeys(ledger));
+    if (options.json) return console.log(JSON.stringify(listed));
+    for (const key of listed) {
+      const state = key.revokedAt ? `revoked ${key.revokedAt}` : 'active';
+      console.log(`${key.keyId}\t${key.role}\t${key.name ?? '-'}\tissued ${key.issuedAt}\t${state}`);
+    }
+  });
+
+keys
+  .command('revoke')
+  .description('revoke an API key: it stops working at once, on every node')
+  .argument('<keyId>', 'the key id (K-…), as keys list shows it')
+  .action(async (keyId: string) => {
+    requireOpaqueIds({ 'key id': keyId });
+    const { revoked } = await withLedger((ledger) => revokeApiKey(ledger, keyId));
+    console.log(revoked ? `${keyId} revoked` : `${keyId} was already revoked`);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   const message = error instanceof LedgerError || error instanceof Error ? error.message : String(error);

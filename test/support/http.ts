@@ -5,22 +5,20 @@ import { createLogger } from '../../src/log.js';
 import type { TestLedger } from './ledger.js';
 import { issueApiKey } from '../../src/app/issue-api-key.js';
 
+/** An answer of the API: its status, content type, parsed body (or text), text and headers. */
+export interface Answer {
+  status: number;
+  type: string;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
 export interface Api {
   url: string;
-  post(
-    path: string,
-    body: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; type: string; body: any }>;
-  postRaw(
-    path: string,
-    raw: string | Buffer,
-    contentType?: string,
-  ): Promise<{ status: number; type: string; body: any }>;
-  get(
-    path: string,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; type: string; body: any; text: string; headers: Headers }>;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
+  postRaw(path: string, raw: string | Buffer, contentType?: string): Promise<Answer>;
+  get(path: string, headers?: Record<string, string>): Promise<Answer>;
   /** The admin key every request sends unless its headers say otherwise. */
   adminKey: string;
   close(): Promise<void>;
@@ -38,7 +36,7 @@ export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): 
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const request = async (path: string, init: RequestInit) => {
+  const request = async (path: string, init: RequestInit): Promise<Answer> => {
     const response = await fetch(`${url}${path}`, init);
     const text = await response.text();
     let body: unknown = text;

@@ -1,0 +1,175 @@
+import { expect } from 'chai';
+import { request as httpRequest } from 'node:http';
+import type { Express } from 'express';
+import { openTestLedger, tempDataDir, type TestLedger } from '../support/ledger.js';
+import { startApi, type Api } from '../support/http.js';
+import { startServer } from '../support/server.js';
+import { runCli } from '../support/cli.js';
+import { person, registered } from '../support/events.js';
+import { publish } from '../../src/app/publish.js';
+import { issueApiKey } from '../../src/app/issue-api-key.js';
+import { revokeApiKey } from '../../src/app/revoke-api-key.js';
+import { ROLES, type Role } from '../../src/domain/api-keys.js';
+import { createApp } from '../../src/api/app.js';
+import { createLogger } from '../../src/log.js';
+
+const p = person();
+/** Every route of the app, the role it needs (DESIGN.md "Interfaces"), and a request it answers with 2xx. */
+const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; send: string; body?: () => unknown }> = [
+  { method: 'GET', path: '/health', role: null, send: '/health' },
+  { method: 'GET', path: '/metrics', role: null, send: '/metrics' },
+  {
+    method: 'POST',
+    path: '/v1/events',
+    role: 'publisher',
+    send: '/v1/events',
+    body: () => registered(person()),
+  },
+  { method: 'GET', path: '/v1/recency', role: 'batch', send: '/v1/recency?before=2030-01-01' },
+  { method: 'GET', path: '/v1/contacts', role: 'operator', send: `/v1/contacts?email=${p.email}` },
+  { method: 'GET', path: '/v1/contacts/:id', role: 'operator', send: `/v1/contacts/${p.contactId}` },
+  { method: 'GET', path: '/v1/contacts/:id/events', role: 'operator', send: `/v1/contacts/${p.contactId}/events` },
+];
+
+/** The routes an express app declares, as `METHOD path`. */
+function declaredRoutes(app: Express): string[] {
+  const stack = (app as unknown as { router: { stack: Array<{ route?: { path: string; methods: object } }> } }).router
+    .stack;
+  return stack
+    .filter((layer) => layer.route)
+    .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path}`));
+}
+
+describe('API keys and roles', function () {
+  this.timeout(120_000);
+
+  describe('role × route matrix (in-process app, real ledger)', () => {
+    let ledger: TestLedger;
+    let api: Api;
+    const keys = new Map<string, string>();
+    before(async () => {
+      ledger = await openTestLedger();
+      api = await startApi(ledger);
+      await publish(ledger, registered(p));
+      await ledger.runner.catchUp();
+      for (const role of ROLES) keys.set(role, (await issueApiKey(ledger, { role, name: `matrix-${role}` })).token);
+      const revoked = await issueApiKey(ledger, { role: 'admin', name: 'matrix-revoked' });
+      await revokeApiKey(ledger, revoked.keyId);
+      keys.set('revoked admin', revoked.token);
+      // A well-formed key of the right shape that was never issued, and one with a wrong secret.
+      keys.set('never issued', `cl_K-000000000000_${'A'.repeat(43)}`);
+      keys.set('wrong secret', keys.get('admin')!.replace(/.{4}$/, 'AAAA'));
+      keys.set('not a key', 'hunter2');
+    });
+    after(async () => {
+      await api.close();
+      await ledger.dispose();
+    });
+
+    it('lists every route of the app', () => {
+      const app = createApp(ledger, createLogger('silent'), { maxBodyBytes: 1024, allowedHosts: ['localhost'] });
+      expect(declaredRoutes(app).sort()).to.deep.equal(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    });
+
+    const callers = [...ROLES, 'no key', 'revoked admin', 'never issued', 'wrong secret', 'not a key'];
+    for (const route of ROUTES) {
+      for (const caller of callers) {
+        const expected =
+          route.role === null
+            ? 'ok'
+            : ROLES.includes(caller as Role)
+              ? caller === route.role || caller === 'admin'
+                ? 'ok'
+                : 403
+              : 401;
+        it(`${route.method} ${route.path} with ${caller}: ${expected}`, async () => {
+          const headers: Record<string, string> = {
+            authorization: caller === 'no key' ? '' : `Bearer ${keys.get(caller)}`,
+          };
+          const response =
+            route.method === 'GET'
+              ? await api.get(route.send, headers)
+              : await api.post(route.send, route.body!(), headers);
+          if (expected === 'ok') {
+            expect(response.status, response.text).to.be.within(200, 299);
+            return;
+          }
+          expect(response.status).to.equal(expected);
+          expect(response.type).to.match(/^application\/problem\+json/);
+          expect(response.body.status).to.equal(expected);
+          if (expected === 401) expect(response.headers.get('www-authenticate')).to.equal('Bearer');
+          // The problem never echoes what was sent.
+          expect(response.text).not.to.contain(keys.get(caller) ?? 'no key sent');
+        });
+      }
+    }
+
+    it('refuses a Host that is not one of its names (421), so a rebound DNS name cannot reach it', async () => {
+      const { port } = new URL(api.url);
+      const answer = (host: string) =>
+        new Promise<{ status: number; type: string }>((resolve, reject) => {
+          const sent = httpRequest({ host: '127.0.0.1', port, path: '/health', headers: { host } }, (response) => {
+            response.resume();
+            resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'] ?? '' });
+          });
+          sent.on('error', reject);
+          sent.end();
+        });
+      expect(await answer('attacker.example')).to.deep.include({ status: 421 });
+      expect((await answer('attacker.example:8080')).type).to.match(/problem\+json/);
+      expect((await answer(`localhost:${port}`)).status).to.equal(200);
+      expect((await answer(`127.0.0.1:${port}`)).status).to.equal(200);
+    });
+
+    it('sends security headers and no CORS header', async () => {
+      const response = await api.get(`/v1/contacts/${p.contactId}`, { origin: 'https://attacker.example' });
+      expect(response.headers.get('x-content-type-options')).to.equal('nosniff');
+      expect(response.headers.get('content-security-policy')).to.be.a('string');
+      expect(response.headers.get('access-control-allow-origin')).to.equal(null);
+    });
+  });
+
+  describe('keys from the CLI, on a running server (separate processes)', () => {
+    const data = tempDataDir();
+    after(() => data.remove());
+
+    it('prints one admin key on the first start only; a key created or revoked by the CLI works or stops at once', async () => {
+      const first = await startServer(data.env);
+      try {
+        expect(first.adminKey).to.be.a('string');
+        const get = (path: string, key: string | null) =>
+          fetch(`${first.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+        expect((await get('/v1/recency?before=2030-01-01', first.adminKey)).status).to.equal(200);
+
+        const created = runCli(['keys', 'create', '--role', 'batch', '--name', 'nightly-batch'], data.env);
+        expect(created.status, created.stderr).to.equal(0);
+        const [, keyId, token] = /^(K-[0-9a-f]{12}) \(batch\): (\S+)$/m.exec(created.stdout)!;
+        expect((await get('/v1/recency?before=2030-01-01', token!)).status).to.equal(200);
+        expect((await get(`/v1/contacts/${p.contactId}`, token!)).status).to.equal(403);
+
+        const listed = runCli(['keys', 'list', '--json'], data.env);
+        const keys = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+        expect(keys.map((key) => [key['role'], key['name'], key['revokedAt']])).to.deep.equal([
+          ['admin', 'first-admin', null],
+          ['batch', 'nightly-batch', null],
+        ]);
+        expect(listed.stdout).not.to.contain(token!.slice(-43));
+
+        expect(runCli(['keys', 'revoke', keyId!], data.env).stdout).to.match(/revoked/);
+        expect((await get('/v1/recency?before=2030-01-01', token!)).status).to.equal(401);
+        expect(runCli(['keys', 'revoke', keyId!], data.env).stdout).to.match(/already revoked/);
+        const unknown = runCli(['keys', 'revoke', 'K-000000000000'], data.env);
+        expect([unknown.status, unknown.stderr]).to.deep.equal([2, 'ledger: no API key K-000000000000\n']);
+        const badRole = runCli(['keys', 'create', '--role', 'root'], data.env);
+        expect(badRole.status).to.equal(1);
+        expect(badRole.stderr).to.match(/Allowed choices are publisher, operator, auditor, batch, admin/);
+      } finally {
+        await first.stop();
+      }
+      const second = await startServer(data.env);
+      await second.stop();
+      expect(second.adminKey).to.equal(null);
+      expect(second.logs()).not.to.contain(first.adminKey!);
+    });
+  });
+});
