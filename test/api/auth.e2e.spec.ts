@@ -133,43 +133,46 @@ describe('API keys and roles', function () {
     const data = tempDataDir();
     after(() => data.remove());
 
-    it('prints one admin key on the first start only; a key created or revoked by the CLI works or stops at once', async () => {
-      const first = await startServer(data.env);
-      try {
-        expect(first.adminKey).to.be.a('string');
-        const get = (path: string, key: string | null) =>
-          fetch(`${first.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-        expect((await get('/v1/recency?before=2030-01-01', first.adminKey)).status).to.equal(200);
+    it(
+      'prints one admin key on the first start only; a key ' + 'created or revoked by the CLI works or stops at once',
+      async () => {
+        const first = await startServer(data.env);
+        try {
+          expect(first.adminKey).to.be.a('string');
+          const get = (path: string, key: string | null) =>
+            fetch(`${first.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+          expect((await get('/v1/recency?before=2030-01-01', first.adminKey)).status).to.equal(200);
 
-        const created = runCli(['keys', 'create', '--role', 'batch', '--name', 'nightly-batch'], data.env);
-        expect(created.status, created.stderr).to.equal(0);
-        const [, keyId, token] = /^(K-[0-9a-f]{12}) \(batch\): (\S+)$/m.exec(created.stdout)!;
-        expect((await get('/v1/recency?before=2030-01-01', token!)).status).to.equal(200);
-        expect((await get(`/v1/contacts/${p.contactId}`, token!)).status).to.equal(403);
+          const created = runCli(['keys', 'create', '--role', 'batch', '--name', 'nightly-batch'], data.env);
+          expect(created.status, created.stderr).to.equal(0);
+          const [, keyId, token] = /^(K-[0-9a-f]{12}) \(batch\): (\S+)$/m.exec(created.stdout)!;
+          expect((await get('/v1/recency?before=2030-01-01', token!)).status).to.equal(200);
+          expect((await get(`/v1/contacts/${p.contactId}`, token!)).status).to.equal(403);
 
-        const listed = runCli(['keys', 'list', '--json'], data.env);
-        const keys = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
-        expect(keys.map((key) => [key['role'], key['name'], key['revokedAt']])).to.deep.equal([
-          ['admin', 'first-admin', null],
-          ['batch', 'nightly-batch', null],
-        ]);
-        expect(listed.stdout).not.to.contain(token!.slice(-43));
+          const listed = runCli(['keys', 'list', '--json'], data.env);
+          const keys = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+          expect(keys.map((key) => [key['role'], key['name'], key['revokedAt']])).to.deep.equal([
+            ['admin', 'first-admin', null],
+            ['batch', 'nightly-batch', null],
+          ]);
+          expect(listed.stdout).not.to.contain(token!.slice(-43));
 
-        expect(runCli(['keys', 'revoke', keyId!], data.env).stdout).to.match(/revoked/);
-        expect((await get('/v1/recency?before=2030-01-01', token!)).status).to.equal(401);
-        expect(runCli(['keys', 'revoke', keyId!], data.env).stdout).to.match(/already revoked/);
-        const unknown = runCli(['keys', 'revoke', 'K-000000000000'], data.env);
-        expect([unknown.status, unknown.stderr]).to.deep.equal([2, 'ledger: no API key K-000000000000\n']);
-        const badRole = runCli(['keys', 'create', '--role', 'root'], data.env);
-        expect(badRole.status).to.equal(1);
-        expect(badRole.stderr).to.match(/Allowed choices are publisher, operator, auditor, batch, admin/);
-      } finally {
-        await first.stop();
-      }
-      const second = await startServer(data.env);
-      await second.stop();
-      expect(second.adminKey).to.equal(null);
-      expect(second.logs()).not.to.contain(first.adminKey!);
-    });
+          expect(runCli(['keys', 'revoke', keyId!], data.env).stdout).to.match(/revoked/);
+          expect((await get('/v1/recency?before=2030-01-01', token!)).status).to.equal(401);
+          expect(runCli(['keys', 'revoke', keyId!], data.env).stdout).to.match(/already revoked/);
+          const unknown = runCli(['keys', 'revoke', 'K-000000000000'], data.env);
+          expect([unknown.status, unknown.stderr]).to.deep.equal([2, 'ledger: no API key K-000000000000\n']);
+          const badRole = runCli(['keys', 'create', '--role', 'root'], data.env);
+          expect(badRole.status).to.equal(1);
+          expect(badRole.stderr).to.match(/Allowed choices are publisher, operator, auditor, batch, admin/);
+        } finally {
+          await first.stop();
+        }
+        const second = await startServer(data.env);
+        await second.stop();
+        expect(second.adminKey).to.equal(null);
+        expect(second.logs()).not.to.contain(first.adminKey!);
+      },
+    );
   });
 });
