@@ -10,6 +10,8 @@ import type { LedgerContext } from '../app/ledger-context.js';
 import { publish } from '../app/publish.js';
 import { contactView } from '../app/contact-view.js';
 import { contactTimeline } from '../app/contact-timeline.js';
+import { auditEvents } from '../app/audit-events.js';
+import { verifyChains } from '../app/verify-chains.js';
 import type { Logger } from '../log.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { createMetrics } from './metrics.js';
@@ -55,7 +57,7 @@ export function createApp(
 
   app.get('/v1/recency', role('batch'), async (req, res) => {
     const before = instantParam(req.query['before'], 'before');
-    const limit = limitParam(req.query['limit']);
+    const limit = integerParam(req.query['limit'], 'limit', { min: 1, max: 1000, fallback: 100 });
     const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
     res.json({ before, ...(await readModels.recencyBefore(before, after, limit)) });
   });
@@ -100,6 +102,26 @@ export function createApp(
     res.set('Cache-Control', 'no-store').json({ contactId, events });
   });
 
+  // Auditors read the log as stored, in position order, as NDJSON: sealed parts are never opened.
+  app.get('/v1/audit/events', role('auditor'), async (req, res) => {
+    const from = integerParam(req.query['from'], 'from', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+    const limit = integerParam(req.query['limit'], 'limit', { min: 1, max: 1_000_000, fallback: 10_000 });
+    res.type('application/x-ndjson').set('Cache-Control', 'no-store');
+    for await (const page of auditEvents(ledger, from, limit)) {
+      if (res.destroyed) return;
+      if (!res.write(page.map((record) => `${JSON.stringify(record)}\n`).join(''))) await drained(res);
+    }
+    res.end();
+  });
+
+  app.get('/v1/audit/verify', role('auditor'), async (req, res) => {
+    const stream = req.query['stream'];
+    if (stream !== undefined && (typeof stream !== 'string' || stream.length === 0 || stream.length > 200)) {
+      throw new ValidationError('stream must be one stream name', [{ pointer: '/stream', message: 'is not a stream' }]);
+    }
+    res.json(await verifyChains(ledger, stream));
+  });
+
   app.use((req, res) => {
     sendProblem(res, {
       type: 'about:blank',
@@ -138,16 +160,31 @@ const ajvInstant = (text: string) => (validatorFor(InstantSchema)(text) ? text :
 const InstantSchema = Instant();
 const EmailSchema = Email();
 
-function limitParam(value: unknown): number {
-  if (value === undefined) return 100;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new ValidationError('limit must be an integer from 1 to 1000', [
-      { pointer: '/limit', message: 'is out of range' },
+/** An integer query parameter within bounds, or its default when absent. */
+function integerParam(
+  value: unknown,
+  name: string,
+  { min, max, fallback }: { min: number; max: number; fallback: number },
+) {
+  if (value === undefined) return fallback;
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    throw new ValidationError(`${name} must be an integer from ${min} to ${max}`, [
+      { pointer: `/${name}`, message: 'is out of range' },
     ]);
   }
-  return limit;
+  return number;
 }
+
+/** Resolves once the response can take more (or is closed): backpressure for long streams. */
+const drained = (res: Response) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
 
 function requireJson(req: Request, res: Response, next: NextFunction) {
   if (req.is('application/json')) return next();

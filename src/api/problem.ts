@@ -45,6 +45,11 @@ function fromBodyParser(error: { type?: string; status?: number }): LedgerError 
 /** The one place that turns errors into problem+json. Unexpected errors are logged by name only. */
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
+    // A stream already under way (NDJSON) cannot turn into a problem: it is cut, and the client sees it end early.
+    if (res.headersSent) {
+      log.error({ err: { name: (error as Error).name }, route: req.route?.path }, 'failed while streaming');
+      return void res.destroy();
+    }
     const known = error instanceof LedgerError ? error : fromBodyParser(error as { type?: string });
     if (known) {
       if (known.status === 401) res.set('WWW-Authenticate', 'Bearer');

@@ -105,6 +105,17 @@ export class KeyStore {
     for (const wrapped of (await this.repository.findByKeyIds(misses)).keys) this.openWrapped(wrapped);
   }
 
+  /**
+   * Which of these keys were destroyed, with the forgetting event that destroyed each, without
+   * opening any key: what an auditor's read of the log needs.
+   */
+  async destroyed(keyIds: Iterable<string>): Promise<Map<string, string | null>> {
+    const wanted = [...new Set(keyIds)];
+    if (wanted.length === 0) return new Map();
+    const { tombstones } = await this.repository.findByKeyIds(wanted);
+    return new Map(tombstones.map((tombstone) => [tombstone.keyId!, tombstone.eventId]));
+  }
+
   /** Destroys the keys of the scopes (idempotent) and evicts them from the cache. */
   async shred(scopes: readonly string[], cause: ShredCause): Promise<number> {
     this.evict(scopes);
