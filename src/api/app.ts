@@ -11,6 +11,7 @@ import { publish } from '../app/publish.js';
 import { contactView } from '../app/contact-view.js';
 import { contactTimeline } from '../app/contact-timeline.js';
 import { auditEvents } from '../app/audit-events.js';
+import { exportContact } from '../app/export-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import type { Logger } from '../log.js';
 import { problemHandler, sendProblem } from './problem.js';
@@ -100,6 +101,15 @@ export function createApp(
     const contactId = contactIdParam(req);
     const events = await contactTimeline(ledger, contactId);
     res.set('Cache-Control', 'no-store').json({ contactId, events });
+  });
+
+  app.get('/v1/contacts/:id/export', role('operator'), async (req, res) => {
+    const exported = await exportContact(ledger, contactIdParam(req));
+    res
+      .set('Cache-Control', 'no-store')
+      .set('X-Privacy-Notice', 'personal data of one person: verify identity, send securely, keep no copy')
+      .set('Content-Disposition', `attachment; filename="contact-export.json"`)
+      .json(exported);
   });
 
   // Auditors read the log as stored, in position order, as NDJSON: sealed parts are never opened.

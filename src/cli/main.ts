@@ -8,6 +8,7 @@ import { openLedger } from '../app/open-ledger.js';
 import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import { issueApiKey } from '../app/issue-api-key.js';
+import { exportContact } from '../app/export-contact.js';
 import { listApiKeys } from '../app/list-api-keys.js';
 import { revokeApiKey } from '../app/revoke-api-key.js';
 import { ROLES, type Role } from '../domain/api-keys.js';
@@ -158,6 +159,17 @@ program
       );
     },
   );
+
+program
+  .command('export')
+  .description('everything held about a person, as JSON on stdout (right of access and portability)')
+  .argument('<contactId>', 'the contact to export')
+  .action(async (contactId: string) => {
+    requireOpaqueIds({ contactId });
+    const exported = await withLedger((ledger) => exportContact(ledger, contactId));
+    console.error(`ledger: ${exported.notice}`);
+    console.log(JSON.stringify(exported, null, 2));
+  });
 
 const keys = program.command('keys').description('API keys and their roles');
 

@@ -29,6 +29,7 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; s
   { method: 'GET', path: '/v1/contacts', role: 'operator', send: `/v1/contacts?email=${p.email}` },
   { method: 'GET', path: '/v1/contacts/:id', role: 'operator', send: `/v1/contacts/${p.contactId}` },
   { method: 'GET', path: '/v1/contacts/:id/events', role: 'operator', send: `/v1/contacts/${p.contactId}/events` },
+  { method: 'GET', path: '/v1/contacts/:id/export', role: 'operator', send: `/v1/contacts/${p.contactId}/export` },
   { method: 'GET', path: '/v1/audit/events', role: 'auditor', send: '/v1/audit/events?limit=10' },
   { method: 'GET', path: '/v1/audit/verify', role: 'auditor', send: '/v1/audit/verify' },
 ];
