@@ -28,7 +28,14 @@ export function sendProblem(res: Response, problem: Problem): void {
 }
 
 /** body-parser's own errors, mapped into our family; their messages may quote the body, so never reuse them. */
-function fromBodyParser(error: { type?: string; status?: number }): LedgerError | null {
+function fromBodyParser(error: { type?: string; status?: number; code?: unknown }): LedgerError | null {
+  // A gzip, deflate or brotli body that does not inflate fails in zlib (Z_… codes; brotli ERR__…),
+  // before body-parser's own checks.
+  if (typeof error.code === 'string' && /^(Z_|ERR__)/.test(error.code)) {
+    return new ValidationError('the request body does not decompress as its Content-Encoding says', [
+      { pointer: '', message: 'corrupt compressed body' },
+    ]);
+  }
   switch (error.type) {
     case 'entity.too.large':
       return new PayloadTooLarge('the request body is larger than the configured limit (LEDGER_MAX_BODY)');
@@ -50,7 +57,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       log.error({ err: { name: (error as Error).name }, route: req.route?.path }, 'failed while streaming');
       return void res.destroy();
     }
-    const known = error instanceof LedgerError ? error : fromBodyParser(error as { type?: string });
+    const known = error instanceof LedgerError ? error : fromBodyParser(error as { type?: string; code?: unknown });
     if (known) {
       if (known.status === 401) res.set('WWW-Authenticate', 'Bearer');
       if (known.status >= 500)

@@ -120,12 +120,28 @@ const ledgerOnly = { origin: 'ledger' } as const;
 
 export const catalog = {
   // contact
-  ContactRegistered: defineEvent('ContactRegistered', {
-    role: Role(),
-    ...contactDetails,
-    createdOnBehalfOf: Type.Optional(OpaqueId()),
-    legalMentionShown: Type.Optional(Type.Boolean()),
-  }),
+  ContactRegistered: defineEvent(
+    'ContactRegistered',
+    {
+      role: Role(),
+      ...contactDetails,
+      createdOnBehalfOf: Type.Optional(OpaqueId()),
+      legalMentionShown: Type.Optional(Type.Boolean()),
+    },
+    {
+      // A person registered by someone else (a group booking) must be told (GDPR art. 14).
+      rules: ({ createdOnBehalfOf, legalMentionShown }) =>
+        createdOnBehalfOf === undefined || legalMentionShown === true
+          ? []
+          : [
+              {
+                pointer: '/legalMentionShown',
+                message: 'a contact created on behalf of another person must be shown the legal mention',
+                action: 'show the legal mention to the person, then send legalMentionShown: true',
+              },
+            ],
+    },
+  ),
   ContactDetailsChanged: defineEvent(
     'ContactDetailsChanged',
     { role: Type.Optional(Role()), ...contactDetails },
@@ -133,10 +149,27 @@ export const catalog = {
       check: (data) => (Object.keys(data).length === 0 ? [['', 'at least one field must change']] : []),
     },
   ),
-  PhotoRecorded: defineEvent('PhotoRecorded', {
-    photo: Type.String({ contentEncoding: 'base64', minLength: 1, maxLength: 1_000_000, ...personal }),
-    consentObtained: Type.Literal(true),
-  }),
+  PhotoRecorded: defineEvent(
+    'PhotoRecorded',
+    {
+      photo: Type.String({ contentEncoding: 'base64', minLength: 4, maxLength: 1_000_000, ...personal }),
+      consentObtained: Type.Boolean(),
+    },
+    {
+      check: ({ photo }) =>
+        photo.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(photo) ? [] : [['/photo', 'is not valid base64']],
+      rules: ({ consentObtained }) =>
+        consentObtained
+          ? []
+          : [
+              {
+                pointer: '/consentObtained',
+                message: 'a photo needs the consent of the person photographed',
+                action: 'ask the person for their consent, then send the photo with consentObtained: true',
+              },
+            ],
+    },
+  ),
   NoteAdded: defineEvent('NoteAdded', { noteId: OpaqueId(), text: Text(4000, personal) }),
   RemarkSet: defineEvent('RemarkSet', { text: Text(4000, personal) }),
   OrderRemarkSet: defineEvent(
@@ -144,17 +177,47 @@ export const catalog = {
     { orderId: OpaqueId(), text: Text(4000, personal) },
     { scope: 'order' },
   ),
-  PolicyAccepted: defineEvent('PolicyAccepted', {
-    kind: OneOf(['privacy', 'terms']),
-    url: Type.String({ format: 'uri', maxLength: 2000 }),
-    version: Text(64),
-  }),
+  PolicyAccepted: defineEvent(
+    'PolicyAccepted',
+    {
+      kind: OneOf(['privacy', 'terms']),
+      url: Type.Optional(Type.String({ format: 'uri', maxLength: 2000 })),
+      version: Type.Optional(Text(64)),
+    },
+    {
+      rules: ({ url, version }) =>
+        url !== undefined && version !== undefined
+          ? []
+          : [
+              {
+                pointer: url === undefined ? '/url' : '/version',
+                message: 'an acceptance proves nothing without the text that was accepted',
+                action: 'send the url and the version of the policy text the person accepted',
+              },
+            ],
+    },
+  ),
   CriterionChanged: defineEvent('CriterionChanged', { criterion: Code(), value: Text(500, personal) }),
   BalanceChanged: defineEvent('BalanceChanged', {
     balance: Type.Number(),
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
   }),
-  PaymentAliasSaved: defineEvent('PaymentAliasSaved', { alias: Text(200, personal), buyerConsent: Type.Literal(true) }),
+  PaymentAliasSaved: defineEvent(
+    'PaymentAliasSaved',
+    { alias: Text(200, personal), buyerConsent: Type.Boolean() },
+    {
+      rules: ({ buyerConsent }) =>
+        buyerConsent
+          ? []
+          : [
+              {
+                pointer: '/buyerConsent',
+                message: 'a payment alias is kept only with the consent of the buyer',
+                action: 'ask the buyer whether to keep their card for later payments; save it only on yes',
+              },
+            ],
+    },
+  ),
   ProcessingRestricted: defineEvent('ProcessingRestricted', { reason: Reason() }),
   RestrictionLifted: defineEvent('RestrictionLifted', { reason: Reason() }),
   LegalHoldPlaced: defineEvent('LegalHoldPlaced', { reason: Reason() }),

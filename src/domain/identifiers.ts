@@ -4,13 +4,23 @@
  * is refused. Customer numbers such as `C-1001` or `100045` pass.
  */
 const OPAQUE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const PHONE_SEPARATORS = /[.():-]/g;
+const PHONE_SEPARATORS = /[ .():-]/g;
 
 export function looksLikePhoneNumber(id: string): boolean {
   const digits = id.replace(PHONE_SEPARATORS, '');
-  // International (+33..., 0033...) or national trunk-prefixed (06...) numbers of 8 to 15 digits.
-  return /^(\+|0)\d{7,14}$/.test(digits);
+  // International (+33..., 0033...) or national trunk-prefixed (06...) numbers of 8 to 15 digits,
+  // and international numbers written without their + (33612345678: 11 to 15 digits, E.164's
+  // length), which is also why an all-digit id of 11 digits or more is refused.
+  return /^(\+|0)\d{7,14}$/.test(digits) || /^[1-9]\d{10,14}$/.test(digits);
 }
+
+/** An e-mail address anywhere in a text (mailto: links and quoted addresses included). */
+export const containsEmailAddress = (text: string): boolean =>
+  /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[a-z]{2,}/i.test(text);
+
+/** Whether a value of a clear (unsealed) field holds what looks like an e-mail address or a phone number. */
+export const looksPersonal = (text: string): boolean =>
+  containsEmailAddress(text) || looksLikePhoneNumber(text) || /(\+|\b00)\d([ .()-]?\d){7,14}/.test(text);
 
 export function isOpaqueId(id: string): boolean {
   return OPAQUE_ID.test(id) && !looksLikePhoneNumber(id);

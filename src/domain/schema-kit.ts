@@ -54,6 +54,15 @@ export interface EventDefinition<T extends string = string, S extends TSchema = 
   personalFields: readonly string[];
   /** Rules a JSON Schema cannot say well (cross-field); returns [pointer, message] pairs. */
   check?(data: Static<S>): Array<[string, string]>;
+  /** The operator's duties (a consent, a legal mention): a refusal says what to do (422). */
+  rules?(data: Static<S>): OperatorRuleFailure[];
+}
+
+/** A duty of the operator that the event does not show was met, and what to do about it. */
+export interface OperatorRuleFailure {
+  pointer: string;
+  message: string;
+  action: string;
 }
 
 export function defineEvent<const T extends string, P extends TProperties>(
@@ -63,6 +72,7 @@ export function defineEvent<const T extends string, P extends TProperties>(
     origin?: Origin;
     scope?: KeyScopeKind;
     check?: (data: Static<TObject<P>>) => Array<[string, string]>;
+    rules?: (data: Static<TObject<P>>) => OperatorRuleFailure[];
   } = {},
 ): EventDefinition<T, TObject<P>> {
   const schema = Type.Object(properties, { additionalProperties: false, title: type });
@@ -76,5 +86,6 @@ export function defineEvent<const T extends string, P extends TProperties>(
     scope: options.scope ?? 'contact',
     personalFields,
     ...(options.check ? { check: options.check } : {}),
+    ...(options.rules ? { rules: options.rules } : {}),
   };
 }

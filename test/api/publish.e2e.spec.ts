@@ -126,6 +126,100 @@ describe('POST /v1/events', () => {
           415,
         ],
         ['empty batch', () => api.post('/v1/events', { events: [] }), 400],
+        // Operator rules: a refusal says what to do.
+        ...(
+          [
+            [
+              'a photo without consent',
+              'PhotoRecorded',
+              { photo: 'aGVsbG8=', consentObtained: false },
+              /ask the person/,
+            ],
+            [
+              'a payment alias without the buyer consent',
+              'PaymentAliasSaved',
+              { alias: 'VISA-4242', buyerConsent: false },
+              /ask the buyer/,
+            ],
+            [
+              'a policy acceptance without its version',
+              'PolicyAccepted',
+              { kind: 'privacy', url: 'https://example.org/privacy' },
+              /url and the version/,
+            ],
+            [
+              'a contact created on behalf of another without the legal mention',
+              'ContactRegistered',
+              { role: 'individual', createdOnBehalfOf: 'C-BOOKER' },
+              /show the legal mention/,
+            ],
+          ] as const
+        ).map(([name, type, data, action]): (typeof cases)[number] => [
+          name,
+          async () => {
+            const response = await api.post('/v1/events', { events: [valid(), { ...valid(), type, data }] });
+            expect(response.body.action).to.match(action);
+            expect(response.body.errors[0]).to.include({ index: 1 });
+            return response;
+          },
+          422,
+        ]),
+        // No personal data in clear fields.
+        [
+          'an e-mail address in a clear field',
+          () =>
+            api.post('/v1/events', {
+              events: [
+                valid(),
+                {
+                  ...consentGiven(person()),
+                  data: { ...consentGiven(person()).data, wordingVersion: 'v3 alice@example.org' },
+                },
+              ],
+            }),
+          400,
+        ],
+        [
+          'a phone number in a clear field',
+          () =>
+            api.post('/v1/events', {
+              events: [valid(), { ...valid(), type: 'ProcessingRestricted', data: { reason: '33612345678' } }],
+            }),
+          400,
+        ],
+        [
+          'a contact id that is a phone number without + or 00',
+          () => api.post('/v1/events', { events: [valid(), { ...valid(), contactId: '33612345678' }] }),
+          400,
+        ],
+        [
+          'a photo that is not base64',
+          () =>
+            api.post('/v1/events', {
+              events: [
+                valid(),
+                { ...valid(), type: 'PhotoRecorded', data: { photo: 'not base64!', consentObtained: true } },
+              ],
+            }),
+          400,
+        ],
+        [
+          'a gzip body that does not inflate',
+          () => api.postRaw('/v1/events', 'not gzip at all', 'application/json', { 'content-encoding': 'gzip' }),
+          400,
+          /does not decompress/,
+        ],
+        [
+          'a brotli body that does not decompress',
+          () => api.postRaw('/v1/events', 'not brotli', 'application/json', { 'content-encoding': 'br' }),
+          400,
+        ],
+        [
+          'a content encoding the server does not decode',
+          () => api.postRaw('/v1/events', '{}', 'application/json', { 'content-encoding': 'compress' }),
+          400,
+          /unsupported body encoding/,
+        ],
       ];
       for (const [name, send, status, detail] of cases) {
         it(`${name}: ${status}`, async () => {

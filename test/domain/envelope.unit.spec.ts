@@ -76,15 +76,34 @@ describe('envelope validation', () => {
       '/data/preChecked',
     ],
     [
-      'photo without consent',
-      { ...base, type: 'PhotoRecorded', data: { photo: 'aGk=', consentObtained: false } },
-      '/data/consentObtained',
+      'photo that is not base64',
+      { ...base, type: 'PhotoRecorded', data: { photo: 'aGk', consentObtained: true } },
+      '/data/photo',
     ],
     [
-      'payment alias without buyer consent',
-      { ...base, type: 'PaymentAliasSaved', data: { alias: 'x', buyerConsent: false } },
-      '/data/buyerConsent',
+      'e-mail address in a clear wording version',
+      {
+        ...base,
+        type: 'ConsentGiven',
+        data: { purpose: 'newsletter', source: 'form', wordingVersion: 'v3 alice@example.org', preChecked: false },
+      },
+      '/data/wordingVersion',
     ],
+    [
+      'e-mail address in a clear url',
+      { ...base, type: 'PolicyAccepted', data: { kind: 'privacy', url: 'mailto:alice@example.org', version: 'v1' } },
+      '/data/url',
+    ],
+    [
+      'phone number in a clear version',
+      {
+        ...base,
+        type: 'PolicyAccepted',
+        data: { kind: 'privacy', url: 'https://example.org/p', version: '+33 6 12 34 56 78' },
+      },
+      '/data/version',
+    ],
+    ['contact id that is a phone number without + or 00', { ...base, contactId: '33612345678' }, '/contactId'],
     [
       'dated product without end of validity',
       { ...base, type: 'TicketSold', data: { orderId: 'O-1', product: { kind: 'dated' } } },
@@ -121,6 +140,62 @@ describe('envelope validation', () => {
       expect(pointers).to.include(pointer);
     });
   }
+
+  // Operator rules (the reference pages' duties): a 422 that says what to do.
+  const unmetDuties: Array<[string, unknown, string, RegExp]> = [
+    [
+      'a photo without consent',
+      { type: 'PhotoRecorded', data: { photo: 'aGk=', consentObtained: false } },
+      '/data/consentObtained',
+      /consent/,
+    ],
+    [
+      'a payment alias without buyer consent',
+      { type: 'PaymentAliasSaved', data: { alias: 'x', buyerConsent: false } },
+      '/data/buyerConsent',
+      /buyer/,
+    ],
+    [
+      'a contact created on behalf of another without the legal mention',
+      { type: 'ContactRegistered', data: { role: 'individual', createdOnBehalfOf: 'C-2', legalMentionShown: false } },
+      '/data/legalMentionShown',
+      /legal mention/,
+    ],
+    [
+      'a policy acceptance without a url',
+      { type: 'PolicyAccepted', data: { kind: 'terms', version: 'v2' } },
+      '/data/url',
+      /url and the version/,
+    ],
+  ];
+  for (const [name, event, pointer, action] of unmetDuties) {
+    it(`refuses ${name} with a 422 that says what to do`, () => {
+      const error = refusal({ ...base, ...(event as object) });
+      expect(error).to.be.instanceOf(RuleViolation);
+      expect(error.status).to.equal(422);
+      expect(error.details['action']).to.match(action);
+      expect(error.details['errors']).to.deep.include({
+        ...(error.details['errors'] as object[])[0],
+        index: 0,
+        pointer,
+      });
+    });
+  }
+
+  it('accepts the same events once the duty is met', () => {
+    const met = [
+      { type: 'PhotoRecorded', data: { photo: 'aGk=', consentObtained: true } },
+      { type: 'PaymentAliasSaved', data: { alias: 'x', buyerConsent: true } },
+      { type: 'ContactRegistered', data: { role: 'individual', createdOnBehalfOf: 'C-2', legalMentionShown: true } },
+      { type: 'PolicyAccepted', data: { kind: 'terms', url: 'https://example.org/terms', version: 'v2' } },
+    ];
+    expect(
+      validateEnvelopes(
+        met.map((event) => ({ ...base, ...event })),
+        options,
+      ),
+    ).to.have.length(4);
+  });
 
   it('never repeats the offending value in the error', () => {
     const error = refusal({ ...base, contactId: 'alice@example.org', data: { noteId: 'N-1', text: 'x'.repeat(5000) } });

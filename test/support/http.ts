@@ -17,7 +17,7 @@ export interface Answer {
 export interface Api {
   url: string;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
-  postRaw(path: string, raw: string | Buffer, contentType?: string): Promise<Answer>;
+  postRaw(path: string, raw: string | Buffer, contentType?: string, headers?: Record<string, string>): Promise<Answer>;
   get(path: string, headers?: Record<string, string>): Promise<Answer>;
   /** The admin key every request sends unless its headers say otherwise. */
   adminKey: string;
@@ -56,8 +56,8 @@ export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): 
         headers: withKey({ 'content-type': 'application/json', ...headers }),
         body: JSON.stringify(body),
       }),
-    postRaw: (path, raw, contentType = 'application/json') =>
-      request(path, { method: 'POST', headers: withKey({ 'content-type': contentType }), body: raw }),
+    postRaw: (path, raw, contentType = 'application/json', headers = {}) =>
+      request(path, { method: 'POST', headers: withKey({ 'content-type': contentType, ...headers }), body: raw }),
     get: (path, headers = {}) => request(path, { method: 'GET', headers: withKey(headers) }),
     adminKey,
     close: () => new Promise((resolve) => server.close(() => resolve())),
