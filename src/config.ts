@@ -27,6 +27,8 @@ export interface LedgerConfig {
   port: number;
   /** LEDGER_ALLOWED_HOSTS: the Host names the API answers to (default: HOST, localhost, 127.0.0.1, ::1). */
   allowedHosts: string[];
+  /** LEDGER_TEXT_GUARD: warn about special-category or judgemental wording in notes, or reject it. */
+  textGuard: 'warn' | 'reject';
   /** LEDGER_MAX_BODY: largest accepted request body, in bytes. */
   maxBodyBytes: number;
   /** LOG_LEVEL: pino level. */
@@ -60,6 +62,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     throw new Error('LEDGER_KEYS_SCHEMA must differ from LEDGER_DATABASE_SCHEMA: the keys live apart from the events');
   }
   const host = env['HOST'] ?? '127.0.0.1';
+  const textGuard = env['LEDGER_TEXT_GUARD'] ?? 'warn';
+  if (textGuard !== 'warn' && textGuard !== 'reject') {
+    throw new Error(`LEDGER_TEXT_GUARD must be warn or reject, got ${textGuard}`);
+  }
   const port = Number(env['PORT'] ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${env['PORT']}`);
@@ -86,6 +92,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       : [...new Set([host, 'localhost', '127.0.0.1', '::1'])],
     port,
     maxBodyBytes,
+    textGuard,
     logLevel: env['LOG_LEVEL'] ?? 'info',
   };
 }

@@ -7,7 +7,8 @@ import { validatorFor } from '../domain/validation.js';
 import { Email, Instant } from '../domain/schema-kit.js';
 import type { OpenLedger } from '../app/open-ledger.js';
 import type { LedgerContext } from '../app/ledger-context.js';
-import { publish } from '../app/publish.js';
+import { publish, type TextGuardMode } from '../app/publish.js';
+import { guardText } from '../domain/text-guard.js';
 import { contactView } from '../app/contact-view.js';
 import { contactTimeline } from '../app/contact-timeline.js';
 import { auditEvents } from '../app/audit-events.js';
@@ -22,6 +23,8 @@ export interface ApiOptions {
   maxBodyBytes: number;
   /** Host names the API answers to (LEDGER_ALLOWED_HOSTS); any other Host is refused with 421. */
   allowedHosts: readonly string[];
+  /** LEDGER_TEXT_GUARD: warn about, or reject, special-category or judgemental wording in notes. */
+  textGuard?: TextGuardMode;
 }
 
 /**
@@ -69,7 +72,7 @@ export function createApp(
     requireJson,
     express.json({ limit: options.maxBodyBytes, strict: false }),
     async (req, res) => {
-      const result = await publish(ledger, req.body);
+      const result = await publish(ledger, req.body, { textGuard: options.textGuard ?? 'warn' });
       res.status(result.appended.length > 0 ? 201 : 200).json(result);
     },
   );
@@ -101,6 +104,17 @@ export function createApp(
     const contactId = contactIdParam(req);
     const events = await contactTimeline(ledger, contactId);
     res.set('Cache-Control', 'no-store').json({ contactId, events });
+  });
+
+  // The guard an operator's screen calls while a note is typed: nothing is stored, nothing logged.
+  app.post('/v1/text-guard', role('operator'), requireJson, express.json({ limit: '64kb' }), async (req, res) => {
+    const text = (req.body as { text?: unknown } | null)?.text;
+    if (typeof text !== 'string' || text.length === 0 || text.length > 10_000) {
+      throw new ValidationError('text must be a string of 1 to 10000 characters', [
+        { pointer: '/text', message: 'is not a text' },
+      ]);
+    }
+    res.set('Cache-Control', 'no-store').json({ warnings: guardText(text) });
   });
 
   app.get('/v1/contacts/:id/export', role('operator'), async (req, res) => {

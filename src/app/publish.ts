@@ -1,29 +1,64 @@
-import { envelopesOf, validateEnvelopes } from '../domain/envelope.js';
+import { definitionOf } from '../domain/catalog.js';
+import { envelopesOf, validateEnvelopes, type ValidEvent } from '../domain/envelope.js';
+import { RuleViolation } from '../domain/errors.js';
+import { guardText, type TextWarning } from '../domain/text-guard.js';
 import type { AppendOutcome } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
 import type { LedgerContext } from './ledger-context.js';
 
+/** What the text guard does with special-category or judgemental wording: warn, or refuse the batch. */
+export type TextGuardMode = 'warn' | 'reject';
+
+export type PublishWarning = { index: number; message: string } & Partial<TextWarning & { pointer: string }>;
+
 export interface PublishResult extends AppendOutcome {
-  warnings: Array<{ index: number; message: string }>;
+  warnings: PublishWarning[];
+}
+
+/** The text guard's findings in the free-text fields (notes, remarks) of a batch. */
+function textWarnings(events: readonly ValidEvent[]): PublishWarning[] {
+  return events.flatMap((event, index) =>
+    definitionOf(event.type).freeTextFields.flatMap((field) => {
+      const text = event.data[field];
+      if (typeof text !== 'string') return [];
+      return guardText(text).map((warning) => ({
+        index,
+        pointer: `/data/${field}`,
+        message: `the ${field} reveals ${warning.category} data or judges the person; see advice`,
+        ...warning,
+      }));
+    }),
+  );
 }
 
 /**
  * Records what upstream systems say happened: the whole body is validated before anything is
  * appended, then sealed and appended atomically. Facts need no stream state to be accepted (the
- * erasure fence is the key store's), so this is no read–decide–append command.
+ * erasure fence is the key store's), so this is no read–decide–append command. The text guard
+ * reads the free text of notes and remarks: its warnings come back with the result, or, in
+ * `reject` mode, refuse the batch.
  */
 export async function publish(
   context: LedgerContext,
   body: unknown,
-  options: { allowLedgerTypes?: boolean } = {},
+  options: { allowLedgerTypes?: boolean; textGuard?: TextGuardMode } = {},
 ): Promise<PublishResult> {
-  const events = validateEnvelopes(envelopesOf(body), { now: context.now(), newId: context.newId, ...options });
+  const { textGuard = 'warn', ...validation } = options;
+  const events = validateEnvelopes(envelopesOf(body), { now: context.now(), newId: context.newId, ...validation });
+  const guarded = textWarnings(events);
+  if (textGuard === 'reject' && guarded.length > 0) {
+    throw new RuleViolation(
+      `${guarded.length} free text(s) reveal special-category data or judge the person; nothing was appended`,
+      'rewrite the note or remark as plain facts about the booking (see advice)',
+      { errors: guarded },
+    );
+  }
   const outcome = await appendSealed(context, events);
   const indexOf = new Map(events.map((event, index) => [event.id, index]));
-  const warnings = outcome.appended
+  const firstEvents = outcome.appended
     .filter((appended) => appended.revision === 0)
     .map((appended) => ({ index: indexOf.get(appended.id)!, stream: appended.stream }))
     .filter(({ index }) => events[index]?.type !== 'ContactRegistered')
     .map(({ index, stream }) => ({ index, message: `first event of ${stream} is not ContactRegistered` }));
-  return { ...outcome, warnings };
+  return { ...outcome, warnings: [...firstEvents, ...guarded] };
 }

@@ -27,7 +27,11 @@ export async function serve(config: LedgerConfig): Promise<Server> {
         `${firstKey.token}\n`,
     );
   }
-  const app = createApp(opened, log, { maxBodyBytes: config.maxBodyBytes, allowedHosts: config.allowedHosts });
+  const app = createApp(opened, log, {
+    maxBodyBytes: config.maxBodyBytes,
+    allowedHosts: config.allowedHosts,
+    textGuard: config.textGuard,
+  });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -117,6 +117,8 @@ function exactlyOneOfRunOrRequest(data: { runId?: string; requestId?: string }):
     : [];
 }
 const ledgerOnly = { origin: 'ledger' } as const;
+/** Free text an operator writes: personal (sealed), and read by the text guard. */
+const freeText = { ...personal, freeText: true };
 
 export const catalog = {
   // contact
@@ -170,11 +172,11 @@ export const catalog = {
             ],
     },
   ),
-  NoteAdded: defineEvent('NoteAdded', { noteId: OpaqueId(), text: Text(4000, personal) }),
-  RemarkSet: defineEvent('RemarkSet', { text: Text(4000, personal) }),
+  NoteAdded: defineEvent('NoteAdded', { noteId: OpaqueId(), text: Text(4000, freeText) }),
+  RemarkSet: defineEvent('RemarkSet', { text: Text(4000, freeText) }),
   OrderRemarkSet: defineEvent(
     'OrderRemarkSet',
-    { orderId: OpaqueId(), text: Text(4000, personal) },
+    { orderId: OpaqueId(), text: Text(4000, freeText) },
     { scope: 'order' },
   ),
   PolicyAccepted: defineEvent(

@@ -52,6 +52,8 @@ export interface EventDefinition<T extends string = string, S extends TSchema = 
   scope: KeyScopeKind;
   /** Top-level data fields marked personal in the schema, derived once. */
   personalFields: readonly string[];
+  /** Top-level fields of free text an operator writes (notes, remarks): the text guard reads them. */
+  freeTextFields: readonly string[];
   /** Rules a JSON Schema cannot say well (cross-field); returns [pointer, message] pairs. */
   check?(data: Static<S>): Array<[string, string]>;
   /** The operator's duties (a consent, a legal mention): a refusal says what to do (422). */
@@ -76,15 +78,18 @@ export function defineEvent<const T extends string, P extends TProperties>(
   } = {},
 ): EventDefinition<T, TObject<P>> {
   const schema = Type.Object(properties, { additionalProperties: false, title: type });
-  const personalFields = Object.entries(properties as Record<string, TSchema>)
-    .filter(([, field]) => field['personal'] === true)
-    .map(([name]) => name);
+  const fieldsMarked = (mark: string) =>
+    Object.entries(properties as Record<string, TSchema>)
+      .filter(([, field]) => field[mark] === true)
+      .map(([name]) => name);
+  const personalFields = fieldsMarked('personal');
   return {
     type,
     schema,
     origin: options.origin ?? 'upstream',
     scope: options.scope ?? 'contact',
     personalFields,
+    freeTextFields: fieldsMarked('freeText'),
     ...(options.check ? { check: options.check } : {}),
     ...(options.rules ? { rules: options.rules } : {}),
   };

@@ -17,6 +17,7 @@ const date = fullFormats['date'] as { validate: (value: string) => boolean };
 /** The one ajv instance: strict, all errors, and the formats the catalog uses. */
 export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addKeyword({ keyword: 'personal', schemaType: 'boolean' });
+ajv.addKeyword({ keyword: 'freeText', schemaType: 'boolean' });
 ajv.addFormat('opaque-id', { type: 'string', validate: isOpaqueId });
 ajv.addFormat('instant', { type: 'string', validate: (v: string) => dateTime.validate(v) && yearInRange(v) });
 ajv.addFormat('calendar-date', { type: 'string', validate: (v: string) => date.validate(v) && yearInRange(v) });

@@ -25,6 +25,13 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; s
     send: '/v1/events',
     body: () => registered(person()),
   },
+  {
+    method: 'POST',
+    path: '/v1/text-guard',
+    role: 'operator',
+    send: '/v1/text-guard',
+    body: () => ({ text: 'Prefers aisle seats' }),
+  },
   { method: 'GET', path: '/v1/recency', role: 'batch', send: '/v1/recency?before=2030-01-01' },
   { method: 'GET', path: '/v1/contacts', role: 'operator', send: `/v1/contacts?email=${p.email}` },
   { method: 'GET', path: '/v1/contacts/:id', role: 'operator', send: `/v1/contacts/${p.contactId}` },

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { startApi, type Api } from '../support/http.js';
+import { person, registered } from '../support/events.js';
+import { publish } from '../../src/app/publish.js';
+import { RuleViolation } from '../../src/domain/errors.js';
+
+describe('text guard on the API: POST /v1/text-guard and the notes of a publish', () => {
+  let ledger: TestLedger;
+  let api: Api;
+  const p = person();
+  const note = (text: string) => ({
+    type: 'NoteAdded',
+    contactId: p.contactId,
+    organizationId: 'ORG-A',
+    occurredAt: '2024-05-01T10:00:00Z',
+    data: { noteId: `N-${Math.random().toString(36).slice(2, 8)}`, text },
+  });
+  before(async () => {
+    ledger = await openTestLedger();
+    api = await startApi(ledger);
+    await publish(ledger, registered(p));
+  });
+  after(async () => {
+    await api.close();
+    await ledger.dispose();
+  });
+
+  it('answers the categories, the words and the advice for a text', async () => {
+    const response = await api.post('/v1/text-guard', { text: 'Cliente diabétique et syndiquée' });
+    expect(response.status).to.equal(200);
+    expect(
+      response.body.warnings.map((w: { category: string; words: string[] }) => [w.category, w.words]),
+    ).to.deep.equal([
+      ['health', ['diabétique']],
+      ['union-membership', ['syndiquée']],
+    ]);
+    expect(response.body.warnings[0].advice).to.match(/^Avoid directly or indirectly revealing/);
+    expect((await api.post('/v1/text-guard', { text: 'Prefers aisle seats' })).body).to.deep.equal({ warnings: [] });
+  });
+
+  for (const body of [{}, { text: '' }, { text: 7 }, { text: 'x'.repeat(10_001) }]) {
+    it(`refuses ${JSON.stringify(body).slice(0, 30)} with a 400 problem`, async () => {
+      const response = await api.post('/v1/text-guard', body);
+      expect(response.status).to.equal(400);
+      expect(response.type).to.match(/problem\+json/);
+    });
+  }
+
+  it('warns in the publish response about the notes it appends (LEDGER_TEXT_GUARD=warn)', async () => {
+    const response = await api.post('/v1/events', {
+      events: [note('Arrived on time'), note('Très désagréable au guichet')],
+    });
+    expect(response.status).to.equal(201);
+    expect(response.body.appended).to.have.length(2);
+    expect(response.body.warnings).to.have.length(1);
+    expect(response.body.warnings[0]).to.deep.include({
+      index: 1,
+      pointer: '/data/text',
+      category: 'judgemental-or-offensive',
+      words: ['désagréable'],
+    });
+  });
+
+  it(
+    'refuses the whole batch with a 422 that says what ' + 'to do, appending nothing (LEDGER_TEXT_GUARD=reject)',
+    async () => {
+      const head = await ledger.store.headPosition();
+      const refusal = await publish(
+        ledger,
+        { events: [note('Arrived on time'), note('Casier judiciaire chargé')] },
+        {
+          textGuard: 'reject',
+        },
+      ).catch((error: unknown) => error);
+      expect(refusal).to.be.instanceOf(RuleViolation);
+      expect((refusal as RuleViolation).details['action']).to.match(/plain facts/);
+      expect(await ledger.store.headPosition()).to.equal(head);
+    },
+  );
+});
