@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { readFileSync } from 'node:fs';
 import type { Role } from '../domain/api-keys.js';
 import { ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
@@ -18,6 +19,7 @@ import type { Logger } from '../log.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { createMetrics } from './metrics.js';
 import { hostGuard, openOnLoopback, requireRole } from './guards.js';
+import { openApiDocument } from './openapi.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
@@ -53,6 +55,11 @@ export function createApp(
     res
       .status(projection.failed ? 503 : 200)
       .json({ status: projection.failed ? 'degraded' : 'ok', headPosition: projection.head, projection });
+  });
+
+  const document = openApiDocument(packageVersion());
+  app.get('/openapi.json', openOnLoopback(ledger), (_req, res) => {
+    res.json(document);
   });
 
   app.get('/metrics', openOnLoopback(ledger), async (_req, res) => {
@@ -239,3 +246,7 @@ function accessLog(log: Logger) {
     next();
   };
 }
+
+/** The version of this package, for the API document (read from src/ and from dist/ alike). */
+const packageVersion = (): string =>
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

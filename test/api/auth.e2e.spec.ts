@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { request as httpRequest } from 'node:http';
-import type { Express } from 'express';
+import { declaredRoutes } from '../support/routes.js';
 import { openTestLedger, tempDataDir, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
 import { startServer } from '../support/server.js';
@@ -18,6 +18,7 @@ const p = person();
 const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; send: string; body?: () => unknown }> = [
   { method: 'GET', path: '/health', role: null, send: '/health' },
   { method: 'GET', path: '/metrics', role: null, send: '/metrics' },
+  { method: 'GET', path: '/openapi.json', role: null, send: '/openapi.json' },
   {
     method: 'POST',
     path: '/v1/events',
@@ -40,15 +41,6 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; s
   { method: 'GET', path: '/v1/audit/events', role: 'auditor', send: '/v1/audit/events?limit=10' },
   { method: 'GET', path: '/v1/audit/verify', role: 'auditor', send: '/v1/audit/verify' },
 ];
-
-/** The routes an express app declares, as `METHOD path`. */
-function declaredRoutes(app: Express): string[] {
-  const stack = (app as unknown as { router: { stack: Array<{ route?: { path: string; methods: object } }> } }).router
-    .stack;
-  return stack
-    .filter((layer) => layer.route)
-    .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path}`));
-}
 
 describe('API keys and roles', function () {
   this.timeout(120_000);
@@ -78,7 +70,7 @@ describe('API keys and roles', function () {
 
     it('lists every route of the app', () => {
       const app = createApp(ledger, createLogger('silent'), { maxBodyBytes: 1024, allowedHosts: ['localhost'] });
-      expect(declaredRoutes(app).sort()).to.deep.equal(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+      expect(declaredRoutes(app).sort()).to.deep.equal(ROUTES.map((r) => `${r.method.toLowerCase()} ${r.path}`).sort());
     });
 
     const callers = [...ROLES, 'no key', 'revoked admin', 'never issued', 'wrong secret', 'not a key'];

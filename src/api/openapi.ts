@@ -1,0 +1,237 @@
+import { Type } from '@sinclair/typebox';
+import { catalog, EVENT_TYPES } from '../domain/catalog.js';
+import type { Role } from '../domain/api-keys.js';
+import { Envelope, MAX_BATCH } from '../domain/envelope.js';
+
+/** One route as the API document lists it: who may call it, what it takes and what it answers. */
+export interface RouteDoc {
+  method: 'get' | 'post';
+  /** Express's path (`:id`); the document writes `{id}`. */
+  path: string;
+  /** null: open (see the route's description). */
+  role: Role | null;
+  summary: string;
+  parameters?: Array<{ name: string; in: 'query' | 'path'; required: boolean; description: string }>;
+  requestSchema?: string;
+  /** Status codes of success, with their media type. */
+  success: Record<string, string>;
+  /** Problem statuses besides the ones every keyed route may answer (400, 401, 403, 421). */
+  problems?: number[];
+}
+
+const id = { name: 'id', in: 'path', required: true, description: 'the contact id (opaque)' } as const;
+const query = (name: string, description: string, required = false) =>
+  ({ name, in: 'query', required, description }) as const;
+
+/** Every route of the API (a test checks it against the express app). */
+export const ROUTE_DOCS: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/health',
+    role: null,
+    summary: 'liveness, head position and projection lag',
+    success: { 200: 'application/json', 503: 'application/json' },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    role: null,
+    summary: 'Prometheus metrics (open on loopback; any key otherwise)',
+    success: { 200: 'text/plain' },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    role: null,
+    summary: 'this document (open on loopback; any key otherwise)',
+    success: { 200: 'application/json' },
+  },
+  {
+    method: 'post',
+    path: '/v1/events',
+    role: 'publisher',
+    summary: 'publish one event or a batch: all validated, then all appended or none',
+    requestSchema: 'PublishBody',
+    success: { 201: 'application/json', 200: 'application/json' },
+    problems: [409, 410, 413, 415, 422],
+  },
+  {
+    method: 'get',
+    path: '/v1/recency',
+    role: 'batch',
+    summary: 'contacts whose GDPR recency is older than a date, keyset paged',
+    parameters: [
+      query('before', 'a date or an RFC 3339 instant', true),
+      query('limit', '1 to 1000, default 100'),
+      query('after', 'the next cursor of the previous page'),
+    ],
+    success: { 200: 'application/json' },
+  },
+  {
+    method: 'get',
+    path: '/v1/contacts',
+    role: 'operator',
+    summary: 'contacts by e-mail, through the keyed blind index',
+    parameters: [query('email', 'one e-mail address', true)],
+    success: { 200: 'application/json' },
+  },
+  {
+    method: 'get',
+    path: '/v1/contacts/:id',
+    role: 'operator',
+    summary: 'the personal view, folded from the stream',
+    parameters: [id],
+    success: { 200: 'application/json' },
+    problems: [404, 500],
+  },
+  {
+    method: 'get',
+    path: '/v1/contacts/:id/events',
+    role: 'operator',
+    summary: 'the decrypted timeline',
+    parameters: [id],
+    success: { 200: 'application/json' },
+    problems: [404, 500],
+  },
+  {
+    method: 'get',
+    path: '/v1/contacts/:id/export',
+    role: 'operator',
+    summary: 'right of access and portability: everything held, with the notice',
+    parameters: [id],
+    success: { 200: 'application/json' },
+    problems: [404, 500],
+  },
+  {
+    method: 'post',
+    path: '/v1/text-guard',
+    role: 'operator',
+    summary: 'special-category or judgemental wording in a text',
+    requestSchema: 'TextGuardRequest',
+    success: { 200: 'application/json' },
+    problems: [415],
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/events',
+    role: 'auditor',
+    summary: 'the log as stored, in position order, as NDJSON (sealed parts never opened)',
+    parameters: [query('from', 'exclusive position, default 0'), query('limit', '1 to 1000000, default 10000')],
+    success: { 200: 'application/x-ndjson' },
+  },
+  {
+    method: 'get',
+    path: '/v1/audit/verify',
+    role: 'auditor',
+    summary: 'verification of the hash chains, of the log or of one stream',
+    parameters: [query('stream', 'one stream name')],
+    success: { 200: 'application/json' },
+  },
+];
+
+/** The request schema of each event type an upstream system may publish: its envelope with its data. */
+export const eventSchemas = () =>
+  Object.fromEntries(
+    EVENT_TYPES.filter((type) => catalog[type].origin === 'upstream').map((type) => [
+      `${type}Event`,
+      Type.Composite(
+        [Type.Omit(Envelope, ['type', 'data']), Type.Object({ type: Type.Literal(type), data: catalog[type].schema })],
+        {
+          additionalProperties: false,
+        },
+      ),
+    ]),
+  );
+
+const PROBLEM = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  errors: Type.Optional(
+    Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), pointer: Type.String(), message: Type.String() })),
+  ),
+  action: Type.Optional(Type.String({ description: 'what the operator must do (422)' })),
+});
+
+/** The OpenAPI 3.1 document of the API, from the same TypeBox schemas as the validators. */
+export function openApiDocument(version: string) {
+  const events = eventSchemas();
+  const anyEvent = { oneOf: Object.keys(events).map((name) => ({ $ref: `#/components/schemas/${name}` })) };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTE_DOCS) {
+    const problems = [...(route.role ? [400, 401, 403] : []), 421, ...(route.problems ?? [])];
+    const responses = {
+      ...Object.fromEntries(
+        Object.entries(route.success).map(([status, type]) => [
+          status,
+          { description: 'success', content: { [type]: {} } },
+        ]),
+      ),
+      ...Object.fromEntries(problems.map((status) => [status, { $ref: '#/components/responses/Problem' }])),
+    };
+    paths[route.path.replace(/:(\w+)/g, '{$1}')] = {
+      ...paths[route.path.replace(/:(\w+)/g, '{$1}')],
+      [route.method]: {
+        summary: route.summary,
+        'x-role': route.role ?? 'none',
+        security: route.role ? [{ apiKey: [] }] : [],
+        ...(route.parameters
+          ? { parameters: route.parameters.map((p) => ({ ...p, schema: { type: 'string' } })) }
+          : {}),
+        ...(route.requestSchema
+          ? {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.requestSchema}` } } },
+              },
+            }
+          : {}),
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'contact-ledger',
+      version,
+      description:
+        'Event-sourced GDPR contact ledger. Every route but /health needs `Authorization: Bearer <key>` ' +
+        'of a role that may use it (x-role; admin may use every route).',
+    },
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from ledger keys create' },
+      },
+      schemas: {
+        ...events,
+        PublishBody: {
+          oneOf: [
+            anyEvent,
+            {
+              type: 'object',
+              properties: { events: { type: 'array', maxItems: MAX_BATCH, items: anyEvent } },
+              required: ['events'],
+              additionalProperties: false,
+            },
+          ],
+        },
+        TextGuardRequest: {
+          type: 'object',
+          properties: { text: { type: 'string', minLength: 1, maxLength: 10_000 } },
+          required: ['text'],
+          additionalProperties: false,
+        },
+        Problem: PROBLEM,
+      },
+      responses: {
+        Problem: {
+          description: 'RFC 9457 problem',
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+        },
+      },
+    },
+  };
+}
