@@ -29,7 +29,8 @@ import { columnsOf, CONTACTS } from '../src/projections/tables.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import autocannon from 'autocannon';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     'rebuild-events': { type: 'string', default: '1000000' },
     'recency-contacts': { type: 'string', default: '1000000' },
     'demo-contacts': { type: 'string', default: '100000' },
+    /** `api`: only the store append (the ratio's denominator) and the HTTP API measures. */
+    only: { type: 'string' },
   },
 });
 const totalEvents = Number(values.events);
@@ -144,6 +147,7 @@ async function measureWrites() {
   const bench = await openBenchLedger();
   const opened = bench.opened;
   const appendRate = await appendAll(opened, valid, publishers);
+  appendRateOfRun = appendRate;
 
   // Physical limits measured in the same run: raw inserts of the very rows we stored, raw AES-GCM.
   const storedRows: unknown[][] = [];
@@ -219,7 +223,92 @@ async function measureWrites() {
   return bench;
 }
 
+/** The store API's append rate of this run (4 publishers): the HTTP publish is measured against it. */
+let appendRateOfRun = 0;
+
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+/**
+ * The HTTP API as clients reach it: the built server in its own process (keys and roles on, a
+ * publisher key from `ledger keys create`), loaded from this process with autocannon on loopback.
+ * Batches of 100 synthetic events by `publishers` connections (closed loop), then single-event
+ * POSTs at 1,000 requests/s (rate-limited over enough connections that none waits for another).
+ */
+async function measureApi() {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-api-'));
+  const env = { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
+  const port = 18_000 + Math.floor(Math.random() * 2000);
+  const server = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, ...env, PORT: String(port) } });
+  server.stdout.resume();
+  server.stderr.resume();
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (tries > 100) throw new Error('the bench server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    const [, token] =
+      / (cl_\S+)$/m.exec(runLedger(['keys', 'create', '--role', 'publisher', '--name', 'bench'], env)) ?? [];
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const envelopes = syntheticEnvelopes({ events: 50_000, contacts: 5000, seed: 9 });
+    const bodies: string[] = [];
+    for (let i = 0; i < envelopes.length; i += batchSize) {
+      bodies.push(JSON.stringify({ events: envelopes.slice(i, i + batchSize) }));
+    }
+    let next = 0;
+    const [batches, batchMs] = await time(() =>
+      autocannon({
+        url: `${url}/v1/events`,
+        method: 'POST',
+        headers,
+        connections: publishers,
+        amount: bodies.length,
+        requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
+      }),
+    );
+    const batchRate = rate(envelopes.length, batchMs);
+    record(
+      `POST /v1/events over HTTP, batches of ${batchSize}, ${publishers} connections, publisher key`,
+      `${batchRate.toLocaleString('en')} events/s`,
+      '≥ 20,000 events/s and ≥ 0.6 × the store append',
+      `store append of this run: ${appendRateOfRun.toLocaleString('en')} events/s, ratio ` +
+        `${(batchRate / appendRateOfRun).toFixed(2)}; errors ${batches.errors + batches.non2xx}`,
+    );
+    const single = await autocannon({
+      url: `${url}/v1/events`,
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        type: 'ContactRegistered',
+        contactId: 'C-[<id>]',
+        organizationId: 'ORG-A',
+        occurredAt: '2024-01-10T09:00:00Z',
+        data: { role: 'individual', firstName: 'Bench', email: 'bench.[<id>]@example.org' },
+      }),
+      idReplacement: true,
+      connections: 50,
+      overallRate: 1000,
+      duration: 10,
+    });
+    record(
+      'single-event POST /v1/events at 1,000 requests/s (autocannon, loopback, 10 s)',
+      `p99 ${single.latency.p99} ms, ${single.requests.average.toLocaleString('en')} requests/s`,
+      'p99 ≤ 20 ms, 0 errors',
+      `median ${single.latency.p50} ms; errors ${single.errors + single.non2xx + single.timeouts}`,
+    );
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 /** Runs the built `ledger` command (as users run it) in its own process, so its time and memory are its own. */
 function runLedger(args: string[], env: Record<string, string>): string {
   const result = spawnSync(process.execPath, [cli, ...args], {
@@ -418,6 +507,12 @@ async function main() {
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
+  if (values.only === 'api') {
+    await bench.opened.close();
+    rmSync(bench.dir, { recursive: true, force: true });
+    await measureApi();
+    return printResults();
+  }
   let opened: OpenLedger = bench.opened;
   // The write phase's data is garbage now: collect it so reads are not measured against its heap.
   (globalThis as { gc?: () => void }).gc?.();
@@ -467,6 +562,11 @@ async function main() {
   await measureRebuild(Number(values['rebuild-events']));
   await measureRecencyPage(Number(values['recency-contacts']));
   measureDemo(Number(values['demo-contacts']));
+  await measureApi();
+  printResults();
+}
+
+function printResults() {
   const rss = process.resourceUsage().maxRSS / 1024; // peak of the whole run, write data included
   console.log(`\n| measure | result | target | beside it |\n| --- | --- | --- | --- |`);
   for (const r of results) console.log(`| ${r.measure} | ${r.value} | ${r.target} | ${r.note} |`);
