@@ -20,6 +20,16 @@ export interface RouteDoc {
 }
 
 const id = { name: 'id', in: 'path', required: true, description: 'the contact id (opaque)' } as const;
+/** A route of one contact's personal data: an operator's, 404 when unknown, 500 when a seal fails to open. */
+const contactRoute = (suffix: string, summary: string): RouteDoc => ({
+  method: 'get',
+  path: `/v1/contacts/:id${suffix}`,
+  role: 'operator',
+  summary,
+  parameters: [id],
+  success: { 200: 'application/json' },
+  problems: [404, 500],
+});
 const query = (name: string, description: string, required = false) =>
   ({ name, in: 'query', required, description }) as const;
 
@@ -75,33 +85,9 @@ export const ROUTE_DOCS: RouteDoc[] = [
     parameters: [query('email', 'one e-mail address', true)],
     success: { 200: 'application/json' },
   },
-  {
-    method: 'get',
-    path: '/v1/contacts/:id',
-    role: 'operator',
-    summary: 'the personal view, folded from the stream',
-    parameters: [id],
-    success: { 200: 'application/json' },
-    problems: [404, 500],
-  },
-  {
-    method: 'get',
-    path: '/v1/contacts/:id/events',
-    role: 'operator',
-    summary: 'the decrypted timeline',
-    parameters: [id],
-    success: { 200: 'application/json' },
-    problems: [404, 500],
-  },
-  {
-    method: 'get',
-    path: '/v1/contacts/:id/export',
-    role: 'operator',
-    summary: 'right of access and portability: everything held, with the notice',
-    parameters: [id],
-    success: { 200: 'application/json' },
-    problems: [404, 500],
-  },
+  contactRoute('', 'the personal view, folded from the stream'),
+  contactRoute('/events', 'the decrypted timeline'),
+  contactRoute('/export', 'right of access and portability: everything held, with the notice'),
   {
     method: 'post',
     path: '/v1/text-guard',
