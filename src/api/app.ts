@@ -31,7 +31,8 @@ export interface ApiOptions {
 
 /**
  * The HTTP API (README "API"). Every route but /health needs an API key whose role may use it
- * (DESIGN.md "Interfaces"; an admin may do everything); /metrics is open on loopback only.
+ * (DESIGN.md "Interfaces"; an admin may do everything); /metrics and /openapi.json are open on
+ * loopback and need a key of any role otherwise.
  * No CORS: a browser page of another origin can neither read an answer nor send a key.
  */
 export function createApp(
