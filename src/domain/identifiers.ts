@@ -20,7 +20,13 @@ export const containsEmailAddress = (text: string): boolean =>
 
 /** Whether a value of a clear (unsealed) field holds what looks like an e-mail address or a phone number. */
 export const looksPersonal = (text: string): boolean =>
-  containsEmailAddress(text) || looksLikePhoneNumber(text) || /(\+|\b00)\d([ .()-]?\d){7,14}/.test(text);
+  containsEmailAddress(text) || looksLikePhoneNumber(text) || INTERNATIONAL_NUMBER_IN_TEXT.test(text);
+
+/**
+ * An international number (+33 6 12…, 0033 6 12…) standing as a word of a text: between spaces or
+ * at an end, so that a group of digits inside an id (a UUID's -0047-4562-) is not one.
+ */
+const INTERNATIONAL_NUMBER_IN_TEXT = /(^|\s)(\+|00)\d([ .()-]?\d){7,14}(?=$|[\s,;])/;
 
 export function isOpaqueId(id: string): boolean {
   return OPAQUE_ID.test(id) && !looksLikePhoneNumber(id);

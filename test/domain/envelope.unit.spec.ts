@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { envelopesOf, validateEnvelopes, MAX_BATCH } from '../../src/domain/envelope.js';
 import { LedgerError, PayloadTooLarge, RuleViolation, ValidationError } from '../../src/domain/errors.js';
@@ -181,6 +182,13 @@ describe('envelope validation', () => {
       });
     });
   }
+
+  it('takes no UUID-based id for a phone number (a group of digits inside an id is not one)', () => {
+    const ids = ['N-3fa85f64-0047-4562-8123-2c963f66afa6', ...Array.from({ length: 1999 }, () => `N-${randomUUID()}`)];
+    const notes = ids.map((noteId) => ({ ...base, data: { noteId, text: 'ok' } }));
+    expect(validateEnvelopes(notes.slice(0, 1000), options)).to.have.length(1000);
+    expect(validateEnvelopes(notes.slice(1000), options)).to.have.length(1000);
+  });
 
   it('accepts the same events once the duty is met', () => {
     const met = [

@@ -73,7 +73,8 @@ describe('concurrent writers on one events.db (separate processes)', function ()
         }));
       const bodies = Array.from({ length: 4 }, (_, w) => perWorker(w));
       const results = await Promise.all(bodies.map((b) => runWorker(ledger.env, startAt, b)));
-      expect(results.flat().every((o) => o.ok && o.appended === 20)).to.equal(true);
+      const failed = results.flat().filter((o) => !(o.ok && o.appended === 20));
+      expect(failed, JSON.stringify(failed)).to.deep.equal([]);
       const all = await ledger.store.readAll({ limit: 10_000 });
       expect(all.map((e) => e.position)).to.deep.equal(Array.from({ length: 800 }, (_, i) => i + 1));
       const ids = new Set(all.map((e) => e.id));
