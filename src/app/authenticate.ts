@@ -1,7 +1,7 @@
-import { API_KEYS_STREAM, mayUse, type Role } from '../domain/api-keys.js';
+import { mayUse, type Role } from '../domain/api-keys.js';
 import { Forbidden, Unauthenticated } from '../domain/errors.js';
 import { parseToken, secretMatches } from '../crypto/api-key-secret.js';
-import { apiKeysOf } from './api-key-log.js';
+import { readApiKeys } from './api-key-log.js';
 import type { LedgerContext } from './ledger-context.js';
 
 /**
@@ -17,7 +17,7 @@ export async function authenticate(
 ): Promise<{ keyId: string; role: Role }> {
   const parsed = token === null ? null : parseToken(token);
   if (!parsed) throw new Unauthenticated();
-  const key = apiKeysOf(await context.store.readStream(API_KEYS_STREAM)).get(parsed.keyId);
+  const key = (await readApiKeys(context.store)).get(parsed.keyId);
   if (!key || key.revokedAt !== null || !secretMatches(parsed.secret, key.secretHash)) throw new Unauthenticated();
   if (required !== 'any' && !mayUse(key.role, required)) throw new Forbidden(key.role, required);
   return { keyId: key.keyId, role: key.role };

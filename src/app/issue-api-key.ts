@@ -11,30 +11,37 @@ export interface IssuedApiKey {
   token: string;
 }
 
-/**
- * Issues an API key with a role. `onlyIfNone`: the first start's admin key, issued only while the
- * stream is empty (two nodes starting together: one wins, the other's append conflicts).
- */
+/** Issues an API key with a role; its secret is returned this once. */
 export async function issueApiKey(
   context: LedgerContext,
   command: { role: string; name?: string },
 ): Promise<IssuedApiKey> {
+  return (await issue(context, command))!; // without onlyIfNone, a key is always issued
+}
+
+/**
+ * The first start of a new ledger issues one admin key, or none when any key exists. Decided on
+ * the stream read and appended at that revision: of two nodes starting together, one issues it and
+ * the other's append conflicts.
+ */
+export const issueFirstAdminKey = (context: LedgerContext): Promise<IssuedApiKey | null> =>
+  issue(context, { role: 'admin', name: 'first-admin', onlyIfNone: true });
+
+async function issue(
+  context: LedgerContext,
+  command: { role: string; name?: string; onlyIfNone?: boolean },
+): Promise<IssuedApiKey | null> {
   const { keyId, token, secretHash } = newApiKeySecret();
   const { result } = await handleCommand(context, API_KEYS_STREAM, {
     state: async (stored) => apiKeysOf(stored),
     decide: (state) => {
-      const [data] = decideIssue(state, { ...command, keyId, secretHash });
+      const data = decideIssue(state, { ...command, keyId, secretHash });
+      if (!data) return { events: [], result: null };
       return {
-        events: [{ type: 'ApiKeyIssued', stream: API_KEYS_STREAM, organizationId: '', data: { ...data! } }],
-        result: { keyId, role: data!.role, token },
+        events: [{ type: 'ApiKeyIssued', stream: API_KEYS_STREAM, organizationId: '', data: { ...data } }],
+        result: { keyId, role: data.role, token },
       };
     },
   });
   return result;
-}
-
-/** The first start of a new ledger issues one admin key, or none when any key exists. */
-export async function issueFirstAdminKey(context: LedgerContext): Promise<IssuedApiKey | null> {
-  if ((await context.store.readStream(API_KEYS_STREAM)).length > 0) return null;
-  return issueApiKey(context, { role: 'admin', name: 'first-admin' });
 }

@@ -68,11 +68,15 @@ function checkName(name: string | undefined): void {
   }
 }
 
-/** Issues a key: its role and label are checked; the secret was drawn by the caller. */
+/**
+ * Issues a key: its role and label are checked; the secret was drawn by the caller. `onlyIfNone`
+ * (the first start's admin key): nothing is issued when any key exists.
+ */
 export function decideIssue(
   state: ApiKeysState,
-  command: { keyId: string; role: string; name?: string; secretHash: string },
-): Array<Extract<ApiKeyEvent, { type: 'ApiKeyIssued' }>['data']> {
+  command: { keyId: string; role: string; name?: string; secretHash: string; onlyIfNone?: boolean },
+): Extract<ApiKeyEvent, { type: 'ApiKeyIssued' }>['data'] | null {
+  if (command.onlyIfNone && state.size > 0) return null;
   if (!isRole(command.role)) {
     throw new ValidationError(`the role must be one of ${ROLES.join(', ')}`, [
       { pointer: '/role', message: 'is not a role' },
@@ -81,7 +85,7 @@ export function decideIssue(
   checkName(command.name);
   if (state.has(command.keyId)) throw new RuleViolation('that key id is taken', 'issue the key again');
   const { keyId, name, secretHash } = command;
-  return [{ keyId, role: command.role, ...(name !== undefined ? { name } : {}), secretHash }];
+  return { keyId, role: command.role, ...(name !== undefined ? { name } : {}), secretHash };
 }
 
 /** Revokes a key; revoking a revoked key changes nothing. */

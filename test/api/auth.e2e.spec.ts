@@ -7,7 +7,9 @@ import { startServer } from '../support/server.js';
 import { runCli } from '../support/cli.js';
 import { person, registered } from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
-import { issueApiKey } from '../../src/app/issue-api-key.js';
+import { issueApiKey, issueFirstAdminKey } from '../../src/app/issue-api-key.js';
+import { listApiKeys } from '../../src/app/list-api-keys.js';
+import { ConcurrencyConflict } from '../../src/domain/errors.js';
 import { revokeApiKey } from '../../src/app/revoke-api-key.js';
 import { ROLES, type Role } from '../../src/domain/api-keys.js';
 import { createApp } from '../../src/api/app.js';
@@ -129,6 +131,23 @@ describe('API keys and roles', function () {
       expect(response.headers.get('content-security-policy')).to.be.a('string');
       expect(response.headers.get('access-control-allow-origin')).to.equal(null);
     });
+  });
+
+  it('two first starts at once issue one admin key: the other sees it, or its append conflicts', async () => {
+    const ledger = await openTestLedger();
+    try {
+      const outcomes = await Promise.allSettled([issueFirstAdminKey(ledger), issueFirstAdminKey(ledger)]);
+      const issued = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value !== null);
+      expect(issued).to.have.length(1);
+      for (const outcome of outcomes.filter((o) => !issued.includes(o))) {
+        if (outcome.status === 'rejected') expect(outcome.reason).to.be.instanceOf(ConcurrencyConflict);
+        else expect(outcome.value).to.equal(null);
+      }
+      expect(await listApiKeys(ledger)).to.have.length(1);
+      expect(await issueFirstAdminKey(ledger)).to.equal(null);
+    } finally {
+      await ledger.dispose();
+    }
   });
 
   describe('keys from the CLI, on a running server (separate processes)', () => {
