@@ -14,8 +14,11 @@ export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
   private readonly writer: Database.Database;
   private readonly statements;
-  /** Prepared statements by their SQL text: each table's reads and writes are prepared once. */
-  private readonly prepared = new Map<string, Database.Statement>();
+  /**
+   * Prepared statements by connection, then SQL text: each table's reads and writes are prepared
+   * once, and a statement is never run on the other connection than the one it was prepared on.
+   */
+  private readonly prepared = new Map<Database.Database, Map<string, Database.Statement>>();
   /** Commits and resets, one at a time: a commit's transaction spans an await. */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -42,8 +45,10 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   private statement(db: Database.Database, sql: string): Database.Statement {
-    let statement = this.prepared.get(sql);
-    if (!statement) this.prepared.set(sql, (statement = db.prepare(sql)));
+    let ofConnection = this.prepared.get(db);
+    if (!ofConnection) this.prepared.set(db, (ofConnection = new Map()));
+    let statement = ofConnection.get(sql);
+    if (!statement) ofConnection.set(sql, (statement = db.prepare(sql)));
     return statement;
   }
 

@@ -120,10 +120,6 @@ export const READ_MODEL_VERSION = 5;
 
 export const columnsOf = (table: Table): string[] => Object.keys(table.columns);
 
-/** A row's values in column order. */
-export const valuesOf = (table: Table, row: Record<string, unknown>): unknown[] =>
-  columnsOf(table).map((column) => row[column]);
-
 /** The table's DDL in a dialect: each backend says how it writes a column type and a table name. */
 export function createTableSql(
   table: Table,
