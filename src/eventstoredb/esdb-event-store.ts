@@ -16,8 +16,8 @@ import { Observable, Subject, interval, merge } from 'rxjs';
 import { ConcurrencyConflict } from '../domain/errors.js';
 import type { SealedPart } from '../crypto/seal.js';
 import { NEW_STREAM, newStagedAppends, planAppend, type PlannedEvent } from '../store/append-plan.js';
-import { catchUpSubscription } from '../store/catch-up.js';
-import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent } from '../store/event-store.js';
+import { subscribeTo } from '../store/catch-up.js';
+import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, SubscribeOptions } from '../store/event-store.js';
 
 /** What an EventStoreDB event carries besides its id, type and stream (all in the record itself). */
 interface LedgerPayload {
@@ -223,8 +223,8 @@ export class EsdbEventStore implements EventStore {
     return this.readAll(options, (event) => wanted.has(event.type));
   }
 
-  subscribe(options: { after?: number } = {}): Observable<StoredEvent> {
-    return catchUpSubscription((after, limit) => this.readAll({ after, limit }), this.wakeUps, options.after ?? 0);
+  subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
+    return subscribeTo(this, this.wakeUps, options);
   }
 
   async headPosition(): Promise<number> {

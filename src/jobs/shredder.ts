@@ -40,13 +40,11 @@ export class Shredder {
 
   /**
    * Live reaction: shreds (or, when another process already did, evicts from this process's
-   * cache) as soon as a forgetting event is appended anywhere.
+   * cache) as soon as a forgetting event is appended anywhere. It reads only forgetting events.
    */
   follow(after: number, onError: (error: unknown) => void): Subscription {
-    return this.store.subscribe({ after }).subscribe({
-      next: (event) => {
-        if (isForgettingEvent(event)) this.shredFor(event).catch(onError);
-      },
+    return this.store.subscribe({ after, types: FORGETTING_TYPES }).subscribe({
+      next: (event) => this.shredFor(event).catch(onError),
       error: onError,
     });
   }

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
 import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from '../store/append-plan.js';
 import { COLUMNS, FACT_COLUMNS, sqlList } from '../store/sql.js';
-import { catchUpSubscription } from '../store/catch-up.js';
+import { subscribeTo } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
 import type {
@@ -14,6 +14,7 @@ import type {
   EventToAppend,
   ReadAllOptions,
   StoredEvent,
+  SubscribeOptions,
 } from '../store/event-store.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
 
@@ -309,8 +310,8 @@ export class PgEventStore implements EventStore {
     return this.rows(text, [options.after ?? 0, options.limit ?? 1000], toStored);
   }
 
-  subscribe(options: { after?: number } = {}): Observable<StoredEvent> {
-    return catchUpSubscription((after, limit) => this.readAll({ after, limit }), this.wakeUps, options.after ?? 0);
+  subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
+    return subscribeTo(this, this.wakeUps, options);
   }
 
   async headPosition(): Promise<number> {

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { StoredEvent } from './event-store.js';
+import type { EventStore, StoredEvent, SubscribeOptions } from './event-store.js';
 import { pagesAfter } from './pages.js';
 
 /**
@@ -7,11 +7,16 @@ import { pagesAfter } from './pages.js';
  * until a short page says we are at the head, then wait for a wake-up (a local append, a
  * notification, a poll tick) and read again. Pulling from the store after each wake-up, instead of
  * pushing appended events, keeps the order global and leaves no gap between catch-up and live.
+ *
+ * `headPosition`, for a filtered read: the head read before a pass, which the pass then skips to
+ * (every event up to it was visible to the pass), so the next pass does not scan again the events
+ * the filter left out.
  */
 export function catchUpSubscription(
   readPage: (after: number, limit: number) => Promise<StoredEvent[]>,
   wakeUps: Observable<unknown>,
   after = 0,
+  headPosition?: () => Promise<number>,
   pageSize = 1000,
 ): Observable<StoredEvent> {
   return new Observable<StoredEvent>((subscriber) => {
@@ -24,6 +29,7 @@ export function catchUpSubscription(
       try {
         while (again && !subscriber.closed) {
           again = false;
+          const head = headPosition ? await headPosition() : 0;
           for await (const page of pagesAfter(readPage, position, pageSize)) {
             for (const event of page) {
               if (subscriber.closed) return;
@@ -31,6 +37,7 @@ export function catchUpSubscription(
               subscriber.next(event);
             }
           }
+          position = Math.max(position, head);
         }
       } catch (error) {
         subscriber.error(error);
@@ -45,4 +52,19 @@ export function catchUpSubscription(
     void drain();
     return () => wakeUpSubscription.unsubscribe();
   });
+}
+
+/** A store's subscription: every event, or only those of `types` (read by the store's type index). */
+export function subscribeTo(
+  store: Pick<EventStore, 'readAll' | 'readByTypes' | 'headPosition'>,
+  wakeUps: Observable<unknown>,
+  { after = 0, types }: SubscribeOptions,
+): Observable<StoredEvent> {
+  if (!types) return catchUpSubscription((from, limit) => store.readAll({ after: from, limit }), wakeUps, after);
+  return catchUpSubscription(
+    (from, limit) => store.readByTypes(types, { after: from, limit }),
+    wakeUps,
+    after,
+    () => store.headPosition(),
+  );
 }

@@ -48,6 +48,13 @@ export interface ReadAllOptions {
   limit?: number;
 }
 
+export interface SubscribeOptions {
+  /** Exclusive, as in ReadAllOptions. */
+  after?: number;
+  /** Only events of these types (a reaction to rare events: forgetting), read as readByTypes reads them. */
+  types?: readonly string[];
+}
+
 /**
  * The event store port. Every adapter appends atomically per call (all events or none, across
  * streams; EventStoreDB: per stream, see EsdbEventStore), chains each stream's hashes, is
@@ -63,7 +70,7 @@ export interface EventStore {
   /** Events of the given types in global order (forgetting events for the start-up shred pass). */
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */
-  subscribe(options?: { after?: number }): Observable<StoredEvent>;
+  subscribe(options?: SubscribeOptions): Observable<StoredEvent>;
   /** Position of the last stored event (0 when empty). */
   headPosition(): Promise<number>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { Subject, interval, merge, type Observable } from 'rxjs';
 import { COLUMNS, FACT_COLUMNS, sqlList } from './sql.js';
-import { catchUpSubscription } from './catch-up.js';
+import { subscribeTo } from './catch-up.js';
 import { WriterThread } from './sqlite-writer.js';
 import { openEventsDb } from './events-db.js';
 import type { SealedPart } from '../crypto/seal.js';
@@ -12,6 +12,7 @@ import type {
   EventToAppend,
   ReadAllOptions,
   StoredEvent,
+  SubscribeOptions,
 } from './event-store.js';
 
 /**
@@ -145,8 +146,8 @@ export class SqliteEventStore implements EventStore {
       .map(toStored);
   }
 
-  subscribe(options: { after?: number } = {}): Observable<StoredEvent> {
-    return catchUpSubscription((after, limit) => this.readAll({ after, limit }), this.wakeUps, options.after ?? 0);
+  subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
+    return subscribeTo(this, this.wakeUps, options);
   }
 
   async headPosition(): Promise<number> {

@@ -232,6 +232,26 @@ export function describeEventStoreContract(
       );
     });
 
+    it('a subscription to some types catches up and follows only those, skipping the others', async () => {
+      const forgetting = (stream: string) => newEvent(stream, { type: 'ContactAnonymized' });
+      await store.append([newEvent('contact-A'), forgetting('contact-A'), newEvent('contact-B')]);
+      const received = firstValueFrom(
+        store.subscribe({ types: ['ContactAnonymized', 'OrderDataPurged'] }).pipe(take(3), toArray()),
+      );
+      await store.append(Array.from({ length: 1500 }, (_, i) => newEvent(`contact-${i % 7}`)));
+      await store.append([forgetting('contact-B'), newEvent('contact-C')]);
+      await store.append([newEvent('contact-D', { type: 'OrderDataPurged' })]);
+      const events = await received;
+      expect(events.map((e) => [e.stream, e.type])).to.deep.equal([
+        ['contact-A', 'ContactAnonymized'],
+        ['contact-B', 'ContactAnonymized'],
+        ['contact-D', 'OrderDataPurged'],
+      ]);
+      await expectPositions(
+        events.map((e) => e.position),
+        [2, 1504, 1506],
+      );
+    });
     it('a subscription sees a burst of appends exactly once each, in order', async () => {
       const total = 2500;
       const received = firstValueFrom(store.subscribe().pipe(take(total), toArray()));
