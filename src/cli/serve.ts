@@ -13,7 +13,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
   const reaction = opened.shredder.follow(await opened.store.headPosition(), logFailure('shredder reaction failed'));
-  const runProjections = () => process.env.NOPROJ ? { stop() {} } as any : opened.runner.run(logFailure('projection runner stopped'));
+  const runProjections = () => opened.runner.run(logFailure('projection runner stopped'));
   // On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md).
   const projections = opened.runProjectionsExclusively(runProjections, logFailure('projection lock'));
   const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {

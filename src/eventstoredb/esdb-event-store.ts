@@ -17,7 +17,14 @@ import { ConcurrencyConflict } from '../domain/errors.js';
 import type { SealedPart } from '../crypto/seal.js';
 import { NEW_STREAM, newStagedAppends, planAppend, type PlannedEvent } from '../store/append-plan.js';
 import { subscribeTo } from '../store/catch-up.js';
-import type { AppendOutcome, EventStore, EventToAppend, ReadAllOptions, StoredEvent, SubscribeOptions } from '../store/event-store.js';
+import type {
+  AppendOutcome,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  StoredEvent,
+  SubscribeOptions,
+} from '../store/event-store.js';
 
 /** What an EventStoreDB event carries besides its id, type and stream (all in the record itself). */
 interface LedgerPayload {

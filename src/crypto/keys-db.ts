@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import type { Tombstone, WrappedKey } from './key-repository.js';
+
+/**
+ * keys.db: kept apart from events.db so that an event backup carries no key. secure_delete
+ * overwrites freed pages with zeros, and a shred truncates the WAL, so destroyed key bytes do not
+ * linger in either file. Read on the caller's thread (KeysDbLookUps), written on a thread of its
+ * own (sqlite-key-writer-worker.ts).
+ */
+export function openKeysDb(path: string, pageCacheMb: number): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('secure_delete = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = ${-1024 * pageCacheMb}`);
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS keys (
+      scope TEXT PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, master_key_id TEXT NOT NULL,
+      wrapped BLOB NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS tombstones (
+      scope TEXT PRIMARY KEY, key_id TEXT, shredded_at TEXT NOT NULL, reason TEXT NOT NULL, event_id TEXT);
+    CREATE INDEX IF NOT EXISTS tombstones_key_id ON tombstones (key_id);`);
+  return db;
+}
+
+interface KeyRow {
+  scope: string;
+  key_id: string;
+  master_key_id: string;
+  wrapped: Buffer;
+  created_at: string;
+}
+interface TombstoneRow {
+  scope: string;
+  key_id: string | null;
+  shredded_at: string;
+  reason: string;
+  event_id: string | null;
+}
+
+const toKey = (row: KeyRow): WrappedKey => ({
+  scope: row.scope,
+  keyId: row.key_id,
+  masterKeyId: row.master_key_id,
+  wrapped: row.wrapped,
+  createdAt: row.created_at,
+});
+const toTombstone = (row: TombstoneRow): Tombstone => ({
+  scope: row.scope,
+  keyId: row.key_id,
+  shreddedAt: row.shredded_at,
+  reason: row.reason,
+  eventId: row.event_id,
+});
+
+/** A buffer back from a thread: a Buffer crosses as a plain Uint8Array. */
+export const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** Keys and tombstones of one connection, looked up many at a time (the names as a JSON array). */
+export class KeysDbLookUps {
+  private readonly statements;
+
+  constructor(db: Database.Database) {
+    this.statements = {
+      keysByScopes: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE scope IN (SELECT value FROM json_each(?))'),
+      keysByIds: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id IN (SELECT value FROM json_each(?))'),
+      tombstonesByScopes: db.prepare<[string], TombstoneRow>(
+        'SELECT * FROM tombstones WHERE scope IN (SELECT value FROM json_each(?))',
+      ),
+      tombstonesByKeyIds: db.prepare<[string], TombstoneRow>(
+        'SELECT * FROM tombstones WHERE key_id IN (SELECT value FROM json_each(?))',
+      ),
+    };
+  }
+
+  /** A scope holds a key or a tombstone, never both: tombstones are looked up only for scopes without a key. */
+  byScopes(scopes: readonly string[]) {
+    const { keysByScopes, tombstonesByScopes } = this.statements;
+    return this.keysOrTombstones(scopes, keysByScopes, tombstonesByScopes, (key) => key.scope);
+  }
+
+  byKeyIds(keyIds: readonly string[]) {
+    const { keysByIds, tombstonesByKeyIds } = this.statements;
+    return this.keysOrTombstones(keyIds, keysByIds, tombstonesByKeyIds, (key) => key.keyId);
+  }
+
+  private keysOrTombstones(
+    names: readonly string[],
+    keysStatement: Database.Statement<[string], KeyRow>,
+    tombstonesStatement: Database.Statement<[string], TombstoneRow>,
+    nameOf: (key: WrappedKey) => string,
+  ): { keys: WrappedKey[]; tombstones: Tombstone[] } {
+    const keys = keysStatement.all(JSON.stringify(names)).map(toKey);
+    const found = new Set(keys.map(nameOf));
+    const missing = names.filter((name) => !found.has(name));
+    const tombstones = missing.length > 0 ? tombstonesStatement.all(JSON.stringify(missing)).map(toTombstone) : [];
+    return { keys, tombstones };
+  }
+}

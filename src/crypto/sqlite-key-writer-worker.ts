@@ -1,0 +1,67 @@
+import { workerData } from 'node:worker_threads';
+import { GroupCommit, settle } from '../store/group-commit.js';
+import { serveCalls } from '../worker-thread.js';
+import type { Tombstone, WrappedKey } from './key-repository.js';
+import { asBuffer, KeysDbLookUps, openKeysDb } from './keys-db.js';
+import type { KeyWriterCall } from './sqlite-key-repository.js';
+
+/**
+ * The keys.db writer thread (see SqliteKeyRepository): its fsyncs never block the thread that
+ * serves requests. Key creations that arrive while a group commits share the next commit.
+ */
+const db = openKeysDb((workerData as { path: string }).path, 4);
+const lookUps = new KeysDbLookUps(db);
+const statements = {
+  insert: db.prepare(
+    `INSERT INTO keys (scope, key_id, master_key_id, wrapped, created_at)
+     SELECT @scope, @keyId, @masterKeyId, @wrapped, @createdAt
+     WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE scope = @scope)
+     ON CONFLICT (scope) DO NOTHING`,
+  ),
+  keyIdOf: db.prepare<[string], string>('SELECT key_id FROM keys WHERE scope = ?').pluck(),
+  delete: db.prepare('DELETE FROM keys WHERE scope = ?'),
+  tombstone: db.prepare(
+    `INSERT INTO tombstones (scope, key_id, shredded_at, reason, event_id) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (scope) DO NOTHING`,
+  ),
+};
+
+const insertGroup = db.transaction((calls: Array<readonly WrappedKey[]>) =>
+  calls.map((keys) =>
+    settle(() => {
+      const lost: string[] = [];
+      for (const key of keys) {
+        if (statements.insert.run({ ...key, wrapped: asBuffer(key.wrapped) }).changes === 0) lost.push(key.scope);
+      }
+      const won = keys.filter((key) => !lost.includes(key.scope));
+      // Only a scope another creator keyed first, or one forgotten meanwhile, is read back.
+      const others = lost.length > 0 ? lookUps.byScopes(lost) : { keys: [], tombstones: [] };
+      return { keys: [...won, ...others.keys], tombstones: others.tombstones };
+    }),
+  ),
+);
+const inserter = new GroupCommit<readonly WrappedKey[], { keys: WrappedKey[]; tombstones: Tombstone[] }>((calls) =>
+  insertGroup.immediate(calls),
+);
+
+function shred({ scopes, cause, at }: Extract<KeyWriterCall, { shred: unknown }>['shred']): number {
+  const destroyed = db
+    .transaction(() => {
+      let count = 0;
+      for (const scope of scopes) {
+        const keyId = statements.keyIdOf.get(scope);
+        count += statements.delete.run(scope).changes;
+        statements.tombstone.run(scope, keyId ?? null, at, cause.reason, cause.eventId);
+      }
+      return count;
+    })
+    .immediate();
+  // The WAL still holds the page images with the deleted key: copy back and truncate it.
+  if (destroyed > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+  return destroyed;
+}
+
+serveCalls(
+  async (call: KeyWriterCall) => ('insert' in call ? inserter.submit(call.insert) : shred(call.shred)),
+  () => db.close(),
+);
