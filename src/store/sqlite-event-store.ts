@@ -91,6 +91,7 @@ export class SqliteEventStore implements EventStore {
   private readonly wakeUps: Observable<unknown>;
   private readonly statements;
   private readonly writer: WriterThread;
+  private readonly byTypes = new Map<string, Database.Statement<[number, number], EventRow>>();
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     const indexedTypes = options.indexedTypes ?? [];
@@ -136,14 +137,25 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    // Literal list, written as the partial index's, so the planner can use that index.
-    return this.db
-      .prepare<[number, number], EventRow>(
-        `SELECT ${COLUMNS} FROM events WHERE type IN (${sqlList(types)}) AND position > ? ORDER BY position LIMIT ?`,
-      )
-      .raw(true)
+    return this.byTypesStatement(types)
       .all(options.after ?? 0, options.limit ?? 1000)
       .map(toStored);
+  }
+
+  /** Prepared once per list of types (the shredder's reaction reads by types after every append). */
+  private byTypesStatement(types: readonly string[]): Database.Statement<[number, number], EventRow> {
+    const key = types.join(',');
+    let statement = this.byTypes.get(key);
+    if (!statement) {
+      // Literal list, written as the partial index's, so the planner can use that index.
+      statement = this.db
+        .prepare<[number, number], EventRow>(
+          `SELECT ${COLUMNS} FROM events WHERE type IN (${sqlList(types)}) AND position > ? ORDER BY position LIMIT ?`,
+        )
+        .raw(true);
+      this.byTypes.set(key, statement);
+    }
+    return statement;
   }
 
   subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
