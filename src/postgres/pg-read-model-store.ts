@@ -3,8 +3,10 @@ import type { ReadModelStore, ReadModelWrites } from '../projections/read-model-
 import {
   CHECKPOINTS,
   columnsOf,
+  CONTACTS,
   createIndexesSql,
   createTableSql,
+  LISTED_CONTACT,
   onConflictReplace,
   READ_MODEL_TABLES,
   READ_MODEL_VERSION,
@@ -126,13 +128,13 @@ export class PgReadModelStore implements ReadModelStore {
 
   async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
-    const { rows } = await this.pool.query<{ contact_id: string; recency_at: string }>(
-      `SELECT contact_id, recency_at FROM ${this.s}.contacts
-       WHERE recency_at < $1 AND (recency_at, contact_id) > ($2, $3)
+    const { rows } = await this.pool.query<Record<string, unknown>>(
+      `SELECT * FROM ${this.s}.contacts
+       WHERE recency_at < $1 AND (recency_at, contact_id) > ($2, $3) AND ${LISTED_CONTACT}
        ORDER BY recency_at, contact_id LIMIT $4`,
       [before, recency, contactId, limit],
     );
-    return rows.map((row) => ({ contactId: row.contact_id, recency: row.recency_at }));
+    return rows.map((row) => fromPg(CONTACTS, row));
   }
 
   /** The pool belongs to whoever opened it. */

@@ -1,4 +1,4 @@
-import type { Row, Table } from './tables.js';
+import type { CONTACTS, Row, Table } from './tables.js';
 
 /** The writes of one read-model commit: plain rows, in one transaction with the checkpoint. */
 export interface ReadModelWrites {
@@ -25,11 +25,15 @@ export interface ReadModelStore {
   /** Empties every read model and checkpoint, for a rebuild from the log. */
   reset(): Promise<void>;
   contactsByEmailHash(hash: string): Promise<string[]>;
-  /** Contacts with recency < before, in (recency, id) order, after a keyset position. */
+  /**
+   * Registered contacts not forgotten, with recency < before, in (recency, id) order, after a
+   * keyset position. A forgotten contact, or an id only ever named as someone's cultural contact,
+   * is in no recency list.
+   */
   recencyPage(
     before: string,
     after: { recency: string; contactId: string } | null,
     limit: number,
-  ): Promise<Array<{ contactId: string; recency: string }>>;
+  ): Promise<Array<Row<typeof CONTACTS>>>;
   close(): Promise<void>;
 }

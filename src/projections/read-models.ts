@@ -124,7 +124,8 @@ export class ReadModels {
 
   /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */
   async recencyBefore(before: string, after: string | null, limit: number): Promise<RecencyPage> {
-    const items = await this.store.recencyPage(before, after ? decodeCursor(after) : null, limit);
+    const rows = await this.store.recencyPage(before, after ? decodeCursor(after) : null, limit);
+    const items = rows.map((row) => ({ contactId: row.contact_id, recency: row.recency_at! }));
     const last = items.at(-1);
     return { items, next: items.length === limit && last ? encodeCursor(last.recency, last.contactId) : null };
   }

@@ -1,7 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { ReadModelStore, ReadModelWrites } from './read-model-store.js';
 import { connectStateDb, CREATE_QUERY_INDEXES, openStateDb, resetStateDb } from './state-db.js';
-import { CHECKPOINTS, columnsOf, onConflictReplace, READ_MODEL_TABLES, type Row, type Table } from './tables.js';
+import {
+  CHECKPOINTS,
+  columnsOf,
+  CONTACTS,
+  LISTED_CONTACT,
+  onConflictReplace,
+  READ_MODEL_TABLES,
+  type Row,
+  type Table,
+} from './tables.js';
 
 const stagedTable = (table: Table) => `staged_${table.name}`;
 
@@ -36,9 +45,10 @@ export class SqliteReadModelStore implements ReadModelStore {
       byEmail: db
         .prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id')
         .pluck(),
-      recencyPage: db.prepare<[string, string, string, string, number], { contact_id: string; recency_at: string }>(
-        `SELECT contact_id, recency_at FROM contacts
+      recencyPage: db.prepare<[string, string, string, string, number], Row<typeof CONTACTS>>(
+        `SELECT * FROM contacts
          WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
+           AND ${LISTED_CONTACT}
          ORDER BY recency_at, contact_id LIMIT ?`,
       ),
     };
@@ -130,9 +140,7 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
-    return this.statements.recencyPage
-      .all(before, recency, recency, contactId, limit)
-      .map((row) => ({ contactId: row.contact_id, recency: row.recency_at }));
+    return this.statements.recencyPage.all(before, recency, recency, contactId, limit);
   }
 
   async close() {

@@ -80,6 +80,9 @@ export const CONTACTS = table({
   indexes: { contacts_by_recency: ['recency_at', 'contact_id'] },
 });
 
+/** The contacts a recency list holds: registered (not only named as a cultural contact) and not forgotten. */
+export const LISTED_CONTACT = "status = 'active' AND registered_event IS NOT NULL";
+
 /** One row per contact and purpose. */
 export const CONSENTS = table({
   name: 'consents',

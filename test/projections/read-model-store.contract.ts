@@ -144,9 +144,23 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
         ]),
       );
       const first = await store.recencyPage(at(10), null, 2);
-      expect(first.map((item) => item.contactId)).to.deep.equal(['C-a', 'C-B']);
-      const next = await store.recencyPage(at(10), { recency: first[1]!.recency, contactId: 'C-B' }, 2);
-      expect(next).to.deep.equal([{ contactId: 'C-b', recency: at(2) }]);
+      expect(first.map((row) => row.contact_id)).to.deep.equal(['C-a', 'C-B']);
+      const next = await store.recencyPage(at(10), { recency: first[1]!.recency_at!, contactId: 'C-B' }, 2);
+      expect(next).to.deep.equal([contact('C-b', { recency_at: at(2) })]);
+    });
+
+    it('lists neither forgotten contacts nor ids only ever named as a cultural contact', async () => {
+      const old = '2020-01-05T00:00:00.000Z';
+      await store.commit('models', 1, async (writes) =>
+        writes.upsert(CONTACTS, [
+          contact('C-active', { recency_at: old }),
+          contact('C-anonymized', { recency_at: old, status: 'anonymized' }),
+          contact('C-erased', { recency_at: old, status: 'erased' }),
+          contact('C-cultural', { recency_at: old, role: null, registered_at: null, registered_event: null }),
+        ]),
+      );
+      const listed = await store.recencyPage('2030-01-01', null, 10);
+      expect(listed.map((row) => row.contact_id)).to.deep.equal(['C-active']);
     });
 
     it('a reset empties every read model and checkpoint; the next commit writes on bare tables', async () => {
@@ -159,7 +173,7 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(await store.rows(CONTACTS, 'contact_id', ['C-1'])).to.deep.equal([]);
       expect(await store.contactsByEmailHash('h')).to.deep.equal([]);
       await store.commit('models', 2, async (writes) => writes.upsert(CONTACTS, [contact('C-2')]));
-      expect((await store.recencyPage('2030-01-01', null, 10)).map((item) => item.contactId)).to.deep.equal(['C-2']);
+      expect((await store.recencyPage('2030-01-01', null, 10)).map((row) => row.contact_id)).to.deep.equal(['C-2']);
     });
   });
 }
