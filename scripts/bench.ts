@@ -16,12 +16,11 @@ import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { readConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { openLedger, type OpenLedger } from '../src/app/open-ledger.js';
+import { LEDGER_EVENT_INDEXES, openLedger, type OpenLedger } from '../src/app/open-ledger.js';
 import { validateEnvelopes, type ValidEvent } from '../src/domain/envelope.js';
 import { seal } from '../src/crypto/seal.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/events-db.js';
 import { pagesAfter, pagesAfterBy } from '../src/store/pages.js';
-import { FORGETTING_TYPES } from '../src/domain/catalog.js';
 import { foldPageReader } from '../src/projections/bulk/sqlite-page-source.js';
 import { BULK_PAGE } from '../src/projections/runner.js';
 import { contactRow, newContactRecord } from '../src/projections/contact-record.js';
@@ -120,7 +119,7 @@ function toValid(envelopes: unknown[]): ValidEvent[] {
 /** Physical limit: the same stored rows inserted raw into the same schema and pragmas, same batch size. */
 function rawSqliteInserts(rows: unknown[][]): number {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-raw-'));
-  const db = openEventsDb(join(dir, 'raw.db'), FORGETTING_TYPES);
+  const db = openEventsDb(join(dir, 'raw.db'), LEDGER_EVENT_INDEXES);
   const insert = db.prepare(INSERT_EVENT);
   const insertBatch = db.transaction((batch: unknown[][]) => {
     for (const row of batch) insert.run(...row);
@@ -395,7 +394,7 @@ async function measureRebuild(events: number) {
 
 /** Physical part of a rebuild: SQLite reading the log and writing the fold's page text, nothing else. */
 async function readFoldPagesAlone(path: string): Promise<number> {
-  const db = openEventsDb(path, [], 1);
+  const db = openEventsDb(path, {}, 1);
   const readPage = foldPageReader(db);
   const started = performance.now();
   let read = 0;

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { FORGETTING_TYPES } from '../domain/catalog.js';
+import { CULTURAL_CONTACT_TYPES, FORGETTING_TYPES } from '../domain/catalog.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore } from '../crypto/key-store.js';
 import { loadMasterKey } from '../crypto/master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
+import type { EventIndexes } from '../store/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
 import { ReadModels } from '../projections/read-models.js';
@@ -24,6 +25,12 @@ import { Shredder } from '../jobs/shredder.js';
 import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
+
+/** The ledger's event indexes: forgetting events by type, and the cultural contacts of order activities. */
+export const LEDGER_EVENT_INDEXES = {
+  types: FORGETTING_TYPES,
+  mentions: { types: CULTURAL_CONTACT_TYPES, field: 'culturalContactId' },
+} as const satisfies EventIndexes;
 
 /**
  * The composition root: the one module that knows the adapters. It opens the configured backend,
@@ -51,7 +58,7 @@ export interface Backend extends LogAndKeys {
 /** events.db and keys.db of the data directory. */
 function openSqliteLog(dataDir: string): LogAndKeys {
   const files = sqliteFiles(dataDir);
-  const store = new SqliteEventStore(files.events, { indexedTypes: FORGETTING_TYPES });
+  const store = new SqliteEventStore(files.events, { indexes: LEDGER_EVENT_INDEXES });
   const keys = new SqliteKeyRepository(files.keys);
   return {
     store,
@@ -93,11 +100,14 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
         ? await PgEventStore.open(pool, {
             connectionString: databaseUrl,
             schema: config.databaseSchema,
-            indexedTypes: FORGETTING_TYPES,
+            indexes: LEDGER_EVENT_INDEXES,
           })
         : await (
             await import('../eventstoredb/esdb-event-store.js')
-          ).EsdbEventStore.open(config.esdbConnectionString!, { streamPrefix: config.esdbStreamPrefix });
+          ).EsdbEventStore.open(config.esdbConnectionString!, {
+            streamPrefix: config.esdbStreamPrefix,
+            mentions: LEDGER_EVENT_INDEXES.mentions,
+          });
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
     const lock = new ProjectionLock(databaseUrl, `${config.databaseSchema}:read-models`);

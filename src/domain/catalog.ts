@@ -317,6 +317,14 @@ export function definitionOf(type: EventType): EventDefinition {
   return catalog[type] as EventDefinition;
 }
 
+/** Order activities, which may name a cultural contact (`culturalContactId`) besides the buyer. */
+export const CULTURAL_CONTACT_TYPES = [
+  'OptionTaken',
+  'OptionConfirmed',
+  'ReservationMade',
+  'TicketSold',
+] as const satisfies readonly EventType[];
+
 /** Types whose append forgets a key scope (crypto-shredding follows the event). */
 export const FORGETTING_TYPES = [
   'ContactAnonymized',

@@ -17,10 +17,12 @@ import { ConcurrencyConflict } from '../domain/errors.js';
 import type { SealedPart } from '../crypto/seal.js';
 import { NEW_STREAM, newStagedAppends, planAppend, type PlannedEvent } from '../store/append-plan.js';
 import { subscribeTo } from '../store/catch-up.js';
+import { pagesAfter } from '../store/pages.js';
 import type {
   AppendOutcome,
   EventStore,
   EventToAppend,
+  EventIndexes,
   ReadAllOptions,
   StoredEvent,
   SubscribeOptions,
@@ -46,6 +48,8 @@ export interface EsdbEventStoreOptions {
   /** A fallback poll of the head, besides the live subscription's wake-ups. */
   pollMs?: number;
   now?: () => Date;
+  /** What readMentions looks for. EventStoreDB keeps no such index: each read scans $all. */
+  mentions?: EventIndexes['mentions'];
 }
 
 /** The stream's revision as the server reported it in the conflict (-1: the stream does not exist). */
@@ -72,6 +76,7 @@ export class EsdbEventStore implements EventStore {
   private readonly appended = new Subject<void>();
   private readonly wakeUps: Observable<unknown>;
   private readonly live: ReturnType<EventStoreDBClient['subscribeToAll']>;
+  private readonly mentions: EventIndexes['mentions'] | null;
   private readonly now: () => Date;
 
   private constructor(
@@ -79,6 +84,7 @@ export class EsdbEventStore implements EventStore {
     options: EsdbEventStoreOptions,
   ) {
     this.prefix = options.streamPrefix ?? '';
+    this.mentions = options.mentions ?? null;
     this.now = options.now ?? (() => new Date());
     // Live appends of any writer wake the catch-up reader, which then pulls pages from $all.
     const notified = new Subject<void>();
@@ -223,6 +229,17 @@ export class EsdbEventStore implements EventStore {
   /** EventStoreDB sends whole events: the facts are the stored events. */
   readFacts(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     return this.readAll(options);
+  }
+
+  async readMentions(contactId: string): Promise<StoredEvent[]> {
+    if (!this.mentions) throw new Error('this store keeps no mention index (EventIndexes.mentions)');
+    const { types, field } = this.mentions;
+    const mentioning = (event: StoredEvent) => types.includes(event.type) && event.data[field] === contactId;
+    const found: StoredEvent[] = [];
+    for await (const page of pagesAfter((after, limit) => this.readAll({ after, limit }, mentioning), 0, 1000)) {
+      found.push(...page);
+    }
+    return found;
   }
 
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {

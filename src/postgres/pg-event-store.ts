@@ -10,6 +10,7 @@ import type { SealedPart } from '../crypto/seal.js';
 import type {
   AppendOutcome,
   EventFact,
+  EventIndexes,
   EventStore,
   EventToAppend,
   ReadAllOptions,
@@ -70,7 +71,7 @@ const toStored = (row: EventRow): StoredEvent => ({
  * as the (stream, revision) cursors of a rebuild expect. `head` is the one-row write lock and
  * position counter.
  */
-const ddl = (s: string, indexedTypes: readonly string[]) => `
+const ddl = (s: string, { types = [], mentions }: EventIndexes) => `
   CREATE TABLE IF NOT EXISTS ${s}.events (
     position bigint PRIMARY KEY,
     id text NOT NULL UNIQUE,
@@ -94,9 +95,15 @@ const ddl = (s: string, indexedTypes: readonly string[]) => `
     position bigint NOT NULL);
   INSERT INTO ${s}.head (position) VALUES (0) ON CONFLICT DO NOTHING;
   ${
-    indexedTypes.length > 0
+    types.length > 0
       ? `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON ${s}.events (position)
-         WHERE type IN (${sqlList(indexedTypes)});`
+         WHERE type IN (${sqlList(types)});`
+      : ''
+  }
+  ${
+    mentions
+      ? `CREATE INDEX IF NOT EXISTS events_by_mention ON ${s}.events ((data->>${sqlList([mentions.field])}), position)
+         WHERE type IN (${sqlList(mentions.types)});`
       : ''
   }`;
 
@@ -104,8 +111,8 @@ export interface PgEventStoreOptions {
   /** The connection string, for the dedicated LISTEN connection of live subscriptions. */
   connectionString: string;
   schema: string;
-  /** Rare types that `readByTypes` looks up (forgetting events), by a partial index. */
-  indexedTypes?: readonly string[];
+  /** Partial indexes, so the other appends pay nothing for them. */
+  indexes?: EventIndexes;
   /** Poll interval, a fallback for notifications lost while the LISTEN connection reconnects. */
   pollMs?: number;
   now?: () => Date;
@@ -144,7 +151,7 @@ export class PgEventStore implements EventStore {
   }
 
   static async open(pool: pg.Pool, options: PgEventStoreOptions): Promise<PgEventStore> {
-    await createSchema(pool, options.schema, ddl(schemaIdentifier(options.schema), options.indexedTypes ?? []));
+    await createSchema(pool, options.schema, ddl(schemaIdentifier(options.schema), options.indexes ?? {}));
     const store = new PgEventStore(pool, options);
     await store.listen();
     return store;
@@ -301,6 +308,14 @@ export class PgEventStore implements EventStore {
       [options.after ?? 0, options.limit ?? 1000],
       toFact,
     );
+  }
+
+  readMentions(contactId: string): Promise<StoredEvent[]> {
+    const mentions = this.options.indexes?.mentions;
+    if (!mentions) throw new Error('this store keeps no mention index (EventIndexes.mentions)');
+    const text = `SELECT ${COLUMNS} FROM ${this.s}.events
+      WHERE type IN (${sqlList(mentions.types)}) AND data->>${sqlList([mentions.field])} = $1 ORDER BY position`;
+    return this.rows(text, [contactId], toStored);
   }
 
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {

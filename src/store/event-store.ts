@@ -48,6 +48,17 @@ export interface ReadAllOptions {
   limit?: number;
 }
 
+/**
+ * The indexes a store keeps beside the log, named by the composition root (a store knows no
+ * event type).
+ */
+export interface EventIndexes {
+  /** Rare types that `readByTypes` looks up (forgetting events), by a partial index. */
+  types?: readonly string[];
+  /** Events of `types` that name a contact in `data[field]` (a sale's cultural contact), read by `readMentions`. */
+  mentions?: { types: readonly string[]; field: string };
+}
+
 export interface SubscribeOptions {
   /** Exclusive, as in ReadAllOptions. */
   after?: number;
@@ -67,6 +78,11 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Like readAll, without the fields only verification needs: what projections fold. */
   readFacts(options?: ReadAllOptions): Promise<EventFact[]>;
+  /**
+   * The events of other streams that name a contact (see EventIndexes.mentions), in global order:
+   * what the log says of a contact beyond its own stream (the sales it benefited from).
+   */
+  readMentions(contactId: string): Promise<StoredEvent[]>;
   /** Events of the given types in global order (forgetting events for the start-up shred pass). */
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */

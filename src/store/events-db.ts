@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { SealedPart } from '../crypto/seal.js';
 import { sqlList } from './sql.js';
+import type { EventIndexes } from './event-store.js';
 
 /**
  * Inserts one row: id, stream, revision, type, occurred_at, recorded_at, organization_id, data,
@@ -21,7 +22,7 @@ export const sealedColumns = (sealed: SealedPart | null) =>
  * acknowledged append survives a power cut. Opened by the store (reads), its writer thread
  * (appends) and the benchmark's raw-insert baseline.
  */
-export function openEventsDb(path: string, indexedTypes: readonly string[], pageCacheMb = 16): Database.Database {
+export function openEventsDb(path: string, indexes: EventIndexes = {}, pageCacheMb = 16): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -50,11 +51,21 @@ export function openEventsDb(path: string, indexedTypes: readonly string[], page
       prev_hash TEXT NOT NULL,
       hash TEXT NOT NULL,
       UNIQUE (stream, revision));`);
-  if (indexedTypes.length > 0) {
+  if (indexes.types && indexes.types.length > 0) {
     db.exec(
       `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position)
-       WHERE type IN (${sqlList(indexedTypes)})`,
+       WHERE type IN (${sqlList(indexes.types)})`,
+    );
+  }
+  if (indexes.mentions) {
+    const { types, field } = indexes.mentions;
+    db.exec(
+      `CREATE INDEX IF NOT EXISTS events_by_mention ON events (${mentionedSql(field)}, position)
+       WHERE type IN (${sqlList(types)})`,
     );
   }
   return db;
 }
+
+/** The mentioned id of an event, as the mention index and its reads write it. */
+export const mentionedSql = (field: string) => `json_extract(data, '$.${field}')`;

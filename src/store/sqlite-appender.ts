@@ -24,8 +24,9 @@ export class SqliteAppender {
   private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
   private dataVersion = -1;
 
-  constructor(path: string, indexedTypes: readonly string[]) {
-    this.db = openEventsDb(path, indexedTypes);
+  /** The reading store created the indexes: the writer's connection needs none of its own. */
+  constructor(path: string) {
+    this.db = openEventsDb(path);
     this.statements = {
       byId: this.db.prepare<[string], { stream: string; type: string }>('SELECT stream, type FROM events WHERE id = ?'),
       head: this.db.prepare<[string], { revision: number; hash: string }>(

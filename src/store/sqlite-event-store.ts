@@ -3,11 +3,12 @@ import { Subject, interval, merge, type Observable } from 'rxjs';
 import { COLUMNS, FACT_COLUMNS, sqlList } from './sql.js';
 import { subscribeTo } from './catch-up.js';
 import { WriterThread } from './sqlite-writer.js';
-import { openEventsDb } from './events-db.js';
+import { mentionedSql, openEventsDb } from './events-db.js';
 import type { SealedPart } from '../crypto/seal.js';
 import type {
   AppendOutcome,
   EventFact,
+  EventIndexes,
   EventStore,
   EventToAppend,
   ReadAllOptions,
@@ -73,11 +74,8 @@ const toStored = (row: EventRow): StoredEvent => ({
 export interface SqliteEventStoreOptions {
   /** Poll interval that notices appends made by other processes on the same file. */
   pollMs?: number;
-  /**
-   * Rare types that `readByTypes` looks up (forgetting events): indexed by a partial index, so
-   * the other appends pay nothing for it.
-   */
-  indexedTypes?: readonly string[];
+  /** Partial indexes, so the other appends pay nothing for them. */
+  indexes?: EventIndexes;
 }
 
 /**
@@ -91,12 +89,14 @@ export class SqliteEventStore implements EventStore {
   private readonly wakeUps: Observable<unknown>;
   private readonly statements;
   private readonly writer: WriterThread;
+  private readonly mentions: EventIndexes['mentions'] | null;
+  private mentionsStatement: Database.Statement<[string], EventRow> | null = null;
   private readonly byTypes = new Map<string, Database.Statement<[number, number], EventRow>>();
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
-    const indexedTypes = options.indexedTypes ?? [];
-    this.db = openEventsDb(path, indexedTypes);
-    this.writer = new WriterThread({ path, indexedTypes }, () => this.appended.next());
+    this.mentions = options.indexes?.mentions ?? null;
+    this.db = openEventsDb(path, options.indexes);
+    this.writer = new WriterThread({ path }, () => this.appended.next());
     this.wakeUps = merge(this.appended, interval(options.pollMs ?? 500));
     this.statements = {
       stream: this.db
@@ -140,6 +140,18 @@ export class SqliteEventStore implements EventStore {
     return this.byTypesStatement(types)
       .all(options.after ?? 0, options.limit ?? 1000)
       .map(toStored);
+  }
+
+  async readMentions(contactId: string): Promise<StoredEvent[]> {
+    if (!this.mentions) throw new Error('this store keeps no mention index (EventIndexes.mentions)');
+    const { types, field } = this.mentions;
+    this.mentionsStatement ??= this.db
+      .prepare<[string], EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE type IN (${sqlList(types)}) AND ${mentionedSql(field)} = ?
+         ORDER BY position`,
+      )
+      .raw(true);
+    return this.mentionsStatement.all(contactId).map(toStored);
   }
 
   /** Prepared once per list of types (the shredder's reaction reads by types after every append). */

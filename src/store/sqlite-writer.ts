@@ -4,7 +4,6 @@ import type { AppendOutcome, EventToAppend } from './event-store.js';
 /** What the writer thread is started with. */
 export interface WriterInput {
   path: string;
-  indexedTypes: readonly string[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EsdbEventStore } from '../../src/eventstoredb/esdb-event-store.js';
 import { describeEventStoreContract } from './event-store.contract.js';
+import { LEDGER_EVENT_INDEXES } from '../../src/app/open-ledger.js';
 
 const connectionString = process.env['ESDB_CONNECTION_STRING'];
 
@@ -12,7 +13,11 @@ if (connectionString) {
       const streamPrefix = `ledger-test-${randomBytes(6).toString('hex')}-`;
       const opened: EsdbEventStore[] = [];
       const open = async () => {
-        const store = await EsdbEventStore.open(connectionString, { streamPrefix, pollMs: 100 });
+        const store = await EsdbEventStore.open(connectionString, {
+          streamPrefix,
+          pollMs: 100,
+          mentions: LEDGER_EVENT_INDEXES.mentions,
+        });
         opened.push(store);
         return store;
       };

@@ -232,6 +232,27 @@ export function describeEventStoreContract(
       );
     });
 
+    it('reads the events of other streams that name a contact as cultural contact, in log order', async () => {
+      const sale = (stream: string, cultural: string, type = 'TicketSold') =>
+        newEvent(stream, { type, data: { orderId: 'O-1', culturalContactId: cultural } });
+      await store.append([
+        sale('contact-A', 'C-X'),
+        sale('contact-B', 'C-Y'),
+        newEvent('contact-C', { data: { noteId: 'N-1', culturalContactId: 'C-X' } }),
+      ]);
+      await store.append([sale('contact-B', 'C-X', 'ReservationMade'), newEvent('contact-X')]);
+      const mentions = await store.readMentions('C-X');
+      expect(mentions.map((e) => [e.stream, e.type])).to.deep.equal([
+        ['contact-A', 'TicketSold'],
+        ['contact-B', 'ReservationMade'],
+      ]);
+      await expectPositions(
+        mentions.map((e) => e.position),
+        [1, 4],
+      );
+      expect(await store.readMentions('C-none')).to.deep.equal([]);
+    });
+
     it('a subscription to some types catches up and follows only those, skipping the others', async () => {
       const forgetting = (stream: string) => newEvent(stream, { type: 'ContactAnonymized' });
       await store.append([newEvent('contact-A'), forgetting('contact-A'), newEvent('contact-B')]);

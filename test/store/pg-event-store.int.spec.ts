@@ -1,11 +1,18 @@
 import { PgEventStore } from '../../src/postgres/pg-event-store.js';
 import { TEST_DATABASE_URL, testDatabase } from '../support/postgres.js';
 import { describeEventStoreContract } from './event-store.contract.js';
+import { LEDGER_EVENT_INDEXES } from '../../src/app/open-ledger.js';
 
 describeEventStoreContract('postgres (tables in a schema, LISTEN/NOTIFY)', async () => {
   const database = testDatabase();
   const schema = database.schema();
-  const open = () => PgEventStore.open(database.pool, { connectionString: TEST_DATABASE_URL, schema, pollMs: 60_000 });
+  const open = () =>
+    PgEventStore.open(database.pool, {
+      connectionString: TEST_DATABASE_URL,
+      schema,
+      pollMs: 60_000,
+      indexes: LEDGER_EVENT_INDEXES,
+    });
   const store = await open();
   const others: PgEventStore[] = [];
   return {

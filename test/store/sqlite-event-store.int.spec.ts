@@ -2,17 +2,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
+import { LEDGER_EVENT_INDEXES } from '../../src/app/open-ledger.js';
 import { expect } from 'chai';
 import { describeEventStoreContract, newEvent } from './event-store.contract.js';
 
 describeEventStoreContract('sqlite (file on disk, WAL)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-store-'));
-  const store = new SqliteEventStore(join(dir, 'events.db'), { pollMs: 20 });
+  const store = new SqliteEventStore(join(dir, 'events.db'), { pollMs: 20, indexes: LEDGER_EVENT_INDEXES });
   const others: SqliteEventStore[] = [];
   return {
     store,
     openAnother: async () => {
-      const other = new SqliteEventStore(join(dir, 'events.db'), { pollMs: 20 });
+      const other = new SqliteEventStore(join(dir, 'events.db'), { pollMs: 20, indexes: LEDGER_EVENT_INDEXES });
       others.push(other);
       return other;
     },

@@ -52,7 +52,7 @@ export function foldPageReader(db: Database.Database): (after: number, limit: nu
  */
 export function sqlitePageSource(dataDir: string): PageSource {
   const files = sqliteFiles(dataDir);
-  const db = openEventsDb(files.events, [], 1);
+  const db = openEventsDb(files.events, {}, 1);
   const keys = new SqliteKeyRepository(files.keys, { pageCacheMb: 1 });
   const readPage = foldPageReader(db);
   const sealedEmails = db.prepare<[Record<string, unknown>], SealedRow>(SEALED_EMAILS).raw(true);
