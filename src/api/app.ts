@@ -20,6 +20,8 @@ import { problemHandler, sendProblem } from './problem.js';
 import { createMetrics } from './metrics.js';
 import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 import { openApiDocument } from './openapi.js';
+import { dayOrInstant, InactiveBatchRequest, parseBody } from './request-bodies.js';
+import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
@@ -145,6 +147,23 @@ export function createApp(
     }
     res.end();
   });
+
+  app.post(
+    '/v1/batches/inactive-contacts',
+    role('batch'),
+    requireJson,
+    express.json({ limit: '4kb' }),
+    async (req, res) => {
+      const body = parseBody(InactiveBatchRequest, req.body, 'batch request');
+      const { report } = await runInactiveBatch(ledger, {
+        ...(body.inactivityMonths !== undefined ? { inactivityMonths: body.inactivityMonths } : {}),
+        ...(body.asOf !== undefined ? { asOf: dayOrInstant(body.asOf) } : {}),
+        apply: body.simulate === false,
+      });
+      // The shredder reaction of this process destroys the keys of the forgettings appended.
+      res.status(report.simulated ? 200 : 201).json(report);
+    },
+  );
 
   app.get('/v1/audit/verify', role('auditor'), async (req, res) => {
     const stream = req.query['stream'];

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { catalog, EVENT_TYPES } from '../domain/catalog.js';
 import type { Role } from '../domain/api-keys.js';
 import { Envelope, MAX_BATCH } from '../domain/envelope.js';
+import { InactiveBatchRequest } from './request-bodies.js';
 
 /** One route as the API document lists it: who may call it, what it takes and what it answers. */
 export interface RouteDoc {
@@ -104,6 +105,15 @@ export const ROUTE_DOCS: RouteDoc[] = [
     summary: 'the log as stored, in position order, as NDJSON (sealed parts never opened)',
     parameters: [query('from', 'exclusive position, default 0'), query('limit', '1 to 1000000, default 10000')],
     success: { 200: 'application/x-ndjson' },
+  },
+  {
+    method: 'post',
+    path: '/v1/batches/inactive-contacts',
+    role: 'batch',
+    summary: 'the inactive-contact batch: a simulation (200) unless simulate is false (201); its report',
+    requestSchema: 'InactiveBatchRequest',
+    success: { 200: 'application/json', 201: 'application/json' },
+    problems: [415],
   },
   {
     method: 'get',
@@ -210,6 +220,7 @@ export function openApiDocument(version: string) {
           required: ['text'],
           additionalProperties: false,
         },
+        InactiveBatchRequest,
         Problem: PROBLEM,
       },
       responses: {

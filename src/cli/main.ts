@@ -11,8 +11,12 @@ import { issueApiKey } from '../app/issue-api-key.js';
 import { exportContact } from '../app/export-contact.js';
 import { listApiKeys } from '../app/list-api-keys.js';
 import { revokeApiKey } from '../app/revoke-api-key.js';
+import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
+import { DEFAULT_INACTIVITY_MONTHS } from '../domain/inactive-contacts.js';
 import { ROLES, type Role } from '../domain/api-keys.js';
 import { progressBar } from './progress.js';
+import { dayOrInstant, InactiveBatchRequest } from '../api/request-bodies.js';
+import { validatorFor } from '../domain/validation.js';
 import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
 import { capHeapGrowth } from './heap.js';
 
@@ -170,6 +174,54 @@ program
     console.error(`ledger: ${exported.notice}`);
     console.log(JSON.stringify(exported, null, 2));
   });
+
+program
+  .command('batch')
+  .description('batch jobs')
+  .command('inactive')
+  .description('forget inactive contacts: a simulation (writes nothing) unless --apply')
+  .option('--months <n>', 'inactivity period in months', String(DEFAULT_INACTIVITY_MONTHS))
+  .option('--as-of <date>', 'the day inactivity is measured from (YYYY-MM-DD or RFC 3339); default now')
+  .option('--apply', 'forget them: record the run, append the forgettings, destroy the keys')
+  .option('--json', 'print the report as JSON, with the contact ids of each outcome')
+  .action(async (options: { months: string; asOf?: string; apply?: boolean; json?: boolean }) => {
+    const asOf = options.asOf === undefined ? undefined : parseDay(options.asOf, '--as-of');
+    const { report, keysDestroyed } = await withLedger(async (ledger) => {
+      await ledger.runner.catchUp(); // the read model proposes: bring it up to the log first
+      const progress: { bar: ReturnType<typeof progressBar> } = { bar: null };
+      try {
+        const { report, forgotten } = await runInactiveBatch(ledger, {
+          inactivityMonths: Number(options.months),
+          ...(asOf ? { asOf } : {}),
+          apply: options.apply ?? false,
+          onProgress: (done, total) => (progress.bar ??= progressBar('deciding', total))?.update(done),
+        });
+        progress.bar?.stop();
+        // This process is the shredder reaction's only chance before it exits.
+        let keysDestroyed = 0;
+        for (const event of forgotten) keysDestroyed += await ledger.shredder.shredFor(event);
+        return { report, keysDestroyed };
+      } finally {
+        progress.bar?.stop();
+      }
+    });
+    if (options.json) return console.log(JSON.stringify({ ...report, keysDestroyed }));
+    console.log(
+      `${report.simulated ? 'simulation (nothing written)' : `run ${report.runId}`}: inactive for ` +
+        `${report.inactivityMonths} months as of ${report.asOf} (recency before ${report.cutoff})`,
+    );
+    for (const [outcome, count] of Object.entries(report.counts)) console.log(`  ${outcome.padEnd(24)}${count}`);
+    if (!report.simulated) console.log(`  ${'keys destroyed'.padEnd(24)}${keysDestroyed}`);
+    console.log('(--json lists the contact ids of each outcome)');
+  });
+
+/** A day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, checked by the API's schema. */
+function parseDay(text: string, name: string): Date {
+  if (!validatorFor(InactiveBatchRequest)({ asOf: text })) {
+    throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`);
+  }
+  return dayOrInstant(text);
+}
 
 const keys = program.command('keys').description('API keys and their roles');
 

@@ -2,8 +2,8 @@ import type { EventType } from './catalog.js';
 
 /**
  * Consent state per purpose of one contact (DESIGN.md "Consent"): given is "yes", withdrawn is
- * "no", an expiry brings a "yes" back to "unknown". Purpose configuration, legal bases and
- * expiry by prolonging activity build on this fold.
+ * "no", an expiry brings a "yes" back to "unknown", forgetting withdraws them all. Purpose
+ * configuration, legal bases and expiry by prolonging activity build on this fold.
  */
 export type ConsentStatus = 'yes' | 'no' | 'unknown';
 export type ConsentState = Record<string, { status: ConsentStatus; changedAt: string }>;
@@ -12,6 +12,12 @@ export function evolveConsents(
   state: ConsentState,
   event: { type: EventType; occurredAt: string; data: Record<string, unknown> },
 ): ConsentState {
+  if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') {
+    // Forgetting withdraws every consent: a forgotten person is never selectable again.
+    return Object.fromEntries(
+      Object.keys(state).map((known) => [known, { status: 'no' as const, changedAt: event.occurredAt }]),
+    );
+  }
   const purpose = event.data['purpose'];
   if (typeof purpose !== 'string') return state;
   switch (event.type) {

@@ -176,6 +176,7 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
         orderRemarks: Object.fromEntries(Object.keys(next.orderRemarks).map((orderId) => [orderId, null])),
         criteria: Object.fromEntries(Object.keys(next.criteria).map((criterion) => [criterion, null])),
         paymentAliases: next.paymentAliases.map(() => null),
+        consents: evolveConsents(next.consents, event),
         retained: event.type === 'ContactAnonymized' ? (event.data.retained ?? {}) : null,
         forgottenBy: { eventId: event.id, type: event.type, reason: event.data.reason ?? '', at: event.occurredAt },
       };

@@ -32,13 +32,10 @@ export function decideAnonymization(
   if (view.balance && view.balance.amount !== 0) {
     throw new RuleViolation('the contact is a debtor or creditor', 'settle the balance to zero before forgetting');
   }
-  const nowIso = now.toISOString();
-  const valid = Object.entries(view.orders).filter(
-    ([, order]) => order.latestValidUntil !== null && order.latestValidUntil > nowIso,
-  );
+  const valid = ordersStillValid(view, now);
   if (valid.length > 0) {
     throw new RuleViolation('the contact holds a ticket still valid', 'wait until every ticket has ended validity', {
-      orders: valid.map(([orderId]) => orderId),
+      orders: valid,
     });
   }
   const address = view.details.address ?? {};
@@ -57,6 +54,14 @@ export function decideAnonymization(
       retained,
     },
   };
+}
+
+/** The orders of a contact whose validity has not ended at `now`. */
+export function ordersStillValid(view: Pick<ContactView, 'orders'>, now: Date): string[] {
+  const nowIso = now.toISOString();
+  return Object.entries(view.orders)
+    .filter(([, order]) => order.latestValidUntil !== null && order.latestValidUntil > nowIso)
+    .map(([orderId]) => orderId);
 }
 
 interface LoggedEvent {

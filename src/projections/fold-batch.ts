@@ -41,7 +41,14 @@ export const sealsEmail = (event: Pick<EventFact, 'sealed'>): boolean =>
 export const emailEventIds = (events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>): Set<string> =>
   new Set(events.filter(sealsEmail).map((event) => event.id));
 
-const CONSENT_TYPES = new Set(['ConsentGiven', 'ConsentWithdrawn', 'ConsentExpired']);
+/** Events that change consents: consent events, and forgetting, which withdraws them all. */
+const CONSENT_TYPES = new Set([
+  'ConsentGiven',
+  'ConsentWithdrawn',
+  'ConsentExpired',
+  'ContactAnonymized',
+  'ContactErased',
+]);
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
 
 /** The batch's events as the domain folds see them (ledger events of contact streams only). */

@@ -1,10 +1,11 @@
 import type { ConsentState, ConsentStatus } from '../domain/consent.js';
 import { ValidationError } from '../domain/errors.js';
+import type { InactivityFacts } from '../domain/inactive-contacts.js';
 import type { RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
 import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
 import { domainEvents, emailEventIds, orderFromRow, ReadModelWindow } from './fold-batch.js';
-import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS } from './tables.js';
+import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS, type Row } from './tables.js';
 import type { ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -122,6 +123,20 @@ export class ReadModels {
     return (await this.consentStates([contactId])).get(contactId)!;
   }
 
+  /**
+   * The facts of the listed contacts whose recency is older than `before`, a page at a time, in
+   * (recency, id) order: what the inactive-contact batch proposes and simulates from.
+   */
+  async *inactivityFactsBefore(before: string, pageSize = 5000): AsyncGenerator<InactivityFacts[]> {
+    for (let after: { recency: string; contactId: string } | null = null; ;) {
+      const rows = await this.store.recencyPage(before, after, pageSize);
+      if (rows.length > 0) yield rows.map(inactivityFactsOfRow);
+      if (rows.length < pageSize) return;
+      const last = rows.at(-1)!;
+      after = { recency: last.recency_at!, contactId: last.contact_id };
+    }
+  }
+
   /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */
   async recencyBefore(before: string, after: string | null, limit: number): Promise<RecencyPage> {
     const rows = await this.store.recencyPage(before, after ? decodeCursor(after) : null, limit);
@@ -130,6 +145,17 @@ export class ReadModels {
     return { items, next: items.length === limit && last ? encodeCursor(last.recency, last.contactId) : null };
   }
 }
+
+const inactivityFactsOfRow = (row: Row<typeof CONTACTS>): InactivityFacts => ({
+  contactId: row.contact_id,
+  role: row.role,
+  status: row.status as InactivityFacts['status'],
+  registered: row.registered_event !== null,
+  customer: row.customer === 1,
+  balance: row.balance,
+  legalHold: row.legal_hold === 1,
+  recency: row.recency_at,
+});
 
 const encodeCursor = (recency: string, contactId: string) =>
   Buffer.from(JSON.stringify([recency, contactId])).toString('base64url');

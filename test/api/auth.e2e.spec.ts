@@ -42,6 +42,13 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; s
   { method: 'GET', path: '/v1/contacts/:id/export', role: 'operator', send: `/v1/contacts/${p.contactId}/export` },
   { method: 'GET', path: '/v1/audit/events', role: 'auditor', send: '/v1/audit/events?limit=10' },
   { method: 'GET', path: '/v1/audit/verify', role: 'auditor', send: '/v1/audit/verify' },
+  {
+    method: 'POST',
+    path: '/v1/batches/inactive-contacts',
+    role: 'batch',
+    send: '/v1/batches/inactive-contacts',
+    body: () => ({ inactivityMonths: 36 }),
+  },
 ];
 
 describe('API keys and roles', function () {

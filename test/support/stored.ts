@@ -157,3 +157,27 @@ export async function backupKeys(ledger: StoredLedger): Promise<{ restore(): Pro
     },
   };
 }
+
+/** Runs one statement on the read models behind the ledger's back (state.db, or the PostgreSQL tables). */
+export async function editReadModels(ledger: StoredLedger, sql: string, params: unknown[]): Promise<void> {
+  if (onPostgres(ledger)) {
+    const numbered = sql.replace(
+      /\?/g,
+      (() => {
+        let n = 0;
+        return () => `$${++n}`;
+      })(),
+    );
+    await withPostgres(ledger, async (client, schema) => {
+      await client.query(`SET search_path = ${schema}`);
+      await client.query(numbered, params);
+    });
+    return;
+  }
+  const db = new Database(join(ledger.dir, 'state.db'));
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,181 @@
+import { isEventType } from '../domain/catalog.js';
+import { foldContactView, type ViewEvent } from '../domain/contact-view.js';
+import { ConcurrencyConflict } from '../domain/errors.js';
+import { contactIdOfStream, contactStream } from '../domain/identifiers.js';
+import {
+  BATCH_OUTCOMES,
+  batchStream,
+  classifyInactive,
+  decideInactiveContact,
+  DEFAULT_INACTIVITY_MONTHS,
+  inactivityCutoff,
+  inactivityFactsFromLog,
+  type BatchOutcome,
+  type BatchRunEvent,
+  type LogOnlyOutcome,
+  type LoggedFact,
+} from '../domain/inactive-contacts.js';
+import type { ReadModels } from '../projections/read-models.js';
+import type { StoredEvent } from '../store/event-store.js';
+import { appendSealed } from './append-sealed.js';
+import { openStream } from './contact-timeline.js';
+import { handleCommand } from './handle-command.js';
+import type { LedgerContext } from './ledger-context.js';
+
+export interface InactiveBatchCommand {
+  /** Default 36 (the reference pages' three years). */
+  inactivityMonths?: number;
+  /** The day the inactivity is measured from; default now. */
+  asOf?: Date;
+  /** Default false: a simulation, which writes nothing. */
+  apply?: boolean;
+  /** Called after each contact decided when applying, with the number done and the number proposed. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * What a run did, or would do: per outcome the count and the contact ids. Applying may add the
+ * outcomes only the log gives (LogOnlyOutcome); otherwise a simulation made just before an
+ * application reports the same.
+ */
+export interface InactiveBatchReport {
+  runId: string | null;
+  simulated: boolean;
+  asOf: string;
+  inactivityMonths: number;
+  cutoff: string;
+  counts: Record<BatchOutcome, number> & Partial<Record<LogOnlyOutcome, number>>;
+  contacts: Record<BatchOutcome, string[]> & Partial<Record<LogOnlyOutcome, string[]>>;
+}
+
+type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>;
+
+/** Contacts decided at once when applying: their appends share group commits. */
+const IN_FLIGHT = 32;
+
+/**
+ * The inactive-contact batch (DESIGN.md "Forgetting"). The read model proposes: every listed
+ * contact whose recency is older than the cutoff. A simulation reports the rule's outcome for each
+ * from the read model and writes nothing. Applying records the run in its own stream, then folds
+ * each proposed contact's stream again (with the sales naming it as cultural contact) and decides
+ * from the log alone, appending at the revision it read; the shredder destroys the keys. Returns
+ * the report and the forgetting events appended (for a caller without a shredder reaction).
+ */
+export async function runInactiveBatch(
+  context: LedgerContext & { readModels: Pick<ReadModels, 'inactivityFactsBefore'> },
+  command: InactiveBatchCommand = {},
+): Promise<{ report: InactiveBatchReport; forgotten: ForgettingEvent[] }> {
+  const inactivityMonths = command.inactivityMonths ?? DEFAULT_INACTIVITY_MONTHS;
+  const asOf = command.asOf ?? context.now();
+  const cutoff = inactivityCutoff(asOf, inactivityMonths);
+  const proposed = new Map<string, BatchOutcome>();
+  for await (const page of context.readModels.inactivityFactsBefore(cutoff)) {
+    for (const facts of page) {
+      const outcome = classifyInactive(facts, cutoff);
+      if (outcome) proposed.set(facts.contactId, outcome);
+    }
+  }
+  const header = { asOf: asOf.toISOString(), inactivityMonths, cutoff };
+  if (!command.apply) {
+    return { report: { runId: null, simulated: true, ...header, ...tally(proposed) }, forgotten: [] };
+  }
+
+  const runId = context.newId();
+  await appendRunEvents(context, runId, [{ type: 'InactiveBatchStarted', data: { runId, ...header } }]);
+  const decided = new Map<string, BatchOutcome | LogOnlyOutcome>();
+  const forgotten: ForgettingEvent[] = [];
+  const candidates = [...proposed.keys()];
+  for (let i = 0; i < candidates.length; i += IN_FLIGHT) {
+    const chunk = candidates.slice(i, i + IN_FLIGHT);
+    const outcomes = await Promise.all(chunk.map((contactId) => decideFromLog(context, contactId, cutoff, runId)));
+    const skips: BatchRunEvent[] = [];
+    outcomes.forEach(({ outcome, event }, index) => {
+      const contactId = chunk[index]!;
+      decided.set(contactId, outcome);
+      if (event) forgotten.push(event);
+      if (!event) skips.push({ type: 'InactiveContactSkipped', data: { contactId, reason: outcome } });
+    });
+    await appendRunEvents(context, runId, skips);
+    command.onProgress?.(Math.min(i + IN_FLIGHT, candidates.length), candidates.length);
+  }
+  const report = { runId, simulated: false, ...header, ...tally(decided) };
+  await appendRunEvents(context, runId, [{ type: 'InactiveBatchCompleted', data: { counts: report.counts } }]);
+  return { report, forgotten };
+}
+
+/**
+ * Decides one proposed contact from the log and appends its forgetting, if any, at the revision
+ * the decision read; a concurrent append to the stream makes it decide again.
+ */
+async function decideFromLog(
+  context: LedgerContext,
+  contactId: string,
+  cutoff: string,
+  runId: string,
+  attempts = 3,
+): Promise<{ outcome: BatchOutcome | LogOnlyOutcome; event: ForgettingEvent | null }> {
+  const mentions = (await context.store.readMentions(contactId)).flatMap(loggedFact);
+  const stream = contactStream(contactId);
+  try {
+    const { result, appended } = await handleCommand(context, stream, {
+      state: async (stored) => {
+        const outcome = classifyInactive(
+          inactivityFactsFromLog(contactId, stored.flatMap(loggedFact), mentions),
+          cutoff,
+        );
+        // Seals are opened only to keep an anonymized customer's country, town and postcode.
+        const view =
+          outcome === 'anonymized'
+            ? foldContactView(contactId, (await openStream(context, contactId, stored)) as ViewEvent[])
+            : null;
+        return { outcome, view, organizationId: stored[0]?.organizationId ?? '' };
+      },
+      decide: ({ outcome, view, organizationId }, now) => {
+        const decided = decideInactiveContact(outcome, view ?? foldContactView(contactId, []), runId, now);
+        const { forgetting } = decided;
+        return { events: forgetting ? [{ ...forgetting, contactId, organizationId }] : [], result: decided.outcome };
+      },
+    });
+    const event = appended[0];
+    return { outcome: result, event: event ? { id: event.id, type: event.type, stream, data: event.data } : null };
+  } catch (error) {
+    if (error instanceof ConcurrencyConflict && attempts > 1) {
+      return decideFromLog(context, contactId, cutoff, runId, attempts - 1);
+    }
+    throw error;
+  }
+}
+
+/** A stored event as the rule reads it (clear fields; the contact of its stream). */
+function loggedFact(event: StoredEvent): LoggedFact[] {
+  const contactId = contactIdOfStream(event.stream);
+  if (!contactId || !isEventType(event.type)) return [];
+  const { id, type, position, occurredAt, data } = event;
+  return [{ id, type, contactId, position, occurredAt, data }];
+}
+
+function appendRunEvents(context: LedgerContext, runId: string, events: readonly BatchRunEvent[]) {
+  if (events.length === 0) return Promise.resolve();
+  const occurredAt = context.now().toISOString();
+  return appendSealed(
+    context,
+    events.map((event) => ({
+      id: context.newId(),
+      type: event.type,
+      stream: batchStream(runId),
+      occurredAt,
+      organizationId: '',
+      data: event.data,
+    })),
+  );
+}
+
+function tally(outcomes: ReadonlyMap<string, BatchOutcome | LogOnlyOutcome>) {
+  const contacts = Object.fromEntries(BATCH_OUTCOMES.map((outcome) => [outcome, [] as string[]])) as Record<
+    BatchOutcome | LogOnlyOutcome,
+    string[]
+  >;
+  for (const [contactId, outcome] of outcomes) (contacts[outcome] ??= []).push(contactId);
+  const counts = Object.fromEntries(Object.entries(contacts).map(([outcome, ids]) => [outcome, ids.length]));
+  return { counts: counts as InactiveBatchReport['counts'], contacts };
+}

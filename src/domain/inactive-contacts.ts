@@ -1,0 +1,130 @@
+import type { EventData } from './catalog.js';
+import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
+import type { ContactView } from './contact-view.js';
+import { decideAnonymization, ordersStillValid } from './forgetting.js';
+import { foldRecencies, recencyOf, type RecencyInput } from './recency.js';
+import { ValidationError } from './errors.js';
+
+/**
+ * The inactive-contact batch (DESIGN.md "Forgetting"; reference: ticketing-gdpr-features-v1.fr.txt
+ * and -v2.en.txt, "Anonymization/deletion of inactive contacts"). One rule classifies a contact,
+ * whether its facts come from the read model (to propose candidates, and to simulate) or are
+ * folded from the log (to decide): a wrong read model can only propose, never forget.
+ */
+export const DEFAULT_INACTIVITY_MONTHS = 36;
+
+/** "The batch only deals with individual contacts and relays": structures and other roles never. */
+export const BATCH_ROLES: readonly string[] = ['individual', 'relay'];
+
+export const BATCH_OUTCOMES = ['anonymized', 'erased', 'skippedDebtorOrCreditor', 'skippedLegalHold'] as const;
+export type BatchOutcome = (typeof BATCH_OUTCOMES)[number];
+/**
+ * Outcomes only the log's decision gives: a contact the read model proposed but the log does not
+ * (a read model behind the log, or tampered with), and a customer inactive by its recency who still
+ * holds a ticket valid today (an undated product with a validity period).
+ */
+export type LogOnlyOutcome = 'notInactiveInLog' | 'skippedValidTicket';
+
+/** What the rule reads of a contact; no personal data. */
+export interface InactivityFacts {
+  contactId: string;
+  role: string | null;
+  status: ContactFlags['status'];
+  /** Registered in its own stream: an id only named as someone's cultural contact is no candidate. */
+  registered: boolean;
+  /** Bought a ticket, or benefited from one as cultural contact: anonymized, not erased. */
+  customer: boolean;
+  balance: number;
+  legalHold: boolean;
+  recency: string | null;
+}
+
+/** The batch's outcome for a contact, or null when it is no candidate (active, forgotten, another role). */
+export function classifyInactive(facts: InactivityFacts, cutoff: string): BatchOutcome | null {
+  if (!facts.registered || facts.status !== 'active' || !BATCH_ROLES.includes(facts.role ?? '')) return null;
+  if (facts.recency === null || facts.recency >= cutoff) return null;
+  if (facts.legalHold) return 'skippedLegalHold';
+  if (facts.balance !== 0) return 'skippedDebtorOrCreditor';
+  return facts.customer ? 'anonymized' : 'erased';
+}
+
+/**
+ * The cutoff `months` calendar months before `asOf` (UTC), the day clamped to the month's last
+ * (31 May minus 3 months is 28 or 29 February, not 3 March). Recency strictly before it is inactive.
+ */
+export function inactivityCutoff(asOf: Date, months: number): string {
+  if (!Number.isInteger(months) || months < 1 || months > 1200) {
+    throw new ValidationError('inactivityMonths must be a whole number of months from 1 to 1200', [
+      { pointer: '/inactivityMonths', message: 'must be an integer from 1 to 1200' },
+    ]);
+  }
+  const year = asOf.getUTCFullYear();
+  const month = asOf.getUTCMonth() - months;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const cutoff = new Date(asOf);
+  cutoff.setUTCFullYear(year, month, Math.min(asOf.getUTCDate(), lastDay));
+  return cutoff.toISOString();
+}
+
+/** An event as the log gives it to the rule: clear fields only (recency and flags need nothing sealed). */
+export type LoggedFact = RecencyInput;
+
+/**
+ * A contact's facts folded from the log: its own stream, and the order activities of other
+ * streams that name it as cultural contact (they move its recency, and a sale makes it a customer).
+ */
+export function inactivityFactsFromLog(
+  contactId: string,
+  own: readonly LoggedFact[],
+  mentions: readonly LoggedFact[],
+): InactivityFacts {
+  let flags = initialContactFlags();
+  for (const event of own) flags = evolveContactFlags(flags, event);
+  const merged = [...own, ...mentions].sort((a, b) => a.position - b.position);
+  const recency = foldRecencies(merged).get(contactId);
+  return {
+    contactId,
+    role: flags.role,
+    status: flags.status,
+    registered: own.some((event) => event.type === 'ContactRegistered'),
+    customer: flags.customer || mentions.some((event) => event.type === 'TicketSold'),
+    balance: flags.balance?.amount ?? 0,
+    legalHold: flags.legalHold,
+    recency: recency ? (recencyOf(recency)?.date ?? null) : null,
+  };
+}
+
+export type BatchForgetting =
+  | { type: 'ContactAnonymized'; data: EventData<'ContactAnonymized'> }
+  | { type: 'ContactErased'; data: EventData<'ContactErased'> };
+
+/**
+ * The batch's decision on a contact whose log facts classify as `outcome` (null: no candidate):
+ * a customer is anonymized (country, town and postcode kept) unless a ticket is still valid, a
+ * prospect erased (no address part kept); a skip appends nothing to the contact.
+ */
+export function decideInactiveContact(
+  outcome: BatchOutcome | null,
+  view: ContactView,
+  runId: string,
+  now: Date,
+): { outcome: BatchOutcome | LogOnlyOutcome; forgetting: BatchForgetting | null } {
+  if (outcome === null) return { outcome: 'notInactiveInLog', forgetting: null };
+  if (outcome === 'erased') {
+    return { outcome, forgetting: { type: 'ContactErased', data: { reason: 'inactivity', runId } } };
+  }
+  if (outcome !== 'anonymized') return { outcome, forgetting: null };
+  if (ordersStillValid(view, now).length > 0) return { outcome: 'skippedValidTicket', forgetting: null };
+  return { outcome, forgetting: decideAnonymization(view, { reason: 'inactivity', runId }, now) };
+}
+
+/** The stream of one batch run: its start, each contact it skipped and why, its end with the counts. */
+export const batchStream = (runId: string) => `batch-${runId}`;
+
+export type BatchRunEvent =
+  | {
+      type: 'InactiveBatchStarted';
+      data: { runId: string; inactivityMonths: number; asOf: string; cutoff: string };
+    }
+  | { type: 'InactiveContactSkipped'; data: { contactId: string; reason: BatchOutcome | LogOnlyOutcome } }
+  | { type: 'InactiveBatchCompleted'; data: { counts: Record<string, number> } };
