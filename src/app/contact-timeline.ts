@@ -1,5 +1,6 @@
 import { UnknownContact } from '../domain/errors.js';
 import { contactStream } from '../domain/identifiers.js';
+import { scopesForgottenIn } from '../domain/forgetting.js';
 import type { StoredEvent } from '../store/event-store.js';
 import type { LedgerContext } from './ledger-context.js';
 import { openEvent, type OpenedEvent } from './sealing.js';
@@ -9,14 +10,18 @@ export async function contactTimeline(context: LedgerContext, contactId: string)
   return openStream(context, contactId, await context.store.readStream(contactStream(contactId)));
 }
 
-/** Opens a contact stream already read; an empty one is an unknown contact. */
+/**
+ * Opens a contact stream already read; an empty one is an unknown contact. A seal of a scope that
+ * a forgetting event of this stream destroyed reads as erased without asking for its key.
+ */
 export async function openStream(
   { keys }: Pick<LedgerContext, 'keys'>,
   contactId: string,
   stored: readonly StoredEvent[],
 ): Promise<OpenedEvent[]> {
   if (stored.length === 0) throw new UnknownContact(contactId);
+  const forgotten = scopesForgottenIn(stored);
   const opened: OpenedEvent[] = [];
-  for (const event of stored) opened.push(await openEvent(event, keys));
+  for (const event of stored) opened.push(await openEvent(event, keys, forgotten));
   return opened;
 }

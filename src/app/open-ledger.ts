@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { CULTURAL_CONTACT_TYPES, FORGETTING_TYPES } from '../domain/catalog.js';
+import { CONTACT_FORGETTING_TYPES, CULTURAL_CONTACT_TYPES, FORGETTING_TYPES } from '../domain/catalog.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore } from '../crypto/key-store.js';
@@ -26,10 +26,14 @@ import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
 
-/** The ledger's event indexes: forgetting events by type, and the cultural contacts of order activities. */
+/**
+ * The ledger's event indexes: forgetting events by type, the cultural contacts of order activities,
+ * and the forgetting of a contact as the fence of its stream.
+ */
 export const LEDGER_EVENT_INDEXES = {
   types: FORGETTING_TYPES,
   mentions: { types: CULTURAL_CONTACT_TYPES, field: 'culturalContactId' },
+  fences: CONTACT_FORGETTING_TYPES,
 } as const satisfies EventIndexes;
 
 /**
@@ -107,6 +111,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
           ).EsdbEventStore.open(config.esdbConnectionString!, {
             streamPrefix: config.esdbStreamPrefix,
             mentions: LEDGER_EVENT_INDEXES.mentions,
+            fences: LEDGER_EVENT_INDEXES.fences,
           });
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);

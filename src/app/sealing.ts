@@ -72,11 +72,23 @@ export function sealEvent(event: ValidEvent, keys: ReadonlyMap<string, DataKey>)
   };
 }
 
-/** Opens a stored event. A destroyed key reads back as erased fields, never a dropped event. */
-export async function openEvent(event: StoredEvent, keyStore: KeyStore): Promise<OpenedEvent> {
+/**
+ * Opens a stored event. A destroyed key reads back as erased fields, never a dropped event; so
+ * does a seal of a scope in `forgotten` (scope → the forgetting event, read from the log), without
+ * asking the key store.
+ */
+export async function openEvent(
+  event: StoredEvent,
+  keyStore: KeyStore,
+  forgotten: ReadonlyMap<string, string> = new Map(),
+): Promise<OpenedEvent> {
   const { sealed, prevHash: _prevHash, hash: _hash, ...stored } = event;
-  const base = { ...stored, contactId: contactIdOfStream(event.stream) };
+  const contactId = contactIdOfStream(event.stream);
+  const base = { ...stored, contactId };
   if (!sealed) return { ...base, personal: 'none', erased: [] };
+  const forgottenBy =
+    contactId && isEventType(event.type) ? forgotten.get(sealingScope(event.type, contactId, event.data)) : undefined;
+  if (forgottenBy) return { ...base, personal: 'erased', erased: sealed.fields, erasedBy: forgottenBy };
   const opened = await openSealed(sealed, event.id, keyStore);
   return 'personal' in opened
     ? { ...base, data: { ...event.data, ...opened.personal }, personal: 'open', erased: [] }

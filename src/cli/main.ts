@@ -198,9 +198,7 @@ program
         });
         progress.bar?.stop();
         // This process is the shredder reaction's only chance before it exits.
-        let keysDestroyed = 0;
-        for (const event of forgotten) keysDestroyed += await ledger.shredder.shredFor(event);
-        return { report, keysDestroyed };
+        return { report, keysDestroyed: await ledger.shredder.shredAll(forgotten) };
       } finally {
         progress.bar?.stop();
       }

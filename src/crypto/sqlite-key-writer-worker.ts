@@ -44,9 +44,11 @@ const inserter = new GroupCommit<readonly WrappedKey[], { keys: WrappedKey[]; to
   insertGroup.immediate(calls),
 );
 
-function shred({ scopes, cause, at }: Extract<KeyWriterCall, { shred: unknown }>['shred']): number {
-  const destroyed = db
-    .transaction(() => {
+type ShredCall = Extract<KeyWriterCall, { shred: unknown }>['shred'];
+
+const shredGroup = db.transaction((calls: ShredCall[]) =>
+  calls.map(({ scopes, cause, at }) =>
+    settle(() => {
       let count = 0;
       for (const scope of scopes) {
         const keyId = statements.keyIdOf.get(scope);
@@ -54,14 +56,18 @@ function shred({ scopes, cause, at }: Extract<KeyWriterCall, { shred: unknown }>
         statements.tombstone.run(scope, keyId ?? null, at, cause.reason, cause.eventId);
       }
       return count;
-    })
-    .immediate();
-  // The WAL still holds the page images with the deleted key: copy back and truncate it.
-  if (destroyed > 0) db.pragma('wal_checkpoint(TRUNCATE)');
-  return destroyed;
-}
+    }),
+  ),
+);
+/** Shreds that arrive while a group commits share the next commit, and its one WAL truncation. */
+const shredder = new GroupCommit<ShredCall, number>((calls) => {
+  const settled = shredGroup.immediate(calls);
+  // The WAL still holds the page images with the deleted keys: copy back and truncate it.
+  if (settled.some((one) => one.ok && one.value > 0)) db.pragma('wal_checkpoint(TRUNCATE)');
+  return settled;
+});
 
-serveCalls(
-  async (call: KeyWriterCall) => ('insert' in call ? inserter.submit(call.insert) : shred(call.shred)),
+serveCalls<KeyWriterCall, unknown>(
+  (call) => ('insert' in call ? inserter.submit(call.insert) : shredder.submit(call.shred)),
   () => db.close(),
 );

@@ -325,6 +325,9 @@ export const CULTURAL_CONTACT_TYPES = [
   'TicketSold',
 ] as const satisfies readonly EventType[];
 
+/** Types that forget a contact: its stream accepts no personal data after them (the erasure fence). */
+export const CONTACT_FORGETTING_TYPES = ['ContactAnonymized', 'ContactErased'] as const satisfies readonly EventType[];
+
 /** Types whose append forgets a key scope (crypto-shredding follows the event). */
 export const FORGETTING_TYPES = [
   'ContactAnonymized',

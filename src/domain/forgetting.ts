@@ -93,3 +93,17 @@ export function forgottenScopes(event: LoggedEvent, stream: readonly LoggedEvent
     .map((other) => orderScope(String(other.data['orderId'])));
   return [contactScope(contactId), ...new Set(orders)];
 }
+
+/**
+ * The scopes a stream's own forgetting events destroyed, with the event that did: what a reader
+ * of that stream must treat as erased whatever a key cache still holds (the log decides, not the
+ * cache: another process may have forgotten the contact before this one's shredder caught up).
+ */
+export function scopesForgottenIn(stream: readonly (LoggedEvent & { id: string })[]): Map<string, string> {
+  const forgotten = new Map<string, string>();
+  for (const event of stream) {
+    if (!isForgettingEvent(event)) continue;
+    for (const scope of forgottenScopes(event, stream)) if (!forgotten.has(scope)) forgotten.set(scope, event.id);
+  }
+  return forgotten;
+}

@@ -50,6 +50,8 @@ export interface EsdbEventStoreOptions {
   now?: () => Date;
   /** What readMentions looks for. EventStoreDB keeps no such index: each read scans $all. */
   mentions?: EventIndexes['mentions'];
+  /** EventIndexes.fences, checked against the stream each append reads. */
+  fences?: readonly string[];
 }
 
 /** The stream's revision as the server reported it in the conflict (-1: the stream does not exist). */
@@ -77,6 +79,7 @@ export class EsdbEventStore implements EventStore {
   private readonly wakeUps: Observable<unknown>;
   private readonly live: ReturnType<EventStoreDBClient['subscribeToAll']>;
   private readonly mentions: EventIndexes['mentions'] | null;
+  private readonly fences: readonly string[];
   private readonly now: () => Date;
 
   private constructor(
@@ -85,6 +88,7 @@ export class EsdbEventStore implements EventStore {
   ) {
     this.prefix = options.streamPrefix ?? '';
     this.mentions = options.mentions ?? null;
+    this.fences = options.fences ?? [];
     this.now = options.now ?? (() => new Date());
     // Live appends of any writer wake the catch-up reader, which then pulls pages from $all.
     const notified = new Subject<void>();
@@ -148,7 +152,10 @@ export class EsdbEventStore implements EventStore {
     const last = stored.at(-1);
     const head = last ? { revision: last.revision, hash: last.hash } : NEW_STREAM;
     const staged = newStagedAppends();
-    const { planned, duplicates } = planAppend(events, { stored: (id) => ids.get(id), head: () => head }, staged);
+    const fences = this.fences;
+    const fence = stored.find((event) => fences.includes(event.type))?.id;
+    const state = { stored: (id: string) => ids.get(id), head: () => head, fencedBy: () => fence, fences };
+    const { planned, duplicates } = planAppend(events, state, staged);
     if (planned.length === 0) return { appended: [], duplicates };
     try {
       await this.client.appendToStream(

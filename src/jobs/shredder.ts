@@ -5,6 +5,8 @@ import type { KeyStore } from '../crypto/key-store.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
 
+const SHREDS_IN_FLIGHT = 64;
+
 /**
  * Crypto-shredding follows the log: a forgetting event is appended first, then the shredder
  * destroys the keys it names. Idempotent, so the start-up pass can redo every forgetting in the
@@ -21,6 +23,19 @@ export class Shredder {
     if (!isForgettingEvent(event)) return 0;
     const stream = event.type === 'OrderDataPurged' ? [] : await this.store.readStream(event.stream);
     return this.keys.shred(forgottenScopes(event, stream), { reason: event.type, eventId: event.id });
+  }
+
+  /**
+   * Destroys the keys many forgetting events name (a batch run's), a group at a time so that the
+   * key store commits them together; returns how many keys were destroyed now.
+   */
+  async shredAll(events: ReadonlyArray<Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>>): Promise<number> {
+    let destroyed = 0;
+    for (let i = 0; i < events.length; i += SHREDS_IN_FLIGHT) {
+      const counts = await Promise.all(events.slice(i, i + SHREDS_IN_FLIGHT).map((event) => this.shredFor(event)));
+      destroyed += counts.reduce((sum, count) => sum + count, 0);
+    }
+    return destroyed;
   }
 
   /** Start-up pass: every forgotten scope whose key still exists is shredded. */

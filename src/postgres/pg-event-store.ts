@@ -71,7 +71,7 @@ const toStored = (row: EventRow): StoredEvent => ({
  * as the (stream, revision) cursors of a rebuild expect. `head` is the one-row write lock and
  * position counter.
  */
-const ddl = (s: string, { types = [], mentions }: EventIndexes) => `
+const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => `
   CREATE TABLE IF NOT EXISTS ${s}.events (
     position bigint PRIMARY KEY,
     id text NOT NULL UNIQUE,
@@ -98,6 +98,11 @@ const ddl = (s: string, { types = [], mentions }: EventIndexes) => `
     types.length > 0
       ? `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON ${s}.events (position)
          WHERE type IN (${sqlList(types)});`
+      : ''
+  }
+  ${
+    fences.length > 0
+      ? `CREATE INDEX IF NOT EXISTS events_fencing ON ${s}.events (stream) WHERE type IN (${sqlList(fences)});`
       : ''
   }
   ${
@@ -261,7 +266,9 @@ export class PgEventStore implements EventStore {
   private async appendState(client: pg.PoolClient, calls: Array<readonly EventToAppend[]>) {
     const events = calls.flat();
     const streams = [...new Set(events.map((event) => event.stream))].filter((stream) => !this.heads.has(stream));
-    const [stored, heads] = await Promise.all([
+    const fences = this.options.indexes?.fences ?? [];
+    const sealedStreams = [...new Set(events.filter((event) => event.sealed !== null).map((event) => event.stream))];
+    const [stored, heads, fenced] = await Promise.all([
       client.query<{ id: string; stream: string; type: string }>(
         `SELECT id, stream, type FROM ${this.s}.events WHERE id = ANY($1::text[])`,
         [events.map((event) => event.id)],
@@ -274,12 +281,22 @@ export class PgEventStore implements EventStore {
                              ORDER BY revision DESC LIMIT 1) h`,
             [streams],
           ),
+      fences.length === 0 || sealedStreams.length === 0
+        ? { rows: [] }
+        : client.query<{ stream: string; id: string }>(
+            `SELECT DISTINCT ON (stream) stream, id FROM ${this.s}.events
+             WHERE stream = ANY($1::text[]) AND type IN (${sqlList(fences)})`,
+            [sealedStreams],
+          ),
     ]);
     const byId = new Map(stored.rows.map((row) => [row.id, row]));
     const fetched = new Map(heads.rows.map((row) => [row.stream, { revision: row.revision, hash: row.hash }]));
+    const fencedBy = new Map(fenced.rows.map((row) => [row.stream, row.id]));
     return {
       stored: (id: string) => byId.get(id),
       head: (stream: string) => this.heads.get(stream) ?? fetched.get(stream) ?? NEW_STREAM,
+      fencedBy: (stream: string) => fencedBy.get(stream),
+      fences,
     };
   }
 

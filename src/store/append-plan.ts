@@ -1,4 +1,4 @@
-import { ConcurrencyConflict, IdempotencyConflict } from '../domain/errors.js';
+import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../domain/errors.js';
 import { GENESIS_HASH, chainHash } from '../crypto/hash-chain.js';
 import type { EventToAppend } from './event-store.js';
 
@@ -15,12 +15,13 @@ export interface PlannedEvent extends Omit<EventToAppend, 'expectedRevision'> {
   hash: string;
 }
 
-/** Heads and ids planned earlier in one commit group, seen by the later calls of the group. */
+/** Heads, ids and fences planned earlier in one commit group, seen by the later calls of the group. */
 export interface StagedAppends {
   heads: Map<string, StreamHead>;
   ids: Map<string, { stream: string; type: string }>;
+  fences: Map<string, string>;
 }
-export const newStagedAppends = (): StagedAppends => ({ heads: new Map(), ids: new Map() });
+export const newStagedAppends = (): StagedAppends => ({ heads: new Map(), ids: new Map(), fences: new Map() });
 
 /** What the store already holds, as the plan needs it (read under the store's write lock). */
 export interface AppendState {
@@ -28,6 +29,10 @@ export interface AppendState {
   stored(id: string): { stream: string; type: string } | undefined;
   /** Head of a stream (NEW_STREAM when empty). */
   head(stream: string): StreamHead;
+  /** The id of a stored event of a `fences` type in the stream, if any: it takes no sealed part after it. */
+  fencedBy(stream: string): string | undefined;
+  /** The types that fence a stream (EventIndexes.fences). */
+  fences: readonly string[];
 }
 
 /**
@@ -52,8 +57,10 @@ function linked(event: EventToAppend, head: StreamHead): PlannedEvent {
 /**
  * The append rules every backend shares, as a pure function: a known id is a duplicate if it
  * names the same stream and type (else an IdempotencyConflict), expectedRevision must match the
- * head, and each new event gets the next revision and its hash link. `staged` carries the heads
- * and ids planned earlier in the same commit group; it is updated only when the call succeeds.
+ * head, a fenced stream takes no sealed part (Forgotten, naming the fencing event: the log
+ * decides, whatever a key cache still holds), and each new event gets the next revision and its
+ * hash link. `staged` carries the heads, ids and fences planned earlier in the same commit group;
+ * it is updated only when the call succeeds.
  */
 export function planAppend(
   batch: readonly EventToAppend[],
@@ -62,6 +69,7 @@ export function planAppend(
 ): { planned: PlannedEvent[]; duplicates: string[] } {
   const heads = new Map<string, StreamHead>();
   const ids = new Map<string, { stream: string; type: string }>();
+  const fences = new Map<string, string>();
   const planned: PlannedEvent[] = [];
   const duplicates: string[] = [];
   batch.forEach((event, index) => {
@@ -76,12 +84,18 @@ export function planAppend(
     if (event.expectedRevision !== undefined && event.expectedRevision !== head.revision) {
       throw new ConcurrencyConflict(event.stream, event.expectedRevision, head.revision);
     }
+    if (event.sealed !== null) {
+      const fence = fences.get(event.stream) ?? staged.fences.get(event.stream) ?? state.fencedBy(event.stream);
+      if (fence) throw new Forgotten(event.stream, fence, index);
+    }
     const next = linked(event, head);
     heads.set(event.stream, { revision: next.revision, hash: next.hash });
     ids.set(event.id, { stream: event.stream, type: event.type });
+    if (state.fences.includes(event.type)) fences.set(event.stream, event.id);
     planned.push(next);
   });
   for (const [stream, head] of heads) staged.heads.set(stream, head);
   for (const [id, at] of ids) staged.ids.set(id, at);
+  for (const [stream, fence] of fences) staged.fences.set(stream, fence);
   return { planned, duplicates };
 }

@@ -57,6 +57,11 @@ export interface EventIndexes {
   types?: readonly string[];
   /** Events of `types` that name a contact in `data[field]` (a sale's cultural contact), read by `readMentions`. */
   mentions?: { types: readonly string[]; field: string };
+  /**
+   * Types after which a stream takes no sealed part (the forgetting of a contact): an append that
+   * would seal personal data in such a stream is refused (Forgotten), by stream in an index.
+   */
+  fences?: readonly string[];
 }
 
 export interface SubscribeOptions {

@@ -57,6 +57,9 @@ export function openEventsDb(path: string, indexes: EventIndexes = {}, pageCache
        WHERE type IN (${sqlList(indexes.types)})`,
     );
   }
+  if (indexes.fences && indexes.fences.length > 0) {
+    db.exec(`CREATE INDEX IF NOT EXISTS events_fencing ON events (stream) WHERE type IN (${sqlList(indexes.fences)})`);
+  }
   if (indexes.mentions) {
     const { types, field } = indexes.mentions;
     db.exec(

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from './append-plan.js';
 import { settle, type Settled } from './group-commit.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from './events-db.js';
+import { sqlList } from './sql.js';
 import type { AppendOutcome, EventToAppend } from './event-store.js';
 
 /**
@@ -24,8 +25,8 @@ export class SqliteAppender {
   private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
   private dataVersion = -1;
 
-  /** The reading store created the indexes: the writer's connection needs none of its own. */
-  constructor(path: string) {
+  /** The reading store created the indexes (`fences`' too): the writer's connection needs none of its own. */
+  constructor(path: string, fences: readonly string[] = []) {
     this.db = openEventsDb(path);
     this.statements = {
       byId: this.db.prepare<[string], { stream: string; type: string }>('SELECT stream, type FROM events WHERE id = ?'),
@@ -34,6 +35,14 @@ export class SqliteAppender {
       ),
       insert: this.db.prepare(INSERT_EVENT),
       dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
+      fence:
+        fences.length > 0
+          ? this.db
+              .prepare<[string], string>(
+                `SELECT id FROM events WHERE stream = ? AND type IN (${sqlList(fences)}) LIMIT 1`,
+              )
+              .pluck()
+          : null,
     };
     this.transaction = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
       this.forgetHeadsIfOthersWrote();
@@ -42,6 +51,8 @@ export class SqliteAppender {
       const state = {
         stored: (id: string) => this.statements.byId.get(id),
         head: (stream: string) => this.heads.get(stream) ?? this.statements.head.get(stream) ?? NEW_STREAM,
+        fencedBy: (stream: string) => this.statements.fence?.get(stream),
+        fences,
       };
       // A call that breaks a rule is refused alone; a failing write fails (rolls back) the group.
       const settled = calls.map((call): Settled<AppendOutcome> => {

@@ -96,7 +96,7 @@ export class SqliteEventStore implements EventStore {
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.mentions = options.indexes?.mentions ?? null;
     this.db = openEventsDb(path, options.indexes);
-    this.writer = new WriterThread({ path }, () => this.appended.next());
+    this.writer = new WriterThread({ path, fences: options.indexes?.fences ?? [] }, () => this.appended.next());
     this.wakeUps = merge(this.appended, interval(options.pollMs ?? 500));
     this.statements = {
       stream: this.db

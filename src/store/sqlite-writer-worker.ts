@@ -10,7 +10,7 @@ import type { WriterInput } from './sqlite-writer.js';
  * committed together by the next group (one transaction, one fsync), each settled on its own.
  */
 const input = workerData as WriterInput;
-const appender = new SqliteAppender(input.path);
+const appender = new SqliteAppender(input.path, input.fences);
 const group = new GroupCommit<readonly EventToAppend[], AppendOutcome>((calls) => appender.append(calls));
 
 serveCalls(

@@ -4,6 +4,8 @@ import type { AppendOutcome, EventToAppend } from './event-store.js';
 /** What the writer thread is started with. */
 export interface WriterInput {
   path: string;
+  /** EventIndexes.fences: the reading store created their index. */
+  fences: readonly string[];
 }
 
 /**

@@ -35,9 +35,15 @@ describe('shredder start-up pass', () => {
       },
       { allowLedgerTypes: true },
     );
-    expect(await personalStates(p.contactId)).to.deep.equal(['open', 'open', 'none']);
-    await reopen();
+    const stream = await ledger.store.readStream(`contact-${p.contactId}`);
+    const keyIds = stream.flatMap((event) => (event.sealed ? [event.sealed.keyId] : []));
+    expect(keyIds).to.have.length(2);
+    expect((await ledger.keys.destroyed(keyIds)).size, 'the crash left the keys').to.equal(0);
+    // The log already hides what they seal...
     expect(await personalStates(p.contactId)).to.deep.equal(['erased', 'erased', 'none']);
+    await reopen();
+    // ...and the restart destroys them.
+    expect(await ledger.keys.destroyed(keyIds)).to.deep.equal(new Map(keyIds.map((keyId) => [keyId, stream[2]!.id])));
   });
 
   it('restoring an older key store backup is safe: forgotten keys are destroyed again and stay fenced', async () => {

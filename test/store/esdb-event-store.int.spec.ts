@@ -17,6 +17,7 @@ if (connectionString) {
           streamPrefix,
           pollMs: 100,
           mentions: LEDGER_EVENT_INDEXES.mentions,
+          fences: LEDGER_EVENT_INDEXES.fences,
         });
         opened.push(store);
         return store;

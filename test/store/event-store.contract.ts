@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyConflict, IdempotencyConflict } from '../../src/domain/errors.js';
+import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../../src/domain/errors.js';
 import { ChainVerifier, GENESIS_HASH } from '../../src/crypto/hash-chain.js';
 import type { EventStore, EventToAppend } from '../../src/store/event-store.js';
 
@@ -230,6 +230,28 @@ export function describeEventStoreContract(
         (await received).map((e) => e.position),
         [2, 3, 4, 5, 6],
       );
+    });
+
+    it('a stream fenced by a forgetting takes no sealed part after it (Forgotten), nor in the same call', async () => {
+      const sealed = { keyId: 'k-1', iv: 'aXY=', tag: 'dGFn', ciphertext: 'Y2lwaGVy', fields: ['text'] };
+      const [forgetting] = (await store.append([newEvent('contact-F', { type: 'ContactAnonymized' })])).appended;
+      const refused = await store.append([newEvent('contact-G'), newEvent('contact-F', { sealed })]).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused).to.be.instanceOf(Forgotten);
+      expect((refused as Forgotten).details).to.include({ forgottenBy: forgetting!.id, index: 1 });
+      const sameCall = await store
+        .append([newEvent('contact-H', { type: 'ContactErased' }), newEvent('contact-H', { sealed })])
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      expect(sameCall).to.be.instanceOf(Forgotten);
+      // Nothing of either refused call was appended; events without a sealed part still are.
+      expect((await store.readStream('contact-G')).length + (await store.readStream('contact-H')).length).to.equal(0);
+      expect((await store.append([newEvent('contact-F')])).appended).to.have.length(1);
+      expect((await store.append([newEvent('contact-I', { sealed })])).appended).to.have.length(1);
     });
 
     it('reads the events of other streams that name a contact as cultural contact, in log order', async () => {
