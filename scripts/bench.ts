@@ -7,6 +7,7 @@ import { appendSealed } from '../src/app/append-sealed.js';
 import { publish } from '../src/app/publish.js';
 import { issueApiKey } from '../src/app/issue-api-key.js';
 import { contactView } from '../src/app/contact-view.js';
+import { runInactiveBatch } from '../src/app/inactive-contacts-batch.js';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, userInfo } from 'node:os';
@@ -24,7 +25,8 @@ import { pagesAfter, pagesAfterBy } from '../src/store/pages.js';
 import { foldPageReader } from '../src/projections/bulk/sqlite-page-source.js';
 import { BULK_PAGE } from '../src/projections/runner.js';
 import { contactRow, newContactRecord } from '../src/projections/contact-record.js';
-import { columnsOf, CONTACTS } from '../src/projections/tables.js';
+import { columnsOf, CONTACTS, LISTED_CONTACT } from '../src/projections/tables.js';
+import { INACTIVITY_COLUMNS } from '../src/projections/read-model-store.js';
 import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
 import Database from 'better-sqlite3';
@@ -43,7 +45,8 @@ const { values } = parseArgs({
     'rebuild-events': { type: 'string', default: '1000000' },
     'recency-contacts': { type: 'string', default: '1000000' },
     'demo-contacts': { type: 'string', default: '100000' },
-    /** `api`: only the store append (the ratio's denominator) and the HTTP API measures. */
+    'batch-contacts': { type: 'string', default: '100000' },
+    /** `api` or `batch`: the store append (a ratio's denominator), then the HTTP API, or the batch, alone. */
     only: { type: 'string' },
   },
 });
@@ -469,8 +472,14 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
   }
 }
 
-/** First page of GET /v1/recency over `contacts` contact rows, through the real HTTP app. */
-async function measureRecencyPage(contacts: number) {
+/**
+ * The contacts read model at the size of an institution (`contacts` rows written straight into
+ * state.db: 85 % individuals, 5 % relays, 5 % structures, 5 % suppliers; 60 % customers; 1 %
+ * debtors, 0.1 % under legal hold; recency spread over six years), then, over it, the first page
+ * of GET /v1/recency through the real HTTP app and the inactive-contact batch's simulation,
+ * beside SQLite alone reading the same rows.
+ */
+async function measureContactsReadModel(contacts: number) {
   const { opened, dir } = await openBenchLedger();
   const state = new Database(join(dir, 'state.db'));
   const columns = columnsOf(CONTACTS);
@@ -479,16 +488,55 @@ async function measureRecencyPage(contacts: number) {
   );
   const random = mulberry32(3);
   const start = Date.parse('2020-11-01T00:00:00Z');
+  const roles = ['structure', 'supplier', 'relay'];
   state.transaction(() => {
-    for (let i = 0; i < contacts; i++)
+    for (let i = 0; i < contacts; i++) {
+      const draw = random();
       insert.run({
         ...contactRow(newContactRecord(`C-${i}`)),
-        role: 'individual',
+        role: draw < 0.15 ? roles[Math.floor(draw / 0.05)] : 'individual',
+        customer: random() < 0.6 ? 1 : 0,
+        balance: random() < 0.01 ? 12.5 : 0,
+        legal_hold: random() < 0.001 ? 1 : 0,
+        registered_at: '2020-10-01T00:00:00.000Z',
+        registered_event: `r-${i}`,
         recency_at: new Date(start + random() * 6 * 365 * 86_400_000).toISOString(),
         recency_event: `e-${i}`,
       });
+    }
   })();
   state.close();
+  await measureRecencyPage(opened, contacts);
+
+  const asOf = new Date('2026-11-01T00:00:00Z');
+  const [simulation, simulationMs] = await time(() => runInactiveBatch(opened, { asOf }));
+  const reader = new Database(join(dir, 'state.db'), { readonly: true });
+  const [rows, rawMs] = await time(async () =>
+    reader
+      .prepare(
+        `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM contacts NOT INDEXED WHERE recency_at < ? AND ${LISTED_CONTACT}`,
+      )
+      .raw(true)
+      .all(simulation.report.cutoff),
+  );
+  reader.close();
+  const { counts } = simulation.report;
+  record(
+    `inactive-contact batch, simulation over ${contacts.toLocaleString('en')} contacts`,
+    `${(simulationMs / 1000).toFixed(2)} s`,
+    '≤ 3 s',
+    `${rows.length.toLocaleString('en')} inactive (${counts.anonymized} to anonymize, ${counts.erased} to erase, ` +
+      `${counts.skippedDebtorOrCreditor + counts.skippedLegalHold} skipped); ` +
+      `SQLite alone reading the same rows in one ` +
+      `table scan: ` +
+      `${(rawMs / 1000).toFixed(2)} s, ratio ${(rawMs / simulationMs).toFixed(2)}`,
+  );
+  await opened.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** First page of GET /v1/recency over the contacts read model, through the real HTTP app. */
+async function measureRecencyPage(opened: OpenLedger, contacts: number) {
   const app = createApp(opened, createLogger('silent'), { maxBodyBytes: 1024 * 1024, allowedHosts: ['127.0.0.1'] });
   const { token } = await issueApiKey(opened, { role: 'batch', name: 'bench' });
   const server = await new Promise<Server>((resolve) => {
@@ -506,14 +554,81 @@ async function measureRecencyPage(contacts: number) {
     samples.push(ms);
   }
   await new Promise((resolve) => server.close(resolve));
-  await opened.close();
-  rmSync(dir, { recursive: true, force: true });
   const sorted = [...samples].sort((a, b) => a - b);
   record(
     `first page of GET /v1/recency over ${contacts.toLocaleString('en')} contacts`,
     `median ${sorted[25]!.toFixed(2)} ms, p95 ${sorted[47]!.toFixed(2)} ms`,
     '≤ 50 ms',
     `first request ${samples[0]!.toFixed(2)} ms`,
+  );
+}
+
+/**
+ * Applying the inactive-contact batch to `contacts` inactive contacts (registered in 2019, half of
+ * them customers with a sale of 2020): the forgetting events, the key destruction and the read
+ * models brought up to the log, beside the store appending as many events in batches of 100.
+ */
+async function measureBatchApply(contacts: number) {
+  const { opened, dir } = await openBenchLedger();
+  const envelopes = Array.from({ length: contacts }, (_, i) => {
+    const contactId = `C-${i}`;
+    const registration = {
+      type: 'ContactRegistered',
+      contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2019-03-01T10:00:00Z',
+      data: {
+        role: 'individual',
+        firstName: `First${i}`,
+        email: `person${i}@example.org`,
+        address: { street: `${i} rue des Tilleuls`, town: 'Lyon', postcode: '69001', country: 'FR' },
+      },
+    };
+    const sale = {
+      type: 'TicketSold',
+      contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2020-02-01T10:00:00Z',
+      data: {
+        orderId: `O-${i}`,
+        product: { kind: 'dated', validUntil: '2020-06-01T20:00:00Z' },
+        ipAddress: '198.51.100.7',
+      },
+    };
+    return i % 2 === 0 ? [registration, sale] : [registration];
+  }).flat();
+  const now = new Date();
+  let next = 0;
+  const publisher = async () => {
+    for (let i = next; i < envelopes.length; i = next) {
+      next += 1000;
+      await appendSealed(opened, validateEnvelopes(envelopes.slice(i, i + 1000), { now, newId: uuidv7 }));
+    }
+  };
+  await Promise.all(Array.from({ length: publishers }, publisher));
+  await opened.runner.catchUp();
+
+  const [outcome, ms] = await time(async () => {
+    const [{ report, forgotten }, decideMs] = await time(() =>
+      runInactiveBatch(opened, { asOf: new Date('2026-11-01T00:00:00Z'), apply: true }),
+    );
+    const [keysDestroyed, shredMs] = await time(() => opened.shredder.shredAll(forgotten));
+    const [, catchUpMs] = await time(() => opened.runner.catchUp());
+    return { report, keysDestroyed, decideMs, shredMs, catchUpMs };
+  });
+  const forgottenCount = outcome.report.counts.anonymized + outcome.report.counts.erased;
+  if (forgottenCount !== contacts) throw new Error(`the batch forgot ${forgottenCount} of ${contacts}`);
+  await opened.close();
+  rmSync(dir, { recursive: true, force: true });
+  record(
+    `inactive-contact batch, applied to ${contacts.toLocaleString('en')} contacts`,
+    `${rate(contacts, ms).toLocaleString('en')} contacts/s`,
+    '≥ 5,000 contacts/s',
+    `${(ms / 1000).toFixed(1)} s: ${outcome.report.counts.anonymized} anonymized, ${outcome.report.counts.erased} ` +
+      `erased (deciding from the log and appending ${(outcome.decideMs / 1000).toFixed(1)} s), ` +
+      `${outcome.keysDestroyed} keys destroyed (${(outcome.shredMs / 1000).toFixed(1)} s), read models caught up ` +
+      `(${(outcome.catchUpMs / 1000).toFixed(1)} s); ` +
+      `store append of this run ${appendRateOfRun.toLocaleString('en')} events/s`,
   );
 }
 
@@ -543,10 +658,14 @@ async function main() {
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
-  if (values.only === 'api') {
+  if (values.only === 'api' || values.only === 'batch') {
     await bench.opened.close();
     rmSync(bench.dir, { recursive: true, force: true });
-    await measureApi();
+    if (values.only === 'api') await measureApi();
+    else {
+      await measureContactsReadModel(Number(values['recency-contacts']));
+      await measureBatchApply(Number(values['batch-contacts']));
+    }
     return printResults();
   }
   let opened: OpenLedger = bench.opened;
@@ -596,7 +715,8 @@ async function main() {
   rmSync(bench.dir, { recursive: true, force: true });
 
   await measureRebuild(Number(values['rebuild-events']));
-  await measureRecencyPage(Number(values['recency-contacts']));
+  await measureContactsReadModel(Number(values['recency-contacts']));
+  await measureBatchApply(Number(values['batch-contacts']));
   measureDemo(Number(values['demo-contacts']));
   await measureApi();
   printResults();

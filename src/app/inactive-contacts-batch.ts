@@ -51,7 +51,7 @@ export interface InactiveBatchReport {
 type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>;
 
 /** Contacts decided at once when applying: their appends share group commits. */
-const IN_FLIGHT = 32;
+const IN_FLIGHT = 128;
 
 /**
  * The inactive-contact batch (DESIGN.md "Forgetting"). The read model proposes: every listed

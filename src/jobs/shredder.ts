@@ -5,7 +5,7 @@ import type { KeyStore } from '../crypto/key-store.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
 
-const SHREDS_IN_FLIGHT = 64;
+const SHREDS_IN_FLIGHT = 256;
 
 /**
  * Crypto-shredding follows the log: a forgetting event is appended first, then the shredder

@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import type { ReadModelStore, ReadModelWrites } from '../projections/read-model-store.js';
+import {
+  INACTIVITY_COLUMNS,
+  type InactivityRow,
+  type ReadModelStore,
+  type ReadModelWrites,
+} from '../projections/read-model-store.js';
 import {
   CHECKPOINTS,
   columnsOf,
@@ -49,7 +54,8 @@ function ddl(s: string): string {
 /** bigint columns come back as strings (see openPool): positions fit in a double. */
 function fromPg<T extends Table>(table: T, row: Record<string, unknown>): Row<T> {
   for (const [name, column] of Object.entries(table.columns)) {
-    if (column.type === 'integer' && row[name] !== null) row[name] = Number(row[name]);
+    // A bigint arrives as text; a column the query did not select stays absent.
+    if (column.type === 'integer' && typeof row[name] === 'string') row[name] = Number(row[name]);
   }
   return row as Row<T>;
 }
@@ -135,6 +141,15 @@ export class PgReadModelStore implements ReadModelStore {
       [before, recency, contactId, limit],
     );
     return rows.map((row) => fromPg(CONTACTS, row));
+  }
+
+  async inactivityPage(before: string, afterContactId: string, limit: number) {
+    const { rows } = await this.pool.query<Record<string, unknown>>(
+      `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM ${this.s}.contacts
+       WHERE contact_id > $1 AND recency_at < $2 AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT $3`,
+      [afterContactId, before, limit],
+    );
+    return rows.map((row) => fromPg(CONTACTS, row) as InactivityRow);
   }
 
   /** The pool belongs to whoever opened it. */

@@ -35,5 +35,24 @@ export interface ReadModelStore {
     after: { recency: string; contactId: string } | null,
     limit: number,
   ): Promise<Array<Row<typeof CONTACTS>>>;
+  /**
+   * The same contacts as recencyPage (listed, recency < before), in contact id order after
+   * `afterContactId`, with only the columns the inactive-contact batch reads: a walk of the whole
+   * table in its key order, what a batch over every contact reads fastest.
+   */
+  inactivityPage(before: string, afterContactId: string, limit: number): Promise<InactivityRow[]>;
   close(): Promise<void>;
 }
+
+/** The columns of a contact row the inactive-contact batch classifies by (no personal data). */
+export const INACTIVITY_COLUMNS = [
+  'contact_id',
+  'role',
+  'status',
+  'customer',
+  'balance',
+  'legal_hold',
+  'registered_event',
+  'recency_at',
+] as const satisfies ReadonlyArray<keyof Row<typeof CONTACTS>>;
+export type InactivityRow = Pick<Row<typeof CONTACTS>, (typeof INACTIVITY_COLUMNS)[number]>;

@@ -5,8 +5,8 @@ import type { RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
 import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
 import { domainEvents, emailEventIds, orderFromRow, ReadModelWindow } from './fold-batch.js';
-import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS, type Row } from './tables.js';
-import type { ReadModelStore } from './read-model-store.js';
+import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS } from './tables.js';
+import type { InactivityRow, ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
   recency: { date: string; eventId: string; basis: 'activity' | 'registration' } | null;
@@ -125,15 +125,14 @@ export class ReadModels {
 
   /**
    * The facts of the listed contacts whose recency is older than `before`, a page at a time, in
-   * (recency, id) order: what the inactive-contact batch proposes and simulates from.
+   * contact id order: what the inactive-contact batch proposes and simulates from.
    */
-  async *inactivityFactsBefore(before: string, pageSize = 5000): AsyncGenerator<InactivityFacts[]> {
-    for (let after: { recency: string; contactId: string } | null = null; ;) {
-      const rows = await this.store.recencyPage(before, after, pageSize);
+  async *inactivityFactsBefore(before: string, pageSize = 10_000): AsyncGenerator<InactivityFacts[]> {
+    for (let after = ''; ;) {
+      const rows = await this.store.inactivityPage(before, after, pageSize);
       if (rows.length > 0) yield rows.map(inactivityFactsOfRow);
       if (rows.length < pageSize) return;
-      const last = rows.at(-1)!;
-      after = { recency: last.recency_at!, contactId: last.contact_id };
+      after = rows.at(-1)!.contact_id;
     }
   }
 
@@ -146,7 +145,7 @@ export class ReadModels {
   }
 }
 
-const inactivityFactsOfRow = (row: Row<typeof CONTACTS>): InactivityFacts => ({
+const inactivityFactsOfRow = (row: InactivityRow): InactivityFacts => ({
   contactId: row.contact_id,
   role: row.role,
   status: row.status as InactivityFacts['status'],

@@ -1,5 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { ReadModelStore, ReadModelWrites } from './read-model-store.js';
+import {
+  INACTIVITY_COLUMNS,
+  type InactivityRow,
+  type ReadModelStore,
+  type ReadModelWrites,
+} from './read-model-store.js';
 import { connectStateDb, CREATE_QUERY_INDEXES, openStateDb, resetStateDb } from './state-db.js';
 import {
   CHECKPOINTS,
@@ -45,11 +50,16 @@ export class SqliteReadModelStore implements ReadModelStore {
       byEmail: db
         .prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id')
         .pluck(),
-      recencyPage: db.prepare<[string, string, string, string, number], Row<typeof CONTACTS>>(
+      // A row-value comparison: the planner walks the recency index in order (an OR of the two
+      // halves made it sort every older row for each page once the rows were not covered).
+      recencyPage: db.prepare<[string, string, string, number], Row<typeof CONTACTS>>(
         `SELECT * FROM contacts
-         WHERE recency_at < ? AND (recency_at > ? OR (recency_at = ? AND contact_id > ?))
-           AND ${LISTED_CONTACT}
+         WHERE recency_at < ? AND (recency_at, contact_id) > (?, ?) AND ${LISTED_CONTACT}
          ORDER BY recency_at, contact_id LIMIT ?`,
+      ),
+      inactivityPage: db.prepare<[string, string, number], InactivityRow>(
+        `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM contacts
+         WHERE contact_id > ? AND recency_at < ? AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT ?`,
       ),
     };
   }
@@ -140,7 +150,11 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
-    return this.statements.recencyPage.all(before, recency, recency, contactId, limit);
+    return this.statements.recencyPage.all(before, recency, contactId, limit);
+  }
+
+  async inactivityPage(before: string, afterContactId: string, limit: number) {
+    return this.statements.inactivityPage.all(afterContactId, before, limit);
   }
 
   async close() {

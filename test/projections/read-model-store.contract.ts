@@ -149,6 +149,44 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(next).to.deep.equal([contact('C-b', { recency_at: at(2) })]);
     });
 
+    it('walks the listed contacts older than a date in id order, with the columns a batch reads', async () => {
+      const old = '2020-01-05T00:00:00.000Z';
+      await store.commit('models', 1, async (writes) =>
+        writes.upsert(CONTACTS, [
+          contact('C-3', { recency_at: old, customer: 1, balance: 2.5 }),
+          contact('C-1', { recency_at: old, legal_hold: 1 }),
+          contact('C-2', { recency_at: '2029-01-01T00:00:00.000Z' }),
+          contact('C-4', { recency_at: old, status: 'erased' }),
+          contact('C-5', { recency_at: old, role: 'relay' }),
+        ]),
+      );
+      const first = await store.inactivityPage('2025-01-01', '', 2);
+      expect(first).to.deep.equal([
+        {
+          contact_id: 'C-1',
+          role: 'individual',
+          status: 'active',
+          customer: 0,
+          balance: 0,
+          legal_hold: 1,
+          registered_event: 'E-C-1',
+          recency_at: old,
+        },
+        {
+          contact_id: 'C-3',
+          role: 'individual',
+          status: 'active',
+          customer: 1,
+          balance: 2.5,
+          legal_hold: 0,
+          registered_event: 'E-C-3',
+          recency_at: old,
+        },
+      ]);
+      const rest = await store.inactivityPage('2025-01-01', 'C-3', 2);
+      expect(rest.map((row) => row.contact_id)).to.deep.equal(['C-5']);
+    });
+
     it('lists neither forgotten contacts nor ids only ever named as a cultural contact', async () => {
       const old = '2020-01-05T00:00:00.000Z';
       await store.commit('models', 1, async (writes) =>
