@@ -20,7 +20,15 @@ import { problemHandler, sendProblem } from './problem.js';
 import { createMetrics } from './metrics.js';
 import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 import { openApiDocument } from './openapi.js';
-import { dayOrInstant, InactiveBatchRequest, parseBody } from './request-bodies.js';
+import {
+  dayOrInstant,
+  ErasureRefusalBody,
+  ErasureRequestBody,
+  InactiveBatchRequest,
+  parseBody,
+} from './request-bodies.js';
+import { executeErasure, listErasureRequests, refuseErasure, requestErasure } from '../app/erasure-requests.js';
+import { ERASURE_STATUSES, type ErasureStatus } from '../domain/erasure-requests.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 
 export interface ApiOptions {
@@ -165,6 +173,37 @@ export function createApp(
     },
   );
 
+  const erasureJson = [role('operator'), requireJson, express.json({ limit: '16kb' })] as const;
+  app.post('/v1/erasure-requests', ...erasureJson, async (req, res) => {
+    const body = parseBody(ErasureRequestBody, req.body, 'erasure request');
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json(await requestErasure(ledger, body));
+  });
+
+  app.get('/v1/erasure-requests', role('operator'), async (req, res) => {
+    const status = req.query['status'];
+    if (status !== undefined && !ERASURE_STATUSES.includes(status as ErasureStatus)) {
+      throw new ValidationError(`status must be one of ${ERASURE_STATUSES.join(', ')}`, [
+        { pointer: '/status', message: 'is not a request status' },
+      ]);
+    }
+    res.json({ items: await listErasureRequests(ledger, status as ErasureStatus | undefined) });
+  });
+
+  // Executed by the operator whose key called: the forgetting event names it. The shredder
+  // reaction of this process destroys the keys.
+  app.post('/v1/erasure-requests/:id/execute', role('operator'), async (req, res) => {
+    const { request, forgettingEvent } = await executeErasure(ledger, requestIdParam(req), res.locals['keyId']);
+    res.json({ ...request, forgettingEvent: { id: forgettingEvent.id, type: forgettingEvent.type } });
+  });
+
+  app.post('/v1/erasure-requests/:id/refuse', ...erasureJson, async (req, res) => {
+    const { reason } = parseBody(ErasureRefusalBody, req.body, 'refusal');
+    res.json(await refuseErasure(ledger, requestIdParam(req), reason));
+  });
+
   app.get('/v1/audit/verify', role('auditor'), async (req, res) => {
     const stream = req.query['stream'];
     if (stream !== undefined && (typeof stream !== 'string' || stream.length === 0 || stream.length > 200)) {
@@ -183,6 +222,16 @@ export function createApp(
   });
   app.use(problemHandler(log));
   return app;
+}
+
+function requestIdParam(req: Request): string {
+  const id = String(req.params['id']);
+  if (!isOpaqueId(id)) {
+    throw new ValidationError('the request id is not an opaque id', [
+      { pointer: '/requestId', message: 'is not an opaque id' },
+    ]);
+  }
+  return id;
 }
 
 function contactIdParam(req: Request): string {

@@ -16,11 +16,14 @@ export const fromLoopback = (req: Request): boolean => {
   return address === '::1' || /^(::ffff:)?127\./.test(address);
 };
 
-/** Lets the request through when its key's role may use the route (see authenticate). */
+/**
+ * Lets the request through when its key's role may use the route (see authenticate); the key id
+ * stays in `res.locals.keyId`, for the routes that record who acted.
+ */
 export const requireRole =
   (ledger: Pick<LedgerContext, 'store'>, role: Role | 'any'): RequestHandler =>
-  async (req, _res, next) => {
-    await authenticate(ledger, bearerToken(req), role);
+  async (req, res, next) => {
+    res.locals['keyId'] = (await authenticate(ledger, bearerToken(req), role)).keyId;
     next();
   };
 

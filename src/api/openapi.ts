@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { catalog, EVENT_TYPES } from '../domain/catalog.js';
 import type { Role } from '../domain/api-keys.js';
 import { Envelope, MAX_BATCH } from '../domain/envelope.js';
-import { InactiveBatchRequest } from './request-bodies.js';
+import { ErasureRefusalBody, ErasureRequestBody, InactiveBatchRequest } from './request-bodies.js';
 
 /** One route as the API document lists it: who may call it, what it takes and what it answers. */
 export interface RouteDoc {
@@ -31,6 +31,7 @@ const contactRoute = (suffix: string, summary: string): RouteDoc => ({
   success: { 200: 'application/json' },
   problems: [404, 500],
 });
+const requestId = { name: 'id', in: 'path', required: true, description: 'the erasure request id (ER-…)' } as const;
 const query = (name: string, description: string, required = false) =>
   ({ name, in: 'query', required, description }) as const;
 
@@ -114,6 +115,42 @@ export const ROUTE_DOCS: RouteDoc[] = [
     requestSchema: 'InactiveBatchRequest',
     success: { 200: 'application/json', 201: 'application/json' },
     problems: [415],
+  },
+  {
+    method: 'post',
+    path: '/v1/erasure-requests',
+    role: 'operator',
+    summary: 'record a request to be forgotten: {requestId, status: pending, dueAt} (30 days)',
+    requestSchema: 'ErasureRequestBody',
+    success: { 201: 'application/json' },
+    problems: [404, 410, 415],
+  },
+  {
+    method: 'get',
+    path: '/v1/erasure-requests',
+    role: 'operator',
+    summary: 'erasure requests, oldest first (never their evidence)',
+    parameters: [query('status', 'pending, done, refused or overdue (pending past its due date)')],
+    success: { 200: 'application/json' },
+  },
+  {
+    method: 'post',
+    path: '/v1/erasure-requests/:id/execute',
+    role: 'operator',
+    summary: 'run the checks and forget the person, or 422 naming what blocks (the request stays pending)',
+    parameters: [requestId],
+    success: { 200: 'application/json' },
+    problems: [404, 409, 422],
+  },
+  {
+    method: 'post',
+    path: '/v1/erasure-requests/:id/refuse',
+    role: 'operator',
+    summary: 'refuse a pending request with a reason (an event in the log)',
+    parameters: [requestId],
+    requestSchema: 'ErasureRefusalBody',
+    success: { 200: 'application/json' },
+    problems: [404, 415, 422],
   },
   {
     method: 'get',
@@ -221,6 +258,8 @@ export function openApiDocument(version: string) {
           additionalProperties: false,
         },
         InactiveBatchRequest,
+        ErasureRequestBody,
+        ErasureRefusalBody,
         Problem: PROBLEM,
       },
       responses: {

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ValidationError } from '../domain/errors.js';
-import { CalendarDate, Instant } from '../domain/schema-kit.js';
+import { CalendarDate, Code, Instant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
 
 /** The body of POST /v1/batches/inactive-contacts (its defaults: 36 months, now, a simulation). */
@@ -12,6 +12,19 @@ export const InactiveBatchRequest = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The body of POST /v1/erasure-requests: who asks, how, and the evidence (sealed under the request's key). */
+export const ErasureRequestBody = Type.Object(
+  {
+    contactId: OpaqueId(),
+    channel: OneOf(['email', 'post', 'portal', 'phone', 'desk']),
+    evidence: Type.Optional(Text(4000)),
+  },
+  { additionalProperties: false },
+);
+
+/** The body of POST /v1/erasure-requests/:id/refuse: why, as a code (never personal data). */
+export const ErasureRefusalBody = Type.Object({ reason: Code() }, { additionalProperties: false });
 
 /** A request body checked against its schema: the typed body, or a 400 naming each bad field. */
 export function parseBody<S extends TSchema>(schema: S, body: unknown, what: string): Static<S> {

@@ -1,7 +1,6 @@
-import { isEventType } from '../domain/catalog.js';
 import { foldContactView, type ViewEvent } from '../domain/contact-view.js';
 import { ConcurrencyConflict } from '../domain/errors.js';
-import { contactIdOfStream, contactStream } from '../domain/identifiers.js';
+import { contactStream } from '../domain/identifiers.js';
 import {
   BATCH_OUTCOMES,
   batchStream,
@@ -13,13 +12,13 @@ import {
   type BatchOutcome,
   type BatchRunEvent,
   type LogOnlyOutcome,
-  type LoggedFact,
 } from '../domain/inactive-contacts.js';
 import type { ReadModels } from '../projections/read-models.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
 import { openStream } from './contact-timeline.js';
 import { handleCommand } from './handle-command.js';
+import { loggedFacts } from './logged-facts.js';
 import type { LedgerContext } from './ledger-context.js';
 
 export interface InactiveBatchCommand {
@@ -49,6 +48,9 @@ export interface InactiveBatchReport {
 }
 
 type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>;
+
+/** The events whose personal part holds a contact's address. */
+const ADDRESS_TYPES: ReadonlySet<string> = new Set(['ContactRegistered', 'ContactDetailsChanged']);
 
 /** Contacts decided at once when applying: their appends share group commits. */
 const IN_FLIGHT = 128;
@@ -114,19 +116,18 @@ async function decideFromLog(
   runId: string,
   attempts = 3,
 ): Promise<{ outcome: BatchOutcome | LogOnlyOutcome; event: ForgettingEvent | null }> {
-  const mentions = (await context.store.readMentions(contactId)).flatMap(loggedFact);
+  const mentions = loggedFacts(await context.store.readMentions(contactId));
   const stream = contactStream(contactId);
   try {
     const { result, appended } = await handleCommand(context, stream, {
       state: async (stored) => {
-        const outcome = classifyInactive(
-          inactivityFactsFromLog(contactId, stored.flatMap(loggedFact), mentions),
-          cutoff,
-        );
-        // Seals are opened only to keep an anonymized customer's country, town and postcode.
+        const outcome = classifyInactive(inactivityFactsFromLog(contactId, loggedFacts(stored), mentions), cutoff);
+        // Seals are opened only to keep an anonymized customer's country, town and postcode: those
+        // of the events that carry an address (the others' keys are not even fetched).
+        const addressOnly = stored.map((event) => (ADDRESS_TYPES.has(event.type) ? event : { ...event, sealed: null }));
         const view =
           outcome === 'anonymized'
-            ? foldContactView(contactId, (await openStream(context, contactId, stored)) as ViewEvent[])
+            ? foldContactView(contactId, (await openStream(context, contactId, addressOnly)) as ViewEvent[])
             : null;
         return { outcome, view, organizationId: stored[0]?.organizationId ?? '' };
       },
@@ -144,14 +145,6 @@ async function decideFromLog(
     }
     throw error;
   }
-}
-
-/** A stored event as the rule reads it (clear fields; the contact of its stream). */
-function loggedFact(event: StoredEvent): LoggedFact[] {
-  const contactId = contactIdOfStream(event.stream);
-  if (!contactId || !isEventType(event.type)) return [];
-  const { id, type, position, occurredAt, data } = event;
-  return [{ id, type, contactId, position, occurredAt, data }];
 }
 
 function appendRunEvents(context: LedgerContext, runId: string, events: readonly BatchRunEvent[]) {

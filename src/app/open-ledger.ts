@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { CONTACT_FORGETTING_TYPES, CULTURAL_CONTACT_TYPES, FORGETTING_TYPES } from '../domain/catalog.js';
+import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore } from '../crypto/key-store.js';
@@ -31,7 +32,7 @@ import type { LedgerContext } from './ledger-context.js';
  * and the forgetting of a contact as the fence of its stream.
  */
 export const LEDGER_EVENT_INDEXES = {
-  types: FORGETTING_TYPES,
+  types: [FORGETTING_TYPES, ERASURE_REQUEST_TYPES],
   mentions: { types: CULTURAL_CONTACT_TYPES, field: 'culturalContactId' },
   fences: CONTACT_FORGETTING_TYPES,
 } as const satisfies EventIndexes;

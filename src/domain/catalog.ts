@@ -262,11 +262,16 @@ export const catalog = {
   ConsentExpired: defineEvent('ConsentExpired', { purpose: Purpose() }, ledgerOnly),
 
   // forgetting
-  ErasureRequested: defineEvent('ErasureRequested', {
-    requestId: OpaqueId(),
-    channel: OneOf(['email', 'post', 'portal', 'phone', 'desk']),
-    evidence: Type.Optional(Text(4000, personal)),
-  }),
+  // The evidence is sealed under the request's own key: it survives the forgetting it asks for.
+  ErasureRequested: defineEvent(
+    'ErasureRequested',
+    {
+      requestId: OpaqueId(),
+      channel: OneOf(['email', 'post', 'portal', 'phone', 'desk']),
+      evidence: Type.Optional(Text(4000, personal)),
+    },
+    { scope: 'request' },
+  ),
   ErasureRefused: defineEvent('ErasureRefused', { requestId: OpaqueId(), reason: Reason() }, ledgerOnly),
   ContactAnonymized: defineEvent(
     'ContactAnonymized',

@@ -133,7 +133,8 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     case 'TicketSold': {
       const orderId = event.data.orderId ?? '';
       const previous = next.orders[orderId];
-      const validUntil = event.data.product?.validUntil ?? null;
+      // An option never confirmed is no ticket: its validity never blocks forgetting.
+      const validUntil = event.type === 'OptionTaken' ? null : (event.data.product?.validUntil ?? null);
       const latestValidUntil =
         [previous?.latestValidUntil ?? null, validUntil]
           .filter((d): d is string => d !== null)

@@ -49,6 +49,14 @@ export class UnknownContact extends LedgerError {
   }
 }
 
+export class UnknownErasureRequest extends LedgerError {
+  readonly status = 404;
+  readonly title = 'Unknown erasure request';
+  constructor(requestId: string) {
+    super(`no erasure request ${requestId}`, { requestId });
+  }
+}
+
 export class ConcurrencyConflict extends LedgerError {
   readonly status = 409;
   readonly title = 'Concurrency conflict';

@@ -38,3 +38,5 @@ export const contactIdOfStream = (stream: string): string | null =>
   stream.startsWith(CONTACT_STREAM_PREFIX) ? stream.slice(CONTACT_STREAM_PREFIX.length) : null;
 export const contactScope = (contactId: string) => `contact:${contactId}`;
 export const orderScope = (orderId: string) => `order:${orderId}`;
+/** An erasure request's own scope: its evidence outlives the person's forgetting (accountability). */
+export const requestScope = (requestId: string) => `request:${requestId}`;

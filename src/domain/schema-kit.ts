@@ -43,7 +43,7 @@ export const Address = (options: Record<string, unknown> = {}) =>
 /** Where an event comes from: published by upstream systems, or written by the ledger only. */
 export type Origin = 'upstream' | 'ledger';
 /** Which key seals the personal fields: the contact's key or the order's key (`data.orderId`). */
-export type KeyScopeKind = 'contact' | 'order';
+export type KeyScopeKind = 'contact' | 'order' | 'request';
 
 export interface EventDefinition<T extends string = string, S extends TSchema = TSchema> {
   type: T;

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
 import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from '../store/append-plan.js';
-import { COLUMNS, FACT_COLUMNS, sqlList } from '../store/sql.js';
+import { COLUMNS, FACT_COLUMNS, sqlList, typeIndexesSql } from '../store/sql.js';
 import { subscribeTo } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
@@ -94,12 +94,7 @@ const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => 
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     position bigint NOT NULL);
   INSERT INTO ${s}.head (position) VALUES (0) ON CONFLICT DO NOTHING;
-  ${
-    types.length > 0
-      ? `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON ${s}.events (position)
-         WHERE type IN (${sqlList(types)});`
-      : ''
-  }
+  ${typeIndexesSql(`${s}.events`, types)}
   ${
     fences.length > 0
       ? `CREATE INDEX IF NOT EXISTS events_fencing ON ${s}.events (stream) WHERE type IN (${sqlList(fences)});`

@@ -53,8 +53,8 @@ export interface ReadAllOptions {
  * event type).
  */
 export interface EventIndexes {
-  /** Rare types that `readByTypes` looks up (forgetting events), by a partial index. */
-  types?: readonly string[];
+  /** Groups of rare types that `readByTypes` looks up (forgetting; erasure requests), each by a partial index. */
+  types?: ReadonlyArray<readonly string[]>;
   /** Events of `types` that name a contact in `data[field]` (a sale's cultural contact), read by `readMentions`. */
   mentions?: { types: readonly string[]; field: string };
   /**

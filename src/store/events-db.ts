@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { SealedPart } from '../crypto/seal.js';
-import { sqlList } from './sql.js';
+import { sqlList, typeIndexesSql } from './sql.js';
 import type { EventIndexes } from './event-store.js';
 
 /**
@@ -51,12 +51,7 @@ export function openEventsDb(path: string, indexes: EventIndexes = {}, pageCache
       prev_hash TEXT NOT NULL,
       hash TEXT NOT NULL,
       UNIQUE (stream, revision));`);
-  if (indexes.types && indexes.types.length > 0) {
-    db.exec(
-      `CREATE INDEX IF NOT EXISTS events_of_indexed_types ON events (position)
-       WHERE type IN (${sqlList(indexes.types)})`,
-    );
-  }
+  db.exec(typeIndexesSql('events', indexes.types ?? []));
   if (indexes.fences && indexes.fences.length > 0) {
     db.exec(`CREATE INDEX IF NOT EXISTS events_fencing ON events (stream) WHERE type IN (${sqlList(indexes.fences)})`);
   }

@@ -11,13 +11,21 @@ import { issueApiKey, issueFirstAdminKey } from '../../src/app/issue-api-key.js'
 import { listApiKeys } from '../../src/app/list-api-keys.js';
 import { ConcurrencyConflict } from '../../src/domain/errors.js';
 import { revokeApiKey } from '../../src/app/revoke-api-key.js';
+import { requestErasure } from '../../src/app/erasure-requests.js';
 import { ROLES, type Role } from '../../src/domain/api-keys.js';
 import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/log.js';
 
 const p = person();
 /** Every route of the app, the role it needs (DESIGN.md "Interfaces"), and a request it answers with 2xx. */
-const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; send: string; body?: () => unknown }> = [
+type Send = string | ((ledger: TestLedger) => Promise<string>);
+/** A new prospect's pending erasure request, for the routes that close one. */
+const pendingRequest = async (ledger: TestLedger) => {
+  const q = person();
+  await publish(ledger, registered(q));
+  return (await requestErasure(ledger, { contactId: q.contactId, channel: 'email' })).requestId;
+};
+const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; send: Send; body?: () => unknown }> = [
   { method: 'GET', path: '/health', role: null, send: '/health' },
   { method: 'GET', path: '/metrics', role: null, send: '/metrics' },
   { method: 'GET', path: '/openapi.json', role: null, send: '/openapi.json' },
@@ -48,6 +56,28 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; s
     role: 'batch',
     send: '/v1/batches/inactive-contacts',
     body: () => ({ inactivityMonths: 36 }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/erasure-requests',
+    role: 'operator',
+    send: '/v1/erasure-requests',
+    body: () => ({ contactId: p.contactId, channel: 'email' }),
+  },
+  { method: 'GET', path: '/v1/erasure-requests', role: 'operator', send: '/v1/erasure-requests?status=pending' },
+  {
+    method: 'POST',
+    path: '/v1/erasure-requests/:id/execute',
+    role: 'operator',
+    send: async (ledger) => `/v1/erasure-requests/${await pendingRequest(ledger)}/execute`,
+    body: () => ({}),
+  },
+  {
+    method: 'POST',
+    path: '/v1/erasure-requests/:id/refuse',
+    role: 'operator',
+    send: async (ledger) => `/v1/erasure-requests/${await pendingRequest(ledger)}/refuse`,
+    body: () => ({ reason: 'identity-not-verified' }),
   },
 ];
 
@@ -97,10 +127,9 @@ describe('API keys and roles', function () {
           const headers: Record<string, string> = {
             authorization: caller === 'no key' ? '' : `Bearer ${keys.get(caller)}`,
           };
+          const path = typeof route.send === 'string' ? route.send : await route.send(ledger);
           const response =
-            route.method === 'GET'
-              ? await api.get(route.send, headers)
-              : await api.post(route.send, route.body!(), headers);
+            route.method === 'GET' ? await api.get(path, headers) : await api.post(path, route.body!(), headers);
           if (expected === 'ok') {
             expect(response.status, response.text).to.be.within(200, 299);
             return;

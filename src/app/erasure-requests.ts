@@ -1,0 +1,149 @@
+import { foldContactView, type ViewEvent } from '../domain/contact-view.js';
+import {
+  decideRequestedErasure,
+  dueDate,
+  ERASURE_REQUEST_TYPES,
+  foldErasureRequests,
+  requirePending,
+  statusAt,
+  type ErasureRequestRecord,
+  type ErasureStatus,
+} from '../domain/erasure-requests.js';
+import { Forgotten, UnknownErasureRequest } from '../domain/errors.js';
+import { contactStream } from '../domain/identifiers.js';
+import { inactivityFactsFromLog } from '../domain/inactive-contacts.js';
+import type { StoredEvent } from '../store/event-store.js';
+import { pagesAfter } from '../store/pages.js';
+import { openStream } from './contact-timeline.js';
+import { handleCommand } from './handle-command.js';
+import { loggedFacts } from './logged-facts.js';
+import type { LedgerContext } from './ledger-context.js';
+
+/** A request as the API shows it: its status now (overdue included); never its evidence. */
+export type ErasureRequestView = Omit<ErasureRequestRecord, 'status'> & { status: ErasureStatus };
+
+const viewOf = (request: ErasureRequestRecord, now: Date): ErasureRequestView => ({
+  ...request,
+  status: statusAt(request, now),
+});
+
+/**
+ * Records a person's request to be forgotten, with its evidence sealed under the request's own
+ * key (kept when the person is forgotten). 404 for an unknown contact, 410 for one already
+ * forgotten.
+ */
+export async function requestErasure(
+  context: LedgerContext,
+  command: { contactId: string; channel: string; evidence?: string },
+): Promise<ErasureRequestView> {
+  const { contactId, channel, evidence } = command;
+  const requestId = `ER-${context.newId()}`;
+  const { appended } = await handleCommand(context, contactStream(contactId), {
+    state: async (stored) => ({
+      view: foldContactView(contactId, (await openStream(context, contactId, stored)) as ViewEvent[]),
+      organizationId: stored[0]!.organizationId,
+    }),
+    decide: ({ view, organizationId }) => {
+      if (view.forgottenBy) throw new Forgotten(`contact:${contactId}`, view.forgottenBy.eventId);
+      const data = { requestId, channel, ...(evidence !== undefined ? { evidence } : {}) };
+      return { events: [{ type: 'ErasureRequested', contactId, organizationId, data }], result: null };
+    },
+  });
+  const requestedAt = appended[0]!.occurredAt;
+  return { requestId, contactId, channel, requestedAt, dueAt: dueDate(requestedAt), status: 'pending', closedBy: null };
+}
+
+/** Every erasure request, or those of one status (overdue: pending past the due date), oldest first. */
+export async function listErasureRequests(
+  context: LedgerContext,
+  status?: ErasureStatus,
+): Promise<ErasureRequestView[]> {
+  const now = context.now();
+  return [...(await erasureRequests(context)).values()]
+    .map((request) => viewOf(request, now))
+    .filter((request) => status === undefined || request.status === status);
+}
+
+/**
+ * Executes a pending request: the checks (no legal hold, no balance, no ticket still valid; a
+ * 422 naming what blocks leaves it pending), then the forgetting that names it, decided on the
+ * stream as read (a customer anonymized, a prospect erased). The shredder destroys the keys.
+ */
+export async function executeErasure(
+  context: LedgerContext,
+  requestId: string,
+  operatorId?: string,
+): Promise<{ request: ErasureRequestView; forgettingEvent: Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'> }> {
+  const request = await pendingRequest(context, requestId);
+  const { contactId } = request;
+  const stream = contactStream(contactId);
+  const mentions = loggedFacts(await context.store.readMentions(contactId));
+  const { appended } = await handleCommand(context, stream, {
+    state: async (stored) => ({
+      view: foldContactView(contactId, (await openStream(context, contactId, stored)) as ViewEvent[]),
+      customer: inactivityFactsFromLog(contactId, loggedFacts(stored), mentions).customer,
+      organizationId: stored[0]!.organizationId,
+    }),
+    decide: ({ view, customer, organizationId }, now) => {
+      const command = { requestId, ...(operatorId !== undefined ? { operatorId } : {}) };
+      const forgetting = decideRequestedErasure(view, customer, command, now);
+      return { events: forgetting ? [{ ...forgetting, contactId, organizationId }] : [], result: null };
+    },
+  });
+  const event = appended[0];
+  if (!event) {
+    // Forgotten meanwhile: the forgetting closed the request, as the log now says.
+    requirePending((await erasureRequests(context)).get(requestId)!);
+    throw new Error(`erasure request ${requestId} found nothing to forget`);
+  }
+  const forgettingEvent = { id: event.id, type: event.type, stream, data: event.data };
+  const closedBy = { eventId: event.id, type: event.type, at: event.occurredAt };
+  return { request: { ...request, status: 'done', closedBy }, forgettingEvent };
+}
+
+/** Refuses a pending request with a reason (a code, never personal data): an event, not just an answer. */
+export async function refuseErasure(
+  context: LedgerContext,
+  requestId: string,
+  reason: string,
+): Promise<ErasureRequestView> {
+  const request = await pendingRequest(context, requestId);
+  const { contactId } = request;
+  const { appended } = await handleCommand(context, contactStream(contactId), {
+    state: async (stored) => ({
+      current: foldErasureRequests(stored).get(requestId)!,
+      organizationId: stored[0]!.organizationId,
+    }),
+    decide: ({ current, organizationId }) => {
+      requirePending(current); // decided on the stream as read: a concurrent execution wins
+      const data = { requestId, reason };
+      return { events: [{ type: 'ErasureRefused', contactId, organizationId, data }], result: null };
+    },
+  });
+  const event = appended[0]!;
+  return {
+    ...request,
+    status: 'refused',
+    closedBy: { eventId: event.id, type: event.type, at: event.occurredAt, reason },
+  };
+}
+
+/** Every request of the log, read by the types of a request's life (an index of the store). */
+async function erasureRequests(context: LedgerContext): Promise<Map<string, ErasureRequestRecord>> {
+  const events: StoredEvent[] = [];
+  for await (const page of pagesAfter(
+    (after, limit) => context.store.readByTypes(ERASURE_REQUEST_TYPES, { after, limit }),
+    0,
+    1000,
+  )) {
+    events.push(...page);
+  }
+  return foldErasureRequests(events);
+}
+
+async function pendingRequest(context: LedgerContext, requestId: string): Promise<ErasureRequestRecord> {
+  const request = (await erasureRequests(context)).get(requestId);
+  if (!request) throw new UnknownErasureRequest(requestId);
+  requirePending(request);
+  return request;
+}
