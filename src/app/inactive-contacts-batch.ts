@@ -18,6 +18,7 @@ import type { StoredEvent } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
 import { openStream } from './contact-timeline.js';
 import { handleCommand } from './handle-command.js';
+import { decideOrderPurge } from '../domain/order-purge.js';
 import { loggedFacts } from './logged-facts.js';
 import type { LedgerContext } from './ledger-context.js';
 
@@ -43,8 +44,10 @@ export interface InactiveBatchReport {
   asOf: string;
   inactivityMonths: number;
   cutoff: string;
-  counts: Record<BatchOutcome, number> & Partial<Record<LogOnlyOutcome, number>>;
+  counts: Record<BatchOutcome | 'orderDataPurged', number> & Partial<Record<LogOnlyOutcome, number>>;
   contacts: Record<BatchOutcome, string[]> & Partial<Record<LogOnlyOutcome, string[]>>;
+  /** Orders whose every ticket ended validity before the cutoff: their beneficiary data and buyer IP go. */
+  ordersPurged: string[];
 }
 
 type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>;
@@ -64,7 +67,7 @@ const IN_FLIGHT = 128;
  * the report and the forgetting events appended (for a caller without a shredder reaction).
  */
 export async function runInactiveBatch(
-  context: LedgerContext & { readModels: Pick<ReadModels, 'inactivityFactsBefore'> },
+  context: LedgerContext & { readModels: Pick<ReadModels, 'inactivityFactsBefore' | 'purgeableOrdersBefore'> },
   command: InactiveBatchCommand = {},
 ): Promise<{ report: InactiveBatchReport; forgotten: ForgettingEvent[] }> {
   const inactivityMonths = command.inactivityMonths ?? DEFAULT_INACTIVITY_MONTHS;
@@ -77,15 +80,36 @@ export async function runInactiveBatch(
       if (outcome) proposed.set(facts.contactId, outcome);
     }
   }
+  const purgeable: Array<{ orderId: string; contactId: string }> = [];
+  for await (const page of context.readModels.purgeableOrdersBefore(cutoff)) purgeable.push(...page);
   const header = { asOf: asOf.toISOString(), inactivityMonths, cutoff };
   if (!command.apply) {
-    return { report: { runId: null, simulated: true, ...header, ...tally(proposed) }, forgotten: [] };
+    const report = {
+      runId: null,
+      simulated: true,
+      ...header,
+      ...tally(
+        proposed,
+        purgeable.map((o) => o.orderId),
+      ),
+    };
+    return { report, forgotten: [] };
   }
 
   const runId = context.newId();
   await appendRunEvents(context, runId, [{ type: 'InactiveBatchStarted', data: { runId, ...header } }]);
-  const decided = new Map<string, BatchOutcome | LogOnlyOutcome>();
   const forgotten: ForgettingEvent[] = [];
+  // Old orders first, whoever their buyer: the purge does not depend on the buyer's forgetting.
+  const purged: string[] = [];
+  for (let i = 0; i < purgeable.length; i += IN_FLIGHT) {
+    const chunk = purgeable.slice(i, i + IN_FLIGHT);
+    for (const event of await Promise.all(chunk.map((order) => purgeFromLog(context, order, cutoff, runId)))) {
+      if (!event) continue;
+      forgotten.push(event);
+      purged.push(String(event.data['orderId']));
+    }
+  }
+  const decided = new Map<string, BatchOutcome | LogOnlyOutcome>();
   const candidates = [...proposed.keys()];
   for (let i = 0; i < candidates.length; i += IN_FLIGHT) {
     const chunk = candidates.slice(i, i + IN_FLIGHT);
@@ -100,7 +124,7 @@ export async function runInactiveBatch(
     await appendRunEvents(context, runId, skips);
     command.onProgress?.(Math.min(i + IN_FLIGHT, candidates.length), candidates.length);
   }
-  const report = { runId, simulated: false, ...header, ...tally(decided) };
+  const report = { runId, simulated: false, ...header, ...tally(decided, purged) };
   await appendRunEvents(context, runId, [{ type: 'InactiveBatchCompleted', data: { counts: report.counts } }]);
   return { report, forgotten };
 }
@@ -114,11 +138,10 @@ async function decideFromLog(
   contactId: string,
   cutoff: string,
   runId: string,
-  attempts = 3,
 ): Promise<{ outcome: BatchOutcome | LogOnlyOutcome; event: ForgettingEvent | null }> {
   const mentions = loggedFacts(await context.store.readMentions(contactId));
   const stream = contactStream(contactId);
-  try {
+  return retryOnConflict(async () => {
     const { result, appended } = await handleCommand(context, stream, {
       state: async (stored) => {
         const outcome = classifyInactive(inactivityFactsFromLog(contactId, loggedFacts(stored), mentions), cutoff);
@@ -139,10 +162,42 @@ async function decideFromLog(
     });
     const event = appended[0];
     return { outcome: result, event: event ? { id: event.id, type: event.type, stream, data: event.data } : null };
+  });
+}
+
+/**
+ * Decides the purge of one proposed order on its buyer's stream, the order's seals opened (the
+ * beneficiary's country is kept), and appends it at the revision read.
+ */
+async function purgeFromLog(
+  context: LedgerContext,
+  { orderId, contactId }: { orderId: string; contactId: string },
+  cutoff: string,
+  runId: string,
+): Promise<ForgettingEvent | null> {
+  const stream = contactStream(contactId);
+  return retryOnConflict(async () => {
+    const { appended } = await handleCommand(context, stream, {
+      state: async (stored) => {
+        const ofOrder = stored.map((event) => (event.data['orderId'] === orderId ? event : { ...event, sealed: null }));
+        return { opened: await openStream(context, contactId, ofOrder), organizationId: stored[0]!.organizationId };
+      },
+      decide: ({ opened, organizationId }) => {
+        const purge = decideOrderPurge(opened, orderId, cutoff, runId);
+        return { events: purge ? [{ ...purge, contactId, organizationId }] : [], result: null };
+      },
+    });
+    const event = appended[0];
+    return event ? { id: event.id, type: event.type, stream, data: event.data } : null;
+  });
+}
+
+/** Runs a read–decide–append again when another writer appended to the stream in between. */
+async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  try {
+    return await work();
   } catch (error) {
-    if (error instanceof ConcurrencyConflict && attempts > 1) {
-      return decideFromLog(context, contactId, cutoff, runId, attempts - 1);
-    }
+    if (error instanceof ConcurrencyConflict && attempts > 1) return retryOnConflict(work, attempts - 1);
     throw error;
   }
 }
@@ -163,12 +218,16 @@ function appendRunEvents(context: LedgerContext, runId: string, events: readonly
   );
 }
 
-function tally(outcomes: ReadonlyMap<string, BatchOutcome | LogOnlyOutcome>) {
+function tally(outcomes: ReadonlyMap<string, BatchOutcome | LogOnlyOutcome>, ordersPurged: string[]) {
   const contacts = Object.fromEntries(BATCH_OUTCOMES.map((outcome) => [outcome, [] as string[]])) as Record<
     BatchOutcome | LogOnlyOutcome,
     string[]
   >;
   for (const [contactId, outcome] of outcomes) (contacts[outcome] ??= []).push(contactId);
   const counts = Object.fromEntries(Object.entries(contacts).map(([outcome, ids]) => [outcome, ids.length]));
-  return { counts: counts as InactiveBatchReport['counts'], contacts };
+  return {
+    counts: { ...counts, orderDataPurged: ordersPurged.length } as InactiveBatchReport['counts'],
+    contacts,
+    ordersPurged,
+  };
 }

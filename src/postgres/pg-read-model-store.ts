@@ -152,6 +152,15 @@ export class PgReadModelStore implements ReadModelStore {
     return rows.map((row) => fromPg(CONTACTS, row) as InactivityRow);
   }
 
+  async purgeablePage(before: string, afterOrderId: string, limit: number) {
+    const { rows } = await this.pool.query<{ order_id: string; contact_id: string }>(
+      `SELECT order_id, contact_id FROM ${this.s}.orders
+       WHERE order_id > $1 AND purged = 0 AND latest_valid_until < $2 ORDER BY order_id LIMIT $3`,
+      [afterOrderId, before, limit],
+    );
+    return rows;
+  }
+
   /** The pool belongs to whoever opened it. */
   async close() {}
 }

@@ -1,4 +1,4 @@
-import type { CONTACTS, Row, Table } from './tables.js';
+import type { CONTACTS, ORDERS, Row, Table } from './tables.js';
 
 /** The writes of one read-model commit: plain rows, in one transaction with the checkpoint. */
 export interface ReadModelWrites {
@@ -41,6 +41,12 @@ export interface ReadModelStore {
    * table in its key order, what a batch over every contact reads fastest.
    */
   inactivityPage(before: string, afterContactId: string, limit: number): Promise<InactivityRow[]>;
+  /** Orders not purged whose latest end of validity is before `before`, in order id order after `afterOrderId`. */
+  purgeablePage(
+    before: string,
+    afterOrderId: string,
+    limit: number,
+  ): Promise<Array<Pick<Row<typeof ORDERS>, 'order_id' | 'contact_id'>>>;
   close(): Promise<void>;
 }
 

@@ -136,6 +136,19 @@ export class ReadModels {
     }
   }
 
+  /** The orders not purged whose every end of validity is before `before`, with their buyer, a page at a time. */
+  async *purgeableOrdersBefore(
+    before: string,
+    pageSize = 10_000,
+  ): AsyncGenerator<Array<{ orderId: string; contactId: string }>> {
+    for (let after = ''; ;) {
+      const rows = await this.store.purgeablePage(before, after, pageSize);
+      if (rows.length > 0) yield rows.map((row) => ({ orderId: row.order_id, contactId: row.contact_id }));
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!.order_id;
+    }
+  }
+
   /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */
   async recencyBefore(before: string, after: string | null, limit: number): Promise<RecencyPage> {
     const rows = await this.store.recencyPage(before, after ? decodeCursor(after) : null, limit);

@@ -57,6 +57,10 @@ export class SqliteReadModelStore implements ReadModelStore {
          WHERE recency_at < ? AND (recency_at, contact_id) > (?, ?) AND ${LISTED_CONTACT}
          ORDER BY recency_at, contact_id LIMIT ?`,
       ),
+      purgeablePage: db.prepare<[string, string, number], { order_id: string; contact_id: string }>(
+        `SELECT order_id, contact_id FROM orders
+         WHERE order_id > ? AND purged = 0 AND latest_valid_until < ? ORDER BY order_id LIMIT ?`,
+      ),
       inactivityPage: db.prepare<[string, string, number], InactivityRow>(
         `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM contacts
          WHERE contact_id > ? AND recency_at < ? AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT ?`,
@@ -155,6 +159,10 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async inactivityPage(before: string, afterContactId: string, limit: number) {
     return this.statements.inactivityPage.all(afterContactId, before, limit);
+  }
+
+  async purgeablePage(before: string, afterOrderId: string, limit: number) {
+    return this.statements.purgeablePage.all(afterOrderId, before, limit);
   }
 
   async close() {

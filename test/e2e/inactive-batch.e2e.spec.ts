@@ -45,6 +45,7 @@ describe('inactive-contact batch (simulation, application, the log decides)', fu
     recentBeneficiary: person(),
     oldBeneficiary: person(),
     supplier: person(),
+    activeBuyer: person(),
   };
   const neverRegistered = 'C-only-named-as-cultural-contact';
   const expected = {
@@ -71,6 +72,13 @@ describe('inactive-contact batch (simulation, application, the log decides)', fu
       sale(recentCustomer, 'O-recent', '2025-09-01T20:00:00Z', { culturalContactId: recentBeneficiary.contactId }),
       sale(customer, 'O-gift', '2021-07-01T20:00:00Z', { culturalContactId: oldBeneficiary.contactId }),
       sale(customer, 'O-unknown', '2021-07-02T20:00:00Z', { culturalContactId: neverRegistered }),
+      // An active buyer's old order is purged all the same; its recent one is not.
+      sale(people.activeBuyer, 'O-active-old', '2022-01-15T20:00:00Z', {
+        beneficiary: { firstName: 'Guest', lastName: people.activeBuyer.lastName, address: { country: 'BE' } },
+      }),
+      sale(people.activeBuyer, 'O-active-recent', '2026-01-15T20:00:00Z', {
+        beneficiary: { firstName: 'Guest', lastName: people.activeBuyer.lastName, address: { country: 'BE' } },
+      }),
       event(debtor, 'BalanceChanged', { balance: -12.5, currency: 'EUR' }),
       event(held, 'LegalHoldPlaced', { reason: 'litigation' }),
       event(customer, 'ConsentGiven', {
@@ -108,7 +116,9 @@ describe('inactive-contact batch (simulation, application, the log decides)', fu
       erased: 2,
       skippedDebtorOrCreditor: 1,
       skippedLegalHold: 1,
+      orderDataPurged: 4,
     });
+    expect(report.ordersPurged).to.deep.equal(['O-active-old', 'O-gift', 'O-old', 'O-unknown']);
     expect(forgotten).to.deep.equal([]);
     expect(await ledger.store.headPosition()).to.equal(head);
   });
@@ -129,7 +139,7 @@ describe('inactive-contact batch (simulation, application, the log decides)', fu
     const { report, forgotten } = await runInactiveBatch(ledger, { asOf: AS_OF, apply: true });
     expect(report.contacts.notInactiveInLog).to.deep.equal([recentCustomer.contactId]);
     expect(report.counts.anonymized).to.equal(0);
-    expect(forgotten).to.deep.equal([]);
+    expect(forgotten.filter((event) => event.type !== 'OrderDataPurged')).to.deep.equal([]);
     expect((await contactView(ledger, recentCustomer.contactId)).status).to.equal('active');
     // Put the read model back as the log says it is.
     await ledger.runner.rebuild();
@@ -196,7 +206,23 @@ describe('inactive-contact batch (simulation, application, the log decides)', fu
       erased: 0,
       skippedDebtorOrCreditor: 1,
       skippedLegalHold: 1,
+      orderDataPurged: 0,
     });
+  });
+
+  it('purged the old order of an active buyer: its data gone but the country; a recent one kept', async () => {
+    const buyer = people.activeBuyer;
+    expect((await contactView(ledger, buyer.contactId)).status).to.equal('active');
+    const timeline = await contactTimeline(ledger, buyer.contactId);
+    const sale = (orderId: string) => timeline.find((e) => e.type === 'TicketSold' && e.data['orderId'] === orderId)!;
+    expect(sale('O-active-old').personal).to.equal('erased');
+    expect(sale('O-active-old').erased).to.include.members(['beneficiary', 'ipAddress']);
+    expect(sale('O-active-recent').personal).to.equal('open');
+    expect(JSON.stringify(sale('O-active-recent').data)).to.contain(buyer.lastName);
+    const purge = timeline.find((e) => e.type === 'OrderDataPurged')!;
+    expect(purge.data).to.include({ orderId: 'O-active-old' });
+    expect(purge.data['retained']).to.deep.equal({ beneficiaryCountry: 'BE' });
+    expect(sale('O-active-old').erasedBy).to.equal(purge.id);
   });
 
   it('a debtor once settled and a contact once its hold is released are forgotten by a later run', async () => {
