@@ -187,6 +187,34 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(rest.map((row) => row.contact_id)).to.deep.equal(['C-5']);
     });
 
+    it('walks the orders not purged whose validity ended before a date, in order id order', async () => {
+      const order = (orderId: string, validUntil: string | null, purged: 0 | 1 = 0) => ({
+        order_id: orderId,
+        contact_id: `C-${orderId}`,
+        first_position: 1,
+        latest_valid_until: validUntil,
+        purged,
+      });
+      await store.commit('models', 1, async (writes) =>
+        writes.upsert(ORDERS, [
+          order('O-3', '2020-01-01T00:00:00.000Z'),
+          order('O-1', '2021-01-01T00:00:00.000Z'),
+          order('O-2', '2020-01-01T00:00:00.000Z', 1),
+          order('O-4', '2029-01-01T00:00:00.000Z'),
+          order('O-5', null),
+          order('O-6', '2020-02-01T00:00:00.000Z'),
+        ]),
+      );
+      const first = await store.purgeablePage('2025-01-01', '', 2);
+      expect(first).to.deep.equal([
+        { order_id: 'O-1', contact_id: 'C-O-1' },
+        { order_id: 'O-3', contact_id: 'C-O-3' },
+      ]);
+      expect(await store.purgeablePage('2025-01-01', 'O-3', 2)).to.deep.equal([
+        { order_id: 'O-6', contact_id: 'C-O-6' },
+      ]);
+    });
+
     it('lists neither forgotten contacts nor ids only ever named as a cultural contact', async () => {
       const old = '2020-01-05T00:00:00.000Z';
       await store.commit('models', 1, async (writes) =>
