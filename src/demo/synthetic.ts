@@ -2,8 +2,9 @@ import { ROLES } from '../domain/catalog.js';
 
 /**
  * A deterministic synthetic institution (`ledger demo`, benchmarks): several organisations,
- * every role, prospects and customers, dated and undated products, consents given and withdrawn,
- * balances, legal holds and activity spread over six years, as upstream systems would publish it.
+ * every role, prospects and customers, dated and undated products, beneficiaries and cultural
+ * contacts, consents given and withdrawn, balances, legal holds and activity spread over six
+ * years, as upstream systems would publish it.
  * Each contact's registration comes first; after that, contacts are picked at random.
  */
 export function mulberry32(seed: number): () => number {
@@ -69,8 +70,14 @@ function activity(contactId: string, n: number, seq: number, random: () => numbe
         orderId: `O-${n}-${seq}`,
         ticketId: `T-${n}-${seq}`,
         product: random() < 0.8 ? { kind: 'dated', validUntil } : { kind: 'undated' },
-        beneficiary: { firstName: FIRST[seq % FIRST.length], lastName: LAST[seq % LAST.length] },
+        beneficiary: {
+          firstName: FIRST[seq % FIRST.length],
+          lastName: LAST[seq % LAST.length],
+          address: { country: TOWNS[seq % TOWNS.length]![2] },
+        },
         ipAddress: `203.0.${n % 250}.${seq % 250}`,
+        // One sale in ten for someone else, who may be registered or not (an id only ever named).
+        ...(seq % 10 === 0 ? { culturalContactId: `C-${(n * 7 + seq) % 4096}` } : {}),
       },
     };
   }
