@@ -155,7 +155,7 @@ async function decideFromLog(
         return { outcome, view, organizationId: stored[0]?.organizationId ?? '' };
       },
       decide: ({ outcome, view, organizationId }, now) => {
-        const decided = decideInactiveContact(outcome, view ?? foldContactView(contactId, []), runId, now);
+        const decided = decideInactiveContact(outcome, view, runId, now);
         const { forgetting } = decided;
         return { events: forgetting ? [{ ...forgetting, contactId, organizationId }] : [], result: decided.outcome };
       },

@@ -105,7 +105,8 @@ export type BatchForgetting =
  */
 export function decideInactiveContact(
   outcome: BatchOutcome | null,
-  view: ContactView,
+  /** The contact's view with its address opened: needed (and folded) only for an anonymization. */
+  view: ContactView | null,
   runId: string,
   now: Date,
 ): { outcome: BatchOutcome | LogOnlyOutcome; forgetting: BatchForgetting | null } {
@@ -114,6 +115,7 @@ export function decideInactiveContact(
     return { outcome, forgetting: { type: 'ContactErased', data: { reason: 'inactivity', runId } } };
   }
   if (outcome !== 'anonymized') return { outcome, forgetting: null };
+  if (!view) throw new Error('an anonymization is decided on the contact view');
   if (ordersStillValid(view, now).length > 0) return { outcome: 'skippedValidTicket', forgetting: null };
   return { outcome, forgetting: decideAnonymization(view, { reason: 'inactivity', runId }, now) };
 }
