@@ -1,6 +1,6 @@
 import { UnknownContact } from '../domain/errors.js';
 import { contactStream } from '../domain/identifiers.js';
-import { scopesForgottenIn } from '../domain/forgetting.js';
+import { hiddenScopes } from '../domain/forgetting.js';
 import type { StoredEvent } from '../store/event-store.js';
 import type { LedgerContext } from './ledger-context.js';
 import { openEvent, type OpenedEvent } from './sealing.js';
@@ -12,7 +12,7 @@ export async function contactTimeline(context: LedgerContext, contactId: string)
 
 /**
  * Opens a contact stream already read; an empty one is an unknown contact. A seal of a scope that
- * a forgetting event of this stream destroyed reads as erased without asking for its key.
+ * a forgetting event of this stream closed (hiddenScopes) reads as erased without asking for its key.
  */
 export async function openStream(
   { keys }: Pick<LedgerContext, 'keys'>,
@@ -20,7 +20,7 @@ export async function openStream(
   stored: readonly StoredEvent[],
 ): Promise<OpenedEvent[]> {
   if (stored.length === 0) throw new UnknownContact(contactId);
-  const forgotten = scopesForgottenIn(stored);
+  const forgotten = hiddenScopes(stored);
   const opened: OpenedEvent[] = [];
   for (const event of stored) opened.push(await openEvent(event, keys, forgotten));
   return opened;

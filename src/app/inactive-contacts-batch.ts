@@ -17,6 +17,7 @@ import type { ReadModels } from '../projections/read-models.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
 import { openStream } from './contact-timeline.js';
+import { openEvent } from './sealing.js';
 import { handleCommand } from './handle-command.js';
 import { decideOrderPurge } from '../domain/order-purge.js';
 import { loggedFacts } from './logged-facts.js';
@@ -178,9 +179,14 @@ async function purgeFromLog(
   const stream = contactStream(contactId);
   return retryOnConflict(async () => {
     const { appended } = await handleCommand(context, stream, {
+      // The order's own seals, opened by the ledger to keep the beneficiary's country, even when
+      // the buyer is forgotten (no view ever opens them then; the purge is what ends them).
       state: async (stored) => {
-        const ofOrder = stored.map((event) => (event.data['orderId'] === orderId ? event : { ...event, sealed: null }));
-        return { opened: await openStream(context, contactId, ofOrder), organizationId: stored[0]!.organizationId };
+        const opened = [];
+        for (const event of stored) {
+          opened.push(event.data['orderId'] === orderId ? await openEvent(event, context.keys) : event);
+        }
+        return { opened, organizationId: stored[0]!.organizationId };
       },
       decide: ({ opened, organizationId }) => {
         const purge = decideOrderPurge(opened, orderId, cutoff, runId);

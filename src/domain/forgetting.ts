@@ -74,36 +74,41 @@ export const isForgettingEvent = (event: { type: string }) =>
   (FORGETTING_TYPES as readonly string[]).includes(event.type);
 
 /**
- * The key scopes a forgetting event destroys. Forgetting a contact destroys its own key and the
- * keys of every order in its stream (the buyer's IP and answers are the contact's data too);
- * purging an order destroys that order's key only. Derived from the log, so a restart or a restored
- * keys backup can redo it.
+ * The key scopes a forgetting event destroys (the shredder's work). Forgetting a contact destroys
+ * its own key; its orders keep theirs, unseen (see hiddenScopes), for the security retention of
+ * their beneficiaries (DESIGN.md "Forgetting": "Anonymizing a buyer does not purge the
+ * beneficiaries of tickets still within that period"), until each order is purged
+ * (OrderDataPurged, by the inactive batch), which destroys that order's key. Derived from the
+ * event alone, so a restart or a restored keys backup can redo it.
  */
-export function forgottenScopes(event: LoggedEvent, stream: readonly LoggedEvent[]): string[] {
+export function destroyedScopes(event: LoggedEvent): string[] {
   if (event.type === 'OrderDataPurged') return [orderScope(String(event.data['orderId']))];
   const contactId = contactIdOfStream(event.stream);
-  if (!contactId || !isForgettingEvent(event)) return [];
-  const orders = stream
-    .filter(
-      (other) =>
-        isEventType(other.type) &&
-        definitionOf(other.type).scope === 'order' &&
-        typeof other.data['orderId'] === 'string',
-    )
-    .map((other) => orderScope(String(other.data['orderId'])));
-  return [contactScope(contactId), ...new Set(orders)];
+  return contactId && isForgettingEvent(event) ? [contactScope(contactId)] : [];
 }
 
 /**
- * The scopes a stream's own forgetting events destroyed, with the event that did: what a reader
- * of that stream must treat as erased whatever a key cache still holds (the log decides, not the
- * cache: another process may have forgotten the contact before this one's shredder caught up).
+ * The scopes whose seals a reader of this stream must treat as erased, with the forgetting event
+ * that closed each, whatever a key cache still holds (the log decides, not the cache: another
+ * process may have forgotten the contact before this one's shredder caught up): the scopes the
+ * stream's forgetting events destroyed, and a forgotten contact's orders, whose keys are kept
+ * for the security retention only and are never opened for a view, a timeline or an export.
  */
-export function scopesForgottenIn(stream: readonly (LoggedEvent & { id: string })[]): Map<string, string> {
-  const forgotten = new Map<string, string>();
+export function hiddenScopes(stream: readonly (LoggedEvent & { id: string })[]): Map<string, string> {
+  const hidden = new Map<string, string>();
+  const hide = (scope: string, by: string) => {
+    if (!hidden.has(scope)) hidden.set(scope, by);
+  };
   for (const event of stream) {
     if (!isForgettingEvent(event)) continue;
-    for (const scope of forgottenScopes(event, stream)) if (!forgotten.has(scope)) forgotten.set(scope, event.id);
+    for (const scope of destroyedScopes(event)) hide(scope, event.id);
+    if (event.type === 'OrderDataPurged') continue;
+    for (const other of stream) {
+      const orderId = other.data['orderId'];
+      if (isEventType(other.type) && definitionOf(other.type).scope === 'order' && typeof orderId === 'string') {
+        hide(orderScope(orderId), event.id);
+      }
+    }
   }
-  return forgotten;
+  return hidden;
 }

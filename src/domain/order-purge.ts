@@ -29,7 +29,8 @@ export function orderValidUntil(events: readonly OrderFact[], orderId: string): 
 
 /**
  * The purge of `orderId` decided on its buyer's stream, or null: not every validity ended before
- * the cutoff, already purged, or the buyer forgotten (its orders' keys went with it).
+ * the cutoff, or already purged. A forgotten buyer's old orders are purged all the same: their
+ * keys were kept for the security retention only.
  */
 export function decideOrderPurge(
   stream: readonly OrderFact[],
@@ -39,13 +40,7 @@ export function decideOrderPurge(
 ): { type: 'OrderDataPurged'; data: EventData<'OrderDataPurged'> } | null {
   const validUntil = orderValidUntil(stream, orderId);
   if (validUntil === null || validUntil >= cutoff) return null;
-  const closed = stream.some(
-    (event) =>
-      (event.type === 'OrderDataPurged' && event.data['orderId'] === orderId) ||
-      event.type === 'ContactAnonymized' ||
-      event.type === 'ContactErased',
-  );
-  if (closed) return null;
+  if (stream.some((event) => event.type === 'OrderDataPurged' && event.data['orderId'] === orderId)) return null;
   let beneficiaryCountry: string | undefined;
   for (const event of stream) {
     if (!ORDER_ACTIVITY.has(event.type) || event.data['orderId'] !== orderId) continue;

@@ -1,6 +1,6 @@
 import type { Subscription } from 'rxjs';
 import { FORGETTING_TYPES } from '../domain/catalog.js';
-import { forgottenScopes, isForgettingEvent } from '../domain/forgetting.js';
+import { destroyedScopes, isForgettingEvent } from '../domain/forgetting.js';
 import type { KeyStore } from '../crypto/key-store.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
@@ -21,8 +21,7 @@ export class Shredder {
   /** Destroys the keys a forgetting event names; returns how many keys were destroyed now. */
   async shredFor(event: Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>): Promise<number> {
     if (!isForgettingEvent(event)) return 0;
-    const stream = event.type === 'OrderDataPurged' ? [] : await this.store.readStream(event.stream);
-    return this.keys.shred(forgottenScopes(event, stream), { reason: event.type, eventId: event.id });
+    return this.keys.shred(destroyedScopes(event), { reason: event.type, eventId: event.id });
   }
 
   /**

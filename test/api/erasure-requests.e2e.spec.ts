@@ -142,6 +142,26 @@ describe('erasure requests', function () {
     expect((await ask(p)).status).to.equal(410);
   });
 
+  it('anonymizing a buyer keeps, unseen, a recent order key for security; the purge ends it', async () => {
+    const p = person();
+    await publish(ledger, { events: [registered(p), ticketSold(p, 'O-kept', '2025-09-01T20:00:00Z')] });
+    const { requestId } = (await ask(p)).body;
+    expect((await execute(requestId)).status).to.equal(200);
+    const stored = await ledger.store.readStream(`contact-${p.contactId}`);
+    await ledger.shredder.shredFor(stored.at(-1)!);
+    const saleKey = stored.find((event) => event.type === 'TicketSold')!.sealed!.keyId;
+    expect((await ledger.keys.destroyed([saleKey])).size, 'the beneficiary is kept for security').to.equal(0);
+    const sale = (await contactTimeline(ledger, p.contactId)).find((event) => event.type === 'TicketSold')!;
+    expect(sale.personal, 'but no reader sees it').to.equal('erased');
+
+    await ledger.runner.catchUp();
+    const { forgotten } = await runInactiveBatch(ledger, { asOf: new Date('2029-12-01T00:00:00Z'), apply: true });
+    const purge = forgotten.find((event) => event.type === 'OrderDataPurged' && event.data['orderId'] === 'O-kept')!;
+    expect(purge.data['retained']).to.deep.equal({});
+    await ledger.shredder.shredAll(forgotten);
+    expect(await ledger.keys.destroyed([saleKey])).to.deep.equal(new Map([[saleKey, purge.id]]));
+  });
+
   it('a refusal is an event with its reason; a refused request can be neither executed nor refused again', async () => {
     const p = person();
     await publish(ledger, registered(p));

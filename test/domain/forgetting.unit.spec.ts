@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decideAnonymization, forgottenScopes } from '../../src/domain/forgetting.js';
+import { decideAnonymization, destroyedScopes, hiddenScopes } from '../../src/domain/forgetting.js';
 import { foldContactView, type ViewEvent } from '../../src/domain/contact-view.js';
 import { RuleViolation, UnknownContact } from '../../src/domain/errors.js';
 
@@ -85,7 +85,12 @@ describe('forgetting a contact (decideAnonymization)', () => {
 });
 
 describe('forgotten scopes', () => {
-  const logged = (type: string, data: Record<string, unknown>, stream = 'contact-C-1') => ({ type, stream, data });
+  const logged = (type: string, data: Record<string, unknown>, stream = 'contact-C-1', id = `E-${type}`) => ({
+    id,
+    type,
+    stream,
+    data,
+  });
   const stream = [
     logged('ContactRegistered', { role: 'individual' }),
     logged('TicketSold', { orderId: 'O-1', product: { kind: 'undated' } }),
@@ -95,21 +100,26 @@ describe('forgotten scopes', () => {
     logged('TicketSold', { orderId: 'O-1', product: { kind: 'undated' } }),
   ];
 
-  it('forgetting a contact destroys its key and the keys of its orders', () => {
-    expect(forgottenScopes(logged('ContactAnonymized', {}), stream)).to.deep.equal([
-      'contact:C-1',
-      'order:O-1',
-      'order:O-2',
-      'order:O-3',
-    ]);
-    expect(forgottenScopes(logged('ContactErased', {}), stream)).to.include('contact:C-1');
+  it('forgetting a contact destroys its key; its orders keep theirs until purged', () => {
+    expect(destroyedScopes(logged('ContactAnonymized', {}))).to.deep.equal(['contact:C-1']);
+    expect(destroyedScopes(logged('ContactErased', {}))).to.deep.equal(['contact:C-1']);
   });
 
   it('purging an order destroys that order key only', () => {
-    expect(forgottenScopes(logged('OrderDataPurged', { orderId: 'O-2' }), stream)).to.deep.equal(['order:O-2']);
+    expect(destroyedScopes(logged('OrderDataPurged', { orderId: 'O-2' }))).to.deep.equal(['order:O-2']);
   });
 
   it('other events forget nothing', () => {
-    expect(forgottenScopes(logged('NoteAdded', {}), stream)).to.deep.equal([]);
+    expect(destroyedScopes(logged('NoteAdded', {}))).to.deep.equal([]);
+  });
+
+  it("a forgotten contact's orders are hidden from every reader, though their keys are kept", () => {
+    const forgotten = [...stream, logged('ContactAnonymized', {}, 'contact-C-1', 'E-forget')];
+    expect(hiddenScopes(forgotten)).to.deep.equal(
+      new Map(['contact:C-1', 'order:O-1', 'order:O-2', 'order:O-3'].map((scope) => [scope, 'E-forget'])),
+    );
+    const purged = [...stream, logged('OrderDataPurged', { orderId: 'O-2' }, 'contact-C-1', 'E-purge')];
+    expect(hiddenScopes(purged)).to.deep.equal(new Map([['order:O-2', 'E-purge']]));
+    expect(hiddenScopes(stream)).to.deep.equal(new Map());
   });
 });
