@@ -1,4 +1,3 @@
-import { foldContactView, type ViewEvent } from '../domain/contact-view.js';
 import {
   decideRequestedErasure,
   dueDate,
@@ -9,12 +8,13 @@ import {
   type ErasureRequestRecord,
   type ErasureStatus,
 } from '../domain/erasure-requests.js';
-import { Forgotten, UnknownErasureRequest } from '../domain/errors.js';
+import { Forgotten, UnknownContact, UnknownErasureRequest } from '../domain/errors.js';
+import { CONTACT_FORGETTING_TYPES } from '../domain/catalog.js';
 import { contactStream } from '../domain/identifiers.js';
 import { inactivityFactsFromLog } from '../domain/inactive-contacts.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
-import { openStream } from './contact-timeline.js';
+import { viewOfStream } from './contact-view.js';
 import { handleCommand } from './handle-command.js';
 import { loggedFacts } from './logged-facts.js';
 import type { LedgerContext } from './ledger-context.js';
@@ -39,12 +39,14 @@ export async function requestErasure(
   const { contactId, channel, evidence } = command;
   const requestId = `ER-${context.newId()}`;
   const { appended } = await handleCommand(context, contactStream(contactId), {
-    state: async (stored) => ({
-      view: foldContactView(contactId, (await openStream(context, contactId, stored)) as ViewEvent[]),
-      organizationId: stored[0]!.organizationId,
-    }),
-    decide: ({ view, organizationId }) => {
-      if (view.forgottenBy) throw new Forgotten(`contact:${contactId}`, view.forgottenBy.eventId);
+    // Whether the person is forgotten is read from the stream's types: no seal needs opening.
+    state: async (stored) => {
+      if (stored.length === 0) throw new UnknownContact(contactId);
+      const forgetting = stored.find((event) => (CONTACT_FORGETTING_TYPES as readonly string[]).includes(event.type));
+      return { forgottenBy: forgetting?.id ?? null, organizationId: stored[0]!.organizationId };
+    },
+    decide: ({ forgottenBy, organizationId }) => {
+      if (forgottenBy) throw new Forgotten(`contact:${contactId}`, forgottenBy);
       const data = { requestId, channel, ...(evidence !== undefined ? { evidence } : {}) };
       return { events: [{ type: 'ErasureRequested', contactId, organizationId, data }], result: null };
     },
@@ -80,7 +82,7 @@ export async function executeErasure(
   const mentions = loggedFacts(await context.store.readMentions(contactId));
   const { appended } = await handleCommand(context, stream, {
     state: async (stored) => ({
-      view: foldContactView(contactId, (await openStream(context, contactId, stored)) as ViewEvent[]),
+      view: await viewOfStream(context, contactId, stored),
       customer: inactivityFactsFromLog(contactId, loggedFacts(stored), mentions).customer,
       organizationId: stored[0]!.organizationId,
     }),

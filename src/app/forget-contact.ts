@@ -1,8 +1,7 @@
-import { foldContactView, type ViewEvent } from '../domain/contact-view.js';
 import { decideAnonymization, type ForgetCommand } from '../domain/forgetting.js';
 import { contactStream } from '../domain/identifiers.js';
 import type { StoredEvent } from '../store/event-store.js';
-import { openStream } from './contact-timeline.js';
+import { viewOfStream } from './contact-view.js';
 import { handleCommand } from './handle-command.js';
 import type { LedgerContext } from './ledger-context.js';
 
@@ -25,10 +24,7 @@ export async function forgetContact(
 ): Promise<ForgetResult> {
   const stream = contactStream(contactId);
   const { result: earlier, appended } = await handleCommand(context, stream, {
-    state: async (stored) => {
-      const opened = await openStream(context, contactId, stored);
-      return { stored, view: foldContactView(contactId, opened as ViewEvent[]) };
-    },
+    state: async (stored) => ({ stored, view: await viewOfStream(context, contactId, stored) }),
     decide: ({ stored, view }, now) => {
       const decision = decideAnonymization(view, command, now);
       if (!decision) return { events: [], result: stored.find((event) => event.id === view.forgottenBy?.eventId)! };

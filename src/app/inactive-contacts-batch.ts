@@ -1,4 +1,3 @@
-import { foldContactView, type ViewEvent } from '../domain/contact-view.js';
 import { ConcurrencyConflict } from '../domain/errors.js';
 import { contactStream } from '../domain/identifiers.js';
 import {
@@ -16,7 +15,7 @@ import {
 import type { ReadModels } from '../projections/read-models.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
-import { openStream } from './contact-timeline.js';
+import { viewOfStream } from './contact-view.js';
 import { openEvent } from './sealing.js';
 import { handleCommand } from './handle-command.js';
 import { decideOrderPurge } from '../domain/order-purge.js';
@@ -149,10 +148,7 @@ async function decideFromLog(
         // Seals are opened only to keep an anonymized customer's country, town and postcode: those
         // of the events that carry an address (the others' keys are not even fetched).
         const addressOnly = stored.map((event) => (ADDRESS_TYPES.has(event.type) ? event : { ...event, sealed: null }));
-        const view =
-          outcome === 'anonymized'
-            ? foldContactView(contactId, (await openStream(context, contactId, addressOnly)) as ViewEvent[])
-            : null;
+        const view = outcome === 'anonymized' ? await viewOfStream(context, contactId, addressOnly) : null;
         return { outcome, view, organizationId: stored[0]?.organizationId ?? '' };
       },
       decide: ({ outcome, view, organizationId }, now) => {
