@@ -5,7 +5,7 @@ import type { Role } from '../domain/api-keys.js';
 import { ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
-import { Email, Instant } from '../domain/schema-kit.js';
+import { Email } from '../domain/schema-kit.js';
 import type { OpenLedger } from '../app/open-ledger.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { publish, type TextGuardMode } from '../app/publish.js';
@@ -22,6 +22,7 @@ import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 import { openApiDocument } from './openapi.js';
 import {
   dayOrInstant,
+  parseDayOrInstant,
   ErasureRefusalBody,
   ErasureRequestBody,
   InactiveBatchRequest,
@@ -78,7 +79,7 @@ export function createApp(
   });
 
   app.get('/v1/recency', role('batch'), async (req, res) => {
-    const before = instantParam(req.query['before'], 'before');
+    const before = parseDayOrInstant(req.query['before'], 'before').toISOString();
     const limit = integerParam(req.query['limit'], 'limit', { min: 1, max: 1000, fallback: 100 });
     const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
     res.json({ before, ...(await readModels.recencyBefore(before, after, limit)) });
@@ -109,7 +110,7 @@ export function createApp(
   });
 
   app.get('/v1/contacts/:id', role('operator'), async (req, res) => {
-    const contactId = contactIdParam(req);
+    const contactId = idParam(req, 'contactId');
     const view = await contactView(ledger, contactId);
     // Recency needs other streams (the cultural contact of someone else's sale): the read model.
     const model = await readModels.contact(contactId);
@@ -119,7 +120,7 @@ export function createApp(
   });
 
   app.get('/v1/contacts/:id/events', role('operator'), async (req, res) => {
-    const contactId = contactIdParam(req);
+    const contactId = idParam(req, 'contactId');
     const events = await contactTimeline(ledger, contactId);
     res.set('Cache-Control', 'no-store').json({ contactId, events });
   });
@@ -136,7 +137,7 @@ export function createApp(
   });
 
   app.get('/v1/contacts/:id/export', role('operator'), async (req, res) => {
-    const exported = await exportContact(ledger, contactIdParam(req));
+    const exported = await exportContact(ledger, idParam(req, 'contactId'));
     res
       .set('Cache-Control', 'no-store')
       .set('X-Privacy-Notice', 'personal data of one person: verify identity, send securely, keep no copy')
@@ -195,13 +196,13 @@ export function createApp(
   // Executed by the operator whose key called: the forgetting event names it. The shredder
   // reaction of this process destroys the keys.
   app.post('/v1/erasure-requests/:id/execute', role('operator'), async (req, res) => {
-    const { request, forgettingEvent } = await executeErasure(ledger, requestIdParam(req), res.locals['keyId']);
+    const { request, forgettingEvent } = await executeErasure(ledger, idParam(req, 'requestId'), res.locals['keyId']);
     res.json({ ...request, forgettingEvent: { id: forgettingEvent.id, type: forgettingEvent.type } });
   });
 
   app.post('/v1/erasure-requests/:id/refuse', ...erasureJson, async (req, res) => {
     const { reason } = parseBody(ErasureRefusalBody, req.body, 'refusal');
-    res.json(await refuseErasure(ledger, requestIdParam(req), reason));
+    res.json(await refuseErasure(ledger, idParam(req, 'requestId'), reason));
   });
 
   app.get('/v1/audit/verify', role('auditor'), async (req, res) => {
@@ -224,40 +225,19 @@ export function createApp(
   return app;
 }
 
-function requestIdParam(req: Request): string {
+/** The `:id` of a route, an opaque id (never echoed: an id like an e-mail or phone number is personal data). */
+function idParam(req: Request, name: 'contactId' | 'requestId'): string {
   const id = String(req.params['id']);
   if (!isOpaqueId(id)) {
-    throw new ValidationError('the request id is not an opaque id', [
-      { pointer: '/requestId', message: 'is not an opaque id' },
-    ]);
-  }
-  return id;
-}
-
-function contactIdParam(req: Request): string {
-  const id = String(req.params['id']);
-  if (!isOpaqueId(id)) {
-    // Never echo it: an id that looks like an e-mail or phone number is personal data.
     throw new ValidationError(
-      'the contact id is not an opaque id (letters, digits, . _ : -; not an e-mail or phone number)',
-      [{ pointer: '/contactId', message: 'is not an opaque id' }],
+      `the ${name === 'contactId' ? 'contact' : 'request'} id is not an opaque id ` +
+        '(letters, digits, . _ : -; not an e-mail or phone number)',
+      [{ pointer: `/${name}`, message: 'is not an opaque id' }],
     );
   }
   return id;
 }
 
-/** A date (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, normalised to UTC ISO form. */
-function instantParam(value: unknown, name: string): string {
-  const text = typeof value === 'string' ? value : '';
-  const valid = /^\d{4}-\d{2}-\d{2}$/.test(text) ? ajvInstant(`${text}T00:00:00Z`) : ajvInstant(text);
-  if (!valid)
-    throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [
-      { pointer: `/${name}`, message: 'is not a valid date' },
-    ]);
-  return new Date(valid).toISOString();
-}
-const ajvInstant = (text: string) => (validatorFor(InstantSchema)(text) ? text : null);
-const InstantSchema = Instant();
 const EmailSchema = Email();
 
 /** An integer query parameter within bounds, or its default when absent. */

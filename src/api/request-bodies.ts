@@ -3,11 +3,14 @@ import { ValidationError } from '../domain/errors.js';
 import { CalendarDate, Code, Instant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
 
+/** A day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, wherever a date is taken. */
+export const DayOrInstant = Type.Union([CalendarDate(), Instant()]);
+
 /** The body of POST /v1/batches/inactive-contacts (its defaults: 36 months, now, a simulation). */
 export const InactiveBatchRequest = Type.Object(
   {
     inactivityMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
-    asOf: Type.Optional(Type.Union([CalendarDate(), Instant()])),
+    asOf: Type.Optional(DayOrInstant),
     simulate: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -35,6 +38,16 @@ export function parseBody<S extends TSchema>(schema: S, body: unknown, what: str
   return (body ?? {}) as Static<S>;
 }
 
-/** A calendar date (midnight UTC) or an instant, as a Date. */
+/** A DayOrInstant already validated, as a Date. */
 export const dayOrInstant = (text: string): Date =>
   new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+
+/** A DayOrInstant parameter (a query parameter, a CLI option) as a Date; a 400 naming it otherwise. */
+export function parseDayOrInstant(value: unknown, name: string): Date {
+  if (typeof value !== 'string' || !validatorFor(DayOrInstant)(value)) {
+    throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [
+      { pointer: `/${name}`, message: 'is not a valid date' },
+    ]);
+  }
+  return dayOrInstant(value);
+}

@@ -15,8 +15,7 @@ import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 import { DEFAULT_INACTIVITY_MONTHS } from '../domain/inactive-contacts.js';
 import { ROLES, type Role } from '../domain/api-keys.js';
 import { progressBar } from './progress.js';
-import { dayOrInstant, InactiveBatchRequest } from '../api/request-bodies.js';
-import { validatorFor } from '../domain/validation.js';
+import { parseDayOrInstant } from '../api/request-bodies.js';
 import { DEMO_EVENTS_PER_CONTACT, publishDemo } from '../demo/demo.js';
 import { capHeapGrowth } from './heap.js';
 
@@ -185,7 +184,7 @@ program
   .option('--apply', 'forget them: record the run, append the forgettings, destroy the keys')
   .option('--json', 'print the report as JSON, with the contact ids of each outcome')
   .action(async (options: { months: string; asOf?: string; apply?: boolean; json?: boolean }) => {
-    const asOf = options.asOf === undefined ? undefined : parseDay(options.asOf, '--as-of');
+    const asOf = options.asOf === undefined ? undefined : parseDayOrInstant(options.asOf, '--as-of');
     const { report, keysDestroyed } = await withLedger(async (ledger) => {
       await ledger.runner.catchUp(); // the read model proposes: bring it up to the log first
       const progress: { bar: ReturnType<typeof progressBar> } = { bar: null };
@@ -212,14 +211,6 @@ program
     if (!report.simulated) console.log(`  ${'keys destroyed'.padEnd(24)}${keysDestroyed}`);
     console.log('(--json lists the contact ids of each outcome)');
   });
-
-/** A day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, checked by the API's schema. */
-function parseDay(text: string, name: string): Date {
-  if (!validatorFor(InactiveBatchRequest)({ asOf: text })) {
-    throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`);
-  }
-  return dayOrInstant(text);
-}
 
 const keys = program.command('keys').description('API keys and their roles');
 
