@@ -3,6 +3,7 @@ import { ValidationError } from '../domain/errors.js';
 import type { InactivityFacts } from '../domain/inactive-contacts.js';
 import type { RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
+import { pagesAfterBy, type PageExtent } from '../store/pages.js';
 import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
 import { domainEvents, emailEventIds, orderFromRow, ReadModelWindow } from './fold-batch.js';
 import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS } from './tables.js';
@@ -128,11 +129,14 @@ export class ReadModels {
    * contact id order: what the inactive-contact batch proposes and simulates from.
    */
   async *inactivityFactsBefore(before: string, pageSize = 10_000): AsyncGenerator<InactivityFacts[]> {
-    for (let after = ''; ;) {
-      const rows = await this.store.inactivityPage(before, after, pageSize);
-      if (rows.length > 0) yield rows.map(inactivityFactsOfRow);
-      if (rows.length < pageSize) return;
-      after = rows.at(-1)!.contact_id;
+    const read = (after: string, limit: number) => this.store.inactivityPage(before, after, limit);
+    for await (const rows of pagesAfterBy(
+      read,
+      '',
+      pageSize,
+      byLast((row) => row.contact_id),
+    )) {
+      yield rows.map(inactivityFactsOfRow);
     }
   }
 
@@ -141,11 +145,14 @@ export class ReadModels {
     before: string,
     pageSize = 10_000,
   ): AsyncGenerator<Array<{ orderId: string; contactId: string }>> {
-    for (let after = ''; ;) {
-      const rows = await this.store.purgeablePage(before, after, pageSize);
-      if (rows.length > 0) yield rows.map((row) => ({ orderId: row.order_id, contactId: row.contact_id }));
-      if (rows.length < pageSize) return;
-      after = rows.at(-1)!.order_id;
+    const read = (after: string, limit: number) => this.store.purgeablePage(before, after, limit);
+    for await (const rows of pagesAfterBy(
+      read,
+      '',
+      pageSize,
+      byLast((row) => row.order_id),
+    )) {
+      yield rows.map((row) => ({ orderId: row.order_id, contactId: row.contact_id }));
     }
   }
 
@@ -157,6 +164,11 @@ export class ReadModels {
     return { items, next: items.length === limit && last ? encodeCursor(last.recency, last.contactId) : null };
   }
 }
+
+/** How far a page of rows walked by id reaches. */
+const byLast =
+  <R>(idOf: (row: R) => string) =>
+  (rows: R[]): PageExtent<string> => ({ count: rows.length, last: rows.length > 0 ? idOf(rows.at(-1)!) : '' });
 
 const inactivityFactsOfRow = (row: InactivityRow): InactivityFacts => ({
   contactId: row.contact_id,

@@ -7,22 +7,22 @@ import { setImmediate } from 'node:timers/promises';
  */
 export const yieldToEventLoop = (): Promise<void> => setImmediate();
 
-/** How far a page reaches: the number of events read and the position of the last one. */
-export interface PageExtent {
+/** How far a page reaches: the number of items read and the key (a position, an id) of the last one. */
+export interface PageExtent<K = number> {
   count: number;
-  last: number;
+  last: K;
 }
 
 /**
- * The one paging loop of every reader by position (catch-ups, rebuilds, verification, the
- * start-up shred pass): pages after `after` until a short page, yielding to the event loop
- * between pages. `extentOf` says how far a page reaches (a page need not be an array of events).
+ * The one keyset paging loop (catch-ups, rebuilds, verification, the start-up shred pass, the
+ * batches' walks of a read model by id): pages after `after` until a short page, yielding to the
+ * event loop between pages. `extentOf` says how far a page reaches (a page need not be an array).
  */
-export async function* pagesAfterBy<P>(
-  read: (after: number, limit: number) => Promise<P>,
-  after: number,
+export async function* pagesAfterBy<P, K = number>(
+  read: (after: K, limit: number) => Promise<P>,
+  after: K,
   limit: number,
-  extentOf: (page: P) => PageExtent,
+  extentOf: (page: P) => PageExtent<K>,
 ): AsyncGenerator<P> {
   for (let position = after; ;) {
     const page = await read(position, limit);
