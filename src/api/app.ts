@@ -5,7 +5,9 @@ import type { Role } from '../domain/api-keys.js';
 import { ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
-import { Email } from '../domain/schema-kit.js';
+import { Code, Email } from '../domain/schema-kit.js';
+import { PurposeSettings } from '../domain/purposes.js';
+import { configurePurpose, listPurposes } from '../app/purposes.js';
 import type { OpenLedger } from '../app/open-ledger.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { publish, type TextGuardMode } from '../app/publish.js';
@@ -205,6 +207,21 @@ export function createApp(
     res.json(await refuseErasure(ledger, idParam(req, 'requestId'), reason));
   });
 
+  app.put('/v1/purposes/:code', role('admin'), requireJson, express.json({ limit: '4kb' }), async (req, res) => {
+    const code = String(req.params['code']);
+    if (!validatorFor(PurposeCode)(code)) {
+      throw new ValidationError('the purpose code must be a slug (a-z, 0-9, -; at most 64)', [
+        { pointer: '/code', message: 'is not a purpose code' },
+      ]);
+    }
+    const settings = parseBody(PurposeSettings, req.body, 'purpose configuration');
+    res.json(await configurePurpose(ledger, code, settings));
+  });
+
+  app.get('/v1/purposes', role('operator'), async (_req, res) => {
+    res.json({ items: await listPurposes(ledger) });
+  });
+
   app.get('/v1/audit/verify', role('auditor'), async (req, res) => {
     const stream = req.query['stream'];
     if (stream !== undefined && (typeof stream !== 'string' || stream.length === 0 || stream.length > 200)) {
@@ -239,6 +256,7 @@ function idParam(req: Request, name: 'contactId' | 'requestId'): string {
 }
 
 const EmailSchema = Email();
+const PurposeCode = Code();
 
 /** An integer query parameter within bounds, or its default when absent. */
 function integerParam(

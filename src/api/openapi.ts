@@ -2,11 +2,12 @@ import { Type } from '@sinclair/typebox';
 import { catalog, EVENT_TYPES } from '../domain/catalog.js';
 import type { Role } from '../domain/api-keys.js';
 import { Envelope, MAX_BATCH } from '../domain/envelope.js';
+import { PurposeSettings } from '../domain/purposes.js';
 import { ErasureRefusalBody, ErasureRequestBody, InactiveBatchRequest } from './request-bodies.js';
 
 /** One route as the API document lists it: who may call it, what it takes and what it answers. */
 export interface RouteDoc {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put';
   /** Express's path (`:id`); the document writes `{id}`. */
   path: string;
   /** null: open (see the route's description). */
@@ -153,6 +154,23 @@ export const ROUTE_DOCS: RouteDoc[] = [
     problems: [404, 415, 422],
   },
   {
+    method: 'put',
+    path: '/v1/purposes/:code',
+    role: 'admin',
+    summary: 'configure a purpose (kind, channel, expiry, prolonging events): a configuration event; 200 {purpose, changed}',
+    parameters: [{ name: 'code', in: 'path', required: true, description: 'the purpose code (a slug)' }],
+    requestSchema: 'PurposeSettings',
+    success: { 200: 'application/json' },
+    problems: [415, 422],
+  },
+  {
+    method: 'get',
+    path: '/v1/purposes',
+    role: 'operator',
+    summary: 'every purpose as now configured',
+    success: { 200: 'application/json' },
+  },
+  {
     method: 'get',
     path: '/v1/audit/verify',
     role: 'auditor',
@@ -260,6 +278,7 @@ export function openApiDocument(version: string) {
         InactiveBatchRequest,
         ErasureRequestBody,
         ErasureRefusalBody,
+        PurposeSettings,
         Problem: PROBLEM,
       },
       responses: {

@@ -1,6 +1,7 @@
 import { foldContactView, type ContactView, type ViewEvent } from '../domain/contact-view.js';
 import type { ContactReadModel, ReadModels } from '../projections/read-models.js';
 import { contactTimeline } from './contact-timeline.js';
+import { readPurposeTimeline } from './purposes.js';
 import type { LedgerContext } from './ledger-context.js';
 import type { OpenedEvent } from './sealing.js';
 
@@ -31,8 +32,11 @@ export async function exportContact(
   context: LedgerContext & { readModels: Pick<ReadModels, 'contact'> },
   contactId: string,
 ): Promise<ContactExport> {
-  const timeline = await contactTimeline(context, contactId);
-  const view = foldContactView(contactId, timeline as ViewEvent[]);
+  const [timeline, purposes] = await Promise.all([
+    contactTimeline(context, contactId),
+    readPurposeTimeline(context.store),
+  ]);
+  const view = foldContactView(contactId, timeline as ViewEvent[], purposes);
   // Recency and "customer" need other streams (a cultural contact of someone else's sale): the read model.
   const model = await context.readModels.contact(contactId);
   return {

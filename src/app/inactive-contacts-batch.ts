@@ -15,11 +15,13 @@ import {
 import type { ReadModels } from '../projections/read-models.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
+import type { PurposeEvent } from '../domain/purposes.js';
 import { viewOfStream } from './contact-view.js';
 import { openEvent } from './sealing.js';
 import { handleCommand } from './handle-command.js';
 import { decideOrderPurge } from '../domain/order-purge.js';
 import { loggedFacts } from './logged-facts.js';
+import { readPurposeEvents } from './purposes.js';
 import type { LedgerContext } from './ledger-context.js';
 
 export interface InactiveBatchCommand {
@@ -111,9 +113,12 @@ export async function runInactiveBatch(
   }
   const decided = new Map<string, BatchOutcome | LogOnlyOutcome>();
   const candidates = [...proposed.keys()];
+  const purposes = await readPurposeEvents(context.store);
   for (let i = 0; i < candidates.length; i += IN_FLIGHT) {
     const chunk = candidates.slice(i, i + IN_FLIGHT);
-    const outcomes = await Promise.all(chunk.map((contactId) => decideFromLog(context, contactId, cutoff, runId)));
+    const outcomes = await Promise.all(
+      chunk.map((contactId) => decideFromLog(context, contactId, { cutoff, runId, purposes })),
+    );
     const skips: BatchRunEvent[] = [];
     outcomes.forEach(({ outcome, event }, index) => {
       const contactId = chunk[index]!;
@@ -136,15 +141,17 @@ export async function runInactiveBatch(
 async function decideFromLog(
   context: LedgerContext,
   contactId: string,
-  cutoff: string,
-  runId: string,
+  { cutoff, runId, purposes }: { cutoff: string; runId: string; purposes: readonly PurposeEvent[] },
 ): Promise<{ outcome: BatchOutcome | LogOnlyOutcome; event: ForgettingEvent | null }> {
   const mentions = loggedFacts(await context.store.readMentions(contactId));
   const stream = contactStream(contactId);
   return retryOnConflict(async () => {
     const { result, appended } = await handleCommand(context, stream, {
       state: async (stored) => {
-        const outcome = classifyInactive(inactivityFactsFromLog(contactId, loggedFacts(stored), mentions), cutoff);
+        const outcome = classifyInactive(
+          inactivityFactsFromLog(contactId, loggedFacts(stored), mentions, purposes),
+          cutoff,
+        );
         // Seals are opened only to keep an anonymized customer's country, town and postcode: those
         // of the events that carry an address (the others' keys are not even fetched).
         const addressOnly = stored.map((event) => (ADDRESS_TYPES.has(event.type) ? event : { ...event, sealed: null }));

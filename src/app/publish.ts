@@ -4,6 +4,7 @@ import { RuleViolation } from '../domain/errors.js';
 import { guardText, type TextWarning } from '../domain/text-guard.js';
 import type { AppendOutcome } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
+import { checkConsentRules } from './consent-rules.js';
 import type { LedgerContext } from './ledger-context.js';
 
 /** What the text guard does with special-category or judgemental wording: warn, or refuse the batch. */
@@ -34,7 +35,8 @@ function textWarnings(events: readonly ValidEvent[]): PublishWarning[] {
 /**
  * Records what upstream systems say happened: the whole body is validated before anything is
  * appended, then sealed and appended atomically. Facts need no stream state to be accepted (the
- * erasure fence is the key store's), so this is no read–decide–append command. The text guard
+ * erasure fence is the key store's) but consents: their purpose must be configured, and a refused
+ * legal basis is read from the contact's stream (checkConsentRules). The text guard
  * reads the free text of notes and remarks: its warnings come back with the result, or, in
  * `reject` mode, refuse the batch.
  */
@@ -45,6 +47,7 @@ export async function publish(
 ): Promise<PublishResult> {
   const { textGuard = 'warn', ...validation } = options;
   const events = validateEnvelopes(envelopesOf(body), { now: context.now(), newId: context.newId, ...validation });
+  await checkConsentRules(context, events);
   const guarded = textWarnings(events);
   if (textGuard === 'reject' && guarded.length > 0) {
     throw new RuleViolation(

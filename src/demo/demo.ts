@@ -1,7 +1,8 @@
 import { v5 as uuidv5 } from 'uuid';
 import { publish } from '../app/publish.js';
+import { configurePurpose } from '../app/purposes.js';
 import type { LedgerContext } from '../app/ledger-context.js';
-import { syntheticStream } from './synthetic.js';
+import { DEMO_PURPOSES, syntheticStream } from './synthetic.js';
 
 /** Average events per contact: prospects have one or two, customers a history. */
 export const DEMO_EVENTS_PER_CONTACT = 4;
@@ -19,6 +20,8 @@ export async function publishDemo(
   options: { contacts: number; seed?: number; until?: Date },
   onProgress: (published: number) => void = () => {},
 ): Promise<{ events: number; appended: number; duplicates: number }> {
+  // The institution's purposes come first: a consent is accepted for a configured purpose only.
+  for (const [code, settings] of Object.entries(DEMO_PURPOSES)) await configurePurpose(ledger, code, settings);
   const seed = options.seed ?? 1;
   const events = options.contacts * DEMO_EVENTS_PER_CONTACT;
   const stream = syntheticStream({ events, contacts: options.contacts, seed, until: options.until ?? new Date() });

@@ -1,4 +1,5 @@
 import { ROLES } from '../domain/catalog.js';
+import type { PurposeSettings } from '../domain/purposes.js';
 
 /**
  * A deterministic synthetic institution (`ledger demo`, benchmarks): several organisations,
@@ -17,6 +18,18 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The purposes the synthetic institution configures before anything is published. */
+export const DEMO_PURPOSES: Record<string, PurposeSettings> = {
+  newsletter: {
+    kind: 'consent',
+    channel: 'email',
+    expiryDays: 730,
+    prolongedBy: ['ConsentGiven', 'MarketingLinkClicked', 'MarketingOperationJoined', 'StatusPageVisited', 'TicketSold'],
+  },
+  'sms-offers': { kind: 'consent', channel: 'sms', expiryDays: 365, prolongedBy: ['MarketingLinkClicked'] },
+  order: { kind: 'legalBasis', channel: 'all', expiryDays: 1095 },
+};
 
 const FIRST = ['Camille', 'Louis', 'Emma', 'Noah', 'Léa', 'Hugo', 'Chloé', 'Arthur', 'Manon', 'Jules'];
 const LAST = ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Leroy', 'Moreau'];

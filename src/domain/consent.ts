@@ -1,38 +1,176 @@
 import type { EventType } from './catalog.js';
+import {
+  NEW_ORDER_TYPES,
+  ORDER_LEGAL_BASIS,
+  type Purpose,
+  type PurposesState,
+  type PurposeTimeline,
+} from './purposes.js';
+import type { OperatorRuleFailure } from './schema-kit.js';
 
 /**
- * Consent state per purpose of one contact (DESIGN.md "Consent"): given is "yes", withdrawn is
- * "no", an expiry brings a "yes" back to "unknown", forgetting withdraws them all. Purpose
- * configuration, legal bases and expiry by prolonging activity build on this fold.
+ * Consent state per purpose of one contact (DESIGN.md "Consent"; reference: consent-expiry.fr.txt):
+ * given is "yes", withdrawn is "no", an expiry brings a "yes" back to "unknown", forgetting
+ * withdraws them all. Each event is judged by the purposes' configuration in force before it.
  */
 export type ConsentStatus = 'yes' | 'no' | 'unknown';
-export type ConsentState = Record<string, { status: ConsentStatus; changedAt: string }>;
+export interface ConsentEntry {
+  status: ConsentStatus;
+  /** When the status last changed. */
+  changedAt: string;
+  /** The "yes" given, or the latest activity of the contact that prolongs it: where expiry counts from. */
+  lastActivityAt: string;
+}
+export type ConsentState = Record<string, ConsentEntry>;
 
-export function evolveConsents(
-  state: ConsentState,
-  event: { type: EventType; occurredAt: string; data: Record<string, unknown> },
-): ConsentState {
+export interface ConsentInput {
+  type: EventType;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+const later = (a: string, b: string) => (a > b ? a : b);
+
+export function evolveConsents(state: ConsentState, event: ConsentInput, purposes: PurposesState): ConsentState {
+  const at = event.occurredAt;
   if (event.type === 'ContactAnonymized' || event.type === 'ContactErased') {
     // Forgetting withdraws every consent: a forgotten person is never selectable again.
     return Object.fromEntries(
-      Object.keys(state).map((known) => [known, { status: 'no' as const, changedAt: event.occurredAt }]),
+      Object.entries(state).map(([known, entry]) => [
+        known,
+        entry.status === 'no' ? entry : { ...entry, status: 'no' as const, changedAt: at },
+      ]),
     );
   }
   const purpose = event.data['purpose'];
-  if (typeof purpose !== 'string') return state;
+  const current = typeof purpose === 'string' ? state[purpose] : undefined;
+  const set = (code: string, status: ConsentStatus): ConsentState => ({
+    ...state,
+    [code]: { status, changedAt: at, lastActivityAt: at },
+  });
   switch (event.type) {
-    case 'ConsentGiven':
-      return { ...state, [purpose]: { status: 'yes', changedAt: event.occurredAt } };
+    case 'ConsentGiven': {
+      if (typeof purpose !== 'string') return state;
+      if (current?.status === 'yes') {
+        // The same "yes" again: stored, but no change. The person renewing it (not an import
+        // re-sending it) is activity that prolongs it.
+        return event.data['source'] === 'import'
+          ? state
+          : { ...state, [purpose]: { ...current, lastActivityAt: later(current.lastActivityAt, at) } };
+      }
+      return prolong(set(purpose, 'yes'), event, purposes);
+    }
     case 'ConsentWithdrawn':
-      return { ...state, [purpose]: { status: 'no', changedAt: event.occurredAt } };
+      return typeof purpose !== 'string' || current?.status === 'no' ? state : set(purpose, 'no');
     case 'ConsentExpired':
-      return state[purpose]?.status === 'yes'
-        ? { ...state, [purpose]: { status: 'unknown', changedAt: event.occurredAt } }
+      return typeof purpose === 'string' && current?.status === 'yes'
+        ? { ...state, [purpose]: { ...current, status: 'unknown', changedAt: at } }
         : state;
-    default:
-      return state;
+    default: {
+      const orderBasis = purposes.get(ORDER_LEGAL_BASIS);
+      const orderBasisBack =
+        NEW_ORDER_TYPES.includes(event.type) &&
+        orderBasis?.kind === 'legalBasis' &&
+        state[ORDER_LEGAL_BASIS]?.status !== 'yes' &&
+        // An objection stands: only an expired (or never recorded) order basis comes back.
+        state[ORDER_LEGAL_BASIS]?.status !== 'no';
+      return prolong(orderBasisBack ? set(ORDER_LEGAL_BASIS, 'yes') : state, event, purposes);
+    }
   }
 }
 
-/** At least one purpose is "yes": what makes a consent change count for recency. */
-export const anyConsentYes = (state: ConsentState) => Object.values(state).some((consent) => consent.status === 'yes');
+/** A contact's consents folded from its events, each judged by the configuration before it. */
+export function foldConsents(events: Iterable<ConsentInput & { position: number }>, purposes: PurposeTimeline) {
+  let state: ConsentState = {};
+  for (const event of events) state = evolveConsents(state, event, purposes.at(event.position));
+  return state;
+}
+
+/**
+ * Moves the last activity of every "yes" whose purpose is prolonged by this event's type (one just
+ * given by this event already counts from it).
+ */
+function prolong(state: ConsentState, event: ConsentInput, purposes: PurposesState): ConsentState {
+  let next = state;
+  for (const [code, entry] of Object.entries(state)) {
+    if (entry.status !== 'yes' || entry.lastActivityAt >= event.occurredAt) continue;
+    if (!(purposes.get(code)?.prolongedBy as readonly string[] | undefined)?.includes(event.type)) continue;
+    if (next === state) next = { ...state };
+    next[code] = { ...entry, lastActivityAt: event.occurredAt };
+  }
+  return next;
+}
+
+/** Whether an event of a consent type changed the status of its purpose: only a change is a contact action for recency. */
+export function consentChanged(before: ConsentState | undefined, after: ConsentState, event: ConsentInput): boolean {
+  const purpose = event.data['purpose'];
+  return typeof purpose === 'string' && before?.[purpose]?.status !== after[purpose]?.status;
+}
+
+/**
+ * At least one authorization of the person is "yes": a purpose that is not a legal basis (a legal
+ * basis, such as "order", is the institution's ground, not the person's authorization).
+ */
+export const anyConsentYes = (state: ConsentState, purposes: PurposesState) =>
+  Object.entries(state).some(([code, consent]) => consent.status === 'yes' && purposes.get(code)?.kind !== 'legalBasis');
+
+const DAY_MS = 86_400_000;
+
+/**
+ * When a "yes" expires: its last activity (or the moment expiry was enabled, if later) plus the
+ * purpose's expiry; null when it does not expire (not a "yes", or expiry disabled now: the
+ * reference expires only purposes whose expiry is still enabled when the job runs).
+ */
+export function expiryOf(entry: ConsentEntry, purpose: Purpose | undefined): string | null {
+  if (entry.status !== 'yes' || !purpose || purpose.expiryDays === null || purpose.expirySince === null) return null;
+  const from = later(entry.lastActivityAt, purpose.expirySince);
+  return new Date(Date.parse(from) + purpose.expiryDays * DAY_MS).toISOString();
+}
+
+/** The purposes whose "yes" has expired at `asOf` (expiry strictly before it). */
+export function expiredPurposes(state: ConsentState, purposes: PurposesState, asOf: string): string[] {
+  return Object.entries(state)
+    .filter(([code, entry]) => {
+      const expiry = expiryOf(entry, purposes.get(code));
+      return expiry !== null && expiry < asOf;
+    })
+    .map(([code]) => code);
+}
+
+/** Sources through which the person answers alone: a form, the portal, an import of such answers. */
+const SELF_SERVICE_SOURCES: readonly unknown[] = ['form', 'portal', 'import'];
+
+/**
+ * The rules a consent event must meet before it is appended: its purpose is configured, and a
+ * refused legal basis is not given again by a form (reference: "une fois qu'une base légale est
+ * refusée, elle ne peut plus être acceptée"); an operator recording the person's request may.
+ */
+export function consentRuleFailure(
+  state: ConsentState,
+  purposes: PurposesState,
+  event: ConsentInput,
+): OperatorRuleFailure | null {
+  const purpose = event.data['purpose'];
+  if (typeof purpose !== 'string') return null;
+  const configured = purposes.get(purpose);
+  if (!configured) {
+    return {
+      pointer: '/data/purpose',
+      message: `purpose ${purpose} is not configured`,
+      action: 'configure the purpose first (PUT /v1/purposes/:code), or send a configured purpose',
+    };
+  }
+  if (
+    event.type === 'ConsentGiven' &&
+    configured.kind === 'legalBasis' &&
+    state[purpose]?.status === 'no' &&
+    SELF_SERVICE_SOURCES.includes(event.data['source'])
+  ) {
+    return {
+      pointer: '/data/source',
+      message: `legal basis ${purpose} was refused by the person; a form cannot give it again`,
+      action: 'keep the refusal; only an operator recording the person asking for it may give it again',
+    };
+  }
+  return null;
+}

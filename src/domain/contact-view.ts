@@ -1,6 +1,26 @@
 import type { DomainEvent, EventData } from './catalog.js';
-import { evolveConsents, type ConsentState } from './consent.js';
+import { evolveConsents, expiryOf, type ConsentEntry } from './consent.js';
 import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
+import { PurposeTimeline, type PurposesState } from './purposes.js';
+
+/** What proves a consent's current status: the event that set it, with what the person was shown and how. */
+export interface ConsentEvidence {
+  eventId: string;
+  type: string;
+  at: string;
+  /** portal, form, operator, import; `order` (a new order brought the legal basis back), `ledger` (expiry, forgetting). */
+  source: string;
+  wordingVersion?: string;
+  ipAddress?: string;
+  operatorName?: string;
+  note?: string;
+}
+
+/** A purpose's consent in the view: its state, when it expires under the configuration now, and its evidence. */
+export interface ViewConsent extends ConsentEntry {
+  expiresAt: string | null;
+  evidence: ConsentEvidence | null;
+}
 
 /**
  * The personal view of one contact, folded from its stream with the seals opened. Built on
@@ -28,7 +48,7 @@ export interface ContactView extends ContactFlags {
   criteria: Record<string, string | null>;
   policies: Array<{ kind: string; version: string; url: string; at: string }>;
   paymentAliases: Array<string | null>;
-  consents: ConsentState;
+  consents: Record<string, ViewConsent>;
   orders: Record<string, { lastActivity: string; latestValidUntil: string | null }>;
   erasureRequests: Array<{ requestId: string; channel: string; at: string; refused: string | null }>;
   eventCount: number;
@@ -40,6 +60,7 @@ export type ViewEvent = {
   [K in DomainEvent['type']]: {
     id: string;
     type: K;
+    position: number;
     occurredAt: string;
     organizationId: string;
     data: Partial<EventData<K>>;
@@ -74,7 +95,52 @@ export function initialContactView(contactId: string): ContactView {
 
 const DETAIL_FIELDS = ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'gender', 'address'] as const;
 
-export function evolveContactView(view: ContactView, event: ViewEvent): ContactView {
+function evidenceOf(event: ViewEvent): ConsentEvidence {
+  const base = { eventId: event.id, type: event.type, at: event.occurredAt };
+  switch (event.type) {
+    case 'ConsentGiven': {
+      const { source, wordingVersion, ipAddress, operatorName, evidenceNote } = event.data;
+      return {
+        ...base,
+        source: source ?? '',
+        ...(wordingVersion !== undefined ? { wordingVersion } : {}),
+        ...(ipAddress !== undefined ? { ipAddress } : {}),
+        ...(operatorName !== undefined ? { operatorName } : {}),
+        ...(evidenceNote !== undefined ? { note: evidenceNote } : {}),
+      };
+    }
+    case 'ConsentWithdrawn': {
+      const { source, ipAddress } = event.data;
+      return { ...base, source: source ?? '', ...(ipAddress !== undefined ? { ipAddress } : {}) };
+    }
+    case 'OptionTaken':
+    case 'ReservationMade':
+    case 'TicketSold':
+      return { ...base, source: 'order' };
+    default:
+      return { ...base, source: 'ledger' };
+  }
+}
+
+/** The consents after an event: an entry whose status the event changed takes the event as its evidence. */
+function evolveViewConsents(
+  consents: Record<string, ViewConsent>,
+  event: ViewEvent,
+  purposes: PurposesState,
+): Record<string, ViewConsent> {
+  const state = evolveConsents(consents, event as Parameters<typeof evolveConsents>[1], purposes);
+  if (state === consents) return consents;
+  return Object.fromEntries(
+    Object.entries(state).map(([code, entry]) => {
+      const before = consents[code];
+      if (entry === before) return [code, before];
+      const evidence = before?.status === entry.status ? before.evidence : evidenceOf(event);
+      return [code, { ...entry, expiresAt: null, evidence }];
+    }),
+  );
+}
+
+export function evolveContactView(view: ContactView, event: ViewEvent, purposes: PurposesState = new Map()): ContactView {
   const next: ContactView = {
     ...evolveContactFlags(view, event as { type: ViewEvent['type']; data: Record<string, unknown> }),
     eventCount: view.eventCount + 1,
@@ -83,6 +149,7 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
       ? view.organizations
       : [...view.organizations, event.organizationId],
     erasedFields: [...new Set([...view.erasedFields, ...event.erased])],
+    consents: evolveViewConsents(view.consents, event, purposes),
   };
   switch (event.type) {
     case 'ContactRegistered':
@@ -145,7 +212,7 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
     case 'ConsentGiven':
     case 'ConsentWithdrawn':
     case 'ConsentExpired':
-      return { ...next, consents: evolveConsents(next.consents, event) };
+      return next;
     case 'ErasureRequested':
       return {
         ...next,
@@ -177,7 +244,6 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
         orderRemarks: Object.fromEntries(Object.keys(next.orderRemarks).map((orderId) => [orderId, null])),
         criteria: Object.fromEntries(Object.keys(next.criteria).map((criterion) => [criterion, null])),
         paymentAliases: next.paymentAliases.map(() => null),
-        consents: evolveConsents(next.consents, event),
         retained: event.type === 'ContactAnonymized' ? (event.data.retained ?? {}) : null,
         forgottenBy: { eventId: event.id, type: event.type, reason: event.data.reason ?? '', at: event.occurredAt },
       };
@@ -201,8 +267,20 @@ export function evolveContactView(view: ContactView, event: ViewEvent): ContactV
   }
 }
 
-export function foldContactView(contactId: string, events: Iterable<ViewEvent>): ContactView {
+/** Folds a contact's events, each judged by the purposes' configuration before it; expiry as configured now. */
+export function foldContactView(
+  contactId: string,
+  events: Iterable<ViewEvent>,
+  purposes: PurposeTimeline = new PurposeTimeline([]),
+): ContactView {
   let view = initialContactView(contactId);
-  for (const event of events) view = evolveContactView(view, event);
-  return view;
+  for (const event of events) view = evolveContactView(view, event, purposes.at(event.position));
+  const now = purposes.current;
+  const consents = Object.fromEntries(
+    Object.entries(view.consents).map(([code, consent]) => [
+      code,
+      { ...consent, expiresAt: expiryOf(consent, now.get(code)) },
+    ]),
+  );
+  return { ...view, consents };
 }

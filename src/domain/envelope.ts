@@ -36,6 +36,17 @@ export interface ValidEvent {
   data: Record<string, unknown>;
 }
 
+/** A duty an event of a published batch did not meet, and what the operator must do. */
+export type UnmetDuty = InputIssue & { index: number; action: string };
+
+/** The 422 refusing a batch for its unmet duties: each named by event index, none appended. */
+export const unmetDutiesError = (duties: readonly UnmetDuty[]) =>
+  new RuleViolation(
+    `${duties.map((duty) => `event ${duty.index}: ${duty.message}`).join('; ')}; nothing was appended`,
+    [...new Set(duties.map((duty) => duty.action))].join('; '),
+    { errors: duties },
+  );
+
 export interface EnvelopeOptions {
   now: Date;
   newId: () => string;
@@ -65,7 +76,7 @@ export function envelopesOf(body: unknown): unknown[] {
 export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions): ValidEvent[] {
   const issues: InputIssue[] = [];
   const ledgerOnly: Array<{ index: number; type: string }> = [];
-  const unmetDuties: Array<InputIssue & { action: string }> = [];
+  const unmetDuties: UnmetDuty[] = [];
   const seenIds = new Map<string, number>();
   const valid: ValidEvent[] = [];
   envelopes.forEach((envelope, index) => {
@@ -136,13 +147,7 @@ export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions
       dedupe(issues),
     );
   }
-  if (unmetDuties.length > 0) {
-    throw new RuleViolation(
-      `${unmetDuties.map((duty) => `event ${duty.index}: ${duty.message}`).join('; ')}; nothing was appended`,
-      unmetDuties.map((duty) => duty.action).join('; '),
-      { errors: unmetDuties },
-    );
-  }
+  if (unmetDuties.length > 0) throw unmetDutiesError(unmetDuties);
   if (ledgerOnly.length > 0) {
     throw new RuleViolation(
       `${ledgerOnly.map((e) => `event ${e.index} (${e.type})`).join(', ')}: ` +

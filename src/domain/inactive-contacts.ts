@@ -2,6 +2,7 @@ import type { EventData } from './catalog.js';
 import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
 import type { ContactView } from './contact-view.js';
 import { decideAnonymization, ordersStillValid } from './forgetting.js';
+import type { PurposeEvent } from './purposes.js';
 import { foldRecencies, recencyOf, type RecencyInput } from './recency.js';
 import { ValidationError } from './errors.js';
 
@@ -77,10 +78,12 @@ export function inactivityFactsFromLog(
   contactId: string,
   own: readonly LoggedFact[],
   mentions: readonly LoggedFact[],
+  /** The purposes' configuration events: which consent event is a change depends on them. */
+  purposes: readonly PurposeEvent[] = [],
 ): InactivityFacts {
   let flags = initialContactFlags();
   for (const event of own) flags = evolveContactFlags(flags, event);
-  const merged = [...own, ...mentions].sort((a, b) => a.position - b.position);
+  const merged = [...own, ...mentions, ...purposes].sort((a, b) => a.position - b.position);
   const recency = foldRecencies(merged).get(contactId);
   return {
     contactId,

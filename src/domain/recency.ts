@@ -1,5 +1,6 @@
 import type { EventType } from './catalog.js';
-import { anyConsentYes, evolveConsents, type ConsentState } from './consent.js';
+import { anyConsentYes, consentChanged, evolveConsents, type ConsentState } from './consent.js';
+import { evolvePurposes, isPurposeEvent, type PurposeEvent, type PurposesState } from './purposes.js';
 
 /**
  * GDPR recency (DESIGN.md "GDPR recency"; reference: ticketing-gdpr-features-v2.en.txt, "Contact
@@ -31,9 +32,11 @@ export interface RecencyInput {
 /**
  * The recency facts of an event, for its contact and, for sales, options and reservations, for
  * the cultural contact too (institution-wide: the organisation does not matter).
- * `consentStillYes`: after this consent change, at least one purpose of the contact is "yes".
+ * `consentCounts`: this consent event changed its purpose's status (an import re-sending the same
+ * answer is no contact action) and, after it, at least one authorization of the contact is "yes"
+ * (reference: "modification of contact authorizations, if at least one authorization is still yes").
  */
-export function recencyFacts(event: RecencyInput, consentStillYes = false): RecencyFact[] {
+export function recencyFacts(event: RecencyInput, consentCounts = false): RecencyFact[] {
   const fact = (contactId: string, date: string, basis: RecencyFact['basis'] = 'activity'): RecencyFact => ({
     contactId,
     basis,
@@ -60,7 +63,7 @@ export function recencyFacts(event: RecencyInput, consentStillYes = false): Rece
       return [fact(event.contactId, event.occurredAt)];
     case 'ConsentGiven':
     case 'ConsentWithdrawn':
-      return consentStillYes ? [fact(event.contactId, event.occurredAt)] : [];
+      return consentCounts ? [fact(event.contactId, event.occurredAt)] : [];
     // Not qualifying: paying completes a sale without being a new contact action (reference:
     // "Completing payment does not modify the contact recency"); an expiry is the ledger's own
     // housekeeping, and counting it would let the ledger extend its own retention.
@@ -138,17 +141,31 @@ export function recencyOf(state: RecencyState): { date: string; eventId: string;
   return mark ? { date: mark.date, eventId: mark.eventId, basis: state.activity ? 'activity' : 'registration' } : null;
 }
 
+/** Whether a consent event counts for recency: it changed its purpose, and a "yes" remains (see recencyFacts). */
+export const consentCountsForRecency = (
+  before: ConsentState | undefined,
+  after: ConsentState,
+  event: RecencyInput,
+  purposes: PurposesState,
+) => consentChanged(before, after, event) && anyConsentYes(after, purposes);
+
 /**
- * Folds a log into every contact's recency: the reference model the projection must equal (a
- * consent change counts when, after it, the contact still has a "yes").
+ * Folds a log (contact events and the purposes' configuration, in log order) into every contact's
+ * recency: the reference model the projection must equal.
  */
-export function foldRecencies(events: Iterable<RecencyInput>): Map<string, RecencyState> {
+export function foldRecencies(events: Iterable<RecencyInput | PurposeEvent>): Map<string, RecencyState> {
   const recencies = new Map<string, RecencyState>();
   const consents = new Map<string, ConsentState>();
+  let purposes: PurposesState = new Map();
   for (const event of events) {
-    const consent = evolveConsents(consents.get(event.contactId) ?? {}, event);
+    if (isPurposeEvent(event)) {
+      purposes = evolvePurposes(purposes, event);
+      continue;
+    }
+    const before = consents.get(event.contactId);
+    const consent = evolveConsents(before ?? {}, event, purposes);
     consents.set(event.contactId, consent);
-    for (const fact of recencyFacts(event, anyConsentYes(consent))) {
+    for (const fact of recencyFacts(event, consentCountsForRecency(before, consent, event, purposes))) {
       recencies.set(fact.contactId, evolveRecency(recencies.get(fact.contactId) ?? initialRecency(), fact));
     }
   }

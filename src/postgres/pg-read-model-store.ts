@@ -100,6 +100,11 @@ export class PgReadModelStore implements ReadModelStore {
     };
   }
 
+  async allRows<T extends Table>(table: T) {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.s}.${table.name}`);
+    return rows.map((row: Record<string, unknown>) => fromPg(table, row));
+  }
+
   async rows<T extends Table>(table: T, column: keyof T['columns'] & string, values: readonly string[]) {
     if (values.length === 0) return [];
     const { rows } = await this.pool.query(`SELECT * FROM ${this.s}.${table.name} WHERE ${column} = ANY($1::text[])`, [

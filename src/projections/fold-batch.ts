@@ -1,11 +1,26 @@
 import { isEventType } from '../domain/catalog.js';
-import { anyConsentYes, evolveConsents, type ConsentState } from '../domain/consent.js';
+import { evolveConsents, type ConsentState } from '../domain/consent.js';
 import { evolveContactFlags } from '../domain/contact-flags.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
-import { evolveRecency, recencyFacts, type RecencyInput } from '../domain/recency.js';
+import {
+  evolvePurposes,
+  isPurposeEvent,
+  NEW_ORDER_TYPES,
+  ORDER_LEGAL_BASIS,
+  PURPOSE_CONFIGURED,
+  PURPOSES_STREAM,
+  type Purpose,
+  type PurposeConfiguration,
+  type PurposeEvent,
+  type PurposesState,
+} from '../domain/purposes.js';
+import { consentCountsForRecency, evolveRecency, recencyFacts, type RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
 import { contactRow, newContactRecord, type ContactRecord, type ContactRow } from './contact-record.js';
-import type { CONSENTS, EMAIL_INDEX, ORDERS, Row } from './tables.js';
+import type { CONSENTS, EMAIL_INDEX, ORDERS, PURPOSES, Row } from './tables.js';
+
+/** What the read models fold, in log order: contact events and the purposes' configuration. */
+export type FoldEvent = RecencyInput | PurposeEvent;
 
 /** One orders row: the contact of the order's earliest event, its latest end of validity, whether purged. */
 export interface OrderRecord {
@@ -21,6 +36,8 @@ export interface LoadedRows {
   contacts: ReadonlyMap<string, ContactRecord>;
   consents: ReadonlyMap<string, ConsentState>;
   orders: ReadonlyMap<string, OrderRecord>;
+  /** Present when asked for (`MissingRows.purposes`). */
+  purposes?: PurposesState;
 }
 
 /** Ids of the stored rows a window needs: contacts, consents by contact, orders. */
@@ -28,6 +45,8 @@ export interface MissingRows {
   contacts: string[];
   consents: string[];
   orders: string[];
+  /** The purposes' configuration: loaded once per window, before anything is folded. */
+  purposes: boolean;
 }
 
 /** The personal field the blind index hashes. */
@@ -41,20 +60,32 @@ export const sealsEmail = (event: Pick<EventFact, 'sealed'>): boolean =>
 export const emailEventIds = (events: ReadonlyArray<Pick<EventFact, 'id' | 'sealed'>>): Set<string> =>
   new Set(events.filter(sealsEmail).map((event) => event.id));
 
-/** Events that change consents: consent events, and forgetting, which withdraws them all. */
-const CONSENT_TYPES = new Set([
-  'ConsentGiven',
-  'ConsentWithdrawn',
-  'ConsentExpired',
-  'ContactAnonymized',
-  'ContactErased',
-]);
+/** Events that change consents whatever the configuration: consent events, and forgetting, which withdraws them all. */
+const CONSENT_TYPES = ['ConsentGiven', 'ConsentWithdrawn', 'ConsentExpired', 'ContactAnonymized', 'ContactErased'];
+
+/**
+ * The event types that may change a contact's consents under a configuration: the consent types,
+ * the prolonging activities configured, and new orders once the "order" legal basis exists.
+ */
+function consentTypesUnder(purposes: Iterable<Purpose>): Set<string> {
+  const types = new Set<string>(CONSENT_TYPES);
+  for (const purpose of purposes) {
+    for (const type of purpose.prolongedBy) types.add(type);
+    if (purpose.code === ORDER_LEGAL_BASIS && purpose.kind === 'legalBasis') NEW_ORDER_TYPES.forEach((t) => types.add(t));
+  }
+  return types;
+}
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
 
-/** The batch's events as the domain folds see them (ledger events of contact streams only). */
-export function domainEvents(events: readonly EventFact[]): RecencyInput[] {
-  const result: RecencyInput[] = [];
+/** The batch's events as the domain folds see them: ledger events of contact streams, and purpose configurations. */
+export function domainEvents(events: readonly EventFact[]): FoldEvent[] {
+  const result: FoldEvent[] = [];
   for (const stored of events) {
+    if (stored.stream === PURPOSES_STREAM && stored.type === PURPOSE_CONFIGURED) {
+      const { position, occurredAt } = stored;
+      result.push({ type: PURPOSE_CONFIGURED, position, occurredAt, data: stored.data as PurposeConfiguration });
+      continue;
+    }
     const contactId = contactIdOfStream(stored.stream);
     if (!contactId || !isEventType(stored.type)) continue;
     result.push({
@@ -88,9 +119,16 @@ export class ReadModelWindow {
   private readonly emailEvents = new Map<string, string | null>();
   /** Rows already asked of the storage (found or not), so that none is loaded twice. */
   private readonly asked = { contacts: new Set<string>(), consents: new Set<string>(), orders: new Set<string>() };
+  /** The configuration in force at the event being folded; null until loaded. */
+  private purposes: PurposesState | null = null;
+  /** The types that may change consents under any configuration the window has seen. */
+  private consentTypes = new Set(CONSENT_TYPES);
+  private readonly purposesConfigured = new Set<string>();
 
   /** `storageEmpty`: nothing is stored yet (a rebuild's first window), so no row needs loading. */
-  constructor(private readonly storageEmpty = false) {}
+  constructor(private readonly storageEmpty = false) {
+    if (storageEmpty) this.purposes = new Map();
+  }
 
   /** Rows in memory: what bounds a window's size. */
   get rows(): number {
@@ -98,26 +136,39 @@ export class ReadModelWindow {
   }
 
   /** The stored rows that `events` fold over and this window has not asked for yet. */
-  missingRows(events: readonly RecencyInput[]): MissingRows {
-    if (this.storageEmpty) return { contacts: [], consents: [], orders: [] };
+  missingRows(events: readonly FoldEvent[]): MissingRows {
+    if (this.storageEmpty) return { contacts: [], consents: [], orders: [], purposes: false };
     const wanted = { contacts: new Set<string>(), consents: new Set<string>(), orders: new Set<string>() };
-    const need = (kind: keyof MissingRows, id: string) => {
+    const need = (kind: keyof typeof wanted, id: string) => {
       if (!this.asked[kind].has(id)) wanted[kind].add(id);
     };
+    // Loading a contact's consents for an event that turns out not to touch them costs a read, not a result.
+    const consentTypes = new Set(this.consentTypes);
     for (const event of events) {
+      if (isPurposeEvent(event)) {
+        consentTypesUnder([evolvePurposes(new Map(), event).get(event.data.code)!]).forEach((t) => consentTypes.add(t));
+      }
+    }
+    for (const event of events) {
+      if (isPurposeEvent(event)) continue;
       need('contacts', event.contactId);
       const cultural = event.data['culturalContactId'];
       if (typeof cultural === 'string') need('contacts', cultural);
-      if (CONSENT_TYPES.has(event.type)) need('consents', event.contactId);
+      if (this.purposes === null || consentTypes.has(event.type)) need('consents', event.contactId);
       const orderId = orderIdOf(event);
       if (orderId !== null) need('orders', orderId);
     }
-    return { contacts: [...wanted.contacts], consents: [...wanted.consents], orders: [...wanted.orders] };
+    return {
+      contacts: [...wanted.contacts],
+      consents: [...wanted.consents],
+      orders: [...wanted.orders],
+      purposes: this.purposes === null,
+    };
   }
 
   /** Takes the rows loaded for `missingRows` (those asked for and not found start empty). */
   hold(asked: MissingRows, loaded: LoadedRows): void {
-    const take = <T>(kind: keyof MissingRows, from: ReadonlyMap<string, T>, into: Map<string, T>) => {
+    const take = <T>(kind: keyof typeof this.asked, from: ReadonlyMap<string, T>, into: Map<string, T>) => {
       for (const id of asked[kind]) {
         this.asked[kind].add(id);
         const row = from.get(id);
@@ -127,11 +178,18 @@ export class ReadModelWindow {
     take('contacts', loaded.contacts, this.contacts);
     take('consents', loaded.consents, this.consents);
     take('orders', loaded.orders, this.orders);
+    if (loaded.purposes) this.usePurposes(loaded.purposes);
+  }
+
+  private usePurposes(purposes: PurposesState): void {
+    this.purposes = purposes;
+    for (const type of consentTypesUnder(purposes.values())) this.consentTypes.add(type);
   }
 
   /** Folds events (in log order) over the rows held; `emailEvents`: those that set an e-mail (see emailEventIds). */
-  add(events: readonly RecencyInput[], emailEvents: ReadonlySet<string>): void {
+  add(events: readonly FoldEvent[], emailEvents: ReadonlySet<string>): void {
     const { contacts, consents } = this;
+    if (this.purposes === null) throw new Error('the purposes must be loaded before folding (missingRows)');
     // The window's rows are its own until written: they are updated in place (a new version the
     // pure evolve functions return is copied into the row held), so that replaced versions die
     // young instead of piling up in the old generation (peak memory).
@@ -144,18 +202,25 @@ export class ReadModelWindow {
       if (next !== held) Object.assign(held, next);
     };
     for (const event of events) {
+      if (isPurposeEvent(event)) {
+        this.usePurposes(evolvePurposes(this.purposes!, event));
+        this.purposesConfigured.add(event.data.code);
+        continue;
+      }
       const { contactId } = event;
       const held = record(contactId);
       update(held, evolveContactFlags(held, event));
-      let stillYes = false;
-      if (CONSENT_TYPES.has(event.type)) {
-        const before = consents.get(contactId);
-        const after = evolveConsents(before ?? {}, event);
-        if (before) update(before, after);
-        else consents.set(contactId, after);
-        stillYes = anyConsentYes(after);
+      let consentCounts = false;
+      if (this.consentTypes.has(event.type)) {
+        const before = consents.get(contactId) ?? {};
+        const after = evolveConsents(before, event, this.purposes!);
+        if (after !== before) {
+          consentCounts = consentCountsForRecency(before, after, event, this.purposes!);
+          if (consents.has(contactId)) update(before, after);
+          else consents.set(contactId, after);
+        }
       }
-      for (const fact of recencyFacts(event, stillYes)) {
+      for (const fact of recencyFacts(event, consentCounts)) {
         const row = fact.contactId === contactId ? held : record(fact.contactId);
         row.recency = evolveRecency(row.recency, fact);
       }
@@ -188,10 +253,15 @@ export class ReadModelWindow {
    */
   *consentRows(): Generator<Row<typeof CONSENTS>> {
     for (const [contact_id, state] of this.consents) {
-      for (const [purpose, { status, changedAt }] of Object.entries(state)) {
-        yield { contact_id, purpose, status, changed_at: changedAt, last_prolonging_at: changedAt };
+      for (const [purpose, { status, changedAt, lastActivityAt }] of Object.entries(state)) {
+        yield { contact_id, purpose, status, changed_at: changedAt, last_activity_at: lastActivityAt };
       }
     }
+  }
+
+  /** The purposes configured by the window's events. */
+  *purposeRows(): Generator<Row<typeof PURPOSES>> {
+    for (const code of this.purposesConfigured) yield purposeRow(this.purposes!.get(code)!);
   }
 
   *orderRows(): Generator<Row<typeof ORDERS>> {
@@ -261,4 +331,24 @@ export const orderFromRow = (row: Row<typeof ORDERS>): OrderRecord => ({
   firstPosition: row.first_position,
   validUntil: row.latest_valid_until,
   purged: row.purged === 1,
+});
+
+const purposeRow = (purpose: Purpose): Row<typeof PURPOSES> => ({
+  code: purpose.code,
+  kind: purpose.kind,
+  channel: purpose.channel,
+  expiry_days: purpose.expiryDays,
+  prolonged_by: JSON.stringify(purpose.prolongedBy),
+  expiry_since: purpose.expirySince,
+  configured_at: purpose.configuredAt,
+});
+
+export const purposeFromRow = (row: Row<typeof PURPOSES>): Purpose => ({
+  code: row.code,
+  kind: row.kind as Purpose['kind'],
+  channel: row.channel as Purpose['channel'],
+  expiryDays: row.expiry_days,
+  prolongedBy: JSON.parse(row.prolonged_by) as Purpose['prolongedBy'],
+  expirySince: row.expiry_since,
+  configuredAt: row.configured_at,
 });

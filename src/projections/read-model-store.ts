@@ -15,6 +15,8 @@ export interface ReadModelWrites {
  */
 export interface ReadModelStore {
   checkpoint(projection: string): Promise<number>;
+  /** Every row of a small table (the purposes). */
+  allRows<T extends Table>(table: T): Promise<Row<T>[]>;
   /** The rows whose `column` holds one of `values` (in no particular order). */
   rows<T extends Table>(table: T, column: keyof T['columns'] & string, values: readonly string[]): Promise<Row<T>[]>;
   /**

@@ -1,12 +1,12 @@
 import type { ConsentState, ConsentStatus } from '../domain/consent.js';
+import type { PurposesState } from '../domain/purposes.js';
 import { ValidationError } from '../domain/errors.js';
 import type { InactivityFacts } from '../domain/inactive-contacts.js';
-import type { RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
 import { pagesAfterBy, type PageExtent } from '../store/pages.js';
 import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
-import { domainEvents, emailEventIds, orderFromRow, ReadModelWindow } from './fold-batch.js';
-import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS } from './tables.js';
+import { domainEvents, emailEventIds, orderFromRow, purposeFromRow, ReadModelWindow, type FoldEvent } from './fold-batch.js';
+import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS, PURPOSES } from './tables.js';
 import type { InactivityRow, ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -61,19 +61,21 @@ export class ReadModels {
    */
   async fold(
     window: ReadModelWindow,
-    events: readonly RecencyInput[],
+    events: readonly FoldEvent[],
     emailEvents: ReadonlySet<string>,
   ): Promise<void> {
     const missing = window.missingRows(events);
-    const [contacts, consents, orders] = await Promise.all([
+    const [contacts, consents, orders, purposes] = await Promise.all([
       this.store.rows(CONTACTS, 'contact_id', missing.contacts),
       this.consentStates(missing.consents),
       this.store.rows(ORDERS, 'order_id', missing.orders),
+      missing.purposes ? this.purposes() : undefined,
     ]);
     window.hold(missing, {
       contacts: new Map(contacts.map((row) => [row.contact_id, contactFromRow(row)])),
       consents,
       orders: new Map(orders.map((row) => [row.order_id, orderFromRow(row)])),
+      ...(purposes ? { purposes } : {}),
     });
     window.add(events, emailEvents);
   }
@@ -93,6 +95,7 @@ export class ReadModels {
       await writes.upsert(CONTACTS, window.contactRows());
       await writes.upsert(CONSENTS, window.consentRows());
       await writes.upsert(ORDERS, window.orderRows());
+      await writes.upsert(PURPOSES, window.purposeRows());
       const emails = window.emailRows(await emailHashes);
       await writes.upsert(EMAIL_INDEX, emails.indexed);
       await writes.delete(EMAIL_INDEX, 'contact_id', emails.removed);
@@ -102,9 +105,18 @@ export class ReadModels {
   private async consentStates(contactIds: readonly string[]): Promise<Map<string, ConsentState>> {
     const states = new Map<string, ConsentState>(contactIds.map((id) => [id, {}]));
     for (const row of await this.store.rows(CONSENTS, 'contact_id', contactIds)) {
-      states.get(row.contact_id)![row.purpose] = { status: row.status as ConsentStatus, changedAt: row.changed_at };
+      states.get(row.contact_id)![row.purpose] = {
+        status: row.status as ConsentStatus,
+        changedAt: row.changed_at,
+        lastActivityAt: row.last_activity_at,
+      };
     }
     return states;
+  }
+
+  /** The purposes' configuration as the read models have folded it. */
+  async purposes(): Promise<PurposesState> {
+    return new Map((await this.store.allRows(PURPOSES)).map((row) => [row.code, purposeFromRow(row)]));
   }
 
   /** Contacts whose e-mail has this blind-index hash. */

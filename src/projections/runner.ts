@@ -1,9 +1,8 @@
 import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
 import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
-import type { RecencyInput } from '../domain/recency.js';
 import type { ReadModels } from './read-models.js';
-import { domainEvents, emailEventIds, ReadModelWindow } from './fold-batch.js';
+import { domainEvents, emailEventIds, ReadModelWindow, type FoldEvent } from './fold-batch.js';
 
 /** A catch-up with a backlog larger than this is folded in bulk windows. */
 const BULK_BACKLOG = 5000;
@@ -32,7 +31,7 @@ export type EmailHashes = (
 /** A page of the log as the read models fold it. */
 export interface FoldPage {
   /** Its domain events. */
-  events: RecencyInput[];
+  events: FoldEvent[];
   /** Ids of those that set an e-mail (see emailEventIds). */
   emailEvents: ReadonlySet<string>;
   /**

@@ -119,6 +119,10 @@ export class SqliteReadModelStore implements ReadModelStore {
     },
   };
 
+  async allRows<T extends Table>(table: T) {
+    return this.statement(this.db, `SELECT * FROM ${table.name}`).all() as Row<T>[];
+  }
+
   async rows<T extends Table>(table: T, column: keyof T['columns'] & string, values: readonly string[]) {
     const select = this.statement(this.db, `SELECT * FROM ${table.name} WHERE ${column} = ?`);
     return values.flatMap((value) => select.all(value) as Row<T>[]);

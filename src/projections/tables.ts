@@ -83,11 +83,28 @@ export const CONTACTS = table({
 /** The contacts a recency list holds: registered (not only named as a cultural contact) and not forgotten. */
 export const LISTED_CONTACT = "status = 'active' AND registered_event IS NOT NULL";
 
-/** One row per contact and purpose. */
+/** One row per contact and purpose; `last_activity_at`: the "yes" given, or its latest prolonging activity. */
 export const CONSENTS = table({
   name: 'consents',
-  columns: { contact_id: text, purpose: text, status: text, changed_at: text, last_prolonging_at: text },
+  columns: { contact_id: text, purpose: text, status: text, changed_at: text, last_activity_at: text },
   key: ['contact_id', 'purpose'],
+  indexes: { consents_by_purpose: ['purpose', 'status', 'last_activity_at'] },
+});
+
+/** The purposes' configuration as the log now holds it (the projection folds each event by the one before it). */
+export const PURPOSES = table({
+  name: 'purposes',
+  columns: {
+    code: text,
+    kind: text,
+    channel: text,
+    expiry_days: optionalInteger,
+    /** JSON array of event types. */
+    prolonged_by: text,
+    expiry_since: optionalText,
+    configured_at: text,
+  },
+  key: ['code'],
   indexes: {},
 });
 
@@ -113,13 +130,20 @@ export const EMAIL_INDEX = table({
   indexes: { email_index_by_hash: ['email_hash', 'contact_id'] },
 });
 
-export const READ_MODEL_TABLES: readonly Table[] = [CHECKPOINTS, CONTACTS, CONSENTS, ORDERS, EMAIL_INDEX];
+export const READ_MODEL_TABLES: readonly Table[] = [
+  CHECKPOINTS,
+  CONTACTS,
+  CONSENTS,
+  ORDERS,
+  EMAIL_INDEX,
+  PURPOSES,
+];
 
 /**
  * Bumped with every change to these tables: a store at another version drops them, and the
  * runner rebuilds them from the log (read models are disposable).
  */
-export const READ_MODEL_VERSION = 5;
+export const READ_MODEL_VERSION = 6;
 
 export const columnsOf = (table: Table): string[] => Object.keys(table.columns);
 

@@ -25,7 +25,13 @@ const pendingRequest = async (ledger: TestLedger) => {
   await publish(ledger, registered(q));
   return (await requestErasure(ledger, { contactId: q.contactId, channel: 'email' })).requestId;
 };
-const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; send: Send; body?: () => unknown }> = [
+const ROUTES: Array<{
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  role: Role | null;
+  send: Send;
+  body?: () => unknown;
+}> = [
   { method: 'GET', path: '/health', role: null, send: '/health' },
   { method: 'GET', path: '/metrics', role: null, send: '/metrics' },
   { method: 'GET', path: '/openapi.json', role: null, send: '/openapi.json' },
@@ -50,6 +56,14 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; role: Role | null; s
   { method: 'GET', path: '/v1/contacts/:id/export', role: 'operator', send: `/v1/contacts/${p.contactId}/export` },
   { method: 'GET', path: '/v1/audit/events', role: 'auditor', send: '/v1/audit/events?limit=10' },
   { method: 'GET', path: '/v1/audit/verify', role: 'auditor', send: '/v1/audit/verify' },
+  {
+    method: 'PUT',
+    path: '/v1/purposes/:code',
+    role: 'admin',
+    send: '/v1/purposes/newsletter',
+    body: () => ({ kind: 'consent', channel: 'email', expiryDays: 730 }),
+  },
+  { method: 'GET', path: '/v1/purposes', role: 'operator', send: '/v1/purposes' },
   {
     method: 'POST',
     path: '/v1/batches/inactive-contacts',
@@ -129,7 +143,9 @@ describe('API keys and roles', function () {
           };
           const path = typeof route.send === 'string' ? route.send : await route.send(ledger);
           const response =
-            route.method === 'GET' ? await api.get(path, headers) : await api.post(path, route.body!(), headers);
+            route.method === 'GET'
+              ? await api.get(path, headers)
+              : await api[route.method === 'PUT' ? 'put' : 'post'](path, route.body!(), headers);
           if (expected === 'ok') {
             expect(response.status, response.text).to.be.within(200, 299);
             return;

@@ -2,7 +2,15 @@ import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
 import { runCli } from '../support/cli.js';
-import { consentGiven, person, personalValues, registered, ticketSold, type Person } from '../support/events.js';
+import {
+  consentGiven,
+  person,
+  personalValues,
+  registered,
+  ticketSold,
+  type Person,
+  configureTestPurposes,
+} from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
 import { forgetContact } from '../../src/app/forget-contact.js';
 
@@ -41,6 +49,7 @@ describe('GET /v1/contacts/:id/export and ledger export (right of access and por
   const [kept, forgotten] = [person(), person()];
   before(async () => {
     ledger = await openTestLedger();
+    await configureTestPurposes(ledger);
     api = await startApi(ledger);
     await publish(ledger, { events: [...history(kept), ...history(forgotten)] });
     const forgetting = await forgetContact(ledger, forgotten.contactId, { reason: 'request', requestId: 'R-9' });

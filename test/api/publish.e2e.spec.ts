@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
-import { consentGiven, person, registered, ticketSold } from '../support/events.js';
+import { consentGiven, person, registered, ticketSold, configureTestPurposes } from '../support/events.js';
 
 describe('POST /v1/events', () => {
   let ledger: TestLedger;
@@ -11,6 +11,7 @@ describe('POST /v1/events', () => {
   let origin: number;
   beforeEach(async () => {
     ledger = await openTestLedger();
+    await configureTestPurposes(ledger);
     api = await startApi(ledger, 256 * 1024);
     origin = await ledger.store.headPosition();
   });
@@ -258,6 +259,7 @@ describe('GET /v1/contacts/:id and /events', () => {
   let api: Api;
   before(async () => {
     ledger = await openTestLedger();
+    await configureTestPurposes(ledger);
     api = await startApi(ledger);
   });
   after(async () => {

@@ -6,7 +6,7 @@ import { RuleViolation, UnknownContact } from '../../src/domain/errors.js';
 const now = new Date('2026-11-23T12:00:00Z');
 let n = 0;
 const event = (type: string, data: Record<string, unknown>, occurredAt = '2024-01-01T00:00:00.000Z'): ViewEvent =>
-  ({ id: `e${++n}`, type, occurredAt, organizationId: 'ORG-A', data, erased: [] }) as ViewEvent;
+  ({ id: `e${++n}`, type, position: n, occurredAt, organizationId: 'ORG-A', data, erased: [] }) as ViewEvent;
 const registration = event('ContactRegistered', {
   role: 'individual',
   firstName: 'Alice',

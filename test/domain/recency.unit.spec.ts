@@ -111,6 +111,44 @@ const rules: Array<[string, RecencyInput[], string, string?]> = [
     '2021-01-02',
   ],
   [
+    'recency moves on a change only: an import re-sending the same "yes" is stored but is no action',
+    [
+      registered('2020-01-01'),
+      consent('ConsentGiven', '2021-01-01', 'newsletter'),
+      { ...consent('ConsentGiven', '2023-03-03', 'newsletter'), data: { purpose: 'newsletter', source: 'import' } },
+    ],
+    '2021-01-01',
+  ],
+  [
+    'recency moves on a change only: the same "yes" from the portal again is no change either',
+    [
+      registered('2020-01-01'),
+      consent('ConsentGiven', '2021-01-01', 'newsletter'),
+      consent('ConsentGiven', '2023-03-03', 'newsletter'),
+    ],
+    '2021-01-01',
+  ],
+  [
+    'recency moves on a change only: a withdrawal re-sent while another purpose is "yes"',
+    [
+      registered('2020-01-01'),
+      consent('ConsentGiven', '2021-01-01', 'newsletter'),
+      consent('ConsentWithdrawn', '2021-02-02', 'sms'),
+      consent('ConsentWithdrawn', '2023-03-03', 'sms'),
+    ],
+    '2021-02-02',
+  ],
+  [
+    'a "yes" given again after an expiry is a change',
+    [
+      registered('2020-01-01'),
+      consent('ConsentGiven', '2021-01-01', 'newsletter'),
+      consent('ConsentExpired', '2023-01-01', 'newsletter'),
+      consent('ConsentGiven', '2023-03-03', 'newsletter'),
+    ],
+    '2023-03-03',
+  ],
+  [
     'non-qualifying contact events (rectification, note, remark, policy, balance)',
     [
       registered('2020-01-01'),

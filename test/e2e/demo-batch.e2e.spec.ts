@@ -95,10 +95,13 @@ function expectedOutcomes(log: readonly StoredEvent[]): Expected {
         touch(one, event.occurredAt);
         break;
       case 'ConsentGiven':
-      case 'ConsentWithdrawn':
+      case 'ConsentWithdrawn': {
+        // A change only (the demo's purposes are authorizations, none a legal basis).
+        const changed = one.consents.get(data.purpose) !== (event.type === 'ConsentGiven');
         one.consents.set(data.purpose, event.type === 'ConsentGiven');
-        if ([...one.consents.values()].some(Boolean)) touch(one, event.occurredAt);
+        if (changed && [...one.consents.values()].some(Boolean)) touch(one, event.occurredAt);
         break;
+      }
     }
   }
   const expected: Expected = {

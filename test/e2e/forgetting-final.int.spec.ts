@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
-import { consentGiven, person, personalValues, registered, ticketSold } from '../support/events.js';
+import {
+  consentGiven,
+  person,
+  personalValues,
+  registered,
+  ticketSold,
+  configureTestPurposes,
+} from '../support/events.js';
 import { openLedger, type OpenLedger } from '../../src/app/open-ledger.js';
 import { createLogger } from '../../src/log.js';
 import { publish } from '../../src/app/publish.js';
@@ -23,6 +30,7 @@ describe('forgetting is final at once, across ledgers on the same storage', func
 
   before(async () => {
     here = await openTestLedger();
+    await configureTestPurposes(here);
     await publish(here, { events: [registered(p), ticketSold(p, 'O-final'), consentGiven(p)] });
     // Warm this ledger's key cache: it opens every seal of the contact.
     const warm = JSON.stringify(await contactTimeline(here, p.contactId));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { editReadModels } from '../support/stored.js';
-import { person, registered, type Person } from '../support/events.js';
+import { person, registered, type Person, configureTestPurposes } from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
 import { runInactiveBatch, type InactiveBatchReport } from '../../src/app/inactive-contacts-batch.js';
 import { contactView } from '../../src/app/contact-view.js';
@@ -61,6 +61,7 @@ describe('inactive-contact batch (simulation, application, the log decides)', fu
 
   before(async () => {
     ledger = await openTestLedger();
+    await configureTestPurposes(ledger);
     const { customer, recentCustomer, debtor, held, structure, relay } = people;
     const { recentBeneficiary, oldBeneficiary, supplier } = people;
     const events = [

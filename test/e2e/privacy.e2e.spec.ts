@@ -3,7 +3,15 @@ import { tempDataDir } from '../support/ledger.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { runCli } from '../support/cli.js';
 import { storedContaining } from '../support/stored.js';
-import { consentGiven, person, personalValues, registered, ticketSold, type Person } from '../support/events.js';
+import {
+  consentGiven,
+  person,
+  personalValues,
+  registered,
+  ticketSold,
+  type Person,
+  TEST_PURPOSES,
+} from '../support/events.js';
 
 /**
  * Principle 2 and 3 of DESIGN.md as a user can check them: the data files never hold personal
@@ -28,6 +36,12 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
 
   before(async () => {
     server = await startServer(data.env);
+    const configured = await fetch(`${server.url}/v1/purposes/newsletter`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminKey}` },
+      body: JSON.stringify(TEST_PURPOSES['newsletter']),
+    });
+    expect(configured.status).to.equal(200);
     const events = people.flatMap((p, i) => [registered(p), ticketSold(p, `O-${i}`), consentGiven(p)]);
     const response = await post({ events });
     expect(response.status).to.equal(201);
@@ -87,7 +101,7 @@ describe('privacy invariants (real server and CLI processes, real files)', funct
     const audit = runCli(['audit', 'verify'], data.env);
     expect(audit.status, audit.stderr).to.equal(0);
     // 60 published, the forgetting event, and the first start's admin key (the api-keys stream).
-    expect(audit.stdout).to.match(/^OK: 62 events in 21 streams verified/);
+    expect(audit.stdout).to.match(/^OK: 63 events in 22 streams verified/);
   });
 
   it(

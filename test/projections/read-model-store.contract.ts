@@ -74,7 +74,7 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
         purpose,
         status,
         changed_at: '2024-01-01T00:00:00.000Z',
-        last_prolonging_at: '2024-01-01T00:00:00.000Z',
+        last_activity_at: '2024-01-01T00:00:00.000Z',
       });
       await store.commit('models', 1, async (writes) => {
         await writes.upsert(CONSENTS, [consent('newsletter', 'yes'), consent('sms', 'no')]);

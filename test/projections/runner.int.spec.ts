@@ -1,3 +1,6 @@
+import { configurePurpose } from '../../src/app/purposes.js';
+import { PURPOSE_CONFIGURED, PURPOSES_STREAM } from '../../src/domain/purposes.js';
+import { configureTestPurposes } from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -96,6 +99,17 @@ const envelope = fc.oneof(
       }[type],
     })),
 );
+/** A change to a purpose's configuration between two published chunks: judged in log order by every fold. */
+const reconfiguration = fc.record({
+  code: fc.constantFrom('newsletter', 'sms', 'order'),
+  expiryDays: fc.option(fc.integer({ min: 1, max: 900 }), { nil: undefined }),
+  prolongedBy: fc.subarray(['MarketingLinkClicked', 'TicketSold', 'ConsentGiven'] as const),
+});
+const PURPOSE_KINDS = {
+  newsletter: { kind: 'consent', channel: 'email' },
+  sms: { kind: 'consent', channel: 'sms' },
+  order: { kind: 'legalBasis', channel: 'all' },
+} as const;
 const registrations = CONTACTS.map((contactId, i) => ({
   type: 'ContactRegistered',
   contactId,
@@ -128,11 +142,16 @@ describe('projection runner and read models', function () {
   afterEach(() => ledger.dispose());
 
   it(
-    'incrementally maintained read models equal a full ' + 'rebuild, and recency equals the pure model (property)',
+    'incrementally maintained read models equal a full rebuild, and recency equals the pure model, ' +
+      'while purposes are reconfigured (property)',
     async () => {
+      await configureTestPurposes(ledger);
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.array(envelope, { minLength: 1, maxLength: 15 }), { minLength: 1, maxLength: 6 }),
+          fc.array(fc.oneof(fc.array(envelope, { minLength: 1, maxLength: 15 }), reconfiguration), {
+            minLength: 1,
+            maxLength: 6,
+          }),
           fc.integer({ min: 1, max: 7 }),
           async (chunks, batchSize) => {
             await ledger.readModels.reset();
@@ -143,18 +162,28 @@ describe('projection runner and read models', function () {
             });
             const head = await ledger.store.headPosition();
             for (const chunk of published) {
-              await publish(ledger, { events: chunk });
+              if (Array.isArray(chunk)) await publish(ledger, { events: chunk });
+              else {
+                const { code, expiryDays, prolongedBy } = chunk;
+                const settings = { ...PURPOSE_KINDS[code], ...(expiryDays ? { expiryDays } : {}), prolongedBy };
+                await configurePurpose(ledger, code, settings);
+              }
               await runner.catchUp();
             }
             const incremental = await dumpReadModels(ledger);
             await runner.rebuild();
             expect(await dumpReadModels(ledger)).to.deep.equal(incremental);
             // Recency of every contact equals the pure fold over the whole log.
-            const log = (await ledger.store.readAll({ limit: 100_000 })).map((e) => ({
-              ...e,
-              type: e.type as never,
-              contactId: e.stream.slice('contact-'.length),
-            }));
+            const log = (await ledger.store.readAll({ limit: 100_000 })).map((e) =>
+              e.stream === PURPOSES_STREAM
+                ? {
+                    type: PURPOSE_CONFIGURED as typeof PURPOSE_CONFIGURED,
+                    position: e.position,
+                    occurredAt: e.occurredAt,
+                    data: e.data as never,
+                  }
+                : { ...e, type: e.type as never, contactId: e.stream.slice('contact-'.length) },
+            );
             const model = foldRecencies(log);
             for (const contactId of CONTACTS) {
               expect((await ledger.readModels.contact(contactId))?.recency, contactId).to.deep.equal(
@@ -200,6 +229,14 @@ describe('projection runner and read models', function () {
   });
 
   it('a rebuild folded in many small windows, stopped and resumed, equals the incremental read models', async () => {
+    // Sales prolong the newsletter and bring the "order" legal basis back: windows load consents for them too.
+    await configurePurpose(ledger, 'newsletter', {
+      ...PURPOSE_KINDS.newsletter,
+      expiryDays: 400,
+      prolongedBy: ['TicketSold'],
+    });
+    await configurePurpose(ledger, 'sms', PURPOSE_KINDS.sms);
+    await configurePurpose(ledger, 'order', PURPOSE_KINDS.order);
     const events = Array.from({ length: 6000 }, (_, i) => ({
       type: i % 3 === 0 ? 'TicketSold' : 'ConsentGiven',
       contactId: `C-${i % 40}`,
@@ -218,11 +255,13 @@ describe('projection runner and read models', function () {
     for (let i = 0; i < events.length; i += 1000) await publish(ledger, { events: events.slice(i, i + 1000) });
     const hashes = emailHashes(ledger.keys, ledger.blindIndex);
     // Incremental: one batch of 1,000 events at a time, each loading and writing its rows.
-    for (let after = 0; after < 6004; after += 1000) {
+    const head = await ledger.store.headPosition();
+    expect(head).to.equal(6007);
+    for (let after = 0; after < head; after += 1000) {
       const facts = await ledger.store.readFacts({ after, limit: 1000 });
       await ledger.readModels.applyBatch('read-models', facts, await hashes(facts));
     }
-    expect(await ledger.readModels.checkpoint('read-models')).to.equal(6004);
+    expect(await ledger.readModels.checkpoint('read-models')).to.equal(head);
     const expected = await dumpReadModels(ledger);
 
     // Windows of 50 rows: every window after the first loads the rows it folds over.
@@ -237,7 +276,7 @@ describe('projection runner and read models', function () {
     );
     expect(stoppedAt).to.equal(3 * BULK_PAGE);
     expect(await ledger.readModels.checkpoint('read-models')).to.equal(3 * BULK_PAGE);
-    expect(await windowed.catchUp()).to.equal(6004);
+    expect(await windowed.catchUp()).to.equal(head);
     expect(await dumpReadModels(ledger)).to.deep.equal(expected);
   });
 

@@ -1,3 +1,6 @@
+import type { LedgerContext } from '../../src/app/ledger-context.js';
+import { configurePurpose } from '../../src/app/purposes.js';
+import type { PurposeSettings } from '../../src/domain/purposes.js';
 /** Envelope builders for tests: realistic upstream messages with known personal values. */
 let sequence = 0;
 
@@ -81,3 +84,13 @@ export function consentGiven(p: Person, occurredAt = '2024-02-02T10:00:00Z') {
 
 /** The personal values a byte search must never find in data files. */
 export const personalValues = (p: Person) => [p.firstName, p.lastName, p.email, p.phone, p.street, p.ip];
+
+/** The purposes the tests' consents use (a consent is accepted for a configured purpose only). */
+export const TEST_PURPOSES: Record<string, PurposeSettings> = {
+  newsletter: { kind: 'consent', channel: 'email' },
+  sms: { kind: 'consent', channel: 'sms' },
+};
+
+export async function configureTestPurposes(ledger: LedgerContext): Promise<void> {
+  for (const [code, settings] of Object.entries(TEST_PURPOSES)) await configurePurpose(ledger, code, settings);
+}

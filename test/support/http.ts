@@ -17,6 +17,7 @@ export interface Answer {
 export interface Api {
   url: string;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
+  put(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
   postRaw(path: string, raw: string | Buffer, contentType?: string, headers?: Record<string, string>): Promise<Answer>;
   get(path: string, headers?: Record<string, string>): Promise<Answer>;
   /** The admin key every request sends unless its headers say otherwise. */
@@ -53,6 +54,12 @@ export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): 
     post: (path, body, headers = {}) =>
       request(path, {
         method: 'POST',
+        headers: withKey({ 'content-type': 'application/json', ...headers }),
+        body: JSON.stringify(body),
+      }),
+    put: (path, body, headers = {}) =>
+      request(path, {
+        method: 'PUT',
         headers: withKey({ 'content-type': 'application/json', ...headers }),
         body: JSON.stringify(body),
       }),

@@ -1,5 +1,5 @@
 import type { LedgerConfig } from '../../config.js';
-import type { RecencyInput } from '../../domain/recency.js';
+import type { FoldEvent } from '../fold-batch.js';
 import type { WireError } from '../../domain/wire-errors.js';
 
 /** What the bulk reader thread is started with. */
@@ -25,7 +25,7 @@ export const parseJsonText = <T>(text: JsonText<T>): T => JSON.parse(text) as T;
  * position of its last event.
  */
 export interface PageText {
-  events: JsonText<RecencyInput[]>;
+  events: JsonText<FoldEvent[]>;
   emailEvents: JsonText<string[]>;
   last: number;
 }

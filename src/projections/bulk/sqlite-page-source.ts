@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { sqliteFiles } from '../../config.js';
 import { EVENT_TYPES } from '../../domain/catalog.js';
 import { CONTACT_STREAM_PREFIX } from '../../domain/identifiers.js';
+import { PURPOSE_CONFIGURED, PURPOSES_STREAM } from '../../domain/purposes.js';
 import { SqliteKeyRepository } from '../../crypto/sqlite-key-repository.js';
 import { openEventsDb } from '../../store/events-db.js';
 import { pagesAfterBy } from '../../store/pages.js';
@@ -13,16 +14,18 @@ import type { PageSource, SealedEmail } from './page-source.js';
  * A page written by SQLite itself in one statement: the JSON text of its events (escaping done in
  * C, no string per column in JavaScript: half the cost of reading rows and writing the text
  * here), in the shape of `domainEvents` (ledger types of contact streams, the stream's id as
- * `contactId`); the ids of those that seal an e-mail; its last position and size (of every event
+ * `contactId`; the purposes' configuration); the ids of those that seal an e-mail; its last position and size (of every event
  * read, kept or not).
  */
-const FOLD_PAGE = `SELECT json_group_array(json_object('id', id, 'type', type,
-    'contactId', substr(stream, length(@prefix) + 1), 'position', position, 'occurredAt', occurred_at,
-    'data', json(data))) FILTER (WHERE kept) AS events,
+const FOLD_PAGE = `SELECT json_group_array(CASE WHEN stream = @purposes
+    THEN json_object('type', type, 'position', position, 'occurredAt', occurred_at, 'data', json(data))
+    ELSE json_object('id', id, 'type', type, 'contactId', substr(stream, length(@prefix) + 1), 'position', position,
+      'occurredAt', occurred_at, 'data', json(data)) END) FILTER (WHERE kept) AS events,
   json_group_array(id) FILTER (WHERE kept AND instr(sealed_fields, @field)) AS emailEvents,
   max(position) AS last, count(*) AS count
   FROM (SELECT id, type, stream, position, occurred_at, data, sealed_fields,
-      substr(stream, 1, length(@prefix)) = @prefix AND type IN (SELECT value FROM json_each(@types)) AS kept
+      (substr(stream, 1, length(@prefix)) = @prefix AND type IN (SELECT value FROM json_each(@types)))
+        OR (stream = @purposes AND type = @purposeType) AS kept
     FROM events WHERE position > @after ORDER BY position LIMIT @limit)`;
 /** The sealed parts that hold an e-mail, in a range of positions: what the reader opens. */
 const SEALED_EMAILS = `SELECT id, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields FROM events
@@ -37,6 +40,8 @@ export function foldPageReader(db: Database.Database): (after: number, limit: nu
   const fixed = {
     prefix: CONTACT_STREAM_PREFIX,
     types: JSON.stringify(EVENT_TYPES),
+    purposes: PURPOSES_STREAM,
+    purposeType: PURPOSE_CONFIGURED,
     field: JSON.stringify(EMAIL_FIELD),
   };
   return (after, limit) => {
