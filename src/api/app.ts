@@ -25,6 +25,7 @@ import { openApiDocument } from './openapi.js';
 import {
   dayOrInstant,
   parseDayOrInstant,
+  ConsentExpiryRequest,
   ErasureRefusalBody,
   ErasureRequestBody,
   InactiveBatchRequest,
@@ -33,6 +34,7 @@ import {
 import { executeErasure, listErasureRequests, refuseErasure, requestErasure } from '../app/erasure-requests.js';
 import { ERASURE_STATUSES, type ErasureStatus } from '../domain/erasure-requests.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
+import { expireConsents } from '../app/consent-expiry.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
@@ -175,6 +177,12 @@ export function createApp(
       res.status(report.simulated ? 200 : 201).json(report);
     },
   );
+
+  app.post('/v1/consents/expire', role('batch'), requireJson, express.json({ limit: '4kb' }), async (req, res) => {
+    const { asOf } = parseBody(ConsentExpiryRequest, req.body, 'expiry request');
+    const report = await expireConsents(ledger, asOf !== undefined ? { asOf: dayOrInstant(asOf) } : {});
+    res.status(report.expired > 0 ? 201 : 200).json(report);
+  });
 
   const erasureJson = [role('operator'), requireJson, express.json({ limit: '16kb' })] as const;
   app.post('/v1/erasure-requests', ...erasureJson, async (req, res) => {

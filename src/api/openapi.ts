@@ -3,7 +3,12 @@ import { catalog, EVENT_TYPES } from '../domain/catalog.js';
 import type { Role } from '../domain/api-keys.js';
 import { Envelope, MAX_BATCH } from '../domain/envelope.js';
 import { PurposeSettings } from '../domain/purposes.js';
-import { ErasureRefusalBody, ErasureRequestBody, InactiveBatchRequest } from './request-bodies.js';
+import {
+  ConsentExpiryRequest,
+  ErasureRefusalBody,
+  ErasureRequestBody,
+  InactiveBatchRequest,
+} from './request-bodies.js';
 
 /** One route as the API document lists it: who may call it, what it takes and what it answers. */
 export interface RouteDoc {
@@ -119,6 +124,15 @@ export const ROUTE_DOCS: RouteDoc[] = [
   },
   {
     method: 'post',
+    path: '/v1/consents/expire',
+    role: 'batch',
+    summary: 'the consent-expiry job: every "yes" past its expiry back to unknown; 201 when any expired, else 200',
+    requestSchema: 'ConsentExpiryRequest',
+    success: { 200: 'application/json', 201: 'application/json' },
+    problems: [415, 422],
+  },
+  {
+    method: 'post',
     path: '/v1/erasure-requests',
     role: 'operator',
     summary: 'record a request to be forgotten: {requestId, status: pending, dueAt} (30 days)',
@@ -157,7 +171,8 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'put',
     path: '/v1/purposes/:code',
     role: 'admin',
-    summary: 'configure a purpose (kind, channel, expiry, prolonging events): a configuration event; 200 {purpose, changed}',
+    summary:
+      'configure a purpose (kind, channel, expiry, prolonging events): a configuration event; 200 {purpose, changed}',
     parameters: [{ name: 'code', in: 'path', required: true, description: 'the purpose code (a slug)' }],
     requestSchema: 'PurposeSettings',
     success: { 200: 'application/json' },
@@ -279,6 +294,7 @@ export function openApiDocument(version: string) {
         ErasureRequestBody,
         ErasureRefusalBody,
         PurposeSettings,
+        ConsentExpiryRequest,
         Problem: PROBLEM,
       },
       responses: {

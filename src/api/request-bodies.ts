@@ -16,6 +16,9 @@ export const InactiveBatchRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/** The body of POST /v1/consents/expire (default as-of: now). */
+export const ConsentExpiryRequest = Type.Object({ asOf: Type.Optional(DayOrInstant) }, { additionalProperties: false });
+
 /** The body of POST /v1/erasure-requests: who asks, how, and the evidence (sealed under the request's key). */
 export const ErasureRequestBody = Type.Object(
   {

@@ -12,6 +12,7 @@ import { exportContact } from '../app/export-contact.js';
 import { listApiKeys } from '../app/list-api-keys.js';
 import { revokeApiKey } from '../app/revoke-api-key.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
+import { expireConsents } from '../app/consent-expiry.js';
 import { DEFAULT_INACTIVITY_MONTHS } from '../domain/inactive-contacts.js';
 import { ROLES, type Role } from '../domain/api-keys.js';
 import { progressBar } from './progress.js';
@@ -210,6 +211,28 @@ program
     for (const [outcome, count] of Object.entries(report.counts)) console.log(`  ${outcome.padEnd(24)}${count}`);
     if (!report.simulated) console.log(`  ${'keys destroyed'.padEnd(24)}${keysDestroyed}`);
     console.log('(--json lists the contact ids of each outcome)');
+  });
+
+const consents = program.command('consents').description('consent jobs and links');
+
+consents
+  .command('expire')
+  .description('the consent-expiry job: every "yes" past its expiry goes back to "unknown"')
+  .option('--as-of <date>', 'the day expiry is judged on (YYYY-MM-DD or RFC 3339, not in the future); default now')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { asOf?: string; json?: boolean }) => {
+    const asOf = options.asOf === undefined ? undefined : parseDayOrInstant(options.asOf, '--as-of');
+    const report = await withLedger(async (ledger) => {
+      await ledger.runner.catchUp(); // the read model proposes: bring it up to the log first
+      return expireConsents(ledger, asOf ? { asOf } : {});
+    });
+    if (options.json) return console.log(JSON.stringify(report));
+    console.log(`consents expired as of ${report.asOf}: ${report.expired}`);
+    for (const [code, { expiryDays, cutoff, expired }] of Object.entries(report.purposes)) {
+      console.log(
+        `  ${code.padEnd(24)}${String(expired).padStart(8)}  (${expiryDays} days; activity before ${cutoff ?? '-'})`,
+      );
+    }
   });
 
 const keys = program.command('keys').description('API keys and their roles');

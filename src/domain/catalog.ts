@@ -259,7 +259,17 @@ export const catalog = {
     source: ConsentSource(),
     ipAddress: Type.Optional(IpAddress(personal)),
   }),
-  ConsentExpired: defineEvent('ConsentExpired', { purpose: Purpose() }, ledgerOnly),
+  // The last activity it counted from and the expiry in force: an expiry decided on an activity that
+  // a later-logged one superseded changes nothing (the job needs no lock on the streams it writes).
+  ConsentExpired: defineEvent(
+    'ConsentExpired',
+    {
+      purpose: Purpose(),
+      lastActivityAt: Type.Optional(Instant()),
+      expiryDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    },
+    ledgerOnly,
+  ),
 
   // forgetting
   // The evidence is sealed under the request's own key: it survives the forgetting it asks for.

@@ -62,10 +62,13 @@ export function evolveConsents(state: ConsentState, event: ConsentInput, purpose
     }
     case 'ConsentWithdrawn':
       return typeof purpose !== 'string' || current?.status === 'no' ? state : set(purpose, 'no');
-    case 'ConsentExpired':
-      return typeof purpose === 'string' && current?.status === 'yes'
+    case 'ConsentExpired': {
+      const judged = event.data['lastActivityAt'];
+      const superseded = typeof judged === 'string' && current !== undefined && current.lastActivityAt > judged;
+      return typeof purpose === 'string' && current?.status === 'yes' && !superseded
         ? { ...state, [purpose]: { ...current, status: 'unknown', changedAt: at } }
         : state;
+    }
     default: {
       const orderBasis = purposes.get(ORDER_LEGAL_BASIS);
       const orderBasisBack =
@@ -101,7 +104,7 @@ function prolong(state: ConsentState, event: ConsentInput, purposes: PurposesSta
   return next;
 }
 
-/** Whether an event of a consent type changed the status of its purpose: only a change is a contact action for recency. */
+/** Whether a consent event changed the status of its purpose: only a change is a contact action for recency. */
 export function consentChanged(before: ConsentState | undefined, after: ConsentState, event: ConsentInput): boolean {
   const purpose = event.data['purpose'];
   return typeof purpose === 'string' && before?.[purpose]?.status !== after[purpose]?.status;
@@ -112,7 +115,9 @@ export function consentChanged(before: ConsentState | undefined, after: ConsentS
  * basis, such as "order", is the institution's ground, not the person's authorization).
  */
 export const anyConsentYes = (state: ConsentState, purposes: PurposesState) =>
-  Object.entries(state).some(([code, consent]) => consent.status === 'yes' && purposes.get(code)?.kind !== 'legalBasis');
+  Object.entries(state).some(
+    ([code, consent]) => consent.status === 'yes' && purposes.get(code)?.kind !== 'legalBasis',
+  );
 
 const DAY_MS = 86_400_000;
 
@@ -136,6 +141,23 @@ export function expiredPurposes(state: ConsentState, purposes: PurposesState, as
     })
     .map(([code]) => code);
 }
+
+/**
+ * The last activity before which a purpose's "yes" has expired at `asOf`, or null when none can
+ * have (expiry disabled, or enabled too recently: a "yes" counts from the enabling at the earliest).
+ */
+export function expiryCutoff(purpose: Purpose, asOf: string): string | null {
+  if (purpose.expiryDays === null || purpose.expirySince === null) return null;
+  const cutoff = new Date(Date.parse(asOf) - purpose.expiryDays * DAY_MS).toISOString();
+  return purpose.expirySince < cutoff ? cutoff : null;
+}
+
+/** The expiry of one "yes" whose last activity is before the purpose's cutoff: what it counted from, and the days. */
+export const expiryOfYes = (purpose: Purpose, lastActivityAt: string) => ({
+  purpose: purpose.code,
+  lastActivityAt: later(lastActivityAt, purpose.expirySince ?? lastActivityAt),
+  expiryDays: purpose.expiryDays!,
+});
 
 /** Sources through which the person answers alone: a form, the portal, an import of such answers. */
 const SELF_SERVICE_SOURCES: readonly unknown[] = ['form', 'portal', 'import'];

@@ -8,7 +8,7 @@ export interface ConsentEvidence {
   eventId: string;
   type: string;
   at: string;
-  /** portal, form, operator, import; `order` (a new order brought the legal basis back), `ledger` (expiry, forgetting). */
+  /** portal, form, operator, import; `order`: a new order brought the legal basis back; `ledger`: expiry, forgetting. */
   source: string;
   wordingVersion?: string;
   ipAddress?: string;
@@ -140,14 +140,20 @@ function evolveViewConsents(
   );
 }
 
-export function evolveContactView(view: ContactView, event: ViewEvent, purposes: PurposesState = new Map()): ContactView {
+export function evolveContactView(
+  view: ContactView,
+  event: ViewEvent,
+  purposes: PurposesState = new Map(),
+): ContactView {
   const next: ContactView = {
     ...evolveContactFlags(view, event as { type: ViewEvent['type']; data: Record<string, unknown> }),
     eventCount: view.eventCount + 1,
     lastEventAt: view.lastEventAt && view.lastEventAt > event.occurredAt ? view.lastEventAt : event.occurredAt,
-    organizations: view.organizations.includes(event.organizationId)
-      ? view.organizations
-      : [...view.organizations, event.organizationId],
+    // The ledger's own housekeeping (a consent expiry) belongs to no organisation.
+    organizations:
+      event.organizationId === '' || view.organizations.includes(event.organizationId)
+        ? view.organizations
+        : [...view.organizations, event.organizationId],
     erasedFields: [...new Set([...view.erasedFields, ...event.erased])],
     consents: evolveViewConsents(view.consents, event, purposes),
   };

@@ -32,7 +32,10 @@ export const PROLONGING_TYPES = [
 ] as const;
 export type ProlongingType = (typeof PROLONGING_TYPES)[number];
 
-/** The legal basis that a new order brings back (reference: "s'il repasse une commande, il sera à nouveau dans la base légale"). */
+/**
+ * The legal basis that a new order brings back (reference: "s'il repasse une commande, il sera à
+ * nouveau dans la base légale").
+ */
 export const ORDER_LEGAL_BASIS = 'order';
 /** The order events that are "a new order". */
 export const NEW_ORDER_TYPES: readonly string[] = ['OptionTaken', 'ReservationMade', 'TicketSold'];

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import {
   INACTIVITY_COLUMNS,
+  type ExpiringRow,
   type InactivityRow,
   type ReadModelStore,
   type ReadModelWrites,
@@ -162,6 +163,22 @@ export class PgReadModelStore implements ReadModelStore {
       `SELECT order_id, contact_id FROM ${this.s}.orders
        WHERE order_id > $1 AND purged = 0 AND latest_valid_until < $2 ORDER BY order_id LIMIT $3`,
       [afterOrderId, before, limit],
+    );
+    return rows;
+  }
+
+  async expiringPage(
+    purpose: string,
+    before: string,
+    after: { lastActivityAt: string; contactId: string } | null,
+    limit: number,
+  ) {
+    const { lastActivityAt, contactId } = after ?? { lastActivityAt: '', contactId: '' };
+    const { rows } = await this.pool.query<ExpiringRow>(
+      `SELECT contact_id, last_activity_at FROM ${this.s}.consents
+       WHERE purpose = $1 AND status = 'yes' AND last_activity_at < $2 AND (last_activity_at, contact_id) > ($3, $4)
+       ORDER BY last_activity_at, contact_id LIMIT $5`,
+      [purpose, before, lastActivityAt, contactId, limit],
     );
     return rows;
   }

@@ -71,7 +71,8 @@ function consentTypesUnder(purposes: Iterable<Purpose>): Set<string> {
   const types = new Set<string>(CONSENT_TYPES);
   for (const purpose of purposes) {
     for (const type of purpose.prolongedBy) types.add(type);
-    if (purpose.code === ORDER_LEGAL_BASIS && purpose.kind === 'legalBasis') NEW_ORDER_TYPES.forEach((t) => types.add(t));
+    if (purpose.code === ORDER_LEGAL_BASIS && purpose.kind === 'legalBasis')
+      NEW_ORDER_TYPES.forEach((t) => types.add(t));
   }
   return types;
 }

@@ -1,4 +1,4 @@
-import type { CONTACTS, ORDERS, Row, Table } from './tables.js';
+import type { CONSENTS, CONTACTS, ORDERS, Row, Table } from './tables.js';
 
 /** The writes of one read-model commit: plain rows, in one transaction with the checkpoint. */
 export interface ReadModelWrites {
@@ -49,8 +49,20 @@ export interface ReadModelStore {
     afterOrderId: string,
     limit: number,
   ): Promise<Array<Pick<Row<typeof ORDERS>, 'order_id' | 'contact_id'>>>;
+  /**
+   * The "yes" of a purpose whose last activity is before `before`, in (last activity, contact id)
+   * order after a keyset position: what the consent-expiry job proposes.
+   */
+  expiringPage(
+    purpose: string,
+    before: string,
+    after: { lastActivityAt: string; contactId: string } | null,
+    limit: number,
+  ): Promise<ExpiringRow[]>;
   close(): Promise<void>;
 }
+
+export type ExpiringRow = Pick<Row<typeof CONSENTS>, 'contact_id' | 'last_activity_at'>;
 
 /** The columns of a contact row the inactive-contact batch classifies by (no personal data). */
 export const INACTIVITY_COLUMNS = [

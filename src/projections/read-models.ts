@@ -5,9 +5,16 @@ import type { InactivityFacts } from '../domain/inactive-contacts.js';
 import type { EventFact } from '../store/event-store.js';
 import { pagesAfterBy, type PageExtent } from '../store/pages.js';
 import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
-import { domainEvents, emailEventIds, orderFromRow, purposeFromRow, ReadModelWindow, type FoldEvent } from './fold-batch.js';
+import {
+  domainEvents,
+  emailEventIds,
+  orderFromRow,
+  purposeFromRow,
+  ReadModelWindow,
+  type FoldEvent,
+} from './fold-batch.js';
 import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS, PURPOSES } from './tables.js';
-import type { InactivityRow, ReadModelStore } from './read-model-store.js';
+import type { ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
   recency: { date: string; eventId: string; basis: 'activity' | 'registration' } | null;
@@ -59,11 +66,7 @@ export class ReadModels {
    * Folds events into a window, loading first the stored rows they touch that it does not hold;
    * `emailEvents`: those that set an e-mail (see emailEventIds).
    */
-  async fold(
-    window: ReadModelWindow,
-    events: readonly FoldEvent[],
-    emailEvents: ReadonlySet<string>,
-  ): Promise<void> {
+  async fold(window: ReadModelWindow, events: readonly FoldEvent[], emailEvents: ReadonlySet<string>): Promise<void> {
     const missing = window.missingRows(events);
     const [contacts, consents, orders, purposes] = await Promise.all([
       this.store.rows(CONTACTS, 'contact_id', missing.contacts),
@@ -165,6 +168,26 @@ export class ReadModels {
       byLast((row) => row.order_id),
     )) {
       yield rows.map((row) => ({ orderId: row.order_id, contactId: row.contact_id }));
+    }
+  }
+
+  /** The contacts whose "yes" to `purpose` has its last activity before `before`, a page at a time. */
+  async *expiringConsents(
+    purpose: string,
+    before: string,
+    pageSize = 5_000,
+  ): AsyncGenerator<Array<{ contactId: string; lastActivityAt: string }>> {
+    type Cursor = { lastActivityAt: string; contactId: string } | null;
+    const read = (after: Cursor, limit: number) => this.store.expiringPage(purpose, before, after, limit);
+    const extent = (rows: ExpiringRow[]): PageExtent<Cursor> => {
+      const last = rows.at(-1);
+      return {
+        count: rows.length,
+        last: last ? { lastActivityAt: last.last_activity_at, contactId: last.contact_id } : null,
+      };
+    };
+    for await (const rows of pagesAfterBy(read, null as Cursor, pageSize, extent)) {
+      yield rows.map((row) => ({ contactId: row.contact_id, lastActivityAt: row.last_activity_at }));
     }
   }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   INACTIVITY_COLUMNS,
+  type ExpiringRow,
   type InactivityRow,
   type ReadModelStore,
   type ReadModelWrites,
@@ -60,6 +61,11 @@ export class SqliteReadModelStore implements ReadModelStore {
       purgeablePage: db.prepare<[string, string, number], { order_id: string; contact_id: string }>(
         `SELECT order_id, contact_id FROM orders
          WHERE order_id > ? AND purged = 0 AND latest_valid_until < ? ORDER BY order_id LIMIT ?`,
+      ),
+      expiringPage: db.prepare<[string, string, string, string, number], ExpiringRow>(
+        `SELECT contact_id, last_activity_at FROM consents
+         WHERE purpose = ? AND status = 'yes' AND last_activity_at < ? AND (last_activity_at, contact_id) > (?, ?)
+         ORDER BY last_activity_at, contact_id LIMIT ?`,
       ),
       inactivityPage: db.prepare<[string, string, number], InactivityRow>(
         `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM contacts
@@ -167,6 +173,16 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async purgeablePage(before: string, afterOrderId: string, limit: number) {
     return this.statements.purgeablePage.all(afterOrderId, before, limit);
+  }
+
+  async expiringPage(
+    purpose: string,
+    before: string,
+    after: { lastActivityAt: string; contactId: string } | null,
+    limit: number,
+  ) {
+    const { lastActivityAt, contactId } = after ?? { lastActivityAt: '', contactId: '' };
+    return this.statements.expiringPage.all(purpose, before, lastActivityAt, contactId, limit);
   }
 
   async close() {

@@ -88,7 +88,7 @@ export const CONSENTS = table({
   name: 'consents',
   columns: { contact_id: text, purpose: text, status: text, changed_at: text, last_activity_at: text },
   key: ['contact_id', 'purpose'],
-  indexes: { consents_by_purpose: ['purpose', 'status', 'last_activity_at'] },
+  indexes: { consents_by_activity: ['purpose', 'status', 'last_activity_at', 'contact_id'] },
 });
 
 /** The purposes' configuration as the log now holds it (the projection folds each event by the one before it). */
@@ -130,14 +130,7 @@ export const EMAIL_INDEX = table({
   indexes: { email_index_by_hash: ['email_hash', 'contact_id'] },
 });
 
-export const READ_MODEL_TABLES: readonly Table[] = [
-  CHECKPOINTS,
-  CONTACTS,
-  CONSENTS,
-  ORDERS,
-  EMAIL_INDEX,
-  PURPOSES,
-];
+export const READ_MODEL_TABLES: readonly Table[] = [CHECKPOINTS, CONTACTS, CONSENTS, ORDERS, EMAIL_INDEX, PURPOSES];
 
 /**
  * Bumped with every change to these tables: a store at another version drops them, and the

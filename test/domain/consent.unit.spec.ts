@@ -226,6 +226,27 @@ describe('consent expiry (consent-expiry.fr.txt)', () => {
   }
 });
 
+describe('an expiry decided on a superseded activity', () => {
+  it('changes nothing when an activity logged before it moved the last activity past the one it judged', () => {
+    const { state } = run([
+      configure('2020-01-01', 'newsletter', { ...yearly, prolongedBy: ['MarketingLinkClicked'] }),
+      given('2021-01-01'),
+      click('2022-01-10'),
+      on('ConsentExpired', '2022-01-15', { purpose: 'newsletter', lastActivityAt: day('2021-01-01'), expiryDays: 365 }),
+    ]);
+    expect(state['newsletter']?.status).to.equal('yes');
+  });
+
+  it('applies when the last activity is the one it judged', () => {
+    const { state } = run([
+      configure('2020-01-01', 'newsletter', yearly),
+      given('2021-01-01'),
+      on('ConsentExpired', '2022-01-15', { purpose: 'newsletter', lastActivityAt: day('2021-01-01'), expiryDays: 365 }),
+    ]);
+    expect(state['newsletter']?.status).to.equal('unknown');
+  });
+});
+
 describe('legal bases', () => {
   const legalBasis = (date: string, code: string, settings: Partial<PurposeSettings> = {}) =>
     configure(date, code, { kind: 'legalBasis', channel: 'all', ...settings });

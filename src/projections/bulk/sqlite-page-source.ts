@@ -14,8 +14,8 @@ import type { PageSource, SealedEmail } from './page-source.js';
  * A page written by SQLite itself in one statement: the JSON text of its events (escaping done in
  * C, no string per column in JavaScript: half the cost of reading rows and writing the text
  * here), in the shape of `domainEvents` (ledger types of contact streams, the stream's id as
- * `contactId`; the purposes' configuration); the ids of those that seal an e-mail; its last position and size (of every event
- * read, kept or not).
+ * `contactId`; the purposes' configuration); the ids of those that seal an e-mail; its last
+ * position and size (of every event read, kept or not).
  */
 const FOLD_PAGE = `SELECT json_group_array(CASE WHEN stream = @purposes
     THEN json_object('type', type, 'position', position, 'occurredAt', occurred_at, 'data', json(data))

@@ -1,0 +1,60 @@
+import { v5 as uuidv5 } from 'uuid';
+import { expiryCutoff, expiryOfYes } from '../domain/consent.js';
+import type { ValidEvent } from '../domain/envelope.js';
+import { RuleViolation } from '../domain/errors.js';
+import type { ReadModels } from '../projections/read-models.js';
+import { appendSealed } from './append-sealed.js';
+import type { LedgerContext } from './ledger-context.js';
+import { readPurposeTimeline } from './purposes.js';
+
+export interface ConsentExpiryReport {
+  asOf: string;
+  /** "Yes" brought back to "unknown" by this run (those a previous run had already expired are not counted). */
+  expired: number;
+  /** Per purpose whose expiry is enabled: its days, the last activity before which a "yes" expired, and the count. */
+  purposes: Record<string, { expiryDays: number; cutoff: string | null; expired: number }>;
+}
+
+/** Event ids derive from what the expiry judged: a second run over the same "yes" appends nothing (a duplicate). */
+const EXPIRY_NAMESPACE = '0b9a7c52-7a51-4c1e-9f0c-5e1d2c3b4a69';
+
+/**
+ * The consent-expiry job (reference: "Toutes les nuits, SPREAD vérifie les consentements à
+ * expirer"): every "yes" of a purpose whose expiry is enabled now and whose last prolonging
+ * activity plus the expiry is before `asOf` goes back to "unknown" with a ConsentExpired. The read
+ * model proposes; each event names the last activity it judged, so one that a later-logged
+ * activity superseded changes nothing in any fold (no lock on the streams it writes).
+ */
+export async function expireConsents(
+  context: LedgerContext & { readModels: Pick<ReadModels, 'expiringConsents'> },
+  command: { asOf?: Date; onProgress?: (expired: number) => void } = {},
+): Promise<ConsentExpiryReport> {
+  const now = context.now();
+  const asOf = command.asOf ?? now;
+  if (asOf.getTime() > now.getTime()) {
+    throw new RuleViolation(
+      'as-of is in the future: a consent expires on a day that has come',
+      'give a past as-of, or none',
+    );
+  }
+  const at = asOf.toISOString();
+  const report: ConsentExpiryReport = { asOf: at, expired: 0, purposes: {} };
+  for (const purpose of (await readPurposeTimeline(context.store)).current.values()) {
+    if (purpose.expiryDays === null) continue;
+    const cutoff = expiryCutoff(purpose, at);
+    const tally = (report.purposes[purpose.code] = { expiryDays: purpose.expiryDays, cutoff, expired: 0 });
+    if (cutoff === null) continue;
+    for await (const page of context.readModels.expiringConsents(purpose.code, cutoff)) {
+      const events = page.map(({ contactId, lastActivityAt }): ValidEvent => {
+        const data = expiryOfYes(purpose, lastActivityAt);
+        const id = uuidv5(`${contactId}\n${data.purpose}\n${data.lastActivityAt}`, EXPIRY_NAMESPACE);
+        return { id, type: 'ConsentExpired', contactId, organizationId: '', occurredAt: at, data };
+      });
+      const { appended } = await appendSealed(context, events);
+      tally.expired += appended.length;
+      report.expired += appended.length;
+      command.onProgress?.(report.expired);
+    }
+  }
+  return report;
+}
