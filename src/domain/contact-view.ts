@@ -8,7 +8,7 @@ export interface ConsentEvidence {
   eventId: string;
   type: string;
   at: string;
-  /** portal, form, operator, import; `order`: a new order brought the legal basis back; `ledger`: expiry, forgetting. */
+  /** portal, form, operator, import; `order`: a new order brought the basis back; `ledger`: expiry, forgetting. */
   source: string;
   wordingVersion?: string;
   ipAddress?: string;
