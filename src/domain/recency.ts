@@ -27,6 +27,8 @@ export interface RecencyInput {
   position: number;
   occurredAt: string;
   data: Record<string, unknown>;
+  /** The organisation the event happened in (recency is institution-wide: only targeting reads it). */
+  organizationId?: string;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 import { consentCountsForRecency, evolveRecency, recencyFacts, type RecencyInput } from '../domain/recency.js';
 import type { EventFact } from '../store/event-store.js';
 import { contactRow, newContactRecord, type ContactRecord, type ContactRow } from './contact-record.js';
-import type { CONSENTS, EMAIL_INDEX, ORDERS, PURPOSES, Row } from './tables.js';
+import type { CONSENTS, CONTACT_ORGANIZATIONS, EMAIL_INDEX, ORDERS, PURPOSES, Row } from './tables.js';
 
 /** What the read models fold, in log order: contact events and the purposes' configuration. */
 export type FoldEvent = RecencyInput | PurposeEvent;
@@ -96,6 +96,7 @@ export function domainEvents(events: readonly EventFact[]): FoldEvent[] {
       position: stored.position,
       occurredAt: stored.occurredAt,
       data: stored.data,
+      organizationId: stored.organizationId,
     });
   }
   return result;
@@ -125,6 +126,8 @@ export class ReadModelWindow {
   /** The types that may change consents under any configuration the window has seen. */
   private consentTypes = new Set(CONSENT_TYPES);
   private readonly purposesConfigured = new Set<string>();
+  /** Contact and organisation pairs met, as `contactId\norganizationId`: rows inserted once, never loaded. */
+  private readonly memberships = new Set<string>();
 
   /** `storageEmpty`: nothing is stored yet (a rebuild's first window), so no row needs loading. */
   constructor(private readonly storageEmpty = false) {
@@ -209,6 +212,7 @@ export class ReadModelWindow {
         continue;
       }
       const { contactId } = event;
+      if (event.organizationId) this.memberships.add(`${contactId}\n${event.organizationId}`);
       const held = record(contactId);
       update(held, evolveContactFlags(held, event));
       let consentCounts = false;
@@ -257,6 +261,13 @@ export class ReadModelWindow {
       for (const [purpose, { status, changedAt, lastActivityAt }] of Object.entries(state)) {
         yield { contact_id, purpose, status, changed_at: changedAt, last_activity_at: lastActivityAt };
       }
+    }
+  }
+
+  *membershipRows(): Generator<Row<typeof CONTACT_ORGANIZATIONS>> {
+    for (const pair of this.memberships) {
+      const cut = pair.indexOf('\n');
+      yield { contact_id: pair.slice(0, cut), organization_id: pair.slice(cut + 1) };
     }
   }
 

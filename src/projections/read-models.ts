@@ -13,7 +13,7 @@ import {
   ReadModelWindow,
   type FoldEvent,
 } from './fold-batch.js';
-import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS, PURPOSES } from './tables.js';
+import { CONSENTS, CONTACT_ORGANIZATIONS, CONTACTS, EMAIL_INDEX, ORDERS, PURPOSES } from './tables.js';
 import type { ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -99,6 +99,7 @@ export class ReadModels {
       await writes.upsert(CONSENTS, window.consentRows());
       await writes.upsert(ORDERS, window.orderRows());
       await writes.upsert(PURPOSES, window.purposeRows());
+      await writes.upsert(CONTACT_ORGANIZATIONS, window.membershipRows());
       const emails = window.emailRows(await emailHashes);
       await writes.upsert(EMAIL_INDEX, emails.indexed);
       await writes.delete(EMAIL_INDEX, 'contact_id', emails.removed);

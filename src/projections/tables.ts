@@ -91,6 +91,14 @@ export const CONSENTS = table({
   indexes: { consents_by_activity: ['purpose', 'status', 'last_activity_at', 'contact_id'] },
 });
 
+/** The organisations a contact has dealt with (any event of its stream): what targeting by organisation reads. */
+export const CONTACT_ORGANIZATIONS = table({
+  name: 'contact_organizations',
+  columns: { contact_id: text, organization_id: text },
+  key: ['contact_id', 'organization_id'],
+  indexes: { contact_organizations_by_organization: ['organization_id', 'contact_id'] },
+});
+
 /** The purposes' configuration as the log now holds it (the projection folds each event by the one before it). */
 export const PURPOSES = table({
   name: 'purposes',
@@ -130,7 +138,15 @@ export const EMAIL_INDEX = table({
   indexes: { email_index_by_hash: ['email_hash', 'contact_id'] },
 });
 
-export const READ_MODEL_TABLES: readonly Table[] = [CHECKPOINTS, CONTACTS, CONSENTS, ORDERS, EMAIL_INDEX, PURPOSES];
+export const READ_MODEL_TABLES: readonly Table[] = [
+  CHECKPOINTS,
+  CONTACTS,
+  CONSENTS,
+  ORDERS,
+  EMAIL_INDEX,
+  PURPOSES,
+  CONTACT_ORGANIZATIONS,
+];
 
 /**
  * Bumped with every change to these tables: a store at another version drops them, and the
@@ -160,8 +176,10 @@ export const createIndexesSql = (qualified: (name: string) => string): string =>
     ),
   ).join('\n');
 
-/** The upsert's conflict clause: the row of the same key takes every other column's new value. */
+/** The upsert's conflict clause: the row of the same key takes every other column's new value (if any). */
 export function onConflictReplace(table: Table): string {
   const others = columnsOf(table).filter((column) => !table.key.includes(column));
-  return `ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${others.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  return others.length === 0
+    ? `ON CONFLICT (${table.key.join(', ')}) DO NOTHING`
+    : `ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${others.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 }

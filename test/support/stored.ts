@@ -32,6 +32,8 @@ export async function dumpReadModels(ledger: StoredLedger) {
     consents: 'SELECT * FROM consents ORDER BY contact_id, purpose',
     orders: 'SELECT * FROM orders ORDER BY order_id',
     emailIndex: 'SELECT * FROM email_index ORDER BY email_hash, contact_id',
+    purposes: 'SELECT * FROM purposes ORDER BY code',
+    organizations: 'SELECT * FROM contact_organizations ORDER BY contact_id, organization_id',
   };
   if (onPostgres(ledger)) {
     return withPostgres(ledger, async (client, schema) => {

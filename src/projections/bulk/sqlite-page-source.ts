@@ -20,10 +20,11 @@ import type { PageSource, SealedEmail } from './page-source.js';
 const FOLD_PAGE = `SELECT json_group_array(CASE WHEN stream = @purposes
     THEN json_object('type', type, 'position', position, 'occurredAt', occurred_at, 'data', json(data))
     ELSE json_object('id', id, 'type', type, 'contactId', substr(stream, length(@prefix) + 1), 'position', position,
-      'occurredAt', occurred_at, 'data', json(data)) END) FILTER (WHERE kept) AS events,
+      'occurredAt', occurred_at, 'data', json(data), 'organizationId', organization_id) END)
+    FILTER (WHERE kept) AS events,
   json_group_array(id) FILTER (WHERE kept AND instr(sealed_fields, @field)) AS emailEvents,
   max(position) AS last, count(*) AS count
-  FROM (SELECT id, type, stream, position, occurred_at, data, sealed_fields,
+  FROM (SELECT id, type, stream, position, occurred_at, data, sealed_fields, organization_id,
       (substr(stream, 1, length(@prefix)) = @prefix AND type IN (SELECT value FROM json_each(@types)))
         OR (stream = @purposes AND type = @purposeType) AS kept
     FROM events WHERE position > @after ORDER BY position LIMIT @limit)`;
