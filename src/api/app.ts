@@ -35,6 +35,8 @@ import { executeErasure, listErasureRequests, refuseErasure, requestErasure } fr
 import { ERASURE_STATUSES, type ErasureStatus } from '../domain/erasure-requests.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 import { expireConsents } from '../app/consent-expiry.js';
+import { targetCampaign } from '../app/targeting.js';
+import { TargetingRequest } from '../domain/targeting.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
@@ -183,6 +185,18 @@ export function createApp(
     const report = await expireConsents(ledger, asOf !== undefined ? { asOf: dayOrInstant(asOf) } : {});
     res.status(report.expired > 0 ? 201 : 200).json(report);
   });
+
+  app.post(
+    '/v1/targeting',
+    role('operator'),
+    requireJson,
+    express.json({ limit: options.maxBodyBytes }),
+    async (req, res) => {
+      const body = parseBody(TargetingRequest, req.body, 'targeting request');
+      const before = body.recencyBefore !== undefined ? dayOrInstant(body.recencyBefore) : undefined;
+      res.set('Cache-Control', 'no-store').json(await targetCampaign(ledger, body, before));
+    },
+  );
 
   const erasureJson = [role('operator'), requireJson, express.json({ limit: '16kb' })] as const;
   app.post('/v1/erasure-requests', ...erasureJson, async (req, res) => {

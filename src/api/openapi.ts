@@ -3,6 +3,7 @@ import { catalog, EVENT_TYPES } from '../domain/catalog.js';
 import type { Role } from '../domain/api-keys.js';
 import { Envelope, MAX_BATCH } from '../domain/envelope.js';
 import { PurposeSettings } from '../domain/purposes.js';
+import { TargetingRequest } from '../domain/targeting.js';
 import {
   ConsentExpiryRequest,
   ErasureRefusalBody,
@@ -130,6 +131,17 @@ export const ROUTE_DOCS: RouteDoc[] = [
     requestSchema: 'ConsentExpiryRequest',
     success: { 200: 'application/json', 201: 'application/json' },
     problems: [415, 422],
+  },
+  {
+    method: 'post',
+    path: '/v1/targeting',
+    role: 'operator',
+    summary:
+      'a campaign audience: {eligible: [contactIds], excluded: {reason: count}, withoutAnswer}; operational ' +
+      'campaigns skip the consent filter only; recencyBefore selects the consent-renewal audience',
+    requestSchema: 'TargetingRequest',
+    success: { 200: 'application/json' },
+    problems: [413, 415],
   },
   {
     method: 'post',
@@ -295,6 +307,7 @@ export function openApiDocument(version: string) {
         ErasureRefusalBody,
         PurposeSettings,
         ConsentExpiryRequest,
+        TargetingRequest,
         Problem: PROBLEM,
       },
       responses: {

@@ -1,3 +1,4 @@
+import { targetingSql, type TargetRow, type TargetScope } from '../projections/targeting-sql.js';
 import type pg from 'pg';
 import {
   INACTIVITY_COLUMNS,
@@ -180,6 +181,18 @@ export class PgReadModelStore implements ReadModelStore {
        ORDER BY last_activity_at, contact_id LIMIT $5`,
       [purpose, before, lastActivityAt, contactId, limit],
     );
+    return rows;
+  }
+
+  async targetingRows(scope: TargetScope, channel: string) {
+    const values: unknown[] = [];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const sql = targetingSql(scope, channel, {
+      qualified: (table) => `${this.s}.${table}`,
+      param,
+      inIds: (ids) => `= ANY(${param(ids)}::text[])`,
+    });
+    const { rows } = await this.pool.query<TargetRow>(sql, values);
     return rows;
   }
 

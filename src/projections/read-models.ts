@@ -1,5 +1,7 @@
 import type { ConsentState, ConsentStatus } from '../domain/consent.js';
 import type { PurposesState } from '../domain/purposes.js';
+import type { TargetFacts } from '../domain/targeting.js';
+import type { TargetScope } from './targeting-sql.js';
 import { ValidationError } from '../domain/errors.js';
 import type { InactivityFacts } from '../domain/inactive-contacts.js';
 import type { EventFact } from '../store/event-store.js';
@@ -190,6 +192,24 @@ export class ReadModels {
     for await (const rows of pagesAfterBy(read, null as Cursor, pageSize, extent)) {
       yield rows.map((row) => ({ contactId: row.contact_id, lastActivityAt: row.last_activity_at }));
     }
+  }
+
+  /** The targeting facts of every contact in scope, by contact id (no personal data). */
+  async targetingFacts(scope: TargetScope, channel: string): Promise<Map<string, TargetFacts>> {
+    const rows = await this.store.targetingRows(scope, channel);
+    return new Map(
+      rows.map((row) => [
+        row.contact_id,
+        {
+          forgotten: row.forgotten === 1,
+          restricted: row.restricted === 1,
+          refusedInGeneral: row.refused_general === 1,
+          refusedOnChannel: row.refused_channel === 1,
+          yesOnChannel: row.yes_channel === 1,
+          answered: row.answered === 1,
+        },
+      ]),
+    );
   }
 
   /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */

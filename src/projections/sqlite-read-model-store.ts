@@ -1,3 +1,4 @@
+import { targetingSql, type TargetRow, type TargetScope } from './targeting-sql.js';
 import type Database from 'better-sqlite3';
 import {
   INACTIVITY_COLUMNS,
@@ -183,6 +184,21 @@ export class SqliteReadModelStore implements ReadModelStore {
   ) {
     const { lastActivityAt, contactId } = after ?? { lastActivityAt: '', contactId: '' };
     return this.statements.expiringPage.all(purpose, before, lastActivityAt, contactId, limit);
+  }
+
+  async targetingRows(scope: TargetScope, channel: string) {
+    const values: Record<string, unknown> = {};
+    const param = (value: unknown) => {
+      const name = `p${Object.keys(values).length}`;
+      values[name] = value;
+      return `@${name}`;
+    };
+    const sql = targetingSql(scope, channel, {
+      qualified: (table) => table,
+      param,
+      inIds: (ids) => `IN (SELECT value FROM json_each(${param(JSON.stringify(ids))}))`,
+    });
+    return this.statement(this.db, sql).all(values) as TargetRow[];
   }
 
   async close() {

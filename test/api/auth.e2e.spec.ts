@@ -66,6 +66,20 @@ const ROUTES: Array<{
   { method: 'GET', path: '/v1/purposes', role: 'operator', send: '/v1/purposes' },
   {
     method: 'POST',
+    path: '/v1/consents/expire',
+    role: 'batch',
+    send: '/v1/consents/expire',
+    body: () => ({}),
+  },
+  {
+    method: 'POST',
+    path: '/v1/targeting',
+    role: 'operator',
+    send: '/v1/targeting',
+    body: () => ({ campaignType: 'marketing', channel: 'email' }),
+  },
+  {
+    method: 'POST',
     path: '/v1/batches/inactive-contacts',
     role: 'batch',
     send: '/v1/batches/inactive-contacts',
