@@ -1,6 +1,6 @@
 import { LISTED_CONTACT } from './tables.js';
 
-/** Which contacts a targeting reads: the ids given, the renewal audience, or every registered contact; by organisation. */
+/** Which contacts a targeting reads: the ids given, the renewal audience, or every registered one; by organisation. */
 export interface TargetScope {
   contactIds?: readonly string[];
   /** Individuals and relays, listed, whose recency is before this date: the consent-renewal audience. */

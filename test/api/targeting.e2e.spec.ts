@@ -65,7 +65,7 @@ describe('POST /v1/targeting', function () {
 
   const ids = (...people: Person[]) => people.map((p) => p.contactId);
 
-  it('a strict e-mail campaign reaches explicit "yes" on e-mail only, and says why the others are left out', async () => {
+  it('a strict e-mail campaign reaches explicit "yes" on e-mail only and says why others are left out', async () => {
     const answer = await api.post('/v1/targeting', { campaignType: 'marketing', channel: 'email' });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body.strictConsent).to.equal(true);
