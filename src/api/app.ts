@@ -26,6 +26,8 @@ import {
   dayOrInstant,
   parseDayOrInstant,
   ConsentExpiryRequest,
+  ConsentLinkAnswer,
+  ConsentLinkRequest,
   ErasureRefusalBody,
   ErasureRequestBody,
   InactiveBatchRequest,
@@ -36,6 +38,7 @@ import { ERASURE_STATUSES, type ErasureStatus } from '../domain/erasure-requests
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 import { expireConsents } from '../app/consent-expiry.js';
 import { targetCampaign } from '../app/targeting.js';
+import { answerThroughLink, consentPage, issueConsentLink } from '../app/consent-links.js';
 import { TargetingRequest } from '../domain/targeting.js';
 
 export interface ApiOptions {
@@ -53,7 +56,7 @@ export interface ApiOptions {
  * No CORS: a browser page of another origin can neither read an answer nor send a key.
  */
 export function createApp(
-  ledger: Pick<OpenLedger, keyof LedgerContext | 'readModels' | 'runner' | 'blindIndex'>,
+  ledger: Pick<OpenLedger, keyof LedgerContext | 'readModels' | 'runner' | 'blindIndex' | 'consentLinks'>,
   log: Logger,
   options: ApiOptions,
 ) {
@@ -198,6 +201,42 @@ export function createApp(
     },
   );
 
+  // The person's own page, reached by the signed link they were sent: no API key, the token is the proof.
+  app.get('/v1/consent-links/:token', async (req, res) => {
+    res.set('Cache-Control', 'no-store').json(await consentPage(ledger, String(req.params['token'])));
+  });
+
+  app.post('/v1/consent-links/:token', requireJson, express.json({ limit: '4kb' }), async (req, res) => {
+    const body = parseBody(ConsentLinkAnswer, req.body, 'consent answer');
+    if (body.answer === 'yes' && body.wordingVersion === undefined) {
+      throw new ValidationError('a "yes" needs the version of the wording the person was shown', [
+        { pointer: '/wordingVersion', message: 'is required with answer yes' },
+      ]);
+    }
+    const { wordingVersion = '' } = body;
+    const page = await answerThroughLink(
+      ledger,
+      String(req.params['token']),
+      { ...body, wordingVersion },
+      clientIp(req),
+    );
+    res.set('Cache-Control', 'no-store').json(page);
+  });
+
+  app.post(
+    '/v1/contacts/:id/consent-link',
+    role('operator'),
+    requireJson,
+    express.json({ limit: '1kb' }),
+    async (req, res) => {
+      const { days } = parseBody(ConsentLinkRequest, req.body, 'link request');
+      res
+        .status(201)
+        .set('Cache-Control', 'no-store')
+        .json(await issueConsentLink(ledger, idParam(req, 'contactId'), days));
+    },
+  );
+
   const erasureJson = [role('operator'), requireJson, express.json({ limit: '16kb' })] as const;
   app.post('/v1/erasure-requests', ...erasureJson, async (req, res) => {
     const body = parseBody(ErasureRequestBody, req.body, 'erasure request');
@@ -276,6 +315,9 @@ function idParam(req: Request, name: 'contactId' | 'requestId'): string {
   }
   return id;
 }
+
+/** The caller's address as the socket gives it (an IPv4 client seen through an IPv6 socket unwrapped). */
+const clientIp = (req: Request): string | undefined => req.ip?.replace(/^::ffff:(?=\d+\.)/, '');
 
 const EmailSchema = Email();
 const PurposeCode = Code();

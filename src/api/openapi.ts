@@ -6,6 +6,8 @@ import { PurposeSettings } from '../domain/purposes.js';
 import { TargetingRequest } from '../domain/targeting.js';
 import {
   ConsentExpiryRequest,
+  ConsentLinkAnswer,
+  ConsentLinkRequest,
   ErasureRefusalBody,
   ErasureRequestBody,
   InactiveBatchRequest,
@@ -38,6 +40,7 @@ const contactRoute = (suffix: string, summary: string): RouteDoc => ({
   success: { 200: 'application/json' },
   problems: [404, 500],
 });
+const token = { name: 'token', in: 'path', required: true, description: 'the consent link token (cl1.…)' } as const;
 const requestId = { name: 'id', in: 'path', required: true, description: 'the erasure request id (ER-…)' } as const;
 const query = (name: string, description: string, required = false) =>
   ({ name, in: 'query', required, description }) as const;
@@ -142,6 +145,35 @@ export const ROUTE_DOCS: RouteDoc[] = [
     requestSchema: 'TargetingRequest',
     success: { 200: 'application/json' },
     problems: [413, 415],
+  },
+  {
+    method: 'post',
+    path: '/v1/contacts/:id/consent-link',
+    role: 'operator',
+    summary: "a signed, expiring self-service link to the person's consents: 201 {token, path, expiresAt}",
+    parameters: [id],
+    requestSchema: 'ConsentLinkRequest',
+    success: { 201: 'application/json' },
+    problems: [404, 410, 415],
+  },
+  {
+    method: 'get',
+    path: '/v1/consent-links/:token',
+    role: null,
+    summary: "the person's consents, through their link (no key: the token is the proof; 404 forged, 410 expired)",
+    parameters: [token],
+    success: { 200: 'application/json' },
+    problems: [404, 410],
+  },
+  {
+    method: 'post',
+    path: '/v1/consent-links/:token',
+    role: null,
+    summary: 'the person gives or withdraws a consent through their link (source portal, IP kept as evidence)',
+    parameters: [token],
+    requestSchema: 'ConsentLinkAnswer',
+    success: { 200: 'application/json' },
+    problems: [400, 404, 410, 415, 422],
   },
   {
     method: 'post',
@@ -308,6 +340,8 @@ export function openApiDocument(version: string) {
         PurposeSettings,
         ConsentExpiryRequest,
         TargetingRequest,
+        ConsentLinkAnswer,
+        ConsentLinkRequest,
         Problem: PROBLEM,
       },
       responses: {

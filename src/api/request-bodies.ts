@@ -19,6 +19,18 @@ export const InactiveBatchRequest = Type.Object(
 /** The body of POST /v1/consents/expire (default as-of: now). */
 export const ConsentExpiryRequest = Type.Object({ asOf: Type.Optional(DayOrInstant) }, { additionalProperties: false });
 
+/** The body of POST /v1/consent-links/:token: the person's answer on one purpose, and the wording they saw. */
+export const ConsentLinkAnswer = Type.Object(
+  { purpose: Code(), answer: OneOf(['yes', 'no']), wordingVersion: Type.Optional(Text(64)) },
+  { additionalProperties: false },
+);
+
+/** The body of POST /v1/contacts/:id/consent-link (default: 30 days). */
+export const ConsentLinkRequest = Type.Object(
+  { days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })) },
+  { additionalProperties: false },
+);
+
 /** The body of POST /v1/erasure-requests: who asks, how, and the evidence (sealed under the request's key). */
 export const ErasureRequestBody = Type.Object(
   {

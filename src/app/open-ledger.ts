@@ -5,6 +5,7 @@ import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { CONTACT_FORGETTING_TYPES, CULTURAL_CONTACT_TYPES, FORGETTING_TYPES } from '../domain/catalog.js';
 import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
+import { ConsentLinks } from '../crypto/consent-link.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore } from '../crypto/key-store.js';
@@ -139,6 +140,7 @@ export interface OpenLedger extends LedgerContext {
   runner: ProjectionRunner;
   shredder: Shredder;
   blindIndex: BlindIndex;
+  consentLinks: ConsentLinks;
   runProjectionsExclusively: RunExclusively;
   close(): Promise<void>;
 }
@@ -178,6 +180,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     }),
     shredder,
     blindIndex,
+    consentLinks: new ConsentLinks(masterKey),
     runProjectionsExclusively: backend.runProjectionsExclusively,
     close: () => (closing ??= backend.close()),
   };

@@ -13,6 +13,7 @@ import { listApiKeys } from '../app/list-api-keys.js';
 import { revokeApiKey } from '../app/revoke-api-key.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 import { expireConsents } from '../app/consent-expiry.js';
+import { DEFAULT_LINK_DAYS, issueConsentLink } from '../app/consent-links.js';
 import { DEFAULT_INACTIVITY_MONTHS } from '../domain/inactive-contacts.js';
 import { ROLES, type Role } from '../domain/api-keys.js';
 import { progressBar } from './progress.js';
@@ -233,6 +234,20 @@ consents
         `  ${code.padEnd(24)}${String(expired).padStart(8)}  (${expiryDays} days; activity before ${cutoff ?? '-'})`,
       );
     }
+  });
+
+consents
+  .command('link')
+  .description("print a signed, expiring link to the person's own consents (no account needed)")
+  .argument('<contactId>', 'the contact id')
+  .option('--days <n>', 'how long the link works', String(DEFAULT_LINK_DAYS))
+  .action(async (contactId: string, options: { days: string }) => {
+    requireOpaqueIds({ contactId });
+    const days = Number(options.days);
+    if (!Number.isInteger(days) || days < 1 || days > 365) throw new ValidationError('--days must be 1 to 365');
+    const link = await withLedger((ledger) => issueConsentLink(ledger, contactId, days));
+    console.log(link.path);
+    console.error(`ledger: the link works until ${link.expiresAt}; send it to the person only`);
   });
 
 const keys = program.command('keys').description('API keys and their roles');

@@ -133,6 +133,28 @@ export class Forgotten extends LedgerError {
   }
 }
 
+/** A consent link that was never made here (forged, altered, truncated): nothing is said about why. */
+export class UnknownConsentLink extends LedgerError {
+  readonly status = 404;
+  readonly title = 'Unknown consent link';
+  constructor() {
+    super('no such consent link');
+  }
+}
+
+/** A consent link past its expiry, or of a person since forgotten: it dies with them. */
+export class ConsentLinkGone extends LedgerError {
+  readonly status = 410;
+  readonly title = 'Consent link no longer valid';
+  constructor(reason: 'expired' | 'forgotten') {
+    super(
+      reason === 'expired'
+        ? 'this consent link has expired; ask the institution for a new one'
+        : 'this consent link no longer works',
+    );
+  }
+}
+
 /** A sealed part that fails to open (tampering, wrong master key, missing key): never silence. */
 export class IntegrityError extends LedgerError {
   readonly status = 500;

@@ -5,7 +5,8 @@ import { openTestLedger, tempDataDir, type TestLedger } from '../support/ledger.
 import { startApi, type Api } from '../support/http.js';
 import { startServer } from '../support/server.js';
 import { runCli } from '../support/cli.js';
-import { person, registered } from '../support/events.js';
+import { configureTestPurposes, person, registered } from '../support/events.js';
+import { issueConsentLink } from '../../src/app/consent-links.js';
 import { publish } from '../../src/app/publish.js';
 import { issueApiKey, issueFirstAdminKey } from '../../src/app/issue-api-key.js';
 import { listApiKeys } from '../../src/app/list-api-keys.js';
@@ -25,6 +26,7 @@ const pendingRequest = async (ledger: TestLedger) => {
   await publish(ledger, registered(q));
   return (await requestErasure(ledger, { contactId: q.contactId, channel: 'email' })).requestId;
 };
+const linkOf = async (ledger: TestLedger) => (await issueConsentLink(ledger, p.contactId)).path;
 const ROUTES: Array<{
   method: 'GET' | 'POST' | 'PUT';
   path: string;
@@ -64,6 +66,22 @@ const ROUTES: Array<{
     body: () => ({ kind: 'consent', channel: 'email', expiryDays: 730 }),
   },
   { method: 'GET', path: '/v1/purposes', role: 'operator', send: '/v1/purposes' },
+  {
+    method: 'POST',
+    path: '/v1/contacts/:id/consent-link',
+    role: 'operator',
+    send: `/v1/contacts/${p.contactId}/consent-link`,
+    body: () => ({}),
+  },
+  // The person's link: no key, whoever calls (the token is the proof).
+  { method: 'GET', path: '/v1/consent-links/:token', role: null, send: (ledger) => linkOf(ledger) },
+  {
+    method: 'POST',
+    path: '/v1/consent-links/:token',
+    role: null,
+    send: (ledger) => linkOf(ledger),
+    body: () => ({ purpose: 'newsletter', answer: 'no' }),
+  },
   {
     method: 'POST',
     path: '/v1/consents/expire',
@@ -119,6 +137,7 @@ describe('API keys and roles', function () {
     before(async () => {
       ledger = await openTestLedger();
       api = await startApi(ledger);
+      await configureTestPurposes(ledger);
       await publish(ledger, registered(p));
       await ledger.runner.catchUp();
       for (const role of ROLES) keys.set(role, (await issueApiKey(ledger, { role, name: `matrix-${role}` })).token);

@@ -1,0 +1,94 @@
+import type { ConsentLinks } from '../crypto/consent-link.js';
+import { ConsentLinkGone, Forgotten, UnknownConsentLink } from '../domain/errors.js';
+import { contactStream } from '../domain/identifiers.js';
+import type { ContactView } from '../domain/contact-view.js';
+import { viewOfStream } from './contact-view.js';
+import type { LedgerContext } from './ledger-context.js';
+import { publish } from './publish.js';
+import { readPurposeTimeline } from './purposes.js';
+
+type LinkContext = LedgerContext & { consentLinks: ConsentLinks };
+
+/** How long a link works unless said otherwise. */
+export const DEFAULT_LINK_DAYS = 30;
+
+/** A new self-service link for a contact that exists and is not forgotten (404 / 410 otherwise). */
+export async function issueConsentLink(
+  context: LinkContext,
+  contactId: string,
+  days = DEFAULT_LINK_DAYS,
+): Promise<{ token: string; path: string; expiresAt: string }> {
+  const view = await viewOfStream(context, contactId, await context.store.readStream(contactStream(contactId)));
+  if (view.forgottenBy) throw new Forgotten(`contact:${contactId}`, view.forgottenBy.eventId);
+  const expiresAt = new Date(context.now().getTime() + days * 86_400_000);
+  const token = context.consentLinks.issue(contactId, expiresAt);
+  return { token, path: `/v1/consent-links/${token}`, expiresAt: expiresAt.toISOString() };
+}
+
+/** What the person sees: each purpose as configured now, with their answer; nothing else about them. */
+export interface ConsentPage {
+  expiresAt: string;
+  purposes: Array<{ code: string; kind: string; channel: string; status: string; changedAt: string | null }>;
+}
+
+/** The contact a valid token names, with its view: the link dies when it expires or the person is forgotten. */
+async function openLink(context: LinkContext, token: string): Promise<{ view: ContactView; expiresAt: Date }> {
+  const opened = context.consentLinks.open(token);
+  if (!opened) throw new UnknownConsentLink();
+  if (opened.expiresAt.getTime() <= context.now().getTime()) throw new ConsentLinkGone('expired');
+  const [stored, purposes] = await Promise.all([
+    context.store.readStream(contactStream(opened.contactId)),
+    readPurposeTimeline(context.store),
+  ]);
+  if (stored.length === 0) throw new UnknownConsentLink();
+  const view = await viewOfStream(context, opened.contactId, stored, purposes);
+  if (view.forgottenBy) throw new ConsentLinkGone('forgotten');
+  return { view, expiresAt: opened.expiresAt };
+}
+
+export async function consentPage(context: LinkContext, token: string): Promise<ConsentPage> {
+  const { view, expiresAt } = await openLink(context, token);
+  const { current } = await readPurposeTimeline(context.store);
+  return {
+    expiresAt: expiresAt.toISOString(),
+    purposes: [...current.values()].map(({ code, kind, channel }) => ({
+      code,
+      kind,
+      channel,
+      status: view.consents[code]?.status ?? 'unknown',
+      changedAt: view.consents[code]?.changedAt ?? null,
+    })),
+  };
+}
+
+/**
+ * The person's answer through their link: a ConsentGiven or ConsentWithdrawn from the portal, with
+ * the wording they were shown and their IP address (sealed), published through the same rules as
+ * any consent (a configured purpose; a refused legal basis is not given again this way).
+ */
+export async function answerThroughLink(
+  context: LinkContext,
+  token: string,
+  answer: { purpose: string; answer: 'yes' | 'no'; wordingVersion: string },
+  ipAddress: string | undefined,
+): Promise<ConsentPage> {
+  const { view } = await openLink(context, token);
+  const evidence = ipAddress !== undefined ? { ipAddress } : {};
+  await publish(context, {
+    type: answer.answer === 'yes' ? 'ConsentGiven' : 'ConsentWithdrawn',
+    contactId: view.contactId,
+    organizationId: view.organizations[0] ?? 'privacy-center',
+    occurredAt: context.now().toISOString(),
+    data:
+      answer.answer === 'yes'
+        ? {
+            purpose: answer.purpose,
+            source: 'portal',
+            wordingVersion: answer.wordingVersion,
+            preChecked: false,
+            ...evidence,
+          }
+        : { purpose: answer.purpose, source: 'portal', ...evidence },
+  });
+  return consentPage(context, token);
+}

@@ -1,0 +1,44 @@
+import { decrypt, encrypt } from './aead.js';
+import type { MasterKey } from './master-key.js';
+
+const PREFIX = 'cl1.';
+/** Domain separation: a box made for anything else never opens as a consent link, nor the reverse. */
+const LINK_AAD = Buffer.from('contact-ledger consent link v1');
+
+/**
+ * Self-service consent links: a token that holds the contact id and an expiry, encrypted and
+ * authenticated (AES-256-GCM) under a key derived from the master key for this one purpose. The
+ * token shows nothing (no id, no personal data) and cannot be forged or extended; it is no key to
+ * anything else. Whether the person is forgotten is checked by the caller at each use.
+ */
+export class ConsentLinks {
+  private readonly key: Buffer;
+
+  constructor(masterKey: MasterKey) {
+    this.key = masterKey.deriveKey('consent link v1');
+  }
+
+  issue(contactId: string, expiresAt: Date): string {
+    const plaintext = Buffer.from(JSON.stringify([contactId, Math.floor(expiresAt.getTime() / 1000)]));
+    const { iv, tag, ciphertext } = encrypt(this.key, plaintext, LINK_AAD);
+    return PREFIX + Buffer.concat([iv, tag, ciphertext]).toString('base64url');
+  }
+
+  /** The contact and expiry of a token made here, or null for anything else (forged, altered, truncated). */
+  open(token: string): { contactId: string; expiresAt: Date } | null {
+    if (!token.startsWith(PREFIX) || token.length > 600) return null;
+    const bytes = Buffer.from(token.slice(PREFIX.length), 'base64url');
+    if (bytes.length < 29) return null;
+    try {
+      const plaintext = decrypt(
+        this.key,
+        { iv: bytes.subarray(0, 12), tag: bytes.subarray(12, 28), ciphertext: bytes.subarray(28) },
+        LINK_AAD,
+      );
+      const [contactId, seconds] = JSON.parse(plaintext.toString('utf8')) as [string, number];
+      return { contactId, expiresAt: new Date(seconds * 1000) };
+    } catch {
+      return null;
+    }
+  }
+}
