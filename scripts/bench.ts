@@ -8,6 +8,10 @@ import { publish } from '../src/app/publish.js';
 import { issueApiKey } from '../src/app/issue-api-key.js';
 import { contactView } from '../src/app/contact-view.js';
 import { runInactiveBatch } from '../src/app/inactive-contacts-batch.js';
+import { configurePurpose } from '../src/app/purposes.js';
+import { expireConsents } from '../src/app/consent-expiry.js';
+import { targetCampaign } from '../src/app/targeting.js';
+import type { PurposeSettings } from '../src/domain/purposes.js';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, userInfo } from 'node:os';
@@ -27,7 +31,13 @@ import { BULK_PAGE } from '../src/projections/runner.js';
 import { contactRow, newContactRecord } from '../src/projections/contact-record.js';
 import { columnsOf, CONTACTS, LISTED_CONTACT } from '../src/projections/tables.js';
 import { INACTIVITY_COLUMNS } from '../src/projections/read-model-store.js';
-import { contactEvents, mulberry32, syntheticEnvelopes, syntheticStream } from '../src/demo/synthetic.js';
+import {
+  contactEvents,
+  DEMO_PURPOSES,
+  mulberry32,
+  syntheticEnvelopes,
+  syntheticStream,
+} from '../src/demo/synthetic.js';
 import { createApp } from '../src/api/app.js';
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
@@ -46,7 +56,8 @@ const { values } = parseArgs({
     'recency-contacts': { type: 'string', default: '1000000' },
     'demo-contacts': { type: 'string', default: '100000' },
     'batch-contacts': { type: 'string', default: '100000' },
-    /** `api` or `batch`: the store append (a ratio's denominator), then the HTTP API, or the batch, alone. */
+    'consent-contacts': { type: 'string', default: '1000000' },
+    /** `api`, `batch` or `consents`: the store append (a ratio's denominator), then that part alone. */
     only: { type: 'string' },
   },
 });
@@ -286,9 +297,18 @@ async function measureApi() {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   try {
-    const [, token] =
-      / (cl_\S+)$/m.exec(runLedger(['keys', 'create', '--role', 'publisher', '--name', 'bench'], env)) ?? [];
-    const authorization = `Bearer ${token}`;
+    const keyOf = (role: string) =>
+      (/ (cl_\S+)$/m.exec(runLedger(['keys', 'create', '--role', role, '--name', `bench-${role}`], env)) ?? [])[1];
+    const admin = `Bearer ${keyOf('admin')}`;
+    for (const [code, settings] of Object.entries(DEMO_PURPOSES)) {
+      const configured = await fetch(`${url}/v1/purposes/${code}`, {
+        method: 'PUT',
+        headers: { authorization: admin, 'content-type': 'application/json' },
+        body: JSON.stringify(settings),
+      });
+      if (!configured.ok) throw new Error(`configuring purpose ${code}: ${configured.status}`);
+    }
+    const authorization = `Bearer ${keyOf('publisher')}`;
     const envelopes = syntheticEnvelopes({ events: 50_000, contacts: 5000, seed: 9 });
     const bodies: string[] = [];
     for (let i = 0; i < envelopes.length; i += batchSize) {
@@ -361,6 +381,8 @@ function runLedger(args: string[], env: Record<string, string>): string {
 /** Rebuild of a log of `events` events (10 per contact on average), in a process of its own. */
 async function measureRebuild(events: number) {
   const { opened, dir, config } = await openBenchLedger();
+  // Configured first, as an institution would: sales and clicks then prolong consents in the fold.
+  for (const [code, settings] of Object.entries(DEMO_PURPOSES)) await configurePurpose(opened, code, settings);
   const stream = syntheticStream({ events, contacts: Math.ceil(events / 10), seed: 7 });
   const now = new Date();
   const next = () => {
@@ -635,6 +657,107 @@ async function measureBatchApply(contacts: number) {
   );
 }
 
+/** The bench institution's five purposes: four expire after two years, one is the customers' legal basis. */
+const BENCH_PURPOSES: Record<string, PurposeSettings> = {
+  newsletter: { kind: 'consent', channel: 'email', expiryDays: 730, prolongedBy: ['MarketingLinkClicked'] },
+  'sms-offers': { kind: 'consent', channel: 'sms', expiryDays: 730 },
+  'post-mail': { kind: 'consent', channel: 'post', expiryDays: 730 },
+  partners: { kind: 'consent', channel: 'all', expiryDays: 730 },
+  order: { kind: 'legalBasis', channel: 'all' },
+};
+
+/**
+ * Targeting and the consent-expiry job over a read model of `contacts` contacts, each answering
+ * each of the five purposes with probability 1/5 (about one consent row per contact): written
+ * straight into state.db, as the contacts read model above. Last activities spread over the
+ * past 27 months, so that about a tenth of the "yes" are past their two years; the job appends a
+ * ConsentExpired to each of their streams.
+ */
+async function measureConsents(contacts: number) {
+  const { opened, dir } = await openBenchLedger();
+  const realNow = opened.now;
+  opened.now = () => new Date('2019-01-01T00:00:00Z'); // expiry enabled long ago
+  for (const [code, settings] of Object.entries(BENCH_PURPOSES)) await configurePurpose(opened, code, settings);
+  opened.now = realNow;
+  await opened.runner.catchUp();
+  const state = new Database(join(dir, 'state.db'));
+  const contactColumns = columnsOf(CONTACTS);
+  const insertContact = state.prepare(
+    `INSERT INTO contacts (${contactColumns.join(', ')}) VALUES (${contactColumns.map((c) => `@${c}`).join(', ')})`,
+  );
+  const insertConsent = state.prepare(
+    'INSERT INTO consents (contact_id, purpose, status, changed_at, last_activity_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const random = mulberry32(5);
+  const asOf = new Date('2026-11-01T00:00:00Z');
+  const window = 27 * 30 * 86_400_000;
+  let consentRows = 0;
+  state.transaction(() => {
+    for (let i = 0; i < contacts; i++) {
+      const contactId = `C-${String(i).padStart(7, '0')}`;
+      insertContact.run({
+        ...contactRow(newContactRecord(contactId)),
+        role: 'individual',
+        status: random() < 0.01 ? 'anonymized' : 'active',
+        restricted: random() < 0.005 ? 1 : 0,
+        registered_at: '2019-06-01T00:00:00.000Z',
+        registered_event: `r-${i}`,
+        recency_at: '2024-01-01T00:00:00.000Z',
+        recency_event: `e-${i}`,
+      });
+      for (const purpose of Object.keys(BENCH_PURPOSES)) {
+        if (random() >= 0.2) continue;
+        const at = new Date(asOf.getTime() - random() * window).toISOString();
+        insertConsent.run(contactId, purpose, random() < 0.8 ? 'yes' : 'no', at, at);
+        consentRows++;
+      }
+    }
+  })();
+  state.pragma('wal_checkpoint(TRUNCATE)');
+
+  // The physical limit: SQLite stepping through the same rows, nothing joined or built.
+  const scan = (sql: string) => {
+    let count = 0;
+    for (const _row of state.prepare(sql).raw(true).iterate()) count++;
+    return count;
+  };
+  const [, rawMs] = await time(() => {
+    scan('SELECT contact_id, status, restricted FROM contacts');
+    scan('SELECT contact_id, purpose, status FROM consents');
+  });
+  state.close();
+  const campaign = { campaignType: 'marketing', channel: 'email' } as const;
+  await targetCampaign(opened, campaign); // warm: statements prepared, pages cached
+  const samples: number[] = [];
+  let answer: Awaited<ReturnType<typeof targetCampaign>> | null = null;
+  for (let i = 0; i < 5; i++) {
+    const [result, ms] = await time(() => targetCampaign(opened, campaign));
+    samples.push(ms);
+    answer = result;
+  }
+  samples.sort((a, b) => a - b);
+  record(
+    `targeting over ${contacts.toLocaleString('en')} contacts and 5 purposes (strict e-mail marketing)`,
+    `median ${(samples[2]! / 1000).toFixed(2)} s`,
+    '≤ 2 s',
+    `${consentRows.toLocaleString('en')} consent rows; ${answer!.eligible.length.toLocaleString('en')} eligible, ` +
+      `${answer!.withoutAnswer.toLocaleString('en')} without any answer; SQLite alone stepping through ` +
+      `both tables: ${(rawMs / 1000).toFixed(2)} s, ratio ${(rawMs / samples[2]!).toFixed(2)}`,
+  );
+
+  const [report, expiryMs] = await time(() => expireConsents(opened, { asOf }));
+  record(
+    `consent-expiry job over ${consentRows.toLocaleString('en')} consents`,
+    `${(expiryMs / 1000).toFixed(2)} s`,
+    '≤ 10 s',
+    `${report.expired.toLocaleString('en')} "yes" expired (a ConsentExpired each, ` +
+      `${rate(report.expired, expiryMs).toLocaleString('en')} events/s); ` +
+      `store append of this run ${appendRateOfRun.toLocaleString('en')} events/s`,
+  );
+  await opened.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** `ledger demo --contacts N` end to end, in a process of its own. */
 function measureDemo(contacts: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-demo-'));
@@ -661,10 +784,11 @@ async function main() {
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
-  if (values.only === 'api' || values.only === 'batch') {
+  if (values.only === 'api' || values.only === 'batch' || values.only === 'consents') {
     await bench.opened.close();
     rmSync(bench.dir, { recursive: true, force: true });
     if (values.only === 'api') await measureApi();
+    else if (values.only === 'consents') await measureConsents(Number(values['consent-contacts']));
     else {
       await measureContactsReadModel(Number(values['recency-contacts']));
       await measureBatchApply(Number(values['batch-contacts']));
@@ -720,6 +844,7 @@ async function main() {
   await measureRebuild(Number(values['rebuild-events']));
   await measureContactsReadModel(Number(values['recency-contacts']));
   await measureBatchApply(Number(values['batch-contacts']));
+  await measureConsents(Number(values['consent-contacts']));
   measureDemo(Number(values['demo-contacts']));
   await measureApi();
   printResults();

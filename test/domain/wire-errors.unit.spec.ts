@@ -9,6 +9,8 @@ const samples: Record<string, () => errors.LedgerError> = {
   PayloadTooLarge: () => new errors.PayloadTooLarge('too large'),
   UnknownContact: () => new errors.UnknownContact('C-1'),
   UnknownErasureRequest: () => new errors.UnknownErasureRequest('ER-1'),
+  UnknownConsentLink: () => new errors.UnknownConsentLink(),
+  ConsentLinkGone: () => new errors.ConsentLinkGone('expired'),
   ConcurrencyConflict: () => new errors.ConcurrencyConflict('contact-C-1', 3, 5),
   IdempotencyConflict: () => new errors.IdempotencyConflict('0190-id', 4),
   RuleViolation: () => new errors.RuleViolation('under legal hold', 'release the hold', { holds: 1 }),
