@@ -12,6 +12,7 @@ import { configurePurpose } from '../src/app/purposes.js';
 import { expireConsents } from '../src/app/consent-expiry.js';
 import { targetCampaign } from '../src/app/targeting.js';
 import type { PurposeSettings } from '../src/domain/purposes.js';
+import { consentAnswers, type ConsentState } from '../src/domain/consent.js';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, userInfo } from 'node:os';
@@ -220,6 +221,7 @@ async function measureWrites() {
 
   // 2. Publish through the full path (JSON validation included), on a fresh ledger.
   const fresh = await openBenchLedger();
+  for (const [code, settings] of Object.entries(DEMO_PURPOSES)) await configurePurpose(fresh.opened, code, settings);
   const publishCount = Math.min(envelopes.length, 50_000);
   const [, publishMs] = await time(async () => {
     for (let i = 0; i < publishCount; i += batchSize)
@@ -695,6 +697,14 @@ async function measureConsents(contacts: number) {
   state.transaction(() => {
     for (let i = 0; i < contacts; i++) {
       const contactId = `C-${String(i).padStart(7, '0')}`;
+      const answers: ConsentState = {};
+      for (const purpose of Object.keys(BENCH_PURPOSES)) {
+        if (random() >= 0.2) continue;
+        const at = new Date(asOf.getTime() - random() * window).toISOString();
+        answers[purpose] = { status: random() < 0.8 ? 'yes' : 'no', changedAt: at, lastActivityAt: at };
+        insertConsent.run(contactId, purpose, answers[purpose].status, at, at);
+        consentRows++;
+      }
       insertContact.run({
         ...contactRow(newContactRecord(contactId)),
         role: 'individual',
@@ -704,27 +714,16 @@ async function measureConsents(contacts: number) {
         registered_event: `r-${i}`,
         recency_at: '2024-01-01T00:00:00.000Z',
         recency_event: `e-${i}`,
+        consent_answers: consentAnswers(answers),
       });
-      for (const purpose of Object.keys(BENCH_PURPOSES)) {
-        if (random() >= 0.2) continue;
-        const at = new Date(asOf.getTime() - random() * window).toISOString();
-        insertConsent.run(contactId, purpose, random() < 0.8 ? 'yes' : 'no', at, at);
-        consentRows++;
-      }
     }
   })();
   state.pragma('wal_checkpoint(TRUNCATE)');
 
-  // The physical limit: SQLite stepping through the same rows, nothing joined or built.
-  const scan = (sql: string) => {
-    let count = 0;
-    for (const _row of state.prepare(sql).raw(true).iterate()) count++;
-    return count;
-  };
-  const [, rawMs] = await time(() => {
-    scan('SELECT contact_id, status, restricted FROM contacts');
-    scan('SELECT contact_id, purpose, status FROM consents');
-  });
+  // The physical limit: SQLite stepping through the same rows, nothing built in JavaScript.
+  const [, rawMs] = await time(() =>
+    state.prepare("SELECT count(*) FROM contacts WHERE registered_event IS NOT NULL AND consent_answers <> ''").get(),
+  );
   state.close();
   const campaign = { campaignType: 'marketing', channel: 'email' } as const;
   await targetCampaign(opened, campaign); // warm: statements prepared, pages cached
@@ -741,8 +740,8 @@ async function measureConsents(contacts: number) {
     `median ${(samples[2]! / 1000).toFixed(2)} s`,
     '≤ 2 s',
     `${consentRows.toLocaleString('en')} consent rows; ${answer!.eligible.length.toLocaleString('en')} eligible, ` +
-      `${answer!.withoutAnswer.toLocaleString('en')} without any answer; SQLite alone stepping through ` +
-      `both tables: ${(rawMs / 1000).toFixed(2)} s, ratio ${(rawMs / samples[2]!).toFixed(2)}`,
+      `${answer!.withoutAnswer.toLocaleString('en')} without any answer; SQLite alone counting the same ` +
+      `rows: ${(rawMs / 1000).toFixed(2)} s, ratio ${(rawMs / samples[2]!).toFixed(2)}`,
   );
 
   const [report, expiryMs] = await time(() => expireConsents(opened, { asOf }));

@@ -1,5 +1,5 @@
 import { ValidationError } from '../domain/errors.js';
-import { target, type TargetingRequest, type TargetingResult } from '../domain/targeting.js';
+import type { TargetingRequest, TargetingResult } from '../domain/targeting.js';
 import type { ReadModels } from '../projections/read-models.js';
 
 export type TargetingAnswer = TargetingResult &
@@ -12,7 +12,7 @@ export type TargetingAnswer = TargetingResult &
  * campaign is sent elsewhere.
  */
 export async function targetCampaign(
-  context: { readModels: Pick<ReadModels, 'targetingFacts'> },
+  context: { readModels: Pick<ReadModels, 'target'> },
   request: TargetingRequest,
   recencyBefore?: Date,
 ): Promise<TargetingAnswer> {
@@ -21,19 +21,24 @@ export async function targetCampaign(
       { pointer: '/recencyBefore', message: 'cannot be given with contactIds' },
     ]);
   }
+  const { campaignType, channel, contactIds } = request;
   const strictConsent = request.strictConsent ?? true;
-  const facts = await context.readModels.targetingFacts(
+  const result = await context.readModels.target(
     {
-      ...(request.contactIds ? { contactIds: request.contactIds } : {}),
+      ...(contactIds ? { contactIds } : {}),
       ...(recencyBefore ? { recencyBefore: recencyBefore.toISOString() } : {}),
       ...(request.organizationId !== undefined ? { organizationId: request.organizationId } : {}),
     },
-    request.channel,
+    { campaignType, strictConsent, channel },
   );
-  // Ids given are answered in their order, an unknown one (or one outside the organisation) as such.
-  const candidates = request.contactIds
-    ? request.contactIds.map((contactId) => [contactId, facts.get(contactId) ?? null] as const)
-    : facts.entries();
-  const result = target(candidates, { campaignType: request.campaignType, strictConsent });
-  return { campaignType: request.campaignType, channel: request.channel, strictConsent, ...result };
+  const answer = { campaignType, channel, strictConsent, ...result };
+  if (!contactIds) return answer;
+  // Ids given are answered in their order; one the read models do not hold (or outside the organisation) is unknown.
+  const eligible = new Set(result.eligible);
+  return {
+    ...answer,
+    eligible: contactIds.filter((contactId) => eligible.has(contactId)),
+    excluded: { ...result.excluded, unknownContact: contactIds.length - result.considered },
+    considered: contactIds.length,
+  };
 }

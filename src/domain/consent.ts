@@ -110,6 +110,22 @@ export function consentChanged(before: ConsentState | undefined, after: ConsentS
   return typeof purpose === 'string' && before?.[purpose]?.status !== after[purpose]?.status;
 }
 
+/** The answers of a contact with no "yes" and no "no" (see consentAnswers). */
+export const NO_ANSWERS = ',';
+
+/**
+ * A contact's "yes" and "no" as one short text, `,newsletter=y,sms=n,` (codes in order; "unknown"
+ * left out): what targeting reads with the contact's flags in one row, instead of joining every
+ * consent. Codes are slugs, so the commas and equals signs are unambiguous.
+ */
+export function consentAnswers(state: ConsentState): string {
+  const answered = Object.entries(state)
+    .filter(([, entry]) => entry.status !== 'unknown')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([code, entry]) => `${code}=${entry.status === 'yes' ? 'y' : 'n'}`);
+  return answered.length === 0 ? NO_ANSWERS : `,${answered.join(',')},`;
+}
+
 /**
  * At least one authorization of the person is "yes": a purpose that is not a legal basis (a legal
  * basis, such as "order", is the institution's ground, not the person's authorization).

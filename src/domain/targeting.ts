@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { PurposesState } from './purposes.js';
 import { CalendarDate, Instant, OneOf, OpaqueId } from './schema-kit.js';
 
 /**
@@ -36,7 +37,7 @@ export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
 
 /**
  * What targeting knows of a contact, from the read models: no personal data. The answers are
- * folded over the purposes as configured now: a refusal or a "yes" on a purpose of the campaign's
+ * judged by the purposes as configured now: a refusal or a "yes" on a purpose of the campaign's
  * channel or of every channel; a legal basis in force (a customer's "order") counts as a "yes",
  * an objection to one as a refusal.
  */
@@ -50,20 +51,56 @@ export interface TargetFacts {
   answered: boolean;
 }
 
-/** Why a contact is left out of a campaign, or null when it is eligible. */
-export function exclusionOf(
-  facts: TargetFacts | null,
-  campaign: { campaignType: 'marketing' | 'operational'; strictConsent: boolean },
-): ExclusionReason | null {
-  if (!facts) return 'unknownContact';
-  if (facts.forgotten) return 'forgotten';
-  if (facts.restricted) return 'restricted';
-  if (campaign.campaignType === 'operational') return null;
-  if (facts.refusedInGeneral) return 'refusedInGeneral';
-  if (facts.refusedOnChannel) return 'refusedOnChannel';
-  if (campaign.strictConsent && !facts.yesOnChannel) return 'noExplicitYes';
-  return null;
+export interface Campaign {
+  campaignType: 'marketing' | 'operational';
+  strictConsent: boolean;
 }
+
+/** One exclusion: its reason holds when the fact has this value. */
+export interface ExclusionCheck {
+  reason: ExclusionReason;
+  fact: keyof TargetFacts;
+  when: boolean;
+}
+
+/**
+ * The exclusions of a campaign in the order they are checked; the first that holds is the reason.
+ * The read models run the same list as SQL over every contact (see targetingSql).
+ */
+export function exclusionChecks(campaign: Campaign): ExclusionCheck[] {
+  const never: ExclusionCheck[] = [
+    { reason: 'forgotten', fact: 'forgotten', when: true },
+    { reason: 'restricted', fact: 'restricted', when: true },
+  ];
+  if (campaign.campaignType === 'operational') return never;
+  return [
+    ...never,
+    { reason: 'refusedInGeneral', fact: 'refusedInGeneral', when: true },
+    { reason: 'refusedOnChannel', fact: 'refusedOnChannel', when: true },
+    ...(campaign.strictConsent ? [{ reason: 'noExplicitYes', fact: 'yesOnChannel', when: false } as const] : []),
+  ];
+}
+
+/** Why a contact is left out of a campaign, or null when it is eligible. */
+export function exclusionOf(facts: TargetFacts | null, campaign: Campaign): ExclusionReason | null {
+  if (!facts) return 'unknownContact';
+  return exclusionChecks(campaign).find((check) => facts[check.fact] === check.when)?.reason ?? null;
+}
+
+/**
+ * The answers (see consentAnswers) that make each fact true, under the purposes as configured now:
+ * `,code=n,` of a purpose of every channel, or of the campaign's; `,code=y,` of either.
+ */
+export function answerPatterns(purposes: PurposesState, channel: string) {
+  const all = [...purposes.values()].filter((purpose) => purpose.channel === 'all').map((purpose) => purpose.code);
+  const onChannel = [...purposes.values()].filter((p) => p.channel === channel).map((purpose) => purpose.code);
+  return {
+    refusedInGeneral: all.map((code) => `,${code}=n,`),
+    refusedOnChannel: onChannel.map((code) => `,${code}=n,`),
+    yesOnChannel: [...all, ...onChannel].map((code) => `,${code}=y,`),
+  };
+}
+export type AnswerPatterns = ReturnType<typeof answerPatterns>;
 
 export interface TargetingResult {
   eligible: string[];
@@ -71,26 +108,4 @@ export interface TargetingResult {
   /** Contacts considered (forgotten and unknown ones aside) with neither a "yes" nor a "no" to any purpose. */
   withoutAnswer: number;
   considered: number;
-}
-
-/** Tallies a campaign's audience: the eligible ids, in the order given, and the count of each exclusion. */
-export function target(
-  candidates: Iterable<readonly [string, TargetFacts | null]>,
-  campaign: { campaignType: 'marketing' | 'operational'; strictConsent: boolean },
-): TargetingResult {
-  const eligible: string[] = [];
-  const excluded = Object.fromEntries(EXCLUSION_REASONS.map((reason) => [reason, 0])) as Record<
-    ExclusionReason,
-    number
-  >;
-  let withoutAnswer = 0;
-  let considered = 0;
-  for (const [contactId, facts] of candidates) {
-    considered++;
-    const reason = exclusionOf(facts, campaign);
-    if (facts && !facts.forgotten && !facts.answered) withoutAnswer++;
-    if (reason === null) eligible.push(contactId);
-    else excluded[reason]++;
-  }
-  return { eligible, excluded, withoutAnswer, considered };
 }

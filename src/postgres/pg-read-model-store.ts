@@ -1,4 +1,4 @@
-import { targetingSql, type TargetRow, type TargetScope } from '../projections/targeting-sql.js';
+import { targetingSql, type TargetQuery, type TargetTally } from '../projections/targeting-sql.js';
 import type pg from 'pg';
 import {
   INACTIVITY_COLUMNS,
@@ -184,16 +184,21 @@ export class PgReadModelStore implements ReadModelStore {
     return rows;
   }
 
-  async targetingRows(scope: TargetScope, channel: string) {
+  async targetingTally(query: TargetQuery) {
     const values: unknown[] = [];
     const param = (value: unknown) => `$${values.push(value)}`;
-    const sql = targetingSql(scope, channel, {
+    const sql = targetingSql(query, {
       qualified: (table) => `${this.s}.${table}`,
       param,
       inIds: (ids) => `= ANY(${param(ids)}::text[])`,
+      fence: ' OFFSET 0',
     });
-    const { rows } = await this.pool.query<TargetRow>(sql, values);
-    return rows;
+    const { rows } = await this.pool.query(sql, values);
+    // count(*) is a bigint, which pg hands over as a string.
+    const [row] = rows as Array<Record<string, string | null>>;
+    return Object.fromEntries(
+      Object.entries(row!).map(([name, value]) => [name, name === 'eligible' ? value : Number(value)]),
+    ) as TargetTally;
   }
 
   /** The pool belongs to whoever opened it. */

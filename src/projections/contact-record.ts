@@ -1,11 +1,14 @@
 import { initialContactFlags, type ContactFlags } from '../domain/contact-flags.js';
 import { initialRecency, recencyOf, type RecencyState } from '../domain/recency.js';
+import { NO_ANSWERS } from '../domain/consent.js';
 import type { CONTACTS, Row } from './tables.js';
 
 /** One row of the contacts read model: flags and recency, never personal data. */
 export interface ContactRecord extends ContactFlags {
   contactId: string;
   recency: RecencyState;
+  /** See consentAnswers: kept with the row, changed only when its consents are folded. */
+  consentAnswers: string;
 }
 
 /**
@@ -14,7 +17,17 @@ export interface ContactRecord extends ContactFlags {
  */
 export function newContactRecord(contactId: string): ContactRecord {
   const { role, status, customer, balance, restricted, legalHold } = initialContactFlags();
-  return { role, status, customer, balance, restricted, legalHold, contactId, recency: initialRecency() };
+  return {
+    role,
+    status,
+    customer,
+    balance,
+    restricted,
+    legalHold,
+    contactId,
+    recency: initialRecency(),
+    consentAnswers: NO_ANSWERS,
+  };
 }
 
 export const currentRecency = (record: ContactRecord) => recencyOf(record.recency);
@@ -36,6 +49,7 @@ export const contactFromRow = (row: ContactRow): ContactRecord => ({
     registration: mark(row.registered_at, row.registered_event, row.registered_position),
     activity: mark(row.activity_at, row.activity_event, row.activity_position),
   },
+  consentAnswers: row.consent_answers,
 });
 
 const asFlag = (value: boolean) => (value ? 1 : 0);
@@ -60,5 +74,6 @@ export function contactRow(record: ContactRecord): ContactRow {
     activity_position: activity?.position ?? null,
     recency_at: recency?.date ?? null,
     recency_event: recency?.eventId ?? null,
+    consent_answers: record.consentAnswers,
   };
 }

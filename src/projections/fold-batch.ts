@@ -1,5 +1,5 @@
 import { isEventType } from '../domain/catalog.js';
-import { evolveConsents, type ConsentState } from '../domain/consent.js';
+import { consentAnswers, evolveConsents, type ConsentState } from '../domain/consent.js';
 import { evolveContactFlags } from '../domain/contact-flags.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
 import {
@@ -221,6 +221,7 @@ export class ReadModelWindow {
         const after = evolveConsents(before, event, this.purposes!);
         if (after !== before) {
           consentCounts = consentCountsForRecency(before, after, event, this.purposes!);
+          held.consentAnswers = consentAnswers(after);
           if (consents.has(contactId)) update(before, after);
           else consents.set(contactId, after);
         }

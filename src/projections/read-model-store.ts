@@ -1,5 +1,5 @@
 import type { CONSENTS, CONTACTS, ORDERS, Row, Table } from './tables.js';
-import type { TargetRow, TargetScope } from './targeting-sql.js';
+import type { TargetQuery, TargetTally } from './targeting-sql.js';
 
 /** The writes of one read-model commit: plain rows, in one transaction with the checkpoint. */
 export interface ReadModelWrites {
@@ -60,8 +60,8 @@ export interface ReadModelStore {
     after: { lastActivityAt: string; contactId: string } | null,
     limit: number,
   ): Promise<ExpiringRow[]>;
-  /** The targeting facts of every contact in scope, for a campaign's channel (see targetingSql). */
-  targetingRows(scope: TargetScope, channel: string): Promise<TargetRow[]>;
+  /** A campaign's counts and eligible ids over the contacts in scope (see targetingSql). */
+  targetingTally(query: TargetQuery): Promise<TargetTally>;
   close(): Promise<void>;
 }
 

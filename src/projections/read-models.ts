@@ -1,6 +1,12 @@
 import type { ConsentState, ConsentStatus } from '../domain/consent.js';
 import type { PurposesState } from '../domain/purposes.js';
-import type { TargetFacts } from '../domain/targeting.js';
+import {
+  answerPatterns,
+  exclusionChecks,
+  EXCLUSION_REASONS,
+  type Campaign,
+  type TargetingResult,
+} from '../domain/targeting.js';
 import type { TargetScope } from './targeting-sql.js';
 import { ValidationError } from '../domain/errors.js';
 import type { InactivityFacts } from '../domain/inactive-contacts.js';
@@ -194,22 +200,21 @@ export class ReadModels {
     }
   }
 
-  /** The targeting facts of every contact in scope, by contact id (no personal data). */
-  async targetingFacts(scope: TargetScope, channel: string): Promise<Map<string, TargetFacts>> {
-    const rows = await this.store.targetingRows(scope, channel);
-    return new Map(
-      rows.map((row) => [
-        row.contact_id,
-        {
-          forgotten: row.forgotten === 1,
-          restricted: row.restricted === 1,
-          refusedInGeneral: row.refused_general === 1,
-          refusedOnChannel: row.refused_channel === 1,
-          yesOnChannel: row.yes_channel === 1,
-          answered: row.answered === 1,
-        },
-      ]),
-    );
+  /**
+   * A campaign's audience among the contacts in scope, judged by the purposes as the read models
+   * hold them now: the eligible ids in id order, the count of each exclusion, the contacts without
+   * any answer. Counted by the database in one pass.
+   */
+  async target(scope: TargetScope, campaign: Campaign & { channel: string }): Promise<TargetingResult> {
+    const patterns = answerPatterns(await this.purposes(), campaign.channel);
+    const tally = await this.store.targetingTally({ scope, patterns, checks: exclusionChecks(campaign) });
+    const excluded = Object.fromEntries(EXCLUSION_REASONS.map((reason) => [reason, tally[reason] ?? 0]));
+    return {
+      eligible: tally.eligible ? tally.eligible.split(',') : [],
+      excluded: excluded as TargetingResult['excluded'],
+      withoutAnswer: tally.without_answer,
+      considered: tally.considered,
+    };
   }
 
   /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */

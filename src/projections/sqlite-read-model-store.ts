@@ -1,4 +1,4 @@
-import { targetingSql, type TargetRow, type TargetScope } from './targeting-sql.js';
+import { targetingSql, type TargetQuery, type TargetTally } from './targeting-sql.js';
 import type Database from 'better-sqlite3';
 import {
   INACTIVITY_COLUMNS,
@@ -186,19 +186,20 @@ export class SqliteReadModelStore implements ReadModelStore {
     return this.statements.expiringPage.all(purpose, before, lastActivityAt, contactId, limit);
   }
 
-  async targetingRows(scope: TargetScope, channel: string) {
+  async targetingTally(query: TargetQuery) {
     const values: Record<string, unknown> = {};
     const param = (value: unknown) => {
       const name = `p${Object.keys(values).length}`;
       values[name] = value;
       return `@${name}`;
     };
-    const sql = targetingSql(scope, channel, {
+    const sql = targetingSql(query, {
       qualified: (table) => table,
       param,
       inIds: (ids) => `IN (SELECT value FROM json_each(${param(JSON.stringify(ids))}))`,
+      fence: ' LIMIT -1',
     });
-    return this.statement(this.db, sql).all(values) as TargetRow[];
+    return this.statement(this.db, sql).get(values) as TargetTally;
   }
 
   async close() {

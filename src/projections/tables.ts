@@ -75,6 +75,8 @@ export const CONTACTS = table({
     activity_position: optionalInteger,
     recency_at: optionalText,
     recency_event: optionalText,
+    /** The consents' answers as `,code=y,code=n,` (see consentAnswers): what targeting scans, in this one row. */
+    consent_answers: text,
   },
   key: ['contact_id'],
   indexes: { contacts_by_recency: ['recency_at', 'contact_id'] },

@@ -1,3 +1,4 @@
+import { EXCLUSION_REASONS, type AnswerPatterns, type ExclusionCheck, type TargetFacts } from '../domain/targeting.js';
 import { LISTED_CONTACT } from './tables.js';
 
 /** Which contacts a targeting reads: the ids given, the renewal audience, or every registered one; by organisation. */
@@ -8,29 +9,38 @@ export interface TargetScope {
   organizationId?: string;
 }
 
-/** What a targeting row holds (flags as 0 or 1), one per contact in scope: see TargetFacts. */
-export interface TargetRow {
-  contact_id: string;
-  forgotten: number;
-  restricted: number;
-  refused_general: number;
-  refused_channel: number;
-  yes_channel: number;
-  answered: number;
+/** What a targeting query answers: a count per reason (the reasons' names), and the eligible ids joined by commas. */
+export type TargetTally = Record<string, number> & {
+  considered: number;
+  without_answer: number;
+  eligible: string | null;
+};
+
+/** A targeting as the read models run it: who, the answers that make each fact, the checks in order. */
+export interface TargetQuery {
+  scope: TargetScope;
+  patterns: AnswerPatterns;
+  checks: readonly ExclusionCheck[];
 }
 
-/** How an adapter writes a parameter and a list of ids: numbered placeholders, bound in the order asked. */
+/** How an adapter writes a parameter and a list of ids, and keeps a subquery apart. */
 export interface TargetingDialect {
   qualified(table: string): string;
   param(value: unknown): string;
   inIds(ids: readonly string[]): string;
+  /**
+   * Ends the per-contact subquery so that the planner keeps it apart: flattened, each reason's
+   * count would evaluate every check again (seven times the work on SQLite).
+   */
+  fence: string;
 }
 
 /**
- * One query for both backends: each contact in scope with its answers folded over the purposes
- * as configured now, in contact id order (a walk of the contacts key joined to the consents key).
+ * One query for both backends, one pass over the contacts in scope: each contact's facts from its
+ * flags and its answers (one row: no join), its reason by the checks in order, then the counts and
+ * the eligible ids, aggregated by the database: the application never walks a million rows.
  */
-export function targetingSql(scope: TargetScope, channel: string, sql: TargetingDialect): string {
+export function targetingSql({ scope, patterns, checks }: TargetQuery, sql: TargetingDialect): string {
   const where = [
     scope.contactIds
       ? `contact_id ${sql.inIds(scope.contactIds)}`
@@ -44,17 +54,29 @@ export function targetingSql(scope: TargetScope, channel: string, sql: Targeting
         ]
       : []),
   ];
-  const on = sql.param(channel);
-  const flag = (condition: string) => `coalesce(max(CASE WHEN ${condition} THEN 1 ELSE 0 END), 0)`;
-  return `SELECT t.contact_id, t.forgotten, t.restricted,
-      ${flag(`s.status = 'no' AND p.channel = 'all'`)} AS refused_general,
-      ${flag(`s.status = 'no' AND p.channel = ${on}`)} AS refused_channel,
-      ${flag(`s.status = 'yes' AND (p.channel = 'all' OR p.channel = ${on})`)} AS yes_channel,
-      ${flag(`s.status IN ('yes', 'no')`)} AS answered
-    FROM (SELECT c.contact_id, CASE WHEN c.status = 'active' THEN 0 ELSE 1 END AS forgotten, c.restricted
-          FROM ${sql.qualified('contacts')} c WHERE ${where.join(' AND ')}) t
-    LEFT JOIN ${sql.qualified('consents')} s ON s.contact_id = t.contact_id
-    LEFT JOIN ${sql.qualified('purposes')} p ON p.code = s.purpose
-    GROUP BY t.contact_id, t.forgotten, t.restricted
-    ORDER BY t.contact_id`;
+  const anyOf = (list: readonly string[]) =>
+    list.length === 0
+      ? '1 = 0'
+      : list.map((pattern) => `consent_answers LIKE ${sql.param(`%${pattern}%`)}`).join(' OR ');
+  // Written when a check reads it: a parameter the query does not use is an error on PostgreSQL.
+  const facts: Record<keyof TargetFacts, () => string> = {
+    forgotten: () => `status <> 'active'`,
+    restricted: () => 'restricted = 1',
+    refusedInGeneral: () => anyOf(patterns.refusedInGeneral),
+    refusedOnChannel: () => anyOf(patterns.refusedOnChannel),
+    yesOnChannel: () => anyOf(patterns.yesOnChannel),
+    answered: () => `consent_answers <> ','`,
+  };
+  const reason =
+    checks.length === 0
+      ? 'NULL'
+      : `CASE ${checks.map((c) => `WHEN ${c.when ? '' : 'NOT '}(${facts[c.fact]()}) THEN '${c.reason}'`).join(' ')} END`;
+  const counts = EXCLUSION_REASONS.filter((r) => r !== 'unknownContact').map(
+    (r) => `count(*) FILTER (WHERE reason = '${r}') AS "${r}"`,
+  );
+  return `SELECT count(*) AS considered, ${counts.join(', ')},
+      count(*) FILTER (WHERE NOT forgotten AND NOT answered) AS without_answer,
+      string_agg(contact_id, ',' ORDER BY contact_id) FILTER (WHERE reason IS NULL) AS eligible
+    FROM (SELECT contact_id, ${reason} AS reason, (${facts.forgotten()}) AS forgotten, (${facts.answered()}) AS answered
+          FROM ${sql.qualified('contacts')} c WHERE ${where.join(' AND ')}${sql.fence}) t`;
 }

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { exclusionOf, target, type ExclusionReason, type TargetFacts } from '../../src/domain/targeting.js';
+import { answerPatterns, exclusionOf, type ExclusionReason, type TargetFacts } from '../../src/domain/targeting.js';
+import { consentAnswers, type ConsentStatus } from '../../src/domain/consent.js';
+import { PurposeTimeline } from '../../src/domain/purposes.js';
+
+const entry = (status: ConsentStatus) => ({
+  status,
+  changedAt: '2024-01-01T00:00:00.000Z',
+  lastActivityAt: '2024-01-01T00:00:00.000Z',
+});
 
 const none: TargetFacts = {
   forgotten: false,
@@ -60,19 +68,35 @@ describe('targeting exclusions', () => {
     it(`${what}: ${expected ?? 'eligible'}`, () => expect(exclusionOf(facts, campaign)).to.equal(expected));
   }
 
-  it('tallies the eligible ids in order, each exclusion, and the contacts with no answer at all', () => {
-    const result = target(
-      [
-        ['C-1', { ...none, yesOnChannel: true, answered: true }],
-        ['C-2', none],
-        ['C-3', { ...none, forgotten: true }],
-        ['C-4', null],
-        ['C-0', { ...none, yesOnChannel: true, answered: true }],
-      ],
-      marketing,
+  it('reads refusals and "yes" from the purposes of every channel and of the campaign channel, now', () => {
+    const purposes = new PurposeTimeline([
+      {
+        type: 'PurposeConfigured',
+        position: 1,
+        occurredAt: '2024-01-01T00:00:00.000Z',
+        data: { code: 'partners', kind: 'consent', channel: 'all' },
+      },
+      {
+        type: 'PurposeConfigured',
+        position: 2,
+        occurredAt: '2024-01-01T00:00:00.000Z',
+        data: { code: 'newsletter', kind: 'consent', channel: 'email' },
+      },
+      {
+        type: 'PurposeConfigured',
+        position: 3,
+        occurredAt: '2024-01-01T00:00:00.000Z',
+        data: { code: 'sms', kind: 'consent', channel: 'sms' },
+      },
+    ]).current;
+    expect(answerPatterns(purposes, 'email')).to.deep.equal({
+      refusedInGeneral: [',partners=n,'],
+      refusedOnChannel: [',newsletter=n,'],
+      yesOnChannel: [',partners=y,', ',newsletter=y,'],
+    });
+    expect(consentAnswers({ sms: entry('no'), newsletter: entry('yes'), partners: entry('unknown') })).to.equal(
+      ',newsletter=y,sms=n,',
     );
-    expect(result.eligible).to.deep.equal(['C-1', 'C-0']);
-    expect(result.excluded).to.deep.include({ noExplicitYes: 1, forgotten: 1, unknownContact: 1, restricted: 0 });
-    expect(result).to.include({ withoutAnswer: 1, considered: 5 });
+    expect(consentAnswers({ partners: entry('unknown') })).to.equal(',');
   });
 });

@@ -26,6 +26,7 @@ const contact = (contactId: string, overrides: Partial<Row<typeof CONTACTS>> = {
   activity_position: null,
   recency_at: '2020-01-01T00:00:00.000Z',
   recency_event: `E-${contactId}`,
+  consent_answers: ',',
   ...overrides,
 });
 
