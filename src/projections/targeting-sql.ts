@@ -67,10 +67,8 @@ export function targetingSql({ scope, patterns, checks }: TargetQuery, sql: Targ
     yesOnChannel: () => anyOf(patterns.yesOnChannel),
     answered: () => `consent_answers <> ','`,
   };
-  const reason =
-    checks.length === 0
-      ? 'NULL'
-      : `CASE ${checks.map((c) => `WHEN ${c.when ? '' : 'NOT '}(${facts[c.fact]()}) THEN '${c.reason}'`).join(' ')} END`;
+  const whens = checks.map(({ when, fact, reason }) => `WHEN ${when ? '' : 'NOT '}(${facts[fact]()}) THEN '${reason}'`);
+  const reason = whens.length === 0 ? 'NULL' : `CASE ${whens.join(' ')} END`;
   const counts = EXCLUSION_REASONS.filter((r) => r !== 'unknownContact').map(
     (r) => `count(*) FILTER (WHERE reason = '${r}') AS "${r}"`,
   );
