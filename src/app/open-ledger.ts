@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
@@ -8,7 +8,7 @@ import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
 import { ConsentLinks } from '../crypto/consent-link.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
-import { KeyStore } from '../crypto/key-store.js';
+import { KeyStore, WrongMasterKey } from '../crypto/key-store.js';
 import { loadMasterKey } from '../crypto/master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
@@ -147,21 +147,33 @@ export interface OpenLedger extends LedgerContext {
 
 export async function openLedger(config: LedgerConfig, log: Logger): Promise<OpenLedger> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  let created: string | null = null;
   const masterKey = loadMasterKey(
     {
       masterKey: config.masterKey,
       masterKeyFile: config.masterKeyFile,
       defaultKeyFile: join(config.dataDir, 'master.key'),
     },
-    (path) =>
-      log.warn(
-        { path },
-        'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field',
-      ),
+    (path) => (created = path),
   );
   const backend = await openBackend(config);
   const { store } = backend;
   const keys = new KeyStore(backend.keys, masterKey);
+  try {
+    await keys.checkMasterKey();
+  } catch (error) {
+    await backend.close();
+    if (created === null || !(error instanceof WrongMasterKey)) throw error;
+    // A new data folder beside an existing ledger: the key just made wraps nothing, and must not linger.
+    rmSync(created);
+    throw new WrongMasterKey(error.recordedId, `a new one, created in ${created} and removed`);
+  }
+  if (created !== null) {
+    log.warn(
+      { path: created },
+      'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field',
+    );
+  }
   const shredder = new Shredder(store, keys);
   const reconciled = await shredder.reconcile();
   if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');

@@ -38,5 +38,10 @@ export interface KeyRepository {
   insertMissing(keys: readonly WrappedKey[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
   /** Deletes the keys and writes tombstones in one transaction; idempotent. Returns keys destroyed. */
   shred(scopes: readonly string[], cause: ShredCause, at: string): Promise<number>;
+  /**
+   * The id of the master key that wraps this repository's keys, recorded once: by the first start
+   * (the id of the keys already stored, if any, else `id`), and read back by every later one.
+   */
+  claimMasterKey(id: string, at: string): Promise<string>;
   close(): Promise<void>;
 }

@@ -21,6 +21,20 @@ export interface KeyStoreOptions {
   now?: () => Date;
 }
 
+/** The configured master key is not the one that wraps the ledger's keys. */
+export class WrongMasterKey extends Error {
+  constructor(
+    readonly recordedId: string,
+    readonly configuredId: string,
+  ) {
+    super(
+      `the keys of this ledger are wrapped by master key ${recordedId}, not by the configured one ` +
+        `(${configuredId}): set LEDGER_MASTER_KEY or LEDGER_MASTER_KEY_FILE to the ledger's master key`,
+    );
+    this.name = 'WrongMasterKey';
+  }
+}
+
 /**
  * Per-scope data keys, wrapped by the master key, with an LRU of opened keys. Enforces the
  * erasure fence: a shredded scope never gets a new key, so nothing new can be sealed for it.
@@ -39,6 +53,16 @@ export class KeyStore {
     this.byScope = new LRUCache(cache);
     this.byKeyId = new LRUCache(cache);
     this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Refuses a master key that is not the one this key database records (recording it on a new
+   * one): with another key, every read of a sealed field and every key created would fail or
+   * split the ledger between two keys. The message names the ids, never a key.
+   */
+  async checkMasterKey(): Promise<void> {
+    const recorded = await this.repository.claimMasterKey(this.masterKey.id, this.now().toISOString());
+    if (recorded !== this.masterKey.id) throw new WrongMasterKey(recorded, this.masterKey.id);
   }
 
   /** Keys to seal with, created on first use. Throws Forgotten if any scope was shredded. */

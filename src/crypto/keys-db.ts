@@ -20,7 +20,9 @@ export function openKeysDb(path: string, pageCacheMb: number): Database.Database
       wrapped BLOB NOT NULL, created_at TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS tombstones (
       scope TEXT PRIMARY KEY, key_id TEXT, shredded_at TEXT NOT NULL, reason TEXT NOT NULL, event_id TEXT);
-    CREATE INDEX IF NOT EXISTS tombstones_key_id ON tombstones (key_id);`);
+    CREATE INDEX IF NOT EXISTS tombstones_key_id ON tombstones (key_id);
+    CREATE TABLE IF NOT EXISTS master_key (
+      singleton INTEGER PRIMARY KEY CHECK (singleton = 1), id TEXT NOT NULL, recorded_at TEXT NOT NULL);`);
   return db;
 }
 

@@ -49,6 +49,16 @@ export class SqliteKeyRepository implements KeyRepository {
     return (await this.writer.call({ shred: { scopes, cause, at } })) as number;
   }
 
+  async claimMasterKey(id: string, at: string) {
+    this.db
+      .prepare(
+        `INSERT INTO master_key (singleton, id, recorded_at)
+         VALUES (1, coalesce((SELECT master_key_id FROM keys LIMIT 1), ?), ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(id, at);
+    return (this.db.prepare('SELECT id FROM master_key').pluck().get() as string);
+  }
+
   async close() {
     await this.writer.close();
     this.db.close();

@@ -29,7 +29,9 @@ const ddl = (s: string) => `
     shredded_at text,
     reason text,
     event_id text,
-    CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)));`;
+    CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)));
+  CREATE TABLE IF NOT EXISTS ${s}.master_key (
+    singleton boolean PRIMARY KEY CHECK (singleton), id text NOT NULL, recorded_at text NOT NULL);`;
 
 const toKey = (row: ScopeRow): WrappedKey => ({
   scope: row.scope,
@@ -73,6 +75,17 @@ export class PgKeyRepository implements KeyRepository {
   static async open(pool: pg.Pool, schema: string): Promise<PgKeyRepository> {
     await createSchema(pool, schema, ddl(schemaIdentifier(schema)));
     return new PgKeyRepository(pool, schema);
+  }
+
+  async claimMasterKey(id: string, at: string) {
+    await this.pool.query(
+      `INSERT INTO ${this.s}.master_key (singleton, id, recorded_at)
+       VALUES (true, coalesce((SELECT master_key_id FROM ${this.s}.scope_keys WHERE master_key_id IS NOT NULL LIMIT 1), $1), $2)
+       ON CONFLICT DO NOTHING`,
+      [id, at],
+    );
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM ${this.s}.master_key`);
+    return rows[0]!.id;
   }
 
   async findByScopes(scopes: readonly string[]) {

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { readConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { openLedger } from '../../src/app/open-ledger.js';
+import { publish } from '../../src/app/publish.js';
+import { contactView } from '../../src/app/contact-view.js';
+import { WrongMasterKey } from '../../src/crypto/key-store.js';
+import { runCli } from '../support/cli.js';
+import { person, registered } from '../support/events.js';
+import { dropSchemas, TEST_DATABASE_URL, testSchemaName } from '../support/postgres.js';
+
+const open = (env: NodeJS.ProcessEnv) => openLedger(readConfig(env), createLogger('silent'));
+const key = () => randomBytes(32).toString('base64');
+/** What an opening that must fail threw. */
+const refusal = async (opening: Promise<unknown>) => {
+  try {
+    await opening;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('the ledger opened');
+};
+
+/** The wrong master key refuses to start (issue 16, finding 4), on the embedded default and on PostgreSQL. */
+describe('the wrong master key refuses to start', function () {
+  this.timeout(60_000);
+  const dirs: string[] = [];
+  const newDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-master-'));
+    dirs.push(dir);
+    return dir;
+  };
+  after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('SQLite: another key is refused with the variables to set; the right one still opens everything', async () => {
+    const dir = newDir();
+    const right = key();
+    const p = person();
+    const first = await open({ LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: right });
+    await publish(first, registered(p));
+    await first.close();
+    const wrong = await refusal(open({ LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: key() }));
+    expect(wrong).to.be.instanceOf(WrongMasterKey);
+    expect(wrong.message).to.match(/LEDGER_MASTER_KEY or LEDGER_MASTER_KEY_FILE/);
+    expect(wrong.message).not.to.include(right);
+    const again = await open({ LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: right });
+    expect((await contactView(again, p.contactId)).details.email).to.equal(p.email);
+    await again.close();
+  });
+
+  describe('PostgreSQL: a fresh data folder beside an existing ledger', () => {
+    const schema = testSchemaName();
+    const pgEnv = (dir: string) => ({
+      LEDGER_DATA_DIR: dir,
+      LEDGER_STORE: 'postgres',
+      LEDGER_DATABASE_URL: TEST_DATABASE_URL,
+      LEDGER_DATABASE_SCHEMA: schema,
+      LEDGER_KEYS_SCHEMA: `${schema}_keys`,
+      LOG_LEVEL: 'silent',
+    });
+    after(async () => {
+      const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+      await dropSchemas(pool, [schema, `${schema}_keys`]).finally(() => pool.end());
+    });
+
+    it('is refused before anything listens, and the key it would have made is not left behind', async () => {
+      const home = newDir();
+      const first = await open(pgEnv(home)); // the first start makes home/master.key
+      await publish(first, registered(person()));
+      await first.close();
+      expect(existsSync(join(home, 'master.key'))).to.equal(true);
+
+      const fresh = newDir();
+      const refused = await refusal(open(pgEnv(fresh)));
+      expect(refused).to.be.instanceOf(WrongMasterKey);
+      expect(refused.message).to.match(/created in .* and removed/);
+      expect(existsSync(join(fresh, 'master.key'))).to.equal(false);
+      const served = runCli(['serve'], { ...process.env, ...pgEnv(fresh), PORT: '0' });
+      expect(served.status).to.equal(1);
+      expect(served.stderr).to.match(/LEDGER_MASTER_KEY or LEDGER_MASTER_KEY_FILE/);
+      expect(served.stdout).not.to.match(/listening|cl_K-/);
+      expect(existsSync(join(fresh, 'master.key'))).to.equal(false);
+
+      // The ledger's own key file still opens it.
+      const again = await open({ ...pgEnv(fresh), LEDGER_MASTER_KEY_FILE: join(home, 'master.key') });
+      await again.close();
+    });
+  });
+});
