@@ -56,7 +56,7 @@ export class SqliteKeyRepository implements KeyRepository {
          VALUES (1, coalesce((SELECT master_key_id FROM keys LIMIT 1), ?), ?) ON CONFLICT DO NOTHING`,
       )
       .run(id, at);
-    return (this.db.prepare('SELECT id FROM master_key').pluck().get() as string);
+    return this.db.prepare('SELECT id FROM master_key').pluck().get() as string;
   }
 
   async close() {
