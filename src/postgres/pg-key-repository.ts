@@ -80,7 +80,8 @@ export class PgKeyRepository implements KeyRepository {
   async claimMasterKey(id: string, at: string) {
     await this.pool.query(
       `INSERT INTO ${this.s}.master_key (singleton, id, recorded_at)
-       VALUES (true, coalesce((SELECT master_key_id FROM ${this.s}.scope_keys WHERE master_key_id IS NOT NULL LIMIT 1), $1), $2)
+       VALUES (true, coalesce(
+         (SELECT master_key_id FROM ${this.s}.scope_keys WHERE master_key_id IS NOT NULL LIMIT 1), $1), $2)
        ON CONFLICT DO NOTHING`,
       [id, at],
     );
