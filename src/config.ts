@@ -12,6 +12,8 @@ export interface LedgerConfig {
   databaseSchema: string;
   /** LEDGER_KEYS_DATABASE_URL: PostgreSQL of the keys; default LEDGER_DATABASE_URL. */
   keysDatabaseUrl?: string;
+  /** How the ledger's PostgreSQL connections are named (pg_stat_activity.application_name). */
+  databaseApplicationName: string;
   /** LEDGER_KEYS_SCHEMA: the keys' own schema. */
   keysSchema: string;
   /** ESDB_CONNECTION_STRING: the EventStoreDB / KurrentDB cluster (eventstoredb). */
@@ -79,6 +81,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     databaseSchema,
     ...(keysDatabaseUrl ? { keysDatabaseUrl } : {}),
     keysSchema,
+    databaseApplicationName: env['LEDGER_DATABASE_APPLICATION_NAME'] ?? 'contact-ledger',
     ...(esdbConnectionString ? { esdbConnectionString } : {}),
     esdbStreamPrefix: env['LEDGER_ESDB_STREAM_PREFIX'] ?? '',
     ...(env['LEDGER_MASTER_KEY'] ? { masterKey: env['LEDGER_MASTER_KEY'] } : {}),

@@ -18,7 +18,8 @@ import { auditEvents } from '../app/audit-events.js';
 import { exportContact } from '../app/export-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import type { Logger } from '../log.js';
-import { problemHandler, sendProblem } from './problem.js';
+import { problemHandler, RETRY_AFTER_SECONDS, sendProblem } from './problem.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import { createMetrics } from './metrics.js';
 import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 import { openApiDocument } from './openapi.js';
@@ -71,7 +72,14 @@ export function createApp(
   const role = (required: Role) => requireRole(ledger, required);
 
   app.get('/health', async (_req, res) => {
-    const projection = await runner.lag();
+    let projection;
+    try {
+      projection = await runner.lag();
+    } catch (error) {
+      if (!isStoreUnavailable(error)) throw error;
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      return void res.status(503).json({ status: 'degraded', database: 'unavailable' });
+    }
     // A stopped projection runner is an outage of the read models: say so loudly.
     res
       .status(projection.failed ? 503 : 200)

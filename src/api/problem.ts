@@ -1,6 +1,10 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { LedgerError, PayloadTooLarge, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
+
+/** What a 503 asks the client to wait, in seconds: about the time the runner waits before its first retry. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** RFC 9457 problem document. */
 export interface Problem {
@@ -63,6 +67,20 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       if (known.status >= 500)
         log.error({ err: { name: known.name, message: known.message }, route: req.route?.path }, 'integrity failure');
       return sendProblem(res, problemOf(known));
+    }
+    if (isStoreUnavailable(error)) {
+      // An outage, not a bug: the client retries (event ids make a retried append idempotent).
+      log.warn(
+        { err: { name: (error as Error).name, code: (error as { code?: unknown }).code } },
+        'database unavailable',
+      );
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      return sendProblem(res, {
+        type: problemType('Service unavailable'),
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'the database cannot be reached; nothing partial was appended: retry later with the same event ids',
+      });
     }
     log.error({ err: { name: (error as Error).name, stack: (error as Error).stack } }, 'unexpected error');
     sendProblem(res, {

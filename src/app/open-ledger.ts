@@ -96,9 +96,11 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
     };
   }
   const databaseUrl = config.databaseUrl!;
-  const pool = openPool(databaseUrl);
+  const pool = openPool(databaseUrl, config.databaseApplicationName);
   const keysPool =
-    config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl ? openPool(config.keysDatabaseUrl) : pool;
+    config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl
+      ? openPool(config.keysDatabaseUrl, config.databaseApplicationName)
+      : pool;
   const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
     const store =

@@ -5,6 +5,7 @@ import { openLedger } from '../app/open-ledger.js';
 import { createApp } from '../api/app.js';
 import { issueFirstAdminKey } from '../app/issue-api-key.js';
 import { ConcurrencyConflict } from '../domain/errors.js';
+import { restartOnOutage } from '../store/unavailable.js';
 
 /** Runs the API, the projection runner and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
 export async function serve(config: LedgerConfig): Promise<Server> {
@@ -12,8 +13,28 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const opened = await openLedger(config, log);
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
-  const reaction = opened.shredder.follow(await opened.store.headPosition(), logFailure('shredder reaction failed'));
-  const runProjections = () => opened.runner.run(logFailure('projection runner stopped'));
+  // Both follow the log: a lost database stops them, and they start again once it is back.
+  const followForgettings = (onError: (error: unknown) => void) => {
+    let subscription: { unsubscribe(): void } | null = null;
+    let stopped = false;
+    // The head first, then the pass: a forgetting appended meanwhile is followed or already shredded.
+    opened.store
+      .headPosition()
+      .then(async (head) => {
+        await opened.shredder.reconcile();
+        if (!stopped) subscription = opened.shredder.follow(head, onError);
+      })
+      .catch(onError);
+    return {
+      stop: () => {
+        stopped = true;
+        subscription?.unsubscribe();
+      },
+    };
+  };
+  const reaction = restartOnOutage(followForgettings, logFailure('shredder reaction failed'));
+  const runProjections = () =>
+    restartOnOutage((onError) => opened.runner.run(onError), logFailure('projection runner stopped'));
   // On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md).
   const projections = opened.runProjectionsExclusively(runProjections, logFailure('projection lock'));
   const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {
@@ -39,7 +60,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   });
   const stop = () => {
     log.info('stopping');
-    reaction.unsubscribe();
+    reaction.stop();
     projections.stop();
     server.close(() => void opened.close());
   };

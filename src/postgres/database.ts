@@ -7,11 +7,16 @@ export function schemaIdentifier(schema: string): string {
   return `"${schema}"`;
 }
 
-/** A pool whose bigint and numeric columns stay strings (converted where read: positions fit in a double). */
-export function openPool(connectionString: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+/**
+ * A pool whose bigint and numeric columns stay strings (converted where read: positions fit in a
+ * double), its connections named so that an operator (or a test) can find them.
+ */
+export function openPool(connectionString: string, applicationName: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: applicationName });
+  // A client losing its connection, idle or in use, must not crash the process: the query in
+  // flight fails on its own (a 503), and the pool opens a new connection for the next one.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

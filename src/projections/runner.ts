@@ -187,7 +187,9 @@ export class ProjectionRunner {
       () => {},
       () => stopped,
     ).then((position) => {
-      if (!stopped) live = this.follow(position, onError);
+      if (stopped) return;
+      this.failure = null; // caught up again after an outage
+      live = this.follow(position, onError);
     }, this.failWith(onError));
     return {
       stop: () => {

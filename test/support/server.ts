@@ -21,6 +21,8 @@ export interface RunningServer {
   logs(): string;
   /** The admin key the first start of its ledger printed, if it printed one. */
   adminKey: string | null;
+  /** Whether the process is still running (it has not exited on its own). */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -47,8 +49,10 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
     url,
     logs: () => logs,
     adminKey: /cl_K-[0-9a-f]{12}_[A-Za-z0-9_-]{43}/.exec(logs)?.[0] ?? null,
+    alive: () => child.exitCode === null && child.signalCode === null,
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
