@@ -57,7 +57,7 @@ describe('PostgreSQL connections terminated under load', function () {
     }
   };
 
-  it('never kills the process: 503 with Retry-After meanwhile, nothing partial, and it resumes on its own', async () => {
+  it('never kills the process: 503 and Retry-After meanwhile, nothing partial, resumes on its own', async () => {
     const sent: Array<{ ids: string[]; status: number; retryAfter: string | null }> = [];
     let publishing = true;
     const publisher = async () => {
