@@ -80,10 +80,16 @@ export function createApp(
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
       return void res.status(503).json({ status: 'degraded', database: 'unavailable' });
     }
-    // A stopped projection runner is an outage of the read models: say so loudly.
-    res
-      .status(projection.failed ? 503 : 200)
-      .json({ status: projection.failed ? 'degraded' : 'ok', headPosition: projection.head, projection });
+    // A stopped projection runner, or read models that the last verification found edited, are an
+    // outage of the read models: say so loudly.
+    const verification = await readModels.lastVerification();
+    const degraded = projection.failed !== null || (verification?.differences ?? 0) > 0;
+    res.status(degraded ? 503 : 200).json({
+      status: degraded ? 'degraded' : 'ok',
+      headPosition: projection.head,
+      projection,
+      ...(verification ? { verification } : {}),
+    });
   });
 
   const document = openApiDocument(packageVersion());

@@ -1,4 +1,6 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
@@ -59,6 +61,8 @@ export interface Backend extends LogAndKeys {
   readModels: ReadModelStore;
   /** On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md). */
   runProjectionsExclusively: RunExclusively;
+  /** Empty read models of the same kind, apart from the ledger's (a temporary file or schema), dropped by `dispose`. */
+  scratchReadModels(): Promise<{ store: ReadModelStore; dispose(): Promise<void> }>;
 }
 
 /** events.db and keys.db of the data directory. */
@@ -89,6 +93,17 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
       ...log,
       readModels,
       runProjectionsExclusively: (start) => start(),
+      scratchReadModels: async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'ledger-scratch-'));
+        const scratch = new SqliteReadModelStore(join(dir, 'state.db'));
+        return {
+          store: scratch,
+          dispose: async () => {
+            await scratch.close();
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      },
       close: async () => {
         await log.close();
         await readModels.close();
@@ -125,6 +140,13 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
       keys,
       readModels,
       runProjectionsExclusively: (start, onError) => lock.hold(start, onError),
+      scratchReadModels: async () => {
+        const schema = `${config.databaseSchema}_scratch_${randomBytes(4).toString('hex')}`;
+        return {
+          store: await PgReadModelStore.open(pool, schema),
+          dispose: async () => void (await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
+        };
+      },
       close: async () => {
         await store.close();
         await keys.close();
@@ -144,6 +166,8 @@ export interface OpenLedger extends LedgerContext {
   blindIndex: BlindIndex;
   consentLinks: ConsentLinks;
   runProjectionsExclusively: RunExclusively;
+  /** Read models apart from the ledger's, with a runner folding the same log into them (a verification's). */
+  scratchProjections(): Promise<{ readModels: ReadModels; runner: ProjectionRunner; dispose(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -182,16 +206,23 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
   const readModels = new ReadModels(backend.readModels);
   const blindIndex = new BlindIndex(masterKey);
   let closing: Promise<void> | null = null;
+  const runnerOf = (models: ReadModels) =>
+    new ProjectionRunner(store, models, {
+      emailHashes: emailHashes(keys, blindIndex),
+      bulkPages: pagesFromWorker(config, masterKey),
+    });
   return {
     store,
     keys,
     now: () => new Date(),
     newId: uuidv7,
     readModels,
-    runner: new ProjectionRunner(store, readModels, {
-      emailHashes: emailHashes(keys, blindIndex),
-      bulkPages: pagesFromWorker(config, masterKey),
-    }),
+    runner: runnerOf(readModels),
+    scratchProjections: async () => {
+      const scratch = await backend.scratchReadModels();
+      const models = new ReadModels(scratch.store);
+      return { readModels: models, runner: runnerOf(models), dispose: scratch.dispose };
+    },
     shredder,
     blindIndex,
     consentLinks: new ConsentLinks(masterKey),

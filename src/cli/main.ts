@@ -13,6 +13,7 @@ import { listApiKeys } from '../app/list-api-keys.js';
 import { revokeApiKey } from '../app/revoke-api-key.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 import { expireConsents } from '../app/consent-expiry.js';
+import { verifyProjections } from '../app/verify-projections.js';
 import { DEFAULT_LINK_DAYS, issueConsentLink } from '../app/consent-links.js';
 import { DEFAULT_INACTIVITY_MONTHS } from '../domain/inactive-contacts.js';
 import { ROLES, type Role } from '../domain/api-keys.js';
@@ -81,9 +82,36 @@ program
     process.exitCode = report.ok ? 0 : 3;
   });
 
-program
-  .command('projections')
-  .description('read models')
+const projections = program.command('projections').description('read models');
+
+projections
+  .command('verify')
+  .description('fold the log again and compare every read-model row; exit 3 when any differs')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { json?: boolean }) => {
+    const report = await withLedger(async (ledger) => {
+      const scratch = await ledger.scratchProjections();
+      try {
+        return await verifyProjections(ledger, scratch, (stage) => process.stderr.isTTY && console.error(stage));
+      } finally {
+        await scratch.dispose();
+      }
+    });
+    process.exitCode = report.ok ? 0 : 3;
+    if (options.json) return console.log(JSON.stringify(report));
+    if (report.ok)
+      return console.log(`OK: ${report.rows} read-model rows equal the log folded again (position ${report.position})`);
+    console.log(
+      `DIFFERENT: ${report.differences} read-model row(s) differ from the log folded again ` +
+        `(position ${report.position})`,
+    );
+    for (const { table, key, kind, columns } of report.first) {
+      console.log(`  ${table} ${JSON.stringify(key)} ${kind}${columns ? `: ${columns.join(', ')}` : ''}`);
+    }
+    console.log('(ledger projections rebuild recreates them from the log)');
+  });
+
+projections
   .command('rebuild')
   .description('recreate every read model from the log')
   .action(async () => {

@@ -102,6 +102,16 @@ export class PgReadModelStore implements ReadModelStore {
     };
   }
 
+  async rowsAfter<T extends Table>(table: T, after: readonly unknown[] | null, limit: number) {
+    const key = table.key.join(', ');
+    const where = after ? `WHERE (${key}) > (${table.key.map((_, i) => `$${i + 1}`).join(', ')})` : '';
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.s}.${table.name} ${where} ORDER BY ${key} LIMIT $${(after?.length ?? 0) + 1}`,
+      [...(after ?? []), limit],
+    );
+    return rows.map((row: Record<string, unknown>) => fromPg(table, row));
+  }
+
   async allRows<T extends Table>(table: T) {
     const { rows } = await this.pool.query(`SELECT * FROM ${this.s}.${table.name}`);
     return rows.map((row: Record<string, unknown>) => fromPg(table, row));

@@ -16,6 +16,8 @@ export interface ReadModelWrites {
  */
 export interface ReadModelStore {
   checkpoint(projection: string): Promise<number>;
+  /** Rows in key order after a key (the key's values, in the table's key order), for walks of a whole table. */
+  rowsAfter<T extends Table>(table: T, after: readonly unknown[] | null, limit: number): Promise<Row<T>[]>;
   /** Every row of a small table (the purposes). */
   allRows<T extends Table>(table: T): Promise<Row<T>[]>;
   /** The rows whose `column` holds one of `values` (in no particular order). */

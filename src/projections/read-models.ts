@@ -21,7 +21,20 @@ import {
   ReadModelWindow,
   type FoldEvent,
 } from './fold-batch.js';
-import { CONSENTS, CONTACT_ORGANIZATIONS, CONTACTS, EMAIL_INDEX, ORDERS, PURPOSES } from './tables.js';
+import {
+  CONSENTS,
+  CONTACT_ORGANIZATIONS,
+  CONTACTS,
+  EMAIL_INDEX,
+  ORDERS,
+  PURPOSES,
+  VERIFICATIONS,
+  type Row,
+  type Table,
+} from './tables.js';
+
+/** The name of the verification's record (and of its checkpoint: the position it verified). */
+const VERIFICATION = 'verification';
 import type { ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
@@ -129,6 +142,30 @@ export class ReadModels {
   /** The purposes' configuration as the read models have folded it. */
   async purposes(): Promise<PurposesState> {
     return new Map((await this.store.allRows(PURPOSES)).map((row) => [row.code, purposeFromRow(row)]));
+  }
+
+  /** Every row of a table in key order, a page at a time (a verification's walk). */
+  async *rowsInKeyOrder<T extends Table>(table: T, pageSize = 5_000): AsyncGenerator<Row<T>[]> {
+    const keyOf = (row: Row<T>) => table.key.map((column) => row[column as keyof Row<T>]);
+    const read = (after: unknown[] | null, limit: number) => this.store.rowsAfter(table, after, limit);
+    const extent = (rows: Row<T>[]): PageExtent<unknown[] | null> => ({
+      count: rows.length,
+      last: rows.length > 0 ? keyOf(rows.at(-1)!) : null,
+    });
+    yield* pagesAfterBy(read, null as unknown[] | null, pageSize, extent);
+  }
+
+  /** Records what the last verification found, with a checkpoint at the position it verified. */
+  recordVerification(position: number, differences: number, at: Date): Promise<void> {
+    return this.store.commit(VERIFICATION, position, (writes) =>
+      writes.upsert(VERIFICATIONS, [{ name: VERIFICATION, verified_at: at.toISOString(), position, differences }]),
+    );
+  }
+
+  /** What the last verification found, if any ran since the read models were last rebuilt. */
+  async lastVerification(): Promise<{ at: string; position: number; differences: number } | null> {
+    const [row] = await this.store.rows(VERIFICATIONS, 'name', [VERIFICATION]);
+    return row ? { at: row.verified_at, position: row.position, differences: row.differences } : null;
   }
 
   /** Contacts whose e-mail has this blind-index hash. */

@@ -126,6 +126,13 @@ export class SqliteReadModelStore implements ReadModelStore {
     },
   };
 
+  async rowsAfter<T extends Table>(table: T, after: readonly unknown[] | null, limit: number) {
+    const key = table.key.join(', ');
+    const where = after ? `WHERE (${key}) > (${table.key.map(() => '?').join(', ')})` : '';
+    const sql = `SELECT * FROM ${table.name} ${where} ORDER BY ${key} LIMIT ?`;
+    return this.statement(this.db, sql).all(...(after ?? []), limit) as Row<T>[];
+  }
+
   async allRows<T extends Table>(table: T) {
     return this.statement(this.db, `SELECT * FROM ${table.name}`).all() as Row<T>[];
   }

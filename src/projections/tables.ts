@@ -93,6 +93,14 @@ export const CONSENTS = table({
   indexes: { consents_by_activity: ['purpose', 'status', 'last_activity_at', 'contact_id'] },
 });
 
+/** The last `ledger projections verify`: how many rows differed from the log folded again, and when. */
+export const VERIFICATIONS = table({
+  name: 'verifications',
+  columns: { name: text, verified_at: text, position: integer, differences: integer },
+  key: ['name'],
+  indexes: {},
+});
+
 /** The organisations a contact has dealt with (any event of its stream): what targeting by organisation reads. */
 export const CONTACT_ORGANIZATIONS = table({
   name: 'contact_organizations',
@@ -148,6 +156,7 @@ export const READ_MODEL_TABLES: readonly Table[] = [
   EMAIL_INDEX,
   PURPOSES,
   CONTACT_ORGANIZATIONS,
+  VERIFICATIONS,
 ];
 
 /**

@@ -245,8 +245,12 @@ describe('API keys and roles', function () {
         const first = await startServer(data.env);
         try {
           expect(first.adminKey).to.be.a('string');
-          const get = (path: string, key: string | null) =>
-            fetch(`${first.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+          // Once more if the idle connection the client reused was closed by the server meanwhile (a
+          // CLI call can outlast its keep-alive): a server that died would refuse the second try too.
+          const get = async (path: string, key: string | null) => {
+            const send = () => fetch(`${first.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+            return send().catch(send);
+          };
           expect((await get('/v1/recency?before=2030-01-01', first.adminKey)).status).to.equal(200);
 
           const created = runCli(['keys', 'create', '--role', 'batch', '--name', 'nightly-batch'], data.env);

@@ -36,6 +36,9 @@ export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): 
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
+  // spawnSync (a CLI run) blocks this process's event loop, the server's and the client's timers
+  // alike: past the server's keep-alive, it could close a socket the client is about to reuse.
+  server.keepAliveTimeout = 60_000;
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const request = async (path: string, init: RequestInit): Promise<Answer> => {
     const response = await fetch(`${url}${path}`, init);
