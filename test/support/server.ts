@@ -24,6 +24,8 @@ export interface RunningServer {
   /** Whether the process is still running (it has not exited on its own). */
   alive(): boolean;
   stop(): Promise<void>;
+  /** Kills the process with a signal (SIGKILL: no clean-up at all) and waits for its end. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts `ledger serve` as its own process, as an operator does, and waits for /health. */
@@ -45,16 +47,18 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+  const ended = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   return {
     url,
     logs: () => logs,
     adminKey: /cl_K-[0-9a-f]{12}_[A-Za-z0-9_-]{43}/.exec(logs)?.[0] ?? null,
     alive: () => child.exitCode === null && child.signalCode === null,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => ended('SIGTERM'),
+    kill: (signal) => ended(signal),
   };
 }
