@@ -263,27 +263,28 @@ export class PgEventStore implements EventStore {
     const streams = [...new Set(events.map((event) => event.stream))].filter((stream) => !this.heads.has(stream));
     const fences = this.options.indexes?.fences ?? [];
     const sealedStreams = [...new Set(events.filter((event) => event.sealed !== null).map((event) => event.stream))];
-    const [stored, heads, fenced] = await Promise.all([
-      client.query<{ id: string; stream: string; type: string }>(
-        `SELECT id, stream, type FROM ${this.s}.events WHERE id = ANY($1::text[])`,
-        [events.map((event) => event.id)],
-      ),
+    // One client runs one query at a time (pg queues the others anyway, and pg@9 refuses them).
+    const stored = await client.query<{ id: string; stream: string; type: string }>(
+      `SELECT id, stream, type FROM ${this.s}.events WHERE id = ANY($1::text[])`,
+      [events.map((event) => event.id)],
+    );
+    const heads =
       streams.length === 0
         ? { rows: [] }
-        : client.query<{ stream: string; revision: number; hash: string }>(
+        : await client.query<{ stream: string; revision: number; hash: string }>(
             `SELECT h.stream, h.revision, h.hash FROM unnest($1::text[]) AS wanted(stream)
          CROSS JOIN LATERAL (SELECT stream, revision, hash FROM ${this.s}.events e WHERE e.stream = wanted.stream
                              ORDER BY revision DESC LIMIT 1) h`,
             [streams],
-          ),
+          );
+    const fenced =
       fences.length === 0 || sealedStreams.length === 0
         ? { rows: [] }
-        : client.query<{ stream: string; id: string }>(
+        : await client.query<{ stream: string; id: string }>(
             `SELECT DISTINCT ON (stream) stream, id FROM ${this.s}.events
              WHERE stream = ANY($1::text[]) AND type IN (${sqlList(fences)})`,
             [sealedStreams],
-          ),
-    ]);
+          );
     const byId = new Map(stored.rows.map((row) => [row.id, row]));
     const fetched = new Map(heads.rows.map((row) => [row.stream, { revision: row.revision, hash: row.hash }]));
     const fencedBy = new Map(fenced.rows.map((row) => [row.stream, row.id]));
