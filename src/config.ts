@@ -12,6 +12,8 @@ export interface LedgerConfig {
   databaseSchema: string;
   /** LEDGER_KEYS_DATABASE_URL: PostgreSQL of the keys; default LEDGER_DATABASE_URL. */
   keysDatabaseUrl?: string;
+  /** LEDGER_AUDIT_KEY_FILE: the Ed25519 private key that signs log checkpoints (created when missing). */
+  auditKeyFile: string;
   /** How the ledger's PostgreSQL connections are named (pg_stat_activity.application_name). */
   databaseApplicationName: string;
   /** LEDGER_KEYS_SCHEMA: the keys' own schema. */
@@ -74,8 +76,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const maxBodyBytes = Number(env['LEDGER_MAX_BODY'] ?? 8 * 1024 * 1024);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
     throw new Error('LEDGER_MAX_BODY must be a positive number of bytes');
+  const dataDir = resolve(env['LEDGER_DATA_DIR'] ?? './data');
   return {
-    dataDir: resolve(env['LEDGER_DATA_DIR'] ?? './data'),
+    dataDir,
+    auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
     store,
     ...(databaseUrl ? { databaseUrl } : {}),
     databaseSchema,

@@ -17,6 +17,7 @@ import { contactTimeline } from '../app/contact-timeline.js';
 import { auditEvents } from '../app/audit-events.js';
 import { exportContact } from '../app/export-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
+import { auditCheckpoint } from '../app/audit-checkpoint.js';
 import type { Logger } from '../log.js';
 import { problemHandler, RETRY_AFTER_SECONDS, sendProblem } from './problem.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
@@ -57,7 +58,10 @@ export interface ApiOptions {
  * No CORS: a browser page of another origin can neither read an answer nor send a key.
  */
 export function createApp(
-  ledger: Pick<OpenLedger, keyof LedgerContext | 'readModels' | 'runner' | 'blindIndex' | 'consentLinks'>,
+  ledger: Pick<
+    OpenLedger,
+    keyof LedgerContext | 'readModels' | 'runner' | 'blindIndex' | 'consentLinks' | 'checkpointSigner'
+  >,
   log: Logger,
   options: ApiOptions,
 ) {
@@ -295,6 +299,10 @@ export function createApp(
 
   app.get('/v1/purposes', role('operator'), async (_req, res) => {
     res.json({ items: await listPurposes(ledger) });
+  });
+
+  app.get('/v1/audit/checkpoint', role('auditor'), async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(await auditCheckpoint(ledger));
   });
 
   app.get('/v1/audit/verify', role('auditor'), async (req, res) => {

@@ -231,6 +231,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/v1/audit/checkpoint',
+    role: 'auditor',
+    summary: 'a signed checkpoint of the log: {position, size, rootHash, time, signature} (Ed25519)',
+    success: { 200: 'application/json' },
+  },
+  {
+    method: 'get',
     path: '/v1/audit/verify',
     role: 'auditor',
     summary: 'verification of the hash chains, of the log or of one stream',

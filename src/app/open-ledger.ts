@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { CONTACT_FORGETTING_TYPES, CULTURAL_CONTACT_TYPES, FORGETTING_TYPES } from '../domain/catalog.js';
 import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
 import { ConsentLinks } from '../crypto/consent-link.js';
+import { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore, WrongMasterKey } from '../crypto/key-store.js';
@@ -165,6 +166,8 @@ export interface OpenLedger extends LedgerContext {
   shredder: Shredder;
   blindIndex: BlindIndex;
   consentLinks: ConsentLinks;
+  /** Signs log checkpoints (its private key in LEDGER_AUDIT_KEY_FILE, never in a database). */
+  checkpointSigner: CheckpointSigner;
   runProjectionsExclusively: RunExclusively;
   /** Read models apart from the ledger's, with a runner folding the same log into them (a verification's). */
   scratchProjections(): Promise<{ readModels: ReadModels; runner: ProjectionRunner; dispose(): Promise<void> }>;
@@ -226,6 +229,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     shredder,
     blindIndex,
     consentLinks: new ConsentLinks(masterKey),
+    checkpointSigner: CheckpointSigner.fromFile(config.auditKeyFile),
     runProjectionsExclusively: backend.runProjectionsExclusively,
     close: () => (closing ??= backend.close()),
   };

@@ -11,11 +11,21 @@ export async function verifyChains(
   const verifier = new ChainVerifier();
   if (stream) {
     for (const event of await store.readStream(stream)) verifier.check(event);
-    return verifier.report();
+    return { ...verifier.report(), gaps: [] };
   }
+  // Where positions are dense, a position missing between two records is a record removed.
+  const gaps: Array<{ from: number; to: number }> = [];
+  let previous = 0;
   for await (const page of pagesAfter((after, limit) => store.readAll({ after, limit }), 0, 5000)) {
-    for (const event of page) verifier.check(event);
+    for (const event of page) {
+      verifier.check(event);
+      if (store.densePositions && event.position !== previous + 1) {
+        gaps.push({ from: previous + 1, to: event.position - 1 });
+      }
+      previous = event.position;
+    }
     onProgress(verifier.events);
   }
-  return verifier.report();
+  const report = verifier.report();
+  return { ...report, ok: report.ok && gaps.length === 0, gaps };
 }

@@ -7,6 +7,9 @@ import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
 import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
+import { auditCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
+import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
+import { readFileSync } from 'node:fs';
 import { issueApiKey } from '../app/issue-api-key.js';
 import { exportContact } from '../app/export-contact.js';
 import { listApiKeys } from '../app/list-api-keys.js';
@@ -54,14 +57,41 @@ program
     await serve(readConfig());
   });
 
-program
-  .command('audit')
-  .description('auditor tools')
+const audit = program.command('audit').description('auditor tools');
+
+audit
   .command('verify')
-  .description('verify the hash chain of every stream, or of one')
+  .description(
+    'verify the hash chains and the positions of the log, or one stream; or that the log extends a checkpoint',
+  )
   .option('--stream <stream>', 'verify one stream only, e.g. contact-C-1001')
+  .option('--against <file>', 'a checkpoint (JSON) kept earlier: prove nothing up to it was removed or changed')
+  .option('--public-key <file>', "the ledger's public key (PEM) as the auditor holds it; default the ledger's own")
   .option('--json', 'print the report as JSON')
-  .action(async (options: { stream?: string; json?: boolean }) => {
+  .action(async (options: { stream?: string; against?: string; publicKey?: string; json?: boolean }) => {
+    if (options.against) {
+      const checkpoint = JSON.parse(readFileSync(options.against, 'utf8')) as SignedCheckpoint;
+      const result = await withLedger((ledger) =>
+        verifyAgainstCheckpoint(
+          ledger,
+          checkpoint,
+          options.publicKey ? readFileSync(options.publicKey, 'utf8') : ledger.checkpointSigner.publicKeyPem(),
+        ),
+      );
+      process.exitCode = result.ok ? 0 : 3;
+      if (options.json) return console.log(JSON.stringify(result));
+      if (result.ok) {
+        return console.log(
+          `OK: the log extends the checkpoint at position ${result.position} (${result.size} records)`,
+        );
+      }
+      const signature = result.signed ? '' : "the checkpoint's signature is not the ledger key's; ";
+      const tree = result.extends
+        ? ''
+        : `up to position ${result.position} the log holds ${result.found.size} records whose tree hash is not ` +
+          `the checkpoint's (${result.size} records): records were removed, inserted, reordered or changed`;
+      return console.log(`BROKEN: ${signature}${tree}`);
+    }
     const report = await withLedger(async (ledger) => {
       const bar = options.stream ? null : progressBar('verifying', await ledger.store.headPosition());
       try {
@@ -72,7 +102,12 @@ program
     });
     if (options.json) console.log(JSON.stringify(report));
     else if (report.ok) console.log(`OK: ${report.events} events in ${report.streams} streams verified`);
-    else {
+    else if (report.broken.length === 0) {
+      const [gap] = report.gaps;
+      console.log(
+        `BROKEN: ${report.gaps.length} gap(s) in the positions; first: positions ${gap?.from} – ${gap?.to} missing`,
+      );
+    } else {
       const [first] = report.broken;
       console.log(
         `BROKEN: ${report.broken.length} stream(s); ` +
@@ -80,6 +115,20 @@ program
       );
     }
     process.exitCode = report.ok ? 0 : 3;
+  });
+
+audit
+  .command('checkpoint')
+  .description('print a signed checkpoint of the log (JSON): keep it outside the ledger')
+  .action(async () => {
+    console.log(JSON.stringify(await withLedger((ledger) => auditCheckpoint(ledger))));
+  });
+
+audit
+  .command('public-key')
+  .description("print the public half of the ledger's checkpoint key (PEM), for auditors")
+  .action(async () => {
+    process.stdout.write(await withLedger(async (ledger) => ledger.checkpointSigner.publicKeyPem()));
   });
 
 const projections = program.command('projections').description('read models');

@@ -74,6 +74,7 @@ const APPEND_RETRIES = 5;
  * duplicates.
  */
 export class EsdbEventStore implements EventStore {
+  readonly densePositions = false;
   private readonly prefix: string;
   private readonly appended = new Subject<void>();
   private readonly wakeUps: Observable<unknown>;

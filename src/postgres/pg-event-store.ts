@@ -126,6 +126,7 @@ export interface PgEventStoreOptions {
  * (group commit), so the lock costs one round of commits per group, not per call.
  */
 export class PgEventStore implements EventStore {
+  readonly densePositions = true;
   private readonly s: string;
   private readonly channel: string;
   private readonly appended = new Subject<void>();

@@ -77,6 +77,11 @@ export interface SubscribeOptions {
  * idempotent on event id, and maps its native errors to ConcurrencyConflict / IdempotencyConflict.
  */
 export interface EventStore {
+  /**
+   * Whether positions run 1, 2, 3… with no gap (SQLite, PostgreSQL): then a missing position is a
+   * removed record. EventStoreDB's are not dense.
+   */
+  readonly densePositions: boolean;
   append(events: readonly EventToAppend[]): Promise<AppendOutcome>;
   readStream(stream: string): Promise<StoredEvent[]>;
   /** In global order, paged. */

@@ -84,6 +84,7 @@ export interface SqliteEventStoreOptions {
  * one fsync. Reads use this thread's connection (WAL: readers never wait for the writer).
  */
 export class SqliteEventStore implements EventStore {
+  readonly densePositions = true;
   private readonly db: Database.Database;
   private readonly appended = new Subject<void>();
   private readonly wakeUps: Observable<unknown>;

@@ -58,6 +58,7 @@ const ROUTES: Array<{
   { method: 'GET', path: '/v1/contacts/:id/export', role: 'operator', send: `/v1/contacts/${p.contactId}/export` },
   { method: 'GET', path: '/v1/audit/events', role: 'auditor', send: '/v1/audit/events?limit=10' },
   { method: 'GET', path: '/v1/audit/verify', role: 'auditor', send: '/v1/audit/verify' },
+  { method: 'GET', path: '/v1/audit/checkpoint', role: 'auditor', send: '/v1/audit/checkpoint' },
   {
     method: 'PUT',
     path: '/v1/purposes/:code',

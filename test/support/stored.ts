@@ -161,7 +161,14 @@ export async function backupKeys(ledger: StoredLedger): Promise<{ restore(): Pro
 }
 
 /** Runs one statement on the read models behind the ledger's back (state.db, or the PostgreSQL tables). */
-export async function editReadModels(ledger: StoredLedger, sql: string, params: unknown[]): Promise<void> {
+export const editReadModels = (ledger: StoredLedger, sql: string, params: unknown[]) =>
+  editStored(ledger, 'state.db', sql, params);
+
+/** Runs one statement on the log behind the ledger's back (events.db, or the PostgreSQL events table). */
+export const editLog = (ledger: StoredLedger, sql: string, params: unknown[]) =>
+  editStored(ledger, 'events.db', sql, params);
+
+async function editStored(ledger: StoredLedger, file: string, sql: string, params: unknown[]): Promise<void> {
   if (onPostgres(ledger)) {
     const numbered = sql.replace(
       /\?/g,
@@ -176,7 +183,7 @@ export async function editReadModels(ledger: StoredLedger, sql: string, params: 
     });
     return;
   }
-  const db = new Database(join(ledger.dir, 'state.db'));
+  const db = new Database(join(ledger.dir, file));
   try {
     db.prepare(sql).run(...params);
   } finally {

@@ -1,0 +1,70 @@
+import {
+  checkpointSignedBy,
+  MerkleAccumulator,
+  type CheckpointSigner,
+  type SignedCheckpoint,
+} from '../crypto/log-checkpoint.js';
+import { pagesAfter } from '../store/pages.js';
+import type { LedgerContext } from './ledger-context.js';
+
+type AuditContext = Pick<LedgerContext, 'store' | 'now'>;
+
+/** The tree hash of the log's records in position order, up to `until` (all when absent). */
+async function treeOf({ store }: Pick<LedgerContext, 'store'>, until = Number.MAX_SAFE_INTEGER) {
+  const tree = new MerkleAccumulator();
+  for await (const page of pagesAfter((after, limit) => store.readAll({ after, limit }), 0, 5000)) {
+    for (const record of page) {
+      if (record.position > until) return tree;
+      tree.add(record.position, record.hash);
+    }
+  }
+  return tree;
+}
+
+/** A signed checkpoint of the whole log as it is now: what an auditor keeps outside the ledger. */
+export async function auditCheckpoint(
+  context: AuditContext & { checkpointSigner: CheckpointSigner },
+): Promise<SignedCheckpoint> {
+  const tree = await treeOf(context);
+  return context.checkpointSigner.sign({
+    position: tree.last,
+    size: tree.size,
+    rootHash: tree.root(),
+    time: context.now().toISOString(),
+  });
+}
+
+export interface CheckpointVerification {
+  ok: boolean;
+  /** The signature is the ledger key's (the public key the auditor holds). */
+  signed: boolean;
+  /** The records up to the checkpoint's position still hash to its root, and are as many. */
+  extends: boolean;
+  position: number;
+  size: number;
+  found: { size: number; rootHash: string };
+}
+
+/**
+ * Whether the log still extends a checkpoint: nothing up to its position was removed, inserted,
+ * reordered or changed (the same records hash to the same root), and the checkpoint is signed by
+ * the key whose public half the auditor holds.
+ */
+export async function verifyAgainstCheckpoint(
+  context: Pick<LedgerContext, 'store'>,
+  checkpoint: SignedCheckpoint,
+  publicKeyPem: string,
+): Promise<CheckpointVerification> {
+  const signed = checkpointSignedBy(checkpoint, publicKeyPem);
+  const tree = await treeOf(context, checkpoint.position);
+  const found = { size: tree.size, rootHash: tree.root() };
+  const extended = found.size === checkpoint.size && found.rootHash === checkpoint.rootHash;
+  return {
+    ok: signed && extended,
+    signed,
+    extends: extended,
+    position: checkpoint.position,
+    size: checkpoint.size,
+    found,
+  };
+}

@@ -1,0 +1,101 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * Tamper evidence an auditor can hold: a Merkle tree over the log's records in position order
+ * (RFC 6962's tree hash: leaves and nodes hashed apart, so no leaf passes for a node), whose root,
+ * with the position and the count it covers, the ledger signs with an Ed25519 key of its own. The
+ * leaves are the records' chain hashes, which crypto-shredding leaves as they were.
+ */
+const leafHash = (position: number, recordHash: string) =>
+  createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(`${position}\n${recordHash}`)
+    .digest();
+const nodeHash = (left: Buffer, right: Buffer) =>
+  createHash('sha256')
+    .update(Buffer.from([1]))
+    .update(left)
+    .update(right)
+    .digest();
+
+/** The tree hash of a sequence of records, fed in position order with O(log n) memory. */
+export class MerkleAccumulator {
+  private readonly stack: Array<{ size: number; hash: Buffer }> = [];
+  size = 0;
+  last = 0;
+
+  add(position: number, recordHash: string): void {
+    this.size++;
+    this.last = position;
+    let node = { size: 1, hash: leafHash(position, recordHash) };
+    while (this.stack.length > 0 && this.stack.at(-1)!.size === node.size) {
+      const left = this.stack.pop()!;
+      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+  }
+
+  /** RFC 6962's MTH of what was added (the empty tree hashes the empty string). */
+  root(): string {
+    if (this.stack.length === 0) return createHash('sha256').digest('hex');
+    let root = this.stack.at(-1)!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) root = nodeHash(this.stack[i]!.hash, root);
+    return root.toString('hex');
+  }
+}
+
+export interface SignedCheckpoint {
+  version: 1;
+  /** The last position covered, and how many records up to it. */
+  position: number;
+  size: number;
+  rootHash: string;
+  time: string;
+  /** Ed25519 over `signedText`, base64. */
+  signature: string;
+}
+
+const signedText = (c: Omit<SignedCheckpoint, 'signature'>) =>
+  Buffer.from(`contact-ledger checkpoint v${c.version}\n${c.position}\n${c.size}\n${c.rootHash}\n${c.time}`);
+
+/** The ledger's checkpoint signing key: an Ed25519 private key in a file beside the master key, never in a database. */
+export class CheckpointSigner {
+  private constructor(private readonly privateKey: KeyObject) {}
+
+  /** Loads the key file, or creates it (mode 0600) when it does not exist yet. */
+  static fromFile(path: string): CheckpointSigner {
+    if (existsSync(path)) return new CheckpointSigner(createPrivateKey(readFileSync(path, 'utf8')));
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+    return new CheckpointSigner(privateKey);
+  }
+
+  publicKeyPem(): string {
+    return createPublicKey(this.privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  }
+
+  sign(checkpoint: Omit<SignedCheckpoint, 'signature' | 'version'>): SignedCheckpoint {
+    const unsigned = { version: 1 as const, ...checkpoint };
+    return { ...unsigned, signature: sign(null, signedText(unsigned), this.privateKey).toString('base64') };
+  }
+}
+
+/** Whether a checkpoint was signed by the holder of this public key (PEM), unaltered. */
+export function checkpointSignedBy(checkpoint: SignedCheckpoint, publicKeyPem: string): boolean {
+  try {
+    const { signature, ...unsigned } = checkpoint;
+    return verify(null, signedText(unsigned), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}

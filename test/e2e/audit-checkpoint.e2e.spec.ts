@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import { startApi, type Api } from '../support/http.js';
+import { runCli } from '../support/cli.js';
+import { person, registered, ticketSold } from '../support/events.js';
+import { editLog } from '../support/stored.js';
+import { publish } from '../../src/app/publish.js';
+
+/**
+ * Tamper evidence an auditor can hold (issue 16, finding 1): removals anywhere in the log, and a
+ * signed checkpoint kept outside the ledger that proves the log still extends it.
+ */
+describe('audit: the whole log, and signed checkpoints', function () {
+  this.timeout(120_000);
+  let ledger: TestLedger;
+  let api: Api;
+  const [a, b, c] = [person(), person(), person()];
+  const cli = (...args: string[]) => runCli(['audit', ...args], ledger.env);
+
+  let base: number;
+  beforeEach(async () => {
+    ledger = await openTestLedger();
+    api = await startApi(ledger); // its admin key is the log's first record
+    base = await ledger.store.headPosition();
+    // then: a, b, b's sale, c, a's sale
+    await publish(ledger, { events: [registered(a), registered(b), ticketSold(b, 'O-1'), registered(c)] });
+    await publish(ledger, ticketSold(a, 'O-2'));
+  });
+  afterEach(async () => {
+    await api.close();
+    await ledger.dispose();
+  });
+
+  it('finds the last event of a stream removed from the middle of the log, at its position', async () => {
+    expect(cli('verify').stdout).to.match(/^OK: /);
+    const removed = base + 3; // b's last event
+    await editLog(ledger, 'DELETE FROM events WHERE position = ?', [removed]);
+    const verified = cli('verify', '--json');
+    expect(verified.status).to.equal(3);
+    expect(JSON.parse(verified.stdout).gaps).to.deep.equal([{ from: removed, to: removed }]);
+    expect(cli('verify').stdout).to.include(`positions ${removed} – ${removed} missing`);
+  });
+
+  it('finds a whole stream removed', async () => {
+    await editLog(ledger, 'DELETE FROM events WHERE stream = ?', [`contact-${c.contactId}`]);
+    const report = JSON.parse(cli('verify', '--json').stdout);
+    expect(report.ok).to.equal(false);
+    expect(report.gaps).to.deep.equal([{ from: base + 4, to: base + 4 }]);
+  });
+
+  it('a checkpoint kept outside proves the log still extends it; the last records removed are found', async () => {
+    const checkpoint = (await api.get('/v1/audit/checkpoint')).body;
+    const head = base + 5;
+    expect(checkpoint).to.include({ version: 1, position: head, size: head });
+    expect(checkpoint.signature).to.be.a('string');
+    const kept = join(ledger.dir, '..', `checkpoint-${c.contactId}.json`);
+    writeFileSync(kept, JSON.stringify(checkpoint));
+    const publicKey = join(ledger.dir, '..', `public-${c.contactId}.pem`);
+    writeFileSync(publicKey, cli('public-key').stdout);
+
+    // More events later: the log still extends the checkpoint.
+    await publish(ledger, registered(person()));
+    const later = cli('verify', '--against', kept, '--public-key', publicKey);
+    expect(later.status, later.stderr).to.equal(0);
+    expect(later.stdout).to.include(`OK: the log extends the checkpoint at position ${head} (${head} records)`);
+
+    // The last record of the log before the checkpoint removed: no gap shows it, the checkpoint does.
+    await editLog(ledger, 'DELETE FROM events WHERE position >= ?', [head]);
+    expect(cli('verify').status).to.equal(0);
+    const broken = cli('verify', '--against', kept, '--public-key', publicKey, '--json');
+    expect(broken.status).to.equal(3);
+    expect(JSON.parse(broken.stdout)).to.deep.include({ ok: false, signed: true, extends: false });
+  });
+
+  it('a checkpoint altered after signing is refused', async () => {
+    const checkpoint = JSON.parse(cli('checkpoint').stdout);
+    const kept = join(ledger.dir, '..', `forged-${a.contactId}.json`);
+    writeFileSync(
+      kept,
+      JSON.stringify({ ...checkpoint, position: checkpoint.position - 1, size: checkpoint.size - 1 }),
+    );
+    const forged = JSON.parse(cli('verify', '--against', kept, '--json').stdout);
+    expect(forged).to.deep.include({ ok: false, signed: false });
+  });
+});
