@@ -14,6 +14,8 @@ export interface LedgerConfig {
   keysDatabaseUrl?: string;
   /** LEDGER_AUDIT_KEY_FILE: the Ed25519 private key that signs log checkpoints (created when missing). */
   auditKeyFile: string;
+  /** LEDGER_CHECKPOINT_MINUTES: how often `serve` records a signed checkpoint in the log (0: never). */
+  checkpointMinutes: number;
   /** How the ledger's PostgreSQL connections are named (pg_stat_activity.application_name). */
   databaseApplicationName: string;
   /** LEDGER_KEYS_SCHEMA: the keys' own schema. */
@@ -77,9 +79,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
     throw new Error('LEDGER_MAX_BODY must be a positive number of bytes');
   const dataDir = resolve(env['LEDGER_DATA_DIR'] ?? './data');
+  const checkpointMinutes = Number(env['LEDGER_CHECKPOINT_MINUTES'] ?? 60);
+  if (!Number.isFinite(checkpointMinutes) || checkpointMinutes < 0)
+    throw new Error('LEDGER_CHECKPOINT_MINUTES must be a number of minutes, 0 for never');
   return {
     dataDir,
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
+    checkpointMinutes,
     store,
     ...(databaseUrl ? { databaseUrl } : {}),
     databaseSchema,

@@ -5,6 +5,7 @@ import {
   type SignedCheckpoint,
 } from '../crypto/log-checkpoint.js';
 import { pagesAfter } from '../store/pages.js';
+import { appendSealed } from './append-sealed.js';
 import type { LedgerContext } from './ledger-context.js';
 
 type AuditContext = Pick<LedgerContext, 'store' | 'now'>;
@@ -67,4 +68,29 @@ export async function verifyAgainstCheckpoint(
     size: checkpoint.size,
     found,
   };
+}
+
+/** The stream the server records its periodic checkpoints in. */
+export const AUDIT_CHECKPOINTS_STREAM = 'audit-checkpoints';
+
+/**
+ * Records a signed checkpoint in the log itself (`AuditCheckpointRecorded`): the log then carries
+ * its own signed history, which a later verification can hold it to, even without a copy kept
+ * outside. It covers the records before it.
+ */
+export async function recordCheckpoint(
+  context: LedgerContext & { checkpointSigner: CheckpointSigner },
+): Promise<SignedCheckpoint> {
+  const checkpoint = await auditCheckpoint(context);
+  await appendSealed(context, [
+    {
+      id: context.newId(),
+      type: 'AuditCheckpointRecorded',
+      stream: AUDIT_CHECKPOINTS_STREAM,
+      organizationId: '',
+      occurredAt: checkpoint.time,
+      data: { ...checkpoint },
+    },
+  ]);
+  return checkpoint;
 }

@@ -7,7 +7,7 @@ import { isOpaqueId } from '../domain/identifiers.js';
 import { openLedger } from '../app/open-ledger.js';
 import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
-import { auditCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
+import { auditCheckpoint, recordCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
 import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { readFileSync } from 'node:fs';
 import { issueApiKey } from '../app/issue-api-key.js';
@@ -120,8 +120,10 @@ audit
 audit
   .command('checkpoint')
   .description('print a signed checkpoint of the log (JSON): keep it outside the ledger')
-  .action(async () => {
-    console.log(JSON.stringify(await withLedger((ledger) => auditCheckpoint(ledger))));
+  .option('--record', 'record it in the log too (what `serve` does every LEDGER_CHECKPOINT_MINUTES)')
+  .action(async (options: { record?: boolean }) => {
+    const make = options.record ? recordCheckpoint : auditCheckpoint;
+    console.log(JSON.stringify(await withLedger((ledger) => make(ledger))));
   });
 
 audit

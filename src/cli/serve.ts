@@ -6,6 +6,7 @@ import { createApp } from '../api/app.js';
 import { issueFirstAdminKey } from '../app/issue-api-key.js';
 import { ConcurrencyConflict } from '../domain/errors.js';
 import { restartOnOutage } from '../store/unavailable.js';
+import { recordCheckpoint } from '../app/audit-checkpoint.js';
 
 /** Runs the API, the projection runner and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
 export async function serve(config: LedgerConfig): Promise<Server> {
@@ -58,8 +59,17 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     log.info({ host: config.host, port, dataDir: config.dataDir, store: config.store }, 'ledger listening');
   });
+  // A signed checkpoint in the log itself, now and then (one node may record more than needed: harmless).
+  const checkpoints =
+    config.checkpointMinutes > 0
+      ? setInterval(
+          () => void recordCheckpoint(opened).catch(logFailure('checkpoint not recorded')),
+          config.checkpointMinutes * 60_000,
+        ).unref()
+      : null;
   const stop = () => {
     log.info('stopping');
+    if (checkpoints) clearInterval(checkpoints);
     reaction.stop();
     projections.stop();
     server.close(() => void opened.close());

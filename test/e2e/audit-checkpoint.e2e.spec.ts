@@ -74,6 +74,19 @@ describe('audit: the whole log, and signed checkpoints', function () {
     expect(JSON.parse(broken.stdout)).to.deep.include({ ok: false, signed: true, extends: false });
   });
 
+  it('a checkpoint recorded in the log itself covers the records before it', async () => {
+    const recorded = cli('checkpoint', '--record');
+    expect(recorded.status, recorded.stderr).to.equal(0);
+    const checkpoint = JSON.parse(recorded.stdout);
+    const [event] = await ledger.store.readStream('audit-checkpoints');
+    expect(event).to.deep.include({ type: 'AuditCheckpointRecorded', data: checkpoint });
+    expect(event!.position).to.equal(checkpoint.position + 1);
+    const kept = join(ledger.dir, '..', `recorded-${b.contactId}.json`);
+    writeFileSync(kept, JSON.stringify(event!.data));
+    expect(cli('verify', '--against', kept).status).to.equal(0);
+    expect(cli('verify').stdout).to.match(/^OK: /);
+  });
+
   it('a checkpoint altered after signing is refused', async () => {
     const checkpoint = JSON.parse(cli('checkpoint').stdout);
     const kept = join(ledger.dir, '..', `forged-${a.contactId}.json`);
