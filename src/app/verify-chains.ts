@@ -1,8 +1,21 @@
 import { ChainVerifier } from '../crypto/hash-chain.js';
+import { MerkleAccumulator, type SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { pagesAfter } from '../store/pages.js';
+import { AUDIT_CHECKPOINTS_STREAM } from './audit-checkpoint.js';
 import type { LedgerContext } from './ledger-context.js';
 
-/** Verifies one stream's hash chain, or every stream's by reading the whole log in order. */
+/** A checkpoint recorded in the log whose records no longer hash to its root: tampering at or before its position. */
+export interface FailedCheckpoint {
+  position: number;
+  /** The last recorded checkpoint that still held: the tampering lies after it. */
+  after: number;
+}
+
+/**
+ * Verifies one stream's hash chain, or the whole log: every stream's chain, no position missing
+ * (where positions are dense), and every checkpoint the log recorded (the records up to its
+ * position still hash to its root), which bounds where a removal, insertion or reordering lies.
+ */
 export async function verifyChains(
   { store }: Pick<LedgerContext, 'store'>,
   stream?: string,
@@ -11,8 +24,25 @@ export async function verifyChains(
   const verifier = new ChainVerifier();
   if (stream) {
     for (const event of await store.readStream(stream)) verifier.check(event);
-    return { ...verifier.report(), gaps: [] };
+    return { ...verifier.report(), gaps: [], checkpoints: { verified: 0, failed: [] } };
   }
+  const recorded = (await store.readStream(AUDIT_CHECKPOINTS_STREAM))
+    .map((event) => event.data as unknown as SignedCheckpoint)
+    .sort((a, b) => a.position - b.position);
+  const tree = new MerkleAccumulator();
+  const failed: FailedCheckpoint[] = [];
+  let verified = 0;
+  let held = 0;
+  let next = 0;
+  const judge = () => {
+    for (; next < recorded.length && recorded[next]!.position <= tree.last; next++) {
+      const checkpoint = recorded[next]!;
+      if (checkpoint.position === tree.last && checkpoint.size === tree.size && checkpoint.rootHash === tree.root()) {
+        verified++;
+        held = checkpoint.position;
+      } else failed.push({ position: checkpoint.position, after: held });
+    }
+  };
   // Where positions are dense, a position missing between two records is a record removed.
   const gaps: Array<{ from: number; to: number }> = [];
   let previous = 0;
@@ -23,9 +53,18 @@ export async function verifyChains(
         gaps.push({ from: previous + 1, to: event.position - 1 });
       }
       previous = event.position;
+      tree.add(event.position, event.hash);
+      if (next < recorded.length && recorded[next]!.position <= tree.last) judge();
     }
     onProgress(verifier.events);
   }
+  // A checkpoint past the last record: the records it covered are gone.
+  for (; next < recorded.length; next++) failed.push({ position: recorded[next]!.position, after: held });
   const report = verifier.report();
-  return { ...report, ok: report.ok && gaps.length === 0, gaps };
+  return {
+    ...report,
+    ok: report.ok && gaps.length === 0 && failed.length === 0,
+    gaps,
+    checkpoints: { verified, failed },
+  };
 }

@@ -102,7 +102,13 @@ audit
     });
     if (options.json) console.log(JSON.stringify(report));
     else if (report.ok) console.log(`OK: ${report.events} events in ${report.streams} streams verified`);
-    else if (report.broken.length === 0) {
+    else if (report.broken.length === 0 && report.gaps.length === 0) {
+      const [failed] = report.checkpoints.failed;
+      console.log(
+        `BROKEN: the records up to position ${failed?.position} no longer hash to the checkpoint the log ` +
+          `recorded for them: records after position ${failed?.after} were removed, inserted, reordered or changed`,
+      );
+    } else if (report.broken.length === 0) {
       const [gap] = report.gaps;
       console.log(
         `BROKEN: ${report.gaps.length} gap(s) in the positions; first: positions ${gap?.from} – ${gap?.to} missing`,

@@ -87,6 +87,21 @@ describe('audit: the whole log, and signed checkpoints', function () {
     expect(cli('verify').stdout).to.match(/^OK: /);
   });
 
+  it('a recorded checkpoint bounds a reordering that neither the chains nor the positions show', async () => {
+    expect(cli('checkpoint', '--record').status).to.equal(0);
+    const clean = JSON.parse(cli('verify', '--json').stdout);
+    expect(clean).to.deep.include({ ok: true, checkpoints: { verified: 1, failed: [] } });
+    // b's sale and c's registration swap places: each stream keeps its order, no position is missing.
+    const [x, y] = [base + 3, base + 4];
+    await editLog(ledger, 'UPDATE events SET position = ? WHERE position = ?', [-1, x]);
+    await editLog(ledger, 'UPDATE events SET position = ? WHERE position = ?', [x, y]);
+    await editLog(ledger, 'UPDATE events SET position = ? WHERE position = ?', [y, -1]);
+    const report = JSON.parse(cli('verify', '--json').stdout);
+    expect(report).to.deep.include({ ok: false, broken: [], gaps: [] });
+    expect(report.checkpoints.failed).to.deep.equal([{ position: base + 5, after: 0 }]);
+    expect(cli('verify').stdout).to.match(/^BROKEN: the records up to position \d+ no longer hash/);
+  });
+
   it('a checkpoint altered after signing is refused', async () => {
     const checkpoint = JSON.parse(cli('checkpoint').stdout);
     const kept = join(ledger.dir, '..', `forged-${a.contactId}.json`);
