@@ -6,6 +6,7 @@ import { viewOfStream } from './contact-view.js';
 import type { LedgerContext } from './ledger-context.js';
 import { publish } from './publish.js';
 import { readPurposeTimeline } from './purposes.js';
+import type { PurposeTimeline } from '../domain/purposes.js';
 
 type LinkContext = LedgerContext & { consentLinks: ConsentLinks };
 
@@ -32,7 +33,10 @@ export interface ConsentPage {
 }
 
 /** The contact a valid token names, with its view: the link dies when it expires or the person is forgotten. */
-async function openLink(context: LinkContext, token: string): Promise<{ view: ContactView; expiresAt: Date }> {
+async function openLink(
+  context: LinkContext,
+  token: string,
+): Promise<{ view: ContactView; expiresAt: Date; purposes: PurposeTimeline }> {
   const opened = context.consentLinks.open(token);
   if (!opened) throw new UnknownConsentLink();
   if (opened.expiresAt.getTime() <= context.now().getTime()) throw new ConsentLinkGone('expired');
@@ -43,12 +47,12 @@ async function openLink(context: LinkContext, token: string): Promise<{ view: Co
   if (stored.length === 0) throw new UnknownConsentLink();
   const view = await viewOfStream(context, opened.contactId, stored, purposes);
   if (view.forgottenBy) throw new ConsentLinkGone('forgotten');
-  return { view, expiresAt: opened.expiresAt };
+  return { view, expiresAt: opened.expiresAt, purposes };
 }
 
 export async function consentPage(context: LinkContext, token: string): Promise<ConsentPage> {
-  const { view, expiresAt } = await openLink(context, token);
-  const { current } = await readPurposeTimeline(context.store);
+  const { view, expiresAt, purposes } = await openLink(context, token);
+  const { current } = purposes;
   return {
     expiresAt: expiresAt.toISOString(),
     purposes: [...current.values()].map(({ code, kind, channel }) => ({

@@ -15,14 +15,17 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
   // Both follow the log: a lost database stops them, and they start again once it is back.
+  let restarts = 0;
   const followForgettings = (onError: (error: unknown) => void) => {
     let subscription: { unsubscribe(): void } | null = null;
     let stopped = false;
     // The head first, then the pass: a forgetting appended meanwhile is followed or already shredded.
+    // The first start needs no pass: opening the ledger just ran it.
+    const afterOutage = restarts++ > 0;
     opened.store
       .headPosition()
       .then(async (head) => {
-        await opened.shredder.reconcile();
+        if (afterOutage) await opened.shredder.reconcile();
         if (!stopped) subscription = opened.shredder.follow(head, onError);
       })
       .catch(onError);

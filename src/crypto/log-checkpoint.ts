@@ -44,6 +44,11 @@ export class MerkleAccumulator {
     this.stack.push(node);
   }
 
+  /** Whether the records added so far are exactly those a checkpoint covers: as many, the same root. */
+  covers(checkpoint: Pick<SignedCheckpoint, 'size' | 'rootHash'>): boolean {
+    return this.size === checkpoint.size && this.root() === checkpoint.rootHash;
+  }
+
   /** RFC 6962's MTH of what was added (the empty tree hashes the empty string). */
   root(): string {
     if (this.stack.length === 0) return createHash('sha256').digest('hex');

@@ -154,7 +154,7 @@ export class ReadModelWindow {
     const consentTypes = new Set(this.consentTypes);
     for (const event of events) {
       if (isPurposeEvent(event)) {
-        consentTypesUnder([evolvePurposes(new Map(), event).get(event.data.code)!]).forEach((t) => consentTypes.add(t));
+        for (const type of consentTypesUnder(evolvePurposes(new Map(), event).values())) consentTypes.add(type);
       }
     }
     for (const event of events) {
