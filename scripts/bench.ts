@@ -58,7 +58,10 @@ const { values } = parseArgs({
     'demo-contacts': { type: 'string', default: '100000' },
     'batch-contacts': { type: 'string', default: '100000' },
     'consent-contacts': { type: 'string', default: '1000000' },
-    /** `api`, `batch`, `consents` or `rebuild`: the store append (a ratio's denominator), then that part alone. */
+    /**
+     * `append`: the store append and its physical limits alone; `api`, `batch`, `consents` or `rebuild`: the
+     * store append (a ratio's denominator), then that part alone.
+     */
     only: { type: 'string' },
   },
 });
@@ -168,6 +171,7 @@ async function measureWrites() {
   for await (const page of readAllPages(opened)) {
     for (const e of page) {
       storedRows.push([
+        e.position,
         `${e.id}-raw`,
         e.stream,
         e.revision,
@@ -178,6 +182,7 @@ async function measureWrites() {
         JSON.stringify(e.data),
         e.prevHash,
         e.hash,
+        e.logHash,
         ...sealedColumns(e.sealed),
       ]);
     }
@@ -783,6 +788,11 @@ async function main() {
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
+  if (values.only === 'append') {
+    await bench.opened.close();
+    rmSync(bench.dir, { recursive: true, force: true });
+    return printResults();
+  }
   if (values.only === 'rebuild') {
     await bench.opened.close();
     rmSync(bench.dir, { recursive: true, force: true });

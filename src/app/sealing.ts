@@ -4,7 +4,7 @@ import { contactIdOfStream, contactScope, contactStream, orderScope, requestScop
 import type { KeyStore } from '../crypto/key-store.js';
 import { openSealed } from '../crypto/open-sealed.js';
 import { seal, type DataKey } from '../crypto/seal.js';
-import type { EventToAppend, StoredEvent } from '../store/event-store.js';
+import type { ChainFields, EventToAppend, StoredEvent } from '../store/event-store.js';
 
 /** How an event's personal part reads back. */
 export type PersonalState = 'none' | 'open' | 'erased';
@@ -13,7 +13,7 @@ export type PersonalState = 'none' | 'open' | 'erased';
  * A stored event with its seal opened in memory: what views and exports are built from. The
  * chain fields stay with the stored record; `data` holds clear plus opened personal fields.
  */
-export interface OpenedEvent extends Omit<StoredEvent, 'sealed' | 'prevHash' | 'hash'> {
+export interface OpenedEvent extends Omit<StoredEvent, 'sealed' | ChainFields> {
   contactId: string | null;
   personal: PersonalState;
   /** Personal fields whose key was destroyed (absent from `data`). */
@@ -89,7 +89,7 @@ export async function openEvent(
   keyStore: KeyStore,
   forgotten: ReadonlyMap<string, string> = new Map(),
 ): Promise<OpenedEvent> {
-  const { sealed, prevHash: _prevHash, hash: _hash, ...stored } = event;
+  const { sealed, prevHash: _prevHash, hash: _hash, logHash: _logHash, ...stored } = event;
   const contactId = contactIdOfStream(event.stream);
   const base = { ...stored, contactId };
   if (!sealed) return { ...base, personal: 'none', erased: [] };

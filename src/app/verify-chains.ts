@@ -1,4 +1,4 @@
-import { ChainVerifier } from '../crypto/hash-chain.js';
+import { ChainVerifier, LogChainVerifier } from '../crypto/hash-chain.js';
 import { MerkleAccumulator, type SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { pagesAfter } from '../store/pages.js';
 import { AUDIT_CHECKPOINTS_STREAM } from './audit-checkpoint.js';
@@ -12,9 +12,10 @@ export interface FailedCheckpoint {
 }
 
 /**
- * Verifies one stream's hash chain, or the whole log: every stream's chain, no position missing
- * (where positions are dense), and every checkpoint the log recorded (the records up to its
- * position still hash to its root), which bounds where a removal, insertion or reordering lies.
+ * Verifies one stream's hash chain, or the whole log: every stream's chain, the global chain
+ * (which finds a record removed, inserted or moved at its position), no position missing (where
+ * positions are dense), and every checkpoint the log recorded (the records up to its position
+ * still hash to its root: what holds even against an edit that recomputed the chains).
  */
 export async function verifyChains(
   { store }: Pick<LedgerContext, 'store'>,
@@ -24,11 +25,12 @@ export async function verifyChains(
   const verifier = new ChainVerifier();
   if (stream) {
     for (const event of await store.readStream(stream)) verifier.check(event);
-    return { ...verifier.report(), gaps: [], checkpoints: { verified: 0, failed: [] } };
+    return { ...verifier.report(), log: null, gaps: [], checkpoints: { verified: 0, failed: [] } };
   }
   const recorded = (await store.readStream(AUDIT_CHECKPOINTS_STREAM))
     .map((event) => event.data as unknown as SignedCheckpoint)
     .sort((a, b) => a.position - b.position);
+  const log = new LogChainVerifier();
   const tree = new MerkleAccumulator();
   const failed: FailedCheckpoint[] = [];
   let verified = 0;
@@ -49,6 +51,7 @@ export async function verifyChains(
   for await (const page of pagesAfter((after, limit) => store.readAll({ after, limit }), 0, 5000)) {
     for (const event of page) {
       verifier.check(event);
+      log.check(event);
       if (store.densePositions && event.position !== previous + 1) {
         gaps.push({ from: previous + 1, to: event.position - 1 });
       }
@@ -61,9 +64,11 @@ export async function verifyChains(
   // A checkpoint past the last record: the records it covered are gone.
   for (; next < recorded.length; next++) failed.push({ position: recorded[next]!.position, after: held });
   const report = verifier.report();
+  const chained = log.report();
   return {
     ...report,
-    ok: report.ok && gaps.length === 0 && failed.length === 0,
+    ok: report.ok && chained.breaks.length === 0 && gaps.length === 0 && failed.length === 0,
+    log: chained,
     gaps,
     checkpoints: { verified, failed },
   };

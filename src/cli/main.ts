@@ -101,27 +101,31 @@ audit
       }
     });
     if (options.json) console.log(JSON.stringify(report));
-    else if (report.ok) console.log(`OK: ${report.events} events in ${report.streams} streams verified`);
-    else if (report.broken.length === 0 && report.gaps.length === 0) {
-      const [failed] = report.checkpoints.failed;
-      console.log(
-        `BROKEN: the records up to position ${failed?.position} no longer hash to the checkpoint the log ` +
-          `recorded for them: records after position ${failed?.after} were removed, inserted, reordered or changed`,
-      );
-    } else if (report.broken.length === 0) {
-      const [gap] = report.gaps;
-      console.log(
-        `BROKEN: ${report.gaps.length} gap(s) in the positions; first: positions ${gap?.from} – ${gap?.to} missing`,
-      );
-    } else {
-      const [first] = report.broken;
-      console.log(
-        `BROKEN: ${report.broken.length} stream(s); ` +
-          `first at ${first?.stream} revision ${first?.revision}: ${first?.reason}`,
-      );
-    }
+    else
+      console.log(report.ok ? `OK: ${report.events} events in ${report.streams} streams verified` : firstBreak(report));
     process.exitCode = report.ok ? 0 : 3;
   });
+
+/** The most precise finding of a failed verification, as one line: a stream, a position, a checkpoint. */
+function firstBreak({ broken, gaps, log, checkpoints }: Awaited<ReturnType<typeof verifyChains>>): string {
+  const [stream] = broken;
+  if (stream) {
+    const { stream: name, revision, reason } = stream;
+    return `BROKEN: ${broken.length} stream(s); first at ${name} revision ${revision}: ${reason}`;
+  }
+  const [gap] = gaps;
+  if (gap) return `BROKEN: ${gaps.length} gap(s) in the positions; first: positions ${gap.from} – ${gap.to} missing`;
+  const [link] = log?.breaks ?? [];
+  if (link) {
+    const count = log!.breaks.length;
+    return `BROKEN: the log's chain breaks at ${count} position(s); first at position ${link.position}: ${link.reason}`;
+  }
+  const [failed] = checkpoints.failed;
+  return (
+    `BROKEN: the records up to position ${failed?.position} no longer hash to the checkpoint the log ` +
+    `recorded for them: records after position ${failed?.after} were removed, inserted, reordered or changed`
+  );
+}
 
 audit
   .command('checkpoint')

@@ -89,3 +89,64 @@ export class ChainVerifier {
     return { ok: broken.length === 0, streams, events: this.events, broken };
   }
 }
+
+/**
+ * The global chain: each record's logHash = sha256(previous record's logHash + position + hash),
+ * written by the store under its write lock. It commits every record to its place in the log, so a
+ * record removed, inserted or moved anywhere breaks the chain at that very position (the stream
+ * chains cannot see records of different streams trading places). A store that has no dense
+ * positions (EventStoreDB) keeps none; records written before the chain existed have none, and the
+ * chain starts from GENESIS_HASH at the first record that has one.
+ */
+export const logLink = (prevLogHash: string, position: number, recordHash: string): string =>
+  hash('sha256', `${prevLogHash}${position}${recordHash}`, 'hex');
+
+/** The end of the global chain: the last position and its logHash (GENESIS_HASH when it has none). */
+export interface LogTail {
+  position: number;
+  logHash: string;
+}
+
+/** A position where the global chain does not hold, and why. */
+export interface LogBreak {
+  position: number;
+  reason: string;
+}
+
+const MAX_LOG_BREAKS = 100;
+
+/**
+ * Checks the global chain over records read in position order. After a break it carries on from
+ * the stored logHash, so a record moved from one place to another shows as two breaks, at the
+ * two positions, rather than as everything after the first.
+ */
+export class LogChainVerifier {
+  private previous: string | null = null;
+  private readonly breaks: LogBreak[] = [];
+  private chained = 0;
+  private from: number | null = null;
+
+  check(record: { position: number; hash: string; logHash: string | null }): void {
+    if (record.logHash === null) {
+      if (this.previous !== null) this.broke(record.position, 'no log hash after chained records (inserted)');
+      return;
+    }
+    this.chained++;
+    this.from ??= record.position;
+    if (logLink(this.previous ?? GENESIS_HASH, record.position, record.hash) !== record.logHash) {
+      this.broke(
+        record.position,
+        'the record does not follow the one before it in the log (moved, inserted or removed)',
+      );
+    }
+    this.previous = record.logHash;
+  }
+
+  report(): { chained: number; from: number | null; breaks: LogBreak[] } {
+    return { chained: this.chained, from: this.from, breaks: this.breaks };
+  }
+
+  private broke(position: number, reason: string): void {
+    if (this.breaks.length < MAX_LOG_BREAKS) this.breaks.push({ position, reason });
+  }
+}

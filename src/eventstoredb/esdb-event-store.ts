@@ -131,6 +131,7 @@ export class EsdbEventStore implements EventStore {
       sealed: payload.sealed,
       prevHash: payload.prevHash,
       hash: payload.hash,
+      logHash: null, // positions are not dense, appends to different streams not serialized: no global chain
     };
   }
 

@@ -2,7 +2,8 @@ import { hash } from 'node:crypto';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
-import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from '../store/append-plan.js';
+import { NEW_STREAM, newStagedAppends, placeInLog, planAppend, type StreamHead } from '../store/append-plan.js';
+import { GENESIS_HASH } from '../crypto/hash-chain.js';
 import { COLUMNS, FACT_COLUMNS, sqlList, typeIndexesSql } from '../store/sql.js';
 import { subscribeTo } from '../store/catch-up.js';
 import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
@@ -33,7 +34,7 @@ type FactRow = [
   string | null,
   string[] | null,
 ];
-type EventRow = [...FactRow, number, string, string, string];
+type EventRow = [...FactRow, number, string, string, string, string | null];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
   row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: row[11]! };
@@ -63,13 +64,14 @@ const toStored = (row: EventRow): StoredEvent => ({
   sealed: sealedPart(row),
   prevHash: row[14],
   hash: row[15],
+  logHash: row[16],
 });
 
 /**
  * Tables of the event store in `schema`. `data` and the sealed field list are `json` (the text as
  * written, unlike jsonb, which refuses \u0000 in strings); `stream` sorts bytewise (COLLATE "C"),
  * as the (stream, revision) cursors of a rebuild expect. `head` is the one-row write lock and
- * position counter.
+ * position counter, and holds the global chain's last link.
  */
 const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => `
   CREATE TABLE IF NOT EXISTS ${s}.events (
@@ -89,11 +91,16 @@ const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => 
     sealed_fields json,
     prev_hash text NOT NULL,
     hash text NOT NULL,
+    log_hash text,
     UNIQUE (stream, revision));
   CREATE TABLE IF NOT EXISTS ${s}.head (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-    position bigint NOT NULL);
+    position bigint NOT NULL,
+    log_hash text);
   INSERT INTO ${s}.head (position) VALUES (0) ON CONFLICT DO NOTHING;
+  -- Ledgers made before the global chain: it starts at their next record (see logLink).
+  ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS log_hash text;
+  ALTER TABLE ${s}.head ADD COLUMN IF NOT EXISTS log_hash text;
   ${typeIndexesSql(`${s}.events`, types)}
   ${
     fences.length > 0
@@ -186,13 +193,18 @@ export class PgEventStore implements EventStore {
       const settled = await inTransaction(this.pool, async (client) => {
         const {
           rows: [lock],
-        } = await client.query<{ position: string }>(`SELECT position FROM ${this.s}.head FOR UPDATE`);
+        } = await client.query<{ position: string; log_hash: string | null }>(
+          `SELECT position, log_hash FROM ${this.s}.head FOR UPDATE`,
+        );
         const head = Number(lock!.position);
         if (head !== this.lastWrittenHead) this.heads.clear(); // another process appended
         const state = await this.appendState(client, calls);
         const staged = newStagedAppends();
         const plans = calls.map((call) => settle(() => planAppend(call, state, staged)));
-        const planned = plans.flatMap((plan) => (plan.ok ? plan.value.planned : []));
+        const { placed: planned, tail } = placeInLog(
+          plans.flatMap((plan) => (plan.ok ? plan.value.planned : [])),
+          { position: head, logHash: lock!.log_hash ?? GENESIS_HASH },
+        );
         const recordedAt = this.now().toISOString();
         if (planned.length > 0) {
           await client.query(
@@ -200,15 +212,15 @@ export class PgEventStore implements EventStore {
             `WITH inserted AS (
                INSERT INTO ${this.s}.events (position, id, stream, revision, type, occurred_at, recorded_at,
                  organization_id, data, prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext,
-                 sealed_fields)
+                 sealed_fields, log_hash)
                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
                  $7::text[], $8::text[], $9::json[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-                 $15::text[], $16::json[])
+                 $15::text[], $16::json[], $17::text[])
                RETURNING 1),
-             moved AS (UPDATE ${this.s}.head SET position = $17::bigint RETURNING 1)
-             SELECT pg_notify($18, $17::bigint::text) FROM moved`,
+             moved AS (UPDATE ${this.s}.head SET position = $18::bigint, log_hash = $19 RETURNING 1)
+             SELECT pg_notify($20, $18::bigint::text) FROM moved`,
             [
-              planned.map((_, i) => head + 1 + i),
+              planned.map((e) => e.position),
               planned.map((e) => e.id),
               planned.map((e) => e.stream),
               planned.map((e) => e.revision),
@@ -224,7 +236,9 @@ export class PgEventStore implements EventStore {
               planned.map((e) => e.sealed?.tag ?? null),
               planned.map((e) => e.sealed?.ciphertext ?? null),
               planned.map((e) => (e.sealed ? JSON.stringify(e.sealed.fields) : null)),
-              head + planned.length,
+              planned.map((e) => e.logHash),
+              tail.position,
+              tail.logHash,
               this.channel,
             ],
           );

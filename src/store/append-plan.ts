@@ -1,5 +1,5 @@
 import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../domain/errors.js';
-import { GENESIS_HASH, chainHash } from '../crypto/hash-chain.js';
+import { GENESIS_HASH, chainHash, logLink, type LogTail } from '../crypto/hash-chain.js';
 import type { EventToAppend } from './event-store.js';
 
 export interface StreamHead {
@@ -98,4 +98,21 @@ export function planAppend(
   for (const [id, at] of ids) staged.ids.set(id, at);
   for (const [stream, fence] of fences) staged.fences.set(stream, fence);
   return { planned, duplicates };
+}
+
+/** A planned event with its place in the log: its position and its link in the global chain. */
+export interface PlacedEvent extends PlannedEvent {
+  position: number;
+  logHash: string;
+}
+
+/** Gives a group's planned events the positions after `tail`, each linked to the one before it (logLink). */
+export function placeInLog(planned: readonly PlannedEvent[], tail: LogTail): { placed: PlacedEvent[]; tail: LogTail } {
+  let { position, logHash } = tail;
+  const placed = planned.map((event) => {
+    position++;
+    logHash = logLink(logHash, position, event.hash);
+    return { ...event, position, logHash };
+  });
+  return { placed, tail: { position, logHash } };
 }

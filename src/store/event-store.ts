@@ -28,13 +28,18 @@ export interface StoredEvent {
   sealed: SealedPart | null;
   prevHash: string;
   hash: string;
+  /** Link of the global chain (logLink); null where the store keeps none (EventStoreDB, records older than it). */
+  logHash: string | null;
 }
+
+/** The fields that chain a record, in its stream and in the log: an auditor's, not a reader's. */
+export type ChainFields = 'prevHash' | 'hash' | 'logHash';
 
 /**
  * What projections read of a stored event: no chain link, revision or recording time (only
  * verification needs those), so a rebuild fetches and decodes less.
  */
-export type EventFact = Omit<StoredEvent, 'revision' | 'recordedAt' | 'prevHash' | 'hash'>;
+export type EventFact = Omit<StoredEvent, 'revision' | 'recordedAt' | ChainFields>;
 
 export interface AppendOutcome {
   appended: Array<{ id: string; stream: string; revision: number; position: number }>;

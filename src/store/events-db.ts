@@ -4,12 +4,13 @@ import { sqlList, typeIndexesSql } from './sql.js';
 import type { EventIndexes } from './event-store.js';
 
 /**
- * Inserts one row: id, stream, revision, type, occurred_at, recorded_at, organization_id, data,
- * prev_hash, hash, sealed columns.
+ * Inserts one row: position, id, stream, revision, type, occurred_at, recorded_at, organization_id,
+ * data, prev_hash, hash, log_hash, sealed columns.
  */
-export const INSERT_EVENT = `INSERT INTO events (id, stream, revision, type, occurred_at, recorded_at, organization_id,
-  data, prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export const INSERT_EVENT = `INSERT INTO events (position, id, stream, revision, type, occurred_at, recorded_at,
+  organization_id, data, prev_hash, hash, log_hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext,
+  sealed_fields)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** The sealed part as its five columns (all null for an event with nothing personal). */
 export const sealedColumns = (sealed: SealedPart | null) =>
@@ -50,7 +51,9 @@ export function openEventsDb(path: string, indexes: EventIndexes = {}, pageCache
       sealed_fields TEXT,
       prev_hash TEXT NOT NULL,
       hash TEXT NOT NULL,
+      log_hash TEXT,
       UNIQUE (stream, revision));`);
+  addLogHashColumn(db);
   db.exec(typeIndexesSql('events', indexes.types ?? []));
   if (indexes.fences && indexes.fences.length > 0) {
     db.exec(`CREATE INDEX IF NOT EXISTS events_fencing ON events (stream) WHERE type IN (${sqlList(indexes.fences)})`);
@@ -67,3 +70,18 @@ export function openEventsDb(path: string, indexes: EventIndexes = {}, pageCache
 
 /** The mentioned id of an event, as the mention index and its reads write it. */
 export const mentionedSql = (field: string) => `json_extract(data, '$.${field}')`;
+
+/**
+ * events.db files made before the global chain lack its column: it is added, empty for the
+ * records already there (the chain starts at the first record that has one). Two processes may
+ * open the same old file at once: the loser of the race finds the column there.
+ */
+function addLogHashColumn(db: Database.Database): void {
+  const columns = db.pragma('table_info(events)') as Array<{ name: string }>;
+  if (columns.some((column) => column.name === 'log_hash')) return;
+  try {
+    db.exec('ALTER TABLE events ADD COLUMN log_hash TEXT');
+  } catch (error) {
+    if (!String(error).includes('duplicate column name')) throw error;
+  }
+}

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import { NEW_STREAM, newStagedAppends, planAppend, type StreamHead } from './append-plan.js';
+import { NEW_STREAM, newStagedAppends, placeInLog, planAppend, type StreamHead } from './append-plan.js';
+import { GENESIS_HASH, type LogTail } from '../crypto/hash-chain.js';
 import { settle, type Settled } from './group-commit.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from './events-db.js';
 import { sqlList } from './sql.js';
@@ -19,10 +20,13 @@ export class SqliteAppender {
     (calls: Array<readonly EventToAppend[]>) => {
       settled: Settled<AppendOutcome>[];
       heads: Map<string, StreamHead>;
+      tail: LogTail;
     }
   >;
   /** Last revision and hash of recently written streams: saves a lookup per appended event. */
   private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
+  /** The last position and its log hash, as this connection wrote them (null: read them again). */
+  private tail: LogTail | null = null;
   private dataVersion = -1;
 
   /** The reading store created the indexes (`fences`' too): the writer's connection needs none of its own. */
@@ -34,6 +38,9 @@ export class SqliteAppender {
         'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
       ),
       insert: this.db.prepare(INSERT_EVENT),
+      tail: this.db.prepare<[], { position: number; logHash: string | null }>(
+        'SELECT position, log_hash AS logHash FROM events ORDER BY position DESC LIMIT 1',
+      ),
       dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
       fence:
         fences.length > 0
@@ -48,6 +55,7 @@ export class SqliteAppender {
       this.forgetHeadsIfOthersWrote();
       const recordedAt = new Date().toISOString();
       const staged = newStagedAppends();
+      let tail = this.tail ?? this.storedTail();
       const state = {
         stored: (id: string) => this.statements.byId.get(id),
         head: (stream: string) => this.heads.get(stream) ?? this.statements.head.get(stream) ?? NEW_STREAM,
@@ -58,8 +66,11 @@ export class SqliteAppender {
       const settled = calls.map((call): Settled<AppendOutcome> => {
         const plan = settle(() => planAppend(call, state, staged));
         if (!plan.ok) return plan;
-        const appended = plan.value.planned.map((event) => {
-          const { lastInsertRowid } = this.statements.insert.run(
+        const placed = placeInLog(plan.value.planned, tail);
+        tail = placed.tail;
+        const appended = placed.placed.map((event) => {
+          this.statements.insert.run(
+            event.position,
             event.id,
             event.stream,
             event.revision,
@@ -70,13 +81,14 @@ export class SqliteAppender {
             JSON.stringify(event.data),
             event.prevHash,
             event.hash,
+            event.logHash,
             ...sealedColumns(event.sealed),
           );
-          return { id: event.id, stream: event.stream, revision: event.revision, position: Number(lastInsertRowid) };
+          return { id: event.id, stream: event.stream, revision: event.revision, position: event.position };
         });
         return { ok: true, value: { appended, duplicates: plan.value.duplicates } };
       });
-      return { settled, heads: staged.heads };
+      return { settled, heads: staged.heads, tail };
     });
   }
 
@@ -86,11 +98,19 @@ export class SqliteAppender {
     try {
       group = this.transaction.immediate(calls);
     } catch (error) {
-      this.heads.clear(); // the group did not commit: cached heads may name rolled-back events
+      // The group did not commit: the cached heads and tail may name rolled-back events.
+      this.heads.clear();
+      this.tail = null;
       throw error;
     }
     for (const [stream, head] of group.heads) this.heads.set(stream, head);
+    this.tail = group.tail;
     return group.settled;
+  }
+
+  private storedTail(): LogTail {
+    const last = this.statements.tail.get();
+    return { position: last?.position ?? 0, logHash: last?.logHash ?? GENESIS_HASH };
   }
 
   close(): void {
@@ -106,6 +126,7 @@ export class SqliteAppender {
     const version = this.statements.dataVersion.get()!;
     if (version !== this.dataVersion) {
       this.heads.clear();
+      this.tail = null;
       this.dataVersion = version;
     }
   }

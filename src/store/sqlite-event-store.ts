@@ -37,7 +37,7 @@ type FactRow = [
   string | null,
 ];
 
-type EventRow = [...FactRow, number, string, string, string];
+type EventRow = [...FactRow, number, string, string, string, string | null];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
   row[7] === null
@@ -69,6 +69,7 @@ const toStored = (row: EventRow): StoredEvent => ({
   sealed: sealedPart(row),
   prevHash: row[14],
   hash: row[15],
+  logHash: row[16],
 });
 
 export interface SqliteEventStoreOptions {

@@ -72,6 +72,7 @@ describe('auditor routes: the log as stored, and its verification', function () 
       streams: 1,
       events: 3,
       broken: [],
+      log: null,
       gaps: [],
       checkpoints: { verified: 0, failed: [] },
     });

@@ -7,6 +7,7 @@ import { runCli } from '../support/cli.js';
 import { person, registered, ticketSold } from '../support/events.js';
 import { editLog } from '../support/stored.js';
 import { publish } from '../../src/app/publish.js';
+import { logLink } from '../../src/crypto/hash-chain.js';
 
 /**
  * Tamper evidence an auditor can hold (issue 16, finding 1): removals anywhere in the log, and a
@@ -39,7 +40,9 @@ describe('audit: the whole log, and signed checkpoints', function () {
     await editLog(ledger, 'DELETE FROM events WHERE position = ?', [removed]);
     const verified = cli('verify', '--json');
     expect(verified.status).to.equal(3);
-    expect(JSON.parse(verified.stdout).gaps).to.deep.equal([{ from: removed, to: removed }]);
+    const report = JSON.parse(verified.stdout);
+    expect(report.gaps).to.deep.equal([{ from: removed, to: removed }]);
+    expect(report.log.breaks.map((link: { position: number }) => link.position)).to.deep.equal([removed + 1]);
     expect(cli('verify').stdout).to.include(`positions ${removed} – ${removed} missing`);
   });
 
@@ -48,6 +51,7 @@ describe('audit: the whole log, and signed checkpoints', function () {
     const report = JSON.parse(cli('verify', '--json').stdout);
     expect(report.ok).to.equal(false);
     expect(report.gaps).to.deep.equal([{ from: base + 4, to: base + 4 }]);
+    expect(report.log.breaks.map((link: { position: number }) => link.position)).to.deep.equal([base + 5]);
   });
 
   it('a checkpoint kept outside proves the log still extends it; the last records removed are found', async () => {
@@ -87,17 +91,40 @@ describe('audit: the whole log, and signed checkpoints', function () {
     expect(cli('verify').stdout).to.match(/^OK: /);
   });
 
-  it('a recorded checkpoint bounds a reordering that neither the chains nor the positions show', async () => {
-    expect(cli('checkpoint', '--record').status).to.equal(0);
-    const clean = JSON.parse(cli('verify', '--json').stdout);
-    expect(clean).to.deep.include({ ok: true, checkpoints: { verified: 1, failed: [] } });
-    // b's sale and c's registration swap places: each stream keeps its order, no position is missing.
+  // b's sale and c's registration swap places: each stream keeps its order, no position is missing.
+  const swapSaleAndRegistration = async () => {
     const [x, y] = [base + 3, base + 4];
     await editLog(ledger, 'UPDATE events SET position = ? WHERE position = ?', [-1, x]);
     await editLog(ledger, 'UPDATE events SET position = ? WHERE position = ?', [x, y]);
     await editLog(ledger, 'UPDATE events SET position = ? WHERE position = ?', [y, -1]);
+    return [x, y] as const;
+  };
+
+  it('the global chain finds records of two streams that traded places, at their positions', async () => {
+    const [x, y] = await swapSaleAndRegistration();
+    const verified = cli('verify', '--json');
+    expect(verified.status).to.equal(3);
+    const report = JSON.parse(verified.stdout);
+    expect(report).to.deep.include({ ok: false, broken: [], gaps: [] });
+    // The seams around the moved records: x-1 → x, x → y, y → y+1.
+    expect(report.log.breaks.map((link: { position: number }) => link.position)).to.deep.equal([x, y, y + 1]);
+    expect(cli('verify').stdout).to.include(`first at position ${x}: the record does not follow`);
+  });
+
+  it('a recorded checkpoint still bounds a reordering whose global chain was recomputed', async () => {
+    expect(cli('checkpoint', '--record').status).to.equal(0);
+    const clean = JSON.parse(cli('verify', '--json').stdout);
+    expect(clean).to.deep.include({ ok: true, checkpoints: { verified: 1, failed: [] } });
+    expect(clean.log).to.include({ chained: clean.events, from: 1 });
+    const [x] = await swapSaleAndRegistration();
+    let previous = (await ledger.store.readAll({ after: x - 2, limit: 1 }))[0]!.logHash!;
+    for (const record of await ledger.store.readAll({ after: x - 1, limit: 100 })) {
+      previous = logLink(previous, record.position, record.hash);
+      await editLog(ledger, 'UPDATE events SET log_hash = ? WHERE position = ?', [previous, record.position]);
+    }
     const report = JSON.parse(cli('verify', '--json').stdout);
     expect(report).to.deep.include({ ok: false, broken: [], gaps: [] });
+    expect(report.log.breaks).to.deep.equal([]);
     expect(report.checkpoints.failed).to.deep.equal([{ position: base + 5, after: 0 }]);
     expect(cli('verify').stdout).to.match(/^BROKEN: the records up to position \d+ no longer hash/);
   });

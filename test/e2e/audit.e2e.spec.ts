@@ -1,7 +1,7 @@
 import { publish } from '../../src/app/publish.js';
 import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
-import { flipByte } from '../support/stored.js';
+import { editLog, flipByte } from '../support/stored.js';
 import { startApi } from '../support/http.js';
 import { runCli } from '../support/cli.js';
 import { person, registered, ticketSold } from '../support/events.js';
@@ -60,6 +60,18 @@ describe('ledger audit verify: tampering is found at the right stream and revisi
       await reopened.close();
     },
   );
+
+  it('a ledger made before the global chain gets it: the chain starts at its next record', async () => {
+    await editLog(ledger, 'ALTER TABLE events DROP COLUMN log_hash', []);
+    if (ledger.env['LEDGER_STORE'] === 'postgres') await editLog(ledger, 'ALTER TABLE head DROP COLUMN log_hash', []);
+    const reopened = await openTestLedgerAt(ledger);
+    const before = await reopened.store.headPosition();
+    await publish(reopened, { events: [ticketSold(b, 'O-4'), ticketSold(a, 'O-5')] });
+    await reopened.close();
+    const result = runCli(['audit', 'verify', '--json'], ledger.env);
+    expect(result.status, result.stdout).to.equal(0);
+    expect(JSON.parse(result.stdout).log).to.deep.equal({ chained: 2, from: before + 1, breaks: [] });
+  });
 });
 
 /** The same data directory opened again (the beforeEach closed its ledger to let the test edit files). */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../../src/domain/errors.js';
-import { ChainVerifier, GENESIS_HASH } from '../../src/crypto/hash-chain.js';
+import { ChainVerifier, GENESIS_HASH, LogChainVerifier } from '../../src/crypto/hash-chain.js';
 import type { EventStore, EventToAppend } from '../../src/store/event-store.js';
 
 export interface StoreHandle {
@@ -150,6 +150,12 @@ export function describeEventStoreContract(
         const verifier = new ChainVerifier();
         for (const event of seen) verifier.check(event);
         expect(verifier.report()).to.include({ ok: true, events: 401, streams: 8 });
+        if (store.densePositions) {
+          // Two writers, one global chain: each record links to the one before it, whoever wrote it.
+          const log = new LogChainVerifier();
+          for (const event of seen) log.check(event);
+          expect(log.report()).to.deep.equal({ chained: 401, from: 1, breaks: [] });
+        }
       },
     );
 
@@ -202,7 +208,7 @@ export function describeEventStoreContract(
         const all = await store.readAll({ after: 2, limit: 4 });
         const facts = await store.readFacts({ after: 2, limit: 4 });
         expect(facts).to.deep.equal(
-          all.map(({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, ...fact }) => fact),
+          all.map(({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, logHash: _l, ...fact }) => fact),
         );
         expect(facts.map((fact) => fact.sealed)).to.deep.equal(all.map((event) => event.sealed));
       },
