@@ -59,7 +59,7 @@ const { values } = parseArgs({
     'batch-contacts': { type: 'string', default: '100000' },
     'consent-contacts': { type: 'string', default: '1000000' },
     /**
-     * `append`: the store append and its physical limits alone; `api`, `batch`, `consents` or `rebuild`: the
+     * `append`: the store append and its physical limits alone (`postgres`: and PostgreSQL beside them); `api`, `batch`, `consents` or `rebuild`: the
      * store append (a ratio's denominator), then that part alone.
      */
     only: { type: 'string' },
@@ -788,8 +788,9 @@ async function main() {
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
   const bench = await measureWrites();
-  if (values.only === 'append') {
+  if (values.only === 'append' || values.only === 'postgres') {
     await bench.opened.close();
+    if (values.only === 'postgres') await measurePostgres(bench);
     rmSync(bench.dir, { recursive: true, force: true });
     return printResults();
   }
