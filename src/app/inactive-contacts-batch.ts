@@ -33,6 +33,12 @@ export interface InactiveBatchCommand {
   apply?: boolean;
   /** Called after each contact decided when applying, with the number done and the number proposed. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Destroys the keys of appended forgettings (Shredder.shredAll): given by a process that has no
+   * shredder reaction following the log (the CLI), it runs beside the deciding, on the key store's
+   * writer, instead of after it.
+   */
+  shred?: (events: readonly ForgettingEvent[]) => Promise<number>;
 }
 
 /**
@@ -57,8 +63,29 @@ type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>;
 /** The events whose personal part holds a contact's address. */
 const ADDRESS_TYPES: ReadonlySet<string> = new Set(['ContactRegistered', 'ContactDetailsChanged']);
 
-/** Contacts decided at once when applying: their appends share group commits. */
+/** Decisions in flight when applying: a group's appends share group commits. */
 const IN_FLIGHT = 128;
+
+/**
+ * Runs `work` on every item, a group of IN_FLIGHT at a time, and `done` on each group's results
+ * in order. The next group is decided while the previous one commits: one group of appends in
+ * the writer thread, one being decided on this one.
+ */
+async function inGroups<T, R>(
+  items: readonly T[],
+  work: (item: T) => Promise<R>,
+  done: (results: Array<[T, R]>) => unknown,
+): Promise<void> {
+  let previous: Promise<unknown> = Promise.resolve();
+  for (let i = 0; i < items.length; i += IN_FLIGHT) {
+    const group = items.slice(i, i + IN_FLIGHT);
+    const results = Promise.all(group.map(async (item): Promise<[T, R]> => [item, await work(item)]));
+    results.catch(() => {}); // its error is thrown below, once the previous group is done
+    await previous;
+    previous = results.then(done);
+  }
+  await previous;
+}
 
 /**
  * The inactive-contact batch (DESIGN.md "Forgetting"). The read model proposes: every listed
@@ -71,7 +98,7 @@ const IN_FLIGHT = 128;
 export async function runInactiveBatch(
   context: LedgerContext & { readModels: Pick<ReadModels, 'inactivityFactsBefore' | 'purgeableOrdersBefore'> },
   command: InactiveBatchCommand = {},
-): Promise<{ report: InactiveBatchReport; forgotten: ForgettingEvent[] }> {
+): Promise<{ report: InactiveBatchReport; forgotten: ForgettingEvent[]; keysDestroyed: number }> {
   const inactivityMonths = command.inactivityMonths ?? DEFAULT_INACTIVITY_MONTHS;
   const asOf = command.asOf ?? context.now();
   const cutoff = inactivityCutoff(asOf, inactivityMonths);
@@ -95,43 +122,70 @@ export async function runInactiveBatch(
         purgeable.map((o) => o.orderId),
       ),
     };
-    return { report, forgotten: [] };
+    return { report, forgotten: [], keysDestroyed: 0 };
   }
 
   const runId = context.newId();
   await appendRunEvents(context, runId, [{ type: 'InactiveBatchStarted', data: { runId, ...header } }]);
   const forgotten: ForgettingEvent[] = [];
+  const shredding = new ShredAlong(command.shred);
+  const appended = (events: ForgettingEvent[]) => {
+    forgotten.push(...events);
+    shredding.add(events);
+  };
   // Old orders first, whoever their buyer: the purge does not depend on the buyer's forgetting.
   const purged: string[] = [];
-  for (let i = 0; i < purgeable.length; i += IN_FLIGHT) {
-    const chunk = purgeable.slice(i, i + IN_FLIGHT);
-    for (const event of await Promise.all(chunk.map((order) => purgeFromLog(context, order, cutoff, runId)))) {
-      if (!event) continue;
-      forgotten.push(event);
-      purged.push(String(event.data['orderId']));
-    }
-  }
+  await inGroups(
+    purgeable,
+    (order) => purgeFromLog(context, order, cutoff, runId),
+    (results) => {
+      const events = results.flatMap(([, event]) => (event ? [event] : []));
+      appended(events);
+      purged.push(...events.map((event) => String(event.data['orderId'])));
+    },
+  );
   const decided = new Map<string, BatchOutcome | LogOnlyOutcome>();
   const candidates = [...proposed.keys()];
   const purposes = await readPurposeEvents(context.store);
-  for (let i = 0; i < candidates.length; i += IN_FLIGHT) {
-    const chunk = candidates.slice(i, i + IN_FLIGHT);
-    const outcomes = await Promise.all(
-      chunk.map((contactId) => decideFromLog(context, contactId, { cutoff, runId, purposes })),
-    );
-    const skips: BatchRunEvent[] = [];
-    outcomes.forEach(({ outcome, event }, index) => {
-      const contactId = chunk[index]!;
-      decided.set(contactId, outcome);
-      if (event) forgotten.push(event);
-      if (!event) skips.push({ type: 'InactiveContactSkipped', data: { contactId, reason: outcome } });
-    });
-    await appendRunEvents(context, runId, skips);
-    command.onProgress?.(Math.min(i + IN_FLIGHT, candidates.length), candidates.length);
-  }
+  await inGroups(
+    candidates,
+    (contactId) => decideFromLog(context, contactId, { cutoff, runId, purposes }),
+    async (results) => {
+      const skips: BatchRunEvent[] = [];
+      for (const [contactId, { outcome, event }] of results) {
+        decided.set(contactId, outcome);
+        if (!event) skips.push({ type: 'InactiveContactSkipped', data: { contactId, reason: outcome } });
+      }
+      appended(results.flatMap(([, { event }]) => (event ? [event] : [])));
+      await appendRunEvents(context, runId, skips);
+      command.onProgress?.(decided.size, candidates.length);
+    },
+  );
   const report = { runId, simulated: false, ...header, ...tally(decided, purged) };
   await appendRunEvents(context, runId, [{ type: 'InactiveBatchCompleted', data: { counts: report.counts } }]);
-  return { report, forgotten };
+  return { report, forgotten, keysDestroyed: await shredding.done() };
+}
+
+/**
+ * Hands each group of appended forgettings to the shredder without waiting for it: the keys are
+ * destroyed on the key store's writer thread while the batch decides on. `done` waits for them all.
+ */
+class ShredAlong {
+  private readonly groups: Promise<number>[] = [];
+
+  constructor(private readonly shred: ((events: readonly ForgettingEvent[]) => Promise<number>) | undefined) {}
+
+  add(events: readonly ForgettingEvent[]): void {
+    if (!this.shred || events.length === 0) return;
+    const group = this.shred(events);
+    group.catch(() => {}); // awaited, and its error thrown, by done()
+    this.groups.push(group);
+  }
+
+  async done(): Promise<number> {
+    const counts = await Promise.all(this.groups);
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
 }
 
 /**

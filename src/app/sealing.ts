@@ -89,15 +89,45 @@ export async function openEvent(
   keyStore: KeyStore,
   forgotten: ReadonlyMap<string, string> = new Map(),
 ): Promise<OpenedEvent> {
-  const { sealed, prevHash: _prevHash, hash: _hash, logHash: _logHash, ...stored } = event;
+  const { sealed } = event;
   const contactId = contactIdOfStream(event.stream);
-  const base = { ...stored, contactId };
-  if (!sealed) return { ...base, personal: 'none', erased: [] };
+  if (!sealed) return openedEvent(event, contactId, { data: event.data, personal: 'none', erased: [] });
   const forgottenBy =
     contactId && isEventType(event.type) ? forgotten.get(sealingScope(event.type, contactId, event.data)) : undefined;
-  if (forgottenBy) return { ...base, personal: 'erased', erased: sealed.fields, erasedBy: forgottenBy };
-  const opened = await openSealed(sealed, event.id, keyStore);
+  const opened = forgottenBy ? { erasedBy: forgottenBy } : await openSealed(sealed, event.id, keyStore);
   return 'personal' in opened
-    ? { ...base, data: { ...event.data, ...opened.personal }, personal: 'open', erased: [] }
-    : { ...base, personal: 'erased', erased: sealed.fields, erasedBy: opened.erasedBy };
+    ? openedEvent(event, contactId, { data: { ...event.data, ...opened.personal }, personal: 'open', erased: [] })
+    : openedEvent(event, contactId, {
+        data: event.data,
+        personal: 'erased',
+        erased: sealed.fields,
+        erasedBy: opened.erasedBy,
+      });
+}
+
+/**
+ * The opened event, written out field by field: object rest and spread over a stored event cost
+ * V8 about 5 µs an event, more than a view's fold of it.
+ */
+function openedEvent(
+  event: StoredEvent,
+  contactId: string | null,
+  opened: Pick<OpenedEvent, 'data' | 'personal' | 'erased' | 'erasedBy'>,
+): OpenedEvent {
+  const result: OpenedEvent = {
+    id: event.id,
+    type: event.type,
+    stream: event.stream,
+    revision: event.revision,
+    position: event.position,
+    occurredAt: event.occurredAt,
+    recordedAt: event.recordedAt,
+    organizationId: event.organizationId,
+    data: opened.data,
+    contactId,
+    personal: opened.personal,
+    erased: opened.erased,
+  };
+  if (opened.erasedBy !== undefined) result.erasedBy = opened.erasedBy;
+  return result;
 }

@@ -280,15 +280,14 @@ program
       await ledger.runner.catchUp(); // the read model proposes: bring it up to the log first
       const progress: { bar: ReturnType<typeof progressBar> } = { bar: null };
       try {
-        const { report, forgotten } = await runInactiveBatch(ledger, {
+        // This process has no shredder reaction following the log: the batch shreds as it goes.
+        return await runInactiveBatch(ledger, {
           inactivityMonths: Number(options.months),
           ...(asOf ? { asOf } : {}),
           apply: options.apply ?? false,
           onProgress: (done, total) => (progress.bar ??= progressBar('deciding', total))?.update(done),
+          shred: (events) => ledger.shredder.shredAll(events),
         });
-        progress.bar?.stop();
-        // This process is the shredder reaction's only chance before it exits.
-        return { report, keysDestroyed: await ledger.shredder.shredAll(forgotten) };
       } finally {
         progress.bar?.stop();
       }
