@@ -59,8 +59,8 @@ const { values } = parseArgs({
     'batch-contacts': { type: 'string', default: '100000' },
     'consent-contacts': { type: 'string', default: '1000000' },
     /**
-     * `append`: the store append and its physical limits alone (`postgres`: and PostgreSQL beside them); `api`, `batch`, `consents` or `rebuild`: the
-     * store append (a ratio's denominator), then that part alone.
+     * `append`: the store append and its physical limits alone (`postgres`: and PostgreSQL beside them);
+     * `api`, `batch`, `consents` or `rebuild`: the store append (a ratio's denominator), then that part alone.
      */
     only: { type: 'string' },
   },
