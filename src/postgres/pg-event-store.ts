@@ -98,9 +98,14 @@ const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => 
     position bigint NOT NULL,
     log_hash text);
   INSERT INTO ${s}.head (position) VALUES (0) ON CONFLICT DO NOTHING;
-  -- Ledgers made before the global chain: it starts at their next record (see logLink).
-  ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS log_hash text;
-  ALTER TABLE ${s}.head ADD COLUMN IF NOT EXISTS log_hash text;
+  -- Ledgers made before the global chain: it starts at their next record (see logLink). Only when
+  -- the column is missing: an ALTER locks the table whole, against the appends of running processes.
+  DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.events'::regclass AND attname = 'log_hash') THEN
+      ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS log_hash text;
+      ALTER TABLE ${s}.head ADD COLUMN IF NOT EXISTS log_hash text;
+    END IF;
+  END $$;
   ${typeIndexesSql(`${s}.events`, types)}
   ${
     fences.length > 0
