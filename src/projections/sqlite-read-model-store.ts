@@ -7,47 +7,33 @@ import {
   type ReadModelStore,
   type ReadModelWrites,
 } from './read-model-store.js';
-import { connectStateDb, CREATE_QUERY_INDEXES, openStateDb, resetStateDb } from './state-db.js';
-import {
-  CHECKPOINTS,
-  columnsOf,
-  CONTACTS,
-  LISTED_CONTACT,
-  onConflictReplace,
-  READ_MODEL_TABLES,
-  type Row,
-  type Table,
-} from './tables.js';
-
-const stagedTable = (table: Table) => `staged_${table.name}`;
+import { openStateDb } from './state-db.js';
+import type { StateDbWrite, StateDbWriterCall } from './state-db-writer.js';
+import { CallThread, startWorker } from '../worker-thread.js';
+import { CHECKPOINTS, CONTACTS, LISTED_CONTACT, type Row, type Table } from './tables.js';
 
 /**
- * The read models in state.db (see openStateDb), over two connections: one reads, one writes. A
- * commit's transaction may stay open while it awaits (the e-mail hashes of a bulk window), and
- * WAL keeps it from the reading connection meanwhile (API requests, the runner's row loads).
+ * The read models in state.db (see openStateDb): this thread reads, a thread of its own writes
+ * (StateDbWriter). A commit's writes are gathered here, awaits included (the e-mail hashes of a
+ * bulk window), then applied there in one transaction; WAL keeps a commit from the reads until
+ * it is whole (API requests, the runner's row loads).
  */
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
-  private readonly writer: Database.Database;
+  private readonly writer: CallThread<StateDbWriterCall, void>;
   private readonly statements;
-  /**
-   * Prepared statements by connection, then SQL text: each table's reads and writes are prepared
-   * once, and a statement is never run on the other connection than the one it was prepared on.
-   */
-  private readonly prepared = new Map<Database.Database, Map<string, Database.Statement>>();
-  /** Commits and resets, one at a time: a commit's transaction spans an await. */
+  /** Prepared statements by SQL text: each table's reads are prepared once. */
+  private readonly prepared = new Map<string, Database.Statement>();
+  /** Commits and resets, one at a time, in order. */
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(path: string) {
     this.db = openStateDb(path);
-    this.writer = connectStateDb(path);
-    const { db, writer } = this;
-    // Created outside any transaction: a rollback would otherwise take a staging table with it.
-    for (const table of READ_MODEL_TABLES) {
-      writer.exec(
-        `CREATE TEMP TABLE IF NOT EXISTS ${stagedTable(table)} AS SELECT * FROM main.${table.name} WHERE false`,
-      );
-    }
+    const { db } = this;
+    this.writer = new CallThread(
+      () => startWorker(import.meta.url, './state-db-writer-worker', { path }),
+      'the state.db writer thread',
+    );
     this.statements = {
       byEmail: db
         .prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id')
@@ -75,11 +61,9 @@ export class SqliteReadModelStore implements ReadModelStore {
     };
   }
 
-  private statement(db: Database.Database, sql: string): Database.Statement {
-    let ofConnection = this.prepared.get(db);
-    if (!ofConnection) this.prepared.set(db, (ofConnection = new Map()));
-    let statement = ofConnection.get(sql);
-    if (!statement) ofConnection.set(sql, (statement = db.prepare(sql)));
+  private statement(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) this.prepared.set(sql, (statement = this.db.prepare(sql)));
     return statement;
   }
 
@@ -90,55 +74,19 @@ export class SqliteReadModelStore implements ReadModelStore {
     return turn;
   }
 
-  /**
-   * Rows are staged as they come in a temp table of the writing connection, then upserted in key
-   * order by SQLite: its sort beats sorting the keys here, and the B-tree is still filled in
-   * order. Temp tables are this connection's own and roll back with the transaction.
-   */
-  private upsert(table: Table, rows: Iterable<Record<string, unknown>>): void {
-    const staged = stagedTable(table);
-    const columns = columnsOf(table).join(', ');
-    const stage = this.statement(
-      this.writer,
-      `INSERT INTO ${staged} VALUES (${columnsOf(table)
-        .map((column) => `@${column}`)
-        .join(', ')})`,
-    );
-    let count = 0;
-    for (const row of rows) {
-      stage.run(row);
-      count++;
-    }
-    if (count === 0) return;
-    this.statement(
-      this.writer,
-      `INSERT INTO main.${table.name} (${columns}) SELECT ${columns} FROM ${staged} WHERE true
-        ORDER BY ${table.key.join(', ')} ${onConflictReplace(table)}`,
-    ).run();
-    this.statement(this.writer, `DELETE FROM ${staged}`).run();
-  }
-
-  private readonly writesOfCommit: ReadModelWrites = {
-    upsert: async (table, rows) => this.upsert(table, rows),
-    delete: async (table, column, values) => {
-      const remove = this.statement(this.writer, `DELETE FROM main.${table.name} WHERE ${column} = ?`);
-      for (const value of values) remove.run(value);
-    },
-  };
-
   async rowsAfter<T extends Table>(table: T, after: readonly unknown[] | null, limit: number) {
     const key = table.key.join(', ');
     const where = after ? `WHERE (${key}) > (${table.key.map(() => '?').join(', ')})` : '';
     const sql = `SELECT * FROM ${table.name} ${where} ORDER BY ${key} LIMIT ?`;
-    return this.statement(this.db, sql).all(...(after ?? []), limit) as Row<T>[];
+    return this.statement(sql).all(...(after ?? []), limit) as Row<T>[];
   }
 
   async allRows<T extends Table>(table: T) {
-    return this.statement(this.db, `SELECT * FROM ${table.name}`).all() as Row<T>[];
+    return this.statement(`SELECT * FROM ${table.name}`).all() as Row<T>[];
   }
 
   async rows<T extends Table>(table: T, column: keyof T['columns'] & string, values: readonly string[]) {
-    const select = this.statement(this.db, `SELECT * FROM ${table.name} WHERE ${column} = ?`);
+    const select = this.statement(`SELECT * FROM ${table.name} WHERE ${column} = ?`);
     return values.flatMap((value) => select.all(value) as Row<T>[]);
   }
 
@@ -149,21 +97,17 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   commit(projection: string, checkpoint: number, write: (writes: ReadModelWrites) => Promise<void>): Promise<void> {
     return this.inTurn(async () => {
-      this.writer.exec('BEGIN IMMEDIATE');
-      try {
-        await write(this.writesOfCommit);
-        this.upsert(CHECKPOINTS, [{ projection, position: checkpoint }]);
-        this.writer.exec(CREATE_QUERY_INDEXES);
-        this.writer.exec('COMMIT');
-      } catch (error) {
-        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        throw error;
-      }
+      const writes: StateDbWrite[] = [];
+      await write({
+        upsert: async (table, rows) => void writes.push({ upsert: table.name, rows: [...rows] }),
+        delete: async (table, column, values) => void writes.push({ delete: table.name, column, values }),
+      });
+      await this.writer.call({ commit: { projection, checkpoint, writes } });
     });
   }
 
   reset(): Promise<void> {
-    return this.inTurn(async () => resetStateDb(this.writer));
+    return this.inTurn(() => this.writer.call('reset'));
   }
 
   async contactsByEmailHash(hash: string) {
@@ -206,12 +150,12 @@ export class SqliteReadModelStore implements ReadModelStore {
       inIds: (ids) => `IN (SELECT value FROM json_each(${param(JSON.stringify(ids))}))`,
       fence: ' LIMIT -1',
     });
-    return this.statement(this.db, sql).get(values) as TargetTally;
+    return this.statement(sql).get(values) as TargetTally;
   }
 
   async close() {
     await this.writes;
-    this.writer.close();
+    await this.writer.close();
     this.db.close();
   }
 }

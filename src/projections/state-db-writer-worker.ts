@@ -1,0 +1,14 @@
+import { workerData } from 'node:worker_threads';
+import { serveCalls } from '../worker-thread.js';
+import { StateDbWriter, type StateDbWriterCall } from './state-db-writer.js';
+
+/** The state.db writer thread (see StateDbWriter): one call at a time, in the order posted. */
+const writer = new StateDbWriter((workerData as { path: string }).path);
+
+serveCalls(
+  async (call: StateDbWriterCall) => {
+    if (call === 'reset') writer.reset();
+    else writer.commit(call.commit.projection, call.commit.checkpoint, call.commit.writes);
+  },
+  () => writer.close(),
+);
