@@ -2,11 +2,11 @@ import { hash } from 'node:crypto';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
-import { NEW_STREAM, newStagedAppends, placeInLog, planAppend, type StreamHead } from '../store/append-plan.js';
+import { NEW_STREAM, outcomeOf, planGroup, type StreamHead } from '../store/append-plan.js';
 import { GENESIS_HASH } from '../crypto/hash-chain.js';
 import { COLUMNS, FACT_COLUMNS, sqlList, typeIndexesSql } from '../store/sql.js';
 import { subscribeTo } from '../store/catch-up.js';
-import { GroupCommit, settle, type Settled } from '../store/group-commit.js';
+import { GroupCommit, type Settled } from '../store/group-commit.js';
 import type { SealedPart } from '../crypto/seal.js';
 import type {
   AppendOutcome,
@@ -204,12 +204,8 @@ export class PgEventStore implements EventStore {
         const head = Number(lock!.position);
         if (head !== this.lastWrittenHead) this.heads.clear(); // another process appended
         const state = await this.appendState(client, calls);
-        const staged = newStagedAppends();
-        const plans = calls.map((call) => settle(() => planAppend(call, state, staged)));
-        const { placed: planned, tail } = placeInLog(
-          plans.flatMap((plan) => (plan.ok ? plan.value.planned : [])),
-          { position: head, logHash: lock!.log_hash ?? GENESIS_HASH },
-        );
+        const group = planGroup(calls, state, { position: head, logHash: lock!.log_hash ?? GENESIS_HASH });
+        const { placed: planned, tail } = group;
         const recordedAt = this.now().toISOString();
         if (planned.length > 0) {
           await client.query(
@@ -248,24 +244,7 @@ export class PgEventStore implements EventStore {
             ],
           );
         }
-        let position = head;
-        const outcomes = plans.map((plan): Settled<AppendOutcome> =>
-          plan.ok
-            ? {
-                ok: true,
-                value: {
-                  appended: plan.value.planned.map((e) => ({
-                    id: e.id,
-                    stream: e.stream,
-                    revision: e.revision,
-                    position: ++position,
-                  })),
-                  duplicates: plan.value.duplicates,
-                },
-              }
-            : plan,
-        );
-        return { outcomes, heads: staged.heads, head: head + planned.length };
+        return { outcomes: group.calls.map(outcomeOf), heads: group.heads, head: tail.position };
       });
       this.lastWrittenHead = settled.head;
       for (const [stream, streamHead] of settled.heads) this.heads.set(stream, streamHead);

@@ -1,6 +1,7 @@
 import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../domain/errors.js';
 import { GENESIS_HASH, chainHash, logLink, type LogTail } from '../crypto/hash-chain.js';
-import type { EventToAppend } from './event-store.js';
+import type { AppendOutcome, EventToAppend } from './event-store.js';
+import { settle, type Settled } from './group-commit.js';
 
 export interface StreamHead {
   revision: number;
@@ -116,3 +117,55 @@ export function placeInLog(planned: readonly PlannedEvent[], tail: LogTail): { p
   });
   return { placed, tail: { position, logHash } };
 }
+
+/** A commit group planned: each call placed in the log or refused, and what the group writes. */
+export interface PlannedGroup {
+  /** Per call, in order: its events placed in the log, or why it is refused (alone). */
+  calls: Settled<{ placed: PlacedEvent[]; duplicates: string[] }>[];
+  /** Every event the group writes, in position order. */
+  placed: PlacedEvent[];
+  /** The stream heads the group leaves. */
+  heads: Map<string, StreamHead>;
+  /** The end of the global chain the group leaves. */
+  tail: LogTail;
+}
+
+/**
+ * What the SQLite and PostgreSQL stores do under their write lock: each call of a group planned
+ * on its own (planAppend: a call that breaks a rule is refused alone), the events of the others
+ * placed in the log after `tail`, in call order.
+ */
+export function planGroup(
+  calls: ReadonlyArray<readonly EventToAppend[]>,
+  state: AppendState,
+  tail: LogTail,
+): PlannedGroup {
+  const staged = newStagedAppends();
+  const placed: PlacedEvent[] = [];
+  const planned = calls.map((call): PlannedGroup['calls'][number] => {
+    const plan = settle(() => planAppend(call, state, staged));
+    if (!plan.ok) return plan;
+    const inLog = placeInLog(plan.value.planned, tail);
+    tail = inLog.tail;
+    placed.push(...inLog.placed);
+    return { ok: true, value: { placed: inLog.placed, duplicates: plan.value.duplicates } };
+  });
+  return { calls: planned, placed, heads: staged.heads, tail };
+}
+
+/** A planned call's answer, once its group is written. */
+export const outcomeOf = (call: PlannedGroup['calls'][number]): Settled<AppendOutcome> =>
+  call.ok
+    ? {
+        ok: true,
+        value: {
+          appended: call.value.placed.map((e) => ({
+            id: e.id,
+            stream: e.stream,
+            revision: e.revision,
+            position: e.position,
+          })),
+          duplicates: call.value.duplicates,
+        },
+      }
+    : call;

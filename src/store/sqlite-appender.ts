@@ -1,28 +1,22 @@
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import { NEW_STREAM, newStagedAppends, placeInLog, planAppend, type StreamHead } from './append-plan.js';
+import { NEW_STREAM, outcomeOf, planGroup, type PlannedGroup, type StreamHead } from './append-plan.js';
 import { GENESIS_HASH, type LogTail } from '../crypto/hash-chain.js';
-import { settle, type Settled } from './group-commit.js';
+import type { Settled } from './group-commit.js';
 import { INSERT_EVENT, openEventsDb, sealedColumns } from './events-db.js';
 import { sqlList } from './sql.js';
 import type { AppendOutcome, EventToAppend } from './event-store.js';
 
 /**
  * The write side of events.db: appends a group of calls in one IMMEDIATE transaction (one fsync),
- * each call planned on its own (planAppend), so that a conflict refuses that call only, before
+ * each call planned on its own (planGroup), so that a conflict refuses that call only, before
  * anything of it is written. IMMEDIATE takes the write lock before the stream heads are read, so
  * two processes cannot both read the same head; UNIQUE (stream, revision) is the backstop.
  */
 export class SqliteAppender {
   private readonly db: Database.Database;
   private readonly statements;
-  private readonly transaction: Database.Transaction<
-    (calls: Array<readonly EventToAppend[]>) => {
-      settled: Settled<AppendOutcome>[];
-      heads: Map<string, StreamHead>;
-      tail: LogTail;
-    }
-  >;
+  private readonly transaction: Database.Transaction<(calls: Array<readonly EventToAppend[]>) => PlannedGroup>;
   /** Last revision and hash of recently written streams: saves a lookup per appended event. */
   private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
   /** The last position and its log hash, as this connection wrote them (null: read them again). */
@@ -54,8 +48,6 @@ export class SqliteAppender {
     this.transaction = this.db.transaction((calls: Array<readonly EventToAppend[]>) => {
       this.forgetHeadsIfOthersWrote();
       const recordedAt = new Date().toISOString();
-      const staged = newStagedAppends();
-      let tail = this.tail ?? this.storedTail();
       const state = {
         stored: (id: string) => this.statements.byId.get(id),
         head: (stream: string) => this.heads.get(stream) ?? this.statements.head.get(stream) ?? NEW_STREAM,
@@ -63,32 +55,25 @@ export class SqliteAppender {
         fences,
       };
       // A call that breaks a rule is refused alone; a failing write fails (rolls back) the group.
-      const settled = calls.map((call): Settled<AppendOutcome> => {
-        const plan = settle(() => planAppend(call, state, staged));
-        if (!plan.ok) return plan;
-        const placed = placeInLog(plan.value.planned, tail);
-        tail = placed.tail;
-        const appended = placed.placed.map((event) => {
-          this.statements.insert.run(
-            event.position,
-            event.id,
-            event.stream,
-            event.revision,
-            event.type,
-            event.occurredAt,
-            recordedAt,
-            event.organizationId,
-            JSON.stringify(event.data),
-            event.prevHash,
-            event.hash,
-            event.logHash,
-            ...sealedColumns(event.sealed),
-          );
-          return { id: event.id, stream: event.stream, revision: event.revision, position: event.position };
-        });
-        return { ok: true, value: { appended, duplicates: plan.value.duplicates } };
-      });
-      return { settled, heads: staged.heads, tail };
+      const group = planGroup(calls, state, this.tail ?? this.storedTail());
+      for (const event of group.placed) {
+        this.statements.insert.run(
+          event.position,
+          event.id,
+          event.stream,
+          event.revision,
+          event.type,
+          event.occurredAt,
+          recordedAt,
+          event.organizationId,
+          JSON.stringify(event.data),
+          event.prevHash,
+          event.hash,
+          event.logHash,
+          ...sealedColumns(event.sealed),
+        );
+      }
+      return group;
     });
   }
 
@@ -105,7 +90,7 @@ export class SqliteAppender {
     }
     for (const [stream, head] of group.heads) this.heads.set(stream, head);
     this.tail = group.tail;
-    return group.settled;
+    return group.calls.map(outcomeOf);
   }
 
   private storedTail(): LogTail {
