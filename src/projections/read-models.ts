@@ -32,10 +32,10 @@ import {
   type Row,
   type Table,
 } from './tables.js';
+import type { ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
 
 /** The name of the verification's record (and of its checkpoint: the position it verified). */
 const VERIFICATION = 'verification';
-import type { ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
   recency: { date: string; eventId: string; basis: 'activity' | 'registration' } | null;
