@@ -77,7 +77,7 @@ export class EsdbEventStore implements EventStore {
   readonly densePositions = false;
   private readonly prefix: string;
   private readonly appended = new Subject<void>();
-  private readonly wakeUps: Observable<unknown>;
+  readonly wakeUps: Observable<unknown>;
   private readonly live: ReturnType<EventStoreDBClient['subscribeToAll']>;
   private readonly mentions: EventIndexes['mentions'] | null;
   private readonly fences: readonly string[];
@@ -257,7 +257,7 @@ export class EsdbEventStore implements EventStore {
   }
 
   subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
-    return subscribeTo(this, this.wakeUps, options);
+    return subscribeTo(this, options);
   }
 
   async headPosition(): Promise<number> {

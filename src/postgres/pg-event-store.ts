@@ -143,7 +143,7 @@ export class PgEventStore implements EventStore {
   private readonly channel: string;
   private readonly appended = new Subject<void>();
   private readonly notified = new Subject<void>();
-  private readonly wakeUps: Observable<unknown>;
+  readonly wakeUps: Observable<unknown>;
   private readonly writer: GroupCommit<readonly EventToAppend[], AppendOutcome>;
   private readonly now: () => Date;
   /** Stream heads this process wrote last; valid while the head position is the one it left. */
@@ -338,7 +338,7 @@ export class PgEventStore implements EventStore {
   }
 
   subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
-    return subscribeTo(this, this.wakeUps, options);
+    return subscribeTo(this, options);
   }
 
   async headPosition(): Promise<number> {

@@ -10,17 +10,9 @@ import {
 import type { TargetScope } from './targeting-sql.js';
 import { ValidationError } from '../domain/errors.js';
 import type { InactivityFacts } from '../domain/inactive-contacts.js';
-import type { EventFact } from '../store/event-store.js';
 import { pagesAfterBy, type PageExtent } from '../store/pages.js';
 import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
-import {
-  domainEvents,
-  emailEventIds,
-  orderFromRow,
-  purposeFromRow,
-  ReadModelWindow,
-  type FoldEvent,
-} from './fold-batch.js';
+import { orderFromRow, purposeFromRow, ReadModelWindow, type FoldEvent } from './fold-batch.js';
 import {
   CONSENTS,
   CONTACT_ORGANIZATIONS,
@@ -61,26 +53,6 @@ export class ReadModels {
 
   checkpoint(projection: string): Promise<number> {
     return this.store.checkpoint(projection);
-  }
-
-  /**
-   * Applies a batch and moves the checkpoint to the batch's last position, atomically.
-   * `emailHashes` gives, per event id, the blind-index hash of the e-mail it sets
-   * (computed by the caller, which can open seals; this class never sees an address).
-   */
-  async applyBatch(
-    projection: string,
-    events: readonly EventFact[],
-    emailHashes: ReadonlyMap<string, string> = new Map(),
-  ): Promise<void> {
-    const window = new ReadModelWindow();
-    await this.fold(window, domainEvents(events), emailEventIds(events));
-    await this.commit(
-      projection,
-      window,
-      events.at(-1)?.position ?? (await this.store.checkpoint(projection)),
-      Promise.resolve(emailHashes),
-    );
   }
 
   /**

@@ -1,4 +1,5 @@
-import { bufferTime, concatMap, filter, type Subscription } from 'rxjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Subscription } from 'rxjs';
 import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
 import type { ReadModels } from './read-models.js';
@@ -14,11 +15,19 @@ const BULK_BACKLOG = 5000;
  */
 export const BULK_PAGE = 500;
 /**
- * Rows (contacts, consents, orders) a bulk window holds before it is committed: bounds the
- * memory of a rebuild whatever the size of the log, while each contact's row is still loaded
- * and written about once per window instead of once per page.
+ * Rows (contacts, consents, orders) a window holds before it is committed: bounds the memory of
+ * a rebuild or of a live pass whatever the size of the backlog, while each contact's row is
+ * still loaded and written about once per window instead of once per page.
  */
-const BULK_WINDOW_ROWS = 400_000;
+const WINDOW_ROWS = 400_000;
+
+/**
+ * After each live pass the runner rests this many times as long as the pass took, between 50 ms
+ * and 1 s: it takes at most a fifth of the time, and under a burst of appends its windows grow
+ * instead of its share (each row loaded and written once per window, so a larger window costs
+ * less per event), while the read models stay at most about a second behind.
+ */
+const LIVE_REST = { perPassMs: 4, minMs: 50, maxMs: 1000 };
 
 /** The name the read models' checkpoint is kept under. */
 export const READ_MODELS = 'read-models';
@@ -76,7 +85,7 @@ export interface ProjectionLag {
 export class ProjectionRunner {
   private readonly emailHashes: EmailHashes;
   private readonly batchSize: number;
-  private readonly bulkWindowRows: number;
+  private readonly windowRows: number;
   private readonly pages: FoldPages;
   private readonly bulkPages: FoldPages;
   private failure: string | null = null;
@@ -87,21 +96,21 @@ export class ProjectionRunner {
     options: {
       emailHashes?: EmailHashes;
       batchSize?: number;
-      bulkWindowRows?: number;
+      windowRows?: number;
       /** Where the pages of a long backlog come from (default: this thread). */
       bulkPages?: FoldPages;
     } = {},
   ) {
     this.emailHashes = options.emailHashes ?? (async () => new Map());
     this.batchSize = options.batchSize ?? 1000;
-    this.bulkWindowRows = options.bulkWindowRows ?? BULK_WINDOW_ROWS;
+    this.windowRows = options.windowRows ?? WINDOW_ROWS;
     this.pages = pagesInThread(store, this.emailHashes);
     this.bulkPages = options.bulkPages ?? this.pages;
   }
 
-  /** Applies a batch with its e-mail hashes, moving the checkpoint to its last position. */
-  private async apply(batch: readonly EventFact[]): Promise<void> {
-    await this.models.applyBatch(READ_MODELS, batch, await this.emailHashes(batch));
+  /** A short backlog, or live appends: pages read on this thread, folded in one window. */
+  private get inThread() {
+    return { pages: this.pages, pageSize: this.batchSize, windowRows: this.windowRows };
   }
 
   /**
@@ -114,9 +123,7 @@ export class ProjectionRunner {
   ): Promise<number> {
     const from = await this.models.checkpoint(READ_MODELS);
     const bulk = (await this.store.headPosition()) - from > BULK_BACKLOG;
-    const mode = bulk
-      ? { pages: this.bulkPages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows }
-      : { pages: this.pages, pageSize: this.batchSize, windowRows: 0 };
+    const mode = bulk ? { pages: this.bulkPages, pageSize: BULK_PAGE, windowRows: this.windowRows } : this.inThread;
     return this.applyLog(from, mode, onProgress, shouldStop);
   }
 
@@ -127,13 +134,7 @@ export class ProjectionRunner {
   ): Promise<number> {
     const pages = (await this.store.headPosition()) > BULK_BACKLOG ? this.bulkPages : this.pages;
     await this.models.reset();
-    return this.applyLog(
-      0,
-      { pages, pageSize: BULK_PAGE, windowRows: this.bulkWindowRows },
-      onProgress,
-      shouldStop,
-      true,
-    );
+    return this.applyLog(0, { pages, pageSize: BULK_PAGE, windowRows: this.windowRows }, onProgress, shouldStop, true);
   }
 
   /**
@@ -200,18 +201,43 @@ export class ProjectionRunner {
   }
 
   /**
-   * Follows the log after `from` (the checkpoint; catch-up included), batching what arrives within 50 ms.
-   * A batch that fails stops the runner (it never skips a batch); the lag then shows it.
+   * Follows the log after `from` (the checkpoint; catch-up included): a wake-up of the store
+   * starts a pass, which folds everything appended since the last one in one window and commits
+   * it, then rests (LIVE_REST). A pass that fails stops the runner (it never skips an event); the
+   * lag then shows it.
    */
   follow(from: number, onError: (error: unknown) => void): Subscription {
-    return this.store
-      .subscribe({ after: from })
-      .pipe(
-        bufferTime(50, null, this.batchSize),
-        filter((batch) => batch.length > 0),
-        concatMap((batch) => this.apply(batch)),
-      )
-      .subscribe({ error: this.failWith(onError) });
+    const following = new Subscription();
+    const stopped = () => following.closed;
+    let position = from;
+    let passing = false;
+    let again = true;
+    const passes = async () => {
+      if (passing) return;
+      passing = true;
+      try {
+        while (again && !stopped()) {
+          again = false;
+          const started = performance.now();
+          position = await this.applyLog(position, this.inThread, () => {}, stopped);
+          const took = performance.now() - started;
+          await sleep(Math.min(LIVE_REST.maxMs, Math.max(LIVE_REST.minMs, LIVE_REST.perPassMs * took)));
+        }
+      } catch (error) {
+        following.unsubscribe();
+        this.failWith(onError)(error);
+      } finally {
+        passing = false;
+      }
+    };
+    following.add(
+      this.store.wakeUps.subscribe(() => {
+        again = true;
+        void passes();
+      }),
+    );
+    void passes();
+    return following;
   }
 
   /** Records why the runner stopped (for /health and /metrics), then reports the error. */

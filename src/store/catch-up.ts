@@ -56,10 +56,10 @@ export function catchUpSubscription(
 
 /** A store's subscription: every event, or only those of `types` (read by the store's type index). */
 export function subscribeTo(
-  store: Pick<EventStore, 'readAll' | 'readByTypes' | 'headPosition'>,
-  wakeUps: Observable<unknown>,
+  store: Pick<EventStore, 'readAll' | 'readByTypes' | 'headPosition' | 'wakeUps'>,
   { after = 0, types }: SubscribeOptions,
 ): Observable<StoredEvent> {
+  const { wakeUps } = store;
   if (!types) return catchUpSubscription((from, limit) => store.readAll({ after: from, limit }), wakeUps, after);
   return catchUpSubscription(
     (from, limit) => store.readByTypes(types, { after: from, limit }),

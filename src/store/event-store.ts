@@ -102,6 +102,11 @@ export interface EventStore {
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */
   subscribe(options?: SubscribeOptions): Observable<StoredEvent>;
+  /**
+   * Ticks whenever new events may be readable (an append here, another process's append notified,
+   * a poll): what subscriptions, and the projection runner's passes, read the log again on.
+   */
+  readonly wakeUps: Observable<unknown>;
   /** Position of the last stored event (0 when empty). */
   headPosition(): Promise<number>;
   close(): Promise<void>;

@@ -88,7 +88,7 @@ export class SqliteEventStore implements EventStore {
   readonly densePositions = true;
   private readonly db: Database.Database;
   private readonly appended = new Subject<void>();
-  private readonly wakeUps: Observable<unknown>;
+  readonly wakeUps: Observable<unknown>;
   private readonly statements;
   private readonly writer: WriterThread;
   private readonly mentions: EventIndexes['mentions'] | null;
@@ -173,7 +173,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
-    return subscribeTo(this, this.wakeUps, options);
+    return subscribeTo(this, options);
   }
 
   async headPosition(): Promise<number> {
