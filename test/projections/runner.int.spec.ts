@@ -434,6 +434,49 @@ describe('projection runner and read models', function () {
     expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(50));
   });
 
+  it('follows a burst of appends in windows of all that came, at most one pass per 50 ms, ending as a rebuild ends', async () => {
+    await publish(ledger, { events: registrations });
+    let commits = 0;
+    const counted = new Proxy(ledger.readModels, {
+      get(target, property, receiver) {
+        if (property !== 'commit') return Reflect.get(target, property, receiver);
+        return (...args: Parameters<typeof target.commit>) => {
+          commits++;
+          return target.commit(...args);
+        };
+      },
+    });
+    const runner = new ProjectionRunner(ledger.store, counted, {
+      emailHashes: emailHashes(ledger.keys, ledger.blindIndex),
+    });
+    const started = performance.now();
+    const following = runner.follow(0, (error) => {
+      throw error;
+    });
+    const appends = 40;
+    for (let i = 0; i < appends; i++) {
+      await publish(ledger, {
+        events: Array.from({ length: 50 }, (_, j) => ({
+          type: 'MarketingLinkClicked',
+          contactId: CONTACTS[(i + j) % CONTACTS.length]!,
+          organizationId: 'ORG-A',
+          occurredAt: day(i * 50 + j),
+          data: { campaignId: 'CMP', channel: 'email' },
+        })),
+      });
+    }
+    const head = await ledger.store.headPosition();
+    for (let i = 0; i < 100 && (await runner.lag()).lag > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const elapsed = performance.now() - started;
+    following.unsubscribe();
+    expect(await runner.lag()).to.deep.equal({ position: head, head, lag: 0, failed: null });
+    expect(commits).to.be.at.most(1 + Math.ceil(elapsed / 50));
+    expect(commits).to.be.below(appends);
+    const followed = await dumpReadModels(ledger);
+    await runner.rebuild();
+    expect(await dumpReadModels(ledger)).to.deep.equal(followed);
+  });
+
   it('a batch that fails stops the runner, never skipped: the lag grows and the failure is reported', async () => {
     await publish(ledger, { events: registrations });
     let reported: unknown = null;
