@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { Subscription } from 'rxjs';
 import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
@@ -175,6 +175,9 @@ export class ProjectionRunner {
       }
       onProgress(folded);
       if (shouldStop()) break;
+      // SQLite reads settle at once: without a turn of the event loop here, a pass over a long
+      // backlog would hold the thread, and every request waiting, until its end.
+      await nextTurn();
     }
     if (folded !== committed) await commit();
     return folded;
