@@ -141,6 +141,8 @@ export interface SyntheticOptions {
   events: number;
   contacts: number;
   seed: number;
+  /** The number of the first contact (C-n; its orders O-n-…): another range, other contacts. Default 0. */
+  firstContact?: number;
   /** The six years the activity is spread over end here. */
   until?: Date;
 }
@@ -151,12 +153,14 @@ export function* syntheticStream(options: SyntheticOptions): Generator<unknown> 
   const end = (options.until ?? new Date('2026-10-01T00:00:00Z')).getTime();
   const start = end - 6 * 365 * day;
   const registered = new Uint8Array(options.contacts);
+  const first = options.firstContact ?? 0;
   for (let seq = 0; seq < options.events; seq++) {
-    const n = Math.floor(random() * options.contacts);
+    const index = Math.floor(random() * options.contacts);
+    const n = first + index;
     const contactId = `C-${n}`;
     const occurredAt = at(start + Math.floor((seq / options.events) * (end - start)));
-    if (registered[n] === 0) {
-      registered[n] = 1;
+    if (registered[index] === 0) {
+      registered[index] = 1;
       yield registration(contactId, n, random, occurredAt);
     } else yield activity(contactId, n, seq, random, occurredAt);
   }
