@@ -434,7 +434,7 @@ describe('projection runner and read models', function () {
     expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(50));
   });
 
-  it('follows a burst of appends in windows of all that came, at most one pass per 50 ms, ending as a rebuild ends', async () => {
+  it('follows a burst in windows of all that came, at most one pass per 50 ms, ending as a rebuild ends', async () => {
     await publish(ledger, { events: registrations });
     let commits = 0;
     const counted = new Proxy(ledger.readModels, {
