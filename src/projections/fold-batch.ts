@@ -138,6 +138,11 @@ export class ReadModelWindow {
     if (storageEmpty) this.purposes = new Map();
   }
 
+  /** The rows held, as they stand now: once committed, what storage holds. */
+  get held(): LoadedRows {
+    return { contacts: this.contacts, consents: this.consents, orders: this.orders };
+  }
+
   /** Rows in memory: what bounds a window's size. */
   get rows(): number {
     return this.contacts.size + this.consents.size + this.orders.size;

@@ -25,6 +25,7 @@ import {
   type Table,
 } from './tables.js';
 import type { ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
+import { CommittedRows } from './committed-rows.js';
 
 /** The name of the verification's record (and of its checkpoint: the position it verified). */
 const VERIFICATION = 'verification';
@@ -45,9 +46,13 @@ export interface RecencyPage {
  * the rows and the checkpoint in one transaction (exactly once).
  */
 export class ReadModels {
+  /** The rows of the windows this instance committed, lent to the next windows (see CommittedRows). */
+  private readonly committed = new CommittedRows();
+
   constructor(private readonly store: ReadModelStore) {}
 
   reset(): Promise<void> {
+    this.committed.clear();
     return this.store.reset();
   }
 
@@ -56,21 +61,23 @@ export class ReadModels {
   }
 
   /**
-   * Folds events into a window, loading first the stored rows they touch that it does not hold;
-   * `emailEvents`: those that set an e-mail (see emailEventIds).
+   * Folds events into a window, first taking the rows they touch that it does not hold: from
+   * the windows committed before it, or else from storage; `emailEvents`: those that set an
+   * e-mail (see emailEventIds).
    */
   async fold(window: ReadModelWindow, events: readonly FoldEvent[], emailEvents: ReadonlySet<string>): Promise<void> {
     const missing = window.missingRows(events);
+    const { lent, toLoad } = this.committed.lend(missing);
     const [contacts, consents, orders, purposes] = await Promise.all([
-      this.store.rows(CONTACTS, 'contact_id', missing.contacts),
-      this.consentStates(missing.consents),
-      this.store.rows(ORDERS, 'order_id', missing.orders),
+      this.store.rows(CONTACTS, 'contact_id', toLoad.contacts),
+      this.consentStates(toLoad.consents),
+      this.store.rows(ORDERS, 'order_id', toLoad.orders),
       missing.purposes ? this.purposes() : undefined,
     ]);
     window.hold(missing, {
-      contacts: new Map(contacts.map((row) => [row.contact_id, contactFromRow(row)])),
-      consents,
-      orders: new Map(orders.map((row) => [row.order_id, orderFromRow(row)])),
+      contacts: new Map([...lent.contacts, ...contacts.map((row) => [row.contact_id, contactFromRow(row)] as const)]),
+      consents: new Map([...lent.consents, ...consents]),
+      orders: new Map([...lent.orders, ...orders.map((row) => [row.order_id, orderFromRow(row)] as const)]),
       ...(purposes ? { purposes } : {}),
     });
     window.add(events, emailEvents);
@@ -81,13 +88,13 @@ export class ReadModels {
    * `emailHashes`: the blind-index hashes of the e-mail events folded, by event id, awaited only
    * once the other rows are written (they may still be in the making on another thread).
    */
-  commit(
+  async commit(
     projection: string,
     window: ReadModelWindow,
     checkpoint: number,
     emailHashes: Promise<ReadonlyMap<string, string>>,
   ): Promise<void> {
-    return this.store.commit(projection, checkpoint, async (writes) => {
+    await this.store.commit(projection, checkpoint, async (writes) => {
       await writes.upsert(CONTACTS, window.contactRows());
       await writes.upsert(CONSENTS, window.consentRows());
       await writes.upsert(ORDERS, window.orderRows());
@@ -97,6 +104,7 @@ export class ReadModels {
       await writes.upsert(EMAIL_INDEX, emails.indexed);
       await writes.delete(EMAIL_INDEX, 'contact_id', emails.removed);
     });
+    this.committed.keep(window.held);
   }
 
   private async consentStates(contactIds: readonly string[]): Promise<Map<string, ConsentState>> {
