@@ -69,24 +69,32 @@ function describeFormat(format: string): string {
   }
 }
 
+/** An instant already in the form `toISOString` writes (UTC, milliseconds): kept as it is. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /**
  * Rewrites every `instant` field to UTC ISO form (`toISOString`) so that stored dates compare
- * correctly as strings and hash the same whatever offset the publisher wrote.
+ * correctly as strings and hash the same whatever offset the publisher wrote. A value with
+ * nothing to rewrite is returned as it is (no copy: most publishers already write UTC).
  */
 export function normalizeInstants(schema: TSchema, value: unknown): unknown {
-  if (typeof value === 'string') return schema['format'] === 'instant' ? new Date(value).toISOString() : value;
+  if (typeof value === 'string') {
+    return schema['format'] === 'instant' && !ISO_UTC.test(value) ? new Date(value).toISOString() : value;
+  }
   if (Array.isArray(value)) {
     const items = schema['items'] as TSchema | undefined;
-    return items ? value.map((item) => normalizeInstants(items, item)) : value;
+    if (!items) return value;
+    const normalized = value.map((item) => normalizeInstants(items, item));
+    return normalized.every((item, i) => item === value[i]) ? value : normalized;
   }
   const properties = schema['properties'] as Record<string, TSchema> | undefined;
-  if (value !== null && typeof value === 'object' && properties) {
-    return Object.fromEntries(
-      Object.entries(value).map(([field, inner]) => [
-        field,
-        properties[field] ? normalizeInstants(properties[field], inner) : inner,
-      ]),
-    );
+  if (value === null || typeof value !== 'object' || !properties) return value;
+  let copy: Record<string, unknown> | null = null;
+  for (const [field, inner] of Object.entries(value)) {
+    const fieldSchema = properties[field];
+    if (!fieldSchema) continue;
+    const normalized = normalizeInstants(fieldSchema, inner);
+    if (normalized !== inner) (copy ??= { ...value })[field] = normalized;
   }
-  return value;
+  return copy ?? value;
 }
