@@ -289,9 +289,10 @@ const PATTERNS = Object.entries(LEXICON).map(([category, words]) => ({
 export function guardText(text: string): TextWarning[] {
   // The words quoted are the words written: the folded copy keeps every character's place.
   const chars = [...text];
-  // One folded UTF-16 unit per code point, so that a match's index is a code point's index too.
+  // One folded UTF-16 unit per code point, so that a match's index is a code point's index too
+  // (ASCII, most of any text, needs lower case only).
   const folded = chars
-    .map((char) => foldText(char)[0] ?? ' ')
+    .map((char) => (char < '\u0080' ? char.toLowerCase() : (foldText(char)[0] ?? ' ')))
     .map((c) => (c >= '\ud800' ? ' ' : c))
     .join('');
   let searched = folded;
