@@ -46,11 +46,17 @@ export class CommittedRows {
     };
   }
 
-  /** Keeps the rows of a window once storage holds them (its commit succeeded). */
+  /**
+   * Keeps the rows of a window once storage holds them (its commit succeeded). A window larger
+   * than what is kept (a rebuild's, a long catch-up's) is not: it would only churn the cache.
+   * Skipping is always safe, since a window took out every kept row it folded over.
+   */
   keep(committed: LoadedRows): void {
-    for (const [id, row] of committed.contacts) this.kept.contacts.set(id, row);
-    for (const [id, row] of committed.consents) this.kept.consents.set(id, row);
-    for (const [id, row] of committed.orders) this.kept.orders.set(id, row);
+    const { contacts, consents, orders } = committed;
+    if (Math.max(contacts.size, consents.size, orders.size) > KEPT_ROWS) return;
+    for (const [id, row] of contacts) this.kept.contacts.set(id, row);
+    for (const [id, row] of consents) this.kept.consents.set(id, row);
+    for (const [id, row] of orders) this.kept.orders.set(id, row);
   }
 
   /** Forgets every row (the read models were emptied). */
