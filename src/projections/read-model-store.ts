@@ -1,7 +1,10 @@
 import type { CONSENTS, CONTACTS, ORDERS, Row, Table } from './tables.js';
 import type { TargetQuery, TargetTally } from './targeting-sql.js';
 
-/** The writes of one read-model commit: plain rows, in one transaction with the checkpoint. */
+/**
+ * The writes of one read-model commit: plain rows, in one transaction with the checkpoint. A
+ * commit never upserts and deletes the same row (a backend may apply its deletes last).
+ */
 export interface ReadModelWrites {
   /** Inserts rows, replacing those of the same key (see tables.ts). */
   upsert<T extends Table>(table: T, rows: Iterable<Row<T>>): Promise<void>;

@@ -8,15 +8,18 @@ import {
   type ReadModelWrites,
 } from './read-model-store.js';
 import { openStateDb } from './state-db.js';
-import type { StateDbWrite, StateDbWriterCall } from './state-db-writer.js';
+import type { StateDbDelete, StateDbWriterCall } from './state-db-writer.js';
 import { CallThread, startWorker } from '../worker-thread.js';
 import { CHECKPOINTS, CONTACTS, LISTED_CONTACT, type Row, type Table } from './tables.js';
 
+/** Rows a message to the writer thread holds at most: bounds what a large window's commit copies at once. */
+const STAGED_CHUNK = 5000;
+
 /**
  * The read models in state.db (see openStateDb): this thread reads, a thread of its own writes
- * (StateDbWriter). A commit's writes are gathered here, awaits included (the e-mail hashes of a
- * bulk window), then applied there in one transaction; WAL keeps a commit from the reads until
- * it is whole (API requests, the runner's row loads).
+ * (StateDbWriter). A commit's rows are staged there as they come, awaits included (the e-mail
+ * hashes of a bulk window), then written in one transaction; WAL keeps a commit from the reads
+ * until it is whole (API requests, the runner's row loads).
  */
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
@@ -95,14 +98,34 @@ export class SqliteReadModelStore implements ReadModelStore {
     return row?.position ?? 0;
   }
 
+  /**
+   * Posts the rows to the writer thread in chunks as they come (it stages them), then the commit:
+   * neither thread ever holds a whole window twice. Writing that fails half-way discards what
+   * was staged.
+   */
   commit(projection: string, checkpoint: number, write: (writes: ReadModelWrites) => Promise<void>): Promise<void> {
     return this.inTurn(async () => {
-      const writes: StateDbWrite[] = [];
-      await write({
-        upsert: async (table, rows) => void writes.push({ upsert: table.name, rows: [...rows] }),
-        delete: async (table, column, values) => void writes.push({ delete: table.name, column, values }),
-      });
-      await this.writer.call({ commit: { projection, checkpoint, writes } });
+      const deletes: StateDbDelete[] = [];
+      try {
+        await write({
+          upsert: async (table, rows) => {
+            let chunk: Array<Record<string, unknown>> = [];
+            for (const row of rows) {
+              chunk.push(row);
+              if (chunk.length === STAGED_CHUNK) {
+                await this.writer.call({ stage: { table: table.name, rows: chunk } });
+                chunk = [];
+              }
+            }
+            if (chunk.length > 0) await this.writer.call({ stage: { table: table.name, rows: chunk } });
+          },
+          delete: async (table, column, values) => void deletes.push({ table: table.name, column, values }),
+        });
+      } catch (error) {
+        await this.writer.call('discard');
+        throw error;
+      }
+      await this.writer.call({ commit: { projection, checkpoint, deletes } });
     });
   }
 

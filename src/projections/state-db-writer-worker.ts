@@ -8,7 +8,9 @@ const writer = new StateDbWriter((workerData as { path: string }).path);
 serveCalls(
   async (call: StateDbWriterCall) => {
     if (call === 'reset') writer.reset();
-    else writer.commit(call.commit.projection, call.commit.checkpoint, call.commit.writes);
+    else if (call === 'discard') writer.discard();
+    else if ('stage' in call) writer.stage(call.stage);
+    else writer.commit(call.commit.projection, call.commit.checkpoint, call.commit.deletes);
   },
   () => writer.close(),
 );

@@ -2,14 +2,22 @@ import type Database from 'better-sqlite3';
 import { connectStateDb, CREATE_QUERY_INDEXES, resetStateDb } from './state-db.js';
 import { CHECKPOINTS, columnsOf, onConflictReplace, READ_MODEL_TABLES, type Table } from './tables.js';
 
-/** One write of a commit, as posted to the state.db writer thread: tables named, rows plain. */
-export type StateDbWrite =
-  | { upsert: string; rows: Array<Record<string, unknown>> }
-  | { delete: string; column: string; values: readonly string[] };
+/** Rows to upsert, as posted to the state.db writer thread: the table named, rows plain. */
+export type StagedRows = { table: string; rows: Array<Record<string, unknown>> };
 
-/** A call to the state.db writer thread. */
+/** A delete of a commit: the rows of `table` whose `column` holds one of `values`. */
+export type StateDbDelete = { table: string; column: string; values: readonly string[] };
+
+/**
+ * A call to the state.db writer thread. A commit's rows come first, in chunks (`stage`), so that
+ * no message holds a whole window (a rebuild's is 400,000 rows); `commit` then writes them, its
+ * deletes and the checkpoint in one transaction; `discard` drops what was staged.
+ */
 export type StateDbWriterCall =
-  { commit: { projection: string; checkpoint: number; writes: StateDbWrite[] } } | 'reset';
+  | { stage: StagedRows }
+  | { commit: { projection: string; checkpoint: number; deletes: StateDbDelete[] } }
+  | 'discard'
+  | 'reset';
 
 const stagedTable = (table: Table) => `staged_${table.name}`;
 const TABLES = new Map(READ_MODEL_TABLES.map((table) => [table.name, table]));
@@ -22,10 +30,13 @@ const TABLES = new Map(READ_MODEL_TABLES.map((table) => [table.name, table]));
 export class StateDbWriter {
   private readonly db: Database.Database;
   private readonly prepared = new Map<string, Database.Statement>();
+  /** The tables with rows staged for the coming commit. */
+  private readonly staged = new Set<Table>();
 
   constructor(path: string) {
     this.db = connectStateDb(path);
     // Created outside any transaction: a rollback would otherwise take a staging table with it.
+    // Temp tables are this connection's own.
     for (const table of READ_MODEL_TABLES) {
       this.db.exec(
         `CREATE TEMP TABLE IF NOT EXISTS ${stagedTable(table)} AS SELECT * FROM main.${table.name} WHERE false`,
@@ -33,21 +44,54 @@ export class StateDbWriter {
     }
   }
 
-  /** Applies a commit's writes and moves its checkpoint, in one transaction. */
-  commit(projection: string, checkpoint: number, writes: readonly StateDbWrite[]): void {
-    this.db.exec('BEGIN IMMEDIATE');
+  /** Rows of the coming commit, staged in this connection's temp table (nothing of state.db is locked yet). */
+  stage({ table, rows }: StagedRows): void {
+    if (rows.length === 0) return;
+    const named = tableNamed(table);
+    const columns = columnsOf(named);
+    const insert = this.statement(
+      `INSERT INTO ${stagedTable(named)} VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
+    );
+    this.db.transaction(() => {
+      for (const row of rows) insert.run(row);
+    })();
+    this.staged.add(named);
+  }
+
+  /**
+   * Writes the staged rows (each table's in key order: SQLite's sort beats sorting them here, and
+   * the B-tree is still filled in order), then the deletes, and moves the checkpoint, in one
+   * transaction. Staged rows are gone afterwards, whether it committed or not.
+   */
+  commit(projection: string, checkpoint: number, deletes: readonly StateDbDelete[]): void {
     try {
-      for (const write of writes) {
-        if ('upsert' in write) this.upsert(tableNamed(write.upsert), write.rows);
-        else this.delete(tableNamed(write.delete), write.column, write.values);
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const table of this.staged) {
+        const columns = columnsOf(table).join(', ');
+        this.statement(
+          `INSERT INTO main.${table.name} (${columns}) SELECT ${columns} FROM ${stagedTable(table)} WHERE true
+            ORDER BY ${table.key.join(', ')} ${onConflictReplace(table)}`,
+        ).run();
       }
-      this.upsert(CHECKPOINTS, [{ projection, position: checkpoint }]);
+      for (const { table, column, values } of deletes) this.delete(tableNamed(table), column, values);
+      this.statement(
+        `INSERT INTO main.${CHECKPOINTS.name} (projection, position) VALUES (?, ?)
+        ${onConflictReplace(CHECKPOINTS)}`,
+      ).run(projection, checkpoint);
       this.db.exec(CREATE_QUERY_INDEXES);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw error;
+    } finally {
+      this.discard();
     }
+  }
+
+  /** Drops the staged rows (a commit whose writing failed half-way). */
+  discard(): void {
+    for (const table of this.staged) this.statement(`DELETE FROM ${stagedTable(table)}`).run();
+    this.staged.clear();
   }
 
   reset(): void {
@@ -62,28 +106,6 @@ export class StateDbWriter {
     let statement = this.prepared.get(sql);
     if (!statement) this.prepared.set(sql, (statement = this.db.prepare(sql)));
     return statement;
-  }
-
-  /**
-   * Rows are staged as they come in a temp table of this connection, then upserted in key order
-   * by SQLite: its sort beats sorting the keys here, and the B-tree is still filled in order.
-   * Temp tables are this connection's own and roll back with the transaction.
-   */
-  private upsert(table: Table, rows: ReadonlyArray<Record<string, unknown>>): void {
-    if (rows.length === 0) return;
-    const staged = stagedTable(table);
-    const columns = columnsOf(table).join(', ');
-    const stage = this.statement(
-      `INSERT INTO ${staged} VALUES (${columnsOf(table)
-        .map((column) => `@${column}`)
-        .join(', ')})`,
-    );
-    for (const row of rows) stage.run(row);
-    this.statement(
-      `INSERT INTO main.${table.name} (${columns}) SELECT ${columns} FROM ${staged} WHERE true
-        ORDER BY ${table.key.join(', ')} ${onConflictReplace(table)}`,
-    ).run();
-    this.statement(`DELETE FROM ${staged}`).run();
   }
 
   private delete(table: Table, column: string, values: readonly string[]): void {

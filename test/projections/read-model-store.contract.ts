@@ -118,11 +118,17 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
     it('a commit that awaits while it writes is seen by other readers all at once, never half done', async () => {
       const reader = await handle.openAnother();
       let release: () => void = () => {};
+      let paused: () => void = () => {};
+      const halfWritten = new Promise<void>((resolve) => (paused = resolve));
       const committing = store.commit('models', 9, async (writes) => {
         await writes.upsert(CONTACTS, [contact('C-1')]);
-        await new Promise<void>((resolve) => (release = resolve));
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          paused();
+        });
         await writes.upsert(EMAIL_INDEX, [{ contact_id: 'C-1', email_hash: 'h' }]);
       });
+      await halfWritten;
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await reader.rows(CONTACTS, 'contact_id', ['C-1'])).to.deep.equal([]);
       expect(await reader.checkpoint('models')).to.equal(0);
@@ -131,6 +137,24 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(await reader.rows(CONTACTS, 'contact_id', ['C-1'])).to.have.length(1);
       expect(await reader.contactsByEmailHash('h')).to.deep.equal(['C-1']);
       expect(await reader.checkpoint('models')).to.equal(9);
+    });
+
+    it('a commit failing after thousands of rows writes none, and the next carries none of them', async () => {
+      const many = Array.from({ length: 12_000 }, (_, i) => contact(`C-${i}`));
+      const failure = await store
+        .commit('models', 3, async (writes) => {
+          await writes.upsert(CONTACTS, many);
+          throw new RangeError('cannot open a seal');
+        })
+        .catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(RangeError);
+      expect(await store.checkpoint('models')).to.equal(0);
+      expect(await store.rows(CONTACTS, 'contact_id', ['C-0', 'C-11999'])).to.deep.equal([]);
+      await store.commit('models', 4, (writes) => writes.upsert(CONTACTS, [contact('C-new')]));
+      expect((await store.rows(CONTACTS, 'contact_id', ['C-0', 'C-new'])).map((row) => row.contact_id)).to.deep.equal([
+        'C-new',
+      ]);
+      expect(await store.checkpoint('models')).to.equal(4);
     });
 
     it('pages contacts by recency then id, bytewise, after a keyset position; no recency, no row', async () => {
