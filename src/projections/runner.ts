@@ -113,6 +113,11 @@ export class ProjectionRunner {
     return { pages: this.pages, pageSize: this.batchSize, windowRows: this.windowRows };
   }
 
+  /** A long backlog, or a rebuild: pages of BULK_PAGE events from `pages`. */
+  private inBulk(pages: FoldPages) {
+    return { pages, pageSize: BULK_PAGE, windowRows: this.windowRows };
+  }
+
   /**
    * Reads and applies the log from the checkpoint up to the head (or until `shouldStop`);
    * returns the position reached. A long backlog is folded in bulk windows.
@@ -123,8 +128,7 @@ export class ProjectionRunner {
   ): Promise<number> {
     const from = await this.models.checkpoint(READ_MODELS);
     const bulk = (await this.store.headPosition()) - from > BULK_BACKLOG;
-    const mode = bulk ? { pages: this.bulkPages, pageSize: BULK_PAGE, windowRows: this.windowRows } : this.inThread;
-    return this.applyLog(from, mode, onProgress, shouldStop);
+    return this.applyLog(from, bulk ? this.inBulk(this.bulkPages) : this.inThread, onProgress, shouldStop);
   }
 
   /** Recreates every read model from the log, exactly: empties them, then folds the log in bulk windows. */
@@ -134,7 +138,7 @@ export class ProjectionRunner {
   ): Promise<number> {
     const pages = (await this.store.headPosition()) > BULK_BACKLOG ? this.bulkPages : this.pages;
     await this.models.reset();
-    return this.applyLog(0, { pages, pageSize: BULK_PAGE, windowRows: this.windowRows }, onProgress, shouldStop, true);
+    return this.applyLog(0, this.inBulk(pages), onProgress, shouldStop, true);
   }
 
   /**
