@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Subscription } from 'rxjs';
 import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
@@ -164,6 +164,8 @@ export class ProjectionRunner {
         for (const page of pages) for (const [eventId, hash] of page) byEvent.set(eventId, hash);
         return byEvent;
       });
+      // Awaited by the commit once its other rows are written; a failure meanwhile must not count as unhandled.
+      hashes.catch(() => {});
       await this.models.commit(READ_MODELS, window, (committed = folded), hashes);
     };
     for await (const page of pages(from, pageSize)) {
@@ -179,9 +181,6 @@ export class ProjectionRunner {
       }
       onProgress(folded);
       if (shouldStop()) break;
-      // SQLite reads settle at once: without a turn of the event loop here, a pass over a long
-      // backlog would hold the thread, and every request waiting, until its end.
-      await nextTurn();
     }
     if (folded !== committed) await commit();
     return folded;
