@@ -25,7 +25,7 @@ import { createLogger } from '../src/log.js';
 import { LEDGER_EVENT_INDEXES, openLedger, type OpenLedger } from '../src/app/open-ledger.js';
 import { validateEnvelopes, type ValidEvent } from '../src/domain/envelope.js';
 import { seal } from '../src/crypto/seal.js';
-import { INSERT_EVENT, openEventsDb, sealedColumns } from '../src/store/events-db.js';
+import { INSERT_EVENT, insertValues, openEventsDb } from '../src/store/events-db.js';
 import { pagesAfter, pagesAfterBy } from '../src/store/pages.js';
 import { foldPageReader } from '../src/projections/bulk/sqlite-page-source.js';
 import { BULK_PAGE } from '../src/projections/runner.js';
@@ -170,21 +170,7 @@ async function measureWrites() {
   const storedRows: unknown[][] = [];
   for await (const page of readAllPages(opened)) {
     for (const e of page) {
-      storedRows.push([
-        e.position,
-        `${e.id}-raw`,
-        e.stream,
-        e.revision,
-        e.type,
-        e.occurredAt,
-        e.recordedAt,
-        e.organizationId,
-        JSON.stringify(e.data),
-        e.prevHash,
-        e.hash,
-        e.logHash,
-        ...sealedColumns(e.sealed),
-      ]);
+      storedRows.push(insertValues({ ...e, id: `${e.id}-raw` }, e.recordedAt));
     }
   }
   const rawRate = rawSqliteInserts(storedRows);

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
-import type { SealedPart } from '../crypto/seal.js';
 import { sqlList, typeIndexesSql } from './sql.js';
-import type { EventIndexes } from './event-store.js';
+import type { EventIndexes, StoredEvent } from './event-store.js';
 
 /**
  * Inserts one row: position, id, stream, revision, type, occurred_at, recorded_at, organization_id,
@@ -12,11 +11,44 @@ export const INSERT_EVENT = `INSERT INTO events (position, id, stream, revision,
   sealed_fields)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** The sealed part as its five columns (all null for an event with nothing personal). */
-export const sealedColumns = (sealed: SealedPart | null) =>
-  sealed === null
-    ? [null, null, null, null, null]
-    : [sealed.keyId, sealed.iv, sealed.tag, sealed.ciphertext, JSON.stringify(sealed.fields)];
+/** What a row of events holds, but the time it is recorded (the writer's, one per group). */
+export type EventRow = Pick<
+  StoredEvent,
+  | 'position'
+  | 'id'
+  | 'stream'
+  | 'revision'
+  | 'type'
+  | 'occurredAt'
+  | 'organizationId'
+  | 'data'
+  | 'prevHash'
+  | 'hash'
+  | 'logHash'
+  | 'sealed'
+>;
+
+/** The values of INSERT_EVENT, in its order; the sealed part as its five columns (all null without one). */
+export const insertValues = (event: EventRow, recordedAt: string): unknown[] => {
+  const { sealed } = event;
+  return [
+    event.position,
+    event.id,
+    event.stream,
+    event.revision,
+    event.type,
+    event.occurredAt,
+    recordedAt,
+    event.organizationId,
+    JSON.stringify(event.data),
+    event.prevHash,
+    event.hash,
+    event.logHash,
+    ...(sealed === null
+      ? [null, null, null, null, null]
+      : [sealed.keyId, sealed.iv, sealed.tag, sealed.ciphertext, JSON.stringify(sealed.fields)]),
+  ];
+};
 
 /**
  * Opens events.db with its durability settings and schema: WAL with synchronous=FULL, so an

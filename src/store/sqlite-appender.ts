@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { NEW_STREAM, outcomeOf, planGroup, type PlannedGroup, type StreamHead } from './append-plan.js';
 import { GENESIS_HASH, type LogTail } from '../crypto/hash-chain.js';
 import type { Settled } from './group-commit.js';
-import { INSERT_EVENT, openEventsDb, sealedColumns } from './events-db.js';
+import { INSERT_EVENT, insertValues, openEventsDb } from './events-db.js';
 import { sqlList } from './sql.js';
 import type { AppendOutcome, EventToAppend } from './event-store.js';
 
@@ -56,23 +56,7 @@ export class SqliteAppender {
       };
       // A call that breaks a rule is refused alone; a failing write fails (rolls back) the group.
       const group = planGroup(calls, state, this.tail ?? this.storedTail());
-      for (const event of group.placed) {
-        this.statements.insert.run(
-          event.position,
-          event.id,
-          event.stream,
-          event.revision,
-          event.type,
-          event.occurredAt,
-          recordedAt,
-          event.organizationId,
-          JSON.stringify(event.data),
-          event.prevHash,
-          event.hash,
-          event.logHash,
-          ...sealedColumns(event.sealed),
-        );
-      }
+      for (const event of group.placed) this.statements.insert.run(...insertValues(event, recordedAt));
       return group;
     });
   }
