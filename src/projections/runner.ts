@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { passesOnWakeUps } from '../store/catch-up.js';
 import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
 import type { ReadModels } from './read-models.js';
@@ -213,37 +214,17 @@ export class ProjectionRunner {
    * lag then shows it.
    */
   follow(from: number, onError: (error: unknown) => void): Subscription {
-    const following = new Subscription();
-    const stopped = () => following.closed;
     let position = from;
-    let passing = false;
-    let again = true;
-    const passes = async () => {
-      if (passing) return;
-      passing = true;
-      try {
-        while (again && !stopped()) {
-          again = false;
-          const started = performance.now();
-          position = await this.applyLog(position, this.inThread, () => {}, stopped);
-          const took = performance.now() - started;
-          await sleep(Math.min(LIVE_REST.maxMs, Math.max(LIVE_REST.minMs, LIVE_REST.perPassMs * took)));
-        }
-      } catch (error) {
-        following.unsubscribe();
-        this.failWith(onError)(error);
-      } finally {
-        passing = false;
-      }
-    };
-    following.add(
-      this.store.wakeUps.subscribe(() => {
-        again = true;
-        void passes();
-      }),
+    return passesOnWakeUps(
+      this.store.wakeUps,
+      async (stopped) => {
+        const started = performance.now();
+        position = await this.applyLog(position, this.inThread, () => {}, stopped);
+        const took = performance.now() - started;
+        await sleep(Math.min(LIVE_REST.maxMs, Math.max(LIVE_REST.minMs, LIVE_REST.perPassMs * took)));
+      },
+      this.failWith(onError),
     );
-    void passes();
-    return following;
   }
 
   /** Records why the runner stopped (for /health and /metrics), then reports the error. */

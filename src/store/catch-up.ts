@@ -1,6 +1,45 @@
-import { Observable } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 import type { EventStore, StoredEvent, SubscribeOptions } from './event-store.js';
 import { pagesAfter } from './pages.js';
+
+/**
+ * Runs `pass` at once, then again on wake-ups, one pass at a time: wake-ups during a pass make one
+ * more pass after it, not one each. The first failure stops the passes and goes to `onError`;
+ * unsubscribing stops them too (`stopped` tells a pass under way).
+ */
+export function passesOnWakeUps(
+  wakeUps: Observable<unknown>,
+  pass: (stopped: () => boolean) => Promise<void>,
+  onError: (error: unknown) => void,
+): Subscription {
+  const passes = new Subscription();
+  const stopped = () => passes.closed;
+  let passing = false;
+  let again = true;
+  const run = async () => {
+    if (passing) return;
+    passing = true;
+    try {
+      while (again && !stopped()) {
+        again = false;
+        await pass(stopped);
+      }
+    } catch (error) {
+      passes.unsubscribe();
+      onError(error);
+    } finally {
+      passing = false;
+    }
+  };
+  passes.add(
+    wakeUps.subscribe(() => {
+      again = true;
+      void run();
+    }),
+  );
+  void run();
+  return passes;
+}
 
 /**
  * A catch-up subscription shared by every backend: read pages after the last delivered position
@@ -21,36 +60,22 @@ export function catchUpSubscription(
 ): Observable<StoredEvent> {
   return new Observable<StoredEvent>((subscriber) => {
     let position = after;
-    let reading = false;
-    let again = true;
-    const drain = async () => {
-      if (reading) return;
-      reading = true;
-      try {
-        while (again && !subscriber.closed) {
-          again = false;
-          const head = headPosition ? await headPosition() : 0;
-          for await (const page of pagesAfter(readPage, position, pageSize)) {
-            for (const event of page) {
-              if (subscriber.closed) return;
-              position = event.position;
-              subscriber.next(event);
-            }
+    const passes = passesOnWakeUps(
+      wakeUps,
+      async () => {
+        const head = headPosition ? await headPosition() : 0;
+        for await (const page of pagesAfter(readPage, position, pageSize)) {
+          for (const event of page) {
+            if (subscriber.closed) return;
+            position = event.position;
+            subscriber.next(event);
           }
-          position = Math.max(position, head);
         }
-      } catch (error) {
-        subscriber.error(error);
-      } finally {
-        reading = false;
-      }
-    };
-    const wakeUpSubscription = wakeUps.subscribe(() => {
-      again = true;
-      void drain();
-    });
-    void drain();
-    return () => wakeUpSubscription.unsubscribe();
+        position = Math.max(position, head);
+      },
+      (error) => subscriber.error(error),
+    );
+    return () => passes.unsubscribe();
   });
 }
 
