@@ -194,6 +194,7 @@ export function createApp(
       const { report } = await runInactiveBatch(ledger, {
         ...(body.inactivityMonths !== undefined ? { inactivityMonths: body.inactivityMonths } : {}),
         ...(body.asOf !== undefined ? { asOf: dayOrInstant(body.asOf) } : {}),
+        ...(body.simulationId !== undefined ? { simulationId: body.simulationId } : {}),
         apply: body.simulate === false,
       });
       // The shredder reaction of this process destroys the keys of the forgettings appended.

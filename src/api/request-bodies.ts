@@ -12,6 +12,8 @@ export const InactiveBatchRequest = Type.Object(
     inactivityMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
     asOf: Type.Optional(DayOrInstant),
     simulate: Type.Optional(Type.Boolean()),
+    /** The simulation a run applies: its as-of and months are taken; 409 when the outcome changed since. */
+    simulationId: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' })),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { expiryCutoff, expiryOfYes } from '../domain/consent.js';
 import type { ValidEvent } from '../domain/envelope.js';
-import { RuleViolation } from '../domain/errors.js';
+import { requirePastAsOf } from '../domain/as-of.js';
 import type { ReadModels } from '../projections/read-models.js';
 import { appendSealed } from './append-sealed.js';
 import type { LedgerContext } from './ledger-context.js';
@@ -31,12 +31,7 @@ export async function expireConsents(
 ): Promise<ConsentExpiryReport> {
   const now = context.now();
   const asOf = command.asOf ?? now;
-  if (asOf.getTime() > now.getTime()) {
-    throw new RuleViolation(
-      'as-of is in the future: a consent expires on a day that has come',
-      'give a past as-of, or none',
-    );
-  }
+  requirePastAsOf(asOf, now, 'consent expiry');
   const at = asOf.toISOString();
   const report: ConsentExpiryReport = { asOf: at, expired: 0, purposes: {} };
   for (const purpose of (await readPurposeTimeline(context.store)).current.values()) {

@@ -1,5 +1,4 @@
 import {
-  decideRequestedErasure,
   dueDate,
   ERASURE_REQUEST_TYPES,
   foldErasureRequests,
@@ -11,12 +10,10 @@ import {
 import { Forgotten, UnknownContact, UnknownErasureRequest } from '../domain/errors.js';
 import { CONTACT_FORGETTING_TYPES } from '../domain/catalog.js';
 import { contactStream } from '../domain/identifiers.js';
-import { inactivityFactsFromLog } from '../domain/inactive-contacts.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
-import { viewOfStream } from './contact-view.js';
+import { forgetContact } from './forget-contact.js';
 import { handleCommand } from './handle-command.js';
-import { loggedFacts } from './logged-facts.js';
 import type { LedgerContext } from './ledger-context.js';
 
 /** A request as the API shows it: its status now (overdue included); never its evidence. */
@@ -77,29 +74,14 @@ export async function executeErasure(
   operatorId?: string,
 ): Promise<{ request: ErasureRequestView; forgettingEvent: Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'> }> {
   const request = await pendingRequest(context, requestId);
-  const { contactId } = request;
-  const stream = contactStream(contactId);
-  const mentions = loggedFacts(await context.store.readMentions(contactId));
-  const { appended } = await handleCommand(context, stream, {
-    state: async (stored) => ({
-      view: await viewOfStream(context, contactId, stored),
-      customer: inactivityFactsFromLog(contactId, loggedFacts(stored), mentions).customer,
-      organizationId: stored[0]!.organizationId,
-    }),
-    decide: ({ view, customer, organizationId }, now) => {
-      const command = { requestId, ...(operatorId !== undefined ? { operatorId } : {}) };
-      const forgetting = decideRequestedErasure(view, customer, command, now);
-      return { events: forgetting ? [{ ...forgetting, contactId, organizationId }] : [], result: null };
-    },
-  });
-  const event = appended[0];
-  if (!event) {
+  const command = { reason: 'request' as const, requestId, ...(operatorId !== undefined ? { operatorId } : {}) };
+  const { forgettingEvent, alreadyForgotten } = await forgetContact(context, request.contactId, command);
+  if (alreadyForgotten) {
     // Forgotten meanwhile: the forgetting closed the request, as the log now says.
     requirePending((await erasureRequests(context)).get(requestId)!);
     throw new Error(`erasure request ${requestId} found nothing to forget`);
   }
-  const forgettingEvent = { id: event.id, type: event.type, stream, data: event.data };
-  const closedBy = { eventId: event.id, type: event.type, at: event.occurredAt };
+  const closedBy = { eventId: forgettingEvent.id, type: forgettingEvent.type, at: forgettingEvent.occurredAt };
   return { request: { ...request, status: 'done', closedBy }, forgettingEvent };
 }
 

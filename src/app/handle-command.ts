@@ -1,3 +1,4 @@
+import { ConcurrencyConflict } from '../domain/errors.js';
 import type { ValidEvent } from '../domain/envelope.js';
 import type { AppendOutcome, StoredEvent } from '../store/event-store.js';
 import { appendSealed, type ConfigEvent } from './append-sealed.js';
@@ -50,4 +51,31 @@ export async function handleCommand<S, R>(
       }) as ValidEvent | ConfigEvent,
   );
   return { result, appended: stamped, outcome: await appendSealed(context, stamped) };
+}
+
+/** What `handleCommand` would decide on the stream now, without appending anything (a simulation). */
+export async function decideOnStream<S, R>(context: LedgerContext, stream: string, command: Command<S, R>): Promise<R> {
+  const read = await context.store.readStream(stream);
+  return command.decide(await command.state(read), context.now()).result;
+}
+
+/** How often a read–decide–append is tried again on a conflict before the conflict is reported. */
+const CONFLICT_ATTEMPTS = 20;
+
+/**
+ * Runs a read–decide–append again, from a fresh read, when another writer appended to the stream
+ * in between (a ConcurrencyConflict). A busy stream is not given up after a few tries: each try
+ * waits a little longer (1 ms doubling to 256 ms, with jitter, so that writers that collided do
+ * not collide again), about 3 s in all before the conflict is reported.
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflict) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      const backoff = Math.min(256, 2 ** (attempt - 1));
+      await new Promise((resolve) => setTimeout(resolve, backoff / 2 + Math.random() * backoff));
+    }
+  }
 }

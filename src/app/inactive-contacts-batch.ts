@@ -1,4 +1,6 @@
-import { ConcurrencyConflict } from '../domain/errors.js';
+import { createHash } from 'node:crypto';
+import { requirePastAsOf } from '../domain/as-of.js';
+import { SimulationOutdated, ValidationError } from '../domain/errors.js';
 import { contactStream } from '../domain/identifiers.js';
 import {
   BATCH_OUTCOMES,
@@ -12,26 +14,32 @@ import {
   type BatchRunEvent,
   type LogOnlyOutcome,
 } from '../domain/inactive-contacts.js';
+import { decideOrderPurge, type OrderFact } from '../domain/order-purge.js';
+import type { ContactView } from '../domain/contact-view.js';
+import type { PurposeEvent } from '../domain/purposes.js';
 import type { ReadModels } from '../projections/read-models.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
-import type { PurposeEvent } from '../domain/purposes.js';
 import { viewOfStream } from './contact-view.js';
-import { openEvent } from './sealing.js';
-import { handleCommand } from './handle-command.js';
-import { decideOrderPurge } from '../domain/order-purge.js';
+import { decideOnStream, handleCommand, retryOnConflict, type Command } from './handle-command.js';
+import type { LedgerContext } from './ledger-context.js';
 import { loggedFacts } from './logged-facts.js';
 import { readPurposeEvents } from './purposes.js';
-import type { LedgerContext } from './ledger-context.js';
+import { openEvent } from './sealing.js';
 
 export interface InactiveBatchCommand {
   /** Default 36 (the reference pages' three years). */
   inactivityMonths?: number;
-  /** The day the inactivity is measured from; default now. */
+  /** The day the inactivity is measured from; default now; never in the future. */
   asOf?: Date;
   /** Default false: a simulation, which writes nothing. */
   apply?: boolean;
-  /** Called after each contact decided when applying, with the number done and the number proposed. */
+  /**
+   * The simulation this run applies (its report's `simulationId`): the run takes its as-of and
+   * months, and is refused (SimulationOutdated, 409) when the outcome now differs from it.
+   */
+  simulationId?: string;
+  /** Called after each group of contacts decided, with the number done and the number proposed. */
   onProgress?: (done: number, total: number) => void;
   /**
    * Destroys the keys of appended forgettings (Shredder.shredAll): given by a process that has no
@@ -41,35 +49,61 @@ export interface InactiveBatchCommand {
   shred?: (events: readonly ForgettingEvent[]) => Promise<number>;
 }
 
-/**
- * What a run did, or would do: per outcome the count and the contact ids. Applying may add the
- * outcomes only the log gives (LogOnlyOutcome); otherwise a simulation made just before an
- * application reports the same.
- */
+type Outcome = BatchOutcome | LogOnlyOutcome;
+
+/** What a run did, or what a simulation found it would do: per outcome the count and the contact ids. */
 export interface InactiveBatchReport {
   runId: string | null;
   simulated: boolean;
+  /** Names this outcome: a run given it applies exactly this, or is refused when the outcome changed. */
+  simulationId: string;
   asOf: string;
   inactivityMonths: number;
   cutoff: string;
   counts: Record<BatchOutcome | 'orderDataPurged', number> & Partial<Record<LogOnlyOutcome, number>>;
   contacts: Record<BatchOutcome, string[]> & Partial<Record<LogOnlyOutcome, string[]>>;
-  /** Orders whose every ticket ended validity before the cutoff: their beneficiary data and buyer IP go. */
+  /** Orders whose beneficiary data and buyer IP go (ticket ends of validity before the cutoff). */
   ordersPurged: string[];
 }
 
 type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>;
 
+/** One contact's share of a run: whether the read model proposes to forget it, and its orders to purge. */
+interface Unit {
+  contactId: string;
+  /** The read model's outcome (null: only its orders are proposed). */
+  proposed: BatchOutcome | null;
+  orders: string[];
+}
+
+/** What the log decides for one unit: the contact's outcome (when it was proposed) and the orders purged. */
+interface UnitDecision {
+  outcome: Outcome | null;
+  purged: string[];
+}
+
+/** What a unit's decision reads of its stream. */
+interface UnitState {
+  /** The stream, the seals of the orders being purged opened when applying (the country kept). */
+  opened: OrderFact[];
+  /** The log's outcome for a proposed contact (null: not inactive in the log). */
+  outcome: BatchOutcome | null;
+  /** The contact's view when it was proposed (its address opened when an anonymization keeps it). */
+  view: ContactView | null;
+  organizationId: string;
+}
+
 /** The events whose personal part holds a contact's address. */
 const ADDRESS_TYPES: ReadonlySet<string> = new Set(['ContactRegistered', 'ContactDetailsChanged']);
 
-/** Decisions in flight when applying: a group's appends share group commits. */
+/** Contacts decided at once: their appends share group commits. */
 const IN_FLIGHT = 128;
 
 /**
  * Runs `work` on every item, a group of IN_FLIGHT at a time, and `done` on each group's results
  * in order. The next group is decided while the previous one commits: one group of appends in
- * the writer thread, one being decided on this one.
+ * the writer thread, one being decided on this one. Items are distinct contacts, so no two
+ * decisions of a run ever race for one stream.
  */
 async function inGroups<T, R>(
   items: readonly T[],
@@ -88,83 +122,154 @@ async function inGroups<T, R>(
 }
 
 /**
- * The inactive-contact batch (DESIGN.md "Forgetting"). The read model proposes: every listed
- * contact whose recency is older than the cutoff. A simulation reports the rule's outcome for each
- * from the read model and writes nothing. Applying records the run in its own stream, then folds
- * each proposed contact's stream again (with the sales naming it as cultural contact) and decides
- * from the log alone, appending at the revision it read; the shredder destroys the keys. Returns
- * the report and the forgetting events appended (for a caller without a shredder reaction).
+ * The inactive-contact batch (DESIGN.md "Forgetting"). The read model proposes: the listed
+ * contacts whose recency is older than the cutoff, and the orders with a ticket ended before it.
+ * Each proposed contact is then decided from its stream (with the sales naming it as cultural
+ * contact), its order purges and its forgetting in one decision appended at the revision it read:
+ * a simulation takes exactly the decisions a run takes, and appends nothing. A run records itself
+ * in its own stream; the shredder destroys the keys.
  */
 export async function runInactiveBatch(
-  context: LedgerContext & { readModels: Pick<ReadModels, 'inactivityFactsBefore' | 'purgeableOrdersBefore'> },
+  context: LedgerContext & {
+    readModels: Pick<ReadModels, 'inactivityFactsBefore' | 'purgeableOrdersBefore'>;
+    runner: { catchUp(): Promise<number> };
+  },
   command: InactiveBatchCommand = {},
 ): Promise<{ report: InactiveBatchReport; forgotten: ForgettingEvent[]; keysDestroyed: number }> {
-  const inactivityMonths = command.inactivityMonths ?? DEFAULT_INACTIVITY_MONTHS;
-  const asOf = command.asOf ?? context.now();
+  const reviewed = command.simulationId === undefined ? null : parseSimulationId(command.simulationId);
+  const inactivityMonths = reviewed?.inactivityMonths ?? command.inactivityMonths ?? DEFAULT_INACTIVITY_MONTHS;
+  const asOf = reviewed ? new Date(reviewed.asOf) : (command.asOf ?? context.now());
   const cutoff = inactivityCutoff(asOf, inactivityMonths);
-  const proposed = new Map<string, BatchOutcome>();
-  for await (const page of context.readModels.inactivityFactsBefore(cutoff)) {
-    for (const facts of page) {
-      const outcome = classifyInactive(facts, cutoff);
-      if (outcome) proposed.set(facts.contactId, outcome);
-    }
-  }
-  const purgeable: Array<{ orderId: string; contactId: string }> = [];
-  for await (const page of context.readModels.purgeableOrdersBefore(cutoff)) purgeable.push(...page);
+  requirePastAsOf(asOf, context.now(), 'the inactive-contact batch');
+  await context.runner.catchUp(); // the read model proposes: bring it up to the log first
+  const units = await proposedUnits(context.readModels, cutoff);
+  const purposes = await readPurposeEvents(context.store);
   const header = { asOf: asOf.toISOString(), inactivityMonths, cutoff };
-  if (!command.apply) {
-    const report = {
-      runId: null,
-      simulated: true,
-      ...header,
-      ...tally(
-        proposed,
-        purgeable.map((o) => o.orderId),
-      ),
-    };
-    return { report, forgotten: [], keysDestroyed: 0 };
+  const settings = { cutoff, purposes, runId: '' };
+
+  if (!command.apply || reviewed) {
+    const simulated = new Map<string, UnitDecision>();
+    await inGroups(
+      units,
+      (unit) => decideOnStream(context, contactStream(unit.contactId), unitCommand(context, unit, settings, false)),
+      (results) => results.forEach(([unit, decision]) => simulated.set(unit.contactId, decision)),
+    );
+    const report = reportOf({ runId: null, simulated: true, ...header }, simulated);
+    if (!command.apply) return { report, forgotten: [], keysDestroyed: 0 };
+    const changed = differences(reviewed!, report);
+    if (changed) throw new SimulationOutdated(changed);
   }
 
   const runId = context.newId();
   await appendRunEvents(context, runId, [{ type: 'InactiveBatchStarted', data: { runId, ...header } }]);
   const forgotten: ForgettingEvent[] = [];
   const shredding = new ShredAlong(command.shred);
-  const appended = (events: ForgettingEvent[]) => {
-    forgotten.push(...events);
-    shredding.add(events);
-  };
-  // Old orders first, whoever their buyer: the purge does not depend on the buyer's forgetting.
-  const purged: string[] = [];
+  const decided = new Map<string, UnitDecision>();
   await inGroups(
-    purgeable,
-    (order) => purgeFromLog(context, order, cutoff, runId),
-    (results) => {
-      const events = results.flatMap(([, event]) => (event ? [event] : []));
-      appended(events);
-      purged.push(...events.map((event) => String(event.data['orderId'])));
-    },
-  );
-  const decided = new Map<string, BatchOutcome | LogOnlyOutcome>();
-  const candidates = [...proposed.keys()];
-  const purposes = await readPurposeEvents(context.store);
-  await inGroups(
-    candidates,
-    (contactId) => decideFromLog(context, contactId, { cutoff, runId, purposes }),
+    units,
+    (unit) =>
+      retryOnConflict(async () => {
+        const stream = contactStream(unit.contactId);
+        const { result, appended } = await handleCommand(
+          context,
+          stream,
+          unitCommand(context, unit, { ...settings, runId }, true),
+        );
+        return { ...result, appended: appended.map(({ id, type, data }) => ({ id, type, stream, data })) };
+      }),
     async (results) => {
       const skips: BatchRunEvent[] = [];
-      for (const [contactId, { outcome, event }] of results) {
-        decided.set(contactId, outcome);
-        if (!event) skips.push({ type: 'InactiveContactSkipped', data: { contactId, reason: outcome } });
+      for (const [{ contactId }, { appended, ...decision }] of results) {
+        decided.set(contactId, decision);
+        forgotten.push(...appended);
+        shredding.add(appended);
+        const { outcome } = decision;
+        if (outcome && appended.every((event) => event.type === 'OrderDataPurged')) {
+          skips.push({ type: 'InactiveContactSkipped', data: { contactId, reason: outcome } });
+        }
       }
-      appended(results.flatMap(([, { event }]) => (event ? [event] : [])));
       await appendRunEvents(context, runId, skips);
-      command.onProgress?.(decided.size, candidates.length);
+      command.onProgress?.(decided.size, units.length);
     },
   );
-  const report = { runId, simulated: false, ...header, ...tally(decided, purged) };
+  const report = reportOf({ runId, simulated: false, ...header }, decided);
   await appendRunEvents(context, runId, [{ type: 'InactiveBatchCompleted', data: { counts: report.counts } }]);
   return { report, forgotten, keysDestroyed: await shredding.done() };
 }
+
+/** The read model's proposals, one unit per contact, in contact id order. */
+async function proposedUnits(
+  readModels: Pick<ReadModels, 'inactivityFactsBefore' | 'purgeableOrdersBefore'>,
+  cutoff: string,
+): Promise<Unit[]> {
+  const units = new Map<string, Unit>();
+  const unit = (contactId: string) => {
+    let found = units.get(contactId);
+    if (!found) units.set(contactId, (found = { contactId, proposed: null, orders: [] }));
+    return found;
+  };
+  for await (const page of readModels.inactivityFactsBefore(cutoff)) {
+    for (const facts of page) {
+      const outcome = classifyInactive(facts, cutoff);
+      if (outcome) unit(facts.contactId).proposed = outcome;
+    }
+  }
+  for await (const page of readModels.purgeableOrdersBefore(cutoff)) {
+    for (const { orderId, contactId } of page) unit(contactId).orders.push(orderId);
+  }
+  return [...units.values()].sort((a, b) => (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : 0));
+}
+
+/**
+ * The decision on one contact, from its stream as read: the purge of each proposed order whose
+ * tickets all ended before the cutoff, then (when the contact was proposed) its outcome and
+ * forgetting. Seals are opened only when applying, and only those whose data a forgetting keeps
+ * (an anonymized customer's address, a purged order's beneficiary country): no outcome depends on them.
+ */
+function unitCommand(
+  context: LedgerContext,
+  unit: Unit,
+  { cutoff, purposes, runId }: { cutoff: string; purposes: readonly PurposeEvent[]; runId: string },
+  applying: boolean,
+): Command<UnitState, UnitDecision> {
+  const { contactId } = unit;
+  const orders = new Set(unit.orders);
+  return {
+    state: async (stored) => {
+      const mentions = unit.proposed ? loggedFacts(await context.store.readMentions(contactId)) : [];
+      const facts = inactivityFactsFromLog(contactId, loggedFacts(stored), mentions, purposes);
+      const outcome = unit.proposed ? classifyInactive(facts, cutoff) : null;
+      const opened: OrderFact[] = [];
+      for (const event of stored) {
+        const purging = applying && orders.has(String(event.data['orderId']));
+        opened.push(purging ? await openEvent(event, context.keys) : event);
+      }
+      const keepsAddress = applying && outcome === 'anonymized';
+      const forView = stored.map((event) => (keepsAddress && ADDRESS_TYPES.has(event.type) ? event : unsealed(event)));
+      const view = unit.proposed ? await viewOfStream(context, contactId, forView) : null;
+      return { opened, outcome, view, organizationId: stored[0]?.organizationId ?? '' };
+    },
+    decide: ({ opened, outcome, view, organizationId }, now) => {
+      const events = [];
+      const purged: string[] = [];
+      for (const orderId of unit.orders) {
+        const purge = decideOrderPurge(opened, orderId, cutoff, runId);
+        if (!purge) continue;
+        purged.push(orderId);
+        events.push({ ...purge, contactId, organizationId });
+      }
+      let decided: Outcome | null = null;
+      if (view) {
+        const { outcome: contactOutcome, forgetting } = decideInactiveContact(outcome, view, runId, now);
+        decided = contactOutcome;
+        if (forgetting) events.push({ ...forgetting, contactId, organizationId });
+      }
+      return { events, result: { outcome: decided, purged } };
+    },
+  };
+}
+
+const unsealed = (event: StoredEvent): StoredEvent => (event.sealed ? { ...event, sealed: null } : event);
 
 /**
  * Hands each group of appended forgettings to the shredder without waiting for it: the keys are
@@ -188,83 +293,6 @@ class ShredAlong {
   }
 }
 
-/**
- * Decides one proposed contact from the log and appends its forgetting, if any, at the revision
- * the decision read; a concurrent append to the stream makes it decide again.
- */
-async function decideFromLog(
-  context: LedgerContext,
-  contactId: string,
-  { cutoff, runId, purposes }: { cutoff: string; runId: string; purposes: readonly PurposeEvent[] },
-): Promise<{ outcome: BatchOutcome | LogOnlyOutcome; event: ForgettingEvent | null }> {
-  const mentions = loggedFacts(await context.store.readMentions(contactId));
-  const stream = contactStream(contactId);
-  return retryOnConflict(async () => {
-    const { result, appended } = await handleCommand(context, stream, {
-      state: async (stored) => {
-        const outcome = classifyInactive(
-          inactivityFactsFromLog(contactId, loggedFacts(stored), mentions, purposes),
-          cutoff,
-        );
-        // Seals are opened only to keep an anonymized customer's country, town and postcode: those
-        // of the events that carry an address (the others' keys are not even fetched).
-        const addressOnly = stored.map((event) => (ADDRESS_TYPES.has(event.type) ? event : { ...event, sealed: null }));
-        const view = outcome === 'anonymized' ? await viewOfStream(context, contactId, addressOnly) : null;
-        return { outcome, view, organizationId: stored[0]?.organizationId ?? '' };
-      },
-      decide: ({ outcome, view, organizationId }, now) => {
-        const decided = decideInactiveContact(outcome, view, runId, now);
-        const { forgetting } = decided;
-        return { events: forgetting ? [{ ...forgetting, contactId, organizationId }] : [], result: decided.outcome };
-      },
-    });
-    const event = appended[0];
-    return { outcome: result, event: event ? { id: event.id, type: event.type, stream, data: event.data } : null };
-  });
-}
-
-/**
- * Decides the purge of one proposed order on its buyer's stream, the order's seals opened (the
- * beneficiary's country is kept), and appends it at the revision read.
- */
-async function purgeFromLog(
-  context: LedgerContext,
-  { orderId, contactId }: { orderId: string; contactId: string },
-  cutoff: string,
-  runId: string,
-): Promise<ForgettingEvent | null> {
-  const stream = contactStream(contactId);
-  return retryOnConflict(async () => {
-    const { appended } = await handleCommand(context, stream, {
-      // The order's own seals, opened by the ledger to keep the beneficiary's country, even when
-      // the buyer is forgotten (no view ever opens them then; the purge is what ends them).
-      state: async (stored) => {
-        const opened = [];
-        for (const event of stored) {
-          opened.push(event.data['orderId'] === orderId ? await openEvent(event, context.keys) : event);
-        }
-        return { opened, organizationId: stored[0]!.organizationId };
-      },
-      decide: ({ opened, organizationId }) => {
-        const purge = decideOrderPurge(opened, orderId, cutoff, runId);
-        return { events: purge ? [{ ...purge, contactId, organizationId }] : [], result: null };
-      },
-    });
-    const event = appended[0];
-    return event ? { id: event.id, type: event.type, stream, data: event.data } : null;
-  });
-}
-
-/** Runs a read–decide–append again when another writer appended to the stream in between. */
-async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ConcurrencyConflict && attempts > 1) return retryOnConflict(work, attempts - 1);
-    throw error;
-  }
-}
-
 function appendRunEvents(context: LedgerContext, runId: string, events: readonly BatchRunEvent[]) {
   if (events.length === 0) return Promise.resolve();
   const occurredAt = context.now().toISOString();
@@ -281,16 +309,99 @@ function appendRunEvents(context: LedgerContext, runId: string, events: readonly
   );
 }
 
-function tally(outcomes: ReadonlyMap<string, BatchOutcome | LogOnlyOutcome>, ordersPurged: string[]) {
+/** The report of decisions, in contact id order, with the id that names its outcome. */
+function reportOf(
+  header: Pick<InactiveBatchReport, 'runId' | 'simulated' | 'asOf' | 'inactivityMonths' | 'cutoff'>,
+  decisions: ReadonlyMap<string, UnitDecision>,
+): InactiveBatchReport {
   const contacts = Object.fromEntries(BATCH_OUTCOMES.map((outcome) => [outcome, [] as string[]])) as Record<
-    BatchOutcome | LogOnlyOutcome,
+    Outcome,
     string[]
   >;
-  for (const [contactId, outcome] of outcomes) (contacts[outcome] ??= []).push(contactId);
+  const ordersPurged: string[] = [];
+  for (const [contactId, { outcome, purged }] of decisions) {
+    if (outcome) (contacts[outcome] ??= []).push(contactId);
+    ordersPurged.push(...purged);
+  }
   const counts = Object.fromEntries(Object.entries(contacts).map(([outcome, ids]) => [outcome, ids.length]));
-  return {
+  const report = {
+    ...header,
+    simulationId: '',
     counts: { ...counts, orderDataPurged: ordersPurged.length } as InactiveBatchReport['counts'],
     contacts,
     ordersPurged,
   };
+  report.simulationId = simulationIdOf(report);
+  return report;
+}
+
+/** Each outcome's count and a digest of its ids: what a simulation id carries, to say what changed. */
+type OutcomeDigests = Record<string, { count: number; digest: string }>;
+
+interface SimulationSummary {
+  asOf: string;
+  inactivityMonths: number;
+  outcomes: OutcomeDigests;
+}
+
+function outcomeDigests(report: Pick<InactiveBatchReport, 'contacts' | 'ordersPurged'>): OutcomeDigests {
+  const lists: Array<[string, readonly string[]]> = [
+    ...Object.entries(report.contacts).filter(([, ids]) => ids.length > 0),
+    ['orderDataPurged', report.ordersPurged],
+  ];
+  return Object.fromEntries(
+    lists.map(([outcome, ids]) => [
+      outcome,
+      { count: ids.length, digest: createHash('sha256').update(ids.join('\n')).digest('base64url').slice(0, 16) },
+    ]),
+  );
+}
+
+/** The simulation id: its as-of, months and outcomes (counts and digests of the ids), base64url. */
+function simulationIdOf(report: Omit<InactiveBatchReport, 'simulationId'>): string {
+  const summary: SimulationSummary = {
+    asOf: report.asOf,
+    inactivityMonths: report.inactivityMonths,
+    outcomes: outcomeDigests(report),
+  };
+  return Buffer.from(JSON.stringify(summary)).toString('base64url');
+}
+
+function parseSimulationId(simulationId: string): SimulationSummary {
+  let summary: Partial<SimulationSummary> | null = null;
+  try {
+    summary = JSON.parse(Buffer.from(simulationId, 'base64url').toString('utf8')) as Partial<SimulationSummary>;
+  } catch {
+    summary = null;
+  }
+  const valid =
+    summary !== null &&
+    typeof summary.asOf === 'string' &&
+    !Number.isNaN(Date.parse(summary.asOf)) &&
+    Number.isInteger(summary.inactivityMonths) &&
+    typeof summary.outcomes === 'object' &&
+    summary.outcomes !== null;
+  if (!valid) {
+    throw new ValidationError('simulationId is not the simulationId of a simulation report', [
+      { pointer: '/simulationId', message: 'is not a simulation id' },
+    ]);
+  }
+  return summary as SimulationSummary;
+}
+
+/** The outcomes whose contacts (or orders) differ between a reviewed simulation and the outcome now, or null. */
+function differences(
+  reviewed: SimulationSummary,
+  now: InactiveBatchReport,
+): Record<string, { simulated: number; now: number }> | null {
+  const current = outcomeDigests(now);
+  const changed: Record<string, { simulated: number; now: number }> = {};
+  for (const outcome of new Set([...Object.keys(reviewed.outcomes), ...Object.keys(current)])) {
+    const before = reviewed.outcomes[outcome] ?? { count: 0, digest: '' };
+    const after = current[outcome] ?? { count: 0, digest: '' };
+    if (before.digest !== after.digest) {
+      changed[outcome] = { simulated: before.count, now: after.count };
+    }
+  }
+  return Object.keys(changed).length > 0 ? changed : null;
 }

@@ -225,7 +225,7 @@ program
 
 program
   .command('forget')
-  .description('anonymize a contact: append ContactAnonymized, then destroy its keys')
+  .description('forget a contact (a customer anonymized, a prospect erased), then destroy its keys')
   .argument('<contactId>', 'the contact to forget')
   .addOption(new Option('--reason <reason>', 'why').choices(['request', 'inactivity']).makeOptionMandatory())
   .option('--request-id <id>', 'the erasure request (generated when absent)')
@@ -249,7 +249,7 @@ program
       console.log(
         result.alreadyForgotten
           ? `${contactId} was already forgotten by event ${id}; ${keysDestroyed} key(s) destroyed now`
-          : `${contactId} anonymized by event ${id}; ${keysDestroyed} key(s) destroyed`,
+          : `${contactId} ${result.forgettingEvent.type === 'ContactErased' ? 'erased' : 'anonymized'} by event ${id}; ${keysDestroyed} key(s) destroyed`,
       );
     },
   );
@@ -273,11 +273,11 @@ program
   .option('--months <n>', 'inactivity period in months', String(DEFAULT_INACTIVITY_MONTHS))
   .option('--as-of <date>', 'the day inactivity is measured from (YYYY-MM-DD or RFC 3339); default now')
   .option('--apply', 'forget them: record the run, append the forgettings, destroy the keys')
+  .option('--simulation <id>', "with --apply: apply this simulation's outcome (its as-of and months), or refuse")
   .option('--json', 'print the report as JSON, with the contact ids of each outcome')
-  .action(async (options: { months: string; asOf?: string; apply?: boolean; json?: boolean }) => {
+  .action(async (options: { months: string; asOf?: string; apply?: boolean; simulation?: string; json?: boolean }) => {
     const asOf = options.asOf === undefined ? undefined : parseDayOrInstant(options.asOf, '--as-of');
     const { report, keysDestroyed } = await withLedger(async (ledger) => {
-      await ledger.runner.catchUp(); // the read model proposes: bring it up to the log first
       const progress: { bar: ReturnType<typeof progressBar> } = { bar: null };
       try {
         // This process has no shredder reaction following the log: the batch shreds as it goes.
@@ -285,6 +285,7 @@ program
           inactivityMonths: Number(options.months),
           ...(asOf ? { asOf } : {}),
           apply: options.apply ?? false,
+          ...(options.simulation !== undefined ? { simulationId: options.simulation } : {}),
           onProgress: (done, total) => (progress.bar ??= progressBar('deciding', total))?.update(done),
           shred: (events) => ledger.shredder.shredAll(events),
         });
@@ -300,6 +301,7 @@ program
     for (const [outcome, count] of Object.entries(report.counts)) console.log(`  ${outcome.padEnd(24)}${count}`);
     if (!report.simulated) console.log(`  ${'keys destroyed'.padEnd(24)}${keysDestroyed}`);
     console.log('(--json lists the contact ids of each outcome)');
+    if (report.simulated) console.log(`to apply exactly this: --apply --simulation ${report.simulationId}`);
   });
 
 const consents = program.command('consents').description('consent jobs and links');

@@ -1,7 +1,4 @@
-import type { EventData } from './catalog.js';
-import type { ContactView } from './contact-view.js';
 import { RuleViolation } from './errors.js';
-import { decideAnonymization } from './forgetting.js';
 import { contactIdOfStream } from './identifiers.js';
 
 /**
@@ -105,25 +102,4 @@ export function requirePending(request: ErasureRequestRecord): void {
       { requestId: request.requestId, closedBy: request.closedBy },
     );
   }
-}
-
-export type RequestedForgetting =
-  | { type: 'ContactAnonymized'; data: EventData<'ContactAnonymized'> }
-  | { type: 'ContactErased'; data: EventData<'ContactErased'> };
-
-/**
- * Executes a request: the checks of any forgetting (no legal hold, no balance, no ticket still
- * valid: a 422 naming what blocks), then a customer is anonymized and a prospect erased, as the
- * batch does. Null when the contact is forgotten already.
- */
-export function decideRequestedErasure(
-  view: ContactView,
-  customer: boolean,
-  command: { requestId: string; operatorId?: string },
-  now: Date,
-): RequestedForgetting | null {
-  const anonymization = decideAnonymization(view, { reason: 'request', ...command }, now);
-  if (!anonymization || customer) return anonymization;
-  const { retained: _retained, ...erasure } = anonymization.data;
-  return { type: 'ContactErased', data: erasure };
 }

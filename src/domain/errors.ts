@@ -73,6 +73,26 @@ export class ConcurrencyConflict extends LedgerError {
   }
 }
 
+/**
+ * A run that names the simulation it applies, refused because the outcome is no longer the one
+ * simulated (the log changed since): nothing irreversible is done that nobody reviewed.
+ */
+export class SimulationOutdated extends LedgerError {
+  readonly status = 409;
+  readonly title = 'Simulation outdated';
+  constructor(changed: Record<string, { simulated: number; now: number }>) {
+    const what = Object.entries(changed)
+      .map(([outcome, { simulated, now }]) =>
+        simulated === now ? `${outcome}: as many, other contacts` : `${outcome}: ${simulated} → ${now}`,
+      )
+      .join(', ');
+    super(`the outcome differs from the simulation named (${what}); nothing was applied`, {
+      action: 'simulate again, review the new outcome, then apply the new simulation',
+      changed,
+    });
+  }
+}
+
 /** An event id re-used for a different event (another stream or type): not a harmless retry. */
 export class IdempotencyConflict extends LedgerError {
   readonly status = 409;

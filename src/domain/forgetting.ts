@@ -56,6 +56,29 @@ export function decideAnonymization(
   };
 }
 
+export type ContactForgetting =
+  | { type: 'ContactAnonymized'; data: EventData<'ContactAnonymized'> }
+  | { type: 'ContactErased'; data: EventData<'ContactErased'> };
+
+/**
+ * The one forgetting decision of the batch, of erasure requests and of `ledger forget` (reference:
+ * ticketing-gdpr-features-v2.en.txt, "Removing a prospect / anonymizing a contact"): the checks
+ * of decideAnonymization, then a customer (bought a ticket, or benefited from one as cultural
+ * contact) is anonymized, keeping country, town and postcode, and a prospect is erased, nothing
+ * kept. Null when the contact is forgotten already.
+ */
+export function decideForgetting(
+  view: ContactView,
+  customer: boolean,
+  command: ForgetCommand,
+  now: Date,
+): ContactForgetting | null {
+  const anonymization = decideAnonymization(view, command, now);
+  if (!anonymization || customer) return anonymization;
+  const { retained: _retained, ...erasure } = anonymization.data;
+  return { type: 'ContactErased', data: erasure };
+}
+
 /** The orders of a contact whose validity has not ended at `now`. */
 export function ordersStillValid(view: Pick<ContactView, 'orders'>, now: Date): string[] {
   const nowIso = now.toISOString();

@@ -1,7 +1,6 @@
-import type { EventData } from './catalog.js';
 import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
 import type { ContactView } from './contact-view.js';
-import { decideAnonymization, ordersStillValid } from './forgetting.js';
+import { decideForgetting, ordersStillValid, type ContactForgetting } from './forgetting.js';
 import type { PurposeEvent } from './purposes.js';
 import { foldRecencies, recencyOf, type RecencyInput } from './recency.js';
 import { ValidationError } from './errors.js';
@@ -97,30 +96,23 @@ export function inactivityFactsFromLog(
   };
 }
 
-export type BatchForgetting =
-  | { type: 'ContactAnonymized'; data: EventData<'ContactAnonymized'> }
-  | { type: 'ContactErased'; data: EventData<'ContactErased'> };
-
 /**
  * The batch's decision on a contact whose log facts classify as `outcome` (null: no candidate):
- * a customer is anonymized (country, town and postcode kept) unless a ticket is still valid, a
- * prospect erased (no address part kept); a skip appends nothing to the contact.
+ * the one forgetting decision (decideForgetting: a customer anonymized, a prospect erased) unless
+ * a ticket is still valid; a skip appends nothing to the contact.
  */
 export function decideInactiveContact(
   outcome: BatchOutcome | null,
-  /** The contact's view with its address opened: needed (and folded) only for an anonymization. */
-  view: ContactView | null,
+  /** The contact's view (its address opened when the forgetting keeps it). */
+  view: ContactView,
   runId: string,
   now: Date,
-): { outcome: BatchOutcome | LogOnlyOutcome; forgetting: BatchForgetting | null } {
+): { outcome: BatchOutcome | LogOnlyOutcome; forgetting: ContactForgetting | null } {
   if (outcome === null) return { outcome: 'notInactiveInLog', forgetting: null };
-  if (outcome === 'erased') {
-    return { outcome, forgetting: { type: 'ContactErased', data: { reason: 'inactivity', runId } } };
-  }
-  if (outcome !== 'anonymized') return { outcome, forgetting: null };
-  if (!view) throw new Error('an anonymization is decided on the contact view');
+  if (outcome !== 'anonymized' && outcome !== 'erased') return { outcome, forgetting: null };
   if (ordersStillValid(view, now).length > 0) return { outcome: 'skippedValidTicket', forgetting: null };
-  return { outcome, forgetting: decideAnonymization(view, { reason: 'inactivity', runId }, now) };
+  const forgetting = decideForgetting(view, outcome === 'anonymized', { reason: 'inactivity', runId }, now);
+  return { outcome, forgetting };
 }
 
 /** The stream of one batch run: its start, each contact it skipped and why, its end with the counts. */

@@ -155,7 +155,8 @@ describe('erasure requests', function () {
     expect(sale.personal, 'but no reader sees it').to.equal('erased');
 
     await ledger.runner.catchUp();
-    const { forgotten } = await runInactiveBatch(ledger, { asOf: new Date('2029-12-01T00:00:00Z'), apply: true });
+    const asOf = new Date('2026-12-01T00:00:00Z'); // a year after the ticket ended
+    const { forgotten } = await runInactiveBatch(ledger, { asOf, inactivityMonths: 12, apply: true });
     const purge = forgotten.find((event) => event.type === 'OrderDataPurged' && event.data['orderId'] === 'O-kept')!;
     expect(purge.data['retained']).to.deep.equal({});
     await ledger.shredder.shredAll(forgotten);
