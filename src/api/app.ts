@@ -38,6 +38,7 @@ import {
 import { executeErasure, listErasureRequests, refuseErasure, requestErasure } from '../app/erasure-requests.js';
 import { ERASURE_STATUSES, type ErasureStatus } from '../domain/erasure-requests.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
+import { withForgettingsSince } from '../app/forgotten-since.js';
 import { expireConsents } from '../app/consent-expiry.js';
 import { targetCampaign } from '../app/targeting.js';
 import { answerThroughLink, consentPage, issueConsentLink } from '../app/consent-links.js';
@@ -109,7 +110,11 @@ export function createApp(
     const before = parseDayOrInstant(req.query['before'], 'before').toISOString();
     const limit = integerParam(req.query['limit'], 'limit', { min: 1, max: 1000, fallback: 100 });
     const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
-    res.json({ before, ...(await readModels.recencyBefore(before, after, limit)) });
+    const { result, forgotten } = await withForgettingsSince(ledger, () =>
+      readModels.recencyBefore(before, after, limit),
+    );
+    // The cursor stays the page's own: a contact forgotten since is dropped, not replaced.
+    res.json({ before, ...result, items: result.items.filter((item) => !forgotten.has(item.contactId)) });
   });
 
   app.post(
@@ -131,9 +136,9 @@ export function createApp(
         { pointer: '/email', message: 'is not a valid e-mail address' },
       ]);
     }
-    res
-      .set('Cache-Control', 'no-store')
-      .json({ contactIds: await readModels.contactsByEmailHash(blindIndex.email(email)) });
+    const hash = blindIndex.email(email);
+    const { result, forgotten } = await withForgettingsSince(ledger, () => readModels.contactsByEmailHash(hash));
+    res.set('Cache-Control', 'no-store').json({ contactIds: result.filter((contactId) => !forgotten.has(contactId)) });
   });
 
   app.get('/v1/contacts/:id', role('operator'), async (req, res) => {

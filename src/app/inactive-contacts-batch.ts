@@ -88,6 +88,8 @@ interface UnitState {
   opened: OrderFact[];
   /** The log's outcome for a proposed contact (null: not inactive in the log). */
   outcome: BatchOutcome | null;
+  /** Forgotten in the log (since the read model proposed it): in no outcome of the report. */
+  forgotten: boolean;
   /** The contact's view when it was proposed (its address opened when an anonymization keeps it). */
   view: ContactView | null;
   organizationId: string;
@@ -247,9 +249,10 @@ function unitCommand(
       const keepsAddress = applying && outcome === 'anonymized';
       const forView = stored.map((event) => (keepsAddress && ADDRESS_TYPES.has(event.type) ? event : unsealed(event)));
       const view = unit.proposed ? await viewOfStream(context, contactId, forView) : null;
-      return { opened, outcome, view, organizationId: stored[0]?.organizationId ?? '' };
+      const forgotten = facts.status !== 'active';
+      return { opened, outcome, forgotten, view, organizationId: stored[0]?.organizationId ?? '' };
     },
-    decide: ({ opened, outcome, view, organizationId }, now) => {
+    decide: ({ opened, outcome, forgotten, view, organizationId }, now) => {
       const events = [];
       const purged: string[] = [];
       for (const orderId of unit.orders) {
@@ -259,7 +262,7 @@ function unitCommand(
         events.push({ ...purge, contactId, organizationId });
       }
       let decided: Outcome | null = null;
-      if (view) {
+      if (view && !forgotten) {
         const { outcome: contactOutcome, forgetting } = decideInactiveContact(outcome, view, runId, now);
         decided = contactOutcome;
         if (forgetting) events.push({ ...forgetting, contactId, organizationId });

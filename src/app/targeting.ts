@@ -1,6 +1,8 @@
 import { ValidationError } from '../domain/errors.js';
 import type { TargetingRequest, TargetingResult } from '../domain/targeting.js';
 import type { ReadModels } from '../projections/read-models.js';
+import type { EventStore } from '../store/event-store.js';
+import { withForgettingsSince } from './forgotten-since.js';
 
 export type TargetingAnswer = TargetingResult &
   Pick<TargetingRequest, 'campaignType' | 'channel'> & { strictConsent: boolean };
@@ -12,7 +14,7 @@ export type TargetingAnswer = TargetingResult &
  * campaign is sent elsewhere.
  */
 export async function targetCampaign(
-  context: { readModels: Pick<ReadModels, 'target'> },
+  context: { store: Pick<EventStore, 'readByTypes'>; readModels: Pick<ReadModels, 'target' | 'checkpoint'> },
   request: TargetingRequest,
   recencyBefore?: Date,
 ): Promise<TargetingAnswer> {
@@ -23,14 +25,17 @@ export async function targetCampaign(
   }
   const { campaignType, channel, contactIds } = request;
   const strictConsent = request.strictConsent ?? true;
-  const result = await context.readModels.target(
-    {
-      ...(contactIds ? { contactIds } : {}),
-      ...(recencyBefore ? { recencyBefore: recencyBefore.toISOString() } : {}),
-      ...(request.organizationId !== undefined ? { organizationId: request.organizationId } : {}),
-    },
-    { campaignType, strictConsent, channel },
+  const { result: found, forgotten } = await withForgettingsSince(context, () =>
+    context.readModels.target(
+      {
+        ...(contactIds ? { contactIds } : {}),
+        ...(recencyBefore ? { recencyBefore: recencyBefore.toISOString() } : {}),
+        ...(request.organizationId !== undefined ? { organizationId: request.organizationId } : {}),
+      },
+      { campaignType, strictConsent, channel },
+    ),
   );
+  const result = withoutForgotten(found, forgotten);
   const answer = { campaignType, channel, strictConsent, ...result };
   if (!contactIds) return answer;
   // Ids given are answered in their order; one the read models do not hold (or outside the organisation) is unknown.
@@ -41,4 +46,12 @@ export async function targetCampaign(
     excluded: { ...result.excluded, unknownContact: contactIds.length - result.considered },
     considered: contactIds.length,
   };
+}
+
+/** The audience less the contacts forgotten since the read models' position: counted as forgotten. */
+function withoutForgotten(result: TargetingResult, forgotten: ReadonlySet<string>): TargetingResult {
+  const eligible = result.eligible.filter((contactId) => !forgotten.has(contactId));
+  const dropped = result.eligible.length - eligible.length;
+  if (dropped === 0) return result;
+  return { ...result, eligible, excluded: { ...result.excluded, forgotten: result.excluded.forgotten + dropped } };
 }

@@ -14,7 +14,9 @@ import { publish } from '../../src/app/publish.js';
 import { forgetContact } from '../../src/app/forget-contact.js';
 import { contactTimeline } from '../../src/app/contact-timeline.js';
 import { exportContact } from '../../src/app/export-contact.js';
+import { runInactiveBatch } from '../../src/app/inactive-contacts-batch.js';
 import { Forgotten } from '../../src/domain/errors.js';
+import { startApi, type Api } from '../support/http.js';
 
 /**
  * Forgetting is final at once, everywhere (DESIGN.md "Forgetting"): a second ledger on the same
@@ -26,6 +28,7 @@ describe('forgetting is final at once, across ledgers on the same storage', func
   this.timeout(60_000);
   let here: TestLedger;
   let elsewhere: OpenLedger;
+  let api: Api;
   const p = person();
 
   before(async () => {
@@ -35,10 +38,13 @@ describe('forgetting is final at once, across ledgers on the same storage', func
     // Warm this ledger's key cache: it opens every seal of the contact.
     const warm = JSON.stringify(await contactTimeline(here, p.contactId));
     expect(warm).to.contain(p.email);
+    await here.runner.catchUp(); // this ledger's read models list the person, then stop following the log
+    api = await startApi(here);
     elsewhere = await openLedger(here.config, createLogger('silent'));
     await forgetContact(elsewhere, p.contactId, { reason: 'request', requestId: 'REQ-final' });
   });
   after(async () => {
+    await api.close();
     await elsewhere.close();
     await here.dispose();
   });
@@ -73,5 +79,41 @@ describe('forgetting is final at once, across ledgers on the same storage', func
       data: { balance: 0, currency: 'EUR' },
     };
     expect((await publish(here, balance)).appended).to.have.length(1);
+  });
+
+  // Found on 5b474a4: the look-up and targeting still returned the person for 0.4 – 1.7 s.
+  it('the look-up, targeting and the recency list here leave the person out at once, read models behind', async () => {
+    expect(await here.readModels.checkpoint('read-models')).to.be.below(await here.store.headPosition());
+    const found = await api.get(`/v1/contacts?email=${encodeURIComponent(p.email)}`);
+    expect(found.status).to.equal(200);
+    expect(found.body.contactIds).to.deep.equal([]);
+    const targeted = await api.post('/v1/targeting', {
+      campaignType: 'operational',
+      channel: 'email',
+      contactIds: [p.contactId],
+    });
+    expect(targeted.body.eligible).to.deep.equal([]);
+    expect(targeted.body.excluded.forgotten).to.equal(1);
+    const listed = await api.get('/v1/recency?before=2030-01-01&limit=1000');
+    expect(listed.body.items.map((item: { contactId: string }) => item.contactId)).not.to.include(p.contactId);
+  });
+
+  it('a later event of the forgotten contact, folded, never brings it back into any of them', async () => {
+    const click = {
+      type: 'MarketingLinkClicked',
+      contactId: p.contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2026-06-01T10:00:00Z',
+      data: { campaignId: 'CAMP-1', channel: 'email' },
+    };
+    expect((await publish(here, click)).appended).to.have.length(1);
+    await here.runner.catchUp();
+    expect((await api.get(`/v1/contacts?email=${encodeURIComponent(p.email)}`)).body.contactIds).to.deep.equal([]);
+    const targeted = await api.post('/v1/targeting', { campaignType: 'operational', channel: 'email' });
+    expect(targeted.body.eligible).not.to.include(p.contactId);
+    const listed = await api.get('/v1/recency?before=2030-01-01&limit=1000');
+    expect(listed.body.items.map((item: { contactId: string }) => item.contactId)).not.to.include(p.contactId);
+    const simulated = await runInactiveBatch(here, { asOf: new Date('2026-11-01T00:00:00Z'), inactivityMonths: 1 });
+    expect(JSON.stringify(simulated.report.contacts)).not.to.contain(p.contactId);
   });
 });
