@@ -223,6 +223,8 @@ program
     );
   });
 
+const erasedOrAnonymized = (type: string) => (type === 'ContactErased' ? 'erased' : 'anonymized');
+
 program
   .command('forget')
   .description('forget a contact (a customer anonymized, a prospect erased), then destroy its keys')
@@ -249,7 +251,8 @@ program
       console.log(
         result.alreadyForgotten
           ? `${contactId} was already forgotten by event ${id}; ${keysDestroyed} key(s) destroyed now`
-          : `${contactId} ${result.forgettingEvent.type === 'ContactErased' ? 'erased' : 'anonymized'} by event ${id}; ${keysDestroyed} key(s) destroyed`,
+          : `${contactId} ${erasedOrAnonymized(result.forgettingEvent.type)} by event ${id}; ` +
+              `${keysDestroyed} key(s) destroyed`,
       );
     },
   );
