@@ -248,7 +248,8 @@ function unitCommand(
       }
       const keepsAddress = applying && outcome === 'anonymized';
       const forView = stored.map((event) => (keepsAddress && ADDRESS_TYPES.has(event.type) ? event : unsealed(event)));
-      const view = unit.proposed ? await viewOfStream(context, contactId, forView) : null;
+      // A proposed contact without a stream (a read model ahead of a restored log) is not inactive in the log.
+      const view = unit.proposed && stored.length > 0 ? await viewOfStream(context, contactId, forView) : null;
       const forgotten = facts.status !== 'active';
       return { opened, outcome, forgotten, view, organizationId: stored[0]?.organizationId ?? '' };
     },
@@ -262,8 +263,10 @@ function unitCommand(
         events.push({ ...purge, contactId, organizationId });
       }
       let decided: Outcome | null = null;
-      if (view && !forgotten) {
-        const { outcome: contactOutcome, forgetting } = decideInactiveContact(outcome, view, runId, now);
+      if (unit.proposed && !forgotten) {
+        const { outcome: contactOutcome, forgetting } = view
+          ? decideInactiveContact(outcome, view, runId, now)
+          : { outcome: 'notInactiveInLog' as const, forgetting: null };
         decided = contactOutcome;
         if (forgetting) events.push({ ...forgetting, contactId, organizationId });
       }
