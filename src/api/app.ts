@@ -42,6 +42,7 @@ import { expireConsents } from '../app/consent-expiry.js';
 import { targetCampaign } from '../app/targeting.js';
 import { answerThroughLink, consentPage, issueConsentLink } from '../app/consent-links.js';
 import { TargetingRequest } from '../domain/targeting.js';
+import { recencyListRoles } from '../domain/recency-list.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
@@ -106,10 +107,11 @@ export function createApp(
   });
 
   app.get('/v1/recency', role('batch'), async (req, res) => {
-    const before = parseDayOrInstant(req.query['before'], 'before').toISOString();
+    const before = parseDayOrInstant(req.query['before'], 'before', { compactDay: true }).toISOString();
+    const roles = recencyListRoles(req.query['role']);
     const limit = integerParam(req.query['limit'], 'limit', { min: 1, max: 1000, fallback: 100 });
     const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
-    res.json({ before, ...(await readModels.recencyBefore(before, after, limit)) });
+    res.json({ before, roles, ...(await readModels.recencyBefore(before, after, limit, roles)) });
   });
 
   app.post(

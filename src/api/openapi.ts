@@ -81,9 +81,10 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'get',
     path: '/v1/recency',
     role: 'batch',
-    summary: 'contacts whose GDPR recency is older than a date, keyset paged',
+    summary: 'contacts whose GDPR recency is older than a date, each with its role, keyset paged',
     parameters: [
-      query('before', 'a date or an RFC 3339 instant', true),
+      query('before', 'a date (YYYY-MM-DD or YYYYMMDD) or an RFC 3339 instant', true),
+      query('role', 'all, or roles separated by commas; default individual,relay (the batch candidates)'),
       query('limit', '1 to 1000, default 100'),
       query('after', 'the next cursor of the previous page'),
     ],
