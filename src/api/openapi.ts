@@ -170,7 +170,9 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/v1/consent-links/:token',
     role: null,
-    summary: 'the person gives or withdraws a consent through their link (source portal, IP kept as evidence)',
+    summary:
+      'the person gives or withdraws a consent through their link (source portal, IP kept as evidence); ' +
+      'an answer that changes nothing appends nothing',
     parameters: [token],
     requestSchema: 'ConsentLinkAnswer',
     success: { 200: 'application/json' },

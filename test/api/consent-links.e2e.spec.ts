@@ -62,6 +62,25 @@ describe('self-service consent links', function () {
     expect(view.body.consents.interest.status).to.equal('no');
   });
 
+  it('an answer that changes nothing appends nothing and answers the page as it is', async () => {
+    const q = person();
+    expect((await api.post('/v1/events', registered(q))).status).to.equal(201);
+    const { path } = await newLink(q.contactId);
+    const head = await ledger.store.headPosition();
+    const answer = async (body: unknown, appended: number, status: string) => {
+      const page = await api.post(path, body, noKey);
+      expect(page.status, page.text).to.equal(200);
+      expect(page.body.purposes.find((x: { code: string }) => x.code === 'sms').status).to.equal(status);
+      expect(await ledger.store.headPosition()).to.equal(head + appended);
+    };
+    // A replayed link: the same "yes" ten times is one event.
+    for (let i = 0; i < 10; i++) await answer({ purpose: 'sms', answer: 'yes', wordingVersion: 'sms-v1' }, 1, 'yes');
+    // The same "yes" to another wording is recorded (what the person agreed to changed); a "no", once.
+    await answer({ purpose: 'sms', answer: 'yes', wordingVersion: 'sms-v2' }, 2, 'yes');
+    await answer({ purpose: 'sms', answer: 'no' }, 3, 'no');
+    await answer({ purpose: 'sms', answer: 'no' }, 3, 'no');
+  });
+
   const refusals: Array<[string, unknown, number, RegExp]> = [
     ['a "yes" without the wording shown', { purpose: 'newsletter', answer: 'yes' }, 400, /wordingVersion/],
     ['an answer that is neither yes nor no', { purpose: 'newsletter', answer: 'maybe' }, 400, /answer/],
