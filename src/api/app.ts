@@ -24,6 +24,7 @@ import { isStoreUnavailable } from '../store/unavailable.js';
 import { createMetrics } from './metrics.js';
 import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 import { openApiDocument } from './openapi.js';
+import { CONSENT_LINK_LIMIT, rateLimit } from './rate-limit.js';
 import {
   dayOrInstant,
   parseDayOrInstant,
@@ -221,12 +222,14 @@ export function createApp(
     },
   );
 
-  // The person's own page, reached by the signed link they were sent: no API key, the token is the proof.
-  app.get('/v1/consent-links/:token', async (req, res) => {
+  // The person's own page, reached by the signed link they were sent: no API key, the token is the
+  // proof. Each link has its own request budget, counted by a hash of its token.
+  const perLink = rateLimit(CONSENT_LINK_LIMIT, (req) => String(req.params['token']));
+  app.get('/v1/consent-links/:token', perLink, async (req, res) => {
     res.set('Cache-Control', 'no-store').json(await consentPage(ledger, String(req.params['token'])));
   });
 
-  app.post('/v1/consent-links/:token', requireJson, express.json({ limit: '4kb' }), async (req, res) => {
+  app.post('/v1/consent-links/:token', perLink, requireJson, express.json({ limit: '4kb' }), async (req, res) => {
     const body = parseBody(ConsentLinkAnswer, req.body, 'consent answer');
     if (body.answer === 'yes' && body.wordingVersion === undefined) {
       throw new ValidationError('a "yes" needs the version of the wording the person was shown', [
