@@ -24,6 +24,7 @@ import { isStoreUnavailable } from '../store/unavailable.js';
 import { createMetrics } from './metrics.js';
 import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 import { openApiDocument } from './openapi.js';
+import { CONSENT_LINK_LIMIT, rateLimit } from './rate-limit.js';
 import {
   dayOrInstant,
   parseDayOrInstant,
@@ -43,6 +44,7 @@ import { expireConsents } from '../app/consent-expiry.js';
 import { targetCampaign } from '../app/targeting.js';
 import { answerThroughLink, consentPage, issueConsentLink } from '../app/consent-links.js';
 import { TargetingRequest } from '../domain/targeting.js';
+import { recencyListRoles } from '../domain/recency-list.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
@@ -107,14 +109,15 @@ export function createApp(
   });
 
   app.get('/v1/recency', role('batch'), async (req, res) => {
-    const before = parseDayOrInstant(req.query['before'], 'before').toISOString();
+    const before = parseDayOrInstant(req.query['before'], 'before', { compactDay: true }).toISOString();
+    const roles = recencyListRoles(req.query['role']);
     const limit = integerParam(req.query['limit'], 'limit', { min: 1, max: 1000, fallback: 100 });
     const after = typeof req.query['after'] === 'string' ? req.query['after'] : null;
     const { result, forgotten } = await withForgettingsSince(ledger, () =>
-      readModels.recencyBefore(before, after, limit),
+      readModels.recencyBefore(before, after, limit, roles),
     );
     // The cursor stays the page's own: a contact forgotten since is dropped, not replaced.
-    res.json({ before, ...result, items: result.items.filter((item) => !forgotten.has(item.contactId)) });
+    res.json({ before, roles, ...result, items: result.items.filter((item) => !forgotten.has(item.contactId)) });
   });
 
   app.post(
@@ -225,12 +228,14 @@ export function createApp(
     },
   );
 
-  // The person's own page, reached by the signed link they were sent: no API key, the token is the proof.
-  app.get('/v1/consent-links/:token', async (req, res) => {
+  // The person's own page, reached by the signed link they were sent: no API key, the token is the
+  // proof. Each link has its own request budget, counted by a hash of its token.
+  const perLink = rateLimit(CONSENT_LINK_LIMIT, (req) => String(req.params['token']));
+  app.get('/v1/consent-links/:token', perLink, async (req, res) => {
     res.set('Cache-Control', 'no-store').json(await consentPage(ledger, String(req.params['token'])));
   });
 
-  app.post('/v1/consent-links/:token', requireJson, express.json({ limit: '4kb' }), async (req, res) => {
+  app.post('/v1/consent-links/:token', perLink, requireJson, express.json({ limit: '4kb' }), async (req, res) => {
     const body = parseBody(ConsentLinkAnswer, req.body, 'consent answer');
     if (body.answer === 'yes' && body.wordingVersion === undefined) {
       throw new ValidationError('a "yes" needs the version of the wording the person was shown', [

@@ -12,6 +12,7 @@ import {
   ErasureRequestBody,
   InactiveBatchRequest,
 } from './request-bodies.js';
+import { CONSENT_LINK_LIMIT } from './rate-limit.js';
 
 /** One route as the API document lists it: who may call it, what it takes and what it answers. */
 export interface RouteDoc {
@@ -42,6 +43,7 @@ const contactRoute = (suffix: string, summary: string): RouteDoc => ({
 });
 const token = { name: 'token', in: 'path', required: true, description: 'the consent link token (cl1.…)' } as const;
 const requestId = { name: 'id', in: 'path', required: true, description: 'the erasure request id (ER-…)' } as const;
+const LINK_BUDGET = `${CONSENT_LINK_LIMIT.requests} requests per ${CONSENT_LINK_LIMIT.windowMs / 1000} s`;
 const query = (name: string, description: string, required = false) =>
   ({ name, in: 'query', required, description }) as const;
 
@@ -81,9 +83,10 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'get',
     path: '/v1/recency',
     role: 'batch',
-    summary: 'contacts whose GDPR recency is older than a date, keyset paged',
+    summary: 'contacts whose GDPR recency is older than a date, each with its role, keyset paged',
     parameters: [
-      query('before', 'a date or an RFC 3339 instant', true),
+      query('before', 'a date (YYYY-MM-DD or YYYYMMDD) or an RFC 3339 instant', true),
+      query('role', 'all, or roles separated by commas; default individual,relay (the batch candidates)'),
       query('limit', '1 to 1000, default 100'),
       query('after', 'the next cursor of the previous page'),
     ],
@@ -160,20 +163,24 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'get',
     path: '/v1/consent-links/:token',
     role: null,
-    summary: "the person's consents, through their link (no key: the token is the proof; 404 forged, 410 expired)",
+    summary:
+      "the person's consents, through their link (no key: the token is the proof; 404 forged, 410 expired; " +
+      `429 with Retry-After past ${LINK_BUDGET} on the link)`,
     parameters: [token],
     success: { 200: 'application/json' },
-    problems: [404, 410],
+    problems: [404, 410, 429],
   },
   {
     method: 'post',
     path: '/v1/consent-links/:token',
     role: null,
-    summary: 'the person gives or withdraws a consent through their link (source portal, IP kept as evidence)',
+    summary:
+      'the person gives or withdraws a consent through their link (source portal, IP kept as evidence); ' +
+      `an answer that changes nothing appends nothing; the link's ${LINK_BUDGET} count it`,
     parameters: [token],
     requestSchema: 'ConsentLinkAnswer',
     success: { 200: 'application/json' },
-    problems: [400, 404, 410, 415, 422],
+    problems: [400, 404, 410, 415, 422, 429],
   },
   {
     method: 'post',
@@ -269,6 +276,7 @@ const PROBLEM = Type.Object({
     Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), pointer: Type.String(), message: Type.String() })),
   ),
   action: Type.Optional(Type.String({ description: 'what the operator must do (422)' })),
+  retryAfter: Type.Optional(Type.Integer({ description: 'seconds to wait, as the Retry-After header says (429)' })),
 });
 
 /** The OpenAPI 3.1 document of the API, from the same TypeBox schemas as the validators. */

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { LedgerError, PayloadTooLarge, ValidationError } from '../domain/errors.js';
+import { LedgerError, PayloadTooLarge, TooManyRequests, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 
@@ -64,6 +64,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     const known = error instanceof LedgerError ? error : fromBodyParser(error as { type?: string; code?: unknown });
     if (known) {
       if (known.status === 401) res.set('WWW-Authenticate', 'Bearer');
+      if (known instanceof TooManyRequests) res.set('Retry-After', String(known.retryAfterSeconds));
       if (known.status >= 500)
         log.error({ err: { name: known.name, message: known.message }, route: req.route?.path }, 'integrity failure');
       return sendProblem(res, problemOf(known));

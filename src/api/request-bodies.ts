@@ -59,12 +59,21 @@ export function parseBody<S extends TSchema>(schema: S, body: unknown, what: str
 export const dayOrInstant = (text: string): Date =>
   new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
 
-/** A DayOrInstant parameter (a query parameter, a CLI option) as a Date; a 400 naming it otherwise. */
-export function parseDayOrInstant(value: unknown, name: string): Date {
-  if (typeof value !== 'string' || !validatorFor(DayOrInstant)(value)) {
-    throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [
+/** A day written YYYYMMDD, as the reference pages write a target's date ("GDPR Recency is less than 20140512"). */
+const COMPACT_DAY = /^(\d{4})(\d{2})(\d{2})$/;
+
+/**
+ * A DayOrInstant parameter (a query parameter, a CLI option) as a Date; a 400 naming it otherwise.
+ * `compactDay`: a day may also be written YYYYMMDD (checked as the same YYYY-MM-DD: 20230230 is no date).
+ */
+export function parseDayOrInstant(value: unknown, name: string, { compactDay = false } = {}): Date {
+  const compact = compactDay && typeof value === 'string' ? COMPACT_DAY.exec(value) : null;
+  const text = compact ? `${compact[1]}-${compact[2]}-${compact[3]}` : value;
+  if (typeof text !== 'string' || !validatorFor(DayOrInstant)(text)) {
+    const days = compactDay ? 'YYYY-MM-DD or YYYYMMDD' : 'YYYY-MM-DD';
+    throw new ValidationError(`${name} must be a date (${days}) or an RFC 3339 date-time`, [
       { pointer: `/${name}`, message: 'is not a valid date' },
     ]);
   }
-  return dayOrInstant(value);
+  return dayOrInstant(text);
 }

@@ -7,6 +7,9 @@ import type { LedgerContext } from './ledger-context.js';
 import { publish } from './publish.js';
 import { readPurposeTimeline } from './purposes.js';
 import type { PurposeTimeline } from '../domain/purposes.js';
+import { linkAnswerChangesNothing, type LinkAnswer } from '../domain/consent.js';
+import { loggedFacts } from './logged-facts.js';
+import type { StoredEvent } from '../store/event-store.js';
 
 type LinkContext = LedgerContext & { consentLinks: ConsentLinks };
 
@@ -32,11 +35,16 @@ export interface ConsentPage {
   purposes: Array<{ code: string; kind: string; channel: string; status: string; changedAt: string | null }>;
 }
 
-/** The contact a valid token names, with its view: the link dies when it expires or the person is forgotten. */
-async function openLink(
-  context: LinkContext,
-  token: string,
-): Promise<{ view: ContactView; expiresAt: Date; purposes: PurposeTimeline }> {
+/** A valid link's contact: its stream as read, its view, and the purposes' configuration. */
+interface OpenedLink {
+  view: ContactView;
+  stored: StoredEvent[];
+  expiresAt: Date;
+  purposes: PurposeTimeline;
+}
+
+/** The contact a valid token names: the link dies when it expires or the person is forgotten. */
+async function openLink(context: LinkContext, token: string): Promise<OpenedLink> {
   const opened = context.consentLinks.open(token);
   if (!opened) throw new UnknownConsentLink();
   if (opened.expiresAt.getTime() <= context.now().getTime()) throw new ConsentLinkGone('expired');
@@ -47,12 +55,14 @@ async function openLink(
   if (stored.length === 0) throw new UnknownConsentLink();
   const view = await viewOfStream(context, opened.contactId, stored, purposes);
   if (view.forgottenBy) throw new ConsentLinkGone('forgotten');
-  return { view, expiresAt: opened.expiresAt, purposes };
+  return { view, stored, expiresAt: opened.expiresAt, purposes };
 }
 
 export async function consentPage(context: LinkContext, token: string): Promise<ConsentPage> {
-  const { view, expiresAt, purposes } = await openLink(context, token);
-  const { current } = purposes;
+  return pageOf(await openLink(context, token));
+}
+
+function pageOf({ view, expiresAt, purposes: { current } }: OpenedLink): ConsentPage {
   return {
     expiresAt: expiresAt.toISOString(),
     purposes: [...current.values()].map(({ code, kind, channel }) => ({
@@ -68,21 +78,25 @@ export async function consentPage(context: LinkContext, token: string): Promise<
 /**
  * The person's answer through their link: a ConsentGiven or ConsentWithdrawn from the portal, with
  * the wording they were shown and their IP address (sealed), published through the same rules as
- * any consent (a configured purpose; a refused legal basis is not given again this way).
+ * any consent (a configured purpose; a refused legal basis is not given again this way). An answer
+ * that changes nothing the stream holds appends nothing, and answers the page as it is.
  */
 export async function answerThroughLink(
   context: LinkContext,
   token: string,
-  answer: { purpose: string; answer: 'yes' | 'no'; wordingVersion: string },
+  answer: LinkAnswer,
   ipAddress: string | undefined,
 ): Promise<ConsentPage> {
-  const { view } = await openLink(context, token);
+  const opened = await openLink(context, token);
+  const { view, stored, purposes } = opened;
+  const occurredAt = context.now().toISOString();
+  if (linkAnswerChangesNothing(loggedFacts(stored), purposes, answer, occurredAt)) return pageOf(opened);
   const evidence = ipAddress !== undefined ? { ipAddress } : {};
   await publish(context, {
     type: answer.answer === 'yes' ? 'ConsentGiven' : 'ConsentWithdrawn',
     contactId: view.contactId,
     organizationId: view.organizations[0] ?? 'privacy-center',
-    occurredAt: context.now().toISOString(),
+    occurredAt,
     data:
       answer.answer === 'yes'
         ? {

@@ -176,6 +176,38 @@ export const expiryOfYes = (purpose: Purpose, lastActivityAt: string) => ({
   expiryDays: purpose.expiryDays!,
 });
 
+/** A person's answer on one purpose through their consent link, with the version of the wording they were shown. */
+export interface LinkAnswer {
+  purpose: string;
+  answer: 'yes' | 'no';
+  wordingVersion: string;
+}
+
+/**
+ * Whether an answer through a consent link would change nothing the contact's stream holds, so
+ * that it appends nothing (a replayed link, a double click): a "no" where the purpose is already
+ * "no"; a "yes" where it is already "yes", last given with the same wording, and that would not
+ * move its expiry to a later day. A renewal of an expiring "yes" still prolongs it (evolveConsents),
+ * once a day: expiry counts in days. `at`: when the answer is given.
+ */
+export function linkAnswerChangesNothing(
+  events: readonly (ConsentInput & { position: number })[],
+  purposes: PurposeTimeline,
+  answer: LinkAnswer,
+  at: string,
+): boolean {
+  const current = foldConsents(events, purposes)[answer.purpose];
+  if (answer.answer === 'no') return current?.status === 'no';
+  const lastGiven = events.findLast(
+    (event) => event.type === 'ConsentGiven' && event.data['purpose'] === answer.purpose,
+  );
+  if (current?.status !== 'yes' || lastGiven?.data['wordingVersion'] !== answer.wordingVersion) return false;
+  const purpose = purposes.current.get(answer.purpose);
+  const expiry = expiryOf(current, purpose);
+  const renewed = expiryOf({ ...current, lastActivityAt: later(current.lastActivityAt, at) }, purpose);
+  return expiry === null || renewed!.slice(0, 10) <= expiry.slice(0, 10);
+}
+
 /** Sources through which the person answers alone: a form, the portal, an import of such answers. */
 const SELF_SERVICE_SOURCES: readonly unknown[] = ['form', 'portal', 'import'];
 

@@ -175,6 +175,15 @@ export class ConsentLinkGone extends LedgerError {
   }
 }
 
+/** Too many requests on one key (a consent link) within its window: nothing was done; retry after the seconds given. */
+export class TooManyRequests extends LedgerError {
+  readonly status = 429;
+  readonly title = 'Too many requests';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many requests on this link; retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+  }
+}
+
 /** A sealed part that fails to open (tampering, wrong master key, missing key): never silence. */
 export class IntegrityError extends LedgerError {
   readonly status = 500;

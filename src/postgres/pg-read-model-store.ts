@@ -149,13 +149,18 @@ export class PgReadModelStore implements ReadModelStore {
     return rows.map((row) => row.contact_id);
   }
 
-  async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
+  async recencyPage(
+    before: string,
+    roles: readonly string[],
+    after: { recency: string; contactId: string } | null,
+    limit: number,
+  ) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
     const { rows } = await this.pool.query<Record<string, unknown>>(
       `SELECT * FROM ${this.s}.contacts
-       WHERE recency_at < $1 AND (recency_at, contact_id) > ($2, $3) AND ${LISTED_CONTACT}
-       ORDER BY recency_at, contact_id LIMIT $4`,
-      [before, recency, contactId, limit],
+       WHERE recency_at < $1 AND (recency_at, contact_id) > ($2, $3) AND ${LISTED_CONTACT} AND role = ANY($4::text[])
+       ORDER BY recency_at, contact_id LIMIT $5`,
+      [before, recency, contactId, roles, limit],
     );
     return rows.map((row) => fromPg(CONTACTS, row));
   }

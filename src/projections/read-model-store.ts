@@ -34,12 +34,13 @@ export interface ReadModelStore {
   reset(): Promise<void>;
   contactsByEmailHash(hash: string): Promise<string[]>;
   /**
-   * Registered contacts not forgotten, with recency < before, in (recency, id) order, after a
-   * keyset position. A forgotten contact, or an id only ever named as someone's cultural contact,
-   * is in no recency list.
+   * Registered contacts not forgotten, of one of `roles`, with recency < before, in (recency, id)
+   * order, after a keyset position. A forgotten contact, or an id only ever named as someone's
+   * cultural contact, is in no recency list.
    */
   recencyPage(
     before: string,
+    roles: readonly string[],
     after: { recency: string; contactId: string } | null,
     limit: number,
   ): Promise<Array<Row<typeof CONTACTS>>>;

@@ -1,3 +1,4 @@
+import { ROLES } from '../domain/catalog.js';
 import type { ConsentState, ConsentStatus } from '../domain/consent.js';
 import type { PurposesState } from '../domain/purposes.js';
 import {
@@ -35,7 +36,7 @@ export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
 }
 
 export interface RecencyPage {
-  items: Array<{ contactId: string; recency: string }>;
+  items: Array<{ contactId: string; recency: string; role: string | null }>;
   /** Pass back as `after` for the next page; null on the last page. */
   next: string | null;
 }
@@ -234,10 +235,15 @@ export class ReadModels {
     };
   }
 
-  /** Contacts whose recency is older than `before`, in (recency, id) order; keyset paged. */
-  async recencyBefore(before: string, after: string | null, limit: number): Promise<RecencyPage> {
-    const rows = await this.store.recencyPage(before, after ? decodeCursor(after) : null, limit);
-    const items = rows.map((row) => ({ contactId: row.contact_id, recency: row.recency_at! }));
+  /** Contacts of these roles whose recency is older than `before`, in (recency, id) order; keyset paged. */
+  async recencyBefore(
+    before: string,
+    after: string | null,
+    limit: number,
+    roles: readonly string[] = ROLES,
+  ): Promise<RecencyPage> {
+    const rows = await this.store.recencyPage(before, roles, after ? decodeCursor(after) : null, limit);
+    const items = rows.map((row) => ({ contactId: row.contact_id, recency: row.recency_at!, role: row.role }));
     const last = items.at(-1);
     return { items, next: items.length === limit && last ? encodeCursor(last.recency, last.contactId) : null };
   }

@@ -42,10 +42,15 @@ export class SqliteReadModelStore implements ReadModelStore {
         .prepare<[string], string>('SELECT contact_id FROM email_index WHERE email_hash = ? ORDER BY contact_id')
         .pluck(),
       // A row-value comparison: the planner walks the recency index in order (an OR of the two
-      // halves made it sort every older row for each page once the rows were not covered).
-      recencyPage: db.prepare<[string, string, string, number], Row<typeof CONTACTS>>(
+      // halves made it sort every older row for each page once the rows were not covered). The
+      // roles are checked on the row the walk reads anyway (LISTED_CONTACT), with no index of
+      // their own: the default roles, individuals and relays, are most contacts, so a page reads
+      // little more than its rows; a rare role reads on until its page is full (every older row
+      // when it has none), not worth one more index written at every contact change.
+      recencyPage: db.prepare<[string, string, string, string, number], Row<typeof CONTACTS>>(
         `SELECT * FROM contacts
          WHERE recency_at < ? AND (recency_at, contact_id) > (?, ?) AND ${LISTED_CONTACT}
+           AND role IN (SELECT value FROM json_each(?))
          ORDER BY recency_at, contact_id LIMIT ?`,
       ),
       purgeablePage: db.prepare<[string, string, number], { order_id: string; contact_id: string }>(
@@ -137,9 +142,14 @@ export class SqliteReadModelStore implements ReadModelStore {
     return this.statements.byEmail.all(hash);
   }
 
-  async recencyPage(before: string, after: { recency: string; contactId: string } | null, limit: number) {
+  async recencyPage(
+    before: string,
+    roles: readonly string[],
+    after: { recency: string; contactId: string } | null,
+    limit: number,
+  ) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
-    return this.statements.recencyPage.all(before, recency, contactId, limit);
+    return this.statements.recencyPage.all(before, recency, contactId, JSON.stringify(roles), limit);
   }
 
   async inactivityPage(before: string, afterContactId: string, limit: number) {

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
 import { runCli } from '../support/cli.js';
 import { configureTestPurposes, person, registered } from '../support/events.js';
 import { configurePurpose } from '../../src/app/purposes.js';
 import { forgetContact } from '../../src/app/forget-contact.js';
+import { CONSENT_LINK_LIMIT } from '../../src/api/rate-limit.js';
 
 /** Self-service consent links: the person sees, gives and withdraws consents without an account. */
 describe('self-service consent links', function () {
@@ -14,9 +16,13 @@ describe('self-service consent links', function () {
   const p = person();
   const noKey = { authorization: '' };
 
+  /** Every line the API logs, at every level, and every token issued: no line may hold one. */
+  const logged: string[] = [];
+  const issued: string[] = [];
+
   before(async () => {
     ledger = await openTestLedger();
-    api = await startApi(ledger);
+    api = await startApi(ledger, undefined, pino({ level: 'trace' }, { write: (line: string) => logged.push(line) }));
     await configureTestPurposes(ledger);
     await configurePurpose(ledger, 'interest', { kind: 'legalBasis', channel: 'all' });
     expect((await api.post('/v1/events', registered(p))).status).to.equal(201);
@@ -29,6 +35,7 @@ describe('self-service consent links', function () {
   const newLink = async (contactId = p.contactId, body: unknown = {}) => {
     const answer = await api.post(`/v1/contacts/${contactId}/consent-link`, body);
     expect(answer.status, answer.text).to.equal(201);
+    issued.push(answer.body.token);
     return answer.body as { token: string; path: string; expiresAt: string };
   };
 
@@ -60,6 +67,51 @@ describe('self-service consent links', function () {
       ipAddress: '127.0.0.1',
     });
     expect(view.body.consents.interest.status).to.equal('no');
+  });
+
+  it('an answer that changes nothing appends nothing and answers the page as it is', async () => {
+    const q = person();
+    expect((await api.post('/v1/events', registered(q))).status).to.equal(201);
+    const { path } = await newLink(q.contactId);
+    const head = await ledger.store.headPosition();
+    const answer = async (body: unknown, appended: number, status: string) => {
+      const page = await api.post(path, body, noKey);
+      expect(page.status, page.text).to.equal(200);
+      expect(page.body.purposes.find((x: { code: string }) => x.code === 'sms').status).to.equal(status);
+      expect(await ledger.store.headPosition()).to.equal(head + appended);
+    };
+    // A replayed link: the same "yes" ten times is one event.
+    for (let i = 0; i < 10; i++) await answer({ purpose: 'sms', answer: 'yes', wordingVersion: 'sms-v1' }, 1, 'yes');
+    // The same "yes" to another wording is recorded (what the person agreed to changed); a "no", once.
+    await answer({ purpose: 'sms', answer: 'yes', wordingVersion: 'sms-v2' }, 2, 'yes');
+    await answer({ purpose: 'sms', answer: 'no' }, 3, 'no');
+    await answer({ purpose: 'sms', answer: 'no' }, 3, 'no');
+  });
+
+  it('a link past its budget gets 429 with Retry-After and appends nothing; another link is unaffected', async () => {
+    const { path } = await newLink();
+    const { path: other } = await newLink();
+    expect((await api.get(path, noKey)).status).to.equal(200);
+    // Each answer a change, so that each would append: the rest of the window's budget.
+    for (let i = 0; i < CONSENT_LINK_LIMIT.requests - 1; i++) {
+      const body =
+        i % 2 === 0 ? { purpose: 'sms', answer: 'yes', wordingVersion: `w${i}` } : { purpose: 'sms', answer: 'no' };
+      expect((await api.post(path, body, noKey)).status).to.equal(200);
+    }
+    const head = await ledger.store.headPosition();
+    for (const refused of [
+      await api.post(path, { purpose: 'sms', answer: 'yes', wordingVersion: 'w-late' }, noKey),
+      await api.get(path, noKey),
+    ]) {
+      expect(refused.status, refused.text).to.equal(429);
+      expect(refused.type).to.match(/^application\/problem\+json/);
+      expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 60);
+      expect(refused.body.retryAfter).to.equal(Number(refused.headers.get('retry-after')));
+    }
+    expect(await ledger.store.headPosition()).to.equal(head);
+    const elsewhere = await api.post(other, { purpose: 'sms', answer: 'yes', wordingVersion: 'w-other' }, noKey);
+    expect(elsewhere.status, elsewhere.text).to.equal(200);
+    expect(await ledger.store.headPosition()).to.equal(head + 1);
   });
 
   const refusals: Array<[string, unknown, number, RegExp]> = [
@@ -112,11 +164,18 @@ describe('self-service consent links', function () {
     const printed = runCli(['consents', 'link', q.contactId, '--days', '3'], ledger.env);
     expect(printed.status, printed.stderr).to.equal(0);
     const path = printed.stdout.trim();
+    issued.push(path.slice(path.lastIndexOf('/') + 1));
     expect((await api.get(path, noKey)).status).to.equal(200);
     await forgetContact(ledger, q.contactId, { reason: 'request', requestId: 'REQ-L' });
     expect((await api.get(path, noKey)).status).to.equal(410);
     expect((await api.post(path, { purpose: 'newsletter', answer: 'no' }, noKey)).status).to.equal(410);
     expect((await api.post(`/v1/contacts/${q.contactId}/consent-link`, {})).status).to.equal(410);
     expect((await api.post('/v1/contacts/C-NOBODY/consent-link', {})).status).to.equal(404);
+  });
+
+  // Last: every request above was logged by its route pattern, and no line holds a token.
+  it('logs no token, whatever the answer (200, 404, 410, 429)', () => {
+    expect(logged.filter((line) => line.includes('/v1/consent-links/:token'))).not.to.be.empty;
+    for (const token of issued) expect(logged.filter((line) => line.includes(token))).to.deep.equal([]);
   });
 });

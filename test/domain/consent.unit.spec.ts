@@ -3,7 +3,9 @@ import {
   consentRuleFailure,
   expiredPurposes,
   foldConsents,
+  linkAnswerChangesNothing,
   type ConsentInput,
+  type LinkAnswer,
   type ConsentState,
 } from '../../src/domain/consent.js';
 import type { EventType } from '../../src/domain/catalog.js';
@@ -222,6 +224,96 @@ describe('consent expiry (consent-expiry.fr.txt)', () => {
     it(rule, () => {
       const { state, timeline } = run(steps);
       expect(expiredPurposes(state, timeline.current, day(asOf))).to.deep.equal(expected);
+    });
+  }
+});
+
+/**
+ * An answer through a consent link that changes nothing appends nothing: one row per case, the log,
+ * the answer given on the newsletter at a moment, and whether it changes nothing.
+ */
+const withdrawn = (date: string) => on('ConsentWithdrawn', date, { purpose: 'newsletter', source: 'portal' });
+const givenWith = (date: string, wordingVersion: string) =>
+  on('ConsentGiven', date, { purpose: 'newsletter', source: 'portal', wordingVersion, preChecked: false });
+const yes = (wordingVersion = 'v1'): Omit<LinkAnswer, 'purpose'> => ({ answer: 'yes', wordingVersion });
+const no: Omit<LinkAnswer, 'purpose'> = { answer: 'no', wordingVersion: '' };
+const linkAnswers: Array<[string, Step[], Omit<LinkAnswer, 'purpose'>, string, boolean]> = [
+  [
+    'a "no" where the purpose is already "no"',
+    [configure('2024-01-01', 'newsletter'), withdrawn('2024-01-02')],
+    no,
+    day('2024-03-01'),
+    true,
+  ],
+  [
+    'a "no" where it is "yes" withdraws it',
+    [configure('2024-01-01', 'newsletter'), given('2024-01-02')],
+    no,
+    day('2024-03-01'),
+    false,
+  ],
+  ['a "no" never answered before is recorded', [configure('2024-01-01', 'newsletter')], no, day('2024-03-01'), false],
+  [
+    'the same "yes" with the same wording',
+    [configure('2024-01-01', 'newsletter'), given('2024-01-02')],
+    yes(),
+    day('2025-03-01'),
+    true,
+  ],
+  [
+    'a "yes" to a wording not given before',
+    [configure('2024-01-01', 'newsletter'), given('2024-01-02')],
+    yes('v2'),
+    day('2024-03-01'),
+    false,
+  ],
+  [
+    'a "yes" where it is "no"',
+    [configure('2024-01-01', 'newsletter'), withdrawn('2024-01-02')],
+    yes(),
+    day('2024-03-01'),
+    false,
+  ],
+  [
+    'a "yes" after it expired back to unknown',
+    [
+      configure('2024-01-01', 'newsletter', yearly),
+      given('2024-01-02'),
+      on('ConsentExpired', '2025-01-05', { purpose: 'newsletter' }),
+    ],
+    yes(),
+    day('2025-03-01'),
+    false,
+  ],
+  [
+    'the wording compared is the last one given',
+    [configure('2024-01-01', 'newsletter'), givenWith('2024-01-02', 'v1'), givenWith('2024-02-02', 'v2')],
+    yes('v2'),
+    day('2024-03-01'),
+    true,
+  ],
+  [
+    'the same "yes" to an expiring purpose on a later day renews it',
+    [configure('2024-01-01', 'newsletter', yearly), given('2024-01-02')],
+    yes(),
+    day('2024-03-01'),
+    false,
+  ],
+  [
+    'the same "yes" to an expiring purpose the same day moves its expiry by less than a day',
+    [configure('2024-01-01', 'newsletter', yearly), given('2024-01-02')],
+    yes(),
+    '2024-01-02T23:59:00.000Z',
+    true,
+  ],
+];
+
+describe('an answer through a consent link that changes nothing', () => {
+  for (const [rule, steps, answer, at, unchanged] of linkAnswers) {
+    it(`${rule}: ${unchanged ? 'appends nothing' : 'is appended'}`, () => {
+      const { timeline } = run(steps);
+      const events = steps.filter((s): s is ConsentInput & { position: number } => s.type !== 'PurposeConfigured');
+      expect(linkAnswerChangesNothing(events, timeline, { purpose: 'newsletter', ...answer }, at)).to.equal(unchanged);
     });
   }
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { ReadModelStore } from '../../src/projections/read-model-store.js';
 import { CONSENTS, CONTACTS, EMAIL_INDEX, ORDERS, type Row } from '../../src/projections/tables.js';
+import { ROLES } from '../../src/domain/catalog.js';
 
 export interface ReadModelStoreHandle {
   store: ReadModelStore;
@@ -8,6 +9,9 @@ export interface ReadModelStoreHandle {
   openAnother(): Promise<ReadModelStore>;
   dispose(): Promise<void>;
 }
+
+/** Every role: the recency list unfiltered. */
+const ANY_ROLE = ROLES;
 
 const contact = (contactId: string, overrides: Partial<Row<typeof CONTACTS>> = {}): Row<typeof CONTACTS> => ({
   contact_id: contactId,
@@ -168,10 +172,39 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
           contact('C-none', { recency_at: null }),
         ]),
       );
-      const first = await store.recencyPage(at(10), null, 2);
+      const first = await store.recencyPage(at(10), ANY_ROLE, null, 2);
       expect(first.map((row) => row.contact_id)).to.deep.equal(['C-a', 'C-B']);
-      const next = await store.recencyPage(at(10), { recency: first[1]!.recency_at!, contactId: 'C-B' }, 2);
+      const next = await store.recencyPage(at(10), ANY_ROLE, { recency: first[1]!.recency_at!, contactId: 'C-B' }, 2);
       expect(next).to.deep.equal([contact('C-b', { recency_at: at(2) })]);
+    });
+
+    it('pages only the roles asked for, the keyset going on past the rows of other roles', async () => {
+      const at = (day: number) => new Date(Date.UTC(2020, 0, day)).toISOString();
+      await store.commit('models', 1, async (writes) =>
+        writes.upsert(CONTACTS, [
+          contact('C-1', { recency_at: at(1), role: 'structure' }),
+          contact('C-2', { recency_at: at(2) }),
+          contact('C-3', { recency_at: at(3), role: 'supplier' }),
+          contact('C-4', { recency_at: at(3), role: 'relay' }),
+          contact('C-5', { recency_at: at(4), role: 'structure' }),
+          contact('C-6', { recency_at: at(5) }),
+        ]),
+      );
+      const ids = (rows: Array<Row<typeof CONTACTS>>) => rows.map((row) => [row.contact_id, row.role]);
+      const batch = ['individual', 'relay'];
+      const first = await store.recencyPage(at(10), batch, null, 2);
+      expect(ids(first)).to.deep.equal([
+        ['C-2', 'individual'],
+        ['C-4', 'relay'],
+      ]);
+      expect(ids(await store.recencyPage(at(10), batch, { recency: at(3), contactId: 'C-4' }, 2))).to.deep.equal([
+        ['C-6', 'individual'],
+      ]);
+      expect(
+        ids(await store.recencyPage(at(10), ['structure'], { recency: at(1), contactId: 'C-1' }, 5)),
+      ).to.deep.equal([['C-5', 'structure']]);
+      expect(await store.recencyPage(at(10), ['guide'], null, 5)).to.deep.equal([]);
+      expect(await store.recencyPage(at(10), ANY_ROLE, null, 10)).to.have.length(6);
     });
 
     it('walks the listed contacts older than a date in id order, with the columns a batch reads', async () => {
@@ -250,7 +283,7 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
           contact('C-cultural', { recency_at: old, role: null, registered_at: null, registered_event: null }),
         ]),
       );
-      const listed = await store.recencyPage('2030-01-01', null, 10);
+      const listed = await store.recencyPage('2030-01-01', ANY_ROLE, null, 10);
       expect(listed.map((row) => row.contact_id)).to.deep.equal(['C-active']);
     });
 
@@ -264,7 +297,9 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(await store.rows(CONTACTS, 'contact_id', ['C-1'])).to.deep.equal([]);
       expect(await store.contactsByEmailHash('h')).to.deep.equal([]);
       await store.commit('models', 2, async (writes) => writes.upsert(CONTACTS, [contact('C-2')]));
-      expect((await store.recencyPage('2030-01-01', null, 10)).map((row) => row.contact_id)).to.deep.equal(['C-2']);
+      expect((await store.recencyPage('2030-01-01', ANY_ROLE, null, 10)).map((row) => row.contact_id)).to.deep.equal([
+        'C-2',
+      ]);
     });
   });
 }

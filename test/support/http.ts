@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../src/api/app.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import type { TestLedger } from './ledger.js';
 import { issueApiKey } from '../../src/app/issue-api-key.js';
 
@@ -25,9 +25,13 @@ export interface Api {
   close(): Promise<void>;
 }
 
-/** The real express app on an ephemeral loopback port, in front of a real ledger. */
-export async function startApi(ledger: TestLedger, maxBodyBytes = 1024 * 1024): Promise<Api> {
-  const app = createApp(ledger, createLogger(process.env.TEST_LOG ?? 'silent'), {
+/** The real express app on an ephemeral loopback port, in front of a real ledger; `log`: to capture its lines. */
+export async function startApi(
+  ledger: TestLedger,
+  maxBodyBytes = 1024 * 1024,
+  log: Logger = createLogger(process.env.TEST_LOG ?? 'silent'),
+): Promise<Api> {
+  const app = createApp(ledger, log, {
     maxBodyBytes,
     allowedHosts: ['127.0.0.1', 'localhost'],
   });
