@@ -525,8 +525,8 @@ async function measurePostgres(sqlite: { env: Record<string, string> }) {
  * The contacts read model at the size of an institution (`contacts` rows written straight into
  * state.db: 85 % individuals, 5 % relays, 5 % structures, 5 % suppliers; 60 % customers; 1 %
  * debtors, 0.1 % under legal hold; recency spread over six years), then, over it, the first page
- * of GET /v1/recency through the real HTTP app and the inactive-contact batch's simulation,
- * beside SQLite alone reading the same rows.
+ * of GET /v1/recency through the real HTTP app and the inactive-contact batch's proposal (the scan
+ * of candidates its decisions start from), beside SQLite alone reading the same rows.
  */
 async function measureContactsReadModel(contacts: number) {
   const { opened, dir } = await openBenchLedger();
@@ -557,8 +557,13 @@ async function measureContactsReadModel(contacts: number) {
   state.close();
   await measureRecencyPage(opened, contacts);
 
-  const asOf = new Date('2026-11-01T00:00:00Z');
-  const [simulation, simulationMs] = await time(() => runInactiveBatch(opened, { asOf }));
+  // What the batch's proposal reads of the read model (the candidates), beside SQLite alone scanning the same rows.
+  const cutoff = '2023-11-01T00:00:00.000Z';
+  const [proposed, proposalMs] = await time(async () => {
+    let count = 0;
+    for await (const page of opened.readModels.inactivityFactsBefore(cutoff)) count += page.length;
+    return count;
+  });
   const reader = new Database(join(dir, 'state.db'), { readonly: true });
   // Stepped through without building an array: the scan itself.
   const scan = reader
@@ -568,19 +573,16 @@ async function measureContactsReadModel(contacts: number) {
     .raw(true);
   const [rows, rawMs] = await time(async () => {
     let count = 0;
-    for (const _row of scan.iterate(simulation.report.cutoff)) count++;
+    for (const _row of scan.iterate(cutoff)) count++;
     return count;
   });
   reader.close();
-  const { counts } = simulation.report;
   record(
-    `inactive-contact batch, simulation over ${contacts.toLocaleString('en')} contacts`,
-    `${(simulationMs / 1000).toFixed(2)} s`,
-    '≤ 3 s',
-    `${rows.toLocaleString('en')} inactive (${counts.anonymized} to anonymize, ${counts.erased} to erase, ` +
-      `${counts.skippedDebtorOrCreditor + counts.skippedLegalHold} skipped); ` +
-      `SQLite alone scanning the same rows: ` +
-      `${(rawMs / 1000).toFixed(2)} s, ratio ${(rawMs / simulationMs).toFixed(2)}`,
+    `inactive-contact batch, proposal over ${contacts.toLocaleString('en')} contacts (read model)`,
+    `${(proposalMs / 1000).toFixed(2)} s`,
+    '—',
+    `${proposed.toLocaleString('en')} proposed; SQLite alone scanning the same ${rows.toLocaleString('en')} rows: ` +
+      `${(rawMs / 1000).toFixed(2)} s, ratio ${(rawMs / proposalMs).toFixed(2)}`,
   );
   await opened.close();
   rmSync(dir, { recursive: true, force: true });
@@ -659,11 +661,23 @@ async function measureBatchApply(contacts: number) {
   await Promise.all(Array.from({ length: publishers }, publisher));
   await opened.runner.catchUp();
 
+  // The simulation decides every candidate from the log, as the run does, and appends nothing.
+  const asOf = new Date('2026-11-01T00:00:00Z');
+  const [simulation, simulationMs] = await time(() => runInactiveBatch(opened, { asOf }));
+  const simulatedCount = simulation.report.counts.anonymized + simulation.report.counts.erased;
+  if (simulatedCount !== contacts) throw new Error(`the simulation found ${simulatedCount} of ${contacts}`);
+  record(
+    `inactive-contact batch, simulation over ${contacts.toLocaleString('en')} contacts (decided from the log)`,
+    `${rate(contacts, simulationMs).toLocaleString('en')} contacts/s`,
+    '1,000,000 in ≤ 3 s (not met)',
+    `${(simulationMs / 1000).toFixed(1)} s; each candidate's stream and mentions read and folded`,
+  );
+
   const [outcome, ms] = await time(async () => {
     // As the CLI runs it: the keys of each group are destroyed while the next one is decided.
     const [{ report, keysDestroyed }, decideMs] = await time(() =>
       runInactiveBatch(opened, {
-        asOf: new Date('2026-11-01T00:00:00Z'),
+        simulationId: simulation.report.simulationId,
         apply: true,
         shred: (events) => opened.shredder.shredAll(events),
       }),

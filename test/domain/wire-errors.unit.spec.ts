@@ -19,6 +19,8 @@ const samples: Record<string, () => errors.LedgerError> = {
   UnknownApiKey: () => new errors.UnknownApiKey('K-1'),
   Unauthenticated: () => new errors.Unauthenticated(),
   Forbidden: () => new errors.Forbidden('publisher', 'operator'),
+  SimulationOutdated: () => new errors.SimulationOutdated({ erased: { simulated: 3, now: 4 } }),
+  TooManyRequests: () => new errors.TooManyRequests(30),
 };
 
 describe('errors crossing threads', () => {
