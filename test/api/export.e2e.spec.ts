@@ -114,6 +114,42 @@ describe('GET /v1/contacts/:id/export and ledger export (right of access and por
     );
   });
 
+  it("a forgotten requester's export and timeline withhold the request's evidence; one's own is one's", async () => {
+    const evidence = 'letter signed by Jeanne Martin, 12 rue X';
+    const [requester, keptRequester] = [person(), person()];
+    await publish(ledger, { events: [...history(requester), ...history(keptRequester)] });
+    const ask = async (p: Person) =>
+      (await api.post('/v1/erasure-requests', { contactId: p.contactId, channel: 'post', evidence })).body
+        .requestId as string;
+    const requestId = await ask(requester);
+    await ask(keptRequester);
+    expect((await api.post(`/v1/erasure-requests/${requestId}/execute`, {})).status).to.equal(200);
+    // Read before the shredder reaction ran: the log decides what a reader opens, not the key cache.
+    const exported = await api.get(`/v1/contacts/${requester.contactId}/export`);
+    const timeline = await api.get(`/v1/contacts/${requester.contactId}/events`);
+    const cli = runCli(['export', requester.contactId], ledger.env);
+    expect(cli.status, cli.stderr).to.equal(0);
+    for (const text of [exported.text, timeline.text, cli.stdout]) {
+      for (const value of [...personalValues(requester), `Guest${requester.firstName}`, 'Jeanne', '12 rue X']) {
+        expect(text).not.to.contain(value);
+      }
+    }
+    const requested = timeline.body.events.find((event: { type: string }) => event.type === 'ErasureRequested');
+    expect(requested).to.deep.include({
+      personal: 'withheld',
+      withheld: ['evidence'],
+      withheldBecause: 'request-evidence',
+      data: { requestId, channel: 'post' },
+    });
+    expect(exported.body.withheld['request-evidence']).to.match(/GET \/v1\/erasure-requests\/:id/);
+    const own = await api.get(`/v1/contacts/${keptRequester.contactId}/export`);
+    const ownRequest = own.body.timeline.find((event: { type: string }) => event.type === 'ErasureRequested');
+    expect(ownRequest).to.deep.include({
+      personal: 'open',
+      data: { requestId: ownRequest.data.requestId, channel: 'post', evidence },
+    });
+  });
+
   it('ledger export prints the same document', () => {
     const cli = runCli(['export', kept.contactId], ledger.env);
     expect(cli.status, cli.stderr).to.equal(0);
