@@ -1,5 +1,5 @@
 import { foldContactView, type ContactView, type ViewEvent } from '../domain/contact-view.js';
-import { WITHHELD_REASONS, type WithheldReason } from '../domain/disclosure.js';
+import { forTheBuyer, WITHHELD_REASONS, type WithheldReason } from '../domain/disclosure.js';
 import type { ContactReadModel, ReadModels } from '../projections/read-models.js';
 import { contactTimeline } from './contact-timeline.js';
 import { readPurposeTimeline } from './purposes.js';
@@ -30,7 +30,8 @@ export interface ContactExport {
  * Everything the ledger holds about a person, as readable JSON (right of access and
  * portability). A forgotten contact's export holds nothing personal: its keys are gone, so its
  * sealed fields read back as erased, its erasure requests' evidence (kept under each request's
- * key) as withheld, and only the retained country, town and postcode remain.
+ * key) as withheld, and only the retained country, town and postcode remain. A buyer's export
+ * names their tickets' beneficiaries but withholds their contact details (forTheBuyer).
  */
 export async function exportContact(
   context: LedgerContext & { readModels: Pick<ReadModels, 'contact'> },
@@ -57,7 +58,13 @@ export async function exportContact(
         data,
         erased,
       })),
-    timeline,
+    timeline: timeline.map(withoutOtherPeople),
     withheld: WITHHELD_REASONS,
   };
+}
+
+/** An event as its contact receives it: another person's data in it withheld (forTheBuyer). */
+function withoutOtherPeople(event: OpenedEvent): OpenedEvent {
+  const shown = event.personal === 'open' ? forTheBuyer(event) : null;
+  return shown ? { ...event, data: shown.data, withheld: shown.withheld, withheldBecause: 'another-person' } : event;
 }
