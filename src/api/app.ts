@@ -36,7 +36,13 @@ import {
   InactiveBatchRequest,
   parseBody,
 } from './request-bodies.js';
-import { executeErasure, listErasureRequests, refuseErasure, requestErasure } from '../app/erasure-requests.js';
+import {
+  erasureRequestWithEvidence,
+  executeErasure,
+  listErasureRequests,
+  refuseErasure,
+  requestErasure,
+} from '../app/erasure-requests.js';
 import { ERASURE_STATUSES, type ErasureStatus } from '../domain/erasure-requests.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 import { withForgettingsSince } from '../app/forgotten-since.js';
@@ -283,6 +289,12 @@ export function createApp(
       ]);
     }
     res.json({ items: await listErasureRequests(ledger, status as ErasureStatus | undefined) });
+  });
+
+  // The one route that opens a request's evidence, whether or not the person is forgotten: for the
+  // roles that handle requests, until the accountability period ends.
+  app.get('/v1/erasure-requests/:id', role('operator'), async (req, res) => {
+    res.set('Cache-Control', 'no-store').json(await erasureRequestWithEvidence(ledger, idParam(req, 'requestId')));
   });
 
   // Executed by the operator whose key called: the forgetting event names it. The shredder

@@ -195,9 +195,20 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'get',
     path: '/v1/erasure-requests',
     role: 'operator',
-    summary: 'erasure requests, oldest first (never their evidence)',
+    summary: 'erasure requests, oldest first (never their evidence: see GET /v1/erasure-requests/{id})',
     parameters: [query('status', 'pending, done, refused or overdue (pending past its due date)')],
     success: { 200: 'application/json' },
+  },
+  {
+    method: 'get',
+    path: '/v1/erasure-requests/:id',
+    role: 'operator',
+    summary:
+      'one request with its evidence opened (evidenceState: open, none, erased or period-ended), even once ' +
+      'the person is forgotten, until evidenceKeptUntil (5 years after the request)',
+    parameters: [requestId],
+    success: { 200: 'application/json' },
+    problems: [404, 500],
   },
   {
     method: 'post',

@@ -1,6 +1,7 @@
 import { UnknownContact } from '../domain/errors.js';
 import { contactStream } from '../domain/identifiers.js';
 import { hiddenScopes } from '../domain/forgetting.js';
+import { withheldScopes } from '../domain/disclosure.js';
 import type { StoredEvent } from '../store/event-store.js';
 import type { LedgerContext } from './ledger-context.js';
 import { openEvent, type OpenedEvent } from './sealing.js';
@@ -12,7 +13,8 @@ export async function contactTimeline(context: LedgerContext, contactId: string)
 
 /**
  * Opens a contact stream already read; an empty one is an unknown contact. A seal of a scope that
- * a forgetting event of this stream closed (hiddenScopes) reads as erased without asking for its key.
+ * a forgetting event of this stream closed (hiddenScopes) reads as erased without asking for its key;
+ * one kept for another reader (withheldScopes: a forgotten person's request evidence), as withheld.
  */
 export async function openStream(
   { keys }: Pick<LedgerContext, 'keys'>,
@@ -21,7 +23,8 @@ export async function openStream(
 ): Promise<OpenedEvent[]> {
   if (stored.length === 0) throw new UnknownContact(contactId);
   const forgotten = hiddenScopes(stored);
+  const withheld = withheldScopes(stored);
   const opened: OpenedEvent[] = [];
-  for (const event of stored) opened.push(await openEvent(event, keys, forgotten));
+  for (const event of stored) opened.push(await openEvent(event, keys, forgotten, withheld));
   return opened;
 }

@@ -1,6 +1,7 @@
 import {
   dueDate,
   ERASURE_REQUEST_TYPES,
+  evidenceKeptUntil,
   foldErasureRequests,
   requirePending,
   statusAt,
@@ -13,6 +14,7 @@ import { contactStream } from '../domain/identifiers.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
 import { forgetContact } from './forget-contact.js';
+import { openEvent } from './sealing.js';
 import { handleCommand } from './handle-command.js';
 import type { LedgerContext } from './ledger-context.js';
 
@@ -23,6 +25,47 @@ const viewOf = (request: ErasureRequestRecord, now: Date): ErasureRequestView =>
   ...request,
   status: statusAt(request, now),
 });
+
+/** One request with its evidence, as only the route of that request shows it (operators). */
+export type ErasureRequestWithEvidence = ErasureRequestView & {
+  evidence: string | null;
+  /**
+   * open; none: the request came without evidence; erased: the request's key was destroyed;
+   * period-ended: past evidenceKeptUntil, the evidence is no longer opened.
+   */
+  evidenceState: 'open' | 'none' | 'erased' | 'period-ended';
+  /** The end of the accountability period (EVIDENCE_KEPT_YEARS after the request). */
+  evidenceKeptUntil: string;
+};
+
+/**
+ * A request with its evidence opened, whether or not the person is forgotten: the evidence is
+ * sealed under the request's own key, which outlives the person for the accountability period,
+ * and this is the one place that opens it (a forgotten person's timeline and export withhold it).
+ */
+export async function erasureRequestWithEvidence(
+  context: LedgerContext,
+  requestId: string,
+): Promise<ErasureRequestWithEvidence> {
+  const request = (await erasureRequests(context)).get(requestId);
+  if (!request) throw new UnknownErasureRequest(requestId);
+  const now = context.now();
+  const keptUntil = evidenceKeptUntil(request.requestedAt);
+  const shown = (evidence: string | null, evidenceState: ErasureRequestWithEvidence['evidenceState']) => ({
+    ...viewOf(request, now),
+    evidence,
+    evidenceState,
+    evidenceKeptUntil: keptUntil,
+  });
+  // The first ErasureRequested of that id, as foldErasureRequests counts it.
+  const requested = (await context.store.readStream(contactStream(request.contactId))).find(
+    (event) => event.type === 'ErasureRequested' && event.data['requestId'] === requestId,
+  );
+  if (!requested?.sealed) return shown(null, 'none');
+  if (now.toISOString() >= keptUntil) return shown(null, 'period-ended');
+  const opened = await openEvent(requested, context.keys);
+  return opened.personal === 'open' ? shown(String(opened.data['evidence']), 'open') : shown(null, 'erased');
+}
 
 /**
  * Records a person's request to be forgotten, with its evidence sealed under the request's own

@@ -1,4 +1,5 @@
 import { foldContactView, type ContactView, type ViewEvent } from '../domain/contact-view.js';
+import { forTheBuyer, WITHHELD_REASONS, type WithheldReason } from '../domain/disclosure.js';
 import type { ContactReadModel, ReadModels } from '../projections/read-models.js';
 import { contactTimeline } from './contact-timeline.js';
 import { readPurposeTimeline } from './purposes.js';
@@ -19,14 +20,18 @@ export interface ContactExport {
   contact: ContactView & { recency: ContactReadModel['recency']; customer: boolean };
   /** Every consent event, with its evidence (source, wording version, IP, operator, note). */
   consentEvidence: Array<Pick<OpenedEvent, 'id' | 'type' | 'occurredAt' | 'organizationId' | 'data' | 'erased'>>;
-  /** Every event of the contact, its seals opened; erased fields listed as erased. */
+  /** Every event of the contact, its seals opened; erased fields listed as erased, withheld ones as withheld. */
   timeline: OpenedEvent[];
+  /** What an event may withhold (its `withheld` fields, its `withheldBecause`), and why: said to the reader. */
+  withheld: Readonly<Record<WithheldReason, string>>;
 }
 
 /**
  * Everything the ledger holds about a person, as readable JSON (right of access and
  * portability). A forgotten contact's export holds nothing personal: its keys are gone, so its
- * sealed fields read back as erased, and only the retained country, town and postcode remain.
+ * sealed fields read back as erased, its erasure requests' evidence (kept under each request's
+ * key) as withheld, and only the retained country, town and postcode remain. A buyer's export
+ * names their tickets' beneficiaries but withholds their contact details (forTheBuyer).
  */
 export async function exportContact(
   context: LedgerContext & { readModels: Pick<ReadModels, 'contact'> },
@@ -53,6 +58,13 @@ export async function exportContact(
         data,
         erased,
       })),
-    timeline,
+    timeline: timeline.map(withoutOtherPeople),
+    withheld: WITHHELD_REASONS,
   };
+}
+
+/** An event as its contact receives it: another person's data in it withheld (forTheBuyer). */
+function withoutOtherPeople(event: OpenedEvent): OpenedEvent {
+  const shown = event.personal === 'open' ? forTheBuyer(event) : null;
+  return shown ? { ...event, data: shown.data, withheld: shown.withheld, withheldBecause: 'another-person' } : event;
 }

@@ -1,4 +1,5 @@
 import { definitionOf, isEventType } from '../domain/catalog.js';
+import type { WithheldReason } from '../domain/disclosure.js';
 import type { ValidEvent } from '../domain/envelope.js';
 import { contactIdOfStream, contactScope, contactStream, orderScope, requestScope } from '../domain/identifiers.js';
 import type { KeyStore } from '../crypto/key-store.js';
@@ -6,8 +7,11 @@ import { openSealed } from '../crypto/open-sealed.js';
 import { seal, type DataKey } from '../crypto/seal.js';
 import type { ChainFields, EventToAppend, StoredEvent } from '../store/event-store.js';
 
-/** How an event's personal part reads back. */
-export type PersonalState = 'none' | 'open' | 'erased';
+/**
+ * How an event's personal part reads back: erased when its key was destroyed (or its scope's
+ * forgetting is in the log), withheld when its key is kept for another reader (disclosure.ts).
+ */
+export type PersonalState = 'none' | 'open' | 'erased' | 'withheld';
 
 /**
  * A stored event with its seal opened in memory: what views and exports are built from. The
@@ -20,6 +24,10 @@ export interface OpenedEvent extends Omit<StoredEvent, 'sealed' | ChainFields> {
   erased: string[];
   /** The forgetting event that destroyed the key, when erased. */
   erasedBy?: string | null;
+  /** Personal fields kept but not shown to this reader (absent from `data`), as paths in `data`. */
+  withheld?: string[];
+  /** Why they are withheld (WITHHELD_REASONS says it in words). */
+  withheldBecause?: WithheldReason;
 }
 
 /** The scope whose key seals the event's personal fields: the contact's, the order's or the request's. */
@@ -82,18 +90,30 @@ export function sealEvent(event: ValidEvent, keys: ReadonlyMap<string, DataKey>)
 /**
  * Opens a stored event. A destroyed key reads back as erased fields, never a dropped event; so
  * does a seal of a scope in `forgotten` (scope → the forgetting event, read from the log), without
- * asking the key store.
+ * asking the key store. A seal of a scope in `withheld` (scope → why) reads back as withheld, its
+ * key not asked for either.
  */
 export async function openEvent(
   event: StoredEvent,
   keyStore: KeyStore,
   forgotten: ReadonlyMap<string, string> = new Map(),
+  withheld: ReadonlyMap<string, WithheldReason> = new Map(),
 ): Promise<OpenedEvent> {
   const { sealed } = event;
   const contactId = contactIdOfStream(event.stream);
   if (!sealed) return openedEvent(event, contactId, { data: event.data, personal: 'none', erased: [] });
-  const forgottenBy =
-    contactId && isEventType(event.type) ? forgotten.get(sealingScope(event.type, contactId, event.data)) : undefined;
+  const scope = contactId && isEventType(event.type) ? sealingScope(event.type, contactId, event.data) : null;
+  const forgottenBy = scope === null ? undefined : forgotten.get(scope);
+  const withheldBecause = scope === null || forgottenBy ? undefined : withheld.get(scope);
+  if (withheldBecause) {
+    return openedEvent(event, contactId, {
+      data: event.data,
+      personal: 'withheld',
+      erased: [],
+      withheld: sealed.fields,
+      withheldBecause,
+    });
+  }
   const opened = forgottenBy ? { erasedBy: forgottenBy } : await openSealed(sealed, event.id, keyStore);
   return 'personal' in opened
     ? openedEvent(event, contactId, { data: { ...event.data, ...opened.personal }, personal: 'open', erased: [] })
@@ -112,7 +132,7 @@ export async function openEvent(
 function openedEvent(
   event: StoredEvent,
   contactId: string | null,
-  opened: Pick<OpenedEvent, 'data' | 'personal' | 'erased' | 'erasedBy'>,
+  opened: Pick<OpenedEvent, 'data' | 'personal' | 'erased' | 'erasedBy' | 'withheld' | 'withheldBecause'>,
 ): OpenedEvent {
   const result: OpenedEvent = {
     id: event.id,
@@ -129,5 +149,7 @@ function openedEvent(
     erased: opened.erased,
   };
   if (opened.erasedBy !== undefined) result.erasedBy = opened.erasedBy;
+  if (opened.withheld !== undefined) result.withheld = opened.withheld;
+  if (opened.withheldBecause !== undefined) result.withheldBecause = opened.withheldBecause;
   return result;
 }

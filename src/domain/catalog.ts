@@ -8,7 +8,9 @@ import {
   Instant,
   OneOf,
   OpaqueId,
+  Postcode,
   Text,
+  Town,
   defineEvent,
   personal,
   type EventDefinition,
@@ -290,7 +292,7 @@ export const catalog = {
       ...runOrRequest,
       legalBasis: Type.Optional(Code()),
       retained: Type.Object(
-        { country: Type.Optional(Country()), town: Type.Optional(Text(100)), postcode: Type.Optional(Text(16)) },
+        { country: Type.Optional(Country()), town: Type.Optional(Town()), postcode: Type.Optional(Postcode()) },
         { additionalProperties: false },
       ),
     },

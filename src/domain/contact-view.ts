@@ -1,6 +1,7 @@
 import type { DomainEvent, EventData } from './catalog.js';
 import { evolveConsents, expiryOf, type ConsentEntry } from './consent.js';
 import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
+import { retainedPlace } from './places.js';
 import { PurposeTimeline, type PurposesState } from './purposes.js';
 
 /** What proves a consent's current status: the event that set it, with what the person was shown and how. */
@@ -260,7 +261,8 @@ export function evolveContactView(
         orderRemarks: Object.fromEntries(Object.keys(next.orderRemarks).map((orderId) => [orderId, null])),
         criteria: Object.fromEntries(Object.keys(next.criteria).map((criterion) => [criterion, null])),
         paymentAliases: next.paymentAliases.map(() => null),
-        retained: event.type === 'ContactAnonymized' ? (event.data.retained ?? {}) : null,
+        // A forgetting logged before the place rule may hold what it refuses: never shown, never exported.
+        retained: event.type === 'ContactAnonymized' ? retainedPlace(event.data.retained) : null,
         forgottenBy: { eventId: event.id, type: event.type, reason: event.data.reason ?? '', at: event.occurredAt },
       };
     case 'BalanceChanged':

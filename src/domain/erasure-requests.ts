@@ -38,6 +38,21 @@ interface LoggedEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * The accountability period: how long a request's evidence stays readable, through the request
+ * only (GET /v1/erasure-requests/:id). Five years from the request, the limitation period of a
+ * civil action in France (code civil, art. 2224), within which the handling of the request may be
+ * disputed and must be proved. Past it the evidence is no longer opened; nothing destroys the
+ * request's key yet (README, "An erasure request's evidence").
+ */
+export const EVIDENCE_KEPT_YEARS = 5;
+
+export function evidenceKeptUntil(requestedAt: string): string {
+  const until = new Date(requestedAt);
+  until.setUTCFullYear(until.getUTCFullYear() + EVIDENCE_KEPT_YEARS);
+  return until.toISOString();
+}
+
 export const dueDate = (requestedAt: string): string =>
   new Date(Date.parse(requestedAt) + ERASURE_DUE_DAYS * 86_400_000).toISOString();
 

@@ -2,6 +2,7 @@ import { FORGETTING_TYPES, definitionOf, isEventType, type EventData } from './c
 import type { ContactView } from './contact-view.js';
 import { contactIdOfStream, contactScope, orderScope } from './identifiers.js';
 import { RuleViolation, UnknownContact } from './errors.js';
+import { retainedPlace } from './places.js';
 
 export interface ForgetCommand {
   reason: 'inactivity' | 'request';
@@ -14,7 +15,8 @@ export interface ForgetCommand {
 /**
  * Decides the anonymization of a contact (DESIGN.md "Forgetting"): refused while the contact is
  * under legal hold, owes or is owed money, or holds a ticket still valid; a no-op (idempotent)
- * when the contact is already forgotten. Keeps country, town and postcode only.
+ * when the contact is already forgotten. Keeps country, town and postcode only, each a place and
+ * nothing else (places.ts).
  */
 export function decideAnonymization(
   view: ContactView,
@@ -38,11 +40,8 @@ export function decideAnonymization(
       orders: valid,
     });
   }
-  const address = view.details.address ?? {};
-  const retained: EventData<'ContactAnonymized'>['retained'] = {};
-  if (address.country !== undefined) retained.country = address.country;
-  if (address.town !== undefined) retained.town = address.town;
-  if (address.postcode !== undefined) retained.postcode = address.postcode;
+  // Checked again before the copy: an address published before the rule keeps only what passes.
+  const retained = retainedPlace(view.details.address);
   return {
     type: 'ContactAnonymized',
     data: {

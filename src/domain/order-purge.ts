@@ -1,4 +1,5 @@
 import { CULTURAL_CONTACT_TYPES, type EventData } from './catalog.js';
+import { retainedPlace } from './places.js';
 
 /**
  * The order-data purge (DESIGN.md "Forgetting"; reference: ticketing-gdpr-features-v2.en.txt):
@@ -44,8 +45,9 @@ export function decideOrderPurge(
   let beneficiaryCountry: string | undefined;
   for (const event of stream) {
     if (!ORDER_ACTIVITY.has(event.type) || event.data['orderId'] !== orderId) continue;
-    const beneficiary = event.data['beneficiary'] as { address?: { country?: string } } | undefined;
-    beneficiaryCountry = beneficiary?.address?.country ?? beneficiaryCountry;
+    const beneficiary = event.data['beneficiary'] as { address?: { country?: unknown } } | undefined;
+    // Checked again before the copy (places.ts): a country stored before the rule that fails it is dropped.
+    beneficiaryCountry = retainedPlace(beneficiary?.address, ['country']).country ?? beneficiaryCountry;
   }
   return {
     type: 'OrderDataPurged',

@@ -1,7 +1,8 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { TSchema } from '@sinclair/typebox';
 import { isOpaqueId } from './identifiers.js';
+import { PLACE_FIELDS, placeIssue, type PlaceField } from './places.js';
 
 /** Years accepted in any date: wide enough for legacy imports, narrow enough to catch typos. */
 export const MIN_YEAR = 1900;
@@ -18,6 +19,21 @@ const date = fullFormats['date'] as { validate: (value: string) => boolean };
 export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addKeyword({ keyword: 'personal', schemaType: 'boolean' });
 ajv.addKeyword({ keyword: 'freeText', schemaType: 'boolean' });
+// The parts of a place kept in clear after a forgetting, checked by the one rule retention runs
+// again (places.ts), with its own message: what the part may hold, never the value.
+const checkPlace: SchemaValidateFunction = (field: PlaceField, value: string) => {
+  const issue = placeIssue(field, value);
+  checkPlace.errors = issue === null ? [] : [{ keyword: 'place', message: issue, params: { field } }];
+  return issue === null;
+};
+ajv.addKeyword({
+  keyword: 'place',
+  type: 'string',
+  schemaType: 'string',
+  metaSchema: { enum: [...PLACE_FIELDS] },
+  errors: true,
+  validate: checkPlace,
+});
 ajv.addFormat('opaque-id', { type: 'string', validate: isOpaqueId });
 ajv.addFormat('instant', { type: 'string', validate: (v: string) => dateTime.validate(v) && yearInRange(v) });
 ajv.addFormat('calendar-date', { type: 'string', validate: (v: string) => date.validate(v) && yearInRange(v) });

@@ -113,6 +113,12 @@ const ROUTES: Array<{
   },
   { method: 'GET', path: '/v1/erasure-requests', role: 'operator', send: '/v1/erasure-requests?status=pending' },
   {
+    method: 'GET',
+    path: '/v1/erasure-requests/:id',
+    role: 'operator',
+    send: async (ledger) => `/v1/erasure-requests/${await pendingRequest(ledger)}`,
+  },
+  {
     method: 'POST',
     path: '/v1/erasure-requests/:id/execute',
     role: 'operator',

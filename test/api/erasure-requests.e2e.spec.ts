@@ -5,6 +5,9 @@ import { person, registered, ticketSold, type Person } from '../support/events.j
 import { publish } from '../../src/app/publish.js';
 import { contactTimeline } from '../../src/app/contact-timeline.js';
 import { runInactiveBatch } from '../../src/app/inactive-contacts-batch.js';
+import { erasureRequestWithEvidence } from '../../src/app/erasure-requests.js';
+import { issueApiKey } from '../../src/app/issue-api-key.js';
+import type { Role } from '../../src/domain/api-keys.js';
 
 const DAY = 86_400_000;
 const envelope = (p: Person, type: string, data: Record<string, unknown>, occurredAt = '2024-03-01T10:00:00Z') => ({
@@ -129,8 +132,10 @@ describe('erasure requests', function () {
     await ledger.shredder.shredFor(stored.at(-1)!);
     const timeline = await contactTimeline(ledger, p.contactId);
     const requested = timeline.find((event) => event.type === 'ErasureRequested')!;
-    expect(requested.personal).to.equal('open');
-    expect(requested.data['evidence']).to.equal(`Letter signed by ${p.lastName}`);
+    expect(requested).to.deep.include({ personal: 'withheld', withheld: ['evidence'] });
+    expect(requested.data).to.deep.equal({ requestId, channel: 'post' });
+    const read = await api.get(`${route}/${requestId}`);
+    expect(read.body).to.include({ evidence: `Letter signed by ${p.lastName}`, evidenceState: 'open', status: 'done' });
     expect(timeline.find((event) => event.type === 'ContactRegistered')!.personal).to.equal('erased');
     const done = (await api.get(`${route}?status=done`)).body.items.find(
       (r: { requestId: string }) => r.requestId === requestId,
@@ -140,6 +145,40 @@ describe('erasure requests', function () {
     expect(again.status).to.equal(422);
     expect(again.body.detail).to.match(/already done/);
     expect((await ask(p)).status).to.equal(410);
+  });
+
+  it("a request's evidence is read through the request, by operators, until its period ends", async () => {
+    const p = person();
+    await publish(ledger, { events: [registered(p), ticketSold(p, `O-${p.contactId}`)] });
+    const evidence = 'letter signed by Jeanne Martin, 12 rue X';
+    const { requestId, requestedAt } = (await ask(p, evidence)).body;
+    const asRole = async (role: Role) => {
+      const { token } = await issueApiKey(ledger, { role, name: `evidence-${role}` });
+      return api.get(`${route}/${requestId}`, { authorization: `Bearer ${token}` });
+    };
+    expect((await execute(requestId)).status).to.equal(200);
+    await ledger.shredder.shredFor((await ledger.store.readStream(`contact-${p.contactId}`)).at(-1)!);
+
+    const read = await asRole('operator');
+    expect(read.status, read.text).to.equal(200);
+    expect(read.headers.get('cache-control')).to.equal('no-store');
+    expect(read.body).to.deep.include({ requestId, contactId: p.contactId, channel: 'post', status: 'done' });
+    expect(read.body).to.include({ evidence, evidenceState: 'open' });
+    const fiveYears = new Date(requestedAt);
+    fiveYears.setUTCFullYear(fiveYears.getUTCFullYear() + 5);
+    expect(read.body.evidenceKeptUntil).to.equal(fiveYears.toISOString());
+    for (const role of ['publisher', 'batch', 'auditor'] as const) {
+      const refused = await asRole(role);
+      expect(refused.status, role).to.equal(403);
+      expect(refused.text).not.to.contain('Jeanne');
+    }
+    expect((await api.get(`${route}/ER-unknown`)).status).to.equal(404);
+    expect((await api.get(`${route}/${encodeURIComponent(p.email)}`)).status).to.equal(400);
+    expect((await api.get(route)).text, 'the list never shows it').not.to.contain('Jeanne');
+
+    const later = { ...ledger, now: () => new Date(Date.parse(fiveYears.toISOString()) + 1) };
+    const past = await erasureRequestWithEvidence(later, requestId);
+    expect(past).to.include({ evidence: null, evidenceState: 'period-ended' });
   });
 
   it('anonymizing a buyer keeps, unseen, a recent order key for security; the purge ends it', async () => {

@@ -90,10 +90,45 @@ describe('GET /v1/contacts/:id/export and ledger export (right of access and por
       evidenceNote: 'desk',
     });
     expect(exported.timeline).to.have.length(6);
-    expect(exported.timeline[1].data.beneficiary).to.deep.equal({
-      firstName: `Guest${kept.firstName}`,
-      email: `guest.${kept.email}`,
+    expect(exported.timeline[1].data.beneficiary).to.deep.equal({ firstName: `Guest${kept.firstName}` });
+    expect(exported.timeline[1].data.answers).to.deep.equal([
+      { questionType: 'text', value: `Allergic to ${kept.lastName}` },
+    ]);
+  });
+
+  it("names a buyer's beneficiaries, withholds their contact details (art. 15(4)); operators see them", async () => {
+    const buyer = person();
+    const guest = { email: `guest.${buyer.contactId}@example.net`, street: `7 rue du Guest ${buyer.contactId}` };
+    const sale = ticketSold(buyer, `O-guest-${buyer.contactId}`);
+    const beneficiary = {
+      firstName: `Guestfirst${buyer.contactId}`,
+      lastName: `Guestlast${buyer.contactId}`,
+      email: guest.email,
+      address: { street: guest.street, town: 'Nantes', postcode: '44000', country: 'FR' },
+    };
+    const answers = [
+      { questionType: 'email', value: guest.email },
+      { questionType: 'address', value: guest.street },
+      { questionType: 'text', value: 'wheelchair access' },
+    ];
+    await publish(ledger, { events: [registered(buyer), { ...sale, data: { ...sale.data, beneficiary, answers } }] });
+
+    const exported = await api.get(`/v1/contacts/${buyer.contactId}/export`);
+    expect(exported.status).to.equal(200);
+    for (const value of [guest.email, guest.street, 'Nantes', '44000']) expect(exported.text).not.to.contain(value);
+    const sold = exported.body.timeline.find((event: { type: string }) => event.type === 'TicketSold');
+    expect(sold.data.beneficiary).to.deep.equal({ firstName: beneficiary.firstName, lastName: beneficiary.lastName });
+    expect(sold.data.answers).to.deep.equal([{ questionType: 'email' }, { questionType: 'address' }, answers[2]]);
+    expect(sold).to.deep.include({
+      personal: 'open',
+      withheld: ['beneficiary/email', 'beneficiary/address', 'answers/0/value', 'answers/1/value'],
+      withheldBecause: 'another-person',
     });
+    expect(exported.body.withheld['another-person']).to.match(/art\. 15\(4\)/);
+    expect(exported.body.contact.details.email, "the buyer's own details stay").to.equal(buyer.email);
+
+    const timeline = await api.get(`/v1/contacts/${buyer.contactId}/events`);
+    for (const value of [guest.email, guest.street]) expect(timeline.text).to.contain(value);
   });
 
   it('of a forgotten person holds nothing personal: only the retained place and the forgetting', async () => {
@@ -112,6 +147,42 @@ describe('GET /v1/contacts/:id/export and ledger export (right of access and por
     expect(response.body.timeline.filter((event: { personal: string }) => event.personal === 'erased')).to.have.length(
       6,
     );
+  });
+
+  it("a forgotten requester's export and timeline withhold the request's evidence; one's own is one's", async () => {
+    const evidence = 'letter signed by Jeanne Martin, 12 rue X';
+    const [requester, keptRequester] = [person(), person()];
+    await publish(ledger, { events: [...history(requester), ...history(keptRequester)] });
+    const ask = async (p: Person) =>
+      (await api.post('/v1/erasure-requests', { contactId: p.contactId, channel: 'post', evidence })).body
+        .requestId as string;
+    const requestId = await ask(requester);
+    await ask(keptRequester);
+    expect((await api.post(`/v1/erasure-requests/${requestId}/execute`, {})).status).to.equal(200);
+    // Read before the shredder reaction ran: the log decides what a reader opens, not the key cache.
+    const exported = await api.get(`/v1/contacts/${requester.contactId}/export`);
+    const timeline = await api.get(`/v1/contacts/${requester.contactId}/events`);
+    const cli = runCli(['export', requester.contactId], ledger.env);
+    expect(cli.status, cli.stderr).to.equal(0);
+    for (const text of [exported.text, timeline.text, cli.stdout]) {
+      for (const value of [...personalValues(requester), `Guest${requester.firstName}`, 'Jeanne', '12 rue X']) {
+        expect(text).not.to.contain(value);
+      }
+    }
+    const requested = timeline.body.events.find((event: { type: string }) => event.type === 'ErasureRequested');
+    expect(requested).to.deep.include({
+      personal: 'withheld',
+      withheld: ['evidence'],
+      withheldBecause: 'request-evidence',
+      data: { requestId, channel: 'post' },
+    });
+    expect(exported.body.withheld['request-evidence']).to.match(/GET \/v1\/erasure-requests\/:id/);
+    const own = await api.get(`/v1/contacts/${keptRequester.contactId}/export`);
+    const ownRequest = own.body.timeline.find((event: { type: string }) => event.type === 'ErasureRequested');
+    expect(ownRequest).to.deep.include({
+      personal: 'open',
+      data: { requestId: ownRequest.data.requestId, channel: 'post', evidence },
+    });
   });
 
   it('ledger export prints the same document', () => {
