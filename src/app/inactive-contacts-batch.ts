@@ -315,7 +315,7 @@ function appendRunEvents(context: LedgerContext, runId: string, events: readonly
   );
 }
 
-/** The report of decisions, in contact id order, with the id that names its outcome. */
+/** The report of decisions, in contact (and order) id order, with the id that names its outcome. */
 function reportOf(
   header: Pick<InactiveBatchReport, 'runId' | 'simulated' | 'asOf' | 'inactivityMonths' | 'cutoff'>,
   decisions: ReadonlyMap<string, UnitDecision>,
@@ -329,6 +329,7 @@ function reportOf(
     if (outcome) (contacts[outcome] ??= []).push(contactId);
     ordersPurged.push(...purged);
   }
+  ordersPurged.sort();
   const counts = Object.fromEntries(Object.entries(contacts).map(([outcome, ids]) => [outcome, ids.length]));
   const report = {
     ...header,
