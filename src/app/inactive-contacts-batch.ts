@@ -62,7 +62,10 @@ export interface InactiveBatchReport {
   cutoff: string;
   counts: Record<BatchOutcome | 'orderDataPurged', number> & Partial<Record<LogOnlyOutcome, number>>;
   contacts: Record<BatchOutcome, string[]> & Partial<Record<LogOnlyOutcome, string[]>>;
-  /** Orders whose beneficiary data and buyer IP go (ticket ends of validity before the cutoff). */
+  /**
+   * Orders with at least one ticket purged: its beneficiary data but the country and its address
+   * and e-mail answers go (ends of validity before the cutoff); the buyer IP with the order's last.
+   */
   ordersPurged: string[];
 }
 
@@ -90,6 +93,8 @@ interface UnitState {
   outcome: BatchOutcome | null;
   /** Forgotten in the log (since the read model proposed it): in no outcome of the report. */
   forgotten: boolean;
+  /** A legal hold in the log: it blocks the purge of the contact's orders as it blocks forgetting. */
+  legalHold: boolean;
   /** The contact's view when it was proposed (its address opened when an anonymization keeps it). */
   view: ContactView | null;
   organizationId: string;
@@ -223,10 +228,11 @@ async function proposedUnits(
 }
 
 /**
- * The decision on one contact, from its stream as read: the purge of each proposed order whose
- * tickets all ended before the cutoff, then (when the contact was proposed) its outcome and
- * forgetting. Seals are opened only when applying, and only those whose data a forgetting keeps
- * (an anonymized customer's address, a purged order's beneficiary country): no outcome depends on them.
+ * The decision on one contact, from its stream as read: the purge of each ticket of a proposed
+ * order that ended before the cutoff (none under a legal hold), then (when the contact was
+ * proposed) its outcome and forgetting. Seals are opened only when applying, and only those whose
+ * data a forgetting keeps (an anonymized customer's address, a purged ticket's beneficiary country
+ * and text answers): no outcome depends on them.
  */
 function unitCommand(
   context: LedgerContext,
@@ -250,19 +256,23 @@ function unitCommand(
       const forView = stored.map((event) => (keepsAddress && ADDRESS_TYPES.has(event.type) ? event : unsealed(event)));
       // A proposed contact without a stream (a read model ahead of a restored log) is not inactive in the log.
       const view = unit.proposed && stored.length > 0 ? await viewOfStream(context, contactId, forView) : null;
+      const { legalHold } = facts;
       const forgotten = facts.status !== 'active';
-      return { opened, outcome, forgotten, view, organizationId: stored[0]?.organizationId ?? '' };
+      return { opened, outcome, forgotten, legalHold, view, organizationId: stored[0]?.organizationId ?? '' };
     },
-    decide: ({ opened, outcome, forgotten, view, organizationId }, now) => {
+    decide: ({ opened, outcome, forgotten, legalHold, view, organizationId }, now) => {
       const events = [];
       const purged: string[] = [];
+      let held = false;
       for (const orderId of unit.orders) {
-        const purge = decideOrderPurge(opened, orderId, cutoff, runId);
-        if (!purge) continue;
+        const purge = decideOrderPurge(opened, orderId, { cutoff, runId, legalHold });
+        held ||= purge.held;
+        if (purge.events.length === 0) continue;
         purged.push(orderId);
-        events.push({ ...purge, contactId, organizationId });
+        events.push(...purge.events.map((event) => ({ ...event, contactId, organizationId })));
       }
-      let decided: Outcome | null = null;
+      // A held contact that is no candidate itself still says why its old orders were not purged.
+      let decided: Outcome | null = held ? 'purgeSkippedLegalHold' : null;
       if (unit.proposed && !forgotten) {
         const { outcome: contactOutcome, forgetting } = view
           ? decideInactiveContact(outcome, view, runId, now)

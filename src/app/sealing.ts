@@ -1,7 +1,7 @@
-import { definitionOf, isEventType } from '../domain/catalog.js';
+import { definitionOf, isEventType, keyScopeOf } from '../domain/catalog.js';
 import type { WithheldReason } from '../domain/disclosure.js';
 import type { ValidEvent } from '../domain/envelope.js';
-import { contactIdOfStream, contactScope, contactStream, orderScope, requestScope } from '../domain/identifiers.js';
+import { contactIdOfStream, contactScope, contactStream } from '../domain/identifiers.js';
 import type { KeyStore } from '../crypto/key-store.js';
 import { openSealed } from '../crypto/open-sealed.js';
 import { seal, type DataKey } from '../crypto/seal.js';
@@ -30,17 +30,10 @@ export interface OpenedEvent extends Omit<StoredEvent, 'sealed' | ChainFields> {
   withheldBecause?: WithheldReason;
 }
 
-/** The scope whose key seals the event's personal fields: the contact's, the order's or the request's. */
+/** The scope whose key seals the event's personal fields: the contact's, the order's, the ticket's or the request's. */
 export function sealingScope(type: string, contactId: string, data: Record<string, unknown>): string {
   if (!isEventType(type)) throw new Error(`unknown event type ${type}`);
-  switch (definitionOf(type).scope) {
-    case 'order':
-      return orderScope(String(data['orderId']));
-    case 'request':
-      return requestScope(String(data['requestId']));
-    case 'contact':
-      return contactScope(contactId);
-  }
+  return keyScopeOf(type, contactId, data);
 }
 
 /** Splits data into clear and personal fields by the catalog's declaration. */

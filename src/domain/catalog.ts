@@ -15,6 +15,7 @@ import {
   personal,
   type EventDefinition,
 } from './schema-kit.js';
+import { contactScope, orderScope, requestScope, ticketScope } from './identifiers.js';
 
 /**
  * The event catalog of DESIGN.md ("Events"). Each definition is the single source of the
@@ -61,7 +62,12 @@ const Product = () =>
     { additionalProperties: false },
   );
 
-/** Options, reservations and sales share one payload, sealed under the order's key. */
+/** Options, reservations and sales share one payload, sealed under their ticket's key. */
+const Answer = () =>
+  Type.Object(
+    { questionType: OneOf(['address', 'email', 'text']), value: Text(1000) },
+    { additionalProperties: false },
+  );
 const orderActivity = {
   orderId: OpaqueId(),
   ticketId: Type.Optional(OpaqueId()),
@@ -78,18 +84,7 @@ const orderActivity = {
       { additionalProperties: false, ...personal },
     ),
   ),
-  answers: Type.Optional(
-    Type.Array(
-      Type.Object(
-        {
-          questionType: OneOf(['address', 'email', 'text']),
-          value: Text(1000),
-        },
-        { additionalProperties: false },
-      ),
-      { maxItems: 50, ...personal },
-    ),
-  ),
+  answers: Type.Optional(Type.Array(Answer(), { maxItems: 50, ...personal })),
   ipAddress: Type.Optional(IpAddress(personal)),
 };
 
@@ -104,7 +99,13 @@ function checkProduct(data: { product: Static<ReturnType<typeof Product>> }) {
   }
   return issues;
 }
-const orderEvent = { scope: 'order', check: checkProduct } as const;
+const orderEvent = { scope: 'ticket', check: checkProduct } as const;
+
+/** A purge carries text answers only: address and e-mail answers go with the ticket's key. */
+function textAnswersOnly(answers: ReadonlyArray<{ questionType: string }> | undefined): Array<[string, string]> {
+  const index = (answers ?? []).findIndex((answer) => answer.questionType !== 'text');
+  return index < 0 ? [] : [[`/answers/${index}/questionType`, 'a purge carries text answers only']];
+}
 
 const ConsentSource = () => OneOf(['portal', 'form', 'operator', 'import']);
 const Purpose = Code;
@@ -307,14 +308,23 @@ export const catalog = {
     },
     { ...ledgerOnly, check: exactlyOneOfRunOrRequest },
   ),
+  // One ticket's purge (reference: ticketing-gdpr-features-v2.en.txt, "Removing a prospect /
+  // anonymizing a contact"): its key goes, the beneficiary's country stays in clear, and its text
+  // answers, which the page keeps, are carried over sealed under the buyer's key (they go when the
+  // buyer is forgotten, never with a ticket). `orderEnded`: every ticket of the order is purged now,
+  // so the order's own key goes too. One written before tickets were purged one by one has neither
+  // `ticketId` nor `orderEnded`: it purged the whole order.
   OrderDataPurged: defineEvent(
     'OrderDataPurged',
     {
       orderId: OpaqueId(),
+      ticketId: Type.Optional(OpaqueId()),
       runId: OpaqueId(),
       retained: Type.Object({ beneficiaryCountry: Type.Optional(Country()) }, { additionalProperties: false }),
+      orderEnded: Type.Optional(Type.Boolean()),
+      answers: Type.Optional(Type.Array(Answer(), { maxItems: 50, ...personal })),
     },
-    ledgerOnly,
+    { ...ledgerOnly, check: ({ answers }) => textAnswersOnly(answers) },
   ),
 } satisfies Record<string, EventDefinition>;
 
@@ -332,6 +342,20 @@ export function isEventType(type: string): type is EventType {
 }
 export function definitionOf(type: EventType): EventDefinition {
   return catalog[type] as EventDefinition;
+}
+
+/** The scope whose key seals an event's personal fields, by the catalog's declaration. */
+export function keyScopeOf(type: EventType, contactId: string, data: Record<string, unknown>): string {
+  switch (definitionOf(type).scope) {
+    case 'order':
+      return orderScope(String(data['orderId']));
+    case 'ticket':
+      return ticketScope(String(data['orderId']), typeof data['ticketId'] === 'string' ? data['ticketId'] : undefined);
+    case 'request':
+      return requestScope(String(data['requestId']));
+    case 'contact':
+      return contactScope(contactId);
+  }
 }
 
 /** Order activities, which may name a cultural contact (`culturalContactId`) besides the buyer. */

@@ -1,6 +1,6 @@
-import { FORGETTING_TYPES, definitionOf, isEventType, type EventData } from './catalog.js';
+import { FORGETTING_TYPES, definitionOf, isEventType, keyScopeOf, type EventData } from './catalog.js';
 import type { ContactView } from './contact-view.js';
-import { contactIdOfStream, contactScope, orderScope } from './identifiers.js';
+import { contactIdOfStream, contactScope, orderScope, ticketScope } from './identifiers.js';
 import { RuleViolation, UnknownContact } from './errors.js';
 import { retainedPlace } from './places.js';
 
@@ -97,14 +97,20 @@ export const isForgettingEvent = (event: { type: string }) =>
 
 /**
  * The key scopes a forgetting event destroys (the shredder's work). Forgetting a contact destroys
- * its own key; its orders keep theirs, unseen (see hiddenScopes), for the security retention of
- * their beneficiaries (DESIGN.md "Forgetting": "Anonymizing a buyer does not purge the
- * beneficiaries of tickets still within that period"), until each order is purged
- * (OrderDataPurged, by the inactive batch), which destroys that order's key. Derived from the
- * event alone, so a restart or a restored keys backup can redo it.
+ * its own key; its tickets and orders keep theirs, unseen (see hiddenScopes), for the security
+ * retention of their beneficiaries (DESIGN.md "Forgetting": "Anonymizing a buyer does not purge the
+ * beneficiaries of tickets still within that period"), until each ticket is purged (OrderDataPurged,
+ * by the inactive batch), which destroys that ticket's key, and the order's own key with the last
+ * ticket (`orderEnded`; a purge written before tickets were purged one by one closed the whole
+ * order). Derived from the event alone, so a restart or a restored keys backup can redo it.
  */
 export function destroyedScopes(event: LoggedEvent): string[] {
-  if (event.type === 'OrderDataPurged') return [orderScope(String(event.data['orderId']))];
+  if (event.type === 'OrderDataPurged') {
+    const orderId = String(event.data['orderId']);
+    const ticketId = event.data['ticketId'];
+    const ticket = ticketScope(orderId, typeof ticketId === 'string' ? ticketId : undefined);
+    return event.data['orderEnded'] === false ? [ticket] : [...new Set([ticket, orderScope(orderId)])];
+  }
   const contactId = contactIdOfStream(event.stream);
   return contactId && isForgettingEvent(event) ? [contactScope(contactId)] : [];
 }
@@ -113,8 +119,8 @@ export function destroyedScopes(event: LoggedEvent): string[] {
  * The scopes whose seals a reader of this stream must treat as erased, with the forgetting event
  * that closed each, whatever a key cache still holds (the log decides, not the cache: another
  * process may have forgotten the contact before this one's shredder caught up): the scopes the
- * stream's forgetting events destroyed, and a forgotten contact's orders, whose keys are kept
- * for the security retention only and are never opened for a view, a timeline or an export.
+ * stream's forgetting events destroyed, and a forgotten contact's tickets and orders, whose keys
+ * are kept for the security retention only and are never opened for a view, a timeline or an export.
  */
 export function hiddenScopes(stream: readonly (LoggedEvent & { id: string })[]): Map<string, string> {
   const hidden = new Map<string, string>();
@@ -125,11 +131,11 @@ export function hiddenScopes(stream: readonly (LoggedEvent & { id: string })[]):
     if (!isForgettingEvent(event)) continue;
     for (const scope of destroyedScopes(event)) hide(scope, event.id);
     if (event.type === 'OrderDataPurged') continue;
+    const contactId = contactIdOfStream(event.stream) ?? '';
     for (const other of stream) {
-      const orderId = other.data['orderId'];
-      if (isEventType(other.type) && definitionOf(other.type).scope === 'order' && typeof orderId === 'string') {
-        hide(orderScope(orderId), event.id);
-      }
+      if (!isEventType(other.type) || typeof other.data['orderId'] !== 'string') continue;
+      const scope = definitionOf(other.type).scope;
+      if (scope === 'order' || scope === 'ticket') hide(keyScopeOf(other.type, contactId, other.data), event.id);
     }
   }
   return hidden;

@@ -38,5 +38,13 @@ export const contactIdOfStream = (stream: string): string | null =>
   stream.startsWith(CONTACT_STREAM_PREFIX) ? stream.slice(CONTACT_STREAM_PREFIX.length) : null;
 export const contactScope = (contactId: string) => `contact:${contactId}`;
 export const orderScope = (orderId: string) => `order:${orderId}`;
+/**
+ * A ticket's scope: the beneficiary, answers and buyer IP of its sale, purged on their own when the
+ * ticket ends (reference: ticketing-gdpr-features-v2.en.txt, beneficiary data of *tickets* whose end
+ * of validity is older than the cutoff). A sale naming no ticket keeps its order's scope, as sales
+ * sealed before tickets had their own. An opaque id holds no `/`: no ticket scope is an order's.
+ */
+export const ticketScope = (orderId: string, ticketId: string | undefined) =>
+  ticketId === undefined ? orderScope(orderId) : `${orderScope(orderId)}/${ticketId}`;
 /** An erasure request's own scope: its evidence outlives the person's forgetting (accountability). */
 export const requestScope = (requestId: string) => `request:${requestId}`;

@@ -21,9 +21,10 @@ export type BatchOutcome = (typeof BATCH_OUTCOMES)[number];
 /**
  * Outcomes only the log's decision gives: a contact the read model proposed but the log does not
  * (a read model behind the log, or tampered with), and a customer inactive by its recency who still
- * holds a ticket valid today (an undated product with a validity period).
+ * holds a ticket valid today (an undated product with a validity period), and a contact that is no
+ * candidate but whose ended tickets a legal hold keeps from the purge.
  */
-export type LogOnlyOutcome = 'notInactiveInLog' | 'skippedValidTicket';
+export type LogOnlyOutcome = 'notInactiveInLog' | 'skippedValidTicket' | 'purgeSkippedLegalHold';
 
 /** What the rule reads of a contact; no personal data. */
 export interface InactivityFacts {

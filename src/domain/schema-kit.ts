@@ -51,8 +51,11 @@ export const Address = (options: Record<string, unknown> = {}) =>
 
 /** Where an event comes from: published by upstream systems, or written by the ledger only. */
 export type Origin = 'upstream' | 'ledger';
-/** Which key seals the personal fields: the contact's key or the order's key (`data.orderId`). */
-export type KeyScopeKind = 'contact' | 'order' | 'request';
+/**
+ * Which key seals the personal fields: the contact's, the order's (`data.orderId`), the ticket's
+ * (`data.orderId` and `data.ticketId`: see identifiers.ts ticketScope) or the request's.
+ */
+export type KeyScopeKind = 'contact' | 'order' | 'ticket' | 'request';
 
 export interface EventDefinition<T extends string = string, S extends TSchema = TSchema> {
   type: T;

@@ -177,7 +177,7 @@ export class PgReadModelStore implements ReadModelStore {
   async purgeablePage(before: string, afterOrderId: string, limit: number) {
     const { rows } = await this.pool.query<{ order_id: string; contact_id: string }>(
       `SELECT order_id, contact_id FROM ${this.s}.orders
-       WHERE order_id > $1 AND purged = 0 AND latest_valid_until < $2 ORDER BY order_id LIMIT $3`,
+       WHERE order_id > $1 AND purged = 0 AND earliest_end < $2 ORDER BY order_id LIMIT $3`,
       [afterOrderId, before, limit],
     );
     return rows;

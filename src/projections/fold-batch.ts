@@ -1,4 +1,5 @@
 import { isEventType } from '../domain/catalog.js';
+import { ticketEnd } from '../domain/order-purge.js';
 import { consentAnswers, evolveConsents, type ConsentState } from '../domain/consent.js';
 import { evolveContactFlags } from '../domain/contact-flags.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
@@ -22,12 +23,13 @@ import type { CONSENTS, CONTACT_ORGANIZATIONS, EMAIL_INDEX, ORDERS, PURPOSES, Ro
 /** What the read models fold, in log order: contact events and the purposes' configuration. */
 export type FoldEvent = RecencyInput | PurposeEvent;
 
-/** One orders row: the contact of the order's earliest event, its latest end of validity, whether purged. */
+/** One orders row: the contact of the order's earliest event, its earliest end of validity, whether purged. */
 export interface OrderRecord {
   orderId: string;
   contactId: string;
   firstPosition: number;
-  validUntil: string | null;
+  earliestEnd: string;
+  /** Every ticket of it purged (the purge that says `orderEnded`, or one from before ticket purges). */
   purged: boolean;
 }
 
@@ -246,7 +248,7 @@ export class ReadModelWindow {
       if (orderId !== null) {
         const known = this.orders.get(orderId);
         if (event.type === 'OrderDataPurged') {
-          if (known) known.purged = true;
+          if (known && event.data['orderEnded'] !== false) known.purged = true;
         } else if (known) mergeOrder(known, event, held.contactId);
         else this.orders.set(orderId, newOrder(orderId, event, held.contactId));
       }
@@ -324,37 +326,37 @@ const orderIdOf = (event: RecencyInput): string | null => {
     : null;
 };
 
-const validUntilOf = (event: RecencyInput) =>
-  (event.data['product'] as { validUntil?: string } | undefined)?.validUntil ?? null;
+/** An activity's end (order-purge.ts ticketEnd): its product's end of validity, else its date. */
+const endOf = (event: RecencyInput) => ticketEnd([event]);
 
 // The contact id string of the row held, not the event's copy: one string per contact.
 const newOrder = (orderId: string, event: RecencyInput, contactId: string): OrderRecord => ({
   orderId,
   contactId,
   firstPosition: event.position,
-  validUntil: validUntilOf(event),
+  earliestEnd: endOf(event),
   purged: false,
 });
 
 /**
  * The one rule of an order's row: it belongs to the contact of its first event in the log,
- * whatever the folding order, and it is valid until its latest validity.
+ * whatever the folding order, and its earliest end is the earliest of its activities' (the
+ * minimum, whatever the folding order too; a ticket ends no earlier than any of its events).
  */
 function mergeOrder(known: OrderRecord, event: RecencyInput, contactId: string): void {
   if (event.position < known.firstPosition) {
     known.contactId = contactId;
     known.firstPosition = event.position;
   }
-  const validUntil = validUntilOf(event);
-  if (validUntil !== null && (known.validUntil === null || validUntil > known.validUntil))
-    known.validUntil = validUntil;
+  const end = endOf(event);
+  if (end < known.earliestEnd) known.earliestEnd = end;
 }
 
 export const orderRow = (order: OrderRecord): Row<typeof ORDERS> => ({
   order_id: order.orderId,
   contact_id: order.contactId,
   first_position: order.firstPosition,
-  latest_valid_until: order.validUntil,
+  earliest_end: order.earliestEnd,
   purged: order.purged ? 1 : 0,
 });
 
@@ -362,7 +364,7 @@ export const orderFromRow = (row: Row<typeof ORDERS>): OrderRecord => ({
   orderId: row.order_id,
   contactId: row.contact_id,
   firstPosition: row.first_position,
-  validUntil: row.latest_valid_until,
+  earliestEnd: row.earliest_end,
   purged: row.purged === 1,
 });
 

@@ -55,7 +55,7 @@ export class SqliteReadModelStore implements ReadModelStore {
       ),
       purgeablePage: db.prepare<[string, string, number], { order_id: string; contact_id: string }>(
         `SELECT order_id, contact_id FROM orders
-         WHERE order_id > ? AND purged = 0 AND latest_valid_until < ? ORDER BY order_id LIMIT ?`,
+         WHERE order_id > ? AND purged = 0 AND earliest_end < ? ORDER BY order_id LIMIT ?`,
       ),
       expiringPage: db.prepare<[string, string, string, string, number], ExpiringRow>(
         `SELECT contact_id, last_activity_at FROM consents

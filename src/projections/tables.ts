@@ -126,14 +126,18 @@ export const PURPOSES = table({
   indexes: {},
 });
 
-/** One row per order: the contact of its earliest event, its latest end of validity, whether purged. */
+/**
+ * One row per order: the contact of its earliest event, the earliest end of validity of its
+ * activities (no later than its first ticket's: the batch proposes every order with a ticket ended
+ * before the cutoff, and its stream decides which), whether every ticket of it is purged.
+ */
 export const ORDERS = table({
   name: 'orders',
   columns: {
     order_id: text,
     contact_id: text,
     first_position: integer,
-    latest_valid_until: optionalText,
+    earliest_end: text,
     purged: flag,
   },
   key: ['order_id'],
@@ -163,7 +167,7 @@ export const READ_MODEL_TABLES: readonly Table[] = [
  * Bumped with every change to these tables: a store at another version drops them, and the
  * runner rebuilds them from the log (read models are disposable).
  */
-export const READ_MODEL_VERSION = 6;
+export const READ_MODEL_VERSION = 7;
 
 export const columnsOf = (table: Table): string[] => Object.keys(table.columns);
 

@@ -279,7 +279,9 @@ describe('event catalog', () => {
       'address',
     ]);
     expect(catalog.TicketSold.personalFields).to.have.members(['beneficiary', 'answers', 'ipAddress']);
-    expect(catalog.TicketSold.scope).to.equal('order');
+    expect(catalog.TicketSold.scope).to.equal('ticket');
+    expect(catalog.OrderDataPurged.personalFields).to.deep.equal(['answers']);
+    expect(catalog.OrderDataPurged.scope).to.equal('contact');
     expect(catalog.OrderRemarkSet.scope).to.equal('order');
     expect(catalog.ConsentGiven.personalFields).to.have.members(['ipAddress', 'operatorName', 'evidenceNote']);
     expect(catalog.ContactAnonymized.personalFields).to.deep.equal([]);

@@ -98,6 +98,8 @@ describe('forgotten scopes', () => {
     logged('OrderRemarkSet', { orderId: 'O-3' }),
     logged('PaymentReceived', { orderId: 'O-1', amount: 10 }),
     logged('TicketSold', { orderId: 'O-1', product: { kind: 'undated' } }),
+    logged('TicketSold', { orderId: 'O-4', ticketId: 'T-1', product: { kind: 'undated' } }),
+    logged('OptionTaken', { orderId: 'O-4', ticketId: 'T-2', product: { kind: 'undated' } }),
   ];
 
   it('forgetting a contact destroys its key; its orders keep theirs until purged', () => {
@@ -105,8 +107,15 @@ describe('forgotten scopes', () => {
     expect(destroyedScopes(logged('ContactErased', {}))).to.deep.equal(['contact:C-1']);
   });
 
-  it('purging an order destroys that order key only', () => {
+  it('a purge from before ticket purges (neither ticketId nor orderEnded) destroys that order key only', () => {
     expect(destroyedScopes(logged('OrderDataPurged', { orderId: 'O-2' }))).to.deep.equal(['order:O-2']);
+  });
+
+  it("purging a ticket destroys that ticket's key; the order's last also the order's own key", () => {
+    const purge = (data: Record<string, unknown>) => destroyedScopes(logged('OrderDataPurged', data));
+    expect(purge({ orderId: 'O-4', ticketId: 'T-1', orderEnded: false })).to.deep.equal(['order:O-4/T-1']);
+    expect(purge({ orderId: 'O-4', ticketId: 'T-2', orderEnded: true })).to.deep.equal(['order:O-4/T-2', 'order:O-4']);
+    expect(purge({ orderId: 'O-1', orderEnded: false })).to.deep.equal(['order:O-1']);
   });
 
   it('other events forget nothing', () => {
@@ -116,7 +125,12 @@ describe('forgotten scopes', () => {
   it("a forgotten contact's orders are hidden from every reader, though their keys are kept", () => {
     const forgotten = [...stream, logged('ContactAnonymized', {}, 'contact-C-1', 'E-forget')];
     expect(hiddenScopes(forgotten)).to.deep.equal(
-      new Map(['contact:C-1', 'order:O-1', 'order:O-2', 'order:O-3'].map((scope) => [scope, 'E-forget'])),
+      new Map(
+        ['contact:C-1', 'order:O-1', 'order:O-2', 'order:O-3', 'order:O-4/T-1', 'order:O-4/T-2'].map((scope) => [
+          scope,
+          'E-forget',
+        ]),
+      ),
     );
     const purged = [...stream, logged('OrderDataPurged', { orderId: 'O-2' }, 'contact-C-1', 'E-purge')];
     expect(hiddenScopes(purged)).to.deep.equal(new Map([['order:O-2', 'E-purge']]));

@@ -113,6 +113,7 @@ describe('a place published before the rule is not copied into the clear part', 
     const sold = (country: string) => [
       {
         type: 'TicketSold',
+        occurredAt: '2019-12-01T00:00:00.000Z',
         data: {
           orderId: 'O-1',
           product: { kind: 'dated', validUntil: '2020-01-01T00:00:00.000Z' },
@@ -121,7 +122,8 @@ describe('a place published before the rule is not copied into the clear part', 
       },
     ];
     const retained = (country: string) =>
-      decideOrderPurge(sold(country), 'O-1', '2021-01-01T00:00:00.000Z', 'RUN-1')?.data.retained;
+      decideOrderPurge(sold(country), 'O-1', { cutoff: '2021-01-01T00:00:00.000Z', runId: 'RUN-1', legalHold: false })
+        .events[0]?.data.retained;
     expect(retained('CH')).to.deep.equal({ beneficiaryCountry: 'CH' });
     expect(retained('jeanne@example.org')).to.deep.equal({});
   });

@@ -59,7 +59,7 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
         order_id: 'O-1',
         contact_id: 'C-1',
         first_position: 7,
-        latest_valid_until: null,
+        earliest_end: '2024-05-01T10:00:00.000Z',
         purged: 1 as const,
       };
       await store.commit('models', 12, async (writes) => {
@@ -245,12 +245,14 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(rest.map((row) => row.contact_id)).to.deep.equal(['C-5']);
     });
 
-    it('walks the orders not purged whose validity ended before a date, in order id order', async () => {
-      const order = (orderId: string, validUntil: string | null, purged: 0 | 1 = 0) => ({
+    // A mixed order (one ticket ended, one still valid) is proposed by its earliest end: its
+    // stream decides which tickets go (V2 page: per ticket, not per order).
+    it('walks the orders not wholly purged with a ticket ended before a date, in order id order', async () => {
+      const order = (orderId: string, earliestEnd: string, purged: 0 | 1 = 0) => ({
         order_id: orderId,
         contact_id: `C-${orderId}`,
         first_position: 1,
-        latest_valid_until: validUntil,
+        earliest_end: earliestEnd,
         purged,
       });
       await store.commit('models', 1, async (writes) =>
@@ -259,7 +261,7 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
           order('O-1', '2021-01-01T00:00:00.000Z'),
           order('O-2', '2020-01-01T00:00:00.000Z', 1),
           order('O-4', '2029-01-01T00:00:00.000Z'),
-          order('O-5', null),
+          order('O-5', '2025-01-01T00:00:00.000Z'),
           order('O-6', '2020-02-01T00:00:00.000Z'),
         ]),
       );
