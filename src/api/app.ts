@@ -8,6 +8,8 @@ import { validatorFor } from '../domain/validation.js';
 import { Code, Email } from '../domain/schema-kit.js';
 import { PurposeSettings } from '../domain/purposes.js';
 import { configurePurpose, listPurposes } from '../app/purposes.js';
+import { isScheduleJob, SCHEDULE_JOBS, SCHEDULE_SETTINGS, type ScheduleJob } from '../domain/schedules.js';
+import { configureSchedule, listSchedules, removeSchedule } from '../app/schedules.js';
 import type { OpenLedger } from '../app/open-ledger.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { publish, type TextGuardMode } from '../app/publish.js';
@@ -324,6 +326,20 @@ export function createApp(
     res.json({ items: await listPurposes(ledger) });
   });
 
+  // The nightly runs of `serve` (src/jobs/schedules.ts): configuration events, as purposes are.
+  app.put('/v1/schedules/:job', role('admin'), requireJson, express.json({ limit: '4kb' }), async (req, res) => {
+    const job = scheduleJobParam(req);
+    res.json(await configureSchedule(ledger, job, parseBody(SCHEDULE_SETTINGS[job], req.body, 'schedule')));
+  });
+
+  app.delete('/v1/schedules/:job', role('admin'), async (req, res) => {
+    res.json(await removeSchedule(ledger, scheduleJobParam(req)));
+  });
+
+  app.get('/v1/schedules', role('batch'), async (_req, res) => {
+    res.json({ items: await listSchedules(ledger) });
+  });
+
   app.get('/v1/audit/checkpoint', role('auditor'), async (_req, res) => {
     res.set('Cache-Control', 'no-store').json(await auditCheckpoint(ledger));
   });
@@ -359,6 +375,17 @@ function idParam(req: Request, name: 'contactId' | 'requestId'): string {
     );
   }
   return id;
+}
+
+/** The `:job` of a schedule route: one of the jobs `serve` runs on a schedule. */
+function scheduleJobParam(req: Request): ScheduleJob {
+  const job = req.params['job'];
+  if (!isScheduleJob(job)) {
+    throw new ValidationError(`the job must be one of ${SCHEDULE_JOBS.join(', ')}`, [
+      { pointer: '/job', message: 'is not a scheduled job' },
+    ]);
+  }
+  return job;
 }
 
 /** The caller's address as the socket gives it (an IPv4 client seen through an IPv6 socket unwrapped). */

@@ -3,6 +3,7 @@ import { catalog, EVENT_TYPES } from '../domain/catalog.js';
 import type { Role } from '../domain/api-keys.js';
 import { Envelope, MAX_BATCH } from '../domain/envelope.js';
 import { PurposeSettings } from '../domain/purposes.js';
+import { ConsentExpirySchedule, InactiveContactsSchedule, SCHEDULE_JOBS } from '../domain/schedules.js';
 import { TargetingRequest } from '../domain/targeting.js';
 import {
   ConsentExpiryRequest,
@@ -16,7 +17,7 @@ import { CONSENT_LINK_LIMIT } from './rate-limit.js';
 
 /** One route as the API document lists it: who may call it, what it takes and what it answers. */
 export interface RouteDoc {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** Express's path (`:id`); the document writes `{id}`. */
   path: string;
   /** null: open (see the route's description). */
@@ -44,6 +45,12 @@ const contactRoute = (suffix: string, summary: string): RouteDoc => ({
 const token = { name: 'token', in: 'path', required: true, description: 'the consent link token (cl1.…)' } as const;
 const requestId = { name: 'id', in: 'path', required: true, description: 'the erasure request id (ER-…)' } as const;
 const LINK_BUDGET = `${CONSENT_LINK_LIMIT.requests} requests per ${CONSENT_LINK_LIMIT.windowMs / 1000} s`;
+const job = {
+  name: 'job',
+  in: 'path',
+  required: true,
+  description: `the scheduled job: ${SCHEDULE_JOBS.join(' or ')}`,
+} as const;
 const query = (name: string, description: string, required = false) =>
   ({ name, in: 'query', required, description }) as const;
 
@@ -248,6 +255,34 @@ export const ROUTE_DOCS: RouteDoc[] = [
     success: { 200: 'application/json' },
   },
   {
+    method: 'put',
+    path: '/v1/schedules/:job',
+    role: 'admin',
+    summary:
+      'schedule a nightly run of serve (cron, timezone; for inactive-contacts: mode simulate or apply, ' +
+      'inactivityMonths): a configuration event; 200 {schedule, changed}',
+    parameters: [job],
+    requestSchema: 'ScheduleSettings',
+    success: { 200: 'application/json' },
+    problems: [409, 415],
+  },
+  {
+    method: 'delete',
+    path: '/v1/schedules/:job',
+    role: 'admin',
+    summary: "stop a job's schedule (its past runs stay in the log): 200 {schedule, changed}",
+    parameters: [job],
+    success: { 200: 'application/json' },
+    problems: [409],
+  },
+  {
+    method: 'get',
+    path: '/v1/schedules',
+    role: 'batch',
+    summary: 'every scheduled job: its configuration, its last run (from the log) and its next run',
+    success: { 200: 'application/json' },
+  },
+  {
     method: 'get',
     path: '/v1/audit/checkpoint',
     role: 'auditor',
@@ -364,6 +399,15 @@ export function openApiDocument(version: string) {
         ErasureRequestBody,
         ErasureRefusalBody,
         PurposeSettings,
+        InactiveContactsSchedule,
+        ConsentExpirySchedule,
+        ScheduleSettings: {
+          description: 'the body of the job named in the path',
+          anyOf: [
+            { $ref: '#/components/schemas/InactiveContactsSchedule' },
+            { $ref: '#/components/schemas/ConsentExpirySchedule' },
+          ],
+        },
         ConsentExpiryRequest,
         TargetingRequest,
         ConsentLinkAnswer,

@@ -26,7 +26,9 @@ import { PgEventStore } from '../postgres/pg-event-store.js';
 import { PgKeyRepository } from '../postgres/pg-key-repository.js';
 import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
 import { ProjectionLock } from '../postgres/projection-lock.js';
+import { OccurrenceLock } from '../postgres/occurrence-lock.js';
 import { Shredder } from '../jobs/shredder.js';
+import type { RunOccurrenceExclusively } from '../jobs/schedules.js';
 import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
@@ -62,8 +64,27 @@ export interface Backend extends LogAndKeys {
   readModels: ReadModelStore;
   /** On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md). */
   runProjectionsExclusively: RunExclusively;
+  /** On a shared database, one node runs each occurrence of a scheduled job (src/jobs/schedules.ts). */
+  runOccurrenceExclusively: RunOccurrenceExclusively;
   /** Empty read models of the same kind, apart from the ledger's (a temporary file or schema), dropped by `dispose`. */
   scratchReadModels(): Promise<{ store: ReadModelStore; dispose(): Promise<void> }>;
+}
+
+/**
+ * SQLite is one node: a guard in the process suffices (the log's record of each run keeps a
+ * second process on the same files from recording an occurrence twice; see recordScheduledRun).
+ */
+function inThisProcessOnly(): RunOccurrenceExclusively {
+  const running = new Set<string>();
+  return async (name, work) => {
+    if (running.has(name)) return { ran: false };
+    running.add(name);
+    try {
+      return { ran: true, value: await work() };
+    } finally {
+      running.delete(name);
+    }
+  };
 }
 
 /** events.db and keys.db of the data directory. */
@@ -94,6 +115,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
       ...log,
       readModels,
       runProjectionsExclusively: (start) => start(),
+      runOccurrenceExclusively: inThisProcessOnly(),
       scratchReadModels: async () => {
         const dir = mkdtempSync(join(tmpdir(), 'ledger-scratch-'));
         const scratch = new SqliteReadModelStore(join(dir, 'state.db'));
@@ -136,11 +158,13 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
     const lock = new ProjectionLock(databaseUrl, `${config.databaseSchema}:read-models`);
+    const occurrences = new OccurrenceLock(databaseUrl, config.databaseSchema);
     return {
       store,
       keys,
       readModels,
       runProjectionsExclusively: (start, onError) => lock.hold(start, onError),
+      runOccurrenceExclusively: (name, work) => occurrences.runIfFree(name, work),
       scratchReadModels: async () => {
         const schema = `${config.databaseSchema}_scratch_${randomBytes(4).toString('hex')}`;
         return {
@@ -169,6 +193,7 @@ export interface OpenLedger extends LedgerContext {
   /** Signs log checkpoints (its private key in LEDGER_AUDIT_KEY_FILE, never in a database). */
   checkpointSigner: CheckpointSigner;
   runProjectionsExclusively: RunExclusively;
+  runOccurrenceExclusively: RunOccurrenceExclusively;
   /** Read models apart from the ledger's, with a runner folding the same log into them (a verification's). */
   scratchProjections(): Promise<{ readModels: ReadModels; runner: ProjectionRunner; dispose(): Promise<void> }>;
   close(): Promise<void>;
@@ -231,6 +256,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     consentLinks: new ConsentLinks(masterKey),
     checkpointSigner: CheckpointSigner.fromFile(config.auditKeyFile),
     runProjectionsExclusively: backend.runProjectionsExclusively,
+    runOccurrenceExclusively: backend.runOccurrenceExclusively,
     close: () => (closing ??= backend.close()),
   };
 }

@@ -7,8 +7,12 @@ import { issueFirstAdminKey } from '../app/issue-api-key.js';
 import { ConcurrencyConflict } from '../domain/errors.js';
 import { restartOnOutage } from '../store/unavailable.js';
 import { recordCheckpoint } from '../app/audit-checkpoint.js';
+import { ScheduleRunner } from '../jobs/schedules.js';
 
-/** Runs the API, the projection runner and the shredder reaction until SIGINT/SIGTERM, then closes cleanly. */
+/**
+ * Runs the API, the projection runner, the shredder reaction and the scheduled jobs until
+ * SIGINT/SIGTERM, then closes cleanly.
+ */
 export async function serve(config: LedgerConfig): Promise<Server> {
   const log = createLogger(config.logLevel);
   const opened = await openLedger(config, log);
@@ -41,6 +45,12 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     restartOnOutage((onError) => opened.runner.run(onError), logFailure('projection runner stopped'));
   // On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md).
   const projections = opened.runProjectionsExclusively(runProjections, logFailure('projection lock'));
+  // Every node follows the schedules; one runs each occurrence (README "Scheduled runs").
+  const schedules = new ScheduleRunner(opened, {
+    exclusively: opened.runOccurrenceExclusively,
+    onError: (error, job) => logFailure(`scheduled job ${job} failed`)(error),
+    onRun: (job, occurrence, summary) => log.info({ job, occurrence, ...summary }, 'scheduled run recorded'),
+  }).start();
   const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {
     if (error instanceof ConcurrencyConflict) return null; // another node issued it first
     throw error;
@@ -75,7 +85,9 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     if (checkpoints) clearInterval(checkpoints);
     reaction.stop();
     projections.stop();
-    server.close(() => void opened.close());
+    // No new run starts; one in progress ends and is recorded before the ledger closes.
+    const schedulesStopped = schedules.stop();
+    server.close(() => void schedulesStopped.finally(() => opened.close()));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -28,7 +28,7 @@ const pendingRequest = async (ledger: TestLedger) => {
 };
 const linkOf = async (ledger: TestLedger) => (await issueConsentLink(ledger, p.contactId)).path;
 const ROUTES: Array<{
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   role: Role | null;
   send: Send;
@@ -67,6 +67,15 @@ const ROUTES: Array<{
     body: () => ({ kind: 'consent', channel: 'email', expiryDays: 730 }),
   },
   { method: 'GET', path: '/v1/purposes', role: 'operator', send: '/v1/purposes' },
+  {
+    method: 'PUT',
+    path: '/v1/schedules/:job',
+    role: 'admin',
+    send: '/v1/schedules/consent-expiry',
+    body: () => ({ cron: '0 1 * * *' }),
+  },
+  { method: 'DELETE', path: '/v1/schedules/:job', role: 'admin', send: '/v1/schedules/consent-expiry' },
+  { method: 'GET', path: '/v1/schedules', role: 'batch', send: '/v1/schedules' },
   {
     method: 'POST',
     path: '/v1/contacts/:id/consent-link',
@@ -183,8 +192,8 @@ describe('API keys and roles', function () {
           };
           const path = typeof route.send === 'string' ? route.send : await route.send(ledger);
           const response =
-            route.method === 'GET'
-              ? await api.get(path, headers)
+            route.method === 'GET' || route.method === 'DELETE'
+              ? await api[route.method === 'GET' ? 'get' : 'delete'](path, headers)
               : await api[route.method === 'PUT' ? 'put' : 'post'](path, route.body!(), headers);
           if (expected === 'ok') {
             expect(response.status, response.text).to.be.within(200, 299);

@@ -20,6 +20,7 @@ export interface Api {
   put(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
   postRaw(path: string, raw: string | Buffer, contentType?: string, headers?: Record<string, string>): Promise<Answer>;
   get(path: string, headers?: Record<string, string>): Promise<Answer>;
+  delete(path: string, headers?: Record<string, string>): Promise<Answer>;
   /** The admin key every request sends unless its headers say otherwise. */
   adminKey: string;
   close(): Promise<void>;
@@ -73,6 +74,7 @@ export async function startApi(
     postRaw: (path, raw, contentType = 'application/json', headers = {}) =>
       request(path, { method: 'POST', headers: withKey({ 'content-type': contentType, ...headers }), body: raw }),
     get: (path, headers = {}) => request(path, { method: 'GET', headers: withKey(headers) }),
+    delete: (path, headers = {}) => request(path, { method: 'DELETE', headers: withKey(headers) }),
     adminKey,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
