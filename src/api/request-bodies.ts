@@ -1,23 +1,23 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ValidationError } from '../domain/errors.js';
-import { CalendarDate, Code, Instant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
+import { Code, DayOrInstant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
-
-/** A day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, wherever a date is taken. */
-export const DayOrInstant = Type.Union([CalendarDate(), Instant()]);
 
 /** The body of POST /v1/batches/inactive-contacts (its defaults: 36 months, now, a simulation). */
 export const InactiveBatchRequest = Type.Object(
   {
     inactivityMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
-    asOf: Type.Optional(DayOrInstant),
+    asOf: Type.Optional(DayOrInstant()),
     simulate: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 
 /** The body of POST /v1/consents/expire (default as-of: now). */
-export const ConsentExpiryRequest = Type.Object({ asOf: Type.Optional(DayOrInstant) }, { additionalProperties: false });
+export const ConsentExpiryRequest = Type.Object(
+  { asOf: Type.Optional(DayOrInstant()) },
+  { additionalProperties: false },
+);
 
 /** The body of POST /v1/consent-links/:token: the person's answer on one purpose, and the wording they saw. */
 export const ConsentLinkAnswer = Type.Object(
@@ -57,9 +57,10 @@ export function parseBody<S extends TSchema>(schema: S, body: unknown, what: str
 export const dayOrInstant = (text: string): Date =>
   new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
 
+const DayOrInstantParam = DayOrInstant();
 /** A DayOrInstant parameter (a query parameter, a CLI option) as a Date; a 400 naming it otherwise. */
 export function parseDayOrInstant(value: unknown, name: string): Date {
-  if (typeof value !== 'string' || !validatorFor(DayOrInstant)(value)) {
+  if (typeof value !== 'string' || !validatorFor(DayOrInstantParam)(value)) {
     throw new ValidationError(`${name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time`, [
       { pointer: `/${name}`, message: 'is not a valid date' },
     ]);

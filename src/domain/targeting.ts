@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { PurposesState } from './purposes.js';
-import { CalendarDate, Instant, OneOf, OpaqueId } from './schema-kit.js';
+import { DayOrInstant, OneOf, OpaqueId } from './schema-kit.js';
 
 /**
  * Marketing targeting (DESIGN.md "Consent"; reference: ticketing-gdpr-features-v2.en.txt, "SAM
@@ -18,7 +18,7 @@ export const TargetingRequest = Type.Object(
     channel: OneOf(CAMPAIGN_CHANNELS),
     strictConsent: Type.Optional(Type.Boolean()),
     contactIds: Type.Optional(Type.Array(OpaqueId(), { minItems: 1, maxItems: 100_000, uniqueItems: true })),
-    recencyBefore: Type.Optional(Type.Union([CalendarDate(), Instant()])),
+    recencyBefore: Type.Optional(DayOrInstant()),
     organizationId: Type.Optional(OpaqueId()),
   },
   { additionalProperties: false },
