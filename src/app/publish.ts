@@ -1,4 +1,5 @@
 import { definitionOf } from '../domain/catalog.js';
+import { ordersUnderRestriction } from '../domain/contact-flags.js';
 import { envelopesOf, validateEnvelopes, type ValidEvent } from '../domain/envelope.js';
 import { RuleViolation } from '../domain/errors.js';
 import { guardText, type TextWarning } from '../domain/text-guard.js';
@@ -6,11 +7,14 @@ import type { AppendOutcome } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
 import { checkConsentRules } from './consent-rules.js';
 import type { LedgerContext } from './ledger-context.js';
+import { restrictedContacts } from './restricted-contacts.js';
 
 /** What the text guard does with special-category or judgemental wording: warn, or refuse the batch. */
 export type TextGuardMode = 'warn' | 'reject';
 
-export type PublishWarning = { index: number; message: string } & Partial<TextWarning & { pointer: string }>;
+export type PublishWarning = { index: number; message: string } & Partial<
+  TextWarning & { pointer: string; code: string }
+>;
 
 export interface PublishResult extends AppendOutcome {
   warnings: PublishWarning[];
@@ -30,6 +34,23 @@ function textWarnings(events: readonly ValidEvent[]): PublishWarning[] {
       }));
     }),
   );
+}
+
+/** Order activities of a batch to a contact whose processing is restricted (see ordersUnderRestriction). */
+async function restrictedOrderWarnings(
+  context: Pick<LedgerContext, 'store'>,
+  events: readonly ValidEvent[],
+): Promise<PublishWarning[]> {
+  const indexes = ordersUnderRestriction(await restrictedContacts(context.store), events);
+  return indexes.map((index) => ({
+    index,
+    pointer: '/contactId',
+    code: 'processing-restricted',
+    message: 'the contact is under a restriction of processing (GDPR art. 18); the event was recorded',
+    advice:
+      "a restricted person's data may only be stored: check that the person asked for this order, " +
+      'or lift the restriction (RestrictionLifted) once its reason is settled',
+  }));
 }
 
 /**
@@ -56,6 +77,8 @@ export async function publish(
       { errors: guarded },
     );
   }
+  // Read before the append: the restriction in force when the order came, not one appended with it.
+  const restricted = await restrictedOrderWarnings(context, events);
   const outcome = await appendSealed(context, events);
   const indexOf = new Map(events.map((event, index) => [event.id, index]));
   const firstEvents = outcome.appended
@@ -63,5 +86,8 @@ export async function publish(
     .map((appended) => ({ index: indexOf.get(appended.id)!, stream: appended.stream }))
     .filter(({ index }) => events[index]?.type !== 'ContactRegistered')
     .map(({ index, stream }) => ({ index, message: `first event of ${stream} is not ContactRegistered` }));
-  return { ...outcome, warnings: [...firstEvents, ...guarded] };
+  // A duplicate appended nothing: only what was appended now is warned about.
+  const appended = new Set(outcome.appended.map((event) => event.id));
+  const restrictedAppended = restricted.filter(({ index }) => appended.has(events[index]!.id));
+  return { ...outcome, warnings: [...firstEvents, ...guarded, ...restrictedAppended] };
 }
