@@ -2,7 +2,12 @@ import { definitionOf } from '../domain/catalog.js';
 import { ordersUnderRestriction } from '../domain/contact-flags.js';
 import { envelopesOf, validateEnvelopes, type ValidEvent } from '../domain/envelope.js';
 import { RuleViolation } from '../domain/errors.js';
-import { guardText, type TextWarning } from '../domain/text-guard.js';
+import {
+  guardText,
+  REMARK_RECOMMENDATIONS,
+  type RemarkRecommendations,
+  type TextWarning,
+} from '../domain/text-guard.js';
 import type { AppendOutcome } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
 import { checkConsentRules } from './consent-rules.js';
@@ -18,7 +23,19 @@ export type PublishWarning = { index: number; message: string } & Partial<
 
 export interface PublishResult extends AppendOutcome {
   warnings: PublishWarning[];
+  /** The reference's recommendations, with every batch holding a note, remark or order remark. */
+  reminder?: RemarkRecommendations;
 }
+
+/**
+ * The recommendations go with every free text, flagged or not (V1 page: the operator sees them on
+ * every remark saved): a guard that only speaks when it recognises a word would teach that any
+ * other wording is fine.
+ */
+const reminderFor = (events: readonly ValidEvent[]) =>
+  events.some((event) => definitionOf(event.type).freeTextFields.length > 0)
+    ? { reminder: REMARK_RECOMMENDATIONS }
+    : {};
 
 /** The text guard's findings in the free-text fields (notes, remarks) of a batch. */
 function textWarnings(events: readonly ValidEvent[]): PublishWarning[] {
@@ -59,7 +76,7 @@ async function restrictedOrderWarnings(
  * erasure fence is the key store's) but consents: their purpose must be configured, and a refused
  * legal basis is read from the contact's stream (checkConsentRules). The text guard
  * reads the free text of notes and remarks: its warnings come back with the result, or, in
- * `reject` mode, refuse the batch.
+ * `reject` mode, refuse the batch; the recommendations come back with every note or remark.
  */
 export async function publish(
   context: LedgerContext,
@@ -74,7 +91,7 @@ export async function publish(
     throw new RuleViolation(
       `${guarded.length} free text(s) reveal special-category data or judge the person; nothing was appended`,
       'rewrite the note or remark as plain facts about the booking (see advice)',
-      { errors: guarded },
+      { errors: guarded, ...reminderFor(events) },
     );
   }
   // Read before the append: the restriction in force when the order came, not one appended with it.
@@ -89,5 +106,5 @@ export async function publish(
   // A duplicate appended nothing: only what was appended now is warned about.
   const appended = new Set(outcome.appended.map((event) => event.id));
   const restrictedAppended = restricted.filter(({ index }) => appended.has(events[index]!.id));
-  return { ...outcome, warnings: [...firstEvents, ...guarded, ...restrictedAppended] };
+  return { ...outcome, warnings: [...firstEvents, ...guarded, ...restrictedAppended], ...reminderFor(events) };
 }
