@@ -13,7 +13,7 @@ import { configureSchedule, listSchedules, removeSchedule } from '../app/schedul
 import type { OpenLedger } from '../app/open-ledger.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { publish, type TextGuardMode } from '../app/publish.js';
-import { guardText } from '../domain/text-guard.js';
+import { guardText, REMARK_RECOMMENDATIONS } from '../domain/text-guard.js';
 import { contactView } from '../app/contact-view.js';
 import { contactTimeline } from '../app/contact-timeline.js';
 import { auditEvents } from '../app/audit-events.js';
@@ -176,7 +176,7 @@ export function createApp(
         { pointer: '/text', message: 'is not a text' },
       ]);
     }
-    res.set('Cache-Control', 'no-store').json({ warnings: guardText(text) });
+    res.set('Cache-Control', 'no-store').json({ warnings: guardText(text), reminder: REMARK_RECOMMENDATIONS });
   });
 
   app.get('/v1/contacts/:id/export', role('operator'), async (req, res) => {

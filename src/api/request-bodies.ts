@@ -1,16 +1,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ValidationError } from '../domain/errors.js';
-import { CalendarDate, Code, Instant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
+import { Code, DayOrInstant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
-
-/** A day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, wherever a date is taken. */
-export const DayOrInstant = Type.Union([CalendarDate(), Instant()]);
 
 /** The body of POST /v1/batches/inactive-contacts (its defaults: 36 months, now, a simulation). */
 export const InactiveBatchRequest = Type.Object(
   {
     inactivityMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
-    asOf: Type.Optional(DayOrInstant),
+    asOf: Type.Optional(DayOrInstant()),
     simulate: Type.Optional(Type.Boolean()),
     /** The simulation a run applies: its as-of and months are taken; 409 when the outcome changed since. */
     simulationId: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' })),
@@ -19,7 +16,10 @@ export const InactiveBatchRequest = Type.Object(
 );
 
 /** The body of POST /v1/consents/expire (default as-of: now). */
-export const ConsentExpiryRequest = Type.Object({ asOf: Type.Optional(DayOrInstant) }, { additionalProperties: false });
+export const ConsentExpiryRequest = Type.Object(
+  { asOf: Type.Optional(DayOrInstant()) },
+  { additionalProperties: false },
+);
 
 /** The body of POST /v1/consent-links/:token: the person's answer on one purpose, and the wording they saw. */
 export const ConsentLinkAnswer = Type.Object(
@@ -59,6 +59,7 @@ export function parseBody<S extends TSchema>(schema: S, body: unknown, what: str
 export const dayOrInstant = (text: string): Date =>
   new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
 
+const DayOrInstantParam = DayOrInstant();
 /** A day written YYYYMMDD, as the reference pages write a target's date ("GDPR Recency is less than 20140512"). */
 const COMPACT_DAY = /^(\d{4})(\d{2})(\d{2})$/;
 
@@ -69,7 +70,7 @@ const COMPACT_DAY = /^(\d{4})(\d{2})(\d{2})$/;
 export function parseDayOrInstant(value: unknown, name: string, { compactDay = false } = {}): Date {
   const compact = compactDay && typeof value === 'string' ? COMPACT_DAY.exec(value) : null;
   const text = compact ? `${compact[1]}-${compact[2]}-${compact[3]}` : value;
-  if (typeof text !== 'string' || !validatorFor(DayOrInstant)(text)) {
+  if (typeof text !== 'string' || !validatorFor(DayOrInstantParam)(text)) {
     const days = compactDay ? 'YYYY-MM-DD or YYYYMMDD' : 'YYYY-MM-DD';
     throw new ValidationError(`${name} must be a date (${days}) or an RFC 3339 date-time`, [
       { pointer: `/${name}`, message: 'is not a valid date' },

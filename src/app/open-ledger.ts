@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { CONTACT_FORGETTING_TYPES, CULTURAL_CONTACT_TYPES, FORGETTING_TYPES } from '../domain/catalog.js';
+import {
+  CONTACT_FORGETTING_TYPES,
+  CULTURAL_CONTACT_TYPES,
+  FORGETTING_TYPES,
+  RESTRICTION_TYPES,
+} from '../domain/catalog.js';
 import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
 import { ConsentLinks } from '../crypto/consent-link.js';
 import { CheckpointSigner } from '../crypto/log-checkpoint.js';
@@ -34,11 +39,11 @@ import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
 
 /**
- * The ledger's event indexes: forgetting events by type, the cultural contacts of order activities,
- * and the forgetting of a contact as the fence of its stream.
+ * The ledger's event indexes: forgetting, erasure-request and restriction events by type, the
+ * cultural contacts of order activities, and the forgetting of a contact as the fence of its stream.
  */
 export const LEDGER_EVENT_INDEXES = {
-  types: [FORGETTING_TYPES, ERASURE_REQUEST_TYPES],
+  types: [FORGETTING_TYPES, ERASURE_REQUEST_TYPES, RESTRICTION_TYPES],
   mentions: { types: CULTURAL_CONTACT_TYPES, field: 'culturalContactId' },
   fences: CONTACT_FORGETTING_TYPES,
 } as const satisfies EventIndexes;

@@ -38,7 +38,7 @@ export async function targetCampaign(
   const result = withoutForgotten(found, forgotten);
   const answer = { campaignType, channel, strictConsent, ...result };
   if (!contactIds) return answer;
-  // Ids given are answered in their order; one the read models do not hold (or outside the organisation) is unknown.
+  // Ids given are answered in their order; one the read models do not hold is unknown.
   const eligible = new Set(result.eligible);
   return {
     ...answer,

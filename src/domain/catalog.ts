@@ -366,6 +366,9 @@ export const CULTURAL_CONTACT_TYPES = [
   'TicketSold',
 ] as const satisfies readonly EventType[];
 
+/** Types that restrict a contact's processing (GDPR art. 18) or lift the restriction. */
+export const RESTRICTION_TYPES = ['ProcessingRestricted', 'RestrictionLifted'] as const satisfies readonly EventType[];
+
 /** Types that forget a contact: its stream accepts no personal data after them (the erasure fence). */
 export const CONTACT_FORGETTING_TYPES = ['ContactAnonymized', 'ContactErased'] as const satisfies readonly EventType[];
 

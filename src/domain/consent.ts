@@ -208,20 +208,28 @@ export function linkAnswerChangesNothing(
   return expiry === null || renewed!.slice(0, 10) <= expiry.slice(0, 10);
 }
 
-/** Sources through which the person answers alone: a form, the portal, an import of such answers. */
-const SELF_SERVICE_SOURCES: readonly unknown[] = ['form', 'portal', 'import'];
+/**
+ * Sources through which the person answers alone (a form, the portal, an import of such answers),
+ * as a refusal names them: the operator must know which system tried, to fix that one.
+ */
+const SELF_SERVICE_SOURCES: Readonly<Record<string, string>> = {
+  form: 'a form',
+  portal: 'the portal',
+  import: 'an import',
+};
 
 /**
  * The rules a consent event must meet before it is appended: its purpose is configured, and a
- * refused legal basis is not given again by a form (reference: "une fois qu'une base légale est
- * refusée, elle ne peut plus être acceptée"); an operator recording the person's request may.
+ * refused legal basis is not given again by a form, the portal or an import (reference: "une fois
+ * qu'une base légale est refusée, elle ne peut plus être acceptée"); an operator recording the
+ * person's request may.
  */
 export function consentRuleFailure(
   state: ConsentState,
   purposes: PurposesState,
   event: ConsentInput,
 ): OperatorRuleFailure | null {
-  const purpose = event.data['purpose'];
+  const { purpose, source } = event.data;
   if (typeof purpose !== 'string') return null;
   const configured = purposes.get(purpose);
   if (!configured) {
@@ -231,15 +239,17 @@ export function consentRuleFailure(
       action: 'configure the purpose first (PUT /v1/purposes/:code), or send a configured purpose',
     };
   }
+  const selfService =
+    typeof source === 'string' && Object.hasOwn(SELF_SERVICE_SOURCES, source) ? SELF_SERVICE_SOURCES[source] : null;
   if (
     event.type === 'ConsentGiven' &&
     configured.kind === 'legalBasis' &&
     state[purpose]?.status === 'no' &&
-    SELF_SERVICE_SOURCES.includes(event.data['source'])
+    selfService
   ) {
     return {
       pointer: '/data/source',
-      message: `legal basis ${purpose} was refused by the person; a form cannot give it again`,
+      message: `legal basis ${purpose} was refused by the person; ${selfService} cannot give it again`,
       action: 'keep the refusal; only an operator recording the person asking for it may give it again',
     };
   }

@@ -1,4 +1,4 @@
-import type { EventType } from './catalog.js';
+import { CULTURAL_CONTACT_TYPES, RESTRICTION_TYPES, type EventType } from './catalog.js';
 
 /**
  * What a contact is, as flags: the part of a contact that both the personal view and the
@@ -77,4 +77,34 @@ export function evolveContactFlags<F extends ContactFlags>(
       throw new Error(`no contact rule for ${String(unhandled)}`);
     }
   }
+}
+
+type FlagEvent = Parameters<typeof evolveContactFlags>[1];
+
+/** Whether a contact's processing is restricted after an event, given whether it was before. */
+export const restrictedAfter = (restricted: boolean, event: FlagEvent): boolean =>
+  evolveContactFlags({ ...initialContactFlags(), restricted }, event).restricted;
+
+const ORDER_ACTIVITIES: ReadonlySet<string> = new Set(CULTURAL_CONTACT_TYPES);
+const RESTRICTIONS: ReadonlySet<string> = new Set(RESTRICTION_TYPES);
+
+/**
+ * The indexes of the order activities (options, reservations, sales) of a batch whose contact's
+ * processing is restricted when they come (GDPR art. 18). They are recorded all the same: the log
+ * keeps what happened, and a sale the box office made is a fact; but the publisher is told, since
+ * a restricted person's data may only be stored. `restricted` holds the contacts restricted as the
+ * log stood before the batch; the batch's own restrictions and lifts count in order.
+ */
+export function ordersUnderRestriction(
+  restricted: ReadonlySet<string>,
+  events: ReadonlyArray<FlagEvent & { contactId: string }>,
+): number[] {
+  const now = new Map<string, boolean>();
+  const found: number[] = [];
+  events.forEach((event, index) => {
+    const before = now.get(event.contactId) ?? restricted.has(event.contactId);
+    if (before && ORDER_ACTIVITIES.has(event.type)) found.push(index);
+    if (RESTRICTIONS.has(event.type)) now.set(event.contactId, restrictedAfter(before, event));
+  });
+  return found;
 }

@@ -13,11 +13,13 @@ export const personal = { personal: true } as const;
 /** Opaque identifier (customer number, order id...): never an e-mail or a phone number. */
 export const OpaqueId = (options: Record<string, unknown> = {}) => Type.String({ format: 'opaque-id', ...options });
 
-/** RFC 3339 instant with a time zone, year 1900..2199; normalised to UTC at the boundary. */
+/** RFC 3339 instant with a time zone, no leap second, year 1900..2199 in UTC; normalised to UTC at the boundary. */
 export const Instant = (options: Record<string, unknown> = {}) => Type.String({ format: 'instant', ...options });
 /** Calendar date (YYYY-MM-DD), year 1900..2199. */
 export const CalendarDate = (options: Record<string, unknown> = {}) =>
   Type.String({ format: 'calendar-date', ...options });
+/** A day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant, wherever a date is taken. */
+export const DayOrInstant = () => Type.Union([CalendarDate(), Instant()]);
 /** One of a fixed set of strings (an enum: one clear error message instead of one per literal). */
 export const OneOf = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { PurposesState } from './purposes.js';
-import { CalendarDate, Instant, OneOf, OpaqueId } from './schema-kit.js';
+import { DayOrInstant, OneOf, OpaqueId } from './schema-kit.js';
 
 /**
  * Marketing targeting (DESIGN.md "Consent"; reference: ticketing-gdpr-features-v2.en.txt, "SAM
@@ -18,7 +18,7 @@ export const TargetingRequest = Type.Object(
     channel: OneOf(CAMPAIGN_CHANNELS),
     strictConsent: Type.Optional(Type.Boolean()),
     contactIds: Type.Optional(Type.Array(OpaqueId(), { minItems: 1, maxItems: 100_000, uniqueItems: true })),
-    recencyBefore: Type.Optional(Type.Union([CalendarDate(), Instant()])),
+    recencyBefore: Type.Optional(DayOrInstant()),
     organizationId: Type.Optional(OpaqueId()),
   },
   { additionalProperties: false },
@@ -27,6 +27,7 @@ export type TargetingRequest = Static<typeof TargetingRequest>;
 
 export const EXCLUSION_REASONS = [
   'unknownContact',
+  'otherOrganization',
   'forgotten',
   'restricted',
   'refusedInGeneral',
@@ -42,6 +43,8 @@ export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
  * an objection to one as a refusal.
  */
 export interface TargetFacts {
+  /** Never dealt with the campaign's organisation (a campaign limited to one). */
+  otherOrganization: boolean;
   forgotten: boolean;
   restricted: boolean;
   refusedInGeneral: boolean;
@@ -54,6 +57,8 @@ export interface TargetFacts {
 export interface Campaign {
   campaignType: 'marketing' | 'operational';
   strictConsent: boolean;
+  /** Limited to the contacts of one organisation (`organizationId`). */
+  byOrganization?: boolean;
 }
 
 /** One exclusion: its reason holds when the fact has this value. */
@@ -65,10 +70,15 @@ export interface ExclusionCheck {
 
 /**
  * The exclusions of a campaign in the order they are checked; the first that holds is the reason.
- * The read models run the same list as SQL over every contact (see targetingSql).
+ * The read models run the same list as SQL over every contact (see targetingSql). A contact of
+ * another organisation is known, so not `unknownContact`; it is out of the campaign's scope before
+ * anything about it counts, so its reason comes first.
  */
 export function exclusionChecks(campaign: Campaign): ExclusionCheck[] {
   const never: ExclusionCheck[] = [
+    ...(campaign.byOrganization
+      ? [{ reason: 'otherOrganization', fact: 'otherOrganization', when: true } as const]
+      : []),
     { reason: 'forgotten', fact: 'forgotten', when: true },
     { reason: 'restricted', fact: 'restricted', when: true },
   ];
@@ -105,7 +115,7 @@ export type AnswerPatterns = ReturnType<typeof answerPatterns>;
 export interface TargetingResult {
   eligible: string[];
   excluded: Record<ExclusionReason, number>;
-  /** Contacts considered (forgotten and unknown ones aside) with neither a "yes" nor a "no" to any purpose. */
+  /** Contacts considered (forgotten, unknown and other organisations' aside) with neither a "yes" nor a "no". */
   withoutAnswer: number;
   considered: number;
 }

@@ -8,12 +8,24 @@ import { PLACE_FIELDS, placeIssue, type PlaceField } from './places.js';
 export const MIN_YEAR = 1900;
 export const MAX_YEAR = 2199;
 
-const yearInRange = (value: string) => {
-  const year = Number(value.slice(0, 4));
-  return year >= MIN_YEAR && year <= MAX_YEAR;
-};
+const yearInRange = (year: number) => year >= MIN_YEAR && year <= MAX_YEAR;
 const dateTime = fullFormats['date-time'] as { validate: (value: string) => boolean };
 const date = fullFormats['date'] as { validate: (value: string) => boolean };
+
+/**
+ * An RFC 3339 date-time that names an instant a `Date` holds, in years MIN_YEAR..MAX_YEAR once in
+ * UTC. The grammar alone lets through a leap second (`23:59:60`), which `Date` cannot represent:
+ * it would pass here and fail later, when the instant is normalised or compared (a 500 instead of
+ * a 400 naming the field). The year is checked on the UTC instant, the form it is stored in, so
+ * that a normalised value is still a valid instant.
+ */
+function isInstant(value: string): boolean {
+  if (!dateTime.validate(value)) return false;
+  const time = Date.parse(value);
+  return Number.isFinite(time) && yearInRange(new Date(time).getUTCFullYear());
+}
+/** A calendar date (YYYY-MM-DD) that exists (no February 30), in years MIN_YEAR..MAX_YEAR. */
+const isCalendarDate = (value: string): boolean => date.validate(value) && yearInRange(Number(value.slice(0, 4)));
 
 /** The one ajv instance: strict, all errors, and the formats the catalog uses. */
 export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -35,8 +47,8 @@ ajv.addKeyword({
   validate: checkPlace,
 });
 ajv.addFormat('opaque-id', { type: 'string', validate: isOpaqueId });
-ajv.addFormat('instant', { type: 'string', validate: (v: string) => dateTime.validate(v) && yearInRange(v) });
-ajv.addFormat('calendar-date', { type: 'string', validate: (v: string) => date.validate(v) && yearInRange(v) });
+ajv.addFormat('instant', { type: 'string', validate: isInstant });
+ajv.addFormat('calendar-date', { type: 'string', validate: isCalendarDate });
 for (const name of ['email', 'uri', 'uuid'] as const) {
   ajv.addFormat(name, fullFormats[name] as never);
 }
@@ -75,7 +87,7 @@ export function describeAjvError(error: ErrorObject): { pointer: string; message
 function describeFormat(format: string): string {
   switch (format) {
     case 'instant':
-      return `RFC 3339 date-time with a time zone, year ${MIN_YEAR}..${MAX_YEAR}`;
+      return `RFC 3339 date-time with a time zone, no leap second, year ${MIN_YEAR}..${MAX_YEAR} in UTC`;
     case 'calendar-date':
       return `calendar date YYYY-MM-DD, year ${MIN_YEAR}..${MAX_YEAR}`;
     case 'opaque-id':

@@ -225,7 +225,8 @@ export class ReadModels {
    */
   async target(scope: TargetScope, campaign: Campaign & { channel: string }): Promise<TargetingResult> {
     const patterns = answerPatterns(await this.purposes(), campaign.channel);
-    const tally = await this.store.targetingTally({ scope, patterns, checks: exclusionChecks(campaign) });
+    const checks = exclusionChecks({ ...campaign, byOrganization: scope.organizationId !== undefined });
+    const tally = await this.store.targetingTally({ scope, patterns, checks });
     const excluded = Object.fromEntries(EXCLUSION_REASONS.map((reason) => [reason, tally[reason] ?? 0]));
     return {
       eligible: tally.eligible ? tally.eligible.split(',') : [],

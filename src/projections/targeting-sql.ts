@@ -41,18 +41,19 @@ export interface TargetingDialect {
  * the eligible ids, aggregated by the database: the application never walks a million rows.
  */
 export function targetingSql({ scope, patterns, checks }: TargetQuery, sql: TargetingDialect): string {
+  const { organizationId } = scope;
+  const inOrganization = () =>
+    `EXISTS (SELECT 1 FROM ${sql.qualified('contact_organizations')} o WHERE o.contact_id = c.contact_id ` +
+    `AND o.organization_id = ${sql.param(organizationId)})`;
+  // Ids given are all considered: one of another organisation is counted as such (otherOrganization).
+  // A derived audience (the renewal one, everyone) is the organisation's contacts to begin with.
   const where = [
     scope.contactIds
       ? `contact_id ${sql.inIds(scope.contactIds)}`
       : scope.recencyBefore !== undefined
         ? `recency_at < ${sql.param(scope.recencyBefore)} AND ${LISTED_CONTACT} AND role IN ('individual', 'relay')`
         : 'registered_event IS NOT NULL',
-    ...(scope.organizationId !== undefined
-      ? [
-          `EXISTS (SELECT 1 FROM ${sql.qualified('contact_organizations')} o WHERE o.contact_id = c.contact_id ` +
-            `AND o.organization_id = ${sql.param(scope.organizationId)})`,
-        ]
-      : []),
+    ...(organizationId !== undefined && !scope.contactIds ? [inOrganization()] : []),
   ];
   const anyOf = (list: readonly string[]) =>
     list.length === 0
@@ -60,6 +61,8 @@ export function targetingSql({ scope, patterns, checks }: TargetQuery, sql: Targ
       : list.map((pattern) => `consent_answers LIKE ${sql.param(`%${pattern}%`)}`).join(' OR ');
   // Written when a check reads it: a parameter the query does not use is an error on PostgreSQL.
   const facts: Record<keyof TargetFacts, () => string> = {
+    // A derived audience holds none (see where): no second look-up per contact.
+    otherOrganization: () => (scope.contactIds ? `NOT ${inOrganization()}` : '1 = 0'),
     forgotten: () => `status <> 'active'`,
     restricted: () => 'restricted = 1',
     refusedInGeneral: () => anyOf(patterns.refusedInGeneral),
@@ -73,7 +76,8 @@ export function targetingSql({ scope, patterns, checks }: TargetQuery, sql: Targ
     (r) => `count(*) FILTER (WHERE reason = '${r}') AS "${r}"`,
   );
   return `SELECT count(*) AS considered, ${counts.join(', ')},
-      count(*) FILTER (WHERE NOT forgotten AND NOT answered) AS without_answer,
+      count(*) FILTER (WHERE NOT forgotten AND NOT answered AND coalesce(reason, '') <> 'otherOrganization')
+        AS without_answer,
       string_agg(contact_id, ',' ORDER BY contact_id) FILTER (WHERE reason IS NULL) AS eligible
     FROM (SELECT contact_id, ${reason} AS reason, (${facts.forgotten()}) AS forgotten, (${facts.answered()}) AS answered
           FROM ${sql.qualified('contacts')} c WHERE ${where.join(' AND ')}${sql.fence}) t`;

@@ -130,8 +130,12 @@ describe('purposes, consents and their expiry (HTTP and CLI)', function () {
       });
       expect(again.status, again.text).to.equal(422);
       expect(again.body.errors[0]).to.include({ index: 0, pointer: '/data/source' });
-      expect(again.body.detail).to.match(/legal basis interest was refused/);
+      expect(again.body.detail).to.match(/legal basis interest was refused by the person; a form cannot/);
       expect(again.body.action).to.match(/operator/);
+      // The refusal names the source that tried, whichever it is.
+      const imported = await api.post('/v1/events', consent(p, 'ConsentGiven', 'interest', { source: 'import' }));
+      expect(imported.status, imported.text).to.equal(422);
+      expect(imported.body.detail).to.match(/legal basis interest was refused by the person; an import cannot/);
       expect(await ledger.store.headPosition()).to.equal(head);
       // A withdrawal and a form's "yes" in one body: the body's own order counts.
       const q = person();

@@ -60,6 +60,45 @@ describe('POST /v1/events', () => {
     expect(response.body.warnings[0].message).to.match(/not ContactRegistered/);
   });
 
+  it('an order activity of a restricted contact is appended with a warning, decided from the log', async () => {
+    const [p, other] = [person(), person()];
+    const restriction = (type: string) => ({
+      type,
+      contactId: p.contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2024-01-20T10:00:00Z',
+      data: { reason: 'objection' },
+    });
+    const option = { ...ticketSold(p, 'O-2'), type: 'OptionTaken' };
+    await api.post('/v1/events', { events: [registered(p), registered(other)] });
+    expect((await api.post('/v1/events', ticketSold(p, 'O-0'))).body.warnings).to.deep.equal([]);
+    expect((await api.post('/v1/events', restriction('ProcessingRestricted'))).status).to.equal(201);
+    // The read models have not seen the restriction (no catch-up): the log decides.
+    expect((await ledger.readModels.contact(p.contactId))?.restricted ?? false).to.equal(false);
+    const sold = await api.post('/v1/events', { events: [ticketSold(other, 'O-1'), ticketSold(p, 'O-1'), option] });
+    expect(sold.status, sold.text).to.equal(201);
+    expect(sold.body.appended).to.have.length(3);
+    expect(sold.body.warnings.map((w: { index: number }) => w.index)).to.deep.equal([1, 2]);
+    expect(sold.body.warnings[0]).to.include({ index: 1, pointer: '/contactId', code: 'processing-restricted' });
+    expect(sold.body.warnings[0].message).to.match(/restriction of processing/);
+    expect(sold.body.warnings[0].advice).to.match(/RestrictionLifted/);
+    expect(sold.text).not.to.include(p.email);
+    // Re-published, it is a duplicate: nothing appended, nothing to warn about.
+    const again = await api.post('/v1/events', { events: [{ ...ticketSold(p, 'O-1'), id: sold.body.appended[1].id }] });
+    expect(again.body.duplicates).to.have.length(1);
+    expect(again.body.warnings).to.deep.equal([]);
+    // Lifted in the same batch before the next sale: no warning; restricted again after it: a warning.
+    const batch = await api.post('/v1/events', {
+      events: [
+        restriction('RestrictionLifted'),
+        ticketSold(p, 'O-4'),
+        restriction('ProcessingRestricted'),
+        ticketSold(p, 'O-5'),
+      ],
+    });
+    expect(batch.body.warnings.map((w: { index: number }) => w.index)).to.deep.equal([3]);
+  });
+
   it('expectedRevision mismatch: 409 problem with the revisions, nothing appended', async () => {
     const p = person();
     await api.post('/v1/events', registered(p));

@@ -72,6 +72,7 @@ describe('POST /v1/targeting', function () {
     expect(answer.body.eligible).to.have.members(ids(yesEmail, otherOrg));
     expect(answer.body.excluded).to.deep.equal({
       unknownContact: 0,
+      otherOrganization: 0,
       forgotten: 1,
       restricted: 1,
       refusedInGeneral: 1,
@@ -110,6 +111,21 @@ describe('POST /v1/targeting', function () {
     });
     expect(ofB.body.eligible).to.deep.equal(ids(otherOrg));
     expect(ofB.body.considered).to.equal(1);
+  });
+
+  it('ids given with an organisation: one of another organisation is counted as such, not as unknown', async () => {
+    const answer = await api.post('/v1/targeting', {
+      campaignType: 'marketing',
+      channel: 'email',
+      organizationId: 'ORG-B',
+      contactIds: [yesEmail.contactId, otherOrg.contactId, 'C-NOBODY', silent.contactId, forgotten.contactId],
+    });
+    expect(answer.status, answer.text).to.equal(200);
+    expect(answer.body.eligible).to.deep.equal(ids(otherOrg));
+    expect(answer.body.excluded).to.include({ unknownContact: 1, otherOrganization: 3, forgotten: 0 });
+    expect(answer.body.considered).to.equal(5);
+    // The silent contact of another organisation is out of scope: not one to ask for an answer.
+    expect(answer.body.withoutAnswer).to.equal(0);
   });
 
   it('recencyBefore selects the renewal audience; a click on the renewal link moves the recency', async () => {

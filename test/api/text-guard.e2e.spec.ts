@@ -36,7 +36,12 @@ describe('text guard on the API: POST /v1/text-guard and the notes of a publish'
       ['union-membership', ['syndiquée']],
     ]);
     expect(response.body.warnings[0].advice).to.match(/^Avoid directly or indirectly revealing/);
-    expect((await api.post('/v1/text-guard', { text: 'Prefers aisle seats' })).body).to.deep.equal({ warnings: [] });
+    // The recommendations come with every text, flagged or not (V1 page: on every remark saved).
+    const plain = await api.post('/v1/text-guard', { text: 'Prefers aisle seats' });
+    expect(plain.body.warnings).to.deep.equal([]);
+    expect(plain.body.reminder).to.deep.equal(response.body.reminder);
+    expect(plain.body.reminder.en.title).to.equal('Remark recommendations');
+    expect(plain.body.reminder.fr.points).to.have.length(4);
   });
 
   for (const body of [{}, { text: '' }, { text: 7 }, { text: 'x'.repeat(10_001) }]) {
@@ -60,6 +65,24 @@ describe('text guard on the API: POST /v1/text-guard and the notes of a publish'
       category: 'judgemental-or-offensive',
       words: ['désagréable'],
     });
+    expect(response.body.reminder.en.points[2]).to.match(/^Avoid directly or indirectly revealing/);
+  });
+
+  it('returns the recommendations with every note or remark published, flagged or not, and only then', async () => {
+    const remark = { ...note('Prefers the stalls'), type: 'RemarkSet', data: { text: 'Prefers the stalls' } };
+    const plain = await api.post('/v1/events', remark);
+    expect(plain.status, plain.text).to.equal(201);
+    expect(plain.body.warnings).to.deep.equal([]);
+    expect(plain.body.reminder.en.title).to.equal('Remark recommendations');
+    const noText = await api.post('/v1/events', {
+      type: 'PolicyAccepted',
+      contactId: p.contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2024-05-01T10:00:00Z',
+      data: { kind: 'privacy', url: 'https://example.org/privacy', version: 'v1' },
+    });
+    expect(noText.status, noText.text).to.equal(201);
+    expect(noText.body).not.to.have.property('reminder');
   });
 
   it(

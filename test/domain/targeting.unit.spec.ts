@@ -10,6 +10,7 @@ const entry = (status: ConsentStatus) => ({
 });
 
 const none: TargetFacts = {
+  otherOrganization: false,
   forgotten: false,
   restricted: false,
   refusedInGeneral: false,
@@ -20,12 +21,24 @@ const none: TargetFacts = {
 const marketing = { campaignType: 'marketing', strictConsent: true } as const;
 const lenient = { campaignType: 'marketing', strictConsent: false } as const;
 const operational = { campaignType: 'operational', strictConsent: true } as const;
+const ofOneOrganization = { ...operational, byOrganization: true } as const;
+type Campaign = typeof marketing | typeof lenient | typeof operational | typeof ofOneOrganization;
 
 /** One row per exclusion of DESIGN.md "Consent" and the reference's SAM targeting. */
-const rows: Array<
-  [string, TargetFacts | null, typeof marketing | typeof lenient | typeof operational, ExclusionReason | null]
-> = [
+const rows: Array<[string, TargetFacts | null, Campaign, ExclusionReason | null]> = [
   ['an unknown contact', null, marketing, 'unknownContact'],
+  [
+    'a contact of another organisation, before anything else about it',
+    { ...none, otherOrganization: true, forgotten: true },
+    ofOneOrganization,
+    'otherOrganization',
+  ],
+  [
+    'the organisation counts only when the campaign is limited to one',
+    { ...none, otherOrganization: true },
+    operational,
+    null,
+  ],
   [
     'a forgotten contact, even for an operational campaign',
     { ...none, forgotten: true, yesOnChannel: true },

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { guardText, TEXT_GUARD_CATEGORIES } from '../../src/domain/text-guard.js';
+import { guardText, REMARK_RECOMMENDATIONS, TEXT_GUARD_CATEGORIES } from '../../src/domain/text-guard.js';
 import { LABELLED_NOTES } from '../fixtures/text-guard-set.js';
 
 /** Sentence-level precision and recall: a positive is found when one of its categories is warned. */
@@ -48,6 +48,33 @@ describe('text guard (special-category and judgemental wording, French and Engli
 
   it('quotes the right words after characters outside the basic plane', () => {
     expect(guardText('🎭🎭 syndiquée')[0]).to.deep.include({ category: 'union-membership', words: ['syndiquée'] });
+  });
+
+  const named: Array<[string, string, string[]]> = [
+    ['Cliente d’origine marocaine', 'ethnic-origin', ['origine marocaine']],
+    ['Son père est alcoolique', 'health', ['alcoolique']],
+    ['Ancienne toxicomane', 'health', ['toxicomane']],
+    ['Moroccan family', 'ethnic-origin', ['Moroccan family']],
+    ['Known alcoholic', 'health', ['alcoholic']],
+  ];
+  for (const [text, category, words] of named) {
+    it(`finds ${category} in "${text}"`, () =>
+      expect(guardText(text)).to.deep.include.members([
+        { category, words, advice: REMARK_RECOMMENDATIONS.en.points[2] },
+      ]));
+  }
+
+  it("the recommendations are the reference page's, and the advice quotes the points broken", () => {
+    expect(REMARK_RECOMMENDATIONS.en.title).to.equal('Remark recommendations');
+    expect(REMARK_RECOMMENDATIONS.en.intro).to.equal(
+      'Data entered in the comments area must comply with all relevant personal data regulations. ' +
+        'In particular it must:',
+    );
+    expect(REMARK_RECOMMENDATIONS.en.points).to.have.length(4);
+    expect(REMARK_RECOMMENDATIONS.fr.points).to.have.length(4);
+    expect(REMARK_RECOMMENDATIONS.en.points[0]).to.match(/^Be relevant, adequate, not excessive/);
+    const [, objective, , offensive] = REMARK_RECOMMENDATIONS.en.points;
+    expect(guardText('Très désagréable')[0]!.advice).to.equal(`${objective} ${offensive}`);
   });
 
   it('finds nothing in a name of a street, a venue or an event', () => {
