@@ -87,7 +87,7 @@ describe('inactive batch killed at random moments, then re-run', function () {
         const destroyed = await ledger.keys.destroyed(keyIds);
         if (selected.includes(p.contactId)) {
           expect(forgettings, p.contactId).to.have.length(1);
-          expect(destroyed.size, p.contactId).to.equal(keyIds.length);
+          expect(destroyed.size, p.contactId).to.equal(new Set(keyIds).size); // a purge may seal under the contact key
         } else {
           expect(forgettings, p.contactId).to.have.length(0);
           expect(destroyed.size, p.contactId).to.equal(0);
