@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { InactivityMonths } from '../domain/inactive-contacts.js';
 import { ValidationError } from '../domain/errors.js';
 import { Code, DayOrInstant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
@@ -6,7 +7,7 @@ import { describeAjvError, validatorFor } from '../domain/validation.js';
 /** The body of POST /v1/batches/inactive-contacts (its defaults: 36 months, now, a simulation). */
 export const InactiveBatchRequest = Type.Object(
   {
-    inactivityMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
+    inactivityMonths: Type.Optional(InactivityMonths()),
     asOf: Type.Optional(DayOrInstant()),
     simulate: Type.Optional(Type.Boolean()),
     /** The simulation a run applies: its as-of and months are taken; 409 when the outcome changed since. */

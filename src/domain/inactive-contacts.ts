@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
 import type { ContactView } from './contact-view.js';
 import { decideForgetting, ordersStillValid, type ContactForgetting } from './forgetting.js';
@@ -12,6 +13,11 @@ import { ValidationError } from './errors.js';
  * folded from the log (to decide): a wrong read model can only propose, never forget.
  */
 export const DEFAULT_INACTIVITY_MONTHS = 36;
+/** The longest inactivity period a run takes: a hundred years. */
+const MAX_INACTIVITY_MONTHS = 1200;
+
+/** The inactivity period of a request body or a schedule: whole months, one to MAX_INACTIVITY_MONTHS. */
+export const InactivityMonths = () => Type.Integer({ minimum: 1, maximum: MAX_INACTIVITY_MONTHS });
 
 /** "The batch only deals with individual contacts and relays": structures and other roles never. */
 export const BATCH_ROLES: readonly string[] = ['individual', 'relay'];
@@ -54,9 +60,10 @@ export function classifyInactive(facts: InactivityFacts, cutoff: string): BatchO
  * (31 May minus 3 months is 28 or 29 February, not 3 March). Recency strictly before it is inactive.
  */
 export function inactivityCutoff(asOf: Date, months: number): string {
-  if (!Number.isInteger(months) || months < 1 || months > 1200) {
-    throw new ValidationError('inactivityMonths must be a whole number of months from 1 to 1200', [
-      { pointer: '/inactivityMonths', message: 'must be an integer from 1 to 1200' },
+  if (!Number.isInteger(months) || months < 1 || months > MAX_INACTIVITY_MONTHS) {
+    const range = `from 1 to ${MAX_INACTIVITY_MONTHS}`;
+    throw new ValidationError(`inactivityMonths must be a whole number of months ${range}`, [
+      { pointer: '/inactivityMonths', message: `must be an integer ${range}` },
     ]);
   }
   const year = asOf.getUTCFullYear();

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Cron } from 'croner';
 import { ValidationError } from './errors.js';
-import { DEFAULT_INACTIVITY_MONTHS } from './inactive-contacts.js';
+import { DEFAULT_INACTIVITY_MONTHS, InactivityMonths } from './inactive-contacts.js';
 import { OneOf, Text } from './schema-kit.js';
 
 /**
@@ -37,7 +37,7 @@ export const InactiveContactsSchedule = Type.Object(
   {
     ...scheduleFields,
     mode: Type.Optional(OneOf(BATCH_MODES, { description: 'simulate (default) or apply' })),
-    inactivityMonths: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
+    inactivityMonths: Type.Optional(InactivityMonths()),
   },
   { additionalProperties: false },
 );
