@@ -195,13 +195,16 @@ describe('scheduled runs on two nodes sharing PostgreSQL: exactly one runs each 
 
   it('a node waiting on a taken occurrence runs it when the holder ends without recording it', async () => {
     await configureSchedule(nodes[0]!, 'inactive-contacts', { cron: '*/5 * * * * *', mode: 'simulate' });
-    const occurrence = new Date(Math.ceil((Date.now() + 1000) / 5000) * 5000).toISOString();
+    // Three seconds ahead at least: on a loaded machine, taking the lock and starting the runner
+    // below must both happen before the occurrence is due, or the runner waits for the next one.
+    const occurrence = new Date(Math.ceil((Date.now() + 3000) / 5000) * 5000).toISOString();
     let release!: () => void;
     // A holder that dies before recording: its lock goes, and no run of the occurrence is in the log.
     const holding = nodes[0]!.runOccurrenceExclusively(
       `inactive-contacts@${occurrence}`,
       () => new Promise<void>((r) => (release = r)),
     );
+    await until('the lock taken', async () => release !== undefined);
     const { runner, errors, ran } = startRunner(nodes[1]!);
     await new Promise((resolve) => setTimeout(resolve, new Date(occurrence).getTime() - Date.now() + 1000));
     expect(ran).not.to.include(`inactive-contacts@${occurrence}`);
