@@ -8,6 +8,7 @@ import {
   classifyInactive,
   decideInactiveContact,
   DEFAULT_INACTIVITY_MONTHS,
+  inactiveOutcome,
   inactivityCutoff,
   inactivityFactsFromLog,
   type BatchOutcome,
@@ -17,7 +18,7 @@ import {
 import { decideOrderPurge, type OrderFact } from '../domain/order-purge.js';
 import type { ContactView } from '../domain/contact-view.js';
 import type { PurposeEvent } from '../domain/purposes.js';
-import type { ReadModels } from '../projections/read-models.js';
+import type { ProposedContact, ReadModels } from '../projections/read-models.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { appendSealed } from './append-sealed.js';
 import { viewOfStream } from './contact-view.js';
@@ -76,6 +77,8 @@ interface Unit {
   contactId: string;
   /** The read model's outcome (null: only its orders are proposed). */
   proposed: BatchOutcome | null;
+  /** The read model's row it was proposed from. */
+  row: ProposedContact | null;
   orders: string[];
 }
 
@@ -131,10 +134,11 @@ async function inGroups<T, R>(
 /**
  * The inactive-contact batch (DESIGN.md "Forgetting"). The read model proposes: the listed
  * contacts whose recency is older than the cutoff, and the orders with a ticket ended before it.
- * Each proposed contact is then decided from its stream (with the sales naming it as cultural
- * contact), its order purges and its forgetting in one decision appended at the revision it read:
- * a simulation takes exactly the decisions a run takes, and appends nothing. A run records itself
- * in its own stream; the shredder destroys the keys.
+ * A run decides each proposed contact from its stream (with the sales naming it as cultural
+ * contact), its order purges and its forgetting in one decision appended at the revision it read.
+ * A simulation appends nothing and takes the same decisions: from the stream too, unless the
+ * contact's row proves it holds what the log gives (see simulate). A run records itself in its own
+ * stream; the shredder destroys the keys.
  */
 export async function runInactiveBatch(
   context: LedgerContext & {
@@ -155,12 +159,7 @@ export async function runInactiveBatch(
   const settings = { cutoff, purposes, runId: '' };
 
   if (!command.apply || reviewed) {
-    const simulated = new Map<string, UnitDecision>();
-    await inGroups(
-      units,
-      (unit) => decideOnStream(context, contactStream(unit.contactId), unitCommand(context, unit, settings, false)),
-      (results) => results.forEach(([unit, decision]) => simulated.set(unit.contactId, decision)),
-    );
+    const simulated = await simulate(context, units, settings);
     const report = reportOf({ runId: null, simulated: true, ...header }, simulated);
     if (!command.apply) return { report, forgotten: [], keysDestroyed: 0 };
     const changed = differences(reviewed!, report);
@@ -204,6 +203,45 @@ export async function runInactiveBatch(
   return { report, forgotten, keysDestroyed: await shredding.done() };
 }
 
+/** Proposed contacts whose log heads are looked up at once. */
+const HEADS_PAGE = 10_000;
+
+/**
+ * What a run would decide on each unit, appending nothing. A proposed contact with no order to
+ * purge, whose row's proof holds and which was folded up to the log's head for the contact (its
+ * stream, and the sales naming it), is decided from its row: folding the log again would give the
+ * same facts. Every other unit (a row edited, restored from an older copy, behind the log, or with
+ * orders) is decided from its stream, exactly as a run decides it.
+ */
+async function simulate(
+  context: LedgerContext,
+  units: readonly Unit[],
+  settings: { cutoff: string; purposes: readonly PurposeEvent[]; runId: string },
+): Promise<Map<string, UnitDecision>> {
+  const decided = new Map<string, UnitDecision>();
+  const fromLog: Unit[] = [];
+  const now = context.now();
+  for (let i = 0; i < units.length; i += HEADS_PAGE) {
+    const page = units.slice(i, i + HEADS_PAGE);
+    const provable = page.filter((unit) => unit.row?.proven && unit.orders.length === 0);
+    const heads = await context.store.headsOf(
+      provable.map(({ contactId }) => ({ stream: contactStream(contactId), mentioned: contactId })),
+    );
+    const current = new Set(provable.filter((unit, k) => heads[k] === unit.row!.headPosition));
+    for (const unit of page) {
+      if (!current.has(unit)) fromLog.push(unit);
+      else
+        decided.set(unit.contactId, { outcome: inactiveOutcome(unit.proposed, unit.row!.validUntil, now), purged: [] });
+    }
+  }
+  await inGroups(
+    fromLog,
+    (unit) => decideOnStream(context, contactStream(unit.contactId), unitCommand(context, unit, settings, false)),
+    (results) => results.forEach(([unit, decision]) => decided.set(unit.contactId, decision)),
+  );
+  return decided;
+}
+
 /** The read model's proposals, one unit per contact, in contact id order. */
 async function proposedUnits(
   readModels: Pick<ReadModels, 'inactivityFactsBefore' | 'purgeableOrdersBefore'>,
@@ -212,13 +250,16 @@ async function proposedUnits(
   const units = new Map<string, Unit>();
   const unit = (contactId: string) => {
     let found = units.get(contactId);
-    if (!found) units.set(contactId, (found = { contactId, proposed: null, orders: [] }));
+    if (!found) units.set(contactId, (found = { contactId, proposed: null, row: null, orders: [] }));
     return found;
   };
   for await (const page of readModels.inactivityFactsBefore(cutoff)) {
-    for (const facts of page) {
-      const outcome = classifyInactive(facts, cutoff);
-      if (outcome) unit(facts.contactId).proposed = outcome;
+    for (const row of page) {
+      const outcome = classifyInactive(row.facts, cutoff);
+      if (!outcome) continue;
+      const proposed = unit(row.facts.contactId);
+      proposed.proposed = outcome;
+      proposed.row = row;
     }
   }
   for await (const page of readModels.purgeableOrdersBefore(cutoff)) {
@@ -339,6 +380,7 @@ function reportOf(
     if (outcome) (contacts[outcome] ??= []).push(contactId);
     ordersPurged.push(...purged);
   }
+  for (const ids of Object.values(contacts)) ids.sort();
   ordersPurged.sort();
   const counts = Object.fromEntries(Object.entries(contacts).map(([outcome, ids]) => [outcome, ids.length]));
   const report = {

@@ -15,6 +15,7 @@ import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
 import { ConsentLinks } from '../crypto/consent-link.js';
 import { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import { BlindIndex } from '../crypto/blind-index.js';
+import { RowProofs } from '../crypto/row-proof.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore, WrongMasterKey } from '../crypto/key-store.js';
 import { loadMasterKey } from '../crypto/master-key.js';
@@ -236,7 +237,8 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
   const shredder = new Shredder(store, keys);
   const reconciled = await shredder.reconcile();
   if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
-  const readModels = new ReadModels(backend.readModels);
+  const rowProofs = new RowProofs(masterKey);
+  const readModels = new ReadModels(backend.readModels, rowProofs);
   const blindIndex = new BlindIndex(masterKey);
   let closing: Promise<void> | null = null;
   const runnerOf = (models: ReadModels) =>
@@ -253,7 +255,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     runner: runnerOf(readModels),
     scratchProjections: async () => {
       const scratch = await backend.scratchReadModels();
-      const models = new ReadModels(scratch.store);
+      const models = new ReadModels(scratch.store, rowProofs);
       return { readModels: models, runner: runnerOf(models), dispose: scratch.dispose };
     },
     shredder,

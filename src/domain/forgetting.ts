@@ -78,6 +78,17 @@ export function decideForgetting(
   return { type: 'ContactErased', data: erasure };
 }
 
+/** The latest end of validity of a contact's tickets, or null (none dated). */
+export function latestValidUntil(view: Pick<ContactView, 'orders'>): string | null {
+  let latest: string | null = null;
+  for (const order of Object.values(view.orders)) {
+    if (order.latestValidUntil !== null && (latest === null || order.latestValidUntil > latest)) {
+      latest = order.latestValidUntil;
+    }
+  }
+  return latest;
+}
+
 /** The orders of a contact whose validity has not ended at `now`. */
 export function ordersStillValid(view: Pick<ContactView, 'orders'>, now: Date): string[] {
   const nowIso = now.toISOString();

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { evolveContactFlags, initialContactFlags, type ContactFlags } from './contact-flags.js';
 import type { ContactView } from './contact-view.js';
-import { decideForgetting, ordersStillValid, type ContactForgetting } from './forgetting.js';
+import { decideForgetting, latestValidUntil, type ContactForgetting } from './forgetting.js';
 import type { PurposeEvent } from './purposes.js';
 import { foldRecencies, recencyOf, type RecencyInput } from './recency.js';
 import { ValidationError } from './errors.js';
@@ -105,6 +105,21 @@ export function inactivityFactsFromLog(
 }
 
 /**
+ * The batch's outcome for a contact whose facts classify as `outcome` (null: no candidate in the
+ * log), when `validUntil` is the latest end of validity of its tickets: a customer or prospect
+ * still holding a valid ticket is skipped.
+ */
+export function inactiveOutcome(
+  outcome: BatchOutcome | null,
+  validUntil: string | null,
+  now: Date,
+): BatchOutcome | LogOnlyOutcome {
+  if (outcome === null) return 'notInactiveInLog';
+  const forgets = outcome === 'anonymized' || outcome === 'erased';
+  return forgets && validUntil !== null && validUntil > now.toISOString() ? 'skippedValidTicket' : outcome;
+}
+
+/**
  * The batch's decision on a contact whose log facts classify as `outcome` (null: no candidate):
  * the one forgetting decision (decideForgetting: a customer anonymized, a prospect erased) unless
  * a ticket is still valid; a skip appends nothing to the contact.
@@ -116,11 +131,10 @@ export function decideInactiveContact(
   runId: string,
   now: Date,
 ): { outcome: BatchOutcome | LogOnlyOutcome; forgetting: ContactForgetting | null } {
-  if (outcome === null) return { outcome: 'notInactiveInLog', forgetting: null };
-  if (outcome !== 'anonymized' && outcome !== 'erased') return { outcome, forgetting: null };
-  if (ordersStillValid(view, now).length > 0) return { outcome: 'skippedValidTicket', forgetting: null };
-  const forgetting = decideForgetting(view, outcome === 'anonymized', { reason: 'inactivity', runId }, now);
-  return { outcome, forgetting };
+  const decided = inactiveOutcome(outcome, latestValidUntil(view), now);
+  if (decided !== 'anonymized' && decided !== 'erased') return { outcome: decided, forgetting: null };
+  const forgetting = decideForgetting(view, decided === 'anonymized', { reason: 'inactivity', runId }, now);
+  return { outcome: decided, forgetting };
 }
 
 /** The stream of one batch run: its start, each contact it skipped and why, its end with the counts. */

@@ -251,6 +251,11 @@ export class EsdbEventStore implements EventStore {
     return found;
   }
 
+  /** EventStoreDB keeps no mention index to answer from: every row is decided from the log instead. */
+  async headsOf(items: ReadonlyArray<{ stream: string; mentioned: string }>): Promise<Array<number | null>> {
+    return items.map(() => null);
+  }
+
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     const wanted = new Set(types);
     return this.readAll(options, (event) => wanted.has(event.type));

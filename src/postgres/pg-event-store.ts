@@ -330,6 +330,19 @@ export class PgEventStore implements EventStore {
     return this.rows(text, [contactId], toStored);
   }
 
+  async headsOf(items: ReadonlyArray<{ stream: string; mentioned: string }>): Promise<Array<number | null>> {
+    const mentions = this.options.indexes?.mentions;
+    if (!mentions) throw new Error('this store keeps no mention index (EventIndexes.mentions)');
+    const mentioned = `type IN (${sqlList(mentions.types)}) AND data->>${sqlList([mentions.field])} = item.mentioned`;
+    const text = `SELECT greatest(
+        coalesce((SELECT position FROM ${this.s}.events WHERE stream = item.stream ORDER BY revision DESC LIMIT 1), 0),
+        coalesce((SELECT max(position) FROM ${this.s}.events WHERE ${mentioned}), 0)
+      ) AS head
+      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS item(stream, mentioned, n) ORDER BY item.n`;
+    const values = [items.map((item) => item.stream), items.map((item) => item.mentioned)];
+    return this.rows(text, values, ([head]: [string]) => Number(head));
+  }
+
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     // Literal list, written as the partial index's, so the planner can use that index.
     const text = `SELECT ${COLUMNS} FROM ${this.s}.events WHERE type IN (${sqlList(types)}) AND position > $1

@@ -1,6 +1,7 @@
 import { initialContactFlags, type ContactFlags } from '../domain/contact-flags.js';
 import { initialRecency, recencyOf, type RecencyState } from '../domain/recency.js';
 import { NO_ANSWERS } from '../domain/consent.js';
+import type { RowProofs } from '../crypto/row-proof.js';
 import type { CONTACTS, Row } from './tables.js';
 
 /** One row of the contacts read model: flags and recency, never personal data. */
@@ -9,6 +10,10 @@ export interface ContactRecord extends ContactFlags {
   recency: RecencyState;
   /** See consentAnswers: kept with the row, changed only when its consents are folded. */
   consentAnswers: string;
+  /** The latest end of validity of its own tickets (an option is no ticket), or null. */
+  validUntil: string | null;
+  /** The log position of the last event folded into it: its own, or a sale naming it as cultural contact. */
+  headPosition: number;
 }
 
 /**
@@ -27,6 +32,8 @@ export function newContactRecord(contactId: string): ContactRecord {
     contactId,
     recency: initialRecency(),
     consentAnswers: NO_ANSWERS,
+    validUntil: null,
+    headPosition: 0,
   };
 }
 
@@ -50,14 +57,38 @@ export const contactFromRow = (row: ContactRow): ContactRecord => ({
     activity: mark(row.activity_at, row.activity_event, row.activity_position),
   },
   consentAnswers: row.consent_answers,
+  validUntil: row.valid_until,
+  headPosition: row.head_position,
 });
 
-const asFlag = (value: boolean) => (value ? 1 : 0);
+const asFlag = (value: boolean): 0 | 1 => (value ? 1 : 0);
 
-export function contactRow(record: ContactRecord): ContactRow {
+/**
+ * The columns a row's proof covers: everything the inactive-contact batch decides by, and the log
+ * position the row was folded up to. A row whose proof holds and whose position is the log's
+ * head for the contact holds what the log would give (see the batch's simulation).
+ */
+export const PROVEN_COLUMNS = [
+  'contact_id',
+  'role',
+  'status',
+  'customer',
+  'balance',
+  'legal_hold',
+  'registered_event',
+  'recency_at',
+  'valid_until',
+  'head_position',
+] as const satisfies ReadonlyArray<keyof ContactRow>;
+
+/** What a row's proof is the HMAC of: the proven columns' values, in order. */
+export const provenFacts = (row: Pick<ContactRow, (typeof PROVEN_COLUMNS)[number]>): string =>
+  JSON.stringify(PROVEN_COLUMNS.map((column) => row[column]));
+
+export function contactRow(record: ContactRecord, proofs: RowProofs): ContactRow {
   const recency = currentRecency(record);
   const { registration, activity } = record.recency;
-  return {
+  const row: Omit<ContactRow, 'proof'> = {
     contact_id: record.contactId,
     role: record.role,
     status: record.status,
@@ -75,5 +106,8 @@ export function contactRow(record: ContactRecord): ContactRow {
     recency_at: recency?.date ?? null,
     recency_event: recency?.eventId ?? null,
     consent_answers: record.consentAnswers,
+    valid_until: record.validUntil,
+    head_position: record.headPosition,
   };
+  return { ...row, proof: proofs.prove(provenFacts(row)) };
 }

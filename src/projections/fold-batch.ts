@@ -1,4 +1,4 @@
-import { isEventType } from '../domain/catalog.js';
+import { CULTURAL_CONTACT_TYPES, isEventType } from '../domain/catalog.js';
 import { ticketEnd } from '../domain/order-purge.js';
 import { consentAnswers, evolveConsents, type ConsentState } from '../domain/consent.js';
 import { evolveContactFlags } from '../domain/contact-flags.js';
@@ -16,6 +16,7 @@ import {
   type PurposesState,
 } from '../domain/purposes.js';
 import { consentCountsForRecency, evolveRecency, recencyFacts, type RecencyInput } from '../domain/recency.js';
+import type { RowProofs } from '../crypto/row-proof.js';
 import type { EventFact } from '../store/event-store.js';
 import { contactRow, newContactRecord, type ContactRecord, type ContactRow } from './contact-record.js';
 import type { CONSENTS, CONTACT_ORGANIZATIONS, EMAIL_INDEX, ORDERS, PURPOSES, Row } from './tables.js';
@@ -79,6 +80,7 @@ function consentTypesUnder(purposes: Iterable<Purpose>): Set<string> {
   return types;
 }
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
+const TICKET_TYPES = new Set(['OptionConfirmed', 'ReservationMade', 'TicketSold']);
 
 /** The batch's events as the domain folds see them: ledger events of contact streams, and purpose configurations. */
 export function domainEvents(events: readonly EventFact[]): FoldEvent[] {
@@ -243,6 +245,15 @@ export class ReadModelWindow {
       // The cultural contact of a sale benefited from a ticket: a customer, not a prospect.
       const cultural = event.data['culturalContactId'];
       if (event.type === 'TicketSold' && typeof cultural === 'string') record(cultural).customer = true;
+      // The position each touched row is folded up to: what its proof is checked against (the log's
+      // head of the contact's stream, and of the sales naming it, the batch's mention index).
+      foldedUpTo(held, event.position);
+      if (typeof cultural === 'string' && (CULTURAL_CONTACT_TYPES as readonly string[]).includes(event.type)) {
+        foldedUpTo(record(cultural), event.position);
+      }
+      const validUntil = ticketValidUntil(event);
+      if (validUntil !== null && (held.validUntil === null || validUntil > held.validUntil))
+        held.validUntil = validUntil;
 
       const orderId = orderIdOf(event);
       if (orderId !== null) {
@@ -267,11 +278,11 @@ export class ReadModelWindow {
   }
 
   /** The contacts rows to write: every contact touched, with its answers if its consents were folded. */
-  *contactRows(): Generator<ContactRow> {
+  *contactRows(proofs: RowProofs): Generator<ContactRow> {
     for (const record of this.contacts.values()) {
       const consents = this.consents.get(record.contactId);
       if (consents) record.consentAnswers = consentAnswers(consents);
-      yield contactRow(record);
+      yield contactRow(record, proofs);
     }
   }
 
@@ -317,6 +328,17 @@ export class ReadModelWindow {
     }
     return { indexed, removed };
   }
+}
+
+const foldedUpTo = (record: ContactRecord, position: number) => {
+  if (position > record.headPosition) record.headPosition = position;
+};
+
+/** A ticket's end of validity (contact-view.ts: an option never confirmed is no ticket), or null. */
+function ticketValidUntil(event: RecencyInput): string | null {
+  if (!TICKET_TYPES.has(event.type)) return null;
+  const validUntil = (event.data['product'] as { validUntil?: unknown } | undefined)?.validUntil;
+  return typeof validUntil === 'string' ? validUntil : null;
 }
 
 const orderIdOf = (event: RecencyInput): string | null => {

@@ -1,3 +1,4 @@
+import { PROVEN_COLUMNS } from './contact-record.js';
 import type { CONSENTS, CONTACTS, ORDERS, Row, Table } from './tables.js';
 import type { TargetQuery, TargetTally } from './targeting-sql.js';
 
@@ -73,15 +74,8 @@ export interface ReadModelStore {
 
 export type ExpiringRow = Pick<Row<typeof CONSENTS>, 'contact_id' | 'last_activity_at'>;
 
-/** The columns of a contact row the inactive-contact batch classifies by (no personal data). */
-export const INACTIVITY_COLUMNS = [
-  'contact_id',
-  'role',
-  'status',
-  'customer',
-  'balance',
-  'legal_hold',
-  'registered_event',
-  'recency_at',
-] as const satisfies ReadonlyArray<keyof Row<typeof CONTACTS>>;
+/** The columns of a contact row the inactive-contact batch classifies by (no personal data), with their proof. */
+export const INACTIVITY_COLUMNS = [...PROVEN_COLUMNS, 'proof'] as const satisfies ReadonlyArray<
+  keyof Row<typeof CONTACTS>
+>;
 export type InactivityRow = Pick<Row<typeof CONTACTS>, (typeof INACTIVITY_COLUMNS)[number]>;

@@ -12,7 +12,8 @@ import type { TargetScope } from './targeting-sql.js';
 import { ValidationError } from '../domain/errors.js';
 import type { InactivityFacts } from '../domain/inactive-contacts.js';
 import { pagesAfterBy, type PageExtent } from '../store/pages.js';
-import { contactFromRow, currentRecency, type ContactRecord } from './contact-record.js';
+import type { RowProofs } from '../crypto/row-proof.js';
+import { contactFromRow, currentRecency, provenFacts, type ContactRecord } from './contact-record.js';
 import { orderFromRow, purposeFromRow, ReadModelWindow, type FoldEvent } from './fold-batch.js';
 import {
   CONSENTS,
@@ -35,6 +36,17 @@ export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
   recency: { date: string; eventId: string; basis: 'activity' | 'registration' } | null;
 }
 
+/** A contact the read model proposes to the inactive-contact batch. */
+export interface ProposedContact {
+  facts: InactivityFacts;
+  /** The latest end of validity of its own tickets. */
+  validUntil: string | null;
+  /** The log position its row was folded up to. */
+  headPosition: number;
+  /** The row's proof holds: written by the ledger as it stands (or restored from an older copy). */
+  proven: boolean;
+}
+
 export interface RecencyPage {
   items: Array<{ contactId: string; recency: string; role: string | null }>;
   /** Pass back as `after` for the next page; null on the last page. */
@@ -50,7 +62,11 @@ export class ReadModels {
   /** The rows of the windows this instance committed, lent to the next windows (see CommittedRows). */
   private readonly committed = new CommittedRows();
 
-  constructor(private readonly store: ReadModelStore) {}
+  constructor(
+    private readonly store: ReadModelStore,
+    /** Proves each contact row written, and checks the proof of each row the batch is proposed from. */
+    private readonly proofs: RowProofs,
+  ) {}
 
   reset(): Promise<void> {
     this.committed.clear();
@@ -96,7 +112,7 @@ export class ReadModels {
     emailHashes: Promise<ReadonlyMap<string, string>>,
   ): Promise<void> {
     await this.store.commit(projection, checkpoint, async (writes) => {
-      await writes.upsert(CONTACTS, window.contactRows());
+      await writes.upsert(CONTACTS, window.contactRows(this.proofs));
       await writes.upsert(CONSENTS, window.consentRows());
       await writes.upsert(ORDERS, window.orderRows());
       await writes.upsert(PURPOSES, window.purposeRows());
@@ -167,10 +183,10 @@ export class ReadModels {
   }
 
   /**
-   * The facts of the listed contacts whose recency is older than `before`, a page at a time, in
-   * contact id order: what the inactive-contact batch proposes and simulates from.
+   * The listed contacts whose recency is older than `before`, a page at a time, in contact id
+   * order: what the inactive-contact batch proposes. Each says whether its row's proof holds.
    */
-  async *inactivityFactsBefore(before: string, pageSize = 10_000): AsyncGenerator<InactivityFacts[]> {
+  async *inactivityFactsBefore(before: string, pageSize = 10_000): AsyncGenerator<ProposedContact[]> {
     const read = (after: string, limit: number) => this.store.inactivityPage(before, after, limit);
     for await (const rows of pagesAfterBy(
       read,
@@ -178,7 +194,12 @@ export class ReadModels {
       pageSize,
       byLast((row) => row.contact_id),
     )) {
-      yield rows.map(inactivityFactsOfRow);
+      yield rows.map((row) => ({
+        facts: inactivityFactsOfRow(row),
+        validUntil: row.valid_until,
+        headPosition: row.head_position,
+        proven: this.proofs.holds(provenFacts(row), row.proof),
+      }));
     }
   }
 

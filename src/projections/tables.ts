@@ -77,6 +77,12 @@ export const CONTACTS = table({
     recency_event: optionalText,
     /** The consents' answers as `,code=y,code=n,` (see consentAnswers): what targeting scans, in this one row. */
     consent_answers: text,
+    /** The latest end of validity of the contact's own tickets: a later one keeps it from forgetting. */
+    valid_until: optionalText,
+    /** The log position of the last event folded into the row (its own, or a sale naming it). */
+    head_position: integer,
+    /** The row's proof (contact-record.ts provenFacts): the batch's facts as the ledger wrote them. */
+    proof: optionalText,
   },
   key: ['contact_id'],
   indexes: { contacts_by_recency: ['recency_at', 'contact_id'] },
@@ -167,7 +173,7 @@ export const READ_MODEL_TABLES: readonly Table[] = [
  * Bumped with every change to these tables: a store at another version drops them, and the
  * runner rebuilds them from the log (read models are disposable).
  */
-export const READ_MODEL_VERSION = 7;
+export const READ_MODEL_VERSION = 8;
 
 export const columnsOf = (table: Table): string[] => Object.keys(table.columns);
 

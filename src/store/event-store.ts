@@ -98,6 +98,12 @@ export interface EventStore {
    * what the log says of a contact beyond its own stream (the sales it benefited from).
    */
   readMentions(contactId: string): Promise<StoredEvent[]>;
+  /**
+   * For each item, the position of the last event of `stream` or naming `mentioned` (see
+   * EventIndexes.mentions), 0 when there is none: what a read-model row folded from them is checked
+   * against. null: the store keeps no index to answer from (EventStoreDB).
+   */
+  headsOf(items: ReadonlyArray<{ stream: string; mentioned: string }>): Promise<Array<number | null>>;
   /** Events of the given types in global order (forgetting events for the start-up shred pass). */
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */

@@ -93,6 +93,7 @@ export class SqliteEventStore implements EventStore {
   private readonly writer: WriterThread;
   private readonly mentions: EventIndexes['mentions'] | null;
   private mentionsStatement: Database.Statement<[string], EventRow> | null = null;
+  private headsStatement: Database.Statement<[string], { head: number }> | null = null;
   private readonly byTypes = new Map<string, Database.Statement<[number, number], EventRow>>();
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
@@ -154,6 +155,21 @@ export class SqliteEventStore implements EventStore {
       )
       .raw(true);
     return this.mentionsStatement.all(contactId).map(toStored);
+  }
+
+  /** One statement for a page of items: each look-up is an index seek (the stream's, the mention index's). */
+  async headsOf(items: ReadonlyArray<{ stream: string; mentioned: string }>): Promise<Array<number | null>> {
+    if (!this.mentions) throw new Error('this store keeps no mention index (EventIndexes.mentions)');
+    const { types, field } = this.mentions;
+    this.headsStatement ??= this.db.prepare<[string], { head: number }>(
+      `SELECT max(
+         coalesce((SELECT position FROM events WHERE stream = item.value ->> 0 ORDER BY revision DESC LIMIT 1), 0),
+         coalesce((SELECT max(position) FROM events
+                   WHERE type IN (${sqlList(types)}) AND ${mentionedSql(field)} = item.value ->> 1), 0)) AS head
+       FROM json_each(?) AS item ORDER BY item.key`,
+    );
+    const rows = this.headsStatement.all(JSON.stringify(items.map(({ stream, mentioned }) => [stream, mentioned])));
+    return rows.map((row) => row.head);
   }
 
   /** Prepared once per list of types (the shredder's reaction reads by types after every append). */

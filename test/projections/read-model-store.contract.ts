@@ -31,6 +31,9 @@ const contact = (contactId: string, overrides: Partial<Row<typeof CONTACTS>> = {
   recency_at: '2020-01-01T00:00:00.000Z',
   recency_event: `E-${contactId}`,
   consent_answers: ',',
+  valid_until: null,
+  head_position: 1,
+  proof: null,
   ...overrides,
 });
 
@@ -211,7 +214,14 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       const old = '2020-01-05T00:00:00.000Z';
       await store.commit('models', 1, async (writes) =>
         writes.upsert(CONTACTS, [
-          contact('C-3', { recency_at: old, customer: 1, balance: 2.5 }),
+          contact('C-3', {
+            recency_at: old,
+            customer: 1,
+            balance: 2.5,
+            valid_until: old,
+            head_position: 7,
+            proof: 'p3',
+          }),
           contact('C-1', { recency_at: old, legal_hold: 1 }),
           contact('C-2', { recency_at: '2029-01-01T00:00:00.000Z' }),
           contact('C-4', { recency_at: old, status: 'erased' }),
@@ -229,6 +239,9 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
           legal_hold: 1,
           registered_event: 'E-C-1',
           recency_at: old,
+          valid_until: null,
+          head_position: 1,
+          proof: null,
         },
         {
           contact_id: 'C-3',
@@ -239,6 +252,9 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
           legal_hold: 0,
           registered_event: 'E-C-3',
           recency_at: old,
+          valid_until: old,
+          head_position: 7,
+          proof: 'p3',
         },
       ]);
       const rest = await store.inactivityPage('2025-01-01', 'C-3', 2);
