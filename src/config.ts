@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import type { OnLogMismatch } from './projections/runner.js';
 
 /** Runtime configuration, read once from the environment (README "Configuration"). */
 export interface LedgerConfig {
@@ -39,6 +40,8 @@ export interface LedgerConfig {
   maxBodyBytes: number;
   /** LOG_LEVEL: pino level. */
   logLevel: string;
+  /** LEDGER_ON_LOG_MISMATCH: read models folded from another log (a restore) are rebuilt, or refused. */
+  onLogMismatch: OnLogMismatch;
 }
 
 /** The embedded default's files in the data directory (README "Configuration"). */
@@ -78,6 +81,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const maxBodyBytes = Number(env['LEDGER_MAX_BODY'] ?? 8 * 1024 * 1024);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
     throw new Error('LEDGER_MAX_BODY must be a positive number of bytes');
+  const onLogMismatch = env['LEDGER_ON_LOG_MISMATCH'] ?? 'rebuild';
+  if (onLogMismatch !== 'rebuild' && onLogMismatch !== 'refuse') {
+    throw new Error(`LEDGER_ON_LOG_MISMATCH must be rebuild or refuse, got ${onLogMismatch}`);
+  }
   const dataDir = resolve(env['LEDGER_DATA_DIR'] ?? './data');
   const checkpointMinutes = Number(env['LEDGER_CHECKPOINT_MINUTES'] ?? 60);
   if (!Number.isFinite(checkpointMinutes) || checkpointMinutes < 0)
@@ -107,5 +114,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     maxBodyBytes,
     textGuard,
     logLevel: env['LOG_LEVEL'] ?? 'info',
+    onLogMismatch,
   };
 }

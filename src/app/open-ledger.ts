@@ -245,6 +245,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     new ProjectionRunner(store, models, {
       emailHashes: emailHashes(keys, blindIndex),
       bulkPages: pagesFromWorker(config, masterKey),
+      onLogMismatch: config.onLogMismatch,
     });
   return {
     store,

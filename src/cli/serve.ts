@@ -16,6 +16,13 @@ import { ScheduleRunner } from '../jobs/schedules.js';
 export async function serve(config: LedgerConfig): Promise<Server> {
   const log = createLogger(config.logLevel);
   const opened = await openLedger(config, log);
+  // Read models folded from another log (events.db restored from a backup): rebuilt by the
+  // runner's first catch-up, or refused here, before anything is served.
+  const mismatch = await opened.runner.checkAgainstLog().catch(async (error: unknown) => {
+    await opened.close();
+    throw error;
+  });
+  if (mismatch) log.warn(mismatch, 'the read models were folded from another log (a restore?): rebuilding them');
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
   // Both follow the log: a lost database stops them, and they start again once it is back.

@@ -16,6 +16,7 @@ import type { RowProofs } from '../crypto/row-proof.js';
 import { contactFromRow, currentRecency, provenFacts, type ContactRecord } from './contact-record.js';
 import { orderFromRow, purposeFromRow, ReadModelWindow, type FoldEvent } from './fold-batch.js';
 import {
+  CHECKPOINT_RECORDS,
   CONSENTS,
   CONTACT_ORGANIZATIONS,
   CONTACTS,
@@ -34,6 +35,12 @@ const VERIFICATION = 'verification';
 
 export interface ContactReadModel extends Omit<ContactRecord, 'recency'> {
   recency: { date: string; eventId: string; basis: 'activity' | 'registration' } | null;
+}
+
+/** A record of the log, by position and its hash: what a checkpoint points at. */
+export interface LogRecord {
+  position: number;
+  hash: string;
 }
 
 /** A contact the read model proposes to the inactive-contact batch. */
@@ -77,6 +84,12 @@ export class ReadModels {
     return this.store.checkpoint(projection);
   }
 
+  /** The log record a projection's checkpoint points at, as recorded with it (null: none recorded). */
+  async checkpointRecord(projection: string): Promise<LogRecord | null> {
+    const [row] = await this.store.rows(CHECKPOINT_RECORDS, 'projection', [projection]);
+    return row ? { position: row.position, hash: row.hash } : null;
+  }
+
   /**
    * Folds events into a window, first taking the rows they touch that it does not hold: from
    * the windows committed before it, or else from storage; `emailEvents`: those that set an
@@ -108,10 +121,11 @@ export class ReadModels {
   async commit(
     projection: string,
     window: ReadModelWindow,
-    checkpoint: number,
+    checkpoint: LogRecord,
     emailHashes: Promise<ReadonlyMap<string, string>>,
   ): Promise<void> {
-    await this.store.commit(projection, checkpoint, async (writes) => {
+    await this.store.commit(projection, checkpoint.position, async (writes) => {
+      await writes.upsert(CHECKPOINT_RECORDS, [{ projection, ...checkpoint }]);
       await writes.upsert(CONTACTS, window.contactRows(this.proofs));
       await writes.upsert(CONSENTS, window.consentRows());
       await writes.upsert(ORDERS, window.orderRows());

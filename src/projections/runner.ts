@@ -3,7 +3,7 @@ import type { Subscription } from 'rxjs';
 import { passesOnWakeUps } from '../store/catch-up.js';
 import type { EventFact, EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
-import type { ReadModels } from './read-models.js';
+import type { LogRecord, ReadModels } from './read-models.js';
 import { domainEvents, emailEventIds, ReadModelWindow, type FoldEvent } from './fold-batch.js';
 
 /** A catch-up with a backlog larger than this is folded in bulk windows. */
@@ -76,6 +76,37 @@ export interface ProjectionLag {
   lag: number;
   /** Why the live runner stopped (error name), or null while it runs or has not started. */
   failed: string | null;
+  /** A log found older than, or other than, the read models (a restore), and what was done; null: none. */
+  logMismatch: LogMismatch | null;
+}
+
+/**
+ * Read models folded from another log than the one there now: their checkpoint is beyond its
+ * head (`aheadOfLog`: events.db restored from an older copy), or at a record whose hash differs
+ * (`otherHistory`). Catching up from there would skip events silently.
+ */
+export interface LogMismatch {
+  reason: 'aheadOfLog' | 'otherHistory';
+  checkpoint: number;
+  head: number;
+  /** `rebuilt` from the log (the default), or `refused` (LEDGER_ON_LOG_MISMATCH=refuse). */
+  action: 'rebuilt' | 'refused';
+  at: string;
+}
+
+/** What the runner does with read models folded from another log: rebuild them, or refuse to go on. */
+export type OnLogMismatch = 'rebuild' | 'refuse';
+
+/** The refusal to catch up read models folded from another log (LEDGER_ON_LOG_MISMATCH=refuse). */
+export class LogMismatchError extends Error {
+  constructor(readonly mismatch: LogMismatch) {
+    const found =
+      mismatch.reason === 'aheadOfLog'
+        ? `the read models are at position ${mismatch.checkpoint}, beyond the log's head ${mismatch.head}`
+        : `the log holds another record at the read models' position ${mismatch.checkpoint}`;
+    super(`${found} (was the log restored?): run \`ledger projections rebuild\` before starting`);
+    this.name = 'LogMismatchError';
+  }
 }
 
 /**
@@ -90,6 +121,8 @@ export class ProjectionRunner {
   private readonly pages: FoldPages;
   private readonly bulkPages: FoldPages;
   private failure: string | null = null;
+  private readonly onLogMismatch: OnLogMismatch;
+  private logMismatch: LogMismatch | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -100,8 +133,11 @@ export class ProjectionRunner {
       windowRows?: number;
       /** Where the pages of a long backlog come from (default: this thread). */
       bulkPages?: FoldPages;
+      /** Read models folded from another log: rebuild them (default), or refuse to catch up. */
+      onLogMismatch?: OnLogMismatch;
     } = {},
   ) {
+    this.onLogMismatch = options.onLogMismatch ?? 'rebuild';
     this.emailHashes = options.emailHashes ?? (async () => new Map());
     this.batchSize = options.batchSize ?? 1000;
     this.windowRows = options.windowRows ?? WINDOW_ROWS;
@@ -127,9 +163,48 @@ export class ProjectionRunner {
     onProgress: (position: number) => void = () => {},
     shouldStop: () => boolean = () => false,
   ): Promise<number> {
+    if (await this.checkAgainstLog()) return this.rebuild(onProgress, shouldStop);
     const from = await this.models.checkpoint(READ_MODELS);
     const bulk = (await this.store.headPosition()) - from > BULK_BACKLOG;
     return this.applyLog(from, bulk ? this.inBulk(this.bulkPages) : this.inThread, onProgress, shouldStop);
+  }
+
+  /**
+   * Compares the read models with the log (what every catch-up does first): read models folded
+   * from another log are to be rebuilt (the mismatch is returned, and shown by lag()), or, when
+   * the runner refuses them, a LogMismatchError. null: they agree.
+   */
+  async checkAgainstLog(): Promise<LogMismatch | null> {
+    const mismatch = await this.mismatchWithLog();
+    if (!mismatch) return null;
+    const action = this.onLogMismatch === 'refuse' ? 'refused' : 'rebuilt';
+    this.logMismatch = { ...mismatch, action, at: new Date().toISOString() };
+    if (action === 'refused') throw new LogMismatchError(this.logMismatch);
+    return this.logMismatch;
+  }
+
+  /**
+   * Whether the read models' checkpoint is beyond the log's head, or at a record whose hash is not
+   * the one recorded with it; null when they agree (or nothing was folded yet).
+   */
+  private async mismatchWithLog(): Promise<Pick<LogMismatch, 'reason' | 'checkpoint' | 'head'> | null> {
+    const checkpoint = await this.models.checkpoint(READ_MODELS);
+    if (checkpoint === 0) return null;
+    const head = await this.store.headPosition();
+    if (checkpoint > head) return { reason: 'aheadOfLog', checkpoint, head };
+    const [recorded, record] = await Promise.all([
+      this.models.checkpointRecord(READ_MODELS),
+      this.recordAt(checkpoint),
+    ]);
+    if (recorded && (record === null || record.hash !== recorded.hash))
+      return { reason: 'otherHistory', checkpoint, head };
+    return null;
+  }
+
+  /** The log's record at a position, or null (positions of EventStoreDB are not dense). */
+  private async recordAt(position: number): Promise<LogRecord | null> {
+    const [record] = await this.store.readAll({ after: position - 1, limit: 1 });
+    return record && record.position === position ? { position, hash: record.hash } : null;
   }
 
   /** Recreates every read model from the log, exactly: empties them, then folds the log in bulk windows. */
@@ -167,7 +242,10 @@ export class ProjectionRunner {
       });
       // Awaited by the commit once its other rows are written; a failure meanwhile must not count as unhandled.
       hashes.catch(() => {});
-      await this.models.commit(READ_MODELS, window, (committed = folded), hashes);
+      const record = await this.recordAt(folded);
+      if (!record) throw new Error(`the log has no record at position ${folded}, just folded`);
+      await this.models.commit(READ_MODELS, window, record, hashes);
+      committed = folded;
     };
     for await (const page of pages(from, pageSize)) {
       // Awaited at the commit; a failure meanwhile must not count as unhandled.
@@ -238,6 +316,6 @@ export class ProjectionRunner {
   async lag(): Promise<ProjectionLag> {
     const head = await this.store.headPosition();
     const position = await this.models.checkpoint(READ_MODELS);
-    return { position, head, lag: head - position, failed: this.failure };
+    return { position, head, lag: head - position, failed: this.failure, logMismatch: this.logMismatch };
   }
 }

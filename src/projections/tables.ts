@@ -158,8 +158,20 @@ export const EMAIL_INDEX = table({
   indexes: { email_index_by_hash: ['email_hash', 'contact_id'] },
 });
 
+/**
+ * The log record each checkpoint points at, by its hash: a log restored from an older copy (the
+ * checkpoint beyond its head) or from another history (another record there) shows at start.
+ */
+export const CHECKPOINT_RECORDS = table({
+  name: 'checkpoint_records',
+  columns: { projection: text, position: integer, hash: text },
+  key: ['projection'],
+  indexes: {},
+});
+
 export const READ_MODEL_TABLES: readonly Table[] = [
   CHECKPOINTS,
+  CHECKPOINT_RECORDS,
   CONTACTS,
   CONSENTS,
   ORDERS,

@@ -138,6 +138,11 @@ function recordingReads(store: EventStore, afters: number[]): EventStore {
 describe('projection runner and read models', function () {
   this.timeout(120_000);
   let ledger: TestLedger;
+  /** The log's record at a position: what a commit's checkpoint points at. */
+  const recordAt = async (position: number) => {
+    const [record] = await ledger.store.readAll({ after: position - 1, limit: 1 });
+    return { position, hash: record!.hash };
+  };
   beforeEach(async () => (ledger = await openTestLedger()));
   afterEach(() => ledger.dispose());
 
@@ -364,7 +369,7 @@ describe('projection runner and read models', function () {
       const committing = ledger.readModels.commit(
         'read-models',
         window,
-        4,
+        await recordAt(4),
         new Promise((resolve) => (deliver = resolve)),
       );
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -395,7 +400,7 @@ describe('projection runner and read models', function () {
       const unopenable = Promise.reject(new RangeError('cannot open a seal'));
       unopenable.catch(() => {}); // awaited by the commit, later
       const failure = await ledger.readModels
-        .commit('read-models', failing, 5, unopenable)
+        .commit('read-models', failing, await recordAt(5), unopenable)
         .catch((error: unknown) => error);
       expect(failure).to.be.instanceOf(RangeError);
       expect(await ledger.readModels.checkpoint('read-models')).to.equal(4);
@@ -439,7 +444,7 @@ describe('projection runner and read models', function () {
     for (let i = 0; i < 50 && (await ledger.runner.lag()).lag > 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
     subscription.unsubscribe();
-    expect(await ledger.runner.lag()).to.deep.equal({ position: 5, head: 5, lag: 0, failed: null });
+    expect(await ledger.runner.lag()).to.deep.equal({ position: 5, head: 5, lag: 0, failed: null, logMismatch: null });
     expect((await ledger.readModels.contact('C-2'))?.recency?.date).to.equal(day(50));
   });
 
@@ -478,7 +483,7 @@ describe('projection runner and read models', function () {
     for (let i = 0; i < 100 && (await runner.lag()).lag > 0; i++) await new Promise((r) => setTimeout(r, 50));
     const elapsed = performance.now() - started;
     following.unsubscribe();
-    expect(await runner.lag()).to.deep.equal({ position: head, head, lag: 0, failed: null });
+    expect(await runner.lag()).to.deep.equal({ position: head, head, lag: 0, failed: null, logMismatch: null });
     expect(commits).to.be.at.most(1 + Math.ceil(elapsed / 50));
     expect(commits).to.be.below(appends);
     const followed = await dumpReadModels(ledger);
@@ -497,7 +502,13 @@ describe('projection runner and read models', function () {
     failing.follow(0, (error) => (reported = error));
     for (let i = 0; i < 50 && !reported; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(reported).to.be.instanceOf(RangeError);
-    expect(await failing.lag()).to.deep.equal({ position: 0, head: 4, lag: 4, failed: 'RangeError' });
+    expect(await failing.lag()).to.deep.equal({
+      position: 0,
+      head: 4,
+      lag: 4,
+      failed: 'RangeError',
+      logMismatch: null,
+    });
   });
 
   it('a long catch-up leaves the server answering: /health reports the lag while it shrinks', async function () {

@@ -43,7 +43,9 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer
     try {
       if ((await fetch(`${url}/health`)).ok) break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`server did not start: ${logs}`);
+      // A process that ended (it refused to start) will not answer: say why at once.
+      const exited = child.exitCode !== null || child.signalCode !== null;
+      if (exited || Date.now() > deadline) throw new Error(`server did not start: ${logs}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
