@@ -1,4 +1,4 @@
-import type { InactiveBatchReport } from '../../src/app/inactive-contacts-batch.js';
+import { expect } from 'chai';
 import type { EventStore, StoredEvent } from '../../src/store/event-store.js';
 import { pagesAfter } from '../../src/store/pages.js';
 
@@ -10,7 +10,7 @@ export interface ExpectedPurge {
   ended: boolean;
 }
 
-/** What an inactive-contact run must report, as `reportedRun` gives it, and the purge of each order. */
+/** What an inactive-contact run must report (see outcomesOf), and the purge of each order. */
 export interface ExpectedRun {
   /** The contact ids of each outcome that has any, sorted. */
   contacts: Record<string, string[]>;
@@ -18,13 +18,45 @@ export interface ExpectedRun {
   purges: ExpectedPurge[];
 }
 
-/** A report's outcomes in the oracle's shape: the outcomes that have contacts, ids sorted. */
-export function reportedRun(report: InactiveBatchReport): Omit<ExpectedRun, 'purges'> {
-  const contacts = Object.entries(report.contacts)
-    .filter(([, ids]) => ids.length > 0)
-    .map(([outcome, ids]): [string, string[]] => [outcome, [...ids].sort()]);
-  return { contacts: Object.fromEntries(contacts), ordersPurged: [...report.ordersPurged].sort() };
+/** Lists by name (outcomes, events, scopes), compared member by member. */
+export type Lists = Record<string, readonly string[]>;
+
+/** The members (`name id`) of `actual` that `expected` lacks, and the reverse, repeats counted. */
+function unmatched(actual: Lists, expected: Lists): { unexpected: string[]; missing: string[] } {
+  const left = new Map<string, number>();
+  for (const [name, ids] of Object.entries(expected)) {
+    for (const id of ids) left.set(`${name} ${id}`, (left.get(`${name} ${id}`) ?? 0) + 1);
+  }
+  const unexpected: string[] = [];
+  for (const [name, ids] of Object.entries(actual)) {
+    for (const id of ids) {
+      const count = left.get(`${name} ${id}`) ?? 0;
+      if (count === 0) unexpected.push(`${name} ${id}`);
+      else left.set(`${name} ${id}`, count - 1);
+    }
+  }
+  return { unexpected, missing: [...left].flatMap(([member, count]) => Array<string>(count).fill(member)) };
 }
+
+/** Fails naming every member that differs (chai elides long lists; fast-check shows only the message). */
+export function expectSameMembers(actual: Lists, expected: Lists, what: string) {
+  const { unexpected, missing } = unmatched(actual, expected);
+  if (unexpected.length + missing.length > 0) {
+    expect.fail(`${what}: unexpected [${unexpected.join(', ')}], missing [${missing.join(', ')}]`);
+  }
+}
+
+/** Fails naming every member of `actual` that `allowed` lacks. */
+export function expectWithin(actual: Lists, allowed: Lists, what: string) {
+  const { unexpected } = unmatched(actual, allowed);
+  if (unexpected.length > 0) expect.fail(`${what}: not allowed [${unexpected.join(', ')}]`);
+}
+
+/** A run's outcomes, a report's or the oracle's: the contacts of each outcome, and the orders purged. */
+export const outcomesOf = (run: { contacts: Lists; ordersPurged: readonly string[] }): Lists => ({
+  ...run.contacts,
+  ordersPurged: run.ordersPurged,
+});
 
 /** The whole log after a position, in order. */
 export async function readLog(store: EventStore, after = 0): Promise<StoredEvent[]> {
