@@ -301,7 +301,8 @@ async function editRows(ledger: TestLedger, edits: readonly ReadModelEdit[]): Pr
     if ('unknownContact' in change) {
       await edit(
         `INSERT INTO contacts (contact_id, role, status, customer, balance, restricted, legal_hold, registered_event,
-           recency_at, consent_answers) VALUES (?, 'individual', 'active', 0, 0, 0, 0, 'forged', ?, ',')
+           recency_at, consent_answers, head_position)
+         VALUES (?, 'individual', 'active', 0, 0, 0, 0, 'forged', ?, ',', 1)
          ON CONFLICT DO NOTHING`,
         [`Z-${change.unknownContact}`, OLD],
       );
