@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -17,7 +17,7 @@ import { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { RowProofs } from '../crypto/row-proof.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
-import { KeyStore, WrongMasterKey } from '../crypto/key-store.js';
+import { KeyStore, MissingKeyStore, WrongMasterKey } from '../crypto/key-store.js';
 import { loadMasterKey } from '../crypto/master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
@@ -216,8 +216,18 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     },
     (path) => (created = path),
   );
+  const keysFile = sqliteFiles(config.dataDir).keys;
+  const keysFileNew = config.store === 'sqlite' && !existsSync(keysFile);
   const backend = await openBackend(config);
   const { store } = backend;
+  const head = await store.headPosition();
+  if (head > 0 && (await backend.keys.holdsNothing())) {
+    await backend.close();
+    // Not left behind: an empty keys.db would look like the ledger's own to the next start.
+    if (keysFileNew) for (const suffix of ['', '-wal', '-shm']) rmSync(`${keysFile}${suffix}`, { force: true });
+    if (created !== null) rmSync(created);
+    throw new MissingKeyStore(config.store === 'sqlite' ? keysFile : `schema ${config.keysSchema}`, head);
+  }
   const keys = new KeyStore(backend.keys, masterKey);
   try {
     await keys.checkMasterKey();

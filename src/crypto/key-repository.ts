@@ -43,5 +43,7 @@ export interface KeyRepository {
    * (the id of the keys already stored, if any, else `id`), and read back by every later one.
    */
   claimMasterKey(id: string, at: string): Promise<string>;
+  /** Holds no master key record, no key and no tombstone: new, or not the ledger's (a lost keys.db). */
+  holdsNothing(): Promise<boolean>;
   close(): Promise<void>;
 }

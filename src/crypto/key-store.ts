@@ -35,6 +35,21 @@ export class WrongMasterKey extends Error {
   }
 }
 
+/** A log with events beside a key store that holds nothing: keys.db lost, or another ledger's. */
+export class MissingKeyStore extends Error {
+  constructor(
+    readonly keyStore: string,
+    readonly events: number,
+  ) {
+    super(
+      `the log holds ${events} events but the key store (${keyStore}) holds no key: it is missing or not ` +
+        `this ledger's. Restore it from its backup (kept apart from the events); without it every sealed ` +
+        'field is unreadable',
+    );
+    this.name = 'MissingKeyStore';
+  }
+}
+
 /**
  * Per-scope data keys, wrapped by the master key, with an LRU of opened keys. Enforces the
  * erasure fence: a shredded scope never gets a new key, so nothing new can be sealed for it.

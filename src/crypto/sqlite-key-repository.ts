@@ -59,6 +59,18 @@ export class SqliteKeyRepository implements KeyRepository {
     return this.db.prepare('SELECT id FROM master_key').pluck().get() as string;
   }
 
+  async holdsNothing() {
+    return (
+      this.db
+        .prepare(
+          `SELECT NOT EXISTS (SELECT 1 FROM master_key) AND NOT EXISTS (SELECT 1 FROM keys)
+             AND NOT EXISTS (SELECT 1 FROM tombstones)`,
+        )
+        .pluck()
+        .get() === 1
+    );
+  }
+
   async close() {
     await this.writer.close();
     this.db.close();

@@ -89,6 +89,14 @@ export class PgKeyRepository implements KeyRepository {
     return rows[0]!.id;
   }
 
+  async holdsNothing() {
+    const { rows } = await this.pool.query<{ empty: boolean }>(
+      `SELECT NOT EXISTS (SELECT 1 FROM ${this.s}.master_key) AND NOT EXISTS (SELECT 1 FROM ${this.s}.scope_keys)
+         AS empty`,
+    );
+    return rows[0]!.empty;
+  }
+
   async findByScopes(scopes: readonly string[]) {
     const { rows } = await this.pool.query<ScopeRow>(
       `SELECT * FROM ${this.s}.scope_keys WHERE scope = ANY($1::text[])`,

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { openLedger } from '../../src/app/open-ledger.js';
 import { publish } from '../../src/app/publish.js';
 import { contactView } from '../../src/app/contact-view.js';
-import { WrongMasterKey } from '../../src/crypto/key-store.js';
+import { MissingKeyStore, WrongMasterKey } from '../../src/crypto/key-store.js';
 import { runCli } from '../support/cli.js';
 import { person, registered } from '../support/events.js';
 import { dropSchemas, TEST_DATABASE_URL, testSchemaName } from '../support/postgres.js';
@@ -90,5 +90,54 @@ describe('the wrong master key refuses to start', function () {
       const again = await open({ ...pgEnv(fresh), LEDGER_MASTER_KEY_FILE: join(home, 'master.key') });
       await again.close();
     });
+  });
+});
+
+/** A log beside a key store that holds nothing refuses to start (issue 24): it used to start "ok", then answer 500. */
+describe('a missing key store refuses to start', function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-keys-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('SQLite: keys.db gone beside events.db: refused, naming the file; nothing is made in its place', async () => {
+    const env = { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: key() };
+    const first = await open(env);
+    await publish(first, registered(person()));
+    await first.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `keys.db${suffix}`), { force: true });
+
+    const refused = await refusal(open(env));
+    expect(refused).to.be.instanceOf(MissingKeyStore);
+    expect(refused.message).to.include(join(dir, 'keys.db'));
+    expect(refused.message).to.match(/Restore it from its backup/);
+    expect(existsSync(join(dir, 'keys.db'))).to.equal(false);
+    const served = runCli(['serve'], { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'silent' });
+    expect(served.status).to.equal(1);
+    expect(served.stderr).to.include('keys.db');
+    expect(served.stdout).not.to.match(/listening|cl_K-/);
+  });
+
+  it('PostgreSQL: an empty keys schema beside the events: refused, naming the schema', async () => {
+    const schema = testSchemaName();
+    const env = {
+      LEDGER_DATA_DIR: mkdtempSync(join(dir, 'pg-')),
+      LEDGER_MASTER_KEY: key(),
+      LEDGER_STORE: 'postgres',
+      LEDGER_DATABASE_URL: TEST_DATABASE_URL,
+      LEDGER_DATABASE_SCHEMA: schema,
+      LEDGER_KEYS_SCHEMA: `${schema}_keys`,
+    };
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+    try {
+      const first = await open(env);
+      await publish(first, registered(person()));
+      await first.close();
+      await dropSchemas(pool, [`${schema}_keys`]);
+      const refused = await refusal(open(env));
+      expect(refused).to.be.instanceOf(MissingKeyStore);
+      expect(refused.message).to.include(`schema ${schema}_keys`);
+    } finally {
+      await dropSchemas(pool, [schema, `${schema}_keys`]).finally(() => pool.end());
+    }
   });
 });
