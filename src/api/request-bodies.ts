@@ -1,7 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { InactivityMonths } from '../domain/inactive-contacts.js';
 import { ValidationError } from '../domain/errors.js';
-import { Code, DayOrInstant, OneOf, OpaqueId, Text } from '../domain/schema-kit.js';
+import { clearValuesThatLookPersonal } from '../domain/identifiers.js';
+import { Code, DayOrInstant, OneOf, OpaqueId, personal, Text } from '../domain/schema-kit.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
 
 /** The body of POST /v1/batches/inactive-contacts (its defaults: 36 months, now, a simulation). */
@@ -39,7 +40,7 @@ export const ErasureRequestBody = Type.Object(
   {
     contactId: OpaqueId(),
     channel: OneOf(['email', 'post', 'portal', 'phone', 'desk']),
-    evidence: Type.Optional(Text(4000)),
+    evidence: Type.Optional(Text(4000, personal)),
   },
   { additionalProperties: false },
 );
@@ -47,13 +48,27 @@ export const ErasureRequestBody = Type.Object(
 /** The body of POST /v1/erasure-requests/:id/refuse: why, as a code (never personal data). */
 export const ErasureRefusalBody = Type.Object({ reason: Code() }, { additionalProperties: false });
 
-/** A request body checked against its schema: the typed body, or a 400 naming each bad field. */
+/**
+ * A request body checked against its schema, and its clear fields (every field not marked
+ * personal) by the one check of clear values (looksPersonal): the typed body, or a 400 naming
+ * each bad field.
+ */
 export function parseBody<S extends TSchema>(schema: S, body: unknown, what: string): Static<S> {
   const validate = validatorFor(schema);
   if (!validate(body ?? {})) {
     throw new ValidationError(`the ${what} is not valid`, (validate.errors ?? []).map(describeAjvError));
   }
-  return (body ?? {}) as Static<S>;
+  const valid = (body ?? {}) as Static<S>;
+  const properties = (schema['properties'] ?? {}) as Record<string, TSchema>;
+  const personalFields = Object.keys(properties).filter((field) => properties[field]!['personal'] === true);
+  const personalLooking = clearValuesThatLookPersonal(valid as Record<string, unknown>, personalFields);
+  if (personalLooking.length > 0) {
+    throw new ValidationError(
+      `the ${what} is not valid`,
+      personalLooking.map((pointer) => ({ pointer, message: 'looks like an e-mail address or a phone number' })),
+    );
+  }
+  return valid;
 }
 
 /** A DayOrInstant already validated, as a Date. */

@@ -3,7 +3,7 @@ import { Instant, OpaqueId } from './schema-kit.js';
 import { definitionOf, isEventType, type EventType } from './catalog.js';
 import { describeAjvError, normalizeInstants, validatorFor } from './validation.js';
 import { PayloadTooLarge, RuleViolation, ValidationError, type InputIssue } from './errors.js';
-import { looksPersonal } from './identifiers.js';
+import { clearValuesThatLookPersonal } from './identifiers.js';
 
 /** What upstream systems publish (DESIGN.md "Events"). */
 export const Envelope = Type.Object(
@@ -110,7 +110,7 @@ export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions
       } else {
         for (const [pointer, message] of definition.check?.(candidate.data as never) ?? [])
           report(`/data${pointer}`, message);
-        for (const pointer of clearValuesThatLookPersonal(candidate.data, definition.personalFields)) {
+        for (const pointer of clearValuesThatLookPersonal(candidate.data, definition.personalFields, '/data')) {
           report(pointer, 'looks like an e-mail address or a phone number: personal data goes in sealed fields only');
         }
         for (const { pointer, message, action } of definition.rules?.(candidate.data as never) ?? []) {
@@ -159,23 +159,6 @@ export function validateEnvelopes(envelopes: unknown[], options: EnvelopeOptions
     );
   }
   return valid;
-}
-
-/**
- * Pointers of the clear (unsealed) values that look like an e-mail address or a phone number:
- * codes, reasons, versions, urls and ids are stored in clear, so they must not carry a person.
- */
-function clearValuesThatLookPersonal(data: Record<string, unknown>, personalFields: readonly string[]): string[] {
-  const found: string[] = [];
-  const visit = (value: unknown, pointer: string) => {
-    if (typeof value === 'string') {
-      if (looksPersonal(value)) found.push(pointer);
-    } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, `${pointer}/${i}`));
-    else if (isPlainObject(value)) for (const [key, item] of Object.entries(value)) visit(item, `${pointer}/${key}`);
-  };
-  for (const [field, value] of Object.entries(data))
-    if (!personalFields.includes(field)) visit(value, `/data/${field}`);
-  return found;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

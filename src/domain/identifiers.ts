@@ -18,15 +18,57 @@ export function looksLikePhoneNumber(id: string): boolean {
 export const containsEmailAddress = (text: string): boolean =>
   /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[a-z]{2,}/i.test(text);
 
-/** Whether a value of a clear (unsealed) field holds what looks like an e-mail address or a phone number. */
-export const looksPersonal = (text: string): boolean =>
-  containsEmailAddress(text) || looksLikePhoneNumber(text) || INTERNATIONAL_NUMBER_IN_TEXT.test(text);
+/**
+ * Whether a value of a clear (unsealed) field holds what looks like an e-mail address or a phone
+ * number, as written or percent-decoded (a url's `%40`, `%2B`): the one check of every clear field,
+ * codes, reasons, versions, urls and ids alike.
+ */
+export const looksPersonal = (text: string): boolean => [text, percentDecoded(text)].some(holdsPersonal);
+
+const holdsPersonal = (text: string): boolean =>
+  containsEmailAddress(text) ||
+  looksLikePhoneNumber(text) ||
+  INTERNATIONAL_NUMBER_IN_TEXT.test(text) ||
+  PHONE_URI.test(text);
 
 /**
- * An international number (+33 6 12…, 0033 6 12…) standing as a word of a text: between spaces or
- * at an end, so that a group of digits inside an id (a UUID's -0047-4562-) is not one.
+ * An international number standing as a word of a text (+33 6 12…, 0033 6 12…: between spaces or
+ * at an end), or written with its + after any other sign (a url's `?to=+336…`): a group of digits
+ * inside an id (a UUID's -0047-4562-, an order O-0012345678) is not one.
  */
-const INTERNATIONAL_NUMBER_IN_TEXT = /(^|\s)(\+|00)\d([ .()-]?\d){7,14}(?=$|[\s,;])/;
+const INTERNATIONAL_NUMBER_IN_TEXT = /(^|\s)(\+|00)\d([ .()-]?\d){7,14}(?=$|[\s,;])|(^|\W)\+\d([ .()-]?\d){7,14}(?!\d)/;
+
+/** A telephone link (RFC 3966 `tel:`, and `sms:`, `callto:`) with a number. */
+const PHONE_URI = /(^|[^a-z])(tel|sms|callto):\s*(\+|\d)/i;
+
+function percentDecoded(text: string): string {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // not valid percent-encoding: checked as written
+  }
+}
+
+/** Pointers of the values of `data`'s fields not listed as personal that look personal (see looksPersonal). */
+export function clearValuesThatLookPersonal(
+  data: Record<string, unknown>,
+  personalFields: readonly string[],
+  prefix = '',
+): string[] {
+  const found: string[] = [];
+  const visit = (value: unknown, pointer: string) => {
+    if (typeof value === 'string') {
+      if (looksPersonal(value)) found.push(pointer);
+    } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, `${pointer}/${i}`));
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) visit(item, `${pointer}/${key}`);
+    }
+  };
+  for (const [field, value] of Object.entries(data))
+    if (!personalFields.includes(field)) visit(value, `${prefix}/${field}`);
+  return found;
+}
 
 export function isOpaqueId(id: string): boolean {
   return OPAQUE_ID.test(id) && !looksLikePhoneNumber(id);

@@ -23,8 +23,11 @@ export const DayOrInstant = () => Type.Union([CalendarDate(), Instant()]);
 /** One of a fixed set of strings (an enum: one clear error message instead of one per literal). */
 export const OneOf = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
-/** A short machine code (reason, channel...): slugs only, so no free text hides personal data. */
-export const Code = () => Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' });
+/**
+ * A short machine code (purpose, reason, channel...): slugs only, so no free text hides personal
+ * data, and none that looks like a phone number (`0612345678` is a slug).
+ */
+export const Code = () => Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', format: 'code' });
 export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, ...options });
 export const Email = (options: Record<string, unknown> = {}) =>

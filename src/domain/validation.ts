@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { TSchema } from '@sinclair/typebox';
-import { isOpaqueId } from './identifiers.js';
+import { isOpaqueId, looksPersonal } from './identifiers.js';
 import { PLACE_FIELDS, placeIssue, type PlaceField } from './places.js';
 
 /** Years accepted in any date: wide enough for legacy imports, narrow enough to catch typos. */
@@ -47,6 +47,7 @@ ajv.addKeyword({
   validate: checkPlace,
 });
 ajv.addFormat('opaque-id', { type: 'string', validate: isOpaqueId });
+ajv.addFormat('code', { type: 'string', validate: (value: string) => !looksPersonal(value) });
 ajv.addFormat('instant', { type: 'string', validate: isInstant });
 ajv.addFormat('calendar-date', { type: 'string', validate: isCalendarDate });
 for (const name of ['email', 'uri', 'uuid'] as const) {
@@ -92,6 +93,8 @@ function describeFormat(format: string): string {
       return `calendar date YYYY-MM-DD, year ${MIN_YEAR}..${MAX_YEAR}`;
     case 'opaque-id':
       return 'opaque id (letters, digits, . _ : -; not an e-mail or phone number)';
+    case 'code':
+      return 'code (a-z, 0-9, -; not a phone number)';
     default:
       return format;
   }

@@ -74,6 +74,7 @@ describe('purposes, consents and their expiry (HTTP and CLI)', function () {
       ],
       ['an unknown field', 'x', { kind: 'consent', channel: 'email', enabled: true }, 400, /enabled|known field/],
       ['a code that is no slug', 'News%20Letter', { kind: 'consent', channel: 'email' }, 400, /code/],
+      ['a code that is a phone number', '33612345678', { kind: 'consent', channel: 'email' }, 400, /code/],
       ['a change of kind', 'newsletter', { kind: 'legalBasis', channel: 'email' }, 422, /cannot change kind/],
     ];
     for (const [what, code, body, status, message] of bad) {

@@ -50,6 +50,12 @@ describe('erasure requests', function () {
     ],
     ['no contact id', { channel: 'email' }, 400, /contactId/],
   ];
+  it('takes personal data in the evidence, which is sealed (a clear field would refuse it)', async () => {
+    const p = person();
+    await publish(ledger, registered(p));
+    const answer = await api.post(route, { contactId: p.contactId, channel: 'email', evidence: `from ${p.email}` });
+    expect(answer.status, answer.text).to.equal(201);
+  });
   for (const [what, body, status, pointer] of bad) {
     it(`refuses a request with ${what} (${status}), appending nothing`, async () => {
       const head = await ledger.store.headPosition();
@@ -216,6 +222,12 @@ describe('erasure requests', function () {
     expect((await execute(requestId)).status).to.equal(422);
     expect((await api.post(`${route}/${requestId}/refuse`, { reason: 'again' })).status).to.equal(422);
     expect((await api.post(`${route}/${requestId}/refuse`, { reason: 'Not A Code!' })).status).to.equal(400);
+    // A slug that is a phone number is no code (issue 24): refused, stored nowhere.
+    const phone = await api.post(`${route}/${requestId}/refuse`, { reason: '0612345678' });
+    expect(phone.status).to.equal(400);
+    expect(phone.text)
+      .to.match(/\/reason/)
+      .and.not.to.include('0612345678');
     expect((await execute('ER-unknown')).status).to.equal(404);
   });
 

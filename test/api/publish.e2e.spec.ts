@@ -228,6 +228,32 @@ describe('POST /v1/events', () => {
           400,
         ],
         [
+          'a tel: link as a policy url',
+          () =>
+            api.post('/v1/events', {
+              events: [
+                valid(),
+                { ...valid(), type: 'PolicyAccepted', data: { kind: 'privacy', url: 'tel:+33612345678' } },
+              ],
+            }),
+          400,
+        ],
+        [
+          'a percent-encoded e-mail address in a policy url',
+          () =>
+            api.post('/v1/events', {
+              events: [
+                valid(),
+                {
+                  ...valid(),
+                  type: 'PolicyAccepted',
+                  data: { kind: 'privacy', url: 'https://example.org/p?u=alice%40example.org', version: 'v1' },
+                },
+              ],
+            }),
+          400,
+        ],
+        [
           'a contact id that is a phone number without + or 00',
           () => api.post('/v1/events', { events: [valid(), { ...valid(), contactId: '33612345678' }] }),
           400,

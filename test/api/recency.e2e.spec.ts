@@ -145,9 +145,15 @@ describe('GET /v1/recency and recency in the contact view', () => {
   // 31: the API's admin key (the api-keys stream), 29 registrations and a sale.
   it('shows the projection lag in /health and /metrics', async () => {
     const health = await api.get('/health');
-    expect(health.body.projection).to.deep.equal({ position: 31, head: 31, lag: 0, failed: null });
+    expect(health.body.projection).to.deep.equal({ position: 31, head: 31, lag: 0, failed: null, logMismatch: null });
     await publish(ledger, registered('C-late', '2020-02-01'));
-    expect((await api.get('/health')).body.projection).to.deep.equal({ position: 31, head: 32, lag: 1, failed: null });
+    expect((await api.get('/health')).body.projection).to.deep.equal({
+      position: 31,
+      head: 32,
+      lag: 1,
+      failed: null,
+      logMismatch: null,
+    });
     const metrics = await api.get('/metrics');
     expect(metrics.text).to.match(/^ledger_projection_lag_events 1$/m);
     expect(metrics.text).to.match(/^ledger_head_position 32$/m);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CalendarDate, Instant } from '../../src/domain/schema-kit.js';
+import { CalendarDate, Code, Instant } from '../../src/domain/schema-kit.js';
+import { looksPersonal } from '../../src/domain/identifiers.js';
 import { normalizeInstants, validatorFor } from '../../src/domain/validation.js';
 
 /** The two date formats of the catalog: what they take is what a `Date` holds, in the ledger's years. */
@@ -50,4 +51,43 @@ describe('date formats', () => {
   for (const [value, ok] of days) {
     it(`calendar-date: ${ok ? 'takes' : 'refuses'} ${value}`, () => expect(isCalendarDate(value)).to.equal(ok));
   }
+});
+
+/** The one check of clear values (issue 24, finding 7): an e-mail or a phone number in any common form. */
+describe('clear values that look personal', () => {
+  const personalLooking: Array<[string, string]> = [
+    ['an e-mail address', 'v3 alice@example.org'],
+    ['a percent-encoded e-mail address', 'https://example.org/u?who=alice%40example.org'],
+    ['a mailto link, percent-encoded', 'mailto%3Aalice%40example.org'],
+    ['an international number without +', '33612345678'],
+    ['a national number', '0612345678'],
+    ['a tel: link', 'tel:+33612345678'],
+    ['a tel: link with separators', 'tel:06-12-34-56-78'],
+    ['an sms: link', 'sms:+33612345678'],
+    ['a number in a url query', 'https://example.org/call?to=+33612345678'],
+    ['a percent-encoded number in a url', 'https://example.org/call?to=%2B33612345678'],
+    ['a number written in a text', 'call +33 6 12 34 56 78 today'],
+  ];
+  for (const [what, value] of personalLooking) {
+    it(`refuses ${what}`, () => expect(looksPersonal(value), value).to.equal(true));
+  }
+  const clear: Array<[string, string]> = [
+    ['a code', 'newsletter'],
+    ['a season code', '2024-2025'],
+    ['an order id with leading zeros', 'O-0012345678'],
+    ['a UUID', '0190f0a4-0047-4562-9b1c-25c1d1f1a7a3'],
+    ['a policy url', 'https://example.org/privacy/v3'],
+    ['a url with percent-encoding', 'https://example.org/saison%202025'],
+    ['malformed percent-encoding', 'https://example.org/100%'],
+    ['a version', 'v3.2'],
+  ];
+  for (const [what, value] of clear) {
+    it(`passes ${what}`, () => expect(looksPersonal(value), value).to.equal(false));
+  }
+  it('codes: slugs that are not phone numbers', () => {
+    const isCode = validatorFor(Code());
+    expect(isCode('newsletter')).to.equal(true);
+    expect(isCode('0612345678')).to.equal(false);
+    expect(isCode('33612345678')).to.equal(false);
+  });
 });
