@@ -1,3 +1,4 @@
+import { REPLAY_BOUNDS, replayLimit, writeToReader, type ReplayBounds } from './audit-stream.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { readFileSync } from 'node:fs';
@@ -60,6 +61,8 @@ export interface ApiOptions {
   allowedHosts: readonly string[];
   /** LEDGER_TEXT_GUARD: warn about, or reject, special-category or judgemental wording in notes. */
   textGuard?: TextGuardMode;
+  /** Bounds on the auditors' replays (default REPLAY_BOUNDS). */
+  replays?: ReplayBounds;
 }
 
 /**
@@ -189,13 +192,14 @@ export function createApp(
   });
 
   // Auditors read the log as stored, in position order, as NDJSON: sealed parts are never opened.
-  app.get('/v1/audit/events', role('auditor'), async (req, res) => {
+  const replays = options.replays ?? REPLAY_BOUNDS;
+  app.get('/v1/audit/events', role('auditor'), replayLimit(replays), async (req, res) => {
     const from = integerParam(req.query['from'], 'from', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
     const limit = integerParam(req.query['limit'], 'limit', { min: 1, max: 1_000_000, fallback: 10_000 });
     res.type('application/x-ndjson').set('Cache-Control', 'no-store');
     for await (const page of auditEvents(ledger, from, limit)) {
-      if (res.destroyed) return;
-      if (!res.write(page.map((record) => `${JSON.stringify(record)}\n`).join(''))) await drained(res);
+      const chunk = page.map((record) => `${JSON.stringify(record)}\n`).join('');
+      if (!(await writeToReader(res, chunk, replays.stalledMs))) return;
     }
     res.end();
   });
@@ -411,14 +415,6 @@ function integerParam(
 }
 
 /** Resolves once the response can take more (or is closed): backpressure for long streams. */
-const drained = (res: Response) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done).off('close', done);
-      resolve();
-    };
-    res.once('drain', done).once('close', done);
-  });
 
 function requireJson(req: Request, res: Response, next: NextFunction) {
   if (req.is('application/json')) return next();

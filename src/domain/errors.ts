@@ -175,12 +175,18 @@ export class ConsentLinkGone extends LedgerError {
   }
 }
 
-/** Too many requests on one key (a consent link) within its window: nothing was done; retry after the seconds given. */
+/**
+ * Too many requests (on one consent link within its window, or replays at once): nothing was
+ * done; retry after the seconds given.
+ */
 export class TooManyRequests extends LedgerError {
   readonly status = 429;
   readonly title = 'Too many requests';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many requests on this link; retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+  constructor(
+    readonly retryAfterSeconds: number,
+    why = 'too many requests on this link',
+  ) {
+    super(`${why}; retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
   }
 }
 
