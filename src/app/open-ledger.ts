@@ -23,6 +23,7 @@ import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
 import type { EventIndexes } from '../store/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
+import { backupSqliteLedger, type SqliteBackup } from '../store/sqlite-backup.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
 import { ReadModels } from '../projections/read-models.js';
 import { ProjectionRunner } from '../projections/runner.js';
@@ -38,6 +39,7 @@ import type { RunOccurrenceExclusively } from '../jobs/schedules.js';
 import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
+import { ValidationError } from '../domain/errors.js';
 
 /**
  * The ledger's event indexes: forgetting, erasure-request and restriction events by type, the
@@ -188,6 +190,21 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
     await endPools();
     throw error;
   }
+}
+
+/**
+ * `ledger backup <folder>`: an online copy of the embedded ledger (backupSqliteLedger). A database
+ * server's own tools back it up, and the README says what they must cover.
+ */
+export function backupLedger(config: LedgerConfig, folder: string): SqliteBackup {
+  if (config.store !== 'sqlite') {
+    throw new ValidationError(
+      `ledger backup copies the embedded ledger only; with LEDGER_STORE=${config.store}, dump the events schema ` +
+        `(${config.databaseSchema}) and the keys schema (${config.keysSchema}) separately with pg_dump --schema, ` +
+        'the events first (README "Backups and restores")',
+    );
+  }
+  return backupSqliteLedger(sqliteFiles(config.dataDir), folder);
 }
 
 export interface OpenLedger extends LedgerContext {
