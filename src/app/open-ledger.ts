@@ -35,6 +35,7 @@ import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
 import { ProjectionLock } from '../postgres/projection-lock.js';
 import { OccurrenceLock } from '../postgres/occurrence-lock.js';
 import { Shredder } from '../jobs/shredder.js';
+import { ForgetJournal } from '../jobs/forget-journal.js';
 import type { RunOccurrenceExclusively } from '../jobs/schedules.js';
 import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
@@ -261,9 +262,21 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
       'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field',
     );
   }
-  const shredder = new Shredder(store, keys);
+  const checkpointSigner = CheckpointSigner.fromFile(config.auditKeyFile);
+  let journal: ForgetJournal;
+  try {
+    journal = ForgetJournal.open(config.forgetJournal, checkpointSigner, (bytes) =>
+      log.warn({ path: config.forgetJournal, bytes }, 'cut off an unfinished last entry of the forget journal'),
+    );
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  const shredder = new Shredder(store, keys, journal);
   const reconciled = await shredder.reconcile();
-  if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
+  if (reconciled.reappended > 0) {
+    log.warn(reconciled, 'the forget journal appended again forgettings the log lacked (a restored log)');
+  } else if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
   const rowProofs = new RowProofs(masterKey);
   const readModels = new ReadModels(backend.readModels, rowProofs);
   const blindIndex = new BlindIndex(masterKey);
@@ -289,7 +302,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     shredder,
     blindIndex,
     consentLinks: new ConsentLinks(masterKey),
-    checkpointSigner: CheckpointSigner.fromFile(config.auditKeyFile),
+    checkpointSigner,
     runProjectionsExclusively: backend.runProjectionsExclusively,
     runOccurrenceExclusively: backend.runOccurrenceExclusively,
     close: () => (closing ??= backend.close()),

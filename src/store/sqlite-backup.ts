@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ValidationError } from '../domain/errors.js';
+import { fsyncPath } from '../fsync.js';
 
 /** The embedded ledger's files, as `sqliteFiles` names them. */
 export interface SqliteLedgerFiles {
@@ -31,16 +32,7 @@ function copySnapshot(source: string, target: string): void {
   } finally {
     db.close();
   }
-  fsync(target); // VACUUM INTO does not sync what it wrote
-}
-
-function fsync(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  fsyncPath(target); // VACUUM INTO does not sync what it wrote
 }
 
 /**
@@ -69,7 +61,7 @@ export function backupSqliteLedger(files: SqliteLedgerFiles, folder: string): Sq
       copySnapshot(source, target);
       copied.push({ name: basename(source), bytes: statSync(target).size });
     }
-    fsync(folder);
+    fsyncPath(folder);
   } catch (error) {
     // A partial copy is no data folder: leave nothing that could be mistaken for one.
     for (const source of order) rmSync(join(folder, basename(source)), { force: true });

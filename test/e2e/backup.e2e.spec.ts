@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -93,6 +94,65 @@ describe('ledger backup', function () {
     expect(verified.stdout).to.match(/^OK: \d+ events/);
     await server.stop();
     server = null;
+  });
+
+  it('a restore never brings a forgotten person back; the others are whole', async () => {
+    const [gone, kept] = [person(), person()];
+    const origin = join(root, 'origin');
+    server = await startServer(envOf(origin));
+    adminKey = server.adminKey!;
+    expect((await publish([gone, kept])).status).to.equal(201);
+    const backup = await runCliAsync(['backup', join(root, 'before-forgetting')], envOf(origin));
+    expect(backup.status, backup.stderr).to.equal(0);
+    // The server's reaction may destroy the key before this process does.
+    const forgot = runCli(['forget', gone.contactId, '--reason', 'request'], envOf(origin));
+    expect(forgot.stdout, forgot.stderr).to.match(/erased by event \S+; [01] key\(s\) destroyed/);
+    const forgettingId = /by event (\S+);/.exec(forgot.stdout)![1]!;
+    await server.stop();
+    const journal = readFileSync(join(secrets, 'forget-journal.jsonl'), 'utf8');
+    expect(journal).to.include(forgettingId).and.include(gone.contactId);
+    for (const value of [gone.firstName, gone.lastName, gone.email, gone.phone, gone.street]) {
+      expect(journal, 'nothing personal in the journal').not.to.include(value);
+    }
+
+    // The backup taken before the forgetting, restored into a new data folder.
+    const restored = join(root, 'restored-after-forgetting');
+    cpSync(join(root, 'before-forgetting'), restored, { recursive: true });
+    server = await startServer(envOf(restored));
+    const view = (await call(`/v1/contacts/${gone.contactId}`)).body;
+    expect(view['status']).to.equal('erased');
+    expect(view['details']?.firstName).to.equal(undefined);
+    const timeline = (await call(`/v1/contacts/${gone.contactId}/events`)).body as any;
+    expect(
+      timeline.events.map((event: any) => [event.id === forgettingId ? 'forgetting' : event.type, event.personal]),
+    ).to.deep.equal([
+      ['ContactRegistered', 'erased'],
+      ['forgetting', 'none'],
+    ]);
+    expect(await firstNameOf(kept)).to.equal(kept.firstName);
+    await server.stop();
+    server = null;
+    const keys = new Database(join(restored, 'keys.db'), { readonly: true });
+    try {
+      const scope = `contact:${gone.contactId}`;
+      expect(keys.prepare('SELECT count(*) FROM keys WHERE scope = ?').pluck().get(scope), 'key').to.equal(0);
+      expect(keys.prepare('SELECT event_id FROM tombstones WHERE scope = ?').pluck().get(scope)).to.equal(forgettingId);
+    } finally {
+      keys.close();
+    }
+  });
+
+  it('refuses to start on a journal whose entry was changed, naming its line', async () => {
+    const path = join(secrets, 'forget-journal.jsonl');
+    const original = readFileSync(path, 'utf8');
+    try {
+      writeFileSync(path, original.replace('"stream":"contact-C-', '"stream":"contact-C-0'));
+      const refused = runCli(['keys', 'list'], envOf(join(root, 'restored-after-forgetting')));
+      expect(refused.stderr).to.match(/line 1 of the forget journal .* is not signed by this ledger's audit key/);
+      expect(refused.status).to.equal(1);
+    } finally {
+      writeFileSync(path, original);
+    }
   });
 
   const refusals: Array<[string, () => [string[], NodeJS.ProcessEnv], RegExp]> = [
