@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { OnLogMismatch } from './projections/runner.js';
 
 /** Runtime configuration, read once from the environment (README "Configuration"). */
@@ -15,6 +15,8 @@ export interface LedgerConfig {
   keysDatabaseUrl?: string;
   /** LEDGER_AUDIT_KEY_FILE: the Ed25519 private key that signs log checkpoints (created when missing). */
   auditKeyFile: string;
+  /** LEDGER_FORGET_JOURNAL: the signed journal of forgotten scopes (default beside the master key file). */
+  forgetJournal: string;
   /** LEDGER_CHECKPOINT_MINUTES: how often `serve` records a signed checkpoint in the log (0: never). */
   checkpointMinutes: number;
   /** How the ledger's PostgreSQL connections are named (pg_stat_activity.application_name). */
@@ -92,6 +94,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   return {
     dataDir,
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
+    // Beside the master key, apart from data backups: a restore must not roll it back with the data.
+    forgetJournal: resolve(
+      env['LEDGER_FORGET_JOURNAL'] ??
+        join(env['LEDGER_MASTER_KEY_FILE'] ? dirname(env['LEDGER_MASTER_KEY_FILE']) : dataDir, 'forget-journal.jsonl'),
+    ),
     checkpointMinutes,
     store,
     ...(databaseUrl ? { databaseUrl } : {}),

@@ -10,7 +10,7 @@ import type { LedgerContext } from './ledger-context.js';
 export interface ForgetResult {
   contactId: string;
   /** The forgetting event: the one appended now, or the earlier one when already forgotten. */
-  forgettingEvent: Pick<StoredEvent, 'id' | 'type' | 'stream' | 'occurredAt' | 'data'>;
+  forgettingEvent: Pick<StoredEvent, 'id' | 'type' | 'stream' | 'organizationId' | 'occurredAt' | 'data'>;
   alreadyForgotten: boolean;
 }
 
@@ -45,6 +45,10 @@ export async function forgetContact(
     });
   });
   if (earlier) return { contactId, forgettingEvent: earlier, alreadyForgotten: true };
-  const { id, type, occurredAt, data } = appended[0]!;
-  return { contactId, forgettingEvent: { id, type, stream, occurredAt, data }, alreadyForgotten: false };
+  const { id, type, organizationId, occurredAt, data } = appended[0]!;
+  return {
+    contactId,
+    forgettingEvent: { id, type, stream, organizationId, occurredAt, data },
+    alreadyForgotten: false,
+  };
 }

@@ -70,7 +70,7 @@ export interface InactiveBatchReport {
   ordersPurged: string[];
 }
 
-type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>;
+type ForgettingEvent = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'organizationId' | 'occurredAt' | 'data'>;
 
 /** One contact's share of a run: whether the read model proposes to forget it, and its orders to purge. */
 interface Unit {
@@ -181,7 +181,17 @@ export async function runInactiveBatch(
           stream,
           unitCommand(context, unit, { ...settings, runId }, true),
         );
-        return { ...result, appended: appended.map(({ id, type, data }) => ({ id, type, stream, data })) };
+        return {
+          ...result,
+          appended: appended.map(({ id, type, organizationId, occurredAt, data }) => ({
+            id,
+            type,
+            stream,
+            organizationId,
+            occurredAt,
+            data,
+          })),
+        };
       }),
     async (results) => {
       const skips: BatchRunEvent[] = [];

@@ -23,6 +23,7 @@ import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
 import type { EventIndexes } from '../store/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
+import { backupSqliteLedger, type SqliteBackup } from '../store/sqlite-backup.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
 import { ReadModels } from '../projections/read-models.js';
 import { ProjectionRunner } from '../projections/runner.js';
@@ -34,10 +35,12 @@ import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
 import { ProjectionLock } from '../postgres/projection-lock.js';
 import { OccurrenceLock } from '../postgres/occurrence-lock.js';
 import { Shredder } from '../jobs/shredder.js';
+import { ForgetJournal } from '../jobs/forget-journal.js';
 import type { RunOccurrenceExclusively } from '../jobs/schedules.js';
 import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
+import { ValidationError } from '../domain/errors.js';
 
 /**
  * The ledger's event indexes: forgetting, erasure-request and restriction events by type, the
@@ -190,6 +193,21 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
   }
 }
 
+/**
+ * `ledger backup <folder>`: an online copy of the embedded ledger (backupSqliteLedger). A database
+ * server's own tools back it up, and the README says what they must cover.
+ */
+export function backupLedger(config: LedgerConfig, folder: string): SqliteBackup {
+  if (config.store !== 'sqlite') {
+    throw new ValidationError(
+      `ledger backup copies the embedded ledger only; with LEDGER_STORE=${config.store}, dump the events schema ` +
+        `(${config.databaseSchema}) and the keys schema (${config.keysSchema}) separately with pg_dump --schema, ` +
+        'the events first (README "Backups and restores")',
+    );
+  }
+  return backupSqliteLedger(sqliteFiles(config.dataDir), folder);
+}
+
 export interface OpenLedger extends LedgerContext {
   readModels: ReadModels;
   runner: ProjectionRunner;
@@ -244,9 +262,21 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
       'created a new master key file (mode 0600): back it up apart from the data, losing it loses every sealed field',
     );
   }
-  const shredder = new Shredder(store, keys);
+  const checkpointSigner = CheckpointSigner.fromFile(config.auditKeyFile);
+  let journal: ForgetJournal;
+  try {
+    journal = ForgetJournal.open(config.forgetJournal, checkpointSigner, (bytes) =>
+      log.warn({ path: config.forgetJournal, bytes }, 'cut off an unfinished last entry of the forget journal'),
+    );
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  const shredder = new Shredder(store, keys, journal);
   const reconciled = await shredder.reconcile();
-  if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
+  if (reconciled.reappended > 0) {
+    log.warn(reconciled, 'the forget journal appended again forgettings the log lacked (a restored log)');
+  } else if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
   const rowProofs = new RowProofs(masterKey);
   const readModels = new ReadModels(backend.readModels, rowProofs);
   const blindIndex = new BlindIndex(masterKey);
@@ -272,7 +302,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
     shredder,
     blindIndex,
     consentLinks: new ConsentLinks(masterKey),
-    checkpointSigner: CheckpointSigner.fromFile(config.auditKeyFile),
+    checkpointSigner,
     runProjectionsExclusively: backend.runProjectionsExclusively,
     runOccurrenceExclusively: backend.runOccurrenceExclusively,
     close: () => (closing ??= backend.close()),

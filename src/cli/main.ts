@@ -4,12 +4,13 @@ import { readConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { LedgerError, ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
-import { openLedger } from '../app/open-ledger.js';
+import { backupLedger, openLedger } from '../app/open-ledger.js';
 import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import { auditCheckpoint, recordCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
 import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { issueApiKey } from '../app/issue-api-key.js';
 import { exportContact } from '../app/export-contact.js';
 import { listApiKeys } from '../app/list-api-keys.js';
@@ -220,6 +221,23 @@ program
     console.log(
       `demo: ${result.events} events for ${contacts} contacts ` +
         `(${result.appended} appended, ${result.duplicates} already there) in ${result.seconds.toFixed(1)} s`,
+    );
+  });
+
+program
+  .command('backup')
+  .description('copy the embedded ledger into a new folder while it runs (a data folder: start on it to restore)')
+  .argument('<folder>', 'a folder that does not exist yet, or is empty')
+  .option('--json', 'print what was copied as JSON')
+  .action((folder: string, options: { json?: boolean }) => {
+    const started = performance.now();
+    const backup = backupLedger(readConfig(), resolve(folder));
+    const seconds = (performance.now() - started) / 1000;
+    if (options.json) return console.log(JSON.stringify({ ...backup, seconds }));
+    const files = backup.files.map(({ name, bytes }) => `${name} (${bytes} bytes)`).join(', ');
+    console.log(`backed up the log up to position ${backup.position} into ${backup.folder}: ${files}`);
+    console.log(
+      'keep the master key, the audit key and the forget journal apart from it (README "Backups and restores")',
     );
   });
 

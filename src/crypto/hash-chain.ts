@@ -5,6 +5,9 @@ import type { SealedPart } from './seal.js';
 // canonicalize is CommonJS whose typings declare an ES default export; the import is the function.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
+/** RFC 8785 canonical JSON: the same value, the same bytes, whatever the order its keys came in. */
+export const canonicalJson = (value: unknown): string => canonicalize(value)!;
+
 /** prevHash of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -72,9 +72,26 @@ export interface SignedCheckpoint {
 const signedText = (c: Omit<SignedCheckpoint, 'signature'>) =>
   Buffer.from(`contact-ledger checkpoint v${c.version}\n${c.position}\n${c.size}\n${c.rootHash}\n${c.time}`);
 
-/** The ledger's checkpoint signing key: an Ed25519 private key in a file beside the master key, never in a database. */
+/** Whether `signature` (base64) is Ed25519 over `text` by the holder of `publicKey`. */
+export function signedBy(text: Buffer, signature: string, publicKey: KeyObject | string): boolean {
+  try {
+    const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+    return verify(null, text, key, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The ledger's audit key: an Ed25519 private key in a file beside the master key, never in a
+ * database. It signs log checkpoints and the entries of the forget journal.
+ */
 export class CheckpointSigner {
-  private constructor(private readonly privateKey: KeyObject) {}
+  private readonly publicKey: KeyObject;
+
+  private constructor(private readonly privateKey: KeyObject) {
+    this.publicKey = createPublicKey(privateKey);
+  }
 
   /** Loads the key file, or creates it (mode 0600) when it does not exist yet. */
   static fromFile(path: string): CheckpointSigner {
@@ -86,21 +103,27 @@ export class CheckpointSigner {
   }
 
   publicKeyPem(): string {
-    return createPublicKey(this.privateKey).export({ type: 'spki', format: 'pem' }).toString();
+    return this.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   }
 
   sign(checkpoint: Omit<SignedCheckpoint, 'signature' | 'version'>): SignedCheckpoint {
     const unsigned = { version: 1 as const, ...checkpoint };
-    return { ...unsigned, signature: sign(null, signedText(unsigned), this.privateKey).toString('base64') };
+    return { ...unsigned, signature: this.signText(signedText(unsigned)) };
+  }
+
+  /** Ed25519 over `text`, base64. */
+  signText(text: Buffer): string {
+    return sign(null, text, this.privateKey).toString('base64');
+  }
+
+  /** Whether `signature` is this key's over `text`. */
+  signed(text: Buffer, signature: string): boolean {
+    return signedBy(text, signature, this.publicKey);
   }
 }
 
 /** Whether a checkpoint was signed by the holder of this public key (PEM), unaltered. */
 export function checkpointSignedBy(checkpoint: SignedCheckpoint, publicKeyPem: string): boolean {
-  try {
-    const { signature, ...unsigned } = checkpoint;
-    return verify(null, signedText(unsigned), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
-  } catch {
-    return false;
-  }
+  const { signature, ...unsigned } = checkpoint;
+  return signedBy(signedText(unsigned), signature, publicKeyPem);
 }

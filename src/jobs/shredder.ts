@@ -2,54 +2,77 @@ import type { Subscription } from 'rxjs';
 import { FORGETTING_TYPES } from '../domain/catalog.js';
 import { destroyedScopes, isForgettingEvent } from '../domain/forgetting.js';
 import type { KeyStore } from '../crypto/key-store.js';
-import type { EventStore, StoredEvent } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
+import { eventOfEntry, type ForgetJournal, type ForgettingFact } from './forget-journal.js';
 
 const SHREDS_IN_FLIGHT = 256;
 
+const sum = (counts: number[]) => counts.reduce((total, count) => total + count, 0);
+
 /**
  * Crypto-shredding follows the log: a forgetting event is appended first, then the shredder
- * destroys the keys it names. Idempotent, so the start-up pass can redo every forgetting in the
- * log: after a crash between append and shred, or after restoring an older keys.db backup.
+ * journals it (ForgetJournal) and destroys the keys it names. Idempotent, so the start-up pass can
+ * redo every forgetting in the log, after a crash between append and shred, or after restoring an
+ * older keys.db backup; and every forgetting in the journal, after restoring an older log.
  */
 export class Shredder {
   constructor(
     private readonly store: EventStore,
     private readonly keys: KeyStore,
+    private readonly journal: ForgetJournal,
   ) {}
 
   /** Destroys the keys a forgetting event names; returns how many keys were destroyed now. */
-  async shredFor(event: Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>): Promise<number> {
-    if (!isForgettingEvent(event)) return 0;
-    return this.keys.shred(destroyedScopes(event), { reason: event.type, eventId: event.id });
+  shredFor(event: ForgettingFact): Promise<number> {
+    return this.shredAll([event]);
   }
 
   /**
    * Destroys the keys many forgetting events name (a batch run's), a group at a time so that the
-   * key store commits them together; returns how many keys were destroyed now.
+   * journal and the key store commit them together; returns how many keys were destroyed now.
    */
-  async shredAll(events: ReadonlyArray<Pick<StoredEvent, 'id' | 'type' | 'stream' | 'data'>>): Promise<number> {
+  async shredAll(events: readonly ForgettingFact[]): Promise<number> {
+    const forgettings = events.filter(isForgettingEvent);
     let destroyed = 0;
-    for (let i = 0; i < events.length; i += SHREDS_IN_FLIGHT) {
-      const counts = await Promise.all(events.slice(i, i + SHREDS_IN_FLIGHT).map((event) => this.shredFor(event)));
-      destroyed += counts.reduce((sum, count) => sum + count, 0);
+    for (let i = 0; i < forgettings.length; i += SHREDS_IN_FLIGHT) {
+      const group = forgettings.slice(i, i + SHREDS_IN_FLIGHT);
+      await this.journal.record(group);
+      const counts = await Promise.all(
+        group.map((event) => this.keys.shred(destroyedScopes(event), { reason: event.type, eventId: event.id })),
+      );
+      destroyed += sum(counts);
     }
     return destroyed;
   }
 
-  /** Start-up pass: every forgotten scope whose key still exists is shredded. */
-  async reconcile(): Promise<{ forgettingEvents: number; keysDestroyed: number }> {
-    let forgettingEvents = 0;
+  /**
+   * Start-up pass: every forgotten scope, of the log or of the journal, whose key still exists is
+   * shredded; a forgetting of the journal that the log lacks (a log restored from before it) is
+   * appended again, with its own id, so a second pass finds it a duplicate.
+   */
+  async reconcile(): Promise<{ forgettingEvents: number; keysDestroyed: number; reappended: number }> {
+    const logged = new Set<string>();
     let keysDestroyed = 0;
     for await (const page of pagesAfter(
       (after, limit) => this.store.readByTypes(FORGETTING_TYPES, { after, limit }),
       0,
       500,
     )) {
-      for (const event of page) keysDestroyed += await this.shredFor(event);
-      forgettingEvents += page.length;
+      keysDestroyed += await this.shredAll(page);
+      for (const event of page) logged.add(event.id);
     }
-    return { forgettingEvents, keysDestroyed };
+    const missing = this.journal.entries().filter((entry) => !logged.has(entry.eventId));
+    let reappended = 0;
+    for (let i = 0; i < missing.length; i += SHREDS_IN_FLIGHT) {
+      const group = missing.slice(i, i + SHREDS_IN_FLIGHT);
+      const counts = await Promise.all(
+        group.map((entry) => this.keys.shred(entry.scopes, { reason: entry.type, eventId: entry.eventId })),
+      );
+      keysDestroyed += sum(counts);
+      reappended += (await this.store.append(group.map(eventOfEntry))).appended.length;
+    }
+    return { forgettingEvents: logged.size, keysDestroyed, reappended };
   }
 
   /**

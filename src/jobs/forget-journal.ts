@@ -1,0 +1,170 @@
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { destroyedScopes, isForgettingEvent } from '../domain/forgetting.js';
+import { canonicalJson } from '../crypto/hash-chain.js';
+import type { CheckpointSigner } from '../crypto/log-checkpoint.js';
+import type { EventToAppend, StoredEvent } from '../store/event-store.js';
+import { fsyncPath } from '../fsync.js';
+
+/** What the journal needs of a forgetting event. */
+export type ForgettingFact = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'organizationId' | 'occurredAt' | 'data'>;
+
+/**
+ * One forgetting, as the journal keeps it: ids, codes and flags, nothing personal. `data` is the
+ * part of the event's clear data a re-append needs to be a valid forgetting that destroys the
+ * same scopes; the places an anonymization keeps are left out (`retained: {}`): not ids.
+ */
+export interface JournalEntry {
+  eventId: string;
+  type: string;
+  stream: string;
+  organizationId: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+  /** The key scopes the forgetting destroys. */
+  scopes: string[];
+  journaledAt: string;
+}
+
+/** The clear fields of forgetting events that are ids, codes or flags: what destroyedScopes and the catalog need. */
+const KEPT_FIELDS = ['reason', 'runId', 'requestId', 'operatorId', 'legalBasis', 'orderId', 'ticketId', 'orderEnded'];
+
+/** The journal's entry of a forgetting event (pure: the time it is journaled comes in). */
+export function journalEntryOf(event: ForgettingFact, journaledAt: string): JournalEntry {
+  const data = Object.fromEntries(KEPT_FIELDS.filter((field) => field in event.data).map((f) => [f, event.data[f]]));
+  return {
+    eventId: event.id,
+    type: event.type,
+    stream: event.stream,
+    organizationId: event.organizationId,
+    occurredAt: event.occurredAt,
+    data: 'retained' in event.data ? { ...data, retained: {} } : data,
+    scopes: destroyedScopes(event),
+    journaledAt,
+  };
+}
+
+/** The forgetting a restored log lacks, as it is appended again (same id: a second append is a duplicate). */
+export const eventOfEntry = (entry: JournalEntry): EventToAppend => ({
+  id: entry.eventId,
+  type: entry.type,
+  stream: entry.stream,
+  organizationId: entry.organizationId,
+  occurredAt: entry.occurredAt,
+  data: entry.data,
+  sealed: null,
+});
+
+const signedText = (entry: JournalEntry) => Buffer.from(`contact-ledger forgetting v1\n${canonicalJson(entry)}`);
+
+/** An entry of the journal that is not what the audit key signed: the ledger does not start on it. */
+export class ForgetJournalTampered extends Error {
+  constructor(path: string, line: number) {
+    super(
+      `line ${line} of the forget journal ${path} is not signed by this ledger's audit key ` +
+        '(LEDGER_AUDIT_KEY_FILE): it was changed, or the audit key is not the one that wrote it. ' +
+        'The ledger does not start: an entry may neither forget someone nor be dropped unseen. ' +
+        'Restore the journal or the audit key from their copies, or remove that line after checking it',
+    );
+    this.name = 'ForgetJournalTampered';
+  }
+}
+
+/**
+ * The entries of a journal's text, each verified; the first that fails throws. An unterminated
+ * last line is an append cut short by a crash (`torn`): its key was not destroyed yet (entries
+ * are written first), and its event is in the log, whose start-up pass journals it again.
+ */
+export function parseJournal(
+  text: string,
+  verified: (text: Buffer, signature: string) => boolean,
+  path: string,
+): { entries: JournalEntry[]; tornBytes: number } {
+  const lines = text.split('\n');
+  const torn = lines.pop()!; // '' when the text ends with its newline
+  const entries = new Map<string, JournalEntry>();
+  lines.forEach((line, index) => {
+    if (line === '') return;
+    let signed: { entry: JournalEntry; signature: string };
+    try {
+      signed = JSON.parse(line) as typeof signed;
+    } catch {
+      throw new ForgetJournalTampered(path, index + 1);
+    }
+    if (typeof signed.signature !== 'string' || !verified(signedText(signed.entry), signed.signature)) {
+      throw new ForgetJournalTampered(path, index + 1);
+    }
+    // Two processes may journal the same forgetting (the reaction and the CLI that appended it).
+    entries.set(signed.entry.eventId, signed.entry);
+  });
+  return { entries: [...entries.values()], tornBytes: Buffer.byteLength(torn) };
+}
+
+/**
+ * The journal of forgotten scopes (DESIGN.md "Downstream and operations"): append-only JSON lines,
+ * each signed with the audit key, kept apart from the data (beside the master key), so that a data
+ * backup restored later cannot bring back a person forgotten since: at every start the ledger
+ * shreds what it names and appends again the forgettings the restored log lacks (Shredder.reconcile).
+ */
+export class ForgetJournal {
+  private readonly journaled: Set<string>;
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly path: string,
+    private readonly signer: CheckpointSigner,
+    private readonly kept: JournalEntry[],
+  ) {
+    this.journaled = new Set(kept.map((entry) => entry.eventId));
+  }
+
+  /** Reads and verifies the journal (none yet: empty); `onTorn` hears of an append cut short, cut off here. */
+  static open(path: string, signer: CheckpointSigner, onTorn: (bytes: number) => void): ForgetJournal {
+    if (!existsSync(path)) return new ForgetJournal(path, signer, []);
+    const text = readFileSync(path, 'utf8');
+    const { entries, tornBytes } = parseJournal(text, (signed, signature) => signer.signed(signed, signature), path);
+    if (tornBytes > 0) {
+      truncateSync(path, Buffer.byteLength(text) - tornBytes);
+      onTorn(tornBytes);
+    }
+    return new ForgetJournal(path, signer, entries);
+  }
+
+  /** Every forgetting journaled, once each. */
+  entries(): readonly JournalEntry[] {
+    return this.kept;
+  }
+
+  /**
+   * Journals the forgettings not journaled yet, durably (one write and one fsync for them all),
+   * before their keys are destroyed: an entry whose shred then fails is redone at the next start,
+   * while a key destroyed with no entry could come back with a restored keys backup.
+   */
+  record(events: readonly ForgettingFact[]): Promise<void> {
+    const write = this.writing.then(async () => {
+      const now = new Date().toISOString();
+      const fresh = events.filter((event) => isForgettingEvent(event) && !this.journaled.has(event.id));
+      if (fresh.length === 0) return;
+      const entries = [...new Map(fresh.map((event) => [event.id, journalEntryOf(event, now)])).values()];
+      const lines = entries.map((entry) =>
+        JSON.stringify({ entry, signature: this.signer.signText(signedText(entry)) }),
+      );
+      const created = !existsSync(this.path);
+      const file = await open(this.path, 'a', 0o600);
+      try {
+        await file.write(`${lines.join('\n')}\n`);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      if (created) fsyncPath(dirname(this.path));
+      for (const entry of entries) {
+        this.journaled.add(entry.eventId);
+        this.kept.push(entry);
+      }
+    });
+    this.writing = write.catch(() => {}); // one failed write does not block the next
+    return write;
+  }
+}
