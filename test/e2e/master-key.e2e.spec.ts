@@ -100,7 +100,8 @@ describe('a missing key store refuses to start', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('SQLite: keys.db gone beside events.db: refused, naming the file; nothing is made in its place', async () => {
-    const env = { LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: key() };
+    // The embedded default, whichever backend the test run's environment names.
+    const env = { LEDGER_STORE: 'sqlite', LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: key() };
     const first = await open(env);
     await publish(first, registered(person()));
     await first.close();
