@@ -71,34 +71,38 @@ export class ForgetJournalTampered extends Error {
   }
 }
 
+/** An entry as the journal holds it: its signature, checked only when the entry is acted upon. */
+interface SignedEntry {
+  entry: JournalEntry;
+  signature: string;
+  /** Its line in the file, 1-based: what a refusal names (0: written by this process, signed here). */
+  line: number;
+}
+
 /**
- * The entries of a journal's text, each verified; the first that fails throws. An unterminated
- * last line is an append cut short by a crash (`torn`): its key was not destroyed yet (entries
- * are written first), and its event is in the log, whose start-up pass journals it again.
+ * The entries of a journal's text, their signatures not yet checked; a line that is not an entry
+ * throws. An unterminated last line is an append cut short by a crash (`torn`): its key was not
+ * destroyed yet (entries are written first), and its event is in the log, whose start-up pass
+ * journals it again.
  */
-export function parseJournal(
-  text: string,
-  verified: (text: Buffer, signature: string) => boolean,
-  path: string,
-): { entries: JournalEntry[]; tornBytes: number } {
+export function parseJournal(text: string, path: string): { entries: SignedEntry[]; tornBytes: number } {
   const lines = text.split('\n');
   const torn = lines.pop()!; // '' when the text ends with its newline
-  const entries = new Map<string, JournalEntry>();
+  const entries: SignedEntry[] = [];
   lines.forEach((line, index) => {
     if (line === '') return;
-    let signed: { entry: JournalEntry; signature: string };
+    let signed: Partial<SignedEntry>;
     try {
-      signed = JSON.parse(line) as typeof signed;
+      signed = JSON.parse(line) as Partial<SignedEntry>;
     } catch {
       throw new ForgetJournalTampered(path, index + 1);
     }
-    if (typeof signed.signature !== 'string' || !verified(signedText(signed.entry), signed.signature)) {
+    if (typeof signed.signature !== 'string' || typeof signed.entry?.eventId !== 'string') {
       throw new ForgetJournalTampered(path, index + 1);
     }
-    // Two processes may journal the same forgetting (the reaction and the CLI that appended it).
-    entries.set(signed.entry.eventId, signed.entry);
+    entries.push({ entry: signed.entry, signature: signed.signature, line: index + 1 });
   });
-  return { entries: [...entries.values()], tornBytes: Buffer.byteLength(torn) };
+  return { entries, tornBytes: Buffer.byteLength(torn) };
 }
 
 /**
@@ -114,16 +118,16 @@ export class ForgetJournal {
   private constructor(
     readonly path: string,
     private readonly signer: CheckpointSigner,
-    private readonly kept: JournalEntry[],
+    private readonly kept: SignedEntry[],
   ) {
-    this.journaled = new Set(kept.map((entry) => entry.eventId));
+    this.journaled = new Set(kept.map(({ entry }) => entry.eventId));
   }
 
   /** Reads and verifies the journal (none yet: empty); `onTorn` hears of an append cut short, cut off here. */
   static open(path: string, signer: CheckpointSigner, onTorn: (bytes: number) => void): ForgetJournal {
     if (!existsSync(path)) return new ForgetJournal(path, signer, []);
     const text = readFileSync(path, 'utf8');
-    const { entries, tornBytes } = parseJournal(text, (signed, signature) => signer.signed(signed, signature), path);
+    const { entries, tornBytes } = parseJournal(text, path);
     if (tornBytes > 0) {
       truncateSync(path, Buffer.byteLength(text) - tornBytes);
       onTorn(tornBytes);
@@ -131,9 +135,22 @@ export class ForgetJournal {
     return new ForgetJournal(path, signer, entries);
   }
 
-  /** Every forgetting journaled, once each. */
-  entries(): readonly JournalEntry[] {
-    return this.kept;
+  /**
+   * The forgettings journaled that `wanted` selects, each verified against the audit key: the
+   * first that fails throws (an entry may neither forget someone nor be dropped unseen). Only the
+   * entries acted upon are verified: a start does not pay a signature check per forgetting ever
+   * made, most of which the log itself still holds.
+   */
+  verifiedEntries(wanted: (entry: JournalEntry) => boolean): JournalEntry[] {
+    // Two processes may journal the same forgetting (the reaction and the CLI that appended it):
+    // every line of it is verified, the forgetting returned once.
+    const verified = new Map<string, JournalEntry>();
+    for (const { entry, signature, line } of this.kept) {
+      if (!wanted(entry)) continue;
+      if (!this.signer.signed(signedText(entry), signature)) throw new ForgetJournalTampered(this.path, line);
+      verified.set(entry.eventId, entry);
+    }
+    return [...verified.values()];
   }
 
   /**
@@ -147,9 +164,8 @@ export class ForgetJournal {
       const fresh = events.filter((event) => isForgettingEvent(event) && !this.journaled.has(event.id));
       if (fresh.length === 0) return;
       const entries = [...new Map(fresh.map((event) => [event.id, journalEntryOf(event, now)])).values()];
-      const lines = entries.map((entry) =>
-        JSON.stringify({ entry, signature: this.signer.signText(signedText(entry)) }),
-      );
+      const signatures = entries.map((entry) => this.signer.signText(signedText(entry)));
+      const lines = entries.map((entry, i) => JSON.stringify({ entry, signature: signatures[i] }));
       const created = !existsSync(this.path);
       const file = await open(this.path, 'a', 0o600);
       try {
@@ -159,10 +175,10 @@ export class ForgetJournal {
         await file.close();
       }
       if (created) fsyncPath(dirname(this.path));
-      for (const entry of entries) {
+      entries.forEach((entry, i) => {
         this.journaled.add(entry.eventId);
-        this.kept.push(entry);
-      }
+        this.kept.push({ entry, signature: signatures[i]!, line: 0 });
+      });
     });
     this.writing = write.catch(() => {}); // one failed write does not block the next
     return write;

@@ -62,7 +62,7 @@ export class Shredder {
       keysDestroyed += await this.shredAll(page);
       for (const event of page) logged.add(event.id);
     }
-    const missing = this.journal.entries().filter((entry) => !logged.has(entry.eventId));
+    const missing = this.journal.verifiedEntries((entry) => !logged.has(entry.eventId));
     let reappended = 0;
     for (let i = 0; i < missing.length; i += SHREDS_IN_FLIGHT) {
       const group = missing.slice(i, i + SHREDS_IN_FLIGHT);

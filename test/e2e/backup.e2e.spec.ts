@@ -142,12 +142,15 @@ describe('ledger backup', function () {
     }
   });
 
-  it('refuses to start on a journal whose entry was changed, naming its line', async () => {
+  it('refuses to start on a journal whose entry it must act on was changed, naming its line', async () => {
     const path = join(secrets, 'forget-journal.jsonl');
     const original = readFileSync(path, 'utf8');
+    // A log from before the forgetting: the journal's entry is what would forget the person.
+    const restored = join(root, 'restored-with-a-changed-journal');
+    cpSync(join(root, 'before-forgetting'), restored, { recursive: true });
     try {
       writeFileSync(path, original.replace('"stream":"contact-C-', '"stream":"contact-C-0'));
-      const refused = runCli(['keys', 'list'], envOf(join(root, 'restored-after-forgetting')));
+      const refused = runCli(['keys', 'list'], envOf(restored));
       expect(refused.stderr).to.match(/line 1 of the forget journal .* is not signed by this ledger's audit key/);
       expect(refused.status).to.equal(1);
     } finally {
