@@ -1,6 +1,12 @@
 import { dirname, join, resolve } from 'node:path';
 import type { OnLogMismatch } from './projections/runner.js';
 
+/**
+ * LEDGER_DATABASE_TIMEOUT's default: far above any one statement of a healthy database, yet short
+ * enough that a client waiting on a stalled one gets its 503 before its own time-out.
+ */
+const DEFAULT_DATABASE_TIMEOUT_SECONDS = 5;
+
 /** Runtime configuration, read once from the environment (README "Configuration"). */
 export interface LedgerConfig {
   /** LEDGER_DATA_DIR: where the embedded default keeps events.db, keys.db and state.db. */
@@ -21,6 +27,8 @@ export interface LedgerConfig {
   checkpointMinutes: number;
   /** How the ledger's PostgreSQL connections are named (pg_stat_activity.application_name). */
   databaseApplicationName: string;
+  /** LEDGER_DATABASE_TIMEOUT (seconds): the longest PostgreSQL may take to connect, or to answer one statement. */
+  databaseTimeoutMs: number;
   /** LEDGER_KEYS_SCHEMA: the keys' own schema. */
   keysSchema: string;
   /** ESDB_CONNECTION_STRING: the EventStoreDB / KurrentDB cluster (eventstoredb). */
@@ -87,6 +95,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (onLogMismatch !== 'rebuild' && onLogMismatch !== 'refuse') {
     throw new Error(`LEDGER_ON_LOG_MISMATCH must be rebuild or refuse, got ${onLogMismatch}`);
   }
+  const databaseTimeout = Number(env['LEDGER_DATABASE_TIMEOUT'] ?? DEFAULT_DATABASE_TIMEOUT_SECONDS);
+  if (!Number.isFinite(databaseTimeout) || databaseTimeout <= 0)
+    throw new Error('LEDGER_DATABASE_TIMEOUT must be a positive number of seconds');
   const dataDir = resolve(env['LEDGER_DATA_DIR'] ?? './data');
   const checkpointMinutes = Number(env['LEDGER_CHECKPOINT_MINUTES'] ?? 60);
   if (!Number.isFinite(checkpointMinutes) || checkpointMinutes < 0)
@@ -106,6 +117,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     ...(keysDatabaseUrl ? { keysDatabaseUrl } : {}),
     keysSchema,
     databaseApplicationName: env['LEDGER_DATABASE_APPLICATION_NAME'] ?? 'contact-ledger',
+    databaseTimeoutMs: databaseTimeout * 1000,
     ...(esdbConnectionString ? { esdbConnectionString } : {}),
     esdbStreamPrefix: env['LEDGER_ESDB_STREAM_PREFIX'] ?? '',
     ...(env['LEDGER_MASTER_KEY'] ? { masterKey: env['LEDGER_MASTER_KEY'] } : {}),

@@ -23,8 +23,8 @@ import { verifyChains } from '../app/verify-chains.js';
 import { auditCheckpoint } from '../app/audit-checkpoint.js';
 import type { Logger } from '../log.js';
 import { problemHandler, RETRY_AFTER_SECONDS, sendProblem } from './problem.js';
-import { isStoreUnavailable } from '../store/unavailable.js';
 import { createMetrics } from './metrics.js';
+import { lastKnownWithin } from './last-known.js';
 import { hostGuard, openOnLoopback, requireRole } from './guards.js';
 import { openApiDocument } from './openapi.js';
 import { CONSENT_LINK_LIMIT, rateLimit } from './rate-limit.js';
@@ -89,18 +89,26 @@ export function createApp(
   app.use(helmet());
   const role = (required: Role) => requireRole(ledger, required);
 
+  const health = lastKnownWithin(
+    async () => ({ projection: await runner.lag(), verification: await readModels.lastVerification() }),
+    HEALTH_WAIT_MS,
+  );
   app.get('/health', async (_req, res) => {
-    let projection;
-    try {
-      projection = await runner.lag();
-    } catch (error) {
-      if (!isStoreUnavailable(error)) throw error;
+    const read = await health();
+    if (!read.fresh) {
+      // The database did not answer in time: an outage, told with what was last known.
+      const last = read.last;
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-      return void res.status(503).json({ status: 'degraded', database: 'unavailable' });
+      return void res.status(503).json({
+        status: 'degraded',
+        database: 'unavailable',
+        ...(last ? { lastKnownAt: last.at.toISOString(), headPosition: last.value.projection.head } : {}),
+        ...(last ? { projection: last.value.projection } : {}),
+      });
     }
+    const { projection, verification } = read.value;
     // A stopped projection runner, or read models that the last verification found edited, are an
     // outage of the read models: say so loudly.
-    const verification = await readModels.lastVerification();
     const degraded = projection.failed !== null || (verification?.differences ?? 0) > 0;
     res.status(degraded ? 503 : 200).json({
       status: degraded ? 'degraded' : 'ok',
@@ -393,6 +401,9 @@ function scheduleJobParam(req: Request): ScheduleJob {
 }
 
 /** The caller's address as the socket gives it (an IPv4 client seen through an IPv6 socket unwrapped). */
+/** How long /health waits for the database: a load balancer's probe gets its answer within a second. */
+const HEALTH_WAIT_MS = 500;
+
 const clientIp = (req: Request): string | undefined => req.ip?.replace(/^::ffff:(?=\d+\.)/, '');
 
 const EmailSchema = Email();

@@ -28,7 +28,7 @@ import type { ReadModelStore } from '../projections/read-model-store.js';
 import { ReadModels } from '../projections/read-models.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { SqliteReadModelStore } from '../projections/sqlite-read-model-store.js';
-import { openPool } from '../postgres/database.js';
+import { connectionOptions, openPool } from '../postgres/database.js';
 import { PgEventStore } from '../postgres/pg-event-store.js';
 import { PgKeyRepository } from '../postgres/pg-key-repository.js';
 import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
@@ -143,17 +143,20 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
     };
   }
   const databaseUrl = config.databaseUrl!;
-  const pool = openPool(databaseUrl, config.databaseApplicationName);
+  // Every connection, pooled or dedicated (LISTEN, advisory locks), waits at most the same bound.
+  const { databaseTimeoutMs } = config;
+  const connection = connectionOptions(databaseUrl, databaseTimeoutMs);
+  const pool = openPool(databaseUrl, config.databaseApplicationName, databaseTimeoutMs);
   const keysPool =
     config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl
-      ? openPool(config.keysDatabaseUrl, config.databaseApplicationName)
+      ? openPool(config.keysDatabaseUrl, config.databaseApplicationName, databaseTimeoutMs)
       : pool;
   const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
     const store =
       config.store === 'postgres'
         ? await PgEventStore.open(pool, {
-            connectionString: databaseUrl,
+            connection,
             schema: config.databaseSchema,
             indexes: LEDGER_EVENT_INDEXES,
           })
@@ -166,8 +169,8 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
           });
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
-    const lock = new ProjectionLock(databaseUrl, `${config.databaseSchema}:read-models`);
-    const occurrences = new OccurrenceLock(databaseUrl, config.databaseSchema);
+    const lock = new ProjectionLock(connection, `${config.databaseSchema}:read-models`);
+    const occurrences = new OccurrenceLock(connection, config.databaseSchema);
     return {
       store,
       keys,

@@ -1,4 +1,14 @@
 import pg from 'pg';
+import { isStoreUnavailable } from '../store/unavailable.js';
+
+/**
+ * A connection cut off mid-transaction (a stalled network) holds the log's head lock on the server
+ * until the server gives up on it: then every other writer waits too. No transaction of the
+ * ledger sits idle between two of its statements for this long.
+ */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+/** Creating a schema may build an index over a whole existing log, or wait for another process doing it. */
+const SCHEMA_TIMEOUT_MS = 10 * 60_000;
 
 /** A schema name as an SQL identifier: checked, then quoted. */
 export function schemaIdentifier(schema: string): string {
@@ -8,11 +18,33 @@ export function schemaIdentifier(schema: string): string {
 }
 
 /**
- * A pool whose bigint and numeric columns stay strings (converted where read: positions fit in a
- * double), its connections named so that an operator (or a test) can find them.
+ * How every connection of the ledger waits for PostgreSQL: at most `timeoutMs` to connect (in a
+ * pool, to get a client) and for each statement's answer, so that a stalled database is an outage
+ * (a 503) and not a hang. The statement bound is the client's own: a server-side statement_timeout
+ * never fires when the network, not the server, stalls. It bounds one statement, not a
+ * transaction: a rebuild's long transactions and the batch are many short statements.
  */
-export function openPool(connectionString: string, applicationName: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: applicationName });
+export function connectionOptions(connectionString: string, timeoutMs: number): pg.ClientConfig {
+  return {
+    connectionString,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    keepAlive: true,
+  };
+}
+
+/**
+ * A pool whose bigint and numeric columns stay strings (converted where read: positions fit in a
+ * double), its connections named so that an operator (or a test) can find them. A client whose
+ * statement timed out is discarded, not reused (pg-pool: released with its error).
+ */
+export function openPool(connectionString: string, applicationName: string, timeoutMs: number, max = 10): pg.Pool {
+  const pool = new pg.Pool({
+    ...connectionOptions(connectionString, timeoutMs),
+    max,
+    application_name: applicationName,
+  });
   // A client losing its connection, idle or in use, must not crash the process: the query in
   // flight fails on its own (a 503), and the pool opens a new connection for the next one.
   pool.on('error', () => {});
@@ -27,14 +59,29 @@ export async function inTransaction<R>(pool: pg.Pool, work: (client: pg.PoolClie
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    client.release();
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A connection out of reach (a statement timed out) is discarded rather than rolled back: that
+    // would wait once more, and the server rolls back a transaction whose connection ends.
+    if (isStoreUnavailable(error)) client.release(error as Error);
+    else
+      client.release(
+        await client.query('ROLLBACK').then(
+          () => undefined,
+          (failed: Error) => failed,
+        ),
+      );
     throw error;
-  } finally {
-    client.release();
   }
 }
+
+/** A statement of schema creation, with its own longer bound (pg reads query_timeout per statement too). */
+const schemaStatement = (text: string, values: unknown[] = []): pg.QueryConfig & { query_timeout: number } => ({
+  text,
+  values,
+  query_timeout: SCHEMA_TIMEOUT_MS,
+});
 
 /**
  * Creates a schema's tables once even when several processes start together: DDL under a
@@ -42,8 +89,8 @@ export async function inTransaction<R>(pool: pg.Pool, work: (client: pg.PoolClie
  */
 export async function createSchema(pool: pg.Pool, schema: string, ddl: string): Promise<void> {
   await inTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`contact-ledger:${schema}`]);
+    await client.query(schemaStatement('SELECT pg_advisory_xact_lock(hashtext($1))', [`contact-ledger:${schema}`]));
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schemaIdentifier(schema)}`);
-    await client.query(ddl);
+    await client.query(schemaStatement(ddl));
   });
 }

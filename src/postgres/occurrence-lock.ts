@@ -8,17 +8,14 @@ import pg from 'pg';
  */
 export class OccurrenceLock {
   constructor(
-    private readonly connectionString: string,
+    /** A connection string, or connectionOptions: the lock's query must not wait forever either. */
+    private readonly connection: string | pg.ClientConfig,
     /** Keeps the locks of ledgers on other schemas of the same database apart. */
     private readonly namespace: string,
-    private readonly connectTimeoutMs = 10_000,
   ) {}
 
   async runIfFree<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    const client = new pg.Client({
-      connectionString: this.connectionString,
-      connectionTimeoutMillis: this.connectTimeoutMs,
-    });
+    const client = new pg.Client(this.connection);
     client.on('error', () => {}); // a lost connection releases the lock; the run's own queries use the pool
     await client.connect();
     try {

@@ -120,8 +120,8 @@ const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => 
   }`;
 
 export interface PgEventStoreOptions {
-  /** The connection string, for the dedicated LISTEN connection of live subscriptions. */
-  connectionString: string;
+  /** A connection string or connectionOptions, for the dedicated LISTEN connection of live subscriptions. */
+  connection: string | pg.ClientConfig;
   schema: string;
   /** Partial indexes, so the other appends pay nothing for them. */
   indexes?: EventIndexes;
@@ -173,7 +173,7 @@ export class PgEventStore implements EventStore {
   /** A dedicated connection LISTENs for appends of other processes; it reconnects if lost. */
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.options.connectionString });
+    const client = new pg.Client(this.options.connection);
     const reconnect = () => {
       if (this.listener !== client) return;
       this.listener = null;

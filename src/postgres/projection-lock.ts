@@ -12,14 +12,15 @@ export class ProjectionLock {
   private stopped = false;
 
   constructor(
-    private readonly connectionString: string,
+    /** A connection string, or connectionOptions: a stalled database must fail an attempt, not hang it. */
+    private readonly connection: string | pg.ClientConfig,
     private readonly name: string,
     private readonly retryMs = 2000,
   ) {}
 
   /** Tries once; true when this process now holds the lock. */
   async tryAcquire(onLost: () => void): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    const client = new pg.Client(this.connection);
     client.on('error', () => {});
     await client.connect();
     const {

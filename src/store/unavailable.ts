@@ -1,6 +1,6 @@
 /**
- * Whether an error says the database is out of reach (a lost or refused connection, a server
- * shutting down or restarting), not that a request was wrong: an outage, answered 503 with
+ * Whether an error says the database is out of reach (a lost, refused or stalled connection, a
+ * server shutting down or restarting), not that a request was wrong: an outage, answered 503 with
  * Retry-After, and waited out by the projection runner. Appends are transactions, so nothing
  * partial was written; a retry with the same event ids is idempotent.
  */
@@ -15,6 +15,11 @@ const NETWORK_CODES = new Set([
 ]);
 /** PostgreSQL SQLSTATEs: connection exceptions (class 08), shutdowns (57P01–57P03), too many connections. */
 const POSTGRES_CODES = /^(08...|57P0[123]|53300)$/;
+/**
+ * node-postgres's own time-outs carry no code: a statement not answered within query_timeout, no
+ * free client of a pool within connectionTimeoutMillis. Known by their exact messages (pg 8).
+ */
+const PG_TIMEOUTS = new Set(['Query read timeout', 'timeout exceeded when trying to connect']);
 const MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i;
 
 export function isStoreUnavailable(error: unknown): boolean {
@@ -23,7 +28,7 @@ export function isStoreUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_CODES.test(code))) return true;
   // @eventstore/db-client: a lost or refused gRPC channel.
   if (type === 'unavailable' || type === 'deadline-exceeded' || error.name === 'UnavailableError') return true;
-  return MESSAGES.test(error.message);
+  return PG_TIMEOUTS.has(error.message) || MESSAGES.test(error.message);
 }
 
 /**

@@ -8,7 +8,7 @@ describeEventStoreContract('postgres (tables in a schema, LISTEN/NOTIFY)', async
   const schema = database.schema();
   const open = () =>
     PgEventStore.open(database.pool, {
-      connectionString: TEST_DATABASE_URL,
+      connection: TEST_DATABASE_URL,
       schema,
       pollMs: 60_000,
       indexes: LEDGER_EVENT_INDEXES,
