@@ -5,7 +5,7 @@ import type { OnLogMismatch } from './projections/runner.js';
  * LEDGER_DATABASE_TIMEOUT's default: far above any one statement of a healthy database, yet short
  * enough that a client waiting on a stalled one gets its 503 before its own time-out.
  */
-const DEFAULT_DATABASE_TIMEOUT_SECONDS = 5;
+const DEFAULT_DATABASE_TIMEOUT_SECONDS = 10;
 
 /** Runtime configuration, read once from the environment (README "Configuration"). */
 export interface LedgerConfig {
