@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { v7 as uuidv7 } from 'uuid';
 import { startServer, type RunningServer } from '../support/server.js';
 import { tempDataDir } from '../support/ledger.js';
+import { newContactBatch } from '../support/events.js';
 import { dropSchemas, TEST_DATABASE_URL, testSchemaName } from '../support/postgres.js';
 
 /**
@@ -35,14 +35,6 @@ describe('PostgreSQL connections terminated under load', function () {
     await data.remove();
   });
 
-  const batch = () => {
-    const contactId = `C-${randomBytes(5).toString('hex')}`;
-    const base = { contactId, organizationId: 'ORG-A', occurredAt: '2025-01-01T10:00:00Z' };
-    return [
-      { ...base, id: uuidv7(), type: 'ContactRegistered', data: { role: 'individual', firstName: 'Ana' } },
-      { ...base, id: uuidv7(), type: 'MarketingLinkClicked', data: { campaignId: 'CMP-1', channel: 'email' } },
-    ];
-  };
   const post = async (events: unknown[]) => {
     try {
       const response = await fetch(`${server.url}/v1/events`, {
@@ -62,7 +54,7 @@ describe('PostgreSQL connections terminated under load', function () {
     let publishing = true;
     const publisher = async () => {
       while (publishing) {
-        const events = batch();
+        const events = newContactBatch();
         sent.push({ ids: events.map((event) => event.id), ...(await post(events)) });
       }
     };
@@ -103,7 +95,7 @@ describe('PostgreSQL connections terminated under load', function () {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     };
-    await within('publishing', async () => ((await post(batch())).status === 201 ? true : null));
+    await within('publishing', async () => ((await post(newContactBatch())).status === 201 ? true : null));
     const health = await within('the read models', async () => {
       const answer = (await fetch(`${server.url}/health`).then((r) => r.json())) as {
         status: string;

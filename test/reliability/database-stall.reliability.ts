@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { v7 as uuidv7 } from 'uuid';
 import { startServer, type RunningServer } from '../support/server.js';
 import { tempDataDir } from '../support/ledger.js';
+import { newContactBatch } from '../support/events.js';
 import { dropSchemas, TEST_DATABASE_URL, testSchemaName } from '../support/postgres.js';
 
 const proxyScript = fileURLToPath(new URL('../support/tcp-proxy.ts', import.meta.url));
@@ -52,14 +51,6 @@ describe('PostgreSQL stalled under load (a frozen proxy)', function () {
     await data.remove();
   });
 
-  const batch = () => {
-    const contactId = `C-${randomBytes(5).toString('hex')}`;
-    const base = { contactId, organizationId: 'ORG-A', occurredAt: '2025-01-01T10:00:00Z' };
-    return [
-      { ...base, id: uuidv7(), type: 'ContactRegistered', data: { role: 'individual', firstName: 'Ana' } },
-      { ...base, id: uuidv7(), type: 'MarketingLinkClicked', data: { campaignId: 'CMP-1', channel: 'email' } },
-    ];
-  };
   const timed = async (path: string, init: RequestInit = {}) => {
     const started = Date.now();
     try {
@@ -87,7 +78,7 @@ describe('PostgreSQL stalled under load (a frozen proxy)', function () {
     let publishing = true;
     const publisher = async () => {
       while (publishing) {
-        const events = batch();
+        const events = newContactBatch();
         sent.push({ ids: events.map((event) => event.id), ...(await post(events)) });
       }
     };
@@ -132,7 +123,7 @@ describe('PostgreSQL stalled under load (a frozen proxy)', function () {
         await sleep(250);
       }
     };
-    await within('publishing', async () => ((await post(batch())).status === 201 ? true : null));
+    await within('publishing', async () => ((await post(newContactBatch())).status === 201 ? true : null));
     await within('the read models', async () => {
       const answer = await timed('/health');
       const body = answer.status === 200 ? (JSON.parse(answer.body) as { projection: { lag: number } }) : null;

@@ -1,6 +1,8 @@
 import type { LedgerContext } from '../../src/app/ledger-context.js';
 import { configurePurpose } from '../../src/app/purposes.js';
 import type { PurposeSettings } from '../../src/domain/purposes.js';
+import { randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 /** Envelope builders for tests: realistic upstream messages with known personal values. */
 let sequence = 0;
 
@@ -93,4 +95,14 @@ export const TEST_PURPOSES: Record<string, PurposeSettings> = {
 
 export async function configureTestPurposes(ledger: LedgerContext): Promise<void> {
   for (const [code, settings] of Object.entries(TEST_PURPOSES)) await configurePurpose(ledger, code, settings);
+}
+
+/** A batch a load test sends: a new contact's registration and a click, with their own ids (retried as is). */
+export function newContactBatch() {
+  const contactId = `C-${randomBytes(5).toString('hex')}`;
+  const base = { contactId, organizationId: 'ORG-A', occurredAt: '2025-01-01T10:00:00Z' };
+  return [
+    { ...base, id: uuidv7(), type: 'ContactRegistered', data: { role: 'individual', firstName: 'Ana' } },
+    { ...base, id: uuidv7(), type: 'MarketingLinkClicked', data: { campaignId: 'CMP-1', channel: 'email' } },
+  ];
 }
