@@ -4,19 +4,25 @@ import {
   type CheckpointSigner,
   type SignedCheckpoint,
 } from '../crypto/log-checkpoint.js';
+import { chainHash } from '../crypto/hash-chain.js';
 import { pagesAfter } from '../store/pages.js';
 import { appendSealed } from './append-sealed.js';
 import type { LedgerContext } from './ledger-context.js';
 
 type AuditContext = Pick<LedgerContext, 'store' | 'now'>;
 
-/** The tree hash of the log's records in position order, up to `until` (all when absent). */
+/**
+ * The tree hash of the log's records in position order, up to `until` (all when absent). Each
+ * record's hash is computed again from its stored fields, not read from its `hash` column: a
+ * changed byte anywhere in what the chain covers (a ciphertext, a date, an id) changes the root,
+ * even when whoever changed it left the stored hash as it was.
+ */
 async function treeOf({ store }: Pick<LedgerContext, 'store'>, until = Number.MAX_SAFE_INTEGER) {
   const tree = new MerkleAccumulator();
   for await (const page of pagesAfter((after, limit) => store.readAll({ after, limit }), 0, 5000)) {
     for (const record of page) {
       if (record.position > until) return tree;
-      tree.add(record.position, record.hash);
+      tree.add(record.position, chainHash(record));
     }
   }
   return tree;

@@ -5,7 +5,7 @@ import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
 import { runCli } from '../support/cli.js';
 import { person, registered, ticketSold } from '../support/events.js';
-import { editLog } from '../support/stored.js';
+import { editLog, flipByte } from '../support/stored.js';
 import { publish } from '../../src/app/publish.js';
 import { logLink } from '../../src/crypto/hash-chain.js';
 
@@ -127,6 +127,15 @@ describe('audit: the whole log, and signed checkpoints', function () {
     expect(report.log.breaks).to.deep.equal([]);
     expect(report.checkpoints.failed).to.deep.equal([{ position: base + 5, after: 0 }]);
     expect(cli('verify').stdout).to.match(/^BROKEN: the records up to position \d+ no longer hash/);
+  });
+
+  it('a ciphertext byte flipped under a checkpoint is found, though its stored hash was left as it was', async () => {
+    const kept = join(ledger.dir, '..', `checkpoint-flip-${a.contactId}.json`);
+    writeFileSync(kept, cli('checkpoint').stdout);
+    expect(cli('verify', '--against', kept).status).to.equal(0);
+    await flipByte(ledger, `contact-${b.contactId}`, 0, 'sealed_ciphertext', (text) => Math.floor(text.length / 2));
+    const flipped = JSON.parse(cli('verify', '--against', kept, '--json').stdout);
+    expect(flipped).to.deep.include({ ok: false, signed: true, extends: false });
   });
 
   it('a checkpoint altered after signing is refused', async () => {
