@@ -104,6 +104,19 @@ export function initialContactView(contactId: string): ContactView {
   };
 }
 
+/** The activities that hold a ticket: an option never confirmed is none, its validity never blocks forgetting. */
+const TICKET_TYPES: ReadonlySet<string> = new Set(['OptionConfirmed', 'ReservationMade', 'TicketSold']);
+
+/**
+ * A ticket's end of validity from an order activity of `type` for `product`, or null (an option,
+ * an undated product): one rule for the view and for the contacts read model's `valid_until`.
+ */
+export function ticketValidUntil(type: string, product: unknown): string | null {
+  if (!TICKET_TYPES.has(type)) return null;
+  const validUntil = (product as { validUntil?: unknown } | undefined)?.validUntil;
+  return typeof validUntil === 'string' ? validUntil : null;
+}
+
 const DETAIL_FIELDS = ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'gender', 'address'] as const;
 
 function evidenceOf(event: ViewEvent): ConsentEvidence {
@@ -217,8 +230,7 @@ export function evolveContactView(
     case 'TicketSold': {
       const orderId = event.data.orderId ?? '';
       const previous = next.orders[orderId];
-      // An option never confirmed is no ticket: its validity never blocks forgetting.
-      const validUntil = event.type === 'OptionTaken' ? null : (event.data.product?.validUntil ?? null);
+      const validUntil = ticketValidUntil(event.type, event.data.product);
       const latestValidUntil =
         [previous?.latestValidUntil ?? null, validUntil]
           .filter((d): d is string => d !== null)

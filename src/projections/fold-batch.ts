@@ -2,6 +2,7 @@ import { CULTURAL_CONTACT_TYPES, isEventType } from '../domain/catalog.js';
 import { ticketEnd } from '../domain/order-purge.js';
 import { consentAnswers, evolveConsents, type ConsentState } from '../domain/consent.js';
 import { evolveContactFlags } from '../domain/contact-flags.js';
+import { ticketValidUntil } from '../domain/contact-view.js';
 import { contactIdOfStream } from '../domain/identifiers.js';
 import {
   evolvePurposes,
@@ -80,7 +81,6 @@ function consentTypesUnder(purposes: Iterable<Purpose>): Set<string> {
   return types;
 }
 const ORDER_TYPES = new Set(['OptionTaken', 'OptionConfirmed', 'ReservationMade', 'TicketSold']);
-const TICKET_TYPES = new Set(['OptionConfirmed', 'ReservationMade', 'TicketSold']);
 
 /** The batch's events as the domain folds see them: ledger events of contact streams, and purpose configurations. */
 export function domainEvents(events: readonly EventFact[]): FoldEvent[] {
@@ -251,7 +251,7 @@ export class ReadModelWindow {
       if (typeof cultural === 'string' && (CULTURAL_CONTACT_TYPES as readonly string[]).includes(event.type)) {
         foldedUpTo(record(cultural), event.position);
       }
-      const validUntil = ticketValidUntil(event);
+      const validUntil = ticketValidUntil(event.type, event.data['product']);
       if (validUntil !== null && (held.validUntil === null || validUntil > held.validUntil))
         held.validUntil = validUntil;
 
@@ -333,13 +333,6 @@ export class ReadModelWindow {
 const foldedUpTo = (record: ContactRecord, position: number) => {
   if (position > record.headPosition) record.headPosition = position;
 };
-
-/** A ticket's end of validity (contact-view.ts: an option never confirmed is no ticket), or null. */
-function ticketValidUntil(event: RecencyInput): string | null {
-  if (!TICKET_TYPES.has(event.type)) return null;
-  const validUntil = (event.data['product'] as { validUntil?: unknown } | undefined)?.validUntil;
-  return typeof validUntil === 'string' ? validUntil : null;
-}
 
 const orderIdOf = (event: RecencyInput): string | null => {
   const orderId = event.data['orderId'];
