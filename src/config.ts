@@ -39,6 +39,8 @@ export interface LedgerConfig {
   masterKey?: string;
   /** LEDGER_MASTER_KEY_FILE: file holding the base64 master key. */
   masterKeyFile?: string;
+  /** LEDGER_MASTER_KEY_COMMAND: a command printing the base64 master key (KMS, Vault); never logged. */
+  masterKeyCommand?: string;
   /** HOST / PORT of the HTTP API. Loopback by default: expose it on purpose. */
   host: string;
   port: number;
@@ -122,6 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     esdbStreamPrefix: env['LEDGER_ESDB_STREAM_PREFIX'] ?? '',
     ...(env['LEDGER_MASTER_KEY'] ? { masterKey: env['LEDGER_MASTER_KEY'] } : {}),
     ...(env['LEDGER_MASTER_KEY_FILE'] ? { masterKeyFile: env['LEDGER_MASTER_KEY_FILE'] } : {}),
+    ...(env['LEDGER_MASTER_KEY_COMMAND'] ? { masterKeyCommand: env['LEDGER_MASTER_KEY_COMMAND'] } : {}),
     host,
     allowedHosts: env['LEDGER_ALLOWED_HOSTS']
       ? env['LEDGER_ALLOWED_HOSTS']

@@ -18,7 +18,8 @@ import { BlindIndex } from '../crypto/blind-index.js';
 import { RowProofs } from '../crypto/row-proof.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
 import { KeyStore, MissingKeyStore, WrongMasterKey } from '../crypto/key-store.js';
-import { loadMasterKey } from '../crypto/master-key.js';
+import { loadMasterKey, type MasterKey } from '../crypto/master-key.js';
+import { rotateMasterKey, type RotationOptions, type RotationReport } from './rotate-master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
 import type { EventIndexes } from '../store/event-store.js';
@@ -211,6 +212,46 @@ export function backupLedger(config: LedgerConfig, folder: string): SqliteBackup
   return backupSqliteLedger(sqliteFiles(config.dataDir), folder);
 }
 
+/**
+ * `ledger keys rotate-master`: the key database alone, beside a ledger that may be running, with
+ * the configured (current) master key. Never creates either: a rotation needs both to exist.
+ */
+export async function rotateLedgerMasterKey(
+  config: LedgerConfig,
+  next: MasterKey,
+  options: RotationOptions,
+): Promise<RotationReport> {
+  const defaultKeyFile = join(config.dataDir, 'master.key');
+  const current = loadMasterKey({
+    masterKey: config.masterKey,
+    masterKeyCommand: config.masterKeyCommand,
+    masterKeyFile: config.masterKeyFile ?? (existsSync(defaultKeyFile) ? defaultKeyFile : undefined),
+  });
+  const keysFile = sqliteFiles(config.dataDir).keys;
+  if (config.store === 'sqlite' && !existsSync(keysFile)) {
+    throw new ValidationError(`no key database at ${keysFile}: LEDGER_DATA_DIR is not a ledger's data folder`);
+  }
+  const pool =
+    config.store === 'sqlite'
+      ? null
+      : openPool(
+          config.keysDatabaseUrl ?? config.databaseUrl!,
+          config.databaseApplicationName,
+          config.databaseTimeoutMs,
+        );
+  try {
+    const repository =
+      pool === null ? new SqliteKeyRepository(keysFile) : await PgKeyRepository.open(pool, config.keysSchema);
+    try {
+      return await rotateMasterKey(repository, current, next, options);
+    } finally {
+      await repository.close();
+    }
+  } finally {
+    await pool?.end();
+  }
+}
+
 export interface OpenLedger extends LedgerContext {
   readModels: ReadModels;
   runner: ProjectionRunner;
@@ -232,6 +273,7 @@ export async function openLedger(config: LedgerConfig, log: Logger): Promise<Ope
   const masterKey = loadMasterKey(
     {
       masterKey: config.masterKey,
+      masterKeyCommand: config.masterKeyCommand,
       masterKeyFile: config.masterKeyFile,
       defaultKeyFile: join(config.dataDir, 'master.key'),
     },

@@ -4,12 +4,13 @@ import { readConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { LedgerError, ValidationError } from '../domain/errors.js';
 import { isOpaqueId } from '../domain/identifiers.js';
-import { backupLedger, openLedger } from '../app/open-ledger.js';
+import { backupLedger, openLedger, rotateLedgerMasterKey } from '../app/open-ledger.js';
+import { MasterKey } from '../crypto/master-key.js';
 import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import { auditCheckpoint, recordCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
 import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { issueApiKey } from '../app/issue-api-key.js';
 import { exportContact } from '../app/export-contact.js';
@@ -361,7 +362,7 @@ consents
     console.error(`ledger: the link works until ${link.expiresAt}; send it to the person only`);
   });
 
-const keys = program.command('keys').description('API keys and their roles');
+const keys = program.command('keys').description('API keys and their roles; the master key');
 
 keys
   .command('create')
@@ -396,6 +397,37 @@ keys
     requireOpaqueIds({ 'key id': keyId });
     const { revoked } = await withLedger((ledger) => revokeApiKey(ledger, keyId));
     console.log(revoked ? `${keyId} revoked` : `${keyId} was already revoked`);
+  });
+
+keys
+  .command('rotate-master')
+  .description(
+    're-wrap every data key under a new master key, while the ledger runs; run it again to resume a cut-off run',
+  )
+  .requiredOption('--new-key-file <file>', 'the new master key (32 bytes in base64), made beforehand')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { newKeyFile: string; json?: boolean }) => {
+    const file = resolve(options.newKeyFile);
+    if (!existsSync(file)) {
+      throw new ValidationError(
+        `${file} does not exist: make the new key first, e.g. (umask 077; openssl rand -base64 32 > FILE)`,
+      );
+    }
+    const next = MasterKey.fromBase64(readFileSync(file, 'utf8'), file);
+    const progress: { bar: ReturnType<typeof progressBar> } = { bar: null };
+    const report = await rotateLedgerMasterKey(readConfig(), next, {
+      onProgress: (done, total) => (progress.bar ??= progressBar('re-wrapping', total, 'keys'))?.update(done),
+    }).finally(() => progress.bar?.stop());
+    if (options.json) return console.log(JSON.stringify(report));
+    console.log(
+      `${report.resumed ? 'resumed and finished' : 'finished'} the rotation of the master key from ${report.from} ` +
+        `to ${report.to}: ${report.rewrapped} keys re-wrapped`,
+    );
+    console.error(
+      `ledger: restart every ledger process on the new key (LEDGER_MASTER_KEY_FILE=${file}, or that file in place ` +
+        'of the old one); the old key is refused from then on. That first start rebuilds the read models (their ' +
+        'e-mail index and row proofs are keyed by the master key); consent links made before stop working',
+    );
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -26,6 +26,24 @@ export interface ShredCause {
   eventId: string | null;
 }
 
+/** The last master-key rotation, under way (finishedAt null) or done. */
+export interface MasterKeyRotation {
+  from: string;
+  to: string;
+  /** The next key wrapped by the previous one (MasterKey.wrapNext), until the first start on the next key. */
+  bridge: Buffer | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** Keys wrapped by a master key that is no longer the current one: a rotation switched it meanwhile. */
+export class MasterKeyRotated extends Error {
+  constructor(readonly current: string) {
+    super(`the master key was rotated to ${current}`);
+    this.name = 'MasterKeyRotated';
+  }
+}
+
 export interface KeyRepository {
   findByScopes(scopes: readonly string[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
   /** Keys and tombstones by key id (a tombstone keeps the id of the key it replaced). */
@@ -33,7 +51,8 @@ export interface KeyRepository {
   /**
    * Inserts the keys whose scope has neither a key nor a tombstone, in one durable commit, and
    * returns what each scope holds afterwards: the inserted key, the key a concurrent creator
-   * stored first, or the tombstone that fences it.
+   * stored first, or the tombstone that fences it. Throws MasterKeyRotated, inserting nothing,
+   * when the keys are wrapped by a master key that is no longer the current one.
    */
   insertMissing(keys: readonly WrappedKey[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
   /** Deletes the keys and writes tombstones in one transaction; idempotent. Returns keys destroyed. */
@@ -43,6 +62,26 @@ export interface KeyRepository {
    * (the id of the keys already stored, if any, else `id`), and read back by every later one.
    */
   claimMasterKey(id: string, at: string): Promise<string>;
+  /** The last rotation, or null when the master key was never rotated. */
+  rotation(): Promise<MasterKeyRotation | null>;
+  /**
+   * Makes `to` the current master key, in the transaction that records the rotation and its
+   * bridge; from then on every key inserted is wrapped by `to`. Throws unless `from` is current.
+   */
+  beginRotation(rotation: { from: string; to: string; bridge: Buffer; at: string }): Promise<void>;
+  /** How many keys `masterKeyId` wraps. */
+  countWrappedBy(masterKeyId: string): Promise<number>;
+  /** Up to `limit` keys wrapped by `masterKeyId`, in key id order after `afterKeyId` (a resumable pass). */
+  keysWrappedBy(masterKeyId: string, afterKeyId: string, limit: number): Promise<WrappedKey[]>;
+  /**
+   * Stores keys wrapped again, each only where it is still wrapped by `from` (a key shredded
+   * meanwhile stays shredded); returns how many were replaced.
+   */
+  rewrap(keys: readonly WrappedKey[], from: string): Promise<number>;
+  /** Records the rotation as finished, and wipes the replaced wrappings from the storage's files. */
+  finishRotation(at: string): Promise<void>;
+  /** Drops the bridge: the first start on the next master key, after a finished rotation. */
+  closeBridge(): Promise<void>;
   /** Holds no master key record, no key and no tombstone: new, or not the ledger's (a lost keys.db). */
   holdsNothing(): Promise<boolean>;
   close(): Promise<void>;

@@ -3,7 +3,14 @@ import { LRUCache } from 'lru-cache';
 import { Forgotten, IntegrityError } from '../domain/errors.js';
 import type { MasterKey } from './master-key.js';
 import { pooledRandomBytes } from './aead.js';
-import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-repository.js';
+import {
+  MasterKeyRotated,
+  type KeyRepository,
+  type MasterKeyRotation,
+  type ShredCause,
+  type Tombstone,
+  type WrappedKey,
+} from './key-repository.js';
 import type { DataKey } from './seal.js';
 
 export type KeyLookup =
@@ -35,6 +42,18 @@ export class WrongMasterKey extends Error {
   }
 }
 
+/** A start on the next master key while its rotation has keys left to re-wrap. */
+export class RotationUnfinished extends Error {
+  constructor(readonly rotation: Pick<MasterKeyRotation, 'from' | 'to'>) {
+    super(
+      `the rotation of the master key from ${rotation.from} to ${rotation.to} is not finished: run ` +
+        '`ledger keys rotate-master --new-key-file FILE` again (the current key configured, the new one in FILE), ' +
+        'or start on the current key meanwhile',
+    );
+    this.name = 'RotationUnfinished';
+  }
+}
+
 /** A log with events beside a key store that holds nothing: keys.db lost, or another ledger's. */
 export class MissingKeyStore extends Error {
   constructor(
@@ -58,12 +77,18 @@ export class KeyStore {
   private readonly byScope: LRUCache<string, DataKey>;
   private readonly byKeyId: LRUCache<string, DataKey>;
   private readonly now: () => Date;
+  /** The master keys this process opens keys with: the configured one, and the next once a rotation bridges to it. */
+  private readonly keyring = new Map<string, MasterKey>();
+  /** The master key new keys are wrapped by. */
+  private masterKey: MasterKey;
 
   constructor(
     private readonly repository: KeyRepository,
-    private readonly masterKey: MasterKey,
+    masterKey: MasterKey,
     options: KeyStoreOptions = {},
   ) {
+    this.masterKey = masterKey;
+    this.keyring.set(masterKey.id, masterKey);
     const cache = { max: options.cacheSize ?? 50_000, ttl: options.cacheTtlMs ?? 60_000 };
     this.byScope = new LRUCache(cache);
     this.byKeyId = new LRUCache(cache);
@@ -76,8 +101,43 @@ export class KeyStore {
    * split the ledger between two keys. The message names the ids, never a key.
    */
   async checkMasterKey(): Promise<void> {
-    const recorded = await this.repository.claimMasterKey(this.masterKey.id, this.now().toISOString());
-    if (recorded !== this.masterKey.id) throw new WrongMasterKey(recorded, this.masterKey.id);
+    const configured = this.masterKey;
+    const recorded = await this.repository.claimMasterKey(configured.id, this.now().toISOString());
+    const rotation = await this.repository.rotation();
+    const unfinished = rotation !== null && rotation.finishedAt === null;
+    if (recorded === configured.id) {
+      if (unfinished) throw new RotationUnfinished(rotation);
+      // The first start on the next key: no process needs the bridge any more, and the old key must open nothing.
+      if (rotation?.bridge) await this.repository.closeBridge();
+      return;
+    }
+    // Still on the previous key while a rotation runs (a restart meanwhile): it bridges to the next.
+    if (unfinished && rotation.from === configured.id && (await this.followRotation())) return;
+    throw new WrongMasterKey(recorded, configured.id);
+  }
+
+  /**
+   * Takes the next master key from the rotation's bridge, when this process holds the key it was
+   * made by: new keys are wrapped by the next one from then on. Whether it is known now.
+   */
+  private async followRotation(): Promise<boolean> {
+    const rotation = await this.repository.rotation();
+    if (!rotation) return false;
+    const next = this.keyring.get(rotation.to);
+    if (next) {
+      this.masterKey = next;
+      return true;
+    }
+    const previous = this.keyring.get(rotation.from);
+    if (!previous || !rotation.bridge) return false;
+    this.masterKey = previous.openNext(rotation.bridge, rotation.to);
+    this.keyring.set(this.masterKey.id, this.masterKey);
+    return true;
+  }
+
+  /** Follows a rotation when some of these keys are wrapped by a master key this process does not hold yet. */
+  private async knowMasterKeysOf(keys: readonly WrappedKey[]): Promise<void> {
+    if (keys.some((key) => !this.keyring.has(key.masterKeyId))) await this.followRotation();
   }
 
   /** Keys to seal with, created on first use. Throws Forgotten if any scope was shredded. */
@@ -90,7 +150,7 @@ export class KeyStore {
       else misses.push(scope);
     }
     if (misses.length === 0) return result;
-    const found = this.openFound(await this.repository.findByScopes(misses));
+    const found = await this.openFound(await this.repository.findByScopes(misses));
     const absent = misses.filter((scope) => !found.has(scope));
     if (absent.length > 0) for (const [scope, key] of await this.create(absent)) found.set(scope, key);
     for (const scope of misses) {
@@ -112,14 +172,24 @@ export class KeyStore {
         return [keyId, { keyId, scope, key: pooledRandomBytes(32) }];
       }),
     );
-    const stored = await this.repository.insertMissing([...generated.values()].map((key) => this.wrap(key)));
+    const stored = await this.insertWrapped([...generated.values()]);
     const theirs = stored.keys.filter((row) => !generated.has(row.keyId));
-    const keys = this.openFound({ keys: theirs, tombstones: stored.tombstones });
+    const keys = await this.openFound({ keys: theirs, tombstones: stored.tombstones });
     for (const row of stored.keys) {
       const mine = generated.get(row.keyId);
       if (mine) keys.set(row.scope, this.cache(mine));
     }
     return keys;
+  }
+
+  /** Stores new keys wrapped by the current master key, following a rotation that switched it meanwhile. */
+  private async insertWrapped(keys: readonly DataKey[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }> {
+    try {
+      return await this.repository.insertMissing(keys.map((key) => this.wrap(key)));
+    } catch (error) {
+      if (!(error instanceof MasterKeyRotated) || !(await this.followRotation())) throw error;
+      return this.repository.insertMissing(keys.map((key) => this.wrap(key)));
+    }
   }
 
   /** The key that opens a sealed part, or why it cannot: erased (shredded) or missing. */
@@ -130,7 +200,10 @@ export class KeyStore {
       keys: [key],
       tombstones: [tombstone],
     } = await this.repository.findByKeyIds([keyId]);
-    if (key) return { status: 'open', key: this.openWrapped(key) };
+    if (key) {
+      await this.knowMasterKeysOf([key]);
+      return { status: 'open', key: this.openWrapped(key) };
+    }
     return tombstone ? { status: 'erased', tombstone } : { status: 'missing' };
   }
 
@@ -141,7 +214,9 @@ export class KeyStore {
   async prefetch(keyIds: Iterable<string>): Promise<void> {
     const misses = [...new Set(keyIds)].filter((keyId) => !this.byKeyId.has(keyId));
     if (misses.length === 0) return;
-    for (const wrapped of (await this.repository.findByKeyIds(misses)).keys) this.openWrapped(wrapped);
+    const { keys } = await this.repository.findByKeyIds(misses);
+    await this.knowMasterKeysOf(keys);
+    for (const wrapped of keys) this.openWrapped(wrapped);
   }
 
   /**
@@ -176,21 +251,24 @@ export class KeyStore {
     return this.repository.close();
   }
 
-  private openFound({ keys, tombstones }: { keys: WrappedKey[]; tombstones: Tombstone[] }): Map<string, DataKey> {
+  private async openFound({ keys, tombstones }: { keys: WrappedKey[]; tombstones: Tombstone[] }) {
     const fenced = tombstones[0];
     if (fenced) throw new Forgotten(fenced.scope, fenced.eventId);
+    await this.knowMasterKeysOf(keys);
     return new Map(keys.map((wrapped) => [wrapped.scope, this.openWrapped(wrapped)]));
   }
 
   private openWrapped(wrapped: WrappedKey): DataKey {
-    if (wrapped.masterKeyId !== this.masterKey.id) {
+    const masterKey = this.keyring.get(wrapped.masterKeyId);
+    if (!masterKey) {
       throw new IntegrityError(
-        `key ${wrapped.keyId} is wrapped by master key ${wrapped.masterKeyId}, not the configured one`,
+        `key ${wrapped.keyId} is wrapped by master key ${wrapped.masterKeyId}, not the configured one ` +
+          '(after a rotation, restart on the new master key)',
       );
     }
     let key: Buffer;
     try {
-      key = this.masterKey.unwrap(wrapped.wrapped, wrapped.scope, wrapped.keyId);
+      key = masterKey.unwrap(wrapped.wrapped, wrapped.scope, wrapped.keyId);
     } catch {
       throw new IntegrityError(`key ${wrapped.keyId} failed to unwrap (tampered keys store or wrong master key)`);
     }

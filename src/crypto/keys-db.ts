@@ -22,7 +22,10 @@ export function openKeysDb(path: string, pageCacheMb: number): Database.Database
       scope TEXT PRIMARY KEY, key_id TEXT, shredded_at TEXT NOT NULL, reason TEXT NOT NULL, event_id TEXT);
     CREATE INDEX IF NOT EXISTS tombstones_key_id ON tombstones (key_id);
     CREATE TABLE IF NOT EXISTS master_key (
-      singleton INTEGER PRIMARY KEY CHECK (singleton = 1), id TEXT NOT NULL, recorded_at TEXT NOT NULL);`);
+      singleton INTEGER PRIMARY KEY CHECK (singleton = 1), id TEXT NOT NULL, recorded_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS master_key_rotation (
+      singleton INTEGER PRIMARY KEY CHECK (singleton = 1), from_id TEXT NOT NULL, to_id TEXT NOT NULL,
+      bridge BLOB, started_at TEXT NOT NULL, finished_at TEXT);`);
   return db;
 }
 
@@ -74,7 +77,15 @@ export class KeysDbLookUps {
       tombstonesByKeyIds: db.prepare<[string], TombstoneRow>(
         'SELECT * FROM tombstones WHERE key_id IN (SELECT value FROM json_each(?))',
       ),
+      // By the key_id index: one pass over the table, however many keys are already re-wrapped.
+      wrappedBy: db.prepare<[string, string, number], KeyRow>(
+        'SELECT * FROM keys WHERE key_id > ? AND master_key_id = ? ORDER BY key_id LIMIT ?',
+      ),
     };
+  }
+
+  wrappedBy(masterKeyId: string, afterKeyId: string, limit: number): WrappedKey[] {
+    return this.statements.wrappedBy.all(afterKeyId, masterKeyId, limit).map(toKey);
   }
 
   /** A scope holds a key or a tombstone, never both: tombstones are looked up only for scopes without a key. */

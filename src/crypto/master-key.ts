@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { decrypt, encrypt } from './aead.js';
@@ -46,6 +47,22 @@ export class MasterKey {
     );
   }
 
+  /**
+   * The next master key wrapped by this one: the bridge a rotation leaves in the key database, so
+   * that a process still running on this key opens keys already re-wrapped, and wraps new ones
+   * with the next key, until it restarts on it.
+   */
+  wrapNext(next: MasterKey): Buffer {
+    return this.wrap(next.key, 'master key', next.id);
+  }
+
+  /** Opens a bridge made by wrapNext; throws when it was not made by this key for that id. */
+  openNext(wrapped: Buffer, nextId: string): MasterKey {
+    const next = new MasterKey(this.unwrap(wrapped, 'master key', nextId));
+    if (next.id !== nextId) throw new Error(`the bridge does not hold master key ${nextId}`);
+    return next;
+  }
+
   private additionalData(scope: string, keyId: string): Buffer {
     return Buffer.from(`${this.id}\n${scope}\n${keyId}`, 'utf8');
   }
@@ -54,6 +71,8 @@ export class MasterKey {
 export interface MasterKeySource {
   /** LEDGER_MASTER_KEY: base64, 32 bytes. */
   masterKey?: string | undefined;
+  /** LEDGER_MASTER_KEY_COMMAND: a shell command that prints the base64 key (a KMS or Vault CLI). */
+  masterKeyCommand?: string | undefined;
   /** LEDGER_MASTER_KEY_FILE: a file holding the base64 key. */
   masterKeyFile?: string | undefined;
   /** Where the embedded default keeps the key file it creates on first start. */
@@ -65,7 +84,13 @@ export interface MasterKeySource {
  * (mode 0600) on first start and tells `onCreated` where, never what.
  */
 export function loadMasterKey(source: MasterKeySource, onCreated: (path: string) => void = () => {}): MasterKey {
+  const given = (['masterKey', 'masterKeyCommand', 'masterKeyFile'] as const).filter((name) => source[name]);
+  if (given.length > 1) {
+    throw new Error('set one of LEDGER_MASTER_KEY, LEDGER_MASTER_KEY_COMMAND and LEDGER_MASTER_KEY_FILE, not several');
+  }
   if (source.masterKey) return MasterKey.fromBase64(source.masterKey, 'LEDGER_MASTER_KEY');
+  if (source.masterKeyCommand)
+    return MasterKey.fromBase64(runKeyCommand(source.masterKeyCommand), 'LEDGER_MASTER_KEY_COMMAND');
   const file = source.masterKeyFile ?? source.defaultKeyFile;
   if (!file) throw new Error('no master key: set LEDGER_MASTER_KEY or LEDGER_MASTER_KEY_FILE');
   if (existsSync(file)) return MasterKey.fromBase64(readFileSync(file, 'utf8'), file);
@@ -75,4 +100,23 @@ export function loadMasterKey(source: MasterKeySource, onCreated: (path: string)
   chmodSync(file, 0o600);
   onCreated(file);
   return created;
+}
+
+/**
+ * Runs the command that prints the master key. Its output is the key: it is never logged nor put
+ * in an error; the command's own error output goes to ours (a KMS CLI says there why it failed).
+ */
+function runKeyCommand(command: string): string {
+  try {
+    return execFileSync('/bin/sh', ['-c', command], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 30_000,
+      maxBuffer: 64 * 1024,
+    });
+  } catch (error) {
+    const { status, signal } = error as { status?: number | null; signal?: string | null };
+    const how = signal ? `was stopped by ${signal}` : `exited with status ${status ?? 'unknown'}`;
+    throw new Error(`LEDGER_MASTER_KEY_COMMAND ${how}: no master key`);
+  }
 }

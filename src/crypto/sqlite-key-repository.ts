@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import { CallThread, startWorker } from '../worker-thread.js';
-import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from './key-repository.js';
+import {
+  MasterKeyRotated,
+  type KeyRepository,
+  type MasterKeyRotation,
+  type ShredCause,
+  type Tombstone,
+  type WrappedKey,
+} from './key-repository.js';
 import { asBuffer, KeysDbLookUps, openKeysDb } from './keys-db.js';
 
 /** What the keys.db writer thread does: insert missing keys, or shred scopes. */
@@ -8,6 +15,16 @@ export type KeyWriterCall =
   { insert: readonly WrappedKey[] } | { shred: { scopes: readonly string[]; cause: ShredCause; at: string } };
 
 type Found = { keys: WrappedKey[]; tombstones: Tombstone[] };
+/** What an insert answers: the scopes' keys and tombstones, or the current master key when it is not theirs. */
+export type InsertAnswer = Found | { rotatedTo: string };
+
+interface RotationRow {
+  from_id: string;
+  to_id: string;
+  bridge: Buffer | null;
+  started_at: string;
+  finished_at: string | null;
+}
 
 /**
  * The key repository in keys.db (see openKeysDb). Look-ups run on this thread's connection; key
@@ -17,7 +34,7 @@ type Found = { keys: WrappedKey[]; tombstones: Tombstone[] };
 export class SqliteKeyRepository implements KeyRepository {
   private readonly db: Database.Database;
   private readonly lookUps: KeysDbLookUps;
-  private readonly writer: CallThread<KeyWriterCall, Found | number>;
+  private readonly writer: CallThread<KeyWriterCall, InsertAnswer | number>;
 
   /** `pageCacheMb`: SQLite page cache; a bulk reader, which visits each page once, needs little. */
   constructor(path: string, { pageCacheMb = 16 }: { pageCacheMb?: number } = {}) {
@@ -38,7 +55,8 @@ export class SqliteKeyRepository implements KeyRepository {
   }
 
   async insertMissing(keys: readonly WrappedKey[]) {
-    const found = (await this.writer.call({ insert: keys })) as Found;
+    const found = (await this.writer.call({ insert: keys })) as InsertAnswer;
+    if ('rotatedTo' in found) throw new MasterKeyRotated(found.rotatedTo);
     return {
       keys: found.keys.map((key) => ({ ...key, wrapped: asBuffer(key.wrapped) })),
       tombstones: found.tombstones,
@@ -57,6 +75,68 @@ export class SqliteKeyRepository implements KeyRepository {
       )
       .run(id, at);
     return this.db.prepare('SELECT id FROM master_key').pluck().get() as string;
+  }
+
+  async rotation(): Promise<MasterKeyRotation | null> {
+    const row = this.db.prepare<[], RotationRow>('SELECT * FROM master_key_rotation').get();
+    return row
+      ? {
+          from: row.from_id,
+          to: row.to_id,
+          bridge: row.bridge,
+          startedAt: row.started_at,
+          finishedAt: row.finished_at,
+        }
+      : null;
+  }
+
+  /**
+   * On this thread's connection: a rotation runs in its own process (`ledger keys rotate-master`),
+   * and each of its statements is one short write transaction beside the ledger's writer.
+   */
+  async beginRotation({ from, to, bridge, at }: { from: string; to: string; bridge: Buffer; at: string }) {
+    this.db
+      .transaction(() => {
+        const switched = this.db.prepare('UPDATE master_key SET id = ? WHERE id = ?').run(to, from).changes;
+        if (switched !== 1) throw new Error(`master key ${from} is not the current one: no rotation from it`);
+        this.db
+          .prepare(
+            `INSERT OR REPLACE INTO master_key_rotation (singleton, from_id, to_id, bridge, started_at, finished_at)
+             VALUES (1, ?, ?, ?, ?, NULL)`,
+          )
+          .run(from, to, bridge, at);
+      })
+      .immediate();
+  }
+
+  async countWrappedBy(masterKeyId: string) {
+    return this.db.prepare('SELECT count(*) FROM keys WHERE master_key_id = ?').pluck().get(masterKeyId) as number;
+  }
+
+  async keysWrappedBy(masterKeyId: string, afterKeyId: string, limit: number) {
+    return this.lookUps.wrappedBy(masterKeyId, afterKeyId, limit);
+  }
+
+  async rewrap(keys: readonly WrappedKey[], from: string) {
+    const update = this.db.prepare(
+      'UPDATE keys SET master_key_id = ?, wrapped = ? WHERE key_id = ? AND master_key_id = ?',
+    );
+    return this.db
+      .transaction(() =>
+        keys.reduce((count, key) => count + update.run(key.masterKeyId, key.wrapped, key.keyId, from).changes, 0),
+      )
+      .immediate();
+  }
+
+  async finishRotation(at: string) {
+    this.db.prepare('UPDATE master_key_rotation SET finished_at = ? WHERE finished_at IS NULL').run(at);
+    // secure_delete overwrote the old wrappings in the file; the WAL still holds their pages.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  async closeBridge() {
+    this.db.prepare('UPDATE master_key_rotation SET bridge = NULL').run();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async holdsNothing() {

@@ -1,9 +1,9 @@
 import { workerData } from 'node:worker_threads';
 import { GroupCommit, settle } from '../store/group-commit.js';
 import { serveCalls } from '../worker-thread.js';
-import type { Tombstone, WrappedKey } from './key-repository.js';
+import type { WrappedKey } from './key-repository.js';
 import { asBuffer, KeysDbLookUps, openKeysDb } from './keys-db.js';
-import type { KeyWriterCall } from './sqlite-key-repository.js';
+import type { InsertAnswer, KeyWriterCall } from './sqlite-key-repository.js';
 
 /**
  * The keys.db writer thread (see SqliteKeyRepository): its fsyncs never block the thread that
@@ -18,6 +18,7 @@ const statements = {
      WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE scope = @scope)
      ON CONFLICT (scope) DO NOTHING`,
   ),
+  currentMasterKey: db.prepare<[], string>('SELECT id FROM master_key').pluck(),
   keyIdOf: db.prepare<[string], string>('SELECT key_id FROM keys WHERE scope = ?').pluck(),
   delete: db.prepare('DELETE FROM keys WHERE scope = ?'),
   tombstone: db.prepare(
@@ -28,7 +29,11 @@ const statements = {
 
 const insertGroup = db.transaction((calls: Array<readonly WrappedKey[]>) =>
   calls.map((keys) =>
-    settle(() => {
+    settle((): InsertAnswer => {
+      // Read in the write transaction: a rotation's switch commits either before (seen) or after it.
+      const current = statements.currentMasterKey.get();
+      const stale = keys.find((key) => current !== undefined && key.masterKeyId !== current);
+      if (stale) return { rotatedTo: current! };
       const lost: string[] = [];
       for (const key of keys) {
         if (statements.insert.run({ ...key, wrapped: asBuffer(key.wrapped) }).changes === 0) lost.push(key.scope);
@@ -40,9 +45,7 @@ const insertGroup = db.transaction((calls: Array<readonly WrappedKey[]>) =>
     }),
   ),
 );
-const inserter = new GroupCommit<readonly WrappedKey[], { keys: WrappedKey[]; tombstones: Tombstone[] }>((calls) =>
-  insertGroup.immediate(calls),
-);
+const inserter = new GroupCommit<readonly WrappedKey[], InsertAnswer>((calls) => insertGroup.immediate(calls));
 
 type ShredCall = Extract<KeyWriterCall, { shred: unknown }>['shred'];
 

@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import type { KeyRepository, ShredCause, Tombstone, WrappedKey } from '../crypto/key-repository.js';
+import {
+  MasterKeyRotated,
+  type KeyRepository,
+  type MasterKeyRotation,
+  type ShredCause,
+  type Tombstone,
+  type WrappedKey,
+} from '../crypto/key-repository.js';
 import { createSchema, schemaIdentifier } from './database.js';
 
 interface ScopeRow {
@@ -31,7 +38,10 @@ const ddl = (s: string) => `
     event_id text,
     CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)));
   CREATE TABLE IF NOT EXISTS ${s}.master_key (
-    singleton boolean PRIMARY KEY CHECK (singleton), id text NOT NULL, recorded_at text NOT NULL);`;
+    singleton boolean PRIMARY KEY CHECK (singleton), id text NOT NULL, recorded_at text NOT NULL);
+  CREATE TABLE IF NOT EXISTS ${s}.master_key_rotation (
+    singleton boolean PRIMARY KEY CHECK (singleton), from_id text NOT NULL, to_id text NOT NULL,
+    bridge bytea, started_at text NOT NULL, finished_at text);`;
 
 const toKey = (row: ScopeRow): WrappedKey => ({
   scope: row.scope,
@@ -89,6 +99,84 @@ export class PgKeyRepository implements KeyRepository {
     return rows[0]!.id;
   }
 
+  private async currentMasterKey(): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM ${this.s}.master_key`);
+    return rows[0]?.id ?? null;
+  }
+
+  async rotation(): Promise<MasterKeyRotation | null> {
+    const { rows } = await this.pool.query<{
+      from_id: string;
+      to_id: string;
+      bridge: Buffer | null;
+      started_at: string;
+      finished_at: string | null;
+    }>(`SELECT * FROM ${this.s}.master_key_rotation`);
+    const row = rows[0];
+    return row
+      ? { from: row.from_id, to: row.to_id, bridge: row.bridge, startedAt: row.started_at, finishedAt: row.finished_at }
+      : null;
+  }
+
+  async beginRotation({ from, to, bridge, at }: { from: string; to: string; bridge: Buffer; at: string }) {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rowCount } = await client.query(`UPDATE ${this.s}.master_key SET id = $1 WHERE id = $2`, [to, from]);
+      if (rowCount !== 1) throw new Error(`master key ${from} is not the current one: no rotation from it`);
+      await client.query(
+        `INSERT INTO ${this.s}.master_key_rotation (singleton, from_id, to_id, bridge, started_at, finished_at)
+         VALUES (true, $1, $2, $3, $4, NULL)
+         ON CONFLICT (singleton) DO UPDATE
+           SET from_id = $1, to_id = $2, bridge = $3, started_at = $4, finished_at = NULL`,
+        [from, to, bridge, at],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async countWrappedBy(masterKeyId: string) {
+    const { rows } = await this.pool.query<{ count: string }>(
+      `SELECT count(*) FROM ${this.s}.scope_keys WHERE master_key_id = $1`,
+      [masterKeyId],
+    );
+    return Number(rows[0]!.count);
+  }
+
+  async keysWrappedBy(masterKeyId: string, afterKeyId: string, limit: number) {
+    const { rows } = await this.pool.query<ScopeRow>(
+      `SELECT * FROM ${this.s}.scope_keys WHERE key_id > $1 AND master_key_id = $2 ORDER BY key_id LIMIT $3`,
+      [afterKeyId, masterKeyId, limit],
+    );
+    return rows.map(toKey);
+  }
+
+  async rewrap(keys: readonly WrappedKey[], from: string) {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${this.s}.scope_keys AS k SET master_key_id = u.master_key_id, wrapped = u.wrapped
+       FROM unnest($1::text[], $2::text[], $3::bytea[]) AS u(key_id, master_key_id, wrapped)
+       WHERE k.key_id = u.key_id AND k.master_key_id = $4`,
+      [keys.map((key) => key.keyId), keys.map((key) => key.masterKeyId), keys.map((key) => key.wrapped), from],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** The old wrappings are dead row versions until VACUUM FULL rewrites the table (see the class). */
+  async finishRotation(at: string) {
+    await this.pool.query(`UPDATE ${this.s}.master_key_rotation SET finished_at = $1 WHERE finished_at IS NULL`, [at]);
+    await this.compact();
+  }
+
+  async closeBridge() {
+    await this.pool.query(`UPDATE ${this.s}.master_key_rotation SET bridge = NULL`);
+    await this.pool.query(`VACUUM FULL ${this.s}.master_key_rotation`);
+  }
+
   async holdsNothing() {
     const { rows } = await this.pool.query<{ empty: boolean }>(
       `SELECT NOT EXISTS (SELECT 1 FROM ${this.s}.master_key) AND NOT EXISTS (SELECT 1 FROM ${this.s}.scope_keys)
@@ -126,9 +214,15 @@ export class PgKeyRepository implements KeyRepository {
    */
   async insertMissing(keys: readonly WrappedKey[]) {
     if (keys.length === 0) return { keys: [], tombstones: [] };
+    const masterKeyIds = new Set(keys.map((key) => key.masterKeyId));
+    if (masterKeyIds.size > 1) throw new Error('keys inserted together are wrapped by one master key');
+    // FOR SHARE: a rotation's switch of the current key waits for this insert, or this insert for
+    // it and then sees the new key and inserts nothing.
     const { rows } = await this.pool.query<{ scope: string }>(
-      `INSERT INTO ${this.s}.scope_keys (scope, key_id, master_key_id, wrapped, created_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[]) AS u(scope) ORDER BY scope
+      `WITH current AS (SELECT id FROM ${this.s}.master_key FOR SHARE)
+       INSERT INTO ${this.s}.scope_keys (scope, key_id, master_key_id, wrapped, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[]) AS u(scope)
+       WHERE NOT EXISTS (SELECT 1 FROM current WHERE id <> $3[1]) ORDER BY scope
        ON CONFLICT (scope) DO NOTHING RETURNING scope`,
       [
         keys.map((k) => k.scope),
@@ -138,6 +232,10 @@ export class PgKeyRepository implements KeyRepository {
         keys.map((k) => k.createdAt),
       ],
     );
+    if (rows.length === 0) {
+      const current = await this.currentMasterKey();
+      if (current !== null && current !== keys[0]!.masterKeyId) throw new MasterKeyRotated(current);
+    }
     const inserted = new Set(rows.map((row) => row.scope));
     const lost = keys.filter((key) => !inserted.has(key.scope)).map((key) => key.scope);
     // Only a scope another creator keyed first, or one forgotten meanwhile, is read back.

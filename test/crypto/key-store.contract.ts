@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { KeyStore } from '../../src/crypto/key-store.js';
+import { KeyStore, RotationUnfinished, WrongMasterKey } from '../../src/crypto/key-store.js';
+import { rotateMasterKey } from '../../src/app/rotate-master-key.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
 import type { KeyRepository } from '../../src/crypto/key-repository.js';
 import { Forgotten, IntegrityError } from '../../src/domain/errors.js';
@@ -103,6 +104,92 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
       let error: unknown;
       await wrongMaster.keysFor(['contact:C-1']).catch((e) => (error = e));
       expect(error).to.be.instanceOf(IntegrityError);
+    });
+
+    describe('master-key rotation', () => {
+      /** Opens the key store as a start does: the configured master key is checked first. */
+      const started = async (masterKey: MasterKey) => {
+        const store = new KeyStore(await handle.openAnother(), masterKey);
+        await store.checkMasterKey();
+        return store;
+      };
+
+      it('re-wraps every key, shredded ones stay shredded, and afterwards only the new key opens them', async () => {
+        await keys.checkMasterKey();
+        const scopes = Array.from({ length: 2_500 }, (_, i) => `contact:R-${i}`);
+        const before = await keys.keysFor(scopes);
+        await keys.shred(['contact:R-7'], { reason: 'ContactAnonymized', eventId: 'ev-r7' });
+        const next = MasterKey.generate();
+        const seen: number[] = [];
+        const report = await rotateMasterKey(handle.repository, master, next, {
+          onProgress: (done, total) => seen.push(done, total),
+        });
+        expect(report).to.deep.equal({ from: master.id, to: next.id, rewrapped: 2_499, resumed: false });
+        expect(seen.slice(-2)).to.deep.equal([2_499, 2_499]);
+        expect(await handle.repository.countWrappedBy(master.id)).to.equal(0);
+
+        const onNext = await started(next);
+        expect((await handle.repository.rotation())?.bridge).to.equal(null);
+        const after = await onNext.keysFor(scopes.filter((scope) => scope !== 'contact:R-7'));
+        for (const [scope, key] of after) expect(key.key.equals(before.get(scope)!.key), scope).to.equal(true);
+        expect((await onNext.keyById(before.get('contact:R-7')!.keyId)).status).to.equal('erased');
+        const refused = await started(master).catch((error: unknown) => error);
+        expect(refused).to.be.instanceOf(WrongMasterKey);
+      });
+
+      it('a process on the old key follows a rotation under way; a start on the new key waits', async () => {
+        await keys.checkMasterKey();
+        const old = (await keys.keysFor(['contact:S-1', 'contact:S-2'])).get('contact:S-1')!;
+        const next = MasterKey.generate();
+        // Cut off after its first batch: one of the two keys re-wrapped, the other not.
+        const cutOff = await rotateMasterKey(handle.repository, master, next, {
+          batchSize: 1,
+          onProgress: () => {
+            throw new Error('cut off');
+          },
+        }).catch((error: Error) => error);
+        expect(cutOff).to.have.property('message', 'cut off');
+        expect(await handle.repository.countWrappedBy(master.id)).to.equal(1);
+
+        // Still running on the old key: it opens re-wrapped keys and wraps new ones by the next key.
+        const running = new KeyStore(await handle.openAnother(), master);
+        expect((await running.keyById(old.keyId)).status).to.equal('open');
+        const created = (await running.keysFor(['contact:S-3'])).get('contact:S-3')!;
+        const { keys: rows } = await handle.repository.findByKeyIds([created.keyId]);
+        expect(rows[0]?.masterKeyId).to.equal(next.id);
+        // A restart on the old key meanwhile is allowed; one on the new key is not yet.
+        await started(master);
+        expect(await started(next).catch((error: unknown) => error)).to.be.instanceOf(RotationUnfinished);
+
+        const resumed = await rotateMasterKey(handle.repository, master, next);
+        expect(resumed).to.include({ resumed: true, rewrapped: 1 });
+        const onNext = await started(next);
+        const all = await onNext.keysFor(['contact:S-1', 'contact:S-2', 'contact:S-3']);
+        expect(all.get('contact:S-1')!.key.equals(old.key)).to.equal(true);
+        expect(all.get('contact:S-3')!.key.equals(created.key)).to.equal(true);
+      });
+
+      it('refuses a second rotation to another key while one is under way, and the new key being the old', async () => {
+        await keys.checkMasterKey();
+        await keys.keysFor(['contact:T-1', 'contact:T-2']);
+        const next = MasterKey.generate();
+        await rotateMasterKey(handle.repository, master, next, {
+          batchSize: 1,
+          onProgress: () => {
+            throw new Error('cut off');
+          },
+        }).catch(() => {});
+        const other = await rotateMasterKey(handle.repository, master, MasterKey.generate()).catch(
+          (error: Error) => error,
+        );
+        expect(other)
+          .to.have.property('message')
+          .that.matches(/under way: finish it first/);
+        const same = await rotateMasterKey(handle.repository, next, next).catch((error: Error) => error);
+        expect(same)
+          .to.have.property('message')
+          .that.matches(/is the current one/);
+      });
     });
   });
 }

@@ -6,6 +6,7 @@ import { SqliteKeyRepository } from '../../src/crypto/sqlite-key-repository.js';
 import { KeyStore } from '../../src/crypto/key-store.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
 import { describeKeyStoreContract } from './key-store.contract.js';
+import { rotateMasterKey } from '../../src/app/rotate-master-key.js';
 
 function tempKeysDb() {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-keys-'));
@@ -30,6 +31,12 @@ describeKeyStoreContract('sqlite keys.db', async () => {
   };
 });
 
+/** keys.db and its WAL, as bytes. */
+const fileBytes = (path: string) =>
+  Buffer.concat(
+    ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0))),
+  );
+
 describe('sqlite keys.db physical shredding', () => {
   it('leaves no byte of a destroyed wrapped key in keys.db or its WAL', async () => {
     const { dir, path } = tempKeysDb();
@@ -38,14 +45,26 @@ describe('sqlite keys.db physical shredding', () => {
     const scopes = Array.from({ length: 50 }, (_, i) => `contact:C-${i}`);
     await keys.keysFor(scopes);
     const { keys: rows } = await repository.findByScopes(scopes.slice(0, 10));
-    const fileBytes = () =>
-      Buffer.concat(
-        ['', '-wal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0))),
-      );
-    expect(rows.every((row) => fileBytes().includes(row.wrapped))).to.equal(true);
+    expect(rows.every((row) => fileBytes(path).includes(row.wrapped))).to.equal(true);
     await keys.shred(scopes.slice(0, 10), { reason: 'ContactAnonymized', eventId: 'ev' });
-    const after = fileBytes();
+    const after = fileBytes(path);
     expect(rows.filter((row) => after.includes(row.wrapped))).to.deep.equal([]);
+    expect(rows.filter((row) => after.includes(row.wrapped.subarray(28)))).to.deep.equal([]);
+    await repository.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no wrapping by the old master key in keys.db or its WAL after a rotation', async () => {
+    const { dir, path } = tempKeysDb();
+    const repository = new SqliteKeyRepository(path);
+    const old = MasterKey.generate();
+    const keys = new KeyStore(repository, old);
+    await keys.checkMasterKey();
+    const scopes = Array.from({ length: 50 }, (_, i) => `contact:C-${i}`);
+    await keys.keysFor(scopes);
+    const { keys: rows } = await repository.findByScopes(scopes);
+    await rotateMasterKey(repository, old, MasterKey.generate());
+    const after = fileBytes(path);
     expect(rows.filter((row) => after.includes(row.wrapped.subarray(28)))).to.deep.equal([]);
     await repository.close();
     rmSync(dir, { recursive: true, force: true });
