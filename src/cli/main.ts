@@ -418,15 +418,15 @@ keys
     const report = await rotateLedgerMasterKey(readConfig(), next, {
       onProgress: (done, total) => (progress.bar ??= progressBar('re-wrapping', total, 'keys'))?.update(done),
     }).finally(() => progress.bar?.stop());
-    if (options.json) return console.log(JSON.stringify(report));
-    console.log(
-      `${report.resumed ? 'resumed and finished' : 'finished'} the rotation of the master key from ${report.from} ` +
-        `to ${report.to}: ${report.rewrapped} keys re-wrapped`,
-    );
     console.error(
       `ledger: restart every ledger process on the new key (LEDGER_MASTER_KEY_FILE=${file}, or that file in place ` +
         'of the old one); the old key is refused from then on. That first start rebuilds the read models (their ' +
         'e-mail index and row proofs are keyed by the master key); consent links made before stop working',
+    );
+    if (options.json) return console.log(JSON.stringify(report));
+    console.log(
+      `${report.resumed ? 'resumed and finished' : 'finished'} the rotation of the master key from ${report.from} ` +
+        `to ${report.to}: ${report.rewrapped} keys re-wrapped`,
     );
   });
 

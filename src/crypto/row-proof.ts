@@ -9,13 +9,20 @@ const PROOF_BYTES = 16;
  * the master key, truncated to 128 bits). state.db is a file anyone with the disk can edit; a row
  * edited, or copied from another contact, fails its proof. A row restored from an older copy
  * keeps a valid proof: it names the log position it was folded up to, which the reader compares
- * with the log's. A new master key means new proofs: rebuild the projections after a rotation.
+ * with the log's. A new master key means new proofs:
+ * the runner rebuilds read models keyed by another master key.
  */
 export class RowProofs {
   private readonly key: Buffer;
+  /**
+   * The master key the read models are keyed by (these proofs, and the e-mail blind index), recorded
+   * with their checkpoint: read models keyed by another (a rotation since) are rebuilt at start.
+   */
+  readonly masterKeyId: string;
 
   constructor(masterKey: MasterKey) {
     this.key = masterKey.deriveKey('read model row proof v1');
+    this.masterKeyId = masterKey.id;
   }
 
   prove(message: string): string {

@@ -85,9 +85,14 @@ export class ReadModels {
   }
 
   /** The log record a projection's checkpoint points at, as recorded with it (null: none recorded). */
-  async checkpointRecord(projection: string): Promise<LogRecord | null> {
+  async checkpointRecord(projection: string): Promise<(LogRecord & { keyedBy: string }) | null> {
     const [row] = await this.store.rows(CHECKPOINT_RECORDS, 'projection', [projection]);
-    return row ? { position: row.position, hash: row.hash } : null;
+    return row ? { position: row.position, hash: row.hash, keyedBy: row.keyed_by } : null;
+  }
+
+  /** The master key rows written now are keyed by (row proofs, e-mail blind index). */
+  get keyedBy(): string {
+    return this.proofs.masterKeyId;
   }
 
   /**
@@ -125,7 +130,7 @@ export class ReadModels {
     emailHashes: Promise<ReadonlyMap<string, string>>,
   ): Promise<void> {
     await this.store.commit(projection, checkpoint.position, async (writes) => {
-      await writes.upsert(CHECKPOINT_RECORDS, [{ projection, ...checkpoint }]);
+      await writes.upsert(CHECKPOINT_RECORDS, [{ projection, ...checkpoint, keyed_by: this.keyedBy }]);
       await writes.upsert(CONTACTS, window.contactRows(this.proofs));
       await writes.upsert(CONSENTS, window.consentRows());
       await writes.upsert(ORDERS, window.orderRows());

@@ -83,10 +83,11 @@ export interface ProjectionLag {
 /**
  * Read models folded from another log than the one there now: their checkpoint is beyond its
  * head (`aheadOfLog`: events.db restored from an older copy), or at a record whose hash differs
- * (`otherHistory`). Catching up from there would skip events silently.
+ * (`otherHistory`). Catching up from there would skip events silently. Or keyed by another
+ * master key (`otherMasterKey`: a rotation since), whose e-mail index and row proofs no longer hold.
  */
 export interface LogMismatch {
-  reason: 'aheadOfLog' | 'otherHistory';
+  reason: 'aheadOfLog' | 'otherHistory' | 'otherMasterKey';
   checkpoint: number;
   head: number;
   /** `rebuilt` from the log (the default), or `refused` (LEDGER_ON_LOG_MISMATCH=refuse). */
@@ -177,7 +178,8 @@ export class ProjectionRunner {
   async checkAgainstLog(): Promise<LogMismatch | null> {
     const mismatch = await this.mismatchWithLog();
     if (!mismatch) return null;
-    const action = this.onLogMismatch === 'refuse' ? 'refused' : 'rebuilt';
+    // A rotation is the operator's own doing, not a restore to look into: always rebuilt.
+    const action = this.onLogMismatch === 'refuse' && mismatch.reason !== 'otherMasterKey' ? 'refused' : 'rebuilt';
     this.logMismatch = { ...mismatch, action, at: new Date().toISOString() };
     if (action === 'refused') throw new LogMismatchError(this.logMismatch);
     return this.logMismatch;
@@ -198,6 +200,7 @@ export class ProjectionRunner {
     ]);
     if (recorded && (record === null || record.hash !== recorded.hash))
       return { reason: 'otherHistory', checkpoint, head };
+    if (recorded && recorded.keyedBy !== this.models.keyedBy) return { reason: 'otherMasterKey', checkpoint, head };
     return null;
   }
 

@@ -160,11 +160,12 @@ export const EMAIL_INDEX = table({
 
 /**
  * The log record each checkpoint points at, by its hash: a log restored from an older copy (the
- * checkpoint beyond its head) or from another history (another record there) shows at start.
+ * checkpoint beyond its head) or from another history (another record there) shows at start; and
+ * the master key the rows were keyed by (RowProofs.masterKeyId), which a rotation changes.
  */
 export const CHECKPOINT_RECORDS = table({
   name: 'checkpoint_records',
-  columns: { projection: text, position: integer, hash: text },
+  columns: { projection: text, position: integer, hash: text, keyed_by: text },
   key: ['projection'],
   indexes: {},
 });
@@ -185,7 +186,7 @@ export const READ_MODEL_TABLES: readonly Table[] = [
  * Bumped with every change to these tables: a store at another version drops them, and the
  * runner rebuilds them from the log (read models are disposable).
  */
-export const READ_MODEL_VERSION = 8;
+export const READ_MODEL_VERSION = 9;
 
 export const columnsOf = (table: Table): string[] => Object.keys(table.columns);
 
