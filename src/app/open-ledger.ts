@@ -167,6 +167,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
             streamPrefix: config.esdbStreamPrefix,
             mentions: LEDGER_EVENT_INDEXES.mentions,
             fences: LEDGER_EVENT_INDEXES.fences,
+            deadlineMs: databaseTimeoutMs,
           });
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);

@@ -52,6 +52,28 @@ export interface EsdbEventStoreOptions {
   mentions?: EventIndexes['mentions'];
   /** EventIndexes.fences, checked against the stream each append reads. */
   fences?: readonly string[];
+  /**
+   * How long a call may wait for the server (LEDGER_DATABASE_TIMEOUT): the client's default
+   * deadline and keep-alive time-out, unless the connection string sets its own.
+   */
+  deadlineMs?: number;
+}
+
+/**
+ * The connection string with LEDGER_DATABASE_TIMEOUT as the deadline of every unary call (the
+ * client's reads of $all and of streams set none: they last as long as the log) and as the
+ * keep-alive that gives up on a silent server: a stalled server is an outage (an error the API
+ * answers with 503), not a request that hangs. Settings the string already has are kept.
+ */
+export function withDeadlines(connectionString: string, deadlineMs: number): string {
+  const given = connectionString.toLowerCase();
+  const settings = [
+    ['defaultDeadline', deadlineMs],
+    ['keepAliveTimeout', deadlineMs],
+  ].filter(([name]) => !given.includes(`${String(name).toLowerCase()}=`));
+  if (settings.length === 0) return connectionString;
+  const query = settings.map(([name, value]) => `${name}=${value}`).join('&');
+  return `${connectionString}${connectionString.includes('?') ? '&' : '?'}${query}`;
 }
 
 /** The stream's revision as the server reported it in the conflict (-1: the stream does not exist). */
@@ -103,7 +125,8 @@ export class EsdbEventStore implements EventStore {
   }
 
   static async open(connectionString: string, options: EsdbEventStoreOptions = {}): Promise<EsdbEventStore> {
-    const client = EventStoreDBClient.connectionString`${connectionString}`;
+    const deadlined = options.deadlineMs ? withDeadlines(connectionString, options.deadlineMs) : connectionString;
+    const client = EventStoreDBClient.connectionString`${deadlined}`;
     return new EsdbEventStore(client, options);
   }
 
