@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.js';
 import { tempDataDir } from '../support/ledger.js';
@@ -91,5 +91,24 @@ describe('a log restored from an older copy', function () {
       (error: Error) => error,
     );
     expect(refused?.message).to.match(/beyond the log's head \d+.*ledger projections rebuild/s);
+  });
+
+  it('a log without its key database refuses to start, naming keys.db; with it restored, all reads back', async () => {
+    const keysFiles = ['', '-wal', '-shm'].map((suffix) => join(data.dir, `keys.db${suffix}`));
+    copyFileSync(join(data.dir, 'keys.db'), join(data.dir, 'keys.backup.db'));
+    for (const file of keysFiles) rmSync(file, { force: true });
+    const refused = await startServer(data.env).then(
+      async (started) => (await started.stop(), null),
+      (error: Error) => error,
+    );
+    expect(refused?.message).to.include(join(data.dir, 'keys.db'));
+    expect(refused?.message).to.match(/holds no key: it is missing or not this ledger's/);
+    expect(existsSync(keysFiles[0]!), 'no empty keys.db made in its place').to.equal(false);
+
+    copyFileSync(join(data.dir, 'keys.backup.db'), keysFiles[0]!);
+    server = await startServer(data.env);
+    await caughtUp();
+    expect(await lookUp('one@example.org')).to.have.deep.property('contactIds', ['C-1']);
+    expect((await call('/v1/contacts/C-1')).body['details']).to.include({ email: 'one@example.org' });
   });
 });
