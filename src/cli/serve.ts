@@ -16,13 +16,19 @@ import { ScheduleRunner } from '../jobs/schedules.js';
 export async function serve(config: LedgerConfig): Promise<Server> {
   const log = createLogger(config.logLevel);
   const opened = await openLedger(config, log);
-  // Read models folded from another log (events.db restored from a backup): rebuilt by the
-  // runner's first catch-up, or refused here, before anything is served.
+  // Read models folded from another log (events.db restored from a backup), or keyed by another
+  // master key: rebuilt by the runner's first catch-up, or refused here, before anything is served.
   const mismatch = await opened.runner.checkAgainstLog().catch(async (error: unknown) => {
     await opened.close();
     throw error;
   });
-  if (mismatch) log.warn(mismatch, 'the read models were folded from another log (a restore?): rebuilding them');
+  if (mismatch) {
+    const why =
+      mismatch.reason === 'otherMasterKey'
+        ? 'the read models are keyed by another master key (a rotation)'
+        : 'the read models were folded from another log (a restore?)';
+    log.warn(mismatch, `${why}: rebuilding them`);
+  }
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
   // Both follow the log: a lost database stops them, and they start again once it is back.
