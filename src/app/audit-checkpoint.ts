@@ -15,18 +15,24 @@ type AuditContext = Pick<LedgerContext, 'store' | 'now'>;
 
 const MAX_CHANGED = 100;
 
+interface TreeOptions {
+  until?: number;
+  version?: CheckpointVersion;
+  locate?: boolean;
+}
+
 /**
  * The tree hash of the log's records in position order, up to `until` (all when absent), with
  * `version`'s leaves. Each record's hash is computed again from its stored fields, not read from
  * its `hash` column: a changed byte anywhere in what the chain covers (a ciphertext, a date, an
- * id) changes the root, even when whoever changed it left the stored hash as it was. On the way,
- * where a record no longer matches its own chains (its hash, its link in the global chain), it is
- * named: what locates an edit that left the chains as they were, which a root cannot.
+ * id) changes the root, even when whoever changed it left the stored hash as it was. With
+ * `locate`, each record that no longer matches its own chains (its hash, its link in the global
+ * chain) is named on the way: what locates an edit that left the chains as they were, which a root
+ * cannot (a verification's concern; a checkpoint being signed skips it).
  */
 async function treeOf(
   { store }: Pick<LedgerContext, 'store'>,
-  until = Number.MAX_SAFE_INTEGER,
-  version: CheckpointVersion = CHECKPOINT_VERSION,
+  { until = Number.MAX_SAFE_INTEGER, version = CHECKPOINT_VERSION, locate = false }: TreeOptions = {},
 ) {
   const tree = new MerkleAccumulator(version);
   const log = new LogChainVerifier();
@@ -35,11 +41,12 @@ async function treeOf(
     for (const record of page) {
       if (record.position > until) return { tree, changed: [...changed, ...log.report().breaks] };
       const hash = chainHash(record);
+      tree.add({ position: record.position, hash, recordedAt: record.recordedAt });
+      if (!locate) continue;
       if (hash !== record.hash && changed.length < MAX_CHANGED) {
         const { position, stream, revision } = record;
         changed.push({ position, stream, revision, reason: 'hash does not match the record (altered)' });
       }
-      tree.add({ position: record.position, hash, recordedAt: record.recordedAt });
       log.check(record);
     }
   }
@@ -88,7 +95,11 @@ export async function verifyAgainstCheckpoint(
 ): Promise<CheckpointVerification> {
   const signed = checkpointSignedBy(checkpoint, publicKeyPem);
   const known = checkpoint.version === 1 || checkpoint.version === 2;
-  const { tree, changed } = await treeOf(context, checkpoint.position, known ? checkpoint.version : CHECKPOINT_VERSION);
+  const { tree, changed } = await treeOf(context, {
+    until: checkpoint.position,
+    version: known ? checkpoint.version : CHECKPOINT_VERSION,
+    locate: true,
+  });
   const found = { size: tree.size, rootHash: tree.root() };
   const extended = known && tree.covers(checkpoint);
   changed.sort((a, b) => a.position - b.position);
