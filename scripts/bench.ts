@@ -172,7 +172,7 @@ async function measureWrites() {
   const storedRows: unknown[][] = [];
   for await (const page of readAllPages(opened)) {
     for (const e of page) {
-      storedRows.push(insertValues({ ...e, id: `${e.id}-raw` }, e.recordedAt));
+      storedRows.push(insertValues({ ...e, id: `${e.id}-raw` }));
     }
   }
   const rawRate = rawSqliteInserts(storedRows);

@@ -1,39 +1,65 @@
 import {
+  CHECKPOINT_VERSION,
   checkpointSignedBy,
   MerkleAccumulator,
   type CheckpointSigner,
+  type CheckpointVersion,
   type SignedCheckpoint,
 } from '../crypto/log-checkpoint.js';
-import { chainHash } from '../crypto/hash-chain.js';
+import { chainHash, LogChainVerifier, type LogBreak } from '../crypto/hash-chain.js';
 import { pagesAfter } from '../store/pages.js';
 import { appendSealed } from './append-sealed.js';
 import type { LedgerContext } from './ledger-context.js';
 
 type AuditContext = Pick<LedgerContext, 'store' | 'now'>;
 
+const MAX_CHANGED = 100;
+
+interface TreeOptions {
+  until?: number;
+  version?: CheckpointVersion;
+  locate?: boolean;
+}
+
 /**
- * The tree hash of the log's records in position order, up to `until` (all when absent). Each
- * record's hash is computed again from its stored fields, not read from its `hash` column: a
- * changed byte anywhere in what the chain covers (a ciphertext, a date, an id) changes the root,
- * even when whoever changed it left the stored hash as it was.
+ * The tree hash of the log's records in position order, up to `until` (all when absent), with
+ * `version`'s leaves. Each record's hash is computed again from its stored fields, not read from
+ * its `hash` column: a changed byte anywhere in what the chain covers (a ciphertext, a date, an
+ * id) changes the root, even when whoever changed it left the stored hash as it was. With
+ * `locate`, each record that no longer matches its own chains (its hash, its link in the global
+ * chain) is named on the way: what locates an edit that left the chains as they were, which a root
+ * cannot (a verification's concern; a checkpoint being signed skips it).
  */
-async function treeOf({ store }: Pick<LedgerContext, 'store'>, until = Number.MAX_SAFE_INTEGER) {
-  const tree = new MerkleAccumulator();
+async function treeOf(
+  { store }: Pick<LedgerContext, 'store'>,
+  { until = Number.MAX_SAFE_INTEGER, version = CHECKPOINT_VERSION, locate = false }: TreeOptions = {},
+) {
+  const tree = new MerkleAccumulator(version);
+  const log = new LogChainVerifier();
+  const changed: LogBreak[] = [];
   for await (const page of pagesAfter((after, limit) => store.readAll({ after, limit }), 0, 5000)) {
     for (const record of page) {
-      if (record.position > until) return tree;
-      tree.add(record.position, chainHash(record));
+      if (record.position > until) return { tree, changed: [...changed, ...log.report().breaks] };
+      const hash = chainHash(record);
+      tree.add({ position: record.position, hash, recordedAt: record.recordedAt });
+      if (!locate) continue;
+      if (hash !== record.hash && changed.length < MAX_CHANGED) {
+        const { position, stream, revision } = record;
+        changed.push({ position, stream, revision, reason: 'hash does not match the record (altered)' });
+      }
+      log.check(record);
     }
   }
-  return tree;
+  return { tree, changed: [...changed, ...log.report().breaks] };
 }
 
 /** A signed checkpoint of the whole log as it is now: what an auditor keeps outside the ledger. */
 export async function auditCheckpoint(
   context: AuditContext & { checkpointSigner: CheckpointSigner },
 ): Promise<SignedCheckpoint> {
-  const tree = await treeOf(context);
+  const { tree } = await treeOf(context);
   return context.checkpointSigner.sign({
+    version: tree.version,
     position: tree.last,
     size: tree.size,
     rootHash: tree.root(),
@@ -50,6 +76,11 @@ export interface CheckpointVerification {
   position: number;
   size: number;
   found: { size: number; rootHash: string };
+  /**
+   * Records up to its position that no longer match their own chains, by position (at most 100 of
+   * each kind): where the log was changed, unless the chains were computed again.
+   */
+  changed: LogBreak[];
 }
 
 /**
@@ -63,9 +94,15 @@ export async function verifyAgainstCheckpoint(
   publicKeyPem: string,
 ): Promise<CheckpointVerification> {
   const signed = checkpointSignedBy(checkpoint, publicKeyPem);
-  const tree = await treeOf(context, checkpoint.position);
+  const known = checkpoint.version === 1 || checkpoint.version === 2;
+  const { tree, changed } = await treeOf(context, {
+    until: checkpoint.position,
+    version: known ? checkpoint.version : CHECKPOINT_VERSION,
+    locate: true,
+  });
   const found = { size: tree.size, rootHash: tree.root() };
-  const extended = tree.covers(checkpoint);
+  const extended = known && tree.covers(checkpoint);
+  changed.sort((a, b) => a.position - b.position);
   return {
     ok: signed && extended,
     signed,
@@ -73,6 +110,7 @@ export async function verifyAgainstCheckpoint(
     position: checkpoint.position,
     size: checkpoint.size,
     found,
+    changed,
   };
 }
 

@@ -1,5 +1,5 @@
 import { ChainVerifier, LogChainVerifier } from '../crypto/hash-chain.js';
-import { MerkleAccumulator, type SignedCheckpoint } from '../crypto/log-checkpoint.js';
+import { MerkleAccumulator, type CheckpointVersion, type SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { pagesAfter } from '../store/pages.js';
 import { AUDIT_CHECKPOINTS_STREAM } from './audit-checkpoint.js';
 import type { LedgerContext } from './ledger-context.js';
@@ -31,15 +31,21 @@ export async function verifyChains(
     .map((event) => event.data as unknown as SignedCheckpoint)
     .sort((a, b) => a.position - b.position);
   const log = new LogChainVerifier();
-  const tree = new MerkleAccumulator();
+  // One tree per version of the recorded checkpoints (those recorded before version 2 have leaves of their own).
+  const trees = new Map<CheckpointVersion, MerkleAccumulator>(
+    [...new Set(recorded.map((checkpoint) => checkpoint.version))].map((version) => [
+      version,
+      new MerkleAccumulator(version),
+    ]),
+  );
   const failed: FailedCheckpoint[] = [];
   let verified = 0;
   let held = 0;
   let next = 0;
-  const judge = () => {
-    for (; next < recorded.length && recorded[next]!.position <= tree.last; next++) {
+  const judge = (last: number) => {
+    for (; next < recorded.length && recorded[next]!.position <= last; next++) {
       const checkpoint = recorded[next]!;
-      if (checkpoint.position === tree.last && tree.covers(checkpoint)) {
+      if (checkpoint.position === last && trees.get(checkpoint.version)!.covers(checkpoint)) {
         verified++;
         held = checkpoint.position;
       } else failed.push({ position: checkpoint.position, after: held });
@@ -56,8 +62,8 @@ export async function verifyChains(
         gaps.push({ from: previous + 1, to: event.position - 1 });
       }
       previous = event.position;
-      tree.add(event.position, event.hash);
-      judge();
+      for (const tree of trees.values()) tree.add(event);
+      judge(event.position);
     }
     onProgress(verifier.events);
   }

@@ -92,7 +92,9 @@ audit
         ? ''
         : `up to position ${result.position} the log holds ${result.found.size} records whose tree hash is not ` +
           `the checkpoint's (${result.size} records): records were removed, inserted, reordered or changed`;
-      return console.log(`BROKEN: ${signature}${tree}`);
+      const [changed] = result.changed;
+      const where = changed ? `; first at position ${changed.position} (${named(changed)}): ${changed.reason}` : '';
+      return console.log(`BROKEN: ${signature}${tree}${where}`);
     }
     const report = await withLedger(async (ledger) => {
       const bar = options.stream ? null : progressBar('verifying', await ledger.store.headPosition());
@@ -108,6 +110,9 @@ audit
     process.exitCode = report.ok ? 0 : 3;
   });
 
+/** The record at a position, by its stream and revision. */
+const named = (record: { stream: string; revision: number }) => `${record.stream} revision ${record.revision}`;
+
 /** The most precise finding of a failed verification, as one line: a stream, a position, a checkpoint. */
 function firstBreak({ broken, gaps, log, checkpoints }: Awaited<ReturnType<typeof verifyChains>>): string {
   const [stream] = broken;
@@ -120,7 +125,10 @@ function firstBreak({ broken, gaps, log, checkpoints }: Awaited<ReturnType<typeo
   const [link] = log?.breaks ?? [];
   if (link) {
     const count = log!.breaks.length;
-    return `BROKEN: the log's chain breaks at ${count} position(s); first at position ${link.position}: ${link.reason}`;
+    return (
+      `BROKEN: the log's chain breaks at ${count} position(s); ` +
+      `first at position ${link.position} (${named(link)}): ${link.reason}`
+    );
   }
   const [failed] = checkpoints.failed;
   return (

@@ -11,7 +11,10 @@ export const canonicalJson = (value: unknown): string => canonicalize(value)!;
 /** prevHash of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Every stored field but position and recordedAt (both assigned by the store, not the fact). */
+/**
+ * Every stored field but position and recordedAt: both are assigned by the store, not the fact, so
+ * they are chained in the log (logLink), not in the stream.
+ */
 export interface ChainedFields {
   id: string;
   type: string;
@@ -94,15 +97,39 @@ export class ChainVerifier {
 }
 
 /**
- * The global chain: each record's logHash = sha256(previous record's logHash + position + hash),
- * written by the store under its write lock. It commits every record to its place in the log, so a
- * record removed, inserted or moved anywhere breaks the chain at that very position (the stream
- * chains cannot see records of different streams trading places). A store that has no dense
- * positions (EventStoreDB) keeps none; records written before the chain existed have none, and the
- * chain starts from GENESIS_HASH at the first record that has one.
+ * The form of a record's logHash. 1: the link covers position and hash; records written before
+ * version 2 keep it (and verify as written). 2: it covers recordedAt too.
  */
-export const logLink = (prevLogHash: string, position: number, recordHash: string): string =>
-  hash('sha256', `${prevLogHash}${position}${recordHash}`, 'hex');
+export type LogVersion = 1 | 2;
+/** The form the stores write. */
+export const LOG_VERSION: LogVersion = 2;
+
+/** What a record's link in the global chain covers: the fields the store assigns, and its chain hash. */
+export interface LoggedFields {
+  position: number;
+  hash: string;
+  recordedAt: string;
+}
+
+/**
+ * The global chain: each record's logHash = sha256(previous record's logHash + position + hash
+ * (+ recordedAt from version 2 on)), written by the store under its write lock. It commits every
+ * record to its place in the log, so a record removed, inserted or moved anywhere breaks the chain
+ * at that very position (the stream chains cannot see records of different streams trading places).
+ * recordedAt is chained here rather than in the stream's hash: like position, the store assigns it
+ * when it writes (DESIGN.md: the stream hash covers the fact, "every other field but
+ * position/recordedAt"), and the stream hash is computed before that, by every backend alike. Each
+ * record keeps the version of its link (logVersion), so a log written before version 2 verifies as
+ * it was written while every record after it covers recordedAt; a version changed by hand changes
+ * the link computed, which then no longer matches. A store that has no dense positions
+ * (EventStoreDB) keeps no chain; records written before the chain existed have none, and the chain
+ * starts from GENESIS_HASH at the first record that has one.
+ */
+export function logLink(prevLogHash: string, record: LoggedFields, version: LogVersion = LOG_VERSION): string {
+  return version === 1
+    ? hash('sha256', `${prevLogHash}${record.position}${record.hash}`, 'hex')
+    : hash('sha256', `v2\n${prevLogHash}\n${record.position}\n${record.hash}\n${record.recordedAt}`, 'hex');
+}
 
 /** The end of the global chain: the last position and its logHash (GENESIS_HASH when it has none). */
 export interface LogTail {
@@ -110,10 +137,21 @@ export interface LogTail {
   logHash: string;
 }
 
-/** A position where the global chain does not hold, and why. */
+/** A position where the global chain does not hold, the record there, and why. */
 export interface LogBreak {
   position: number;
+  stream: string;
+  revision: number;
   reason: string;
+}
+
+/** A stored record as the global chain's verification reads it. */
+export interface LoggedRecord extends LoggedFields {
+  stream: string;
+  revision: number;
+  logHash: string | null;
+  /** null where logHash is null; a record without one is of version 1. */
+  logVersion: LogVersion | null;
 }
 
 const MAX_LOG_BREAKS = 100;
@@ -129,17 +167,22 @@ export class LogChainVerifier {
   private chained = 0;
   private from: number | null = null;
 
-  check(record: { position: number; hash: string; logHash: string | null }): void {
+  check(record: LoggedRecord): void {
     if (record.logHash === null) {
-      if (this.previous !== null) this.broke(record.position, 'no log hash after chained records (inserted)');
+      if (this.previous !== null) this.broke(record, 'no log hash after chained records (inserted)');
       return;
     }
     this.chained++;
     this.from ??= record.position;
-    if (logLink(this.previous ?? GENESIS_HASH, record.position, record.hash) !== record.logHash) {
+    const version = record.logVersion ?? 1;
+    if (version !== 1 && version !== 2) this.broke(record, `unknown log version ${String(version)}`);
+    else if (logLink(this.previous ?? GENESIS_HASH, record, version) !== record.logHash) {
       this.broke(
-        record.position,
-        'the record does not follow the one before it in the log (moved, inserted or removed)',
+        record,
+        version === 1
+          ? 'the record does not follow the one before it in the log (moved, inserted or removed)'
+          : 'the record does not follow the one before it in the log (moved, inserted or removed), ' +
+              'or its recordedAt or log version changed',
       );
     }
     this.previous = record.logHash;
@@ -149,7 +192,7 @@ export class LogChainVerifier {
     return { chained: this.chained, from: this.from, breaks: this.breaks };
   }
 
-  private broke(position: number, reason: string): void {
-    if (this.breaks.length < MAX_LOG_BREAKS) this.breaks.push({ position, reason });
+  private broke({ position, stream, revision }: LoggedRecord, reason: string): void {
+    if (this.breaks.length < MAX_LOG_BREAKS) this.breaks.push({ position, stream, revision, reason });
   }
 }

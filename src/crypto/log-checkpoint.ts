@@ -13,12 +13,27 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
  * Tamper evidence an auditor can hold: a Merkle tree over the log's records in position order
  * (RFC 6962's tree hash: leaves and nodes hashed apart, so no leaf passes for a node), whose root,
  * with the position and the count it covers, the ledger signs with an Ed25519 key of its own. The
- * leaves are the records' chain hashes, which crypto-shredding leaves as they were.
+ * leaves are the records' chain hashes, which crypto-shredding leaves as they were, with their
+ * positions and, from version 2 on, the times they were recorded: every stored column of a record
+ * is then under the root (the chain hash covers the others). A checkpoint says its version, and is
+ * verified with its version's leaves: one kept before version 2 still holds.
  */
-const leafHash = (position: number, recordHash: string) =>
+export type CheckpointVersion = 1 | 2;
+/** The version of the checkpoints the ledger signs. */
+export const CHECKPOINT_VERSION: CheckpointVersion = 2;
+
+/** What a leaf of the tree covers. */
+export interface CheckpointedRecord {
+  position: number;
+  /** The record's chain hash. */
+  hash: string;
+  recordedAt: string;
+}
+
+const leafHash = (version: CheckpointVersion, { position, hash, recordedAt }: CheckpointedRecord) =>
   createHash('sha256')
     .update(Buffer.from([0]))
-    .update(`${position}\n${recordHash}`)
+    .update(version === 1 ? `${position}\n${hash}` : `${position}\n${hash}\n${recordedAt}`)
     .digest();
 const nodeHash = (left: Buffer, right: Buffer) =>
   createHash('sha256')
@@ -33,10 +48,12 @@ export class MerkleAccumulator {
   size = 0;
   last = 0;
 
-  add(position: number, recordHash: string): void {
+  constructor(readonly version: CheckpointVersion = CHECKPOINT_VERSION) {}
+
+  add(record: CheckpointedRecord): void {
     this.size++;
-    this.last = position;
-    let node = { size: 1, hash: leafHash(position, recordHash) };
+    this.last = record.position;
+    let node = { size: 1, hash: leafHash(this.version, record) };
     while (this.stack.length > 0 && this.stack.at(-1)!.size === node.size) {
       const left = this.stack.pop()!;
       node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
@@ -59,7 +76,8 @@ export class MerkleAccumulator {
 }
 
 export interface SignedCheckpoint {
-  version: 1;
+  /** How its leaves are computed (CheckpointVersion). */
+  version: CheckpointVersion;
   /** The last position covered, and how many records up to it. */
   position: number;
   size: number;
@@ -106,9 +124,9 @@ export class CheckpointSigner {
     return this.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   }
 
-  sign(checkpoint: Omit<SignedCheckpoint, 'signature' | 'version'>): SignedCheckpoint {
-    const unsigned = { version: 1 as const, ...checkpoint };
-    return { ...unsigned, signature: this.signText(signedText(unsigned)) };
+  /** Signs a checkpoint of the tree's version (MerkleAccumulator.version). */
+  sign(checkpoint: Omit<SignedCheckpoint, 'signature'>): SignedCheckpoint {
+    return { ...checkpoint, signature: this.signText(signedText(checkpoint)) };
   }
 
   /** Ed25519 over `text`, base64. */

@@ -155,6 +155,7 @@ export class EsdbEventStore implements EventStore {
       prevHash: payload.prevHash,
       hash: payload.hash,
       logHash: null, // positions are not dense, appends to different streams not serialized: no global chain
+      logVersion: null,
     };
   }
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Subject, interval, merge, type Observable } from 'rxjs';
 import { NEW_STREAM, outcomeOf, planGroup, type StreamHead } from '../store/append-plan.js';
-import { GENESIS_HASH } from '../crypto/hash-chain.js';
+import { GENESIS_HASH, type LogVersion } from '../crypto/hash-chain.js';
 import { COLUMNS, FACT_COLUMNS, sqlList, typeIndexesSql } from '../store/sql.js';
 import { subscribeTo } from '../store/catch-up.js';
 import { GroupCommit, type Settled } from '../store/group-commit.js';
@@ -34,7 +34,7 @@ type FactRow = [
   string | null,
   string[] | null,
 ];
-type EventRow = [...FactRow, number, string, string, string, string | null];
+type EventRow = [...FactRow, number, string, string, string, string | null, number | null];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
   row[7] === null ? null : { keyId: row[7], iv: row[8]!, tag: row[9]!, ciphertext: row[10]!, fields: row[11]! };
@@ -65,6 +65,8 @@ const toStored = (row: EventRow): StoredEvent => ({
   prevHash: row[14],
   hash: row[15],
   logHash: row[16],
+  // A chained record without a version was written before versions (LogVersion 1).
+  logVersion: row[16] === null ? null : ((row[17] ?? 1) as LogVersion),
 });
 
 /**
@@ -92,6 +94,7 @@ const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => 
     prev_hash text NOT NULL,
     hash text NOT NULL,
     log_hash text,
+    log_version smallint,
     UNIQUE (stream, revision));
   CREATE TABLE IF NOT EXISTS ${s}.head (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
@@ -104,6 +107,10 @@ const ddl = (s: string, { types = [], mentions, fences = [] }: EventIndexes) => 
     IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.events'::regclass AND attname = 'log_hash') THEN
       ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS log_hash text;
       ALTER TABLE ${s}.head ADD COLUMN IF NOT EXISTS log_hash text;
+    END IF;
+    -- Ledgers made before log versions: their records are of version 1 (see LogVersion).
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.events'::regclass AND attname = 'log_version') THEN
+      ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS log_version smallint;
     END IF;
   END $$;
   ${typeIndexesSql(`${s}.events`, types)}
@@ -204,22 +211,22 @@ export class PgEventStore implements EventStore {
         const head = Number(lock!.position);
         if (head !== this.lastWrittenHead) this.heads.clear(); // another process appended
         const state = await this.appendState(client, calls);
-        const group = planGroup(calls, state, { position: head, logHash: lock!.log_hash ?? GENESIS_HASH });
-        const { placed: planned, tail } = group;
         const recordedAt = this.now().toISOString();
+        const group = planGroup(calls, state, { position: head, logHash: lock!.log_hash ?? GENESIS_HASH }, recordedAt);
+        const { placed: planned, tail } = group;
         if (planned.length > 0) {
           await client.query(
             // One statement (one round trip) inserts, moves the head and notifies listeners at COMMIT.
             `WITH inserted AS (
                INSERT INTO ${this.s}.events (position, id, stream, revision, type, occurred_at, recorded_at,
                  organization_id, data, prev_hash, hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext,
-                 sealed_fields, log_hash)
+                 sealed_fields, log_hash, log_version)
                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
                  $7::text[], $8::text[], $9::json[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-                 $15::text[], $16::json[], $17::text[])
+                 $15::text[], $16::json[], $17::text[], $18::smallint[])
                RETURNING 1),
-             moved AS (UPDATE ${this.s}.head SET position = $18::bigint, log_hash = $19 RETURNING 1)
-             SELECT pg_notify($20, $18::bigint::text) FROM moved`,
+             moved AS (UPDATE ${this.s}.head SET position = $19::bigint, log_hash = $20 RETURNING 1)
+             SELECT pg_notify($21, $19::bigint::text) FROM moved`,
             [
               planned.map((e) => e.position),
               planned.map((e) => e.id),
@@ -227,7 +234,7 @@ export class PgEventStore implements EventStore {
               planned.map((e) => e.revision),
               planned.map((e) => e.type),
               planned.map((e) => e.occurredAt),
-              planned.map(() => recordedAt),
+              planned.map((e) => e.recordedAt),
               planned.map((e) => e.organizationId),
               planned.map((e) => JSON.stringify(e.data)),
               planned.map((e) => e.prevHash),
@@ -238,6 +245,7 @@ export class PgEventStore implements EventStore {
               planned.map((e) => e.sealed?.ciphertext ?? null),
               planned.map((e) => (e.sealed ? JSON.stringify(e.sealed.fields) : null)),
               planned.map((e) => e.logHash),
+              planned.map((e) => e.logVersion),
               tail.position,
               tail.logHash,
               this.channel,

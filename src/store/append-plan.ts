@@ -1,5 +1,5 @@
 import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../domain/errors.js';
-import { GENESIS_HASH, chainHash, logLink, type LogTail } from '../crypto/hash-chain.js';
+import { GENESIS_HASH, LOG_VERSION, chainHash, logLink, type LogTail, type LogVersion } from '../crypto/hash-chain.js';
 import type { AppendOutcome, EventToAppend } from './event-store.js';
 import { settle, type Settled } from './group-commit.js';
 
@@ -101,19 +101,28 @@ export function planAppend(
   return { planned, duplicates };
 }
 
-/** A planned event with its place in the log: its position and its link in the global chain. */
+/** A planned event with its place in the log: its position, the time it is recorded, its link in the global chain. */
 export interface PlacedEvent extends PlannedEvent {
   position: number;
+  recordedAt: string;
   logHash: string;
+  logVersion: LogVersion;
 }
 
-/** Gives a group's planned events the positions after `tail`, each linked to the one before it (logLink). */
-export function placeInLog(planned: readonly PlannedEvent[], tail: LogTail): { placed: PlacedEvent[]; tail: LogTail } {
+/**
+ * Gives a group's planned events the positions after `tail` and the time they are recorded, each
+ * linked to the one before it (logLink, which covers both).
+ */
+export function placeInLog(
+  planned: readonly PlannedEvent[],
+  tail: LogTail,
+  recordedAt: string,
+): { placed: PlacedEvent[]; tail: LogTail } {
   let { position, logHash } = tail;
   const placed = planned.map((event) => {
     position++;
-    logHash = logLink(logHash, position, event.hash);
-    return { ...event, position, logHash };
+    logHash = logLink(logHash, { position, hash: event.hash, recordedAt });
+    return { ...event, position, recordedAt, logHash, logVersion: LOG_VERSION };
   });
   return { placed, tail: { position, logHash } };
 }
@@ -133,19 +142,20 @@ export interface PlannedGroup {
 /**
  * What the SQLite and PostgreSQL stores do under their write lock: each call of a group planned
  * on its own (planAppend: a call that breaks a rule is refused alone), the events of the others
- * placed in the log after `tail`, in call order.
+ * placed in the log after `tail`, in call order, recorded at `recordedAt` (one time per group).
  */
 export function planGroup(
   calls: ReadonlyArray<readonly EventToAppend[]>,
   state: AppendState,
   tail: LogTail,
+  recordedAt: string,
 ): PlannedGroup {
   const staged = newStagedAppends();
   const placed: PlacedEvent[] = [];
   const planned = calls.map((call): PlannedGroup['calls'][number] => {
     const plan = settle(() => planAppend(call, state, staged));
     if (!plan.ok) return plan;
-    const inLog = placeInLog(plan.value.planned, tail);
+    const inLog = placeInLog(plan.value.planned, tail, recordedAt);
     tail = inLog.tail;
     placed.push(...inLog.placed);
     return { ok: true, value: { placed: inLog.placed, duplicates: plan.value.duplicates } };

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { SealedPart } from '../crypto/seal.js';
+import type { LogVersion } from '../crypto/hash-chain.js';
 
 /** An event ready for the store: validated, its personal fields already sealed. */
 export interface EventToAppend {
@@ -30,10 +31,12 @@ export interface StoredEvent {
   hash: string;
   /** Link of the global chain (logLink); null where the store keeps none (EventStoreDB, records older than it). */
   logHash: string | null;
+  /** The form of logHash (LogVersion: from 2 on it covers recordedAt); null where logHash is null. */
+  logVersion: LogVersion | null;
 }
 
 /** The fields that chain a record, in its stream and in the log: an auditor's, not a reader's. */
-export type ChainFields = 'prevHash' | 'hash' | 'logHash';
+export type ChainFields = 'prevHash' | 'hash' | 'logHash' | 'logVersion';
 
 /**
  * What projections read of a stored event: no chain link, revision or recording time (only

@@ -4,14 +4,14 @@ import type { EventIndexes, StoredEvent } from './event-store.js';
 
 /**
  * Inserts one row: position, id, stream, revision, type, occurred_at, recorded_at, organization_id,
- * data, prev_hash, hash, log_hash, sealed columns.
+ * data, prev_hash, hash, log_hash, log_version, sealed columns.
  */
 export const INSERT_EVENT = `INSERT INTO events (position, id, stream, revision, type, occurred_at, recorded_at,
-  organization_id, data, prev_hash, hash, log_hash, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext,
-  sealed_fields)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  organization_id, data, prev_hash, hash, log_hash, log_version, sealed_key_id, sealed_iv, sealed_tag,
+  sealed_ciphertext, sealed_fields)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** What a row of events holds, but the time it is recorded (the writer's, one per group). */
+/** What a row of events holds. */
 export type EventRow = Pick<
   StoredEvent,
   | 'position'
@@ -20,16 +20,18 @@ export type EventRow = Pick<
   | 'revision'
   | 'type'
   | 'occurredAt'
+  | 'recordedAt'
   | 'organizationId'
   | 'data'
   | 'prevHash'
   | 'hash'
   | 'logHash'
+  | 'logVersion'
   | 'sealed'
 >;
 
 /** The values of INSERT_EVENT, in its order; the sealed part as its five columns (all null without one). */
-export const insertValues = (event: EventRow, recordedAt: string): unknown[] => {
+export const insertValues = (event: EventRow): unknown[] => {
   const { sealed } = event;
   return [
     event.position,
@@ -38,12 +40,13 @@ export const insertValues = (event: EventRow, recordedAt: string): unknown[] => 
     event.revision,
     event.type,
     event.occurredAt,
-    recordedAt,
+    event.recordedAt,
     event.organizationId,
     JSON.stringify(event.data),
     event.prevHash,
     event.hash,
     event.logHash,
+    event.logVersion,
     ...(sealed === null
       ? [null, null, null, null, null]
       : [sealed.keyId, sealed.iv, sealed.tag, sealed.ciphertext, JSON.stringify(sealed.fields)]),
@@ -84,8 +87,9 @@ export function openEventsDb(path: string, indexes: EventIndexes = {}, pageCache
       prev_hash TEXT NOT NULL,
       hash TEXT NOT NULL,
       log_hash TEXT,
+      log_version INTEGER,
       UNIQUE (stream, revision));`);
-  addLogHashColumn(db);
+  addChainColumns(db);
   db.exec(typeIndexesSql('events', indexes.types ?? []));
   if (indexes.fences && indexes.fences.length > 0) {
     db.exec(`CREATE INDEX IF NOT EXISTS events_fencing ON events (stream) WHERE type IN (${sqlList(indexes.fences)})`);
@@ -104,16 +108,23 @@ export function openEventsDb(path: string, indexes: EventIndexes = {}, pageCache
 export const mentionedSql = (field: string) => `json_extract(data, '$.${field}')`;
 
 /**
- * events.db files made before the global chain lack its column: it is added, empty for the
- * records already there (the chain starts at the first record that has one). Two processes may
- * open the same old file at once: the loser of the race finds the column there.
+ * events.db files made before the global chain lack its columns: they are added, empty for the
+ * records already there (the chain starts at the first record that has a log_hash; one without a
+ * log_version is of version 1, see LogVersion). Two processes may open the same old file at once:
+ * the loser of the race finds the column there.
  */
-function addLogHashColumn(db: Database.Database): void {
-  const columns = db.pragma('table_info(events)') as Array<{ name: string }>;
-  if (columns.some((column) => column.name === 'log_hash')) return;
-  try {
-    db.exec('ALTER TABLE events ADD COLUMN log_hash TEXT');
-  } catch (error) {
-    if (!String(error).includes('duplicate column name')) throw error;
+function addChainColumns(db: Database.Database): void {
+  const columns = new Set((db.pragma('table_info(events)') as Array<{ name: string }>).map((column) => column.name));
+  const chain = [
+    ['log_hash', 'TEXT'],
+    ['log_version', 'INTEGER'],
+  ] as const;
+  for (const [name, type] of chain) {
+    if (columns.has(name)) continue;
+    try {
+      db.exec(`ALTER TABLE events ADD COLUMN ${name} ${type}`);
+    } catch (error) {
+      if (!String(error).includes('duplicate column name')) throw error;
+    }
   }
 }

@@ -26,4 +26,4 @@ export const FACT_COLUMNS =
   'position, id, stream, type, occurred_at, organization_id, data, ' +
   'sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, sealed_fields';
 /** A stored event's columns: a fact's, then the chain's (which a rebuild does not fetch). */
-export const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash, log_hash`;
+export const COLUMNS = `${FACT_COLUMNS}, revision, recorded_at, prev_hash, hash, log_hash, log_version`;

@@ -55,8 +55,8 @@ export class SqliteAppender {
         fences,
       };
       // A call that breaks a rule is refused alone; a failing write fails (rolls back) the group.
-      const group = planGroup(calls, state, this.tail ?? this.storedTail());
-      for (const event of group.placed) this.statements.insert.run(...insertValues(event, recordedAt));
+      const group = planGroup(calls, state, this.tail ?? this.storedTail(), recordedAt);
+      for (const event of group.placed) this.statements.insert.run(...insertValues(event));
       return group;
     });
   }

@@ -5,6 +5,7 @@ import { subscribeTo } from './catch-up.js';
 import { WriterThread } from './sqlite-writer.js';
 import { mentionedSql, openEventsDb } from './events-db.js';
 import type { SealedPart } from '../crypto/seal.js';
+import type { LogVersion } from '../crypto/hash-chain.js';
 import type {
   AppendOutcome,
   EventFact,
@@ -37,7 +38,7 @@ type FactRow = [
   string | null,
 ];
 
-type EventRow = [...FactRow, number, string, string, string, string | null];
+type EventRow = [...FactRow, number, string, string, string, string | null, number | null];
 
 const sealedPart = (row: FactRow | EventRow): SealedPart | null =>
   row[7] === null
@@ -70,6 +71,8 @@ const toStored = (row: EventRow): StoredEvent => ({
   prevHash: row[14],
   hash: row[15],
   logHash: row[16],
+  // A chained record without a version was written before versions (LogVersion 1).
+  logVersion: row[16] === null ? null : ((row[17] ?? 1) as LogVersion),
 });
 
 export interface SqliteEventStoreOptions {

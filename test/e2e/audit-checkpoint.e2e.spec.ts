@@ -57,7 +57,7 @@ describe('audit: the whole log, and signed checkpoints', function () {
   it('a checkpoint kept outside proves the log still extends it; the last records removed are found', async () => {
     const checkpoint = (await api.get('/v1/audit/checkpoint')).body;
     const head = base + 5;
-    expect(checkpoint).to.include({ version: 1, position: head, size: head });
+    expect(checkpoint).to.include({ version: 2, position: head, size: head });
     expect(checkpoint.signature).to.be.a('string');
     const kept = join(ledger.dir, '..', `checkpoint-${c.contactId}.json`);
     writeFileSync(kept, JSON.stringify(checkpoint));
@@ -108,7 +108,7 @@ describe('audit: the whole log, and signed checkpoints', function () {
     expect(report).to.deep.include({ ok: false, broken: [], gaps: [] });
     // The seams around the moved records: x-1 → x, x → y, y → y+1.
     expect(report.log.breaks.map((link: { position: number }) => link.position)).to.deep.equal([x, y, y + 1]);
-    expect(cli('verify').stdout).to.include(`first at position ${x}: the record does not follow`);
+    expect(cli('verify').stdout).to.include(`first at position ${x} (contact-${c.contactId} revision 0): the record`);
   });
 
   it('a recorded checkpoint still bounds a reordering whose global chain was recomputed', async () => {
@@ -119,7 +119,7 @@ describe('audit: the whole log, and signed checkpoints', function () {
     const [x] = await swapSaleAndRegistration();
     let previous = (await ledger.store.readAll({ after: x - 2, limit: 1 }))[0]!.logHash!;
     for (const record of await ledger.store.readAll({ after: x - 1, limit: 100 })) {
-      previous = logLink(previous, record.position, record.hash);
+      previous = logLink(previous, record);
       await editLog(ledger, 'UPDATE events SET log_hash = ? WHERE position = ?', [previous, record.position]);
     }
     const report = JSON.parse(cli('verify', '--json').stdout);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../../src/domain/errors.js';
-import { ChainVerifier, GENESIS_HASH, LogChainVerifier } from '../../src/crypto/hash-chain.js';
+import { ChainVerifier, GENESIS_HASH, LogChainVerifier, logLink } from '../../src/crypto/hash-chain.js';
 import type { EventStore, EventToAppend } from '../../src/store/event-store.js';
 
 export interface StoreHandle {
@@ -84,6 +84,11 @@ export function describeEventStoreContract(
       expect(stored?.data).to.deep.equal(event.data);
       expect(stored?.sealed).to.deep.equal(sealed);
       expect(Date.parse(stored?.recordedAt ?? '')).to.be.greaterThan(0);
+      if (store.densePositions) {
+        // The time the store recorded it is under the global chain, with the position (LogVersion 2).
+        expect(stored?.logVersion).to.equal(2);
+        expect(stored?.logHash).to.equal(logLink(GENESIS_HASH, stored!, 2));
+      } else expect(stored).to.include({ logHash: null, logVersion: null });
     });
 
     it('checks expectedRevision and appends nothing of the call on a mismatch', async () => {
@@ -208,7 +213,9 @@ export function describeEventStoreContract(
         const all = await store.readAll({ after: 2, limit: 4 });
         const facts = await store.readFacts({ after: 2, limit: 4 });
         expect(facts).to.deep.equal(
-          all.map(({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, logHash: _l, ...fact }) => fact),
+          all.map(
+            ({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, logHash: _l, logVersion: _v, ...fact }) => fact,
+          ),
         );
         expect(facts.map((fact) => fact.sealed)).to.deep.equal(all.map((event) => event.sealed));
       },
