@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import { readFileSync } from 'node:fs';
 import type { Role } from '../domain/api-keys.js';
 import { ValidationError } from '../domain/errors.js';
+import { PROBLEM_TYPES } from '../domain/problem-types.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
 import { Code, Email } from '../domain/schema-kit.js';
@@ -366,7 +367,7 @@ export function createApp(
 
   app.use((req, res) => {
     sendProblem(res, {
-      type: 'about:blank',
+      type: PROBLEM_TYPES.notFound,
       title: 'Not found',
       status: 404,
       detail: `no route ${req.method} ${req.path.split('/').slice(0, 3).join('/')}`,
@@ -430,7 +431,7 @@ function integerParam(
 function requireJson(req: Request, res: Response, next: NextFunction) {
   if (req.is('application/json')) return next();
   sendProblem(res, {
-    type: 'urn:contact-ledger:problem:unsupported-media-type',
+    type: PROBLEM_TYPES.unsupportedMediaType,
     title: 'Unsupported media type',
     status: 415,
     detail: 'send the events as application/json',
