@@ -1,10 +1,10 @@
 import { REPLAY_BOUNDS, replayLimit, writeToReader, type ReplayBounds } from './audit-stream.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { readFileSync } from 'node:fs';
 import type { Role } from '../domain/api-keys.js';
 import { ValidationError } from '../domain/errors.js';
 import { PROBLEM_TYPES } from '../domain/problem-types.js';
+import { packageVersion } from '../version.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
 import { Code, Email } from '../domain/schema-kit.js';
@@ -457,7 +457,3 @@ function accessLog(log: Logger) {
     next();
   };
 }
-
-/** The version of this package, for the API document (read from src/ and from dist/ alike). */
-const packageVersion = (): string =>
-  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
