@@ -1,9 +1,10 @@
 import { REPLAY_BOUNDS, replayLimit, writeToReader, type ReplayBounds } from './audit-stream.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { readFileSync } from 'node:fs';
 import type { Role } from '../domain/api-keys.js';
 import { ValidationError } from '../domain/errors.js';
+import { PROBLEM_TYPES } from '../domain/problem-types.js';
+import { packageVersion } from '../version.js';
 import { isOpaqueId } from '../domain/identifiers.js';
 import { validatorFor } from '../domain/validation.js';
 import { Code, Email } from '../domain/schema-kit.js';
@@ -366,7 +367,7 @@ export function createApp(
 
   app.use((req, res) => {
     sendProblem(res, {
-      type: 'about:blank',
+      type: PROBLEM_TYPES.notFound,
       title: 'Not found',
       status: 404,
       detail: `no route ${req.method} ${req.path.split('/').slice(0, 3).join('/')}`,
@@ -430,7 +431,7 @@ function integerParam(
 function requireJson(req: Request, res: Response, next: NextFunction) {
   if (req.is('application/json')) return next();
   sendProblem(res, {
-    type: 'urn:contact-ledger:problem:unsupported-media-type',
+    type: PROBLEM_TYPES.unsupportedMediaType,
     title: 'Unsupported media type',
     status: 415,
     detail: 'send the events as application/json',
@@ -456,7 +457,3 @@ function accessLog(log: Logger) {
     next();
   };
 }
-
-/** The version of this package, for the API document (read from src/ and from dist/ alike). */
-const packageVersion = (): string =>
-  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

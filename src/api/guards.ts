@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Role } from '../domain/api-keys.js';
+import { PROBLEM_TYPES } from '../domain/problem-types.js';
 import { authenticate } from '../app/authenticate.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { sendProblem } from './problem.js';
@@ -52,7 +53,7 @@ export function hostGuard(allowedHosts: readonly string[]): RequestHandler {
     const host = req.get('host');
     if (host !== undefined && allowed.has(hostName(host))) return next();
     sendProblem(res, {
-      type: 'urn:contact-ledger:problem:misdirected-request',
+      type: PROBLEM_TYPES.misdirectedRequest,
       title: 'Misdirected request',
       status: 421,
       detail: 'the Host header is not a name of this ledger (LEDGER_ALLOWED_HOSTS)',

@@ -14,6 +14,7 @@ import {
   InactiveBatchRequest,
 } from './request-bodies.js';
 import { CONSENT_LINK_LIMIT } from './rate-limit.js';
+import { PROBLEM_TYPES } from '../domain/problem-types.js';
 
 /** One route as the API document lists it: who may call it, what it takes and what it answers. */
 export interface RouteDoc {
@@ -296,6 +297,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     summary: 'verification of the hash chains, of the log or of one stream',
     parameters: [query('stream', 'one stream name')],
     success: { 200: 'application/json' },
+    problems: [404],
   },
 ];
 
@@ -314,7 +316,10 @@ export const eventSchemas = () =>
   );
 
 const PROBLEM = Type.Object({
-  type: Type.String(),
+  type: Type.Union(
+    Object.values(PROBLEM_TYPES).map((type) => Type.Literal(type)),
+    { description: 'what a client switches on: stable, whatever the title says (README "Problems")' },
+  ),
   title: Type.String(),
   status: Type.Integer(),
   detail: Type.String(),

@@ -1,12 +1,13 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { LedgerError, PayloadTooLarge, TooManyRequests, ValidationError } from '../domain/errors.js';
+import { PROBLEM_TYPES } from '../domain/problem-types.js';
 import type { Logger } from '../log.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 
 /** What a 503 asks the client to wait, in seconds: about the time the runner waits before its first retry. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** RFC 9457 problem document. */
+/** RFC 9457 problem document; `type` is one of PROBLEM_TYPES, what a client switches on. */
 export interface Problem {
   type: string;
   title: string;
@@ -15,11 +16,9 @@ export interface Problem {
   [member: string]: unknown;
 }
 
-const problemType = (title: string) => `urn:contact-ledger:problem:${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
-
 export function problemOf(error: LedgerError): Problem {
   return {
-    type: problemType(error.title),
+    type: error.type,
     title: error.title,
     status: error.status,
     detail: error.message,
@@ -77,7 +76,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       );
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
       return sendProblem(res, {
-        type: problemType('Service unavailable'),
+        type: PROBLEM_TYPES.serviceUnavailable,
         title: 'Service unavailable',
         status: 503,
         detail: 'the database cannot be reached; nothing partial was appended: retry later with the same event ids',
@@ -85,7 +84,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     }
     log.error({ err: { name: (error as Error).name, stack: (error as Error).stack } }, 'unexpected error');
     sendProblem(res, {
-      type: problemType('Internal error'),
+      type: PROBLEM_TYPES.internalError,
       title: 'Internal error',
       status: 500,
       detail: 'unexpected error; see the server log',

@@ -268,7 +268,49 @@ export interface OpenLedger extends LedgerContext {
   close(): Promise<void>;
 }
 
-export async function openLedger(config: LedgerConfig, log: Logger): Promise<OpenLedger> {
+/** A command that needs an existing ledger found none where the configuration points; nothing was created. */
+export class NoLedger extends Error {
+  constructor(where: string, remedy: string) {
+    super(`no ledger ${where}: ${remedy}; nothing was created`);
+    this.name = 'NoLedger';
+  }
+}
+
+/**
+ * Throws NoLedger unless a ledger was opened here before: on SQLite its events.db in
+ * LEDGER_DATA_DIR, on PostgreSQL (and EventStoreDB, whose read models live there) the schema
+ * LEDGER_DATABASE_SCHEMA, made by a ledger's first start. Reads only: creates no file, no schema.
+ */
+async function requireExistingLedger(config: LedgerConfig): Promise<void> {
+  if (config.store === 'sqlite') {
+    if (existsSync(sqliteFiles(config.dataDir).events)) return;
+    throw new NoLedger(`in ${config.dataDir} (no events.db)`, "set LEDGER_DATA_DIR to a ledger's data folder");
+  }
+  const pool = openPool(config.databaseUrl!, config.databaseApplicationName, config.databaseTimeoutMs, 1);
+  try {
+    const { rowCount } = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [config.databaseSchema]);
+    if (rowCount === 0) {
+      throw new NoLedger(
+        `in schema ${config.databaseSchema} of LEDGER_DATABASE_URL (no such schema)`,
+        "set LEDGER_DATABASE_URL and LEDGER_DATABASE_SCHEMA to a ledger's",
+      );
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+export interface OpenLedgerOptions {
+  /** Only open a ledger that exists (NoLedger otherwise, creating nothing): what read-only commands ask. */
+  existing?: boolean;
+}
+
+export async function openLedger(
+  config: LedgerConfig,
+  log: Logger,
+  options: OpenLedgerOptions = {},
+): Promise<OpenLedger> {
+  if (options.existing) await requireExistingLedger(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   let created: string | null = null;
   const masterKey = loadMasterKey(

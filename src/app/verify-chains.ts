@@ -3,6 +3,7 @@ import { MerkleAccumulator, type CheckpointVersion, type SignedCheckpoint } from
 import { pagesAfter } from '../store/pages.js';
 import { AUDIT_CHECKPOINTS_STREAM } from './audit-checkpoint.js';
 import type { LedgerContext } from './ledger-context.js';
+import { UnknownStream } from '../domain/errors.js';
 
 /** A checkpoint recorded in the log whose records no longer hash to its root: tampering at or before its position. */
 export interface FailedCheckpoint {
@@ -15,7 +16,8 @@ export interface FailedCheckpoint {
  * Verifies one stream's hash chain, or the whole log: every stream's chain, the global chain
  * (which finds a record removed, inserted or moved at its position), no position missing (where
  * positions are dense), and every checkpoint the log recorded (the records up to its position
- * still hash to its root: what holds even against an edit that recomputed the chains).
+ * still hash to its root: what holds even against an edit that recomputed the chains). A stream
+ * with no event is refused (UnknownStream).
  */
 export async function verifyChains(
   { store }: Pick<LedgerContext, 'store'>,
@@ -24,7 +26,10 @@ export async function verifyChains(
 ) {
   const verifier = new ChainVerifier();
   if (stream) {
-    for (const event of await store.readStream(stream)) verifier.check(event);
+    const events = await store.readStream(stream);
+    // Not an empty success: a mistyped name must not read as a verified stream.
+    if (events.length === 0) throw new UnknownStream(stream);
+    for (const event of events) verifier.check(event);
     return { ...verifier.report(), log: null, gaps: [], checkpoints: { verified: 0, failed: [] } };
   }
   const recorded = (await store.readStream(AUDIT_CHECKPOINTS_STREAM))

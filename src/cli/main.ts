@@ -3,8 +3,10 @@ import { Command, Option } from 'commander';
 import { readConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { LedgerError, ValidationError } from '../domain/errors.js';
+import { problemOf } from '../api/problem.js';
+import { packageVersion } from '../version.js';
 import { isOpaqueId } from '../domain/identifiers.js';
-import { backupLedger, openLedger, rotateLedgerMasterKey } from '../app/open-ledger.js';
+import { backupLedger, openLedger, rotateLedgerMasterKey, type OpenLedger } from '../app/open-ledger.js';
 import { MasterKey } from '../crypto/master-key.js';
 import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
@@ -38,9 +40,14 @@ function requireOpaqueIds(ids: Record<string, string | undefined>): void {
   }
 }
 
-async function withLedger<T>(work: (opened: Awaited<ReturnType<typeof openLedger>>) => Promise<T>): Promise<T> {
+/**
+ * Runs a command on the configured ledger. Only `demo` and `keys create` may start a new one
+ * (`create`); every other command on a folder or schema holding no ledger says so and creates
+ * nothing (NoLedger), rather than making a master key to answer "no events".
+ */
+async function withLedger<T>(work: (opened: OpenLedger) => Promise<T>, { create = false } = {}): Promise<T> {
   const config = readConfig();
-  const opened = await openLedger(config, createLogger(config.logLevel));
+  const opened = await openLedger(config, createLogger(config.logLevel), { existing: !create });
   try {
     return await work(opened);
   } finally {
@@ -48,11 +55,97 @@ async function withLedger<T>(work: (opened: Awaited<ReturnType<typeof openLedger
   }
 }
 
-const program = new Command('ledger').description('Event-sourced GDPR contact ledger').showHelpAfterError();
+/** A file the user named, read; a file that cannot be read is a one-line refusal naming it. */
+function readUserFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String(code ?? 'unreadable');
+    throw new ValidationError(`cannot read the ${what} ${resolve(file)}: ${why}`);
+  }
+}
+
+/** A checkpoint file as `ledger audit checkpoint` prints it, or a one-line refusal. */
+function readCheckpoint(file: string): SignedCheckpoint {
+  const text = readUserFile(file, 'checkpoint file');
+  let parsed: Partial<SignedCheckpoint> | null = null;
+  try {
+    parsed = JSON.parse(text) as Partial<SignedCheckpoint> | null;
+  } catch {
+    // refused below
+  }
+  const { position, size, rootHash, signature } = parsed ?? {};
+  if (
+    !Number.isSafeInteger(position) ||
+    !Number.isSafeInteger(size) ||
+    typeof rootHash !== 'string' ||
+    typeof signature !== 'string'
+  ) {
+    throw new ValidationError(`${resolve(file)} is not a checkpoint as ledger audit checkpoint prints it (JSON)`);
+  }
+  return parsed as SignedCheckpoint;
+}
+
+/** What every command that opens the ledger reads (README "Configuration"). */
+const STORE_ENV = [
+  'LEDGER_STORE',
+  'LEDGER_DATA_DIR',
+  'LEDGER_DATABASE_URL',
+  'LEDGER_DATABASE_SCHEMA',
+  'LEDGER_KEYS_DATABASE_URL',
+  'LEDGER_KEYS_SCHEMA',
+  'LEDGER_DATABASE_TIMEOUT',
+  'LEDGER_DATABASE_APPLICATION_NAME',
+  'ESDB_CONNECTION_STRING',
+  'LEDGER_ESDB_STREAM_PREFIX',
+];
+const MASTER_KEY_ENV = ['LEDGER_MASTER_KEY', 'LEDGER_MASTER_KEY_FILE', 'LEDGER_MASTER_KEY_COMMAND'];
+const LEDGER_ENV = [
+  ...STORE_ENV,
+  ...MASTER_KEY_ENV,
+  'LEDGER_AUDIT_KEY_FILE',
+  'LEDGER_FORGET_JOURNAL',
+  'LEDGER_ON_LOG_MISMATCH',
+  'LOG_LEVEL',
+];
+const SERVE_ENV = [
+  ...LEDGER_ENV,
+  'HOST',
+  'PORT',
+  'LEDGER_ALLOWED_HOSTS',
+  'LEDGER_MAX_BODY',
+  'LEDGER_TEXT_GUARD',
+  'LEDGER_CHECKPOINT_MINUTES',
+];
+
+/** The "Environment:" section of a command's --help: the variables it reads, wrapped. */
+function environment(names: readonly string[]): string {
+  const lines = [''];
+  for (const name of names) {
+    const last = lines.length - 1;
+    if (lines[last]!.length + name.length > 96) lines.push('');
+    lines[lines.length - 1] += lines[lines.length - 1] ? ` ${name}` : name;
+  }
+  return `\nEnvironment (README "Configuration"):\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
+}
+
+const program = new Command('ledger')
+  .description('Event-sourced GDPR contact ledger')
+  .version(packageVersion())
+  .addHelpText('after', '\nEach command names the environment variables it reads in its own --help.\n');
 
 program
   .command('serve')
   .description('run the HTTP API on the configured store')
+  .addHelpText('after', environment(SERVE_ENV))
   .action(async () => {
     // Loaded here: the HTTP stack (express, metrics) costs the other commands ~20 MB for nothing.
     const { serve } = await import('./serve.js');
@@ -70,15 +163,13 @@ audit
   .option('--against <file>', 'a checkpoint (JSON) kept earlier: prove nothing up to it was removed or changed')
   .option('--public-key <file>', "the ledger's public key (PEM) as the auditor holds it; default the ledger's own")
   .option('--json', 'print the report as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
   .action(async (options: { stream?: string; against?: string; publicKey?: string; json?: boolean }) => {
     if (options.against) {
-      const checkpoint = JSON.parse(readFileSync(options.against, 'utf8')) as SignedCheckpoint;
+      const checkpoint = readCheckpoint(options.against);
+      const publicKey = options.publicKey ? readUserFile(options.publicKey, 'public key file') : null;
       const result = await withLedger((ledger) =>
-        verifyAgainstCheckpoint(
-          ledger,
-          checkpoint,
-          options.publicKey ? readFileSync(options.publicKey, 'utf8') : ledger.checkpointSigner.publicKeyPem(),
-        ),
+        verifyAgainstCheckpoint(ledger, checkpoint, publicKey ?? ledger.checkpointSigner.publicKeyPem()),
       );
       process.exitCode = result.ok ? 0 : 3;
       if (options.json) return console.log(JSON.stringify(result));
@@ -141,6 +232,8 @@ audit
   .command('checkpoint')
   .description('print a signed checkpoint of the log (JSON): keep it outside the ledger')
   .option('--record', 'record it in the log too (what `serve` does every LEDGER_CHECKPOINT_MINUTES)')
+  .option('--json', 'print it as JSON (what it prints anyway)')
+  .addHelpText('after', environment(LEDGER_ENV))
   .action(async (options: { record?: boolean }) => {
     const make = options.record ? recordCheckpoint : auditCheckpoint;
     console.log(JSON.stringify(await withLedger((ledger) => make(ledger))));
@@ -149,8 +242,12 @@ audit
 audit
   .command('public-key')
   .description("print the public half of the ledger's checkpoint key (PEM), for auditors")
-  .action(async () => {
-    process.stdout.write(await withLedger(async (ledger) => ledger.checkpointSigner.publicKeyPem()));
+  .option('--json', 'print it as JSON: {publicKey}')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (options: { json?: boolean }) => {
+    const publicKey = await withLedger(async (ledger) => ledger.checkpointSigner.publicKeyPem());
+    if (options.json) return console.log(JSON.stringify({ publicKey }));
+    process.stdout.write(publicKey);
   });
 
 const projections = program.command('projections').description('read models');
@@ -159,6 +256,7 @@ projections
   .command('verify')
   .description('fold the log again and compare every read-model row; exit 3 when any differs')
   .option('--json', 'print the report as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
   .action(async (options: { json?: boolean }) => {
     const report = await withLedger(async (ledger) => {
       const scratch = await ledger.scratchProjections();
@@ -185,7 +283,9 @@ projections
 projections
   .command('rebuild')
   .description('recreate every read model from the log')
-  .action(async () => {
+  .option('--json', 'print the outcome as JSON')
+  .addHelpText('after', environment([...LEDGER_ENV, 'NODE_OPTIONS']))
+  .action(async (options: { json?: boolean }) => {
     capHeapGrowth(); // the rebuild's window of rows is the one large heap a command holds
     const result = await withLedger(async ({ store, runner }) => {
       const bar = progressBar('rebuilding', await store.headPosition());
@@ -199,6 +299,8 @@ projections
     });
     const rate = Math.round(result.position / result.seconds);
     const peakRss = Math.round(process.resourceUsage().maxRSS / 1024);
+    if (options.json)
+      return console.log(JSON.stringify({ ...result, eventsPerSecond: rate, peakRssMegabytes: peakRss }));
     console.log(
       `read models rebuilt up to position ${result.position} in ${result.seconds.toFixed(1)} s ` +
         `(${rate} events/s, peak RSS ${peakRss} MB)`,
@@ -210,23 +312,29 @@ program
   .description('publish a synthetic institution through the upstream path (idempotent)')
   .option('--contacts <n>', 'how many contacts', '10000')
   .option('--seed <n>', 'generator seed (same seed, same institution)', '1')
-  .action(async (options: { contacts: string; seed: string }) => {
+  .option('--json', 'print the outcome as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (options: { contacts: string; seed: string; json?: boolean }) => {
     const contacts = Number(options.contacts);
     const seed = Number(options.seed);
     if (!Number.isInteger(contacts) || contacts < 1 || contacts > 10_000_000)
       throw new ValidationError('--contacts must be an integer from 1 to 10000000');
     if (!Number.isInteger(seed)) throw new ValidationError('--seed must be an integer');
-    const result = await withLedger(async (ledger) => {
-      const started = performance.now();
-      const bar = progressBar('publishing', contacts * DEMO_EVENTS_PER_CONTACT);
-      try {
-        const published = await publishDemo(ledger, { contacts, seed }, (count) => bar?.update(count));
-        await ledger.runner.catchUp();
-        return { ...published, seconds: (performance.now() - started) / 1000 };
-      } finally {
-        bar?.stop();
-      }
-    });
+    const result = await withLedger(
+      async (ledger) => {
+        const started = performance.now();
+        const bar = progressBar('publishing', contacts * DEMO_EVENTS_PER_CONTACT);
+        try {
+          const published = await publishDemo(ledger, { contacts, seed }, (count) => bar?.update(count));
+          await ledger.runner.catchUp();
+          return { ...published, seconds: (performance.now() - started) / 1000 };
+        } finally {
+          bar?.stop();
+        }
+      },
+      { create: true },
+    );
+    if (options.json) return console.log(JSON.stringify({ contacts, seed, ...result }));
     console.log(
       `demo: ${result.events} events for ${contacts} contacts ` +
         `(${result.appended} appended, ${result.duplicates} already there) in ${result.seconds.toFixed(1)} s`,
@@ -238,6 +346,7 @@ program
   .description('copy the embedded ledger into a new folder while it runs (a data folder: start on it to restore)')
   .argument('<folder>', 'a folder that does not exist yet, or is empty')
   .option('--json', 'print what was copied as JSON')
+  .addHelpText('after', environment(['LEDGER_STORE', 'LEDGER_DATA_DIR']))
   .action((folder: string, options: { json?: boolean }) => {
     const started = performance.now();
     const backup = backupLedger(readConfig(), resolve(folder));
@@ -259,8 +368,13 @@ program
   .addOption(new Option('--reason <reason>', 'why').choices(['request', 'inactivity']).makeOptionMandatory())
   .option('--request-id <id>', 'the erasure request (generated when absent)')
   .option('--operator <id>', 'the operator who executes it')
+  .option('--json', 'print the outcome as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
   .action(
-    async (contactId: string, options: { reason: 'request' | 'inactivity'; requestId?: string; operator?: string }) => {
+    async (
+      contactId: string,
+      options: { reason: 'request' | 'inactivity'; requestId?: string; operator?: string; json?: boolean },
+    ) => {
       requireOpaqueIds({ contactId, 'request id': options.requestId, 'operator id': options.operator });
       const { result, keysDestroyed } = await withLedger(async (ledger) => {
         const result = await forgetContact(ledger, contactId, {
@@ -274,12 +388,17 @@ program
         // event now (again, when already forgotten, in case an earlier run stopped before it).
         return { result, keysDestroyed: await ledger.shredder.shredFor(result.forgettingEvent) };
       });
-      const { id } = result.forgettingEvent;
+      const { id, type } = result.forgettingEvent;
+      if (options.json) {
+        const { alreadyForgotten } = result;
+        return console.log(
+          JSON.stringify({ contactId, forgettingEvent: { id, type }, alreadyForgotten, keysDestroyed }),
+        );
+      }
       console.log(
         result.alreadyForgotten
           ? `${contactId} was already forgotten by event ${id}; ${keysDestroyed} key(s) destroyed now`
-          : `${contactId} ${erasedOrAnonymized(result.forgettingEvent.type)} by event ${id}; ` +
-              `${keysDestroyed} key(s) destroyed`,
+          : `${contactId} ${erasedOrAnonymized(type)} by event ${id}; ` + `${keysDestroyed} key(s) destroyed`,
       );
     },
   );
@@ -288,11 +407,13 @@ program
   .command('export')
   .description('everything held about a person, as JSON on stdout (right of access and portability)')
   .argument('<contactId>', 'the contact to export')
-  .action(async (contactId: string) => {
+  .option('--json', 'print it as JSON on one line (it is JSON either way; indented without)')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (contactId: string, options: { json?: boolean }) => {
     requireOpaqueIds({ contactId });
     const exported = await withLedger((ledger) => exportContact(ledger, contactId));
     console.error(`ledger: ${exported.notice}`);
-    console.log(JSON.stringify(exported, null, 2));
+    console.log(options.json ? JSON.stringify(exported) : JSON.stringify(exported, null, 2));
   });
 
 program
@@ -305,6 +426,7 @@ program
   .option('--apply', 'forget them: record the run, append the forgettings, destroy the keys')
   .option('--simulation <id>', "with --apply: apply this simulation's outcome (its as-of and months), or refuse")
   .option('--json', 'print the report as JSON, with the contact ids of each outcome')
+  .addHelpText('after', environment(LEDGER_ENV))
   .action(async (options: { months: string; asOf?: string; apply?: boolean; simulation?: string; json?: boolean }) => {
     const asOf = options.asOf === undefined ? undefined : parseDayOrInstant(options.asOf, '--as-of');
     const { report, keysDestroyed } = await withLedger(async (ledger) => {
@@ -341,6 +463,7 @@ consents
   .description('the consent-expiry job: every "yes" past its expiry goes back to "unknown"')
   .option('--as-of <date>', 'the day expiry is judged on (YYYY-MM-DD or RFC 3339, not in the future); default now')
   .option('--json', 'print the report as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
   .action(async (options: { asOf?: string; json?: boolean }) => {
     const asOf = options.asOf === undefined ? undefined : parseDayOrInstant(options.asOf, '--as-of');
     const report = await withLedger(async (ledger) => {
@@ -361,11 +484,14 @@ consents
   .description("print a signed, expiring link to the person's own consents (no account needed)")
   .argument('<contactId>', 'the contact id')
   .option('--days <n>', 'how long the link works', String(DEFAULT_LINK_DAYS))
-  .action(async (contactId: string, options: { days: string }) => {
+  .option('--json', 'print the link as JSON: {token, path, expiresAt}')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (contactId: string, options: { days: string; json?: boolean }) => {
     requireOpaqueIds({ contactId });
     const days = Number(options.days);
     if (!Number.isInteger(days) || days < 1 || days > 365) throw new ValidationError('--days must be 1 to 365');
     const link = await withLedger((ledger) => issueConsentLink(ledger, contactId, days));
+    if (options.json) return console.log(JSON.stringify(link));
     console.log(link.path);
     console.error(`ledger: the link works until ${link.expiresAt}; send it to the person only`);
   });
@@ -377,10 +503,15 @@ keys
   .description('issue an API key; its secret is printed this once (the ledger keeps only its hash)')
   .addOption(new Option('--role <role>', 'what the key may do').choices([...ROLES]).makeOptionMandatory())
   .option('--name <name>', 'a label for who holds it (an opaque label, not personal data)')
-  .action(async (options: { role: Role; name?: string }) => {
-    const issued = await withLedger((ledger) =>
-      issueApiKey(ledger, { role: options.role, ...(options.name !== undefined ? { name: options.name } : {}) }),
+  .option('--json', 'print the key as JSON: {keyId, role, token}')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (options: { role: Role; name?: string; json?: boolean }) => {
+    const issued = await withLedger(
+      (ledger) =>
+        issueApiKey(ledger, { role: options.role, ...(options.name !== undefined ? { name: options.name } : {}) }),
+      { create: true },
     );
+    if (options.json) return console.log(JSON.stringify(issued));
     console.log(`${issued.keyId} (${issued.role}): ${issued.token}`);
   });
 
@@ -388,6 +519,7 @@ keys
   .command('list')
   .description('every key issued, with its role and whether it was revoked (never a secret)')
   .option('--json', 'print the list as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
   .action(async (options: { json?: boolean }) => {
     const listed = await withLedger((ledger) => listApiKeys(ledger));
     if (options.json) return console.log(JSON.stringify(listed));
@@ -401,9 +533,12 @@ keys
   .command('revoke')
   .description('revoke an API key: it stops working at once, on every node')
   .argument('<keyId>', 'the key id (K-…), as keys list shows it')
-  .action(async (keyId: string) => {
+  .option('--json', 'print the outcome as JSON: {keyId, revoked}')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (keyId: string, options: { json?: boolean }) => {
     requireOpaqueIds({ 'key id': keyId });
     const { revoked } = await withLedger((ledger) => revokeApiKey(ledger, keyId));
+    if (options.json) return console.log(JSON.stringify({ keyId, revoked }));
     console.log(revoked ? `${keyId} revoked` : `${keyId} was already revoked`);
   });
 
@@ -414,6 +549,7 @@ keys
   )
   .requiredOption('--new-key-file <file>', 'the new master key (32 bytes in base64), made beforehand')
   .option('--json', 'print the report as JSON')
+  .addHelpText('after', environment([...STORE_ENV, ...MASTER_KEY_ENV]))
   .action(async (options: { newKeyFile: string; json?: boolean }) => {
     const file = resolve(options.newKeyFile);
     if (!existsSync(file)) {
@@ -438,8 +574,26 @@ keys
     );
   });
 
-program.parseAsync().catch((error: unknown) => {
-  const message = error instanceof LedgerError || error instanceof Error ? error.message : String(error);
-  console.error(`ledger: ${message}`);
+/**
+ * Every failure ends the same way: one line on stderr and a non-zero exit, never a stack trace
+ * (LOG_LEVEL=debug adds it, for a bug report). A refusal of the ledger (exit 2) says what to do as
+ * the API's problem does, from the same error; with --json, it is that problem document.
+ * Exit codes: 1 could not run (configuration, files, database), 2 refused, 3 a verification failed.
+ */
+function fail(error: unknown): void {
   process.exitCode = error instanceof LedgerError && error.status < 500 ? 2 : 1;
+  if (error instanceof LedgerError && process.argv.includes('--json')) {
+    return console.error(JSON.stringify(problemOf(error)));
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const action = error instanceof LedgerError ? error.details['action'] : undefined;
+  const line = typeof action === 'string' ? `${message}; ${action}` : message;
+  console.error(`ledger: ${line.replace(/\s*\n\s*/g, ' ')}`);
+  if (/^(debug|trace)$/.test(process.env['LOG_LEVEL'] ?? '') && error instanceof Error) console.error(error.stack);
+}
+
+process.on('uncaughtException', (error) => {
+  fail(error);
+  process.exit();
 });
+program.parseAsync().catch(fail);

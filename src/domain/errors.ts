@@ -1,3 +1,6 @@
+import { isOpaqueId } from './identifiers.js';
+import { PROBLEM_TYPES, type ProblemType } from './problem-types.js';
+
 /**
  * The ledger's small typed error family. Each error knows its HTTP status and problem type;
  * `src/api/problem.ts` is the one place that turns them into RFC 9457 problem+json, and the CLI
@@ -7,6 +10,8 @@
 export abstract class LedgerError extends Error {
   abstract readonly status: number;
   abstract readonly title: string;
+  /** The problem's stable `type` (PROBLEM_TYPES): never derived from the title. */
+  abstract readonly type: ProblemType;
   /** Extra members of the problem document (field pointers, revisions, ...). */
   readonly details: Record<string, unknown>;
   constructor(message: string, details: Record<string, unknown> = {}) {
@@ -28,6 +33,7 @@ export interface InputIssue {
 export class ValidationError extends LedgerError {
   readonly status = 400;
   readonly title = 'Invalid input';
+  readonly type = PROBLEM_TYPES.invalidInput;
   constructor(
     message: string,
     readonly issues: InputIssue[] = [],
@@ -39,19 +45,34 @@ export class ValidationError extends LedgerError {
 export class PayloadTooLarge extends LedgerError {
   readonly status = 413;
   readonly title = 'Payload too large';
+  readonly type = PROBLEM_TYPES.payloadTooLarge;
 }
 
 export class UnknownContact extends LedgerError {
   readonly status = 404;
   readonly title = 'Unknown contact';
+  readonly type = PROBLEM_TYPES.unknownContact;
   constructor(contactId: string) {
     super(`no events for contact ${contactId}`, { contactId });
+  }
+}
+
+/** A stream the log holds no event of (a typo, another ledger's name): there is nothing to verify. */
+export class UnknownStream extends LedgerError {
+  readonly status = 404;
+  readonly title = 'Unknown stream';
+  readonly type = PROBLEM_TYPES.unknownStream;
+  constructor(stream: string) {
+    // Echoed only when it is an opaque name: a mistyped e-mail address is not repeated anywhere.
+    const named = isOpaqueId(stream);
+    super(`the log holds no stream ${named ? stream : 'of that name'}`, named ? { stream } : {});
   }
 }
 
 export class UnknownErasureRequest extends LedgerError {
   readonly status = 404;
   readonly title = 'Unknown erasure request';
+  readonly type = PROBLEM_TYPES.unknownErasureRequest;
   constructor(requestId: string) {
     super(`no erasure request ${requestId}`, { requestId });
   }
@@ -60,6 +81,7 @@ export class UnknownErasureRequest extends LedgerError {
 export class ConcurrencyConflict extends LedgerError {
   readonly status = 409;
   readonly title = 'Concurrency conflict';
+  readonly type = PROBLEM_TYPES.concurrencyConflict;
   constructor(
     readonly stream: string,
     readonly expectedRevision: number,
@@ -80,6 +102,7 @@ export class ConcurrencyConflict extends LedgerError {
 export class SimulationOutdated extends LedgerError {
   readonly status = 409;
   readonly title = 'Simulation outdated';
+  readonly type = PROBLEM_TYPES.simulationOutdated;
   constructor(changed: Record<string, { simulated: number; now: number }>) {
     const what = Object.entries(changed)
       .map(([outcome, { simulated, now }]) =>
@@ -97,6 +120,7 @@ export class SimulationOutdated extends LedgerError {
 export class IdempotencyConflict extends LedgerError {
   readonly status = 409;
   readonly title = 'Event id already used';
+  readonly type = PROBLEM_TYPES.eventIdAlreadyUsed;
   constructor(id: string, index?: number) {
     super(`event id ${id} is already stored for a different stream or type`, { id, index });
   }
@@ -106,6 +130,7 @@ export class IdempotencyConflict extends LedgerError {
 export class UnknownApiKey extends LedgerError {
   readonly status = 404;
   readonly title = 'Unknown API key';
+  readonly type = PROBLEM_TYPES.unknownApiKey;
   constructor(keyId: string) {
     super(`no API key ${keyId}`, { keyId });
   }
@@ -115,6 +140,7 @@ export class UnknownApiKey extends LedgerError {
 export class Unauthenticated extends LedgerError {
   readonly status = 401;
   readonly title = 'Unauthenticated';
+  readonly type = PROBLEM_TYPES.unauthenticated;
   constructor() {
     super('send a valid API key as Authorization: Bearer <key> (ledger keys create)');
   }
@@ -124,6 +150,7 @@ export class Unauthenticated extends LedgerError {
 export class Forbidden extends LedgerError {
   readonly status = 403;
   readonly title = 'Forbidden';
+  readonly type = PROBLEM_TYPES.forbidden;
   constructor(role: string, required: string) {
     super(`this route needs the role ${required} (or admin); the key's role is ${role}`, { role, required });
   }
@@ -133,6 +160,7 @@ export class Forbidden extends LedgerError {
 export class RuleViolation extends LedgerError {
   readonly status = 422;
   readonly title = 'Rule violation';
+  readonly type = PROBLEM_TYPES.ruleViolation;
   constructor(message: string, action: string, details: Record<string, unknown> = {}) {
     super(message, { action, ...details });
   }
@@ -145,6 +173,7 @@ export class RuleViolation extends LedgerError {
 export class Forgotten extends LedgerError {
   readonly status = 410;
   readonly title = 'Forgotten';
+  readonly type = PROBLEM_TYPES.forgotten;
   constructor(scope: string, forgottenBy: string | null, index?: number) {
     super(
       `${scope} was forgotten${forgottenBy ? ` by event ${forgottenBy}` : ''}; a returning person is a new contact`,
@@ -157,6 +186,7 @@ export class Forgotten extends LedgerError {
 export class UnknownConsentLink extends LedgerError {
   readonly status = 404;
   readonly title = 'Unknown consent link';
+  readonly type = PROBLEM_TYPES.unknownConsentLink;
   constructor() {
     super('no such consent link');
   }
@@ -166,6 +196,7 @@ export class UnknownConsentLink extends LedgerError {
 export class ConsentLinkGone extends LedgerError {
   readonly status = 410;
   readonly title = 'Consent link no longer valid';
+  readonly type = PROBLEM_TYPES.consentLinkGone;
   constructor(reason: 'expired' | 'forgotten') {
     super(
       reason === 'expired'
@@ -182,6 +213,7 @@ export class ConsentLinkGone extends LedgerError {
 export class TooManyRequests extends LedgerError {
   readonly status = 429;
   readonly title = 'Too many requests';
+  readonly type = PROBLEM_TYPES.tooManyRequests;
   constructor(
     readonly retryAfterSeconds: number,
     why = 'too many requests on this link',
@@ -194,4 +226,5 @@ export class TooManyRequests extends LedgerError {
 export class IntegrityError extends LedgerError {
   readonly status = 500;
   readonly title = 'Integrity failure';
+  readonly type = PROBLEM_TYPES.integrityFailure;
 }

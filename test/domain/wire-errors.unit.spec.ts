@@ -9,6 +9,7 @@ const samples: Record<string, () => errors.LedgerError> = {
   PayloadTooLarge: () => new errors.PayloadTooLarge('too large'),
   UnknownContact: () => new errors.UnknownContact('C-1'),
   UnknownErasureRequest: () => new errors.UnknownErasureRequest('ER-1'),
+  UnknownStream: () => new errors.UnknownStream('contact-C-1'),
   UnknownConsentLink: () => new errors.UnknownConsentLink(),
   ConsentLinkGone: () => new errors.ConsentLinkGone('expired'),
   ConcurrencyConflict: () => new errors.ConcurrencyConflict('contact-C-1', 3, 5),
@@ -40,7 +41,7 @@ describe('errors crossing threads', () => {
       expect(received).to.be.instanceOf(errors.LedgerError).and.instanceOf(sent.constructor);
       expect(received.name).to.equal(name);
       expect(received.message).to.equal(sent.message);
-      expect([received.status, received.title]).to.deep.equal([sent.status, sent.title]);
+      expect([received.status, received.title, received.type]).to.deep.equal([sent.status, sent.title, sent.type]);
       expect({ ...received }).to.deep.equal({ ...sent });
     });
   }
