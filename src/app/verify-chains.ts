@@ -1,7 +1,7 @@
 import { ChainVerifier, LogChainVerifier } from '../crypto/hash-chain.js';
 import { MerkleAccumulator, type SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { pagesAfter } from '../store/pages.js';
-import { AUDIT_CHECKPOINTS_STREAM } from './audit-checkpoint.js';
+import { AUDIT_CHECKPOINTS_STREAM } from '../domain/streams.js';
 import type { LedgerContext } from './ledger-context.js';
 
 /** A checkpoint recorded in the log whose records no longer hash to its root: tampering at or before its position. */
