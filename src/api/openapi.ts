@@ -24,6 +24,8 @@ export interface RouteDoc {
   /** null: open (see the route's description). */
   role: Role | null;
   summary: string;
+  /** What the summary cannot say in a line (CommonMark). */
+  description?: string;
   parameters?: Array<{ name: string; in: 'query' | 'path'; required: boolean; description: string }>;
   requestSchema?: string;
   /** Status codes of success, with their media type. */
@@ -31,6 +33,19 @@ export interface RouteDoc {
   /** Problem statuses besides the ones every keyed route may answer (400, 401, 403, 421). */
   problems?: number[];
 }
+
+/**
+ * What a batch's append guarantees, by backend (README "HTTP API"; src/eventstoredb/esdb-event-store.ts
+ * says why EventStoreDB's is per stream).
+ */
+const PUBLISH_ATOMICITY =
+  'Every event is validated before any is appended. On SQLite and PostgreSQL a batch is one transaction: ' +
+  'all of it is appended, or none. On EventStoreDB (`LEDGER_STORE=eventstoredb`) it is all or none per ' +
+  'stream, not per batch: a refusal found before writing (409 on an `expectedRevision`, 410, 422, an id ' +
+  "re-used in the batch's streams) appends nothing, but a failure while writing (503, or a 409 when " +
+  'another writer moved a stream given an `expectedRevision`) may leave the streams written before it. ' +
+  'Give every event its `id`: publishing the same batch again then completes it, the events already ' +
+  'stored coming back as `duplicates`.';
 
 const id = { name: 'id', in: 'path', required: true, description: 'the contact id (opaque)' } as const;
 /** A route of one contact's personal data: an operator's, 404 when unknown, 500 when a seal fails to open. */
@@ -82,7 +97,10 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/v1/events',
     role: 'publisher',
-    summary: 'publish one event or a batch: all validated, then all appended or none',
+    summary:
+      'publish one event or a batch: all validated, then all appended or none ' +
+      '(on EventStoreDB: all or none per stream, not per batch)',
+    description: PUBLISH_ATOMICITY,
     requestSchema: 'PublishBody',
     success: { 201: 'application/json', 200: 'application/json' },
     problems: [409, 410, 413, 415, 422],
@@ -350,6 +368,7 @@ export function openApiDocument(version: string) {
       ...paths[route.path.replace(/:(\w+)/g, '{$1}')],
       [route.method]: {
         summary: route.summary,
+        ...(route.description ? { description: route.description } : {}),
         'x-role': route.role ?? 'none',
         security: route.role ? [{ apiKey: [] }] : [],
         ...(route.parameters

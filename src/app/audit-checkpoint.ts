@@ -8,6 +8,7 @@ import {
 } from '../crypto/log-checkpoint.js';
 import { chainHash, LogChainVerifier, type LogBreak } from '../crypto/hash-chain.js';
 import { pagesAfter } from '../store/pages.js';
+import { AUDIT_CHECKPOINTS_STREAM } from '../domain/streams.js';
 import { appendSealed } from './append-sealed.js';
 import type { LedgerContext } from './ledger-context.js';
 
@@ -113,9 +114,6 @@ export async function verifyAgainstCheckpoint(
     changed,
   };
 }
-
-/** The stream the server records its periodic checkpoints in. */
-export const AUDIT_CHECKPOINTS_STREAM = 'audit-checkpoints';
 
 /**
  * Records a signed checkpoint in the log itself (`AuditCheckpointRecorded`): the log then carries

@@ -42,6 +42,7 @@ import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
 import { ValidationError } from '../domain/errors.js';
+import { LEDGER_STREAMS } from '../domain/streams.js';
 
 /**
  * The ledger's event indexes: forgetting, erasure-request and restriction events by type, the
@@ -112,6 +113,31 @@ function openSqliteLog(dataDir: string): LogAndKeys {
   };
 }
 
+/** The npm package of the EventStoreDB client: an optional dependency, loaded only for LEDGER_STORE=eventstoredb. */
+export const ESDB_CLIENT_PACKAGE = '@eventstore/db-client';
+
+/**
+ * The EventStoreDB adapter, imported only when configured, since its client is an optional
+ * dependency: without it, the start fails with the command that installs it, not a stack trace.
+ */
+export async function importEsdbAdapter(
+  load: () => Promise<typeof import('../eventstoredb/esdb-event-store.js')> = () =>
+    import('../eventstoredb/esdb-event-store.js'),
+) {
+  try {
+    return await load();
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(message).includes(ESDB_CLIENT_PACKAGE);
+    if (!missing) throw error;
+    throw new Error(
+      `LEDGER_STORE=eventstoredb needs the optional package ${ESDB_CLIENT_PACKAGE}, which is not installed: ` +
+        `run npm install ${ESDB_CLIENT_PACKAGE}`,
+    );
+  }
+}
+
 /**
  * sqlite: events.db, keys.db and state.db in the data directory. postgres: events and read
  * models in LEDGER_DATABASE_SCHEMA, keys in LEDGER_KEYS_SCHEMA (of LEDGER_KEYS_DATABASE_URL).
@@ -162,9 +188,10 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
             indexes: LEDGER_EVENT_INDEXES,
           })
         : await (
-            await import('../eventstoredb/esdb-event-store.js')
+            await importEsdbAdapter()
           ).EsdbEventStore.open(config.esdbConnectionString!, {
             streamPrefix: config.esdbStreamPrefix,
+            streams: LEDGER_STREAMS,
             mentions: LEDGER_EVENT_INDEXES.mentions,
             fences: LEDGER_EVENT_INDEXES.fences,
             deadlineMs: databaseTimeoutMs,

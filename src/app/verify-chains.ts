@@ -1,7 +1,7 @@
 import { ChainVerifier, LogChainVerifier } from '../crypto/hash-chain.js';
 import { MerkleAccumulator, type CheckpointVersion, type SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { pagesAfter } from '../store/pages.js';
-import { AUDIT_CHECKPOINTS_STREAM } from './audit-checkpoint.js';
+import { AUDIT_CHECKPOINTS_STREAM } from '../domain/streams.js';
 import type { LedgerContext } from './ledger-context.js';
 import { UnknownStream } from '../domain/errors.js';
 

@@ -138,7 +138,8 @@ export function decideInactiveContact(
 }
 
 /** The stream of one batch run: its start, each contact it skipped and why, its end with the counts. */
-export const batchStream = (runId: string) => `batch-${runId}`;
+export const BATCH_STREAM_PREFIX = 'batch-';
+export const batchStream = (runId: string) => `${BATCH_STREAM_PREFIX}${runId}`;
 
 export type BatchRunEvent =
   | {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EsdbEventStore } from '../../src/eventstoredb/esdb-event-store.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 import { LEDGER_EVENT_INDEXES } from '../../src/app/open-ledger.js';
+import { LEDGER_STREAMS } from '../../src/domain/streams.js';
 
 const connectionString = process.env['ESDB_CONNECTION_STRING'];
 
@@ -15,6 +16,7 @@ if (connectionString) {
       const open = async () => {
         const store = await EsdbEventStore.open(connectionString, {
           streamPrefix,
+          streams: LEDGER_STREAMS,
           pollMs: 100,
           mentions: LEDGER_EVENT_INDEXES.mentions,
           fences: LEDGER_EVENT_INDEXES.fences,
@@ -31,6 +33,7 @@ if (connectionString) {
       };
     },
     'increasing',
+    'stream',
   );
 } else {
   describe('EventStore contract: eventstoredb', () => {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflict, Forgotten, IdempotencyConflict } from '../../src/domain/errors.js';
 import { ChainVerifier, GENESIS_HASH, LogChainVerifier, logLink } from '../../src/crypto/hash-chain.js';
 import type { EventStore, EventToAppend } from '../../src/store/event-store.js';
+import { LEDGER_STREAMS } from '../../src/domain/streams.js';
 
 export interface StoreHandle {
   store: EventStore;
@@ -23,6 +24,25 @@ export const newEvent = (stream: string, extra: Partial<EventToAppend> = {}): Ev
   ...extra,
 });
 
+/** An event type the ledger writes in each kind of stream (a store reads them all alike; the names help a reader). */
+const TYPE_OF_KIND: Record<string, string> = {
+  'contact-': 'NoteAdded',
+  'batch-': 'InactiveBatchStarted',
+  purposes: 'PurposeConfigured',
+  'api-keys': 'ApiKeyIssued',
+  schedules: 'ScheduleConfigured',
+  'audit-checkpoints': 'AuditCheckpointRecorded',
+};
+
+/**
+ * One stream of each kind the ledger writes (LEDGER_STREAMS, the list the stores read by), with an
+ * event type of that kind: a kind added there is covered here without a change.
+ */
+export const STREAM_OF_EACH_KIND: ReadonlyArray<{ stream: string; type: string }> = [
+  ...LEDGER_STREAMS.names.map((name) => ({ stream: name, type: TYPE_OF_KIND[name] ?? 'ConfigurationRecorded' })),
+  ...LEDGER_STREAMS.prefixes.map((prefix) => ({ stream: `${prefix}K-1`, type: TYPE_OF_KIND[prefix] ?? 'NoteAdded' })),
+];
+
 /**
  * The behaviour every event store backend owes the ledger. Each backend's spec calls this with
  * its own factory; differences between backends are parameters, never copies of the suite.
@@ -32,6 +52,11 @@ export function describeEventStoreContract(
   open: () => Promise<StoreHandle>,
   /** dense: positions are 1, 2, 3...; increasing: only ordered (EventStoreDB commit positions). */
   positions: 'dense' | 'increasing' = 'dense',
+  /**
+   * Where an event id is known: in the whole log (SQLite, PostgreSQL: an id re-used for another
+   * stream is refused), or only in its stream (EventStoreDB keeps no index of ids across streams).
+   */
+  ids: 'log' | 'stream' = 'log',
 ) {
   describe(`EventStore contract: ${name}`, () => {
     let handle: StoreHandle;
@@ -57,9 +82,10 @@ export function describeEventStoreContract(
         ['contact-B', 0],
         ['contact-A', 1],
       ]);
+      // EventStoreDB writes a call stream by stream (in the order they first appear): A's two events, then B's.
       await expectPositions(
         outcome.appended.map((a) => a.position),
-        [1, 2, 3],
+        positions === 'dense' ? [1, 2, 3] : [1, 3, 2],
       );
       const stream = await store.readStream('contact-A');
       expect(stream.map((e) => e.revision)).to.deep.equal([0, 1]);
@@ -103,7 +129,7 @@ export function describeEventStoreContract(
       expect(conflict).to.be.instanceOf(ConcurrencyConflict);
       expect(conflict).to.include({ stream: 'contact-A', expectedRevision: 0, actualRevision: 1 });
       expect(await store.readStream('contact-B')).to.have.length(0);
-      expect(await store.headPosition()).to.equal(2);
+      expect(await store.headPosition()).to.equal(await positionOf(2));
     });
 
     it('concurrent calls succeed or fail each on its own; a failed call leaves no trace', async () => {
@@ -116,7 +142,11 @@ export function describeEventStoreContract(
       expect(ok.status).to.equal('fulfilled');
       expect(conflicting.status).to.equal('rejected');
       expect(conflicting.status === 'rejected' && conflicting.reason).to.be.instanceOf(ConcurrencyConflict);
-      expect(after.status === 'fulfilled' && after.value.appended[0]?.revision).to.equal(2);
+      // The two that succeed take revisions 1 and 2 of contact-A, in whichever order the store ran them.
+      const revisionsOfA = [ok, after].flatMap((outcome) =>
+        outcome.status === 'fulfilled' ? outcome.value.appended.filter((a) => a.stream === 'contact-A') : [],
+      );
+      expect(revisionsOfA.map((a) => a.revision).sort()).to.deep.equal([1, 2]);
       const stream = await store.readStream('contact-A');
       expect(stream.map((e) => e.revision)).to.deep.equal([0, 1, 2]);
       const verifier = new ChainVerifier();
@@ -180,7 +210,8 @@ export function describeEventStoreContract(
       expect(await store.readStream('contact-A')).to.have.length(2);
     });
 
-    it('refuses an id re-used for a different stream', async () => {
+    it('refuses an id re-used for a different stream', async function () {
+      if (ids === 'stream') this.skip(); // pending, so that the difference shows in every run
       const event = newEvent('contact-A');
       await store.append([event]);
       let error: unknown;
@@ -308,6 +339,76 @@ export function describeEventStoreContract(
         [2, 1504, 1506],
       );
     });
+    it(
+      'every kind of ledger stream (contacts, purposes, API keys, schedules, batch runs, audit checkpoints) ' +
+        'is read back, replayed from a position, followed live and verified, by this store and another',
+      async () => {
+        const kinds = STREAM_OF_EACH_KIND;
+        expect(kinds.map((kind) => kind.stream)).to.include.members(['contact-K-1', 'purposes', 'batch-K-1']);
+        const ofEachKind = () => kinds.map(({ stream, type }) => newEvent(stream, { type, organizationId: '' }));
+        const first = await store.append(ofEachKind());
+        expect(first.appended.map((a) => [a.stream, a.revision])).to.deep.equal(kinds.map((k) => [k.stream, 0]));
+        const other = await handle.openAnother();
+        const live = firstValueFrom(other.subscribe().pipe(take(kinds.length * 3), toArray()));
+        const fromSecond = firstValueFrom(
+          store.subscribe({ after: await positionOf(kinds.length) }).pipe(take(kinds.length * 2), toArray()),
+        );
+        const second = await other.append(ofEachKind());
+        await store.append(ofEachKind());
+
+        const all = await store.readAll({ limit: 100_000 });
+        expect(all).to.have.length(kinds.length * 3);
+        expect(new Set(all.map((event) => event.stream))).to.deep.equal(new Set(kinds.map((kind) => kind.stream)));
+        expect(await store.headPosition()).to.equal(all.at(-1)!.position);
+        expect(await other.headPosition()).to.equal(all.at(-1)!.position);
+        expect(await other.readAll({ limit: 100_000 })).to.deep.equal(all);
+        // What projections fold, page by page: every kind, as readAll has it.
+        const facts = await store.readFacts({ after: await positionOf(2), limit: kinds.length });
+        expect(facts.map((fact) => fact.id)).to.deep.equal(all.slice(2, 2 + kinds.length).map((event) => event.id));
+        // Replay: a subscription from any position, and a live one that another process follows.
+        expect((await fromSecond).map((event) => event.id)).to.deep.equal(all.slice(kinds.length).map((e) => e.id));
+        expect((await live).map((event) => event.id)).to.deep.equal(all.map((event) => event.id));
+        const byType = await store.readByTypes([TYPE_OF_KIND['purposes']!, TYPE_OF_KIND['audit-checkpoints']!]);
+        expect(byType.map((event) => event.stream)).to.deep.equal(
+          all.filter((e) => e.stream === 'purposes' || e.stream === 'audit-checkpoints').map((e) => e.stream),
+        );
+        for (const { stream } of kinds) {
+          const events = await store.readStream(stream);
+          expect(events.map((event) => event.revision)).to.deep.equal([0, 1, 2]);
+          expect(events[0]!.prevHash).to.equal(GENESIS_HASH);
+          expect(events[2]!.id).to.equal(all.filter((event) => event.stream === stream)[2]!.id);
+        }
+        expect(second.appended.map((a) => a.revision)).to.deep.equal(kinds.map(() => 1));
+        // Verification: each stream's chain, every kind, and (where kept) the global chain.
+        const verifier = new ChainVerifier();
+        for (const event of all) verifier.check(event);
+        expect(verifier.report()).to.include({ ok: true, streams: kinds.length, events: kinds.length * 3 });
+        if (store.densePositions) {
+          const log = new LogChainVerifier();
+          for (const event of all) log.check(event);
+          expect(log.report()).to.deep.equal({ chained: kinds.length * 3, from: 1, breaks: [] });
+        }
+      },
+    );
+
+    it('a call over several kinds of stream that breaks a rule on one appends nothing to any of them', async () => {
+      await store.append(STREAM_OF_EACH_KIND.map(({ stream, type }) => newEvent(stream, { type })));
+      const head = await store.headPosition();
+      const last = STREAM_OF_EACH_KIND.at(-1)!.stream;
+      const call = [
+        ...STREAM_OF_EACH_KIND.slice(0, -1).map(({ stream, type }) => newEvent(stream, { type })),
+        newEvent(last, { expectedRevision: 5 }),
+      ];
+      const refused = await store.append(call).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused).to.be.instanceOf(ConcurrencyConflict);
+      expect(refused).to.include({ stream: last, expectedRevision: 5, actualRevision: 0 });
+      expect(await store.headPosition()).to.equal(head);
+      for (const { stream } of STREAM_OF_EACH_KIND) expect(await store.readStream(stream)).to.have.length(1);
+    });
+
     it('a subscription sees a burst of appends exactly once each, in order', async () => {
       const total = 2500;
       const received = firstValueFrom(store.subscribe().pipe(take(total), toArray()));
