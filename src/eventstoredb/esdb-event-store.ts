@@ -314,7 +314,7 @@ export class EsdbEventStore implements EventStore {
   /** EventStoreDB sends whole events: the facts are the stored events without what only verification reads. */
   async readFacts(options: ReadAllOptions = {}): Promise<EventFact[]> {
     return (await this.readAll(options)).map(
-      ({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, logHash: _l, ...fact }) => fact,
+      ({ revision: _r, recordedAt: _at, prevHash: _p, hash: _h, logHash: _l, logVersion: _v, ...fact }) => fact,
     );
   }
 

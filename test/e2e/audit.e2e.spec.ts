@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { GENESIS_HASH, logLink } from '../../src/crypto/hash-chain.js';
 import { MerkleAccumulator, type SignedCheckpoint } from '../../src/crypto/log-checkpoint.js';
 import { appendSealed } from '../../src/app/append-sealed.js';
-import { AUDIT_CHECKPOINTS_STREAM } from '../../src/app/audit-checkpoint.js';
+import { AUDIT_CHECKPOINTS_STREAM } from '../../src/domain/streams.js';
 
 describe('ledger audit verify: tampering is found at the right stream and revision', function () {
   this.timeout(60_000);
