@@ -5,13 +5,6 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import {
-  CONTACT_FORGETTING_TYPES,
-  CULTURAL_CONTACT_TYPES,
-  FORGETTING_TYPES,
-  RESTRICTION_TYPES,
-} from '../domain/catalog.js';
-import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
 import { ConsentLinks } from '../crypto/consent-link.js';
 import { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import { BlindIndex } from '../crypto/blind-index.js';
@@ -21,7 +14,7 @@ import { KeyStore, MissingKeyStore, WrongMasterKey } from '../crypto/key-store.j
 import { loadMasterKey } from '../crypto/master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
-import type { EventIndexes } from '../store/event-store.js';
+import { LEDGER_EVENT_INDEXES } from '../store/ledger-event-indexes.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { backupSqliteLedger, type SqliteBackup } from '../store/sqlite-backup.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
@@ -41,16 +34,6 @@ import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
 import { ValidationError } from '../domain/errors.js';
-
-/**
- * The ledger's event indexes: forgetting, erasure-request and restriction events by type, the
- * cultural contacts of order activities, and the forgetting of a contact as the fence of its stream.
- */
-export const LEDGER_EVENT_INDEXES = {
-  types: [FORGETTING_TYPES, ERASURE_REQUEST_TYPES, RESTRICTION_TYPES],
-  mentions: { types: CULTURAL_CONTACT_TYPES, field: 'culturalContactId' },
-  fences: CONTACT_FORGETTING_TYPES,
-} as const satisfies EventIndexes;
 
 /**
  * The composition root: the one module that knows the adapters. It opens the configured backend,
