@@ -1,9 +1,21 @@
 import type Database from 'better-sqlite3';
-import { connectStateDb, CREATE_QUERY_INDEXES, resetStateDb } from './state-db.js';
+import {
+  connectStateDb,
+  CREATE_QUERY_INDEXES,
+  createShadowTablesSql,
+  resetStateDb,
+  SHADOW_PREFIX,
+} from './state-db.js';
 import { CHECKPOINTS, columnsOf, onConflictReplace, READ_MODEL_TABLES, type Table } from './tables.js';
 
+/**
+ * Which tables a call writes: the read models readers see, or the new ones a rebuild builds
+ * beside them (`rebuild_<name>`, see createShadowTablesSql), swapped in whole when it ends.
+ */
+export type StateDbTarget = 'live' | 'shadow';
+
 /** Rows to upsert, as posted to the state.db writer thread: the table named, rows plain. */
-export type StagedRows = { table: string; rows: Array<Record<string, unknown>> };
+export type StagedRows = { table: string; rows: Array<Record<string, unknown>>; target: StateDbTarget };
 
 /** A delete of a commit: the rows of `table` whose `column` holds one of `values`. */
 export type StateDbDelete = { table: string; column: string; values: readonly string[] };
@@ -11,13 +23,18 @@ export type StateDbDelete = { table: string; column: string; values: readonly st
 /**
  * A call to the state.db writer thread. A commit's rows come first, in chunks (`stage`), so that
  * no message holds a whole window (a rebuild's is 400,000 rows); `commit` then writes them, its
- * deletes and the checkpoint in one transaction; `discard` drops what was staged.
+ * deletes and the checkpoint in one transaction; `discard` drops what was staged. A rebuild
+ * writes into new tables (`beginRebuild`), which no reader sees: its rows go there at once, and
+ * `swapIn` replaces the read models by them in one transaction (`dropRebuild`: a rebuild given up).
  */
 export type StateDbWriterCall =
   | { stage: StagedRows }
-  | { commit: { projection: string; checkpoint: number; deletes: StateDbDelete[] } }
+  | { commit: { projection: string; checkpoint: number; deletes: StateDbDelete[]; target: StateDbTarget } }
   | 'discard'
-  | 'reset';
+  | 'reset'
+  | 'beginRebuild'
+  | 'swapIn'
+  | 'dropRebuild';
 
 const stagedTable = (table: Table) => `staged_${table.name}`;
 const TABLES = new Map(READ_MODEL_TABLES.map((table) => [table.name, table]));
@@ -44,14 +61,27 @@ export class StateDbWriter {
     }
   }
 
-  /** Rows of the coming commit, staged in this connection's temp table (nothing of state.db is locked yet). */
-  stage({ table, rows }: StagedRows): void {
+  /**
+   * Rows of the coming commit, staged in this connection's temp table (nothing of state.db is locked
+   * yet); a rebuild's go straight into its new tables (no reader sees them before the swap, and a
+   * rebuild given up drops them: writing them twice would only cost).
+   */
+  stage({ table, rows, target }: StagedRows): void {
     if (rows.length === 0) return;
     const named = tableNamed(table);
     const columns = columnsOf(named);
+    const values = `VALUES (${columns.map((column) => `@${column}`).join(', ')})`;
     const insert = this.statement(
-      `INSERT INTO ${stagedTable(named)} VALUES (${columns.map((column) => `@${column}`).join(', ')})`,
+      target === 'shadow'
+        ? `INSERT INTO main.${SHADOW_PREFIX}${named.name} (${columns.join(', ')}) ${values} ${onConflictReplace(named)}`
+        : `INSERT INTO ${stagedTable(named)} ${values}`,
     );
+    if (target === 'shadow') {
+      this.db.transaction(() => {
+        for (const row of rows) insert.run(row);
+      })();
+      return;
+    }
     this.db.transaction(() => {
       for (const row of rows) insert.run(row);
     })();
@@ -63,7 +93,8 @@ export class StateDbWriter {
    * the B-tree is still filled in order), then the deletes, and moves the checkpoint, in one
    * transaction. Staged rows are gone afterwards, whether it committed or not.
    */
-  commit(projection: string, checkpoint: number, deletes: readonly StateDbDelete[]): void {
+  commit(projection: string, checkpoint: number, deletes: readonly StateDbDelete[], target: StateDbTarget): void {
+    if (target === 'shadow') return this.commitShadow(projection, checkpoint, deletes);
     try {
       this.db.exec('BEGIN IMMEDIATE');
       for (const table of this.staged) {
@@ -88,6 +119,48 @@ export class StateDbWriter {
     }
   }
 
+  /** A rebuild's window: its rows are in the new tables already; its deletes and checkpoint. */
+  private commitShadow(projection: string, checkpoint: number, deletes: readonly StateDbDelete[]): void {
+    this.db.transaction(() => {
+      for (const { table, column, values } of deletes) this.delete(tableNamed(table), column, values, SHADOW_PREFIX);
+      this.statement(
+        `INSERT INTO main.${SHADOW_PREFIX}${CHECKPOINTS.name} (projection, position) VALUES (?, ?)
+        ${onConflictReplace(CHECKPOINTS)}`,
+      ).run(projection, checkpoint);
+    })();
+  }
+
+  /** New, empty tables for a rebuild, beside the read models (those of a rebuild given up are dropped first). */
+  beginRebuild(): void {
+    this.dropRebuild();
+    this.db.exec(createShadowTablesSql());
+  }
+
+  /**
+   * The rebuilt tables replace the read models, checkpoint included, in one transaction; the
+   * query indexes are built on them within it (one sort each). Readers see the old read models
+   * until it commits (WAL), then the new ones: never a read model half-built or empty.
+   */
+  swapIn(): void {
+    this.db.transaction(() => {
+      for (const table of READ_MODEL_TABLES) {
+        this.db.exec(`DROP TABLE IF EXISTS main.${table.name}`);
+        this.db.exec(`ALTER TABLE main.${SHADOW_PREFIX}${table.name} RENAME TO ${table.name}`);
+      }
+      this.db.exec(CREATE_QUERY_INDEXES);
+    })();
+    // Statements prepared on the tables dropped or renamed are prepared again when next used.
+    this.prepared.clear();
+  }
+
+  /** Drops the tables of a rebuild given up (stopped or failed): the read models stay as they were. */
+  dropRebuild(): void {
+    this.db.exec(
+      READ_MODEL_TABLES.map((table) => `DROP TABLE IF EXISTS main.${SHADOW_PREFIX}${table.name};`).join('\n'),
+    );
+    this.prepared.clear();
+  }
+
   /** Drops the staged rows (a commit whose writing failed half-way). */
   discard(): void {
     for (const table of this.staged) this.statement(`DELETE FROM ${stagedTable(table)}`).run();
@@ -108,9 +181,9 @@ export class StateDbWriter {
     return statement;
   }
 
-  private delete(table: Table, column: string, values: readonly string[]): void {
+  private delete(table: Table, column: string, values: readonly string[], prefix = ''): void {
     if (!columnsOf(table).includes(column)) throw new Error(`${table.name} has no column ${column}`);
-    const remove = this.statement(`DELETE FROM main.${table.name} WHERE ${column} = ?`);
+    const remove = this.statement(`DELETE FROM main.${prefix}${table.name} WHERE ${column} = ?`);
     for (const value of values) remove.run(value);
   }
 }
