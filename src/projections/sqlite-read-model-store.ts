@@ -141,12 +141,19 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   /**
    * Posts the rows to the writer thread in chunks as they come (it stages them), then the commit:
-   * neither thread ever holds a whole window twice. Writing that fails half-way discards what
-   * was staged.
+   * neither thread ever holds a whole window twice. One chunk is staged there while this thread
+   * makes the next (their row proofs, their answers): the two threads overlap. Writing that fails
+   * half-way discards what was staged.
    */
   commit(projection: string, checkpoint: number, write: (writes: ReadModelWrites) => Promise<void>): Promise<void> {
     return this.inTurn(async () => {
       const deletes: StateDbDelete[] = [];
+      let staging: Promise<void> = Promise.resolve();
+      const stage = async (table: Table, rows: Array<Record<string, unknown>>) => {
+        await staging;
+        staging = this.writer.call({ stage: { table: table.name, rows } });
+        staging.catch(() => {}); // awaited before the next chunk or the commit
+      };
       try {
         await write({
           upsert: async (table, rows) => {
@@ -154,17 +161,18 @@ export class SqliteReadModelStore implements ReadModelStore {
             for (const row of rows) {
               chunk.push(row);
               if (chunk.length === STAGED_CHUNK) {
-                await this.writer.call({ stage: { table: table.name, rows: chunk, target: this.target } });
+                await stage(table, chunk);
                 chunk = [];
               }
             }
-            if (chunk.length > 0)
-              await this.writer.call({ stage: { table: table.name, rows: chunk, target: this.target } });
+            if (chunk.length > 0) await stage(table, chunk);
           },
           delete: async (table, column, values) => void deletes.push({ table: table.name, column, values }),
         });
+        await staging;
       } catch (error) {
-        if (this.target === 'live') await this.writer.call('discard');
+        await staging.catch(() => {});
+        await this.writer.call('discard');
         throw error;
       }
       await this.writer.call({ commit: { projection, checkpoint, deletes, target: this.target } });
