@@ -11,8 +11,12 @@ const ADAPTERS = [
   '^src/projections/(sqlite-|state-db)',
   '^src/projections/bulk/sqlite-',
 ];
-/** The main thread's composition root, and the bulk reader thread's own. */
-const COMPOSITION_ROOTS = ['^src/app/open-ledger\\.ts$', '^src/projections/bulk/reader-worker\\.ts$'];
+/** The main thread's composition root, and the bulk reader thread's own (its wiring of a server's log and keys). */
+const COMPOSITION_ROOTS = [
+  '^src/app/open-ledger\\.ts$',
+  '^src/projections/bulk/reader-worker\\.ts$',
+  '^src/store/server-log\\.ts$',
+];
 
 module.exports = {
   forbidden: [
@@ -36,6 +40,15 @@ module.exports = {
       comment: 'The store, crypto and projections never import use cases, the API or the CLI.',
       from: { path: '^src/(store|crypto|projections)/', pathNot: COMPOSITION_ROOTS },
       to: { path: '^src/(app|api|cli)/' },
+    },
+    {
+      name: 'read-models-know-no-use-case',
+      severity: 'error',
+      comment:
+        'The projections (their composition roots included: the bulk reader thread wires its own adapters) ' +
+        'never import src/app, the jobs, the API or the CLI: a read model knows no use case.',
+      from: { path: '^src/projections/' },
+      to: { path: '^src/(app|jobs|api|cli)/' },
     },
     {
       name: 'adapters-only-from-composition-roots',

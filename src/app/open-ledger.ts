@@ -5,13 +5,6 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { sqliteFiles, type LedgerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import {
-  CONTACT_FORGETTING_TYPES,
-  CULTURAL_CONTACT_TYPES,
-  FORGETTING_TYPES,
-  RESTRICTION_TYPES,
-} from '../domain/catalog.js';
-import { ERASURE_REQUEST_TYPES } from '../domain/erasure-requests.js';
 import { ConsentLinks } from '../crypto/consent-link.js';
 import { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import { BlindIndex } from '../crypto/blind-index.js';
@@ -22,7 +15,8 @@ import { loadMasterKey, type MasterKey } from '../crypto/master-key.js';
 import { rotateMasterKey, type RotationOptions, type RotationReport } from './rotate-master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
-import type { EventIndexes } from '../store/event-store.js';
+import { LEDGER_EVENT_INDEXES } from '../store/ledger-event-indexes.js';
+import { openServerEventStore } from '../store/server-log.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { backupSqliteLedger, type SqliteBackup } from '../store/sqlite-backup.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
@@ -30,7 +24,6 @@ import { ReadModels } from '../projections/read-models.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { SqliteReadModelStore } from '../projections/sqlite-read-model-store.js';
 import { connectionOptions, openPool } from '../postgres/database.js';
-import { PgEventStore } from '../postgres/pg-event-store.js';
 import { PgKeyRepository } from '../postgres/pg-key-repository.js';
 import { PgReadModelStore } from '../postgres/pg-read-model-store.js';
 import { ProjectionLock } from '../postgres/projection-lock.js';
@@ -42,17 +35,6 @@ import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
 import type { LedgerContext } from './ledger-context.js';
 import { ValidationError } from '../domain/errors.js';
-import { LEDGER_STREAMS } from '../domain/streams.js';
-
-/**
- * The ledger's event indexes: forgetting, erasure-request and restriction events by type, the
- * cultural contacts of order activities, and the forgetting of a contact as the fence of its stream.
- */
-export const LEDGER_EVENT_INDEXES = {
-  types: [FORGETTING_TYPES, ERASURE_REQUEST_TYPES, RESTRICTION_TYPES],
-  mentions: { types: CULTURAL_CONTACT_TYPES, field: 'culturalContactId' },
-  fences: CONTACT_FORGETTING_TYPES,
-} as const satisfies EventIndexes;
 
 /**
  * The composition root: the one module that knows the adapters. It opens the configured backend,
@@ -113,31 +95,6 @@ function openSqliteLog(dataDir: string): LogAndKeys {
   };
 }
 
-/** The npm package of the EventStoreDB client: an optional dependency, loaded only for LEDGER_STORE=eventstoredb. */
-export const ESDB_CLIENT_PACKAGE = '@eventstore/db-client';
-
-/**
- * The EventStoreDB adapter, imported only when configured, since its client is an optional
- * dependency: without it, the start fails with the command that installs it, not a stack trace.
- */
-export async function importEsdbAdapter(
-  load: () => Promise<typeof import('../eventstoredb/esdb-event-store.js')> = () =>
-    import('../eventstoredb/esdb-event-store.js'),
-) {
-  try {
-    return await load();
-  } catch (error) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    const missing =
-      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(message).includes(ESDB_CLIENT_PACKAGE);
-    if (!missing) throw error;
-    throw new Error(
-      `LEDGER_STORE=eventstoredb needs the optional package ${ESDB_CLIENT_PACKAGE}, which is not installed: ` +
-        `run npm install ${ESDB_CLIENT_PACKAGE}`,
-    );
-  }
-}
-
 /**
  * sqlite: events.db, keys.db and state.db in the data directory. postgres: events and read
  * models in LEDGER_DATABASE_SCHEMA, keys in LEDGER_KEYS_SCHEMA (of LEDGER_KEYS_DATABASE_URL).
@@ -180,22 +137,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
       : pool;
   const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
-    const store =
-      config.store === 'postgres'
-        ? await PgEventStore.open(pool, {
-            connection,
-            schema: config.databaseSchema,
-            indexes: LEDGER_EVENT_INDEXES,
-          })
-        : await (
-            await importEsdbAdapter()
-          ).EsdbEventStore.open(config.esdbConnectionString!, {
-            streamPrefix: config.esdbStreamPrefix,
-            streams: LEDGER_STREAMS,
-            mentions: LEDGER_EVENT_INDEXES.mentions,
-            fences: LEDGER_EVENT_INDEXES.fences,
-            deadlineMs: databaseTimeoutMs,
-          });
+    const store = await openServerEventStore(config, pool);
     const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
     const lock = new ProjectionLock(connection, `${config.databaseSchema}:read-models`);

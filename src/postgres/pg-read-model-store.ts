@@ -6,6 +6,7 @@ import {
   type InactivityRow,
   type ReadModelStore,
   type ReadModelWrites,
+  type RebuildTarget,
 } from '../projections/read-model-store.js';
 import {
   CHECKPOINTS,
@@ -23,6 +24,9 @@ import {
   type Table,
 } from '../projections/tables.js';
 import { createSchema, inTransaction, schemaIdentifier } from './database.js';
+
+/** The prefix of a rebuild's new tables and their indexes, swapped in whole when it ends. */
+const SHADOW_PREFIX = 'rebuild_';
 
 /** Ids and dates sort bytewise (COLLATE "C"), as in SQLite, for the keyset cursors. */
 const PG_TYPES: Record<ColumnType, string> = {
@@ -71,9 +75,16 @@ export class PgReadModelStore implements ReadModelStore {
 
   private constructor(
     private readonly pool: pg.Pool,
-    schema: string,
+    private readonly schema: string,
+    /** The tables' names: the read models', or a rebuild's new tables (`rebuild_<name>`). */
+    private readonly prefix = '',
   ) {
     this.s = schemaIdentifier(schema);
+  }
+
+  /** A table of this store, qualified by its schema. */
+  private t(table: string): string {
+    return `${this.s}.${this.prefix}${table}`;
   }
 
   static async open(pool: pg.Pool, schema: string): Promise<PgReadModelStore> {
@@ -88,7 +99,7 @@ export class PgReadModelStore implements ReadModelStore {
    */
   private async upsert(client: pg.PoolClient, table: Table, rows: Iterable<Record<string, unknown>>) {
     const columns = Object.entries(table.columns);
-    const text = `INSERT INTO ${this.s}.${table.name} (${columnsOf(table).join(', ')})
+    const text = `INSERT INTO ${this.t(table.name)} (${columnsOf(table).join(', ')})
        SELECT * FROM unnest(${columns.map(([, column], i) => `$${i + 1}::${ARRAY_TYPES[column.type]}[]`).join(', ')})
        ${onConflictReplace(table)}`;
     let arrays: unknown[][] = columns.map(() => []);
@@ -108,7 +119,7 @@ export class PgReadModelStore implements ReadModelStore {
       upsert: (table, rows) => this.upsert(client, table, rows),
       delete: async (table, column, values) => {
         if (values.length === 0) return;
-        await client.query(`DELETE FROM ${this.s}.${table.name} WHERE ${column} = ANY($1::text[])`, [values]);
+        await client.query(`DELETE FROM ${this.t(table.name)} WHERE ${column} = ANY($1::text[])`, [values]);
       },
     };
   }
@@ -117,20 +128,20 @@ export class PgReadModelStore implements ReadModelStore {
     const key = table.key.join(', ');
     const where = after ? `WHERE (${key}) > (${table.key.map((_, i) => `$${i + 1}`).join(', ')})` : '';
     const { rows } = await this.pool.query(
-      `SELECT * FROM ${this.s}.${table.name} ${where} ORDER BY ${key} LIMIT $${(after?.length ?? 0) + 1}`,
+      `SELECT * FROM ${this.t(table.name)} ${where} ORDER BY ${key} LIMIT $${(after?.length ?? 0) + 1}`,
       [...(after ?? []), limit],
     );
     return rows.map((row: Record<string, unknown>) => fromPg(table, row));
   }
 
   async allRows<T extends Table>(table: T) {
-    const { rows } = await this.pool.query(`SELECT * FROM ${this.s}.${table.name}`);
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t(table.name)}`);
     return rows.map((row: Record<string, unknown>) => fromPg(table, row));
   }
 
   async rows<T extends Table>(table: T, column: keyof T['columns'] & string, values: readonly string[]) {
     if (values.length === 0) return [];
-    const { rows } = await this.pool.query(`SELECT * FROM ${this.s}.${table.name} WHERE ${column} = ANY($1::text[])`, [
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t(table.name)} WHERE ${column} = ANY($1::text[])`, [
       values,
     ]);
     return rows.map((row: Record<string, unknown>) => fromPg(table, row));
@@ -148,13 +159,53 @@ export class PgReadModelStore implements ReadModelStore {
     });
   }
 
+  /**
+   * New tables beside the read models, in the same schema (`rebuild_<name>`, without their query
+   * indexes until the swap): a rebuild writes them while readers read the read models as they
+   * were. The swap drops the old tables and renames the new ones (and their indexes) in one
+   * transaction: catalog changes only, so readers wait on it a moment, then read the new tables.
+   */
+  async rebuildTarget(): Promise<RebuildTarget> {
+    if (this.prefix !== '') throw new Error('a rebuild cannot rebuild into its own tables');
+    const shadow = (name: string) => `${this.s}.${SHADOW_PREFIX}${name}`;
+    const dropShadow = READ_MODEL_TABLES.map((table) => `DROP TABLE IF EXISTS ${shadow(table.name)};`).join('\n');
+    const dialect = { qualified: shadow, type: (column: Column) => PG_TYPES[column.type], suffix: '' };
+    await createSchema(
+      this.pool,
+      this.schema,
+      `${dropShadow}\n${READ_MODEL_TABLES.map((table) => createTableSql(table, dialect)).join('\n')}`,
+    );
+    return {
+      store: new PgReadModelStore(this.pool, this.schema, SHADOW_PREFIX),
+      swapIn: async () => {
+        const indexes = READ_MODEL_TABLES.flatMap((table) =>
+          Object.entries(table.indexes).map(([name, columns]) => ({ table: table.name, name, columns })),
+        );
+        // Built before the swap, on the new tables (readers wait only for the renames).
+        for (const { table, name, columns } of indexes)
+          await this.pool.query(
+            `CREATE INDEX IF NOT EXISTS ${SHADOW_PREFIX}${name} ON ${shadow(table)} (${columns.join(', ')})`,
+          );
+        await inTransaction(this.pool, async (client) => {
+          for (const table of READ_MODEL_TABLES) {
+            await client.query(`DROP TABLE IF EXISTS ${this.s}.${table.name}`);
+            await client.query(`ALTER TABLE ${shadow(table.name)} RENAME TO ${table.name}`);
+            await client.query(`ALTER INDEX ${shadow(`${table.name}_pkey`)} RENAME TO ${table.name}_pkey`);
+          }
+          for (const { name } of indexes) await client.query(`ALTER INDEX ${shadow(name)} RENAME TO ${name}`);
+        });
+      },
+      discard: async () => void (await this.pool.query(dropShadow)),
+    };
+  }
+
   async reset() {
-    await this.pool.query(`TRUNCATE ${READ_MODEL_TABLES.map((table) => `${this.s}.${table.name}`).join(', ')}`);
+    await this.pool.query(`TRUNCATE ${READ_MODEL_TABLES.map((table) => `${this.t(table.name)}`).join(', ')}`);
   }
 
   async contactsByEmailHash(hash: string) {
     const { rows } = await this.pool.query<{ contact_id: string }>(
-      `SELECT contact_id FROM ${this.s}.email_index WHERE email_hash = $1 ORDER BY contact_id`,
+      `SELECT contact_id FROM ${this.t('email_index')} WHERE email_hash = $1 ORDER BY contact_id`,
       [hash],
     );
     return rows.map((row) => row.contact_id);
@@ -168,7 +219,7 @@ export class PgReadModelStore implements ReadModelStore {
   ) {
     const { recency, contactId } = after ?? { recency: '', contactId: '' };
     const { rows } = await this.pool.query<Record<string, unknown>>(
-      `SELECT * FROM ${this.s}.contacts
+      `SELECT * FROM ${this.t('contacts')}
        WHERE recency_at < $1 AND (recency_at, contact_id) > ($2, $3) AND ${LISTED_CONTACT} AND role = ANY($4::text[])
        ORDER BY recency_at, contact_id LIMIT $5`,
       [before, recency, contactId, roles, limit],
@@ -178,7 +229,7 @@ export class PgReadModelStore implements ReadModelStore {
 
   async inactivityPage(before: string, afterContactId: string, limit: number) {
     const { rows } = await this.pool.query<Record<string, unknown>>(
-      `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM ${this.s}.contacts
+      `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM ${this.t('contacts')}
        WHERE contact_id > $1 AND recency_at < $2 AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT $3`,
       [afterContactId, before, limit],
     );
@@ -187,7 +238,7 @@ export class PgReadModelStore implements ReadModelStore {
 
   async purgeablePage(before: string, afterOrderId: string, limit: number) {
     const { rows } = await this.pool.query<{ order_id: string; contact_id: string }>(
-      `SELECT order_id, contact_id FROM ${this.s}.orders
+      `SELECT order_id, contact_id FROM ${this.t('orders')}
        WHERE order_id > $1 AND purged = 0 AND earliest_end < $2 ORDER BY order_id LIMIT $3`,
       [afterOrderId, before, limit],
     );
@@ -202,7 +253,7 @@ export class PgReadModelStore implements ReadModelStore {
   ) {
     const { lastActivityAt, contactId } = after ?? { lastActivityAt: '', contactId: '' };
     const { rows } = await this.pool.query<ExpiringRow>(
-      `SELECT contact_id, last_activity_at FROM ${this.s}.consents
+      `SELECT contact_id, last_activity_at FROM ${this.t('consents')}
        WHERE purpose = $1 AND status = 'yes' AND last_activity_at < $2 AND (last_activity_at, contact_id) > ($3, $4)
        ORDER BY last_activity_at, contact_id LIMIT $5`,
       [purpose, before, lastActivityAt, contactId, limit],
@@ -214,7 +265,7 @@ export class PgReadModelStore implements ReadModelStore {
     const values: unknown[] = [];
     const param = (value: unknown) => `$${values.push(value)}`;
     const sql = targetingSql(query, {
-      qualified: (table) => `${this.s}.${table}`,
+      qualified: (table) => this.t(table),
       param,
       inIds: (ids) => `= ANY(${param(ids)}::text[])`,
       fence: ' OFFSET 0',

@@ -31,8 +31,14 @@ export interface ReadModelStore {
    * or none, by every reader, even while `write` awaits. A failure writes nothing.
    */
   commit(projection: string, checkpoint: number, write: (writes: ReadModelWrites) => Promise<void>): Promise<void>;
-  /** Empties every read model and checkpoint, for a rebuild from the log. */
+  /** Empties every read model and checkpoint. */
   reset(): Promise<void>;
+  /**
+   * New, empty read models beside these (new tables), for a rebuild: readers keep reading these,
+   * whole, until the rebuilt ones replace them in one transaction (`swapIn`). Those of a rebuild
+   * given up (`discard`, or a crash) never replace anything.
+   */
+  rebuildTarget(): Promise<RebuildTarget>;
   contactsByEmailHash(hash: string): Promise<string[]>;
   /**
    * Registered contacts not forgotten, of one of `roles`, with recency < before, in (recency, id)
@@ -70,6 +76,16 @@ export interface ReadModelStore {
   /** A campaign's counts and eligible ids over the contacts in scope (see targetingSql). */
   targetingTally(query: TargetQuery): Promise<TargetTally>;
   close(): Promise<void>;
+}
+
+/** Where a rebuild writes (see ReadModelStore.rebuildTarget). */
+export interface RebuildTarget {
+  /** The new read models: empty at first, folded into as any others, seen by no reader. */
+  store: ReadModelStore;
+  /** Replaces the read models, checkpoint included, by the new ones, in one transaction. */
+  swapIn(): Promise<void>;
+  /** Drops the new ones: the read models stay as they were. */
+  discard(): Promise<void>;
 }
 
 export type ExpiringRow = Pick<Row<typeof CONSENTS>, 'contact_id' | 'last_activity_at'>;

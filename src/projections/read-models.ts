@@ -80,6 +80,23 @@ export class ReadModels {
     return this.store.reset();
   }
 
+  /**
+   * New, empty read models beside these, for a rebuild (see ReadModelStore.rebuildTarget): these
+   * stay whole for readers until `swapIn` replaces them, checkpoint included, in one transaction.
+   */
+  async rebuilding(): Promise<{ models: ReadModels; swapIn(): Promise<void>; discard(): Promise<void> }> {
+    const target = await this.store.rebuildTarget();
+    return {
+      models: new ReadModels(target.store, this.proofs),
+      swapIn: async () => {
+        await target.swapIn();
+        // The rows kept are those of the tables just replaced.
+        this.committed.clear();
+      },
+      discard: () => target.discard(),
+    };
+  }
+
   checkpoint(projection: string): Promise<number> {
     return this.store.checkpoint(projection);
   }

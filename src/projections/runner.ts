@@ -210,14 +210,35 @@ export class ProjectionRunner {
     return record && record.position === position ? { position, hash: record.hash } : null;
   }
 
-  /** Recreates every read model from the log, exactly: empties them, then folds the log in bulk windows. */
+  /**
+   * Recreates every read model from the log, exactly: folds the log in bulk windows into new,
+   * empty read models beside them, then swaps those in with their checkpoint in one transaction.
+   * Readers see the read models as they were until then, never empty or half-built ones. A
+   * rebuild stopped (`shouldStop`), failed or killed midway replaces nothing: its new tables are
+   * dropped (by the next rebuild, after a kill), and the position returned is the checkpoint kept.
+   */
   async rebuild(
     onProgress: (position: number) => void = () => {},
     shouldStop: () => boolean = () => false,
   ): Promise<number> {
     const pages = (await this.store.headPosition()) > BULK_BACKLOG ? this.bulkPages : this.pages;
-    await this.models.reset();
-    return this.applyLog(0, this.inBulk(pages), onProgress, shouldStop, true);
+    const target = await this.models.rebuilding();
+    let stopped = false;
+    try {
+      const folded = await this.applyLog(0, this.inBulk(pages), onProgress, () => (stopped = shouldStop()), {
+        models: target.models,
+        fresh: true,
+      });
+      if (stopped) {
+        await target.discard();
+        return this.models.checkpoint(READ_MODELS);
+      }
+      await target.swapIn();
+      return folded;
+    } catch (error) {
+      await target.discard().catch(() => {});
+      throw error;
+    }
   }
 
   /**
@@ -230,9 +251,10 @@ export class ProjectionRunner {
     { pages, pageSize, windowRows }: { pages: FoldPages; pageSize: number; windowRows: number },
     onProgress: (position: number) => void,
     shouldStop: () => boolean,
-    fresh = false,
+    /** Where to fold (a rebuild's new read models); `fresh`: they hold nothing yet. */
+    { models, fresh }: { models: ReadModels; fresh: boolean } = { models: this.models, fresh: false },
   ): Promise<number> {
-    // After a reset nothing is stored until the first commit: that window loads no row.
+    // In empty read models nothing is stored until the first commit: that window loads no row.
     let window = new ReadModelWindow(fresh);
     let emailHashes: Array<Promise<ReadonlyMap<string, string>>> = [];
     let folded = from;
@@ -247,14 +269,14 @@ export class ProjectionRunner {
       hashes.catch(() => {});
       const record = await this.recordAt(folded);
       if (!record) throw new Error(`the log has no record at position ${folded}, just folded`);
-      await this.models.commit(READ_MODELS, window, record, hashes);
+      await models.commit(READ_MODELS, window, record, hashes);
       committed = folded;
     };
     for await (const page of pages(from, pageSize)) {
       // Awaited at the commit; a failure meanwhile must not count as unhandled.
       page.emailHashes.catch(() => {});
       emailHashes.push(page.emailHashes);
-      await this.models.fold(window, page.events, page.emailEvents);
+      await models.fold(window, page.events, page.emailEvents);
       folded = page.last;
       if (window.rows >= windowRows) {
         await commit();

@@ -9,8 +9,11 @@ serveCalls(
   async (call: StateDbWriterCall) => {
     if (call === 'reset') writer.reset();
     else if (call === 'discard') writer.discard();
+    else if (call === 'beginRebuild') writer.beginRebuild();
+    else if (call === 'swapIn') writer.swapIn();
+    else if (call === 'dropRebuild') writer.dropRebuild();
     else if ('stage' in call) writer.stage(call.stage);
-    else writer.commit(call.commit.projection, call.commit.checkpoint, call.commit.deletes);
+    else writer.commit(call.commit.projection, call.commit.checkpoint, call.commit.deletes, call.commit.target);
   },
   () => writer.close(),
 );

@@ -35,6 +35,15 @@ const sqliteDialect = {
 /** The query indexes, created when missing (after a reset, by the next commit: one sort each). */
 export const CREATE_QUERY_INDEXES = createIndexesSql(sqliteDialect.qualified);
 
+/** The prefix of a rebuild's new tables (`rebuild_contacts`, ...), swapped in whole when it ends. */
+export const SHADOW_PREFIX = 'rebuild_';
+
+/** A rebuild's new tables, without their query indexes (built in one sort each at the swap). */
+export const createShadowTablesSql = (): string =>
+  READ_MODEL_TABLES.map((table) =>
+    createTableSql(table, { ...sqliteDialect, qualified: (name) => `main.${SHADOW_PREFIX}${name}` }),
+  ).join('\n');
+
 /** Connects to state.db, creating (or, at another version, recreating) its tables. */
 export function openStateDb(path: string): Database.Database {
   const db = connectStateDb(path);

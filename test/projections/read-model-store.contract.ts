@@ -305,6 +305,52 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(listed.map((row) => row.contact_id)).to.deep.equal(['C-active']);
     });
 
+    it('a rebuild writes tables no reader sees, swapped in whole with the checkpoint, or dropped', async () => {
+      await store.commit('models', 8, async (writes) => {
+        await writes.upsert(CONTACTS, [contact('C-old')]);
+        await writes.upsert(EMAIL_INDEX, [{ contact_id: 'C-old', email_hash: 'h-old' }]);
+      });
+      const listed = async () =>
+        (await store.recencyPage('2030-01-01', ANY_ROLE, null, 10)).map((row) => row.contact_id);
+      const seesOld = async () => {
+        expect(await store.checkpoint('models')).to.equal(8);
+        expect(await listed()).to.deep.equal(['C-old']);
+        expect(await store.contactsByEmailHash('h-old')).to.deep.equal(['C-old']);
+        expect(await store.contactsByEmailHash('h-new')).to.deep.equal([]);
+      };
+      const given = await store.rebuildTarget();
+      expect(await given.store.checkpoint('models')).to.equal(0);
+      await given.store.commit('models', 3, async (writes) => writes.upsert(CONTACTS, [contact('C-given-up')]));
+      await given.discard();
+      await seesOld();
+
+      const target = await store.rebuildTarget();
+      expect(await target.store.rows(CONTACTS, 'contact_id', ['C-given-up'])).to.deep.equal([]);
+      await target.store.commit('models', 5, async (writes) => {
+        await writes.upsert(CONTACTS, [contact('C-new'), contact('C-gone')]);
+        await writes.upsert(EMAIL_INDEX, [{ contact_id: 'C-new', email_hash: 'h-new' }]);
+      });
+      await target.store.commit('models', 9, async (writes) => {
+        await writes.upsert(CONTACTS, [contact('C-new', { status: 'anonymized' }), contact('C-next')]);
+        await writes.delete(EMAIL_INDEX, 'contact_id', ['C-new']);
+      });
+      expect(await target.store.checkpoint('models')).to.equal(9);
+      expect((await target.store.rows(CONTACTS, 'contact_id', ['C-new']))[0]?.status).to.equal('anonymized');
+      await seesOld();
+      await target.swapIn();
+      expect(await store.checkpoint('models')).to.equal(9);
+      expect(await listed()).to.deep.equal(['C-gone', 'C-next']);
+      expect(await store.contactsByEmailHash('h-old')).to.deep.equal([]);
+      expect(await store.contactsByEmailHash('h-new')).to.deep.equal([]);
+      // The swapped-in tables take commits and further rebuilds as the first ones did.
+      await store.commit('models', 10, async (writes) => writes.upsert(CONTACTS, [contact('C-after')]));
+      expect(await listed()).to.deep.equal(['C-after', 'C-gone', 'C-next']);
+      const again = await store.rebuildTarget();
+      await again.store.commit('models', 10, async (writes) => writes.upsert(CONTACTS, [contact('C-again')]));
+      await again.swapIn();
+      expect(await listed()).to.deep.equal(['C-again']);
+    });
+
     it('a reset empties every read model and checkpoint; the next commit writes on bare tables', async () => {
       await store.commit('models', 8, async (writes) => {
         await writes.upsert(CONTACTS, [contact('C-1')]);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTestLedger, TEST_STORE, type TestLedger } from '../support/ledger.js';
 import { dumpReadModels } from '../support/stored.js';
-import { BULK_PAGE, ProjectionRunner } from '../../src/projections/runner.js';
+import { ORDERS } from '../../src/projections/tables.js';
+import { ProjectionRunner } from '../../src/projections/runner.js';
 import { domainEvents, emailEventIds, ReadModelWindow } from '../../src/projections/fold-batch.js';
 import { emailHashes } from '../../src/projections/email-hashes.js';
 import { startApi } from '../support/http.js';
@@ -233,7 +234,7 @@ describe('projection runner and read models', function () {
     expect((await ledger.readModels.contact('C-7'))?.recency?.date).to.equal(day(2107));
   });
 
-  it('a rebuild folded in many small windows, stopped and resumed, equals the incremental read models', async () => {
+  it('a rebuild in many small windows equals the incremental read models; one stopped replaces nothing', async () => {
     // Sales prolong the newsletter and bring the "order" legal basis back: windows load consents for them too.
     await configurePurpose(ledger, 'newsletter', {
       ...PURPOSE_KINDS.newsletter,
@@ -273,13 +274,16 @@ describe('projection runner and read models', function () {
       emailHashes: hashes,
       windowRows: 50,
     });
+    // Stopped after three pages: its new tables are dropped, the read models stay whole, at the head.
     const stoppedAt = await windowed.rebuild(
       () => pages++,
       () => pages === 3,
     );
-    expect(stoppedAt).to.equal(3 * BULK_PAGE);
-    expect(await ledger.readModels.checkpoint('read-models')).to.equal(3 * BULK_PAGE);
-    expect(await windowed.catchUp()).to.equal(head);
+    expect(pages).to.equal(3);
+    expect(stoppedAt).to.equal(head);
+    expect(await ledger.readModels.checkpoint('read-models')).to.equal(head);
+    expect(await dumpReadModels(ledger)).to.deep.equal(expected);
+    expect(await windowed.rebuild()).to.equal(head);
     expect(await dumpReadModels(ledger)).to.deep.equal(expected);
   });
 
@@ -352,9 +356,70 @@ describe('projection runner and read models', function () {
         .finally(() => rmSync(garbage, { recursive: true }));
       expect(readerFailure).to.be.instanceOf(Error);
       expect((readerFailure as Error).message).to.match(/file is not a database|ECONNREFUSED/);
-      expect(await ledger.readModels.checkpoint('read-models')).to.equal(0);
+      // A rebuild that failed replaced nothing: the read models are as they were, whole.
+      expect(await ledger.readModels.checkpoint('read-models')).to.equal(7000);
+      expect(await dumpReadModels(ledger)).to.deep.equal(inThread);
     },
   );
+
+  it('reads during a rebuild see the read models whole: the e-mail look-up, recency, rows and checkpoint', async () => {
+    await configureTestPurposes(ledger);
+    const log = [
+      ...Array.from({ length: 3000 }, (_, i) => ({
+        type: 'ContactRegistered',
+        contactId: `C-${i}`,
+        organizationId: 'ORG-A',
+        occurredAt: day(i % 700),
+        data: { role: 'individual', firstName: 'Whole', email: `whole.${i}@example.org` },
+      })),
+      ...Array.from({ length: 4000 }, (_, i) => ({
+        type: i % 2 ? 'TicketSold' : 'MarketingLinkClicked',
+        contactId: `C-${i % 3000}`,
+        organizationId: 'ORG-B',
+        occurredAt: day(800 + (i % 900)),
+        data:
+          i % 2
+            ? { orderId: `O-${i}`, product: { kind: 'dated', validUntil: day(1000 + i) } }
+            : { campaignId: 'CMP-1', channel: 'email' },
+      })),
+    ];
+    for (let i = 0; i < log.length; i += 1000) await publish(ledger, { events: log.slice(i, i + 1000) });
+    await ledger.runner.catchUp();
+    const head = await ledger.store.headPosition();
+    const { readModels, blindIndex } = ledger;
+    const read = async () => ({
+      checkpoint: await readModels.checkpoint('read-models'),
+      lookUp: await readModels.contactsByEmailHash(blindIndex.email('whole.2999@example.org')),
+      recency: (await readModels.recencyBefore('2100-01-01', null, 5000)).items,
+      consents: await readModels.consents('C-2'),
+      orders: (await readModels.rowsInKeyOrder(ORDERS).next()).value?.length,
+    });
+    const before = await read();
+    expect(before.checkpoint).to.equal(head);
+    expect(before.lookUp).to.deep.equal(['C-2999']);
+    expect(before.recency).to.have.length(3000);
+    const dumped = await dumpReadModels(ledger);
+
+    // Windows of 2,000 rows: the rebuild commits many times, on the reader thread's pages.
+    const runner = new ProjectionRunner(ledger.store, ledger.readModels, {
+      emailHashes: emailHashes(ledger.keys, blindIndex),
+      bulkPages: pagesFromWorker(ledger.config, MasterKey.fromBase64(ledger.config.masterKey!, 'test')),
+      windowRows: 2000,
+    });
+    let done = false;
+    const rebuilt = runner.rebuild().finally(() => (done = true));
+    let reads = 0;
+    while (!done) {
+      expect(await read()).to.deep.equal(before);
+      reads++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await rebuilt).to.equal(head);
+    expect(reads).to.be.greaterThan(5);
+    // Swapped in: the same read models (the log is the same), a whole set, with their query indexes.
+    expect(await read()).to.deep.equal(before);
+    expect(await dumpReadModels(ledger)).to.deep.equal(dumped);
+  });
 
   it(
     'commits a window whose e-mail hashes are still coming: readers ' +

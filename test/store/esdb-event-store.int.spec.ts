@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EsdbEventStore } from '../../src/eventstoredb/esdb-event-store.js';
 import { describeEventStoreContract } from './event-store.contract.js';
-import { LEDGER_EVENT_INDEXES } from '../../src/app/open-ledger.js';
+import { LEDGER_EVENT_INDEXES } from '../../src/store/ledger-event-indexes.js';
 import { LEDGER_STREAMS } from '../../src/domain/streams.js';
 
 const connectionString = process.env['ESDB_CONNECTION_STRING'];

@@ -1,7 +1,7 @@
 import { PgEventStore } from '../../src/postgres/pg-event-store.js';
 import { TEST_DATABASE_URL, testDatabase } from '../support/postgres.js';
 import { describeEventStoreContract } from './event-store.contract.js';
-import { LEDGER_EVENT_INDEXES } from '../../src/app/open-ledger.js';
+import { LEDGER_EVENT_INDEXES } from '../../src/store/ledger-event-indexes.js';
 
 describeEventStoreContract('postgres (tables in a schema, LISTEN/NOTIFY)', async () => {
   const database = testDatabase();

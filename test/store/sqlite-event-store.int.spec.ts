@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
-import { LEDGER_EVENT_INDEXES } from '../../src/app/open-ledger.js';
+import { LEDGER_EVENT_INDEXES } from '../../src/store/ledger-event-indexes.js';
 import { expect } from 'chai';
 import { describeEventStoreContract, newEvent } from './event-store.contract.js';
 

@@ -13,7 +13,8 @@ import { sqlitePageSource } from './sqlite-page-source.js';
  * The bulk reader thread (see pagesFromWorker), and its own composition root: it reads the log
  * after a position and sends each page as soon as the folding thread has room for it. The e-mails
  * of the pages sent are hashed while it has none, and after the last page, while the folding
- * thread writes its window. Only the configured backend's modules are loaded.
+ * thread writes its window. Only the configured backend's modules are loaded: state.db's here
+ * (sqlite-page-source.ts), a server's log and keys in store/server-log.ts; never the main thread's root.
  */
 const input = workerData as BulkReaderInput;
 const port = parentPort!;
@@ -27,7 +28,7 @@ const send = (message: BulkReaderMessage) => port.postMessage(message);
 
 async function openPageSource(): Promise<PageSource> {
   if (input.config.store === 'sqlite') return sqlitePageSource(input.config.dataDir);
-  return storePageSource(await (await import('../../app/open-ledger.js')).openBackend(input.config));
+  return storePageSource(await (await import('../../store/server-log.js')).openServerLog(input.config));
 }
 
 const masterKey = MasterKey.fromBase64(input.masterKey, 'bulk reader');

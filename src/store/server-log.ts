@@ -1,0 +1,89 @@
+import type pg from 'pg';
+import type { LedgerConfig } from '../config.js';
+import { connectionOptions, openPool } from '../postgres/database.js';
+import { PgEventStore } from '../postgres/pg-event-store.js';
+import { PgKeyRepository } from '../postgres/pg-key-repository.js';
+import { LEDGER_STREAMS } from '../domain/streams.js';
+import { LEDGER_EVENT_INDEXES } from './ledger-event-indexes.js';
+import type { KeyRepository } from '../crypto/key-repository.js';
+import type { EventStore } from './event-store.js';
+
+/** The npm package of the EventStoreDB client: an optional dependency, loaded only for LEDGER_STORE=eventstoredb. */
+export const ESDB_CLIENT_PACKAGE = '@eventstore/db-client';
+
+/**
+ * The EventStoreDB adapter, imported only when configured, since its client is an optional
+ * dependency: without it, the start fails with the command that installs it, not a stack trace.
+ */
+export async function importEsdbAdapter(
+  load: () => Promise<typeof import('../eventstoredb/esdb-event-store.js')> = () =>
+    import('../eventstoredb/esdb-event-store.js'),
+) {
+  try {
+    return await load();
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(message).includes(ESDB_CLIENT_PACKAGE);
+    if (!missing) throw error;
+    throw new Error(
+      `LEDGER_STORE=eventstoredb needs the optional package ${ESDB_CLIENT_PACKAGE}, which is not installed: ` +
+        `run npm install ${ESDB_CLIENT_PACKAGE}`,
+    );
+  }
+}
+
+/** The log on a database server: PostgreSQL's events schema (through `pool`), or EventStoreDB. */
+export async function openServerEventStore(config: LedgerConfig, pool: pg.Pool): Promise<EventStore> {
+  const { databaseTimeoutMs } = config;
+  if (config.store === 'postgres') {
+    return PgEventStore.open(pool, {
+      connection: connectionOptions(config.databaseUrl!, databaseTimeoutMs),
+      schema: config.databaseSchema,
+      indexes: LEDGER_EVENT_INDEXES,
+    });
+  }
+  const { EsdbEventStore } = await importEsdbAdapter();
+  return EsdbEventStore.open(config.esdbConnectionString!, {
+    streamPrefix: config.esdbStreamPrefix,
+    streams: LEDGER_STREAMS,
+    mentions: LEDGER_EVENT_INDEXES.mentions,
+    fences: LEDGER_EVENT_INDEXES.fences,
+    deadlineMs: databaseTimeoutMs,
+  });
+}
+
+/**
+ * The bulk reader thread's wiring on a database server (LEDGER_STORE=postgres or eventstoredb):
+ * the log and the keys, nothing else (no read model, no use case). A composition root of its own,
+ * beside app/open-ledger.ts: the read models know no use case, and the thread opens what it reads.
+ */
+export async function openServerLog(
+  config: LedgerConfig,
+): Promise<{ store: EventStore; keys: KeyRepository; close(): Promise<void> }> {
+  const databaseUrl = config.databaseUrl!;
+  const { databaseTimeoutMs } = config;
+  // Two connections: the pages, and the keys the e-mails are opened with.
+  const pool = openPool(databaseUrl, config.databaseApplicationName, databaseTimeoutMs, 2);
+  const keysPool =
+    config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl
+      ? openPool(config.keysDatabaseUrl, config.databaseApplicationName, databaseTimeoutMs, 1)
+      : pool;
+  const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
+  try {
+    const store = await openServerEventStore(config, pool);
+    const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
+    return {
+      store,
+      keys,
+      close: async () => {
+        await store.close();
+        await keys.close();
+        await endPools();
+      },
+    };
+  } catch (error) {
+    await endPools();
+    throw error;
+  }
+}
