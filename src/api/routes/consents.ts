@@ -1,0 +1,142 @@
+import { Type } from '@sinclair/typebox';
+import { ValidationError } from '../../domain/errors.js';
+import { Instant } from '../../domain/schema-kit.js';
+import { EXCLUSION_REASONS, TargetingRequest } from '../../domain/targeting.js';
+import { expireConsents } from '../../app/consent-expiry.js';
+import { targetCampaign } from '../../app/targeting.js';
+import { answerThroughLink, consentPage } from '../../app/consent-links.js';
+import { CONSENT_LINK_LIMIT, rateLimit } from '../rate-limit.js';
+import { ConsentExpiryRequest, ConsentLinkAnswer, dayOrInstant } from '../request-bodies.js';
+import { Nullable, Obj, perApp, route } from '../route.js';
+import type { Request } from 'express';
+
+const ExpiryReport = Obj(
+  {
+    asOf: Instant(),
+    expired: Type.Integer({ minimum: 0, description: '"yes" brought back to "unknown" by this run' }),
+    purposes: Type.Record(
+      Type.String(),
+      Obj({
+        expiryDays: Type.Integer({ minimum: 1 }),
+        cutoff: Nullable(Instant()),
+        expired: Type.Integer({ minimum: 0 }),
+      }),
+    ),
+  },
+  { title: 'ConsentExpiryReport' },
+);
+
+const Targeting = Obj(
+  {
+    campaignType: TargetingRequest.properties.campaignType,
+    channel: TargetingRequest.properties.channel,
+    strictConsent: Type.Boolean(),
+    eligible: Type.Array(Type.String()),
+    excluded: Obj(Object.fromEntries(EXCLUSION_REASONS.map((reason) => [reason, Type.Integer({ minimum: 0 })]))),
+    withoutAnswer: Type.Integer({ minimum: 0, description: 'considered, with neither a "yes" nor a "no"' }),
+    considered: Type.Integer({ minimum: 0 }),
+  },
+  { title: 'TargetingAnswer' },
+);
+
+const ConsentPage = Obj(
+  {
+    expiresAt: Instant(),
+    purposes: Type.Array(
+      Obj({
+        code: Type.String(),
+        kind: Type.String(),
+        channel: Type.String(),
+        status: Type.String({ description: 'yes, no or unknown' }),
+        changedAt: Nullable(Instant()),
+      }),
+    ),
+  },
+  { title: 'ConsentPage' },
+);
+
+const LINK_BUDGET = `${CONSENT_LINK_LIMIT.requests} requests per ${CONSENT_LINK_LIMIT.windowMs / 1000} s`;
+const TokenParams = Obj({
+  token: Type.String({ minLength: 1, maxLength: 2048, description: 'the link token (cl1.…)' }),
+});
+// Each link has its own request budget, counted by a hash of its token: one for both routes.
+const perLink = perApp(() => rateLimit(CONSENT_LINK_LIMIT, (req) => String(req.params['token'])));
+
+/** The caller's address as the socket gives it (an IPv4 client seen through an IPv6 socket unwrapped). */
+const clientIp = (req: Request): string | undefined => req.ip?.replace(/^::ffff:(?=\d+\.)/, '');
+
+export const consentRoutes = [
+  route({
+    method: 'post',
+    path: '/v1/consents/expire',
+    operationId: 'expireConsents',
+    summary: 'the consent-expiry job: every "yes" past its expiry back to unknown; 201 when any expired, else 200',
+    access: 'batch',
+    body: { schema: ConsentExpiryRequest, limit: 4096, what: 'expiry request', component: 'ConsentExpiryRequest' },
+    responses: {
+      200: { description: 'nothing expired', schema: ExpiryReport },
+      201: { description: 'consents expired (events appended)', schema: ExpiryReport },
+    },
+    problems: [409, 422],
+    async handle({ body: { asOf }, res }, { ledger }) {
+      const report = await expireConsents(ledger, asOf !== undefined ? { asOf: dayOrInstant(asOf) } : {});
+      res.status(report.expired > 0 ? 201 : 200).json(report);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/targeting',
+    operationId: 'targetCampaign',
+    summary:
+      'a campaign audience: {eligible: [contactIds], excluded: {reason: count}, withoutAnswer}; operational ' +
+      'campaigns skip the consent filter only; recencyBefore selects the consent-renewal audience',
+    access: 'operator',
+    body: { schema: TargetingRequest, limit: 'max', what: 'targeting request', component: 'TargetingRequest' },
+    responses: { 200: { description: 'the audience', schema: Targeting } },
+    async handle({ body, res }, { ledger }) {
+      const before = body.recencyBefore !== undefined ? dayOrInstant(body.recencyBefore) : undefined;
+      res.set('Cache-Control', 'no-store').json(await targetCampaign(ledger, body, before));
+    },
+  }),
+  // The person's own page, reached by the signed link they were sent: no API key, the token is the proof.
+  route({
+    method: 'get',
+    path: '/v1/consent-links/:token',
+    operationId: 'getConsentPage',
+    summary:
+      "the person's consents, through their link (no key: the token is the proof; 404 forged, 410 expired; " +
+      `429 with Retry-After past ${LINK_BUDGET} on the link)`,
+    access: 'open',
+    params: TokenParams,
+    responses: { 200: { description: 'each purpose with the answer', schema: ConsentPage } },
+    problems: [404, 410, 429],
+    before: (context) => [perLink(context)],
+    async handle({ params: { token }, res }, { ledger }) {
+      res.set('Cache-Control', 'no-store').json(await consentPage(ledger, token));
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/consent-links/:token',
+    operationId: 'answerThroughConsentLink',
+    summary:
+      'the person gives or withdraws a consent through their link (source portal, IP kept as evidence); ' +
+      `an answer that changes nothing appends nothing; the link's ${LINK_BUDGET} count it`,
+    access: 'open',
+    params: TokenParams,
+    body: { schema: ConsentLinkAnswer, limit: 4096, what: 'consent answer', component: 'ConsentLinkAnswer' },
+    responses: { 200: { description: 'the page as it is now', schema: ConsentPage } },
+    problems: [404, 409, 410, 422, 429],
+    before: (context) => [perLink(context)],
+    async handle({ params: { token }, body, req, res }, { ledger }) {
+      if (body.answer === 'yes' && body.wordingVersion === undefined) {
+        throw new ValidationError('a "yes" needs the version of the wording the person was shown', [
+          { pointer: '/wordingVersion', message: 'is required with answer yes' },
+        ]);
+      }
+      const { wordingVersion = '' } = body;
+      const page = await answerThroughLink(ledger, token, { ...body, wordingVersion }, clientIp(req));
+      res.set('Cache-Control', 'no-store').json(page);
+    },
+  }),
+];
