@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { Role } from '../domain/api-keys.js';
 import type { OpenLedger } from '../app/open-ledger.js';
 import type { LedgerContext } from '../app/ledger-context.js';
@@ -122,7 +122,4 @@ export function perApp<T>(make: (context: RouteContext) => T): (context: RouteCo
 /** The answer of a JSON route: its schema, the description its status gets. */
 export const json = (schema: TSchema, description: string): Reply => ({ description, schema });
 
-/** An object of the document: every field named, none unknown (a new field must be documented). */
-export const Obj = <T extends Parameters<typeof Type.Object>[0]>(properties: T, options: object = {}) =>
-  Type.Object(properties, { additionalProperties: false, ...options });
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export { Nullable, Obj } from '../domain/schema-kit.js';

@@ -1,30 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../../domain/errors.js';
-import { Instant } from '../../domain/schema-kit.js';
 import { EXCLUSION_REASONS, TargetingRequest } from '../../domain/targeting.js';
-import { expireConsents } from '../../app/consent-expiry.js';
+import { ConsentExpiryReport, expireConsents } from '../../app/consent-expiry.js';
 import { targetCampaign } from '../../app/targeting.js';
-import { answerThroughLink, consentPage } from '../../app/consent-links.js';
+import { answerThroughLink, ConsentPage, consentPage } from '../../app/consent-links.js';
 import { CONSENT_LINK_LIMIT, rateLimit } from '../rate-limit.js';
 import { ConsentExpiryRequest, ConsentLinkAnswer, dayOrInstant } from '../request-bodies.js';
-import { Nullable, Obj, perApp, route } from '../route.js';
+import { Obj, perApp, route } from '../route.js';
 import type { Request } from 'express';
-
-const ExpiryReport = Obj(
-  {
-    asOf: Instant(),
-    expired: Type.Integer({ minimum: 0, description: '"yes" brought back to "unknown" by this run' }),
-    purposes: Type.Record(
-      Type.String(),
-      Obj({
-        expiryDays: Type.Integer({ minimum: 1 }),
-        cutoff: Nullable(Instant()),
-        expired: Type.Integer({ minimum: 0 }),
-      }),
-    ),
-  },
-  { title: 'ConsentExpiryReport' },
-);
 
 const Targeting = Obj(
   {
@@ -37,22 +20,6 @@ const Targeting = Obj(
     considered: Type.Integer({ minimum: 0 }),
   },
   { title: 'TargetingAnswer' },
-);
-
-const ConsentPage = Obj(
-  {
-    expiresAt: Instant(),
-    purposes: Type.Array(
-      Obj({
-        code: Type.String(),
-        kind: Type.String(),
-        channel: Type.String(),
-        status: Type.String({ description: 'yes, no or unknown' }),
-        changedAt: Nullable(Instant()),
-      }),
-    ),
-  },
-  { title: 'ConsentPage' },
 );
 
 const LINK_BUDGET = `${CONSENT_LINK_LIMIT.requests} requests per ${CONSENT_LINK_LIMIT.windowMs / 1000} s`;
@@ -74,8 +41,8 @@ export const consentRoutes = [
     access: 'batch',
     body: { schema: ConsentExpiryRequest, limit: 4096, what: 'expiry request', component: 'ConsentExpiryRequest' },
     responses: {
-      200: { description: 'nothing expired', schema: ExpiryReport },
-      201: { description: 'consents expired (events appended)', schema: ExpiryReport },
+      200: { description: 'nothing expired', schema: ConsentExpiryReport },
+      201: { description: 'consents expired (events appended)', schema: ConsentExpiryReport },
     },
     problems: [409, 422],
     async handle({ body: { asOf }, res }, { ledger }) {

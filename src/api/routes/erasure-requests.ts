@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { ERASURE_STATUSES } from '../../domain/erasure-requests.js';
-import { Instant, OneOf, OpaqueId } from '../../domain/schema-kit.js';
+import { OneOf, OpaqueId } from '../../domain/schema-kit.js';
 import {
+  ErasureRequestView,
+  ErasureRequestWithEvidence,
   erasureRequestWithEvidence,
   executeErasure,
   listErasureRequests,
@@ -9,32 +11,11 @@ import {
   requestErasure,
 } from '../../app/erasure-requests.js';
 import { ErasureRefusalBody, ErasureRequestBody } from '../request-bodies.js';
-import { Nullable, Obj, route } from '../route.js';
+import { Obj, route } from '../route.js';
 import { Items } from './shared-schemas.js';
 
-const requestFields = {
-  requestId: Type.String({ description: 'ER-…' }),
-  contactId: Type.String(),
-  channel: Type.String(),
-  requestedAt: Instant(),
-  dueAt: Instant({ description: 'one month after the request' }),
-  status: OneOf(ERASURE_STATUSES),
-  closedBy: Nullable(
-    Obj({ eventId: Type.String(), type: Type.String(), at: Instant(), reason: Type.Optional(Type.String()) }),
-  ),
-};
-const ErasureRequest = Obj(requestFields, { title: 'ErasureRequest' });
-const ErasureRequestWithEvidence = Obj(
-  {
-    ...requestFields,
-    evidence: Nullable(Type.String({ personal: true })),
-    evidenceState: OneOf(['open', 'none', 'erased', 'period-ended']),
-    evidenceKeptUntil: Instant(),
-  },
-  { title: 'ErasureRequestWithEvidence' },
-);
 const Executed = Obj(
-  { ...requestFields, forgettingEvent: Obj({ id: Type.String(), type: Type.String() }) },
+  { ...ErasureRequestView.properties, forgettingEvent: Obj({ id: Type.String(), type: Type.String() }) },
   { title: 'ExecutedErasureRequest' },
 );
 
@@ -49,7 +30,7 @@ export const erasureRoutes = [
     summary: 'record a request to be forgotten: {requestId, status: pending, dueAt} (30 days)',
     access: 'operator',
     body: { schema: ErasureRequestBody, limit: BODY_LIMIT, what: 'erasure request', component: 'ErasureRequestBody' },
-    responses: { 201: { description: 'the request, pending', schema: ErasureRequest } },
+    responses: { 201: { description: 'the request, pending', schema: ErasureRequestView } },
     problems: [404, 409, 410],
     async handle({ body, res }, { ledger }) {
       res
@@ -67,7 +48,7 @@ export const erasureRoutes = [
     query: Type.Object({
       status: Type.Optional(OneOf(ERASURE_STATUSES, { description: 'overdue: pending past its due date' })),
     }),
-    responses: { 200: { description: 'the requests', schema: Items(ErasureRequest, 'ErasureRequestList') } },
+    responses: { 200: { description: 'the requests', schema: Items(ErasureRequestView, 'ErasureRequestList') } },
     async handle({ query: { status }, res }, { ledger }) {
       res.json({ items: await listErasureRequests(ledger, status) });
     },
@@ -113,7 +94,7 @@ export const erasureRoutes = [
     access: 'operator',
     params: RequestParams,
     body: { schema: ErasureRefusalBody, limit: BODY_LIMIT, what: 'refusal', component: 'ErasureRefusalBody' },
-    responses: { 200: { description: 'the request, refused', schema: ErasureRequest } },
+    responses: { 200: { description: 'the request, refused', schema: ErasureRequestView } },
     problems: [404, 409, 422],
     async handle({ params: { requestId }, body, res }, { ledger }) {
       res.json(await refuseErasure(ledger, requestId, body.reason));
