@@ -1,26 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { ValidationError } from '../../domain/errors.js';
-import { EXCLUSION_REASONS, TargetingRequest } from '../../domain/targeting.js';
+import { TargetingRequest } from '../../domain/targeting.js';
 import { ConsentExpiryReport, expireConsents } from '../../app/consent-expiry.js';
-import { targetCampaign } from '../../app/targeting.js';
+import { TargetingAnswer, targetCampaign } from '../../app/targeting.js';
 import { answerThroughLink, ConsentPage, consentPage } from '../../app/consent-links.js';
 import { CONSENT_LINK_LIMIT, rateLimit } from '../rate-limit.js';
 import { ConsentExpiryRequest, ConsentLinkAnswer, dayOrInstant } from '../request-bodies.js';
 import { Obj, perApp, route } from '../route.js';
 import type { Request } from 'express';
-
-const Targeting = Obj(
-  {
-    campaignType: TargetingRequest.properties.campaignType,
-    channel: TargetingRequest.properties.channel,
-    strictConsent: Type.Boolean(),
-    eligible: Type.Array(Type.String()),
-    excluded: Obj(Object.fromEntries(EXCLUSION_REASONS.map((reason) => [reason, Type.Integer({ minimum: 0 })]))),
-    withoutAnswer: Type.Integer({ minimum: 0, description: 'considered, with neither a "yes" nor a "no"' }),
-    considered: Type.Integer({ minimum: 0 }),
-  },
-  { title: 'TargetingAnswer' },
-);
 
 const LINK_BUDGET = `${CONSENT_LINK_LIMIT.requests} requests per ${CONSENT_LINK_LIMIT.windowMs / 1000} s`;
 const TokenParams = Obj({
@@ -59,7 +46,7 @@ export const consentRoutes = [
       'campaigns skip the consent filter only; recencyBefore selects the consent-renewal audience',
     access: 'operator',
     body: { schema: TargetingRequest, limit: 'max', what: 'targeting request', component: 'TargetingRequest' },
-    responses: { 200: { description: 'the audience', schema: Targeting } },
+    responses: { 200: { description: 'the audience', schema: TargetingAnswer } },
     async handle({ body, res }, { ledger }) {
       const before = body.recencyBefore !== undefined ? dayOrInstant(body.recencyBefore) : undefined;
       res.set('Cache-Control', 'no-store').json(await targetCampaign(ledger, body, before));
