@@ -1,4 +1,6 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { v5 as uuidv5 } from 'uuid';
+import { Instant, Nullable, Obj } from '../domain/schema-kit.js';
 import { expiryCutoff, expiryOfYes } from '../domain/consent.js';
 import type { ValidEvent } from '../domain/envelope.js';
 import { requirePastAsOf } from '../domain/as-of.js';
@@ -7,13 +9,32 @@ import { appendSealed } from './append-sealed.js';
 import type { LedgerContext } from './ledger-context.js';
 import { readPurposeTimeline } from './purposes.js';
 
-export interface ConsentExpiryReport {
-  asOf: string;
-  /** "Yes" brought back to "unknown" by this run (those a previous run had already expired are not counted). */
-  expired: number;
-  /** Per purpose whose expiry is enabled: its days, the last activity before which a "yes" expired, and the count. */
-  purposes: Record<string, { expiryDays: number; cutoff: string | null; expired: number }>;
-}
+/** What the job answers (the API document's schema; the type derives from it). */
+export const ConsentExpiryReport = Obj(
+  {
+    asOf: Instant(),
+    expired: Type.Integer({
+      minimum: 0,
+      description:
+        '"yes" brought back to "unknown" by this run (those a previous run had already expired are not counted)',
+    }),
+    purposes: Type.Record(
+      Type.String(),
+      Obj({
+        expiryDays: Type.Integer({ minimum: 1 }),
+        cutoff: Nullable(Instant()),
+        expired: Type.Integer({ minimum: 0 }),
+      }),
+      {
+        description:
+          'per purpose whose expiry is enabled: its days, the last activity before which a "yes" expired, ' +
+          'and the count',
+      },
+    ),
+  },
+  { title: 'ConsentExpiryReport' },
+);
+export type ConsentExpiryReport = Static<typeof ConsentExpiryReport>;
 
 /** Event ids derive from what the expiry judged: a second run over the same "yes" appends nothing (a duplicate). */
 const EXPIRY_NAMESPACE = '0b9a7c52-7a51-4c1e-9f0c-5e1d2c3b4a69';

@@ -1,4 +1,6 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { ConsentLinks } from '../crypto/consent-link.js';
+import { Instant, Nullable, Obj } from '../domain/schema-kit.js';
 import { ConsentLinkGone, Forgotten, UnknownConsentLink } from '../domain/errors.js';
 import { contactStream } from '../domain/identifiers.js';
 import type { ContactView } from '../domain/contact-view.js';
@@ -30,10 +32,22 @@ export async function issueConsentLink(
 }
 
 /** What the person sees: each purpose as configured now, with their answer; nothing else about them. */
-export interface ConsentPage {
-  expiresAt: string;
-  purposes: Array<{ code: string; kind: string; channel: string; status: string; changedAt: string | null }>;
-}
+export const ConsentPage = Obj(
+  {
+    expiresAt: Instant(),
+    purposes: Type.Array(
+      Obj({
+        code: Type.String(),
+        kind: Type.String(),
+        channel: Type.String(),
+        status: Type.String({ description: 'yes, no or unknown' }),
+        changedAt: Nullable(Instant()),
+      }),
+    ),
+  },
+  { title: 'ConsentPage' },
+);
+export type ConsentPage = Static<typeof ConsentPage>;
 
 /** A valid link's contact: its stream as read, its view, and the purposes' configuration. */
 interface OpenedLink {

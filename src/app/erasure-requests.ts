@@ -1,5 +1,9 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Instant, Nullable, Obj, OneOf, personal } from '../domain/schema-kit.js';
 import {
   dueDate,
+  ERASURE_STATUSES,
+  erasureRequestFields,
   ERASURE_REQUEST_TYPES,
   evidenceKeptUntil,
   foldErasureRequests,
@@ -19,7 +23,11 @@ import { handleCommand } from './handle-command.js';
 import type { LedgerContext } from './ledger-context.js';
 
 /** A request as the API shows it: its status now (overdue included); never its evidence. */
-export type ErasureRequestView = Omit<ErasureRequestRecord, 'status'> & { status: ErasureStatus };
+export const ErasureRequestView = Obj(
+  { ...erasureRequestFields, status: OneOf(ERASURE_STATUSES) },
+  { title: 'ErasureRequest' },
+);
+export type ErasureRequestView = Static<typeof ErasureRequestView>;
 
 const viewOf = (request: ErasureRequestRecord, now: Date): ErasureRequestView => ({
   ...request,
@@ -27,16 +35,20 @@ const viewOf = (request: ErasureRequestRecord, now: Date): ErasureRequestView =>
 });
 
 /** One request with its evidence, as only the route of that request shows it (operators). */
-export type ErasureRequestWithEvidence = ErasureRequestView & {
-  evidence: string | null;
-  /**
-   * open; none: the request came without evidence; erased: the request's key was destroyed;
-   * period-ended: past evidenceKeptUntil, the evidence is no longer opened.
-   */
-  evidenceState: 'open' | 'none' | 'erased' | 'period-ended';
-  /** The end of the accountability period (EVIDENCE_KEPT_YEARS after the request). */
-  evidenceKeptUntil: string;
-};
+export const ErasureRequestWithEvidence = Obj(
+  {
+    ...ErasureRequestView.properties,
+    evidence: Nullable(Type.String({ ...personal })),
+    evidenceState: OneOf(['open', 'none', 'erased', 'period-ended'], {
+      description:
+        'none: the request came without evidence; erased: its key was destroyed; period-ended: past ' +
+        'evidenceKeptUntil, the evidence is no longer opened',
+    }),
+    evidenceKeptUntil: Instant({ description: 'the end of the accountability period (5 years after the request)' }),
+  },
+  { title: 'ErasureRequestWithEvidence' },
+);
+export type ErasureRequestWithEvidence = Static<typeof ErasureRequestWithEvidence>;
 
 /**
  * A request with its evidence opened, whether or not the person is forgotten: the evidence is

@@ -1,11 +1,21 @@
 import { ValidationError } from '../domain/errors.js';
-import type { TargetingRequest, TargetingResult } from '../domain/targeting.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Obj } from '../domain/schema-kit.js';
+import { TargetingRequest, TargetingResult } from '../domain/targeting.js';
 import type { ReadModels } from '../projections/read-models.js';
 import type { EventStore } from '../store/event-store.js';
 import { withForgettingsSince } from './forgotten-since.js';
 
-export type TargetingAnswer = TargetingResult &
-  Pick<TargetingRequest, 'campaignType' | 'channel'> & { strictConsent: boolean };
+export const TargetingAnswer = Obj(
+  {
+    campaignType: TargetingRequest.properties.campaignType,
+    channel: TargetingRequest.properties.channel,
+    strictConsent: Type.Boolean(),
+    ...TargetingResult.properties,
+  },
+  { title: 'TargetingAnswer' },
+);
+export type TargetingAnswer = Static<typeof TargetingAnswer>;
 
 /**
  * A campaign's audience from the read models: the contacts given, the consent-renewal audience

@@ -1,4 +1,6 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { RuleViolation } from './errors.js';
+import { Instant, Nullable, Obj, OneOf } from './schema-kit.js';
 import { contactIdOfStream } from './identifiers.js';
 
 /**
@@ -19,16 +21,20 @@ export const ERASURE_REQUEST_TYPES = [
   'ContactErased',
 ] as const;
 
-export interface ErasureRequestRecord {
-  requestId: string;
-  contactId: string;
-  channel: string;
-  requestedAt: string;
-  dueAt: string;
-  status: 'pending' | 'done' | 'refused';
+/** A request's fields but its status (the record's, or the view's that knows overdue). */
+export const erasureRequestFields = {
+  requestId: Type.String({ description: 'ER-…' }),
+  contactId: Type.String(),
+  channel: Type.String(),
+  requestedAt: Instant(),
+  dueAt: Instant({ description: 'one month after the request' }),
   /** The event that closed it: the forgetting (done) or the refusal, with the refusal's reason. */
-  closedBy: { eventId: string; type: string; at: string; reason?: string } | null;
-}
+  closedBy: Nullable(
+    Obj({ eventId: Type.String(), type: Type.String(), at: Instant(), reason: Type.Optional(Type.String()) }),
+  ),
+};
+export const ErasureRequestRecord = Obj({ ...erasureRequestFields, status: OneOf(['pending', 'done', 'refused']) });
+export type ErasureRequestRecord = Static<typeof ErasureRequestRecord>;
 
 interface LoggedEvent {
   id: string;

@@ -28,5 +28,8 @@ export const PROBLEM_TYPES = {
   internalError: 'urn:contact-ledger:problem:internal-error',
   integrityFailure: 'urn:contact-ledger:problem:integrity-failure',
   serviceUnavailable: 'urn:contact-ledger:problem:service-unavailable',
+  methodNotAllowed: 'urn:contact-ledger:problem:method-not-allowed',
+  /** Test mode only (LEDGER_VALIDATE_RESPONSES): an answer that its route's document does not describe. */
+  responseNotAsDocumented: 'urn:contact-ledger:problem:response-not-as-documented',
 } as const;
 export type ProblemType = (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];

@@ -7,6 +7,12 @@ import { PLACE_RULES, POSTCODE_MAX_LENGTH, TOWN_MAX_LENGTH } from './places.js';
  * list of fields that are sealed before they reach the store.
  */
 
+/** An object whose fields are all named: none unknown (an answer's new field must be documented). */
+export const Obj = <T extends TProperties>(properties: T, options: Record<string, unknown> = {}) =>
+  Type.Object(properties, { additionalProperties: false, ...options });
+/** A value, or null. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
 /** Marks a field as personal data: it is sealed with the event type's key scope. */
 export const personal = { personal: true } as const;
 

@@ -1,6 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TInteger } from '@sinclair/typebox';
 import type { PurposesState } from './purposes.js';
-import { DayOrInstant, OneOf, OpaqueId } from './schema-kit.js';
+import { DayOrInstant, Obj, OneOf, OpaqueId } from './schema-kit.js';
 
 /**
  * Marketing targeting (DESIGN.md "Consent"; reference: ticketing-gdpr-features-v2.en.txt, "SAM
@@ -112,10 +112,18 @@ export function answerPatterns(purposes: PurposesState, channel: string) {
 }
 export type AnswerPatterns = ReturnType<typeof answerPatterns>;
 
-export interface TargetingResult {
-  eligible: string[];
-  excluded: Record<ExclusionReason, number>;
-  /** Contacts considered (forgotten, unknown and other organisations' aside) with neither a "yes" nor a "no". */
-  withoutAnswer: number;
-  considered: number;
-}
+const Count = () => Type.Integer({ minimum: 0 });
+/** The audience of a campaign (the API document's schema; the type derives from it). */
+export const TargetingResult = Obj({
+  eligible: Type.Array(Type.String()),
+  excluded: Obj(
+    Object.fromEntries(EXCLUSION_REASONS.map((reason) => [reason, Count()])) as Record<ExclusionReason, TInteger>,
+  ),
+  withoutAnswer: Type.Integer({
+    minimum: 0,
+    description:
+      'contacts considered (forgotten, unknown and other organisations\' aside) with neither a "yes" nor a "no"',
+  }),
+  considered: Count(),
+});
+export type TargetingResult = Static<typeof TargetingResult>;

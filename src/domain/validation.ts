@@ -46,16 +46,35 @@ ajv.addKeyword({
   errors: true,
   validate: checkPlace,
 });
-ajv.addFormat('opaque-id', { type: 'string', validate: isOpaqueId });
-ajv.addFormat('code', { type: 'string', validate: (value: string) => !looksPersonal(value) });
-ajv.addFormat('instant', { type: 'string', validate: isInstant });
-ajv.addFormat('calendar-date', { type: 'string', validate: isCalendarDate });
 for (const name of ['email', 'uri', 'uuid'] as const) {
   ajv.addFormat(name, fullFormats[name] as never);
 }
 const ipv4 = fullFormats.ipv4 as RegExp;
 const ipv6 = fullFormats.ipv6 as RegExp;
-ajv.addFormat('ip', { type: 'string', validate: (v: string) => ipv4.test(v) || ipv6.test(v) });
+/**
+ * The formats of the ledger's own: registered here, and listed with these descriptions in the API
+ * document, so that any validator (ajv-formats plus these) compiles its schemas.
+ */
+export const CUSTOM_FORMATS: Record<string, { description: string; validate: (value: string) => boolean }> = {
+  'opaque-id': {
+    description: 'an opaque identifier: letters, digits, `.` `_` `:` `-`; never an e-mail address or a phone number',
+    validate: isOpaqueId,
+  },
+  code: {
+    description: 'a machine code (a slug) that does not look like a phone number',
+    validate: (v) => !looksPersonal(v),
+  },
+  instant: {
+    description: `an RFC 3339 date-time with a time zone, no leap second, year ${MIN_YEAR}..${MAX_YEAR} in UTC`,
+    validate: isInstant,
+  },
+  'calendar-date': {
+    description: `a calendar date YYYY-MM-DD that exists, year ${MIN_YEAR}..${MAX_YEAR}`,
+    validate: isCalendarDate,
+  },
+  ip: { description: 'an IPv4 or IPv6 address', validate: (v) => ipv4.test(v) || ipv6.test(v) },
+};
+for (const [name, { validate }] of Object.entries(CUSTOM_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
 
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 export function validatorFor(schema: TSchema): ValidateFunction {

@@ -32,6 +32,7 @@ describe('auditor replays, bounded', function () {
       maxBodyBytes: 1024 * 1024,
       allowedHosts: ['127.0.0.1'],
       replays: { concurrent: 2, stalledMs: STALLED_MS },
+      validateResponses: true,
     });
     server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

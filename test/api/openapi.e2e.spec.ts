@@ -6,7 +6,10 @@ import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/log.js';
 import { catalog, EVENT_TYPES } from '../../src/domain/catalog.js';
 import { validatorFor } from '../../src/domain/validation.js';
-import { eventSchemas } from '../../src/api/openapi.js';
+import { documentSchema, eventSchemas } from '../../src/api/openapi.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { CUSTOM_FORMATS } from '../../src/domain/validation.js';
 import { person, registered } from '../support/events.js';
 
 describe('GET /openapi.json (OpenAPI 3.1 from the validators’ TypeBox schemas)', () => {
@@ -40,6 +43,80 @@ describe('GET /openapi.json (OpenAPI 3.1 from the validators’ TypeBox schemas)
     expect(document.paths['/health'].get.security).to.deep.equal([]);
   });
 
+  it('names every operation, documents 421, 500 and 503 (with Retry-After) everywhere, keys off loopback', () => {
+    const operations = Object.values(document.paths as Record<string, Record<string, any>>).flatMap((methods) =>
+      Object.values(methods),
+    );
+    const ids = operations.map((operation) => operation.operationId);
+    expect(ids.every((id) => typeof id === 'string')).to.equal(true);
+    expect(new Set(ids).size).to.equal(ids.length);
+    for (const operation of operations) {
+      expect(Object.keys(operation.responses), operation.operationId).to.include.members(['421', '500', '503']);
+    }
+    expect(document.components.responses.Unavailable.headers).to.have.property('Retry-After');
+    expect(document.servers).to.have.length.above(0);
+    for (const path of ['/metrics', '/openapi.json']) {
+      expect(document.paths[path].get.security).to.deep.equal([{ apiKey: [] }]);
+    }
+    const bodies = document.paths['/v1/targeting'].post.responses;
+    expect(Object.keys(bodies)).to.include.members(['200', '400', '413', '415']);
+    expect(bodies['200'].content['application/json'].schema).to.deep.equal({
+      $ref: '#/components/schemas/TargetingAnswer',
+    });
+  });
+
+  it('types query parameters, and writes the ledger keywords as extensions (x-personal, x-free-text)', () => {
+    const query = (path: string, name: string) =>
+      document.paths[path].get.parameters.find((parameter: any) => parameter.name === name).schema;
+    expect(query('/v1/audit/events', 'limit').type).to.equal('integer');
+    expect(query('/v1/audit/events', 'from').type).to.equal('integer');
+    expect(query('/v1/erasure-requests', 'status').enum).to.include('overdue');
+    const text = JSON.stringify(document);
+    expect(text).not.to.match(/"(personal|freeText)":true|"place":"/);
+    expect(text).to.contain('"x-personal":true').and.to.contain('"x-free-text":true');
+  });
+
+  it("compiles with ajv-formats and the ledger's formats, each described in the document", () => {
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats.default(ajv);
+    for (const [name, { validate }] of Object.entries(CUSTOM_FORMATS)) {
+      ajv.addFormat(name, { type: 'string', validate });
+      expect(document.info.description).to.contain(`\`${name}\``);
+    }
+    ajv.addVocabulary(['x-personal', 'x-free-text', 'x-place']);
+    // The document as a schema resource: every component and every inline schema compiled through it.
+    ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components']);
+    const base = 'https://ledger.test/openapi.json';
+    ajv.addSchema({ ...document, $id: base });
+    const names = Object.keys(document.components.schemas);
+    for (const name of names) {
+      expect(() => ajv.compile({ $ref: `${base}#/components/schemas/${name}` }), name).not.to.throw();
+    }
+    for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const [status, response] of Object.entries(operation.responses as Record<string, any>)) {
+          for (const [type, media] of Object.entries((response.content ?? {}) as Record<string, any>)) {
+            if (!media.schema) continue;
+            const schema = JSON.parse(JSON.stringify(media.schema).replaceAll('"#/', `"${base}#/`));
+            expect(() => ajv.compile(schema), `${method} ${path} ${status} ${type}`).not.to.throw();
+          }
+        }
+      }
+    }
+    expect(names).to.include.members(['ContactView', 'PublishResult', 'Problem']);
+  });
+
+  it('answers 405 with Allow for a known path asked with another method, 404 for an unknown path', async () => {
+    const wrong = await api.delete('/v1/events');
+    expect(wrong.status).to.equal(405);
+    expect(wrong.headers.get('allow')).to.equal('POST');
+    const contact = await api.delete('/v1/contacts/C-1');
+    expect(contact.status).to.equal(405);
+    expect(contact.headers.get('allow')).to.equal('GET, HEAD');
+    expect(wrong.type).to.contain('application/problem+json');
+    expect((await api.get('/v1/nothing-here')).status).to.equal(404);
+  });
+
   it("takes the catalog's event schemas as its request schemas, every upstream type and no ledger-only one", () => {
     const upstream = EVENT_TYPES.filter((type) => catalog[type].origin === 'upstream');
     expect(
@@ -49,7 +126,7 @@ describe('GET /openapi.json (OpenAPI 3.1 from the validators’ TypeBox schemas)
     ).to.deep.equal(upstream.map((type) => `${type}Event`).sort());
     for (const type of upstream) {
       expect(document.components.schemas[`${type}Event`].properties.data, type).to.deep.equal(
-        JSON.parse(JSON.stringify(catalog[type].schema)),
+        documentSchema(catalog[type].schema),
       );
     }
   });

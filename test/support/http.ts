@@ -5,6 +5,9 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { TestLedger } from './ledger.js';
 import { issueApiKey } from '../../src/app/issue-api-key.js';
 
+/** The problem type of an answer that does not match its route's schema (src/api/wiring.ts). */
+const NOT_AS_DOCUMENTED = 'urn:contact-ledger:problem:response-not-as-documented';
+
 /** An answer of the API: its status, content type, parsed body (or text), text and headers. */
 export interface Answer {
   status: number;
@@ -35,6 +38,8 @@ export async function startApi(
   const app = createApp(ledger, log, {
     maxBodyBytes,
     allowedHosts: ['127.0.0.1', 'localhost'],
+    // Every answer checked against the API document: a mismatch is a 500 naming the route and the schema path.
+    validateResponses: true,
   });
   const { token: adminKey } = await issueApiKey(ledger, { role: 'admin', name: 'test-admin' });
   const withKey = (headers: Record<string, string>) => ({ authorization: `Bearer ${adminKey}`, ...headers });
@@ -55,6 +60,9 @@ export async function startApi(
       // not JSON: keep the text
     }
     const type = response.headers.get('content-type') ?? '';
+    // An answer the API document does not describe fails the test here, whatever the test expected.
+    if ((body as { type?: unknown } | null)?.type === NOT_AS_DOCUMENTED)
+      throw new Error((body as { detail: string }).detail);
     return { status: response.status, type, body, text, headers: response.headers };
   };
   return {

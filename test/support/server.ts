@@ -32,7 +32,8 @@ export interface RunningServer {
 export async function startServer(env: NodeJS.ProcessEnv): Promise<RunningServer> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main, 'serve'], {
-    env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
+    // LEDGER_VALIDATE_RESPONSES: every answer checked against the API document, as in-process apps are.
+    env: { ...env, PORT: String(port), LOG_LEVEL: 'info', LEDGER_VALIDATE_RESPONSES: '1' },
   });
   let logs = '';
   child.stderr?.on('data', (chunk) => (logs += chunk));
