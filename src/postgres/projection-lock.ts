@@ -4,7 +4,10 @@ import pg from 'pg';
  * One active projection runner per projection across API nodes: a PostgreSQL session advisory
  * lock, held on a connection of its own for as long as the runner runs. The other nodes stand by,
  * trying again every `retryMs`; if the holder's connection drops, PostgreSQL releases the lock,
- * the holder stops its runner, and a stand-by takes over from the checkpoint.
+ * the holder stops its runner, and a stand-by takes over from the checkpoint. An idle connection
+ * that stalls (a frozen network) would tell the holder nothing while the server may end its session
+ * and hand the lock to a stand-by: so the holder asks the server every `heartbeatMs`, and an answer
+ * that does not come within the connection's query time-out counts as the lock lost.
  */
 export class ProjectionLock {
   private client: pg.Client | null = null;
@@ -16,6 +19,7 @@ export class ProjectionLock {
     private readonly connection: string | pg.ClientConfig,
     private readonly name: string,
     private readonly retryMs = 2000,
+    private readonly heartbeatMs = 5000,
   ) {}
 
   /** Tries once; true when this process now holds the lock. */
@@ -33,12 +37,22 @@ export class ProjectionLock {
       return false;
     }
     this.client = client;
-    client.once('end', () => {
-      if (this.client === client && !this.stopped) {
-        this.client = null;
-        onLost();
-      }
-    });
+    let heartbeat: NodeJS.Timeout | undefined;
+    const lost = () => {
+      clearTimeout(heartbeat);
+      if (this.client !== client || this.stopped) return;
+      this.client = null;
+      onLost();
+      // A stalled socket may never close: the runner is stopped first, the connection let go after.
+      void client.end().catch(() => {});
+    };
+    // One question at a time: the next is asked once the last was answered.
+    const beat = () => {
+      heartbeat = setTimeout(() => client.query('SELECT 1').then(beat, lost), this.heartbeatMs);
+      heartbeat.unref();
+    };
+    beat();
+    client.once('end', lost);
     return true;
   }
 
