@@ -15,6 +15,12 @@ export interface RotationOptions {
   now?: () => Date;
   /** Keys re-wrapped per transaction. */
   batchSize?: number;
+  /**
+   * false: no bridge (the next key wrapped by the current one) in the key database, so no copy of
+   * it (a backup, a PostgreSQL WAL archive) lets the current key derive the next; running
+   * processes cannot follow, so the ledger is stopped first. What a leaked key calls for.
+   */
+  online?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -29,10 +35,11 @@ export async function rotateMasterKey(
   repository: KeyRepository,
   current: MasterKey,
   next: MasterKey,
-  { now = () => new Date(), batchSize = 1000, onProgress = () => {} }: RotationOptions = {},
+  { now = () => new Date(), batchSize = 1000, onProgress = () => {}, online = true }: RotationOptions = {},
 ): Promise<RotationReport> {
   if (next.id === current.id) throw new Error(`the new master key is the current one (${current.id})`);
-  const resumed = await begin(repository, current, next, now);
+  const resumed = await begin(repository, current, next, now, online);
+  if (resumed === 'finished') return { from: current.id, to: next.id, rewrapped: 0, resumed: true };
   const total = await repository.countWrappedBy(current.id);
   let rewrapped = 0;
   let after = '';
@@ -53,11 +60,22 @@ export async function rotateMasterKey(
   return { from: current.id, to: next.id, rewrapped, resumed };
 }
 
-/** Begins the rotation, or finds it begun by an earlier run with the same keys: whether it resumes. */
-async function begin(repository: KeyRepository, current: MasterKey, next: MasterKey, now: () => Date) {
+/**
+ * Begins the rotation, or finds it begun by an earlier run with the same keys: whether it resumes
+ * (`finished`: an earlier run ended it; the wipe is done before a rotation is marked finished).
+ */
+async function begin(
+  repository: KeyRepository,
+  current: MasterKey,
+  next: MasterKey,
+  now: () => Date,
+  online: boolean,
+): Promise<boolean | 'finished'> {
   const rotation = await repository.rotation();
+  const same = rotation?.from === current.id && rotation.to === next.id;
+  if (same && rotation.finishedAt !== null) return 'finished';
   if (rotation !== null && rotation.finishedAt === null) {
-    if (rotation.from === current.id && rotation.to === next.id) return true;
+    if (same) return true;
     throw new Error(
       `a rotation of the master key from ${rotation.from} to ${rotation.to} is under way: ` +
         'finish it first, with those two keys',
@@ -68,7 +86,7 @@ async function begin(repository: KeyRepository, current: MasterKey, next: Master
   await repository.beginRotation({
     from: current.id,
     to: next.id,
-    bridge: current.wrapNext(next),
+    bridge: online ? current.wrapNext(next) : null,
     at: now().toISOString(),
   });
   return false;

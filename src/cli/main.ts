@@ -548,9 +548,14 @@ keys
     're-wrap every data key under a new master key, while the ledger runs; run it again to resume a cut-off run',
   )
   .requiredOption('--new-key-file <file>', 'the new master key (32 bytes in base64), made beforehand')
+  .option(
+    '--offline',
+    'leave no bridge (the new key wrapped by the old) in the key database: stop every ledger process first; ' +
+      'what a leaked key calls for',
+  )
   .option('--json', 'print the report as JSON')
   .addHelpText('after', environment([...STORE_ENV, ...MASTER_KEY_ENV]))
-  .action(async (options: { newKeyFile: string; json?: boolean }) => {
+  .action(async (options: { newKeyFile: string; offline?: boolean; json?: boolean }) => {
     const file = resolve(options.newKeyFile);
     if (!existsSync(file)) {
       throw new ValidationError(
@@ -560,6 +565,7 @@ keys
     const next = MasterKey.fromBase64(readFileSync(file, 'utf8'), file);
     const progress: { bar: ReturnType<typeof progressBar> } = { bar: null };
     const report = await rotateLedgerMasterKey(readConfig(), next, {
+      online: options.offline !== true,
       onProgress: (done, total) => (progress.bar ??= progressBar('re-wrapping', total, 'keys'))?.update(done),
     }).finally(() => progress.bar?.stop());
     console.error(

@@ -68,7 +68,7 @@ export interface KeyRepository {
    * Makes `to` the current master key, in the transaction that records the rotation and its
    * bridge; from then on every key inserted is wrapped by `to`. Throws unless `from` is current.
    */
-  beginRotation(rotation: { from: string; to: string; bridge: Buffer; at: string }): Promise<void>;
+  beginRotation(rotation: { from: string; to: string; bridge: Buffer | null; at: string }): Promise<void>;
   /** How many keys `masterKeyId` wraps. */
   countWrappedBy(masterKeyId: string): Promise<number>;
   /** Up to `limit` keys wrapped by `masterKeyId`, in key id order after `afterKeyId` (a resumable pass). */
@@ -78,9 +78,12 @@ export interface KeyRepository {
    * meanwhile stays shredded); returns how many were replaced.
    */
   rewrap(keys: readonly WrappedKey[], from: string): Promise<number>;
-  /** Records the rotation as finished, and wipes the replaced wrappings from the storage's files. */
+  /**
+   * Wipes the replaced wrappings from the storage's files, then records the rotation as finished;
+   * throws, leaving it unfinished (to be run again), when the wipe cannot be done.
+   */
   finishRotation(at: string): Promise<void>;
-  /** Drops the bridge: the first start on the next master key, after a finished rotation. */
+  /** Drops the bridge from the storage's files: the first start on the next master key, after a finished rotation. */
   closeBridge(): Promise<void>;
   /** Holds no master key record, no key and no tombstone: new, or not the ledger's (a lost keys.db). */
   holdsNothing(): Promise<boolean>;

@@ -104,19 +104,25 @@ export function loadMasterKey(source: MasterKeySource, onCreated: (path: string)
 
 /**
  * Runs the command that prints the master key. Its output is the key: it is never logged nor put
- * in an error; the command's own error output goes to ours (a KMS CLI says there why it failed).
+ * in an error. Its error output is kept only when it fails (a KMS CLI says there why), cut short
+ * and with any run of base64 long enough to be a key blanked out (a script under `set -x` echoes).
  */
 function runKeyCommand(command: string): string {
   try {
     return execFileSync('/bin/sh', ['-c', command], {
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 30_000,
       maxBuffer: 64 * 1024,
     });
   } catch (error) {
-    const { status, signal } = error as { status?: number | null; signal?: string | null };
+    const { status, signal, stderr } = error as { status?: number | null; signal?: string | null; stderr?: string };
     const how = signal ? `was stopped by ${signal}` : `exited with status ${status ?? 'unknown'}`;
-    throw new Error(`LEDGER_MASTER_KEY_COMMAND ${how}: no master key`);
+    const said = redactKeys(String(stderr ?? ''))
+      .trim()
+      .slice(0, 300);
+    throw new Error(`LEDGER_MASTER_KEY_COMMAND ${how}: no master key${said ? ` (it said: ${said})` : ''}`);
   }
 }
+
+const redactKeys = (text: string) => text.replace(/[A-Za-z0-9+/_-]{32,}={0,2}/g, '[redacted]');

@@ -8,7 +8,7 @@ import {
   type Tombstone,
   type WrappedKey,
 } from './key-repository.js';
-import { asBuffer, KeysDbLookUps, openKeysDb } from './keys-db.js';
+import { asBuffer, KeysDbLookUps, openKeysDb, truncateWal } from './keys-db.js';
 
 /** What the keys.db writer thread does: insert missing keys, or shred scopes. */
 export type KeyWriterCall =
@@ -36,8 +36,14 @@ export class SqliteKeyRepository implements KeyRepository {
   private readonly lookUps: KeysDbLookUps;
   private readonly writer: CallThread<KeyWriterCall, InsertAnswer | number>;
 
-  /** `pageCacheMb`: SQLite page cache; a bulk reader, which visits each page once, needs little. */
-  constructor(path: string, { pageCacheMb = 16 }: { pageCacheMb?: number } = {}) {
+  private readonly wipeTries: number;
+
+  /**
+   * `pageCacheMb`: SQLite page cache; a bulk reader, which visits each page once, needs little.
+   * `wipeTries`: how many times a rotation's wipe waits busy_timeout for the WAL's readers (truncateWal).
+   */
+  constructor(path: string, { pageCacheMb = 16, wipeTries = 6 }: { pageCacheMb?: number; wipeTries?: number } = {}) {
+    this.wipeTries = wipeTries;
     this.db = openKeysDb(path, pageCacheMb);
     this.lookUps = new KeysDbLookUps(this.db);
     this.writer = new CallThread(
@@ -94,7 +100,7 @@ export class SqliteKeyRepository implements KeyRepository {
    * On this thread's connection: a rotation runs in its own process (`ledger keys rotate-master`),
    * and each of its statements is one short write transaction beside the ledger's writer.
    */
-  async beginRotation({ from, to, bridge, at }: { from: string; to: string; bridge: Buffer; at: string }) {
+  async beginRotation({ from, to, bridge, at }: { from: string; to: string; bridge: Buffer | null; at: string }) {
     this.db
       .transaction(() => {
         const switched = this.db.prepare('UPDATE master_key SET id = ? WHERE id = ?').run(to, from).changes;
@@ -128,15 +134,15 @@ export class SqliteKeyRepository implements KeyRepository {
       .immediate();
   }
 
+  /** secure_delete overwrote the old wrappings in the file; the WAL still holds their pages: wiped first. */
   async finishRotation(at: string) {
+    truncateWal(this.db, this.wipeTries);
     this.db.prepare('UPDATE master_key_rotation SET finished_at = ? WHERE finished_at IS NULL').run(at);
-    // secure_delete overwrote the old wrappings in the file; the WAL still holds their pages.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async closeBridge() {
     this.db.prepare('UPDATE master_key_rotation SET bridge = NULL').run();
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    truncateWal(this.db, this.wipeTries);
   }
 
   async holdsNothing() {

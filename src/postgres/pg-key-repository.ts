@@ -41,7 +41,9 @@ const ddl = (s: string) => `
     singleton boolean PRIMARY KEY CHECK (singleton), id text NOT NULL, recorded_at text NOT NULL);
   CREATE TABLE IF NOT EXISTS ${s}.master_key_rotation (
     singleton boolean PRIMARY KEY CHECK (singleton), from_id text NOT NULL, to_id text NOT NULL,
-    bridge bytea, started_at text NOT NULL, finished_at text);`;
+    started_at text NOT NULL, finished_at text);
+  CREATE TABLE IF NOT EXISTS ${s}.master_key_bridge (
+    singleton boolean PRIMARY KEY CHECK (singleton), bridge bytea NOT NULL);`;
 
 const toKey = (row: ScopeRow): WrappedKey => ({
   scope: row.scope,
@@ -57,6 +59,9 @@ const toTombstone = (row: ScopeRow): Tombstone => ({
   reason: row.reason!,
   eventId: row.event_id,
 });
+
+/** How long a rotation's VACUUM FULL may take: the table is rewritten whole. */
+const WIPE_TIMEOUT_MS = 3_600_000;
 
 /**
  * Keys in PostgreSQL, in their own schema (and, with LEDGER_KEYS_DATABASE_URL, their own database),
@@ -78,13 +83,19 @@ export class PgKeyRepository implements KeyRepository {
   private constructor(
     private readonly pool: pg.Pool,
     schema: string,
+    /** How long a rotation's wipe waits for the snapshots older than its re-wrap to end. */
+    private readonly snapshotWaitMs: number,
   ) {
     this.s = schemaIdentifier(schema);
   }
 
-  static async open(pool: pg.Pool, schema: string): Promise<PgKeyRepository> {
+  static async open(
+    pool: pg.Pool,
+    schema: string,
+    { snapshotWaitMs = 60_000 }: { snapshotWaitMs?: number } = {},
+  ): Promise<PgKeyRepository> {
     await createSchema(pool, schema, ddl(schemaIdentifier(schema)));
-    return new PgKeyRepository(pool, schema);
+    return new PgKeyRepository(pool, schema, snapshotWaitMs);
   }
 
   async claimMasterKey(id: string, at: string) {
@@ -111,26 +122,27 @@ export class PgKeyRepository implements KeyRepository {
       bridge: Buffer | null;
       started_at: string;
       finished_at: string | null;
-    }>(`SELECT * FROM ${this.s}.master_key_rotation`);
+    }>(`SELECT r.*, b.bridge FROM ${this.s}.master_key_rotation r LEFT JOIN ${this.s}.master_key_bridge b ON true`);
     const row = rows[0];
     return row
       ? { from: row.from_id, to: row.to_id, bridge: row.bridge, startedAt: row.started_at, finishedAt: row.finished_at }
       : null;
   }
 
-  async beginRotation({ from, to, bridge, at }: { from: string; to: string; bridge: Buffer; at: string }) {
+  async beginRotation({ from, to, bridge, at }: { from: string; to: string; bridge: Buffer | null; at: string }) {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const { rowCount } = await client.query(`UPDATE ${this.s}.master_key SET id = $1 WHERE id = $2`, [to, from]);
       if (rowCount !== 1) throw new Error(`master key ${from} is not the current one: no rotation from it`);
       await client.query(
-        `INSERT INTO ${this.s}.master_key_rotation (singleton, from_id, to_id, bridge, started_at, finished_at)
-         VALUES (true, $1, $2, $3, $4, NULL)
-         ON CONFLICT (singleton) DO UPDATE
-           SET from_id = $1, to_id = $2, bridge = $3, started_at = $4, finished_at = NULL`,
-        [from, to, bridge, at],
+        `INSERT INTO ${this.s}.master_key_rotation (singleton, from_id, to_id, started_at, finished_at)
+         VALUES (true, $1, $2, $3, NULL)
+         ON CONFLICT (singleton) DO UPDATE SET from_id = $1, to_id = $2, started_at = $3, finished_at = NULL`,
+        [from, to, at],
       );
+      await client.query(`DELETE FROM ${this.s}.master_key_bridge`);
+      if (bridge) await client.query(`INSERT INTO ${this.s}.master_key_bridge VALUES (true, $1)`, [bridge]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');
@@ -166,15 +178,45 @@ export class PgKeyRepository implements KeyRepository {
     return rowCount ?? 0;
   }
 
-  /** The old wrappings are dead row versions until VACUUM FULL rewrites the table (see the class). */
+  /**
+   * The old wrappings are dead row versions until VACUUM FULL rewrites the table (see the class);
+   * but VACUUM FULL copies every version a snapshot still open may see, so it waits for the
+   * snapshots older than the last re-wrap to end first (a long report, a pg_dump), and says which
+   * sessions hold it back. Without a statement time-out: the table is rewritten whole.
+   */
   async finishRotation(at: string) {
+    await this.waitForOlderSnapshots();
+    // query_timeout per query: node-postgres reads it from the query's config (its types omit it).
+    const vacuum = { text: `VACUUM FULL ${this.s}.scope_keys`, query_timeout: WIPE_TIMEOUT_MS };
+    await this.pool.query(vacuum as pg.QueryConfig);
     await this.pool.query(`UPDATE ${this.s}.master_key_rotation SET finished_at = $1 WHERE finished_at IS NULL`, [at]);
-    await this.compact();
   }
 
+  private async waitForOlderSnapshots(): Promise<void> {
+    const {
+      rows: [{ xid } = { xid: '' }],
+    } = await this.pool.query<{ xid: string }>(`SELECT (txid_current() % 4294967296)::text AS xid`);
+    const deadline = Date.now() + this.snapshotWaitMs;
+    for (;;) {
+      const { rows } = await this.pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+         WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid)`,
+        [xid],
+      );
+      if (rows.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `sessions ${rows.map((row) => row.pid).join(', ')} hold snapshots from before the re-wrap, ` +
+            'which would keep the old wrappings in the keys table: run the rotation again once they have ended',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /** TRUNCATE drops the table's file whatever snapshots are open: the bridge is in no page afterwards. */
   async closeBridge() {
-    await this.pool.query(`UPDATE ${this.s}.master_key_rotation SET bridge = NULL`);
-    await this.pool.query(`VACUUM FULL ${this.s}.master_key_rotation`);
+    await this.pool.query(`TRUNCATE ${this.s}.master_key_bridge`);
   }
 
   async holdsNothing() {

@@ -169,6 +169,25 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
         expect(all.get('contact:S-3')!.key.equals(created.key)).to.equal(true);
       });
 
+      it('offline: no bridge stored, a process on the old key cannot follow; run again: a no-op', async () => {
+        await keys.checkMasterKey();
+        await keys.keysFor(['contact:U-1']);
+        const next = MasterKey.generate();
+        const running = new KeyStore(await handle.openAnother(), master);
+        await running.keysFor(['contact:U-2']);
+        expect(await rotateMasterKey(handle.repository, master, next, { online: false })).to.include({ rewrapped: 2 });
+        expect((await handle.repository.rotation())?.bridge).to.equal(null);
+        const refused = await running.keysFor(['contact:U-3']).catch((error: Error) => error);
+        expect(refused).to.have.property('name', 'MasterKeyRotated');
+        expect(await rotateMasterKey(handle.repository, master, next)).to.deep.equal({
+          from: master.id,
+          to: next.id,
+          rewrapped: 0,
+          resumed: true,
+        });
+        expect((await (await started(next)).keysFor(['contact:U-1', 'contact:U-3'])).size).to.equal(2);
+      });
+
       it('refuses a second rotation to another key while one is under way, and the new key being the old', async () => {
         await keys.checkMasterKey();
         await keys.keysFor(['contact:T-1', 'contact:T-2']);

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { PgKeyRepository } from '../../src/postgres/pg-key-repository.js';
 import { KeyStore } from '../../src/crypto/key-store.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
-import { testDatabase } from '../support/postgres.js';
+import pg from 'pg';
+import { TEST_DATABASE_URL, testDatabase } from '../support/postgres.js';
+import { rotateMasterKey } from '../../src/app/rotate-master-key.js';
 import { describeKeyStoreContract } from './key-store.contract.js';
 
 describeKeyStoreContract('postgres (own schema)', async () => {
@@ -24,44 +26,84 @@ describeKeyStoreContract('postgres (own schema)', async () => {
   };
 });
 
+/** The raw pages of a table (pageinspect, installed into the test schema and dropped with it). */
+async function pagesReader(pool: pg.Pool, schema: string) {
+  const {
+    rows: [installed],
+  } = await pool.query<{ schema: string }>(
+    "SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pageinspect'",
+  );
+  if (!installed) await pool.query(`CREATE EXTENSION pageinspect SCHEMA "${schema}"`);
+  const functions = installed?.schema ?? `"${schema}"`;
+  return async (table: string) => {
+    const { rows } = await pool.query<{ page: Buffer }>(
+      `SELECT ${functions}.get_raw_page('"${schema}".${table}', 'main', n::int) AS page
+       FROM generate_series(0, pg_relation_size('"${schema}".${table}') / current_setting('block_size')::int - 1) AS n`,
+    );
+    return Buffer.concat(rows.map((row) => row.page));
+  };
+}
+
 describe('postgres keys physical shredding', () => {
   it('leaves no byte of a destroyed wrapped key in any page of the keys table', async () => {
     const database = testDatabase();
     const schema = database.schema();
     try {
       const repository = await PgKeyRepository.open(database.pool, schema);
-      // pageinspect reads raw pages; installed into the test schema, dropped with it.
-      const {
-        rows: [installed],
-      } = await database.pool.query<{ schema: string }>(
-        "SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pageinspect'",
-      );
-      if (!installed) await database.pool.query(`CREATE EXTENSION pageinspect SCHEMA "${schema}"`);
-      const functions = installed?.schema ?? `"${schema}"`;
-      const tablePages = async () => {
-        const { rows } = await database.pool.query<{ page: Buffer }>(
-          `SELECT ${functions}.get_raw_page('"${schema}".scope_keys', 'main', n::int) AS page
-           FROM generate_series(0,
-             pg_relation_size('"${schema}".scope_keys') / current_setting('block_size')::int - 1) AS n`,
-        );
-        return Buffer.concat(rows.map((row) => row.page));
-      };
+      const tablePages = await pagesReader(database.pool, schema);
       const keys = new KeyStore(repository, MasterKey.generate());
       const scopes = Array.from({ length: 50 }, (_, i) => `contact:C-${i}`);
       await keys.keysFor(scopes);
       const { keys: forgotten } = await repository.findByScopes(scopes.slice(0, 10));
       const { keys: kept } = await repository.findByScopes(scopes.slice(10));
-      const before = await tablePages();
+      const before = await tablePages('scope_keys');
       expect(forgotten.every((row) => before.includes(row.wrapped))).to.equal(true);
 
       expect(await keys.shred(scopes.slice(0, 10), { reason: 'ContactAnonymized', eventId: 'ev' })).to.equal(10);
-      const after = await tablePages();
+      const after = await tablePages('scope_keys');
       expect(forgotten.filter((row) => after.includes(row.wrapped.subarray(0, 16)))).to.deep.equal([]);
       expect(kept.every((row) => after.includes(row.wrapped))).to.equal(true);
       const { tombstones } = await repository.findByScopes(scopes.slice(0, 10));
       expect(tombstones.map((t) => t.scope).sort()).to.deep.equal(scopes.slice(0, 10).sort());
       await repository.close();
     } finally {
+      await database.dispose();
+    }
+  });
+
+  it('a rotation waits for older snapshots before its wipe; then no old wrapping nor bridge in any page', async () => {
+    const database = testDatabase();
+    const schema = database.schema();
+    const reader = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    try {
+      const repository = await PgKeyRepository.open(database.pool, schema, { snapshotWaitMs: 500 });
+      const tablePages = await pagesReader(database.pool, schema);
+      const [old, next] = [MasterKey.generate(), MasterKey.generate()];
+      const keys = new KeyStore(repository, old);
+      await keys.checkMasterKey();
+      const scopes = Array.from({ length: 20 }, (_, i) => `contact:C-${i}`);
+      await keys.keysFor(scopes);
+      const { keys: wrappedByOld } = await repository.findByScopes(scopes);
+      // A report's snapshot, taken before the rotation, could still see the old row versions.
+      await reader.connect();
+      await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await reader.query(`SELECT count(*) FROM "${schema}".scope_keys`);
+      const held = await rotateMasterKey(repository, old, next).catch((error: Error) => error);
+      expect(held)
+        .to.have.property('message')
+        .that.matches(/hold snapshots from before the re-wrap/);
+      expect((await repository.rotation())?.finishedAt).to.equal(null);
+      await reader.query('COMMIT');
+
+      expect(await rotateMasterKey(repository, old, next)).to.include({ resumed: true, rewrapped: 0 });
+      const bridge = (await repository.rotation())!.bridge!;
+      await new KeyStore(repository, next).checkMasterKey(); // the first start on the new key
+      const [keyPages, bridgePages] = [await tablePages('scope_keys'), await tablePages('master_key_bridge')];
+      expect(wrappedByOld.filter((row) => keyPages.includes(row.wrapped.subarray(28)))).to.deep.equal([]);
+      expect(bridgePages.includes(bridge.subarray(28))).to.equal(false);
+      await repository.close();
+    } finally {
+      await reader.end();
       await database.dispose();
     }
   });

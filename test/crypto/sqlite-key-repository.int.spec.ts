@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,33 @@ describe('sqlite keys.db physical shredding', () => {
     await rotateMasterKey(repository, old, MasterKey.generate());
     const after = fileBytes(path);
     expect(rows.filter((row) => after.includes(row.wrapped.subarray(28)))).to.deep.equal([]);
+    await repository.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a reader holding the WAL keeps a rotation unfinished, never reported wiped; run again after, it is', async () => {
+    const { dir, path } = tempKeysDb();
+    const repository = new SqliteKeyRepository(path, { wipeTries: 1 });
+    const old = MasterKey.generate();
+    const keys = new KeyStore(repository, old);
+    await keys.checkMasterKey();
+    await keys.keysFor(Array.from({ length: 20 }, (_, i) => `contact:C-${i}`));
+    const { keys: rows } = await repository.findByScopes(['contact:C-1', 'contact:C-2']);
+    // A backup's VACUUM INTO, or a long read, on another connection.
+    const reader = new Database(path);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM keys').get();
+    const next = MasterKey.generate();
+    const held = await rotateMasterKey(repository, old, next).catch((error: Error) => error);
+    expect(held)
+      .to.have.property('message')
+      .that.matches(/held back the wipe/);
+    expect((await repository.rotation())?.finishedAt).to.equal(null);
+    reader.exec('COMMIT');
+    reader.close();
+    expect(await rotateMasterKey(repository, old, next)).to.include({ resumed: true });
+    expect((await repository.rotation())?.finishedAt).to.be.a('string');
+    expect(rows.filter((row) => fileBytes(path).includes(row.wrapped.subarray(28)))).to.deep.equal([]);
     await repository.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -117,6 +117,13 @@ describe(`master-key rotation while the ledger serves (${TEST_STORE})`, function
     expect(refused.status).to.equal(1);
     expect(refused.stderr).to.match(/LEDGER_MASTER_KEY_COMMAND exited with status 3: no master key/);
     expect(refused.stderr + refused.stdout).not.to.include(keyText(newKey));
+    // Its error output is kept only when it fails, and a key in it (a script under set -x) is blanked out.
+    const echoed = runCli(['serve'], {
+      ...envWith({ LEDGER_MASTER_KEY_COMMAND: `cat '${newKey}' >&2; exit 4` }),
+      PORT: '0',
+    });
+    expect(echoed.stderr).to.match(/exited with status 4: no master key \(it said: \[redacted\]\)/);
+    expect(echoed.stderr).not.to.include(keyText(newKey));
     const both = runCli(['serve'], {
       ...envWith({ LEDGER_MASTER_KEY_COMMAND: `cat '${newKey}'`, LEDGER_MASTER_KEY_FILE: newKey }),
       PORT: '0',
