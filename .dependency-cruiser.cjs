@@ -71,6 +71,22 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/(api|cli)/' },
       to: { path: '^src/(api|cli)/' },
     },
+    {
+      name: 'client-stands-alone',
+      comment:
+        'contact-ledger/client ships to other systems: it imports only its generated types (and openapi-fetch), ' +
+        'and nothing of the ledger imports it.',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { path: '^src/', pathNot: '^src/client/' },
+    },
+    {
+      name: 'nothing-imports-the-client',
+      severity: 'error',
+      comment: 'The server never depends on its own client (the client is built from the document, not the code).',
+      from: { path: '^src/', pathNot: '^src/client/' },
+      to: { path: '^src/client/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
