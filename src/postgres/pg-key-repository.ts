@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import {
   MasterKeyRotated,
   type KeyRepository,
@@ -7,7 +6,7 @@ import {
   type Tombstone,
   type WrappedKey,
 } from '../crypto/key-repository.js';
-import { createSchema, schemaIdentifier } from './database.js';
+import { createSchema, schemaIdentifier, type LedgerPool } from './database.js';
 
 interface ScopeRow {
   scope: string;
@@ -76,13 +75,13 @@ export class PgKeyRepository implements KeyRepository {
   private nextCompaction: Promise<void> | null = null;
 
   private constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: LedgerPool,
     schema: string,
   ) {
     this.s = schemaIdentifier(schema);
   }
 
-  static async open(pool: pg.Pool, schema: string): Promise<PgKeyRepository> {
+  static async open(pool: LedgerPool, schema: string): Promise<PgKeyRepository> {
     await createSchema(pool, schema, ddl(schemaIdentifier(schema)));
     return new PgKeyRepository(pool, schema);
   }
