@@ -1,4 +1,4 @@
-import { isStoreUnavailable } from '../store/unavailable.js';
+import { StoreUnavailable } from '../domain/errors.js';
 
 const LATE = Symbol('late');
 
@@ -27,7 +27,7 @@ export function lastKnownWithin<T>(read: () => Promise<T>, waitMs: number): () =
       const outcome = await Promise.race([pending, late]);
       return outcome === LATE ? { fresh: false, last } : { fresh: true, value: outcome };
     } catch (error) {
-      if (!isStoreUnavailable(error)) throw error;
+      if (!(error instanceof StoreUnavailable)) throw error;
       return { fresh: false, last };
     } finally {
       clearTimeout(timer);

@@ -1,8 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { LedgerError, PayloadTooLarge, TooManyRequests, ValidationError } from '../domain/errors.js';
+import { LedgerError, PayloadTooLarge, StoreUnavailable, TooManyRequests, ValidationError } from '../domain/errors.js';
 import { PROBLEM_TYPES } from '../domain/problem-types.js';
 import type { Logger } from '../log.js';
-import { isStoreUnavailable } from '../store/unavailable.js';
 
 /** What a 503 asks the client to wait, in seconds: about the time the runner waits before its first retry. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -64,23 +63,15 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     if (known) {
       if (known.status === 401) res.set('WWW-Authenticate', 'Bearer');
       if (known instanceof TooManyRequests) res.set('Retry-After', String(known.retryAfterSeconds));
-      if (known.status >= 500)
+      if (known instanceof StoreUnavailable) {
+        // An outage, not a bug: the client retries (event ids make a retried append idempotent).
+        // Its name and code only: the driver's message may quote a statement's values.
+        const cause = known.cause as { name?: unknown } | undefined;
+        log.warn({ err: { name: cause?.name, code: known.code } }, 'database unavailable');
+        res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      } else if (known.status >= 500)
         log.error({ err: { name: known.name, message: known.message }, route: req.route?.path }, 'integrity failure');
       return sendProblem(res, problemOf(known));
-    }
-    if (isStoreUnavailable(error)) {
-      // An outage, not a bug: the client retries (event ids make a retried append idempotent).
-      log.warn(
-        { err: { name: (error as Error).name, code: (error as { code?: unknown }).code } },
-        'database unavailable',
-      );
-      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-      return sendProblem(res, {
-        type: PROBLEM_TYPES.serviceUnavailable,
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'the database cannot be reached; nothing partial was appended: retry later with the same event ids',
-      });
     }
     log.error({ err: { name: (error as Error).name, stack: (error as Error).stack } }, 'unexpected error');
     sendProblem(res, {

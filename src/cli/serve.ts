@@ -5,7 +5,7 @@ import { openLedger } from '../app/open-ledger.js';
 import { createApp } from '../api/app.js';
 import { issueFirstAdminKey } from '../app/issue-api-key.js';
 import { ConcurrencyConflict } from '../domain/errors.js';
-import { restartOnOutage } from '../store/unavailable.js';
+import { restartOnOutage } from '../store/restart-on-outage.js';
 import { recordCheckpoint } from '../app/audit-checkpoint.js';
 import { ScheduleRunner } from '../jobs/schedules.js';
 

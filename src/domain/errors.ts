@@ -14,8 +14,9 @@ export abstract class LedgerError extends Error {
   abstract readonly type: ProblemType;
   /** Extra members of the problem document (field pointers, revisions, ...). */
   readonly details: Record<string, unknown>;
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message);
+  /** `options.cause`: the error it stands for (a driver's), kept for the log, never shown in the problem. */
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
     this.details = details;
   }
@@ -219,6 +220,30 @@ export class TooManyRequests extends LedgerError {
     why = 'too many requests on this link',
   ) {
     super(`${why}; retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+  }
+}
+
+/**
+ * The database (PostgreSQL, EventStoreDB) is out of reach: a lost, refused or stalled connection, a
+ * server shutting down or restarting. An outage, not a wrong request: answered 503 with Retry-After,
+ * waited out by the projection runner. Each adapter maps its driver's errors to it (src/postgres,
+ * src/eventstoredb), so shared code asks `instanceof` and knows no SQLSTATE or gRPC status. Appends
+ * are transactions (per stream on EventStoreDB): a retry with the same event ids is idempotent.
+ */
+export class StoreUnavailable extends LedgerError {
+  readonly status = 503;
+  readonly title = 'Service unavailable';
+  readonly type = PROBLEM_TYPES.serviceUnavailable;
+  constructor(
+    /** The driver's code (a Node network code, an SQLSTATE, a gRPC status): for the log, never data. */
+    readonly code: string | number | undefined,
+    cause: unknown,
+  ) {
+    super(
+      'the database cannot be reached; nothing partial was appended: retry later with the same event ids',
+      {},
+      { cause },
+    );
   }
 }
 

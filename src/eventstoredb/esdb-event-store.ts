@@ -19,6 +19,7 @@ import type { SealedPart } from '../crypto/seal.js';
 import { NEW_STREAM, newStagedAppends, planAppend, type AppendState, type PlannedEvent } from '../store/append-plan.js';
 import { subscribeTo } from '../store/catch-up.js';
 import { pagesAfter } from '../store/pages.js';
+import { fromEsdb } from './esdb-errors.js';
 import { EsdbStreams } from './esdb-streams.js';
 import type {
   AppendOutcome,
@@ -242,13 +243,20 @@ export class EsdbEventStore implements EventStore {
     };
   }
 
-  /** One stream's planned events, written if the stream is still at `head`; what was appended. */
+  /**
+   * One stream's planned events, written if the stream is still at `head`; what was appended. A
+   * WrongExpectedVersionError is left to append, which knows whether to retry or answer a conflict.
+   */
   private async writePart(stream: string, head: number, part: PlannedEvent[]): Promise<AppendOutcome['appended']> {
-    await this.client.appendToStream(
-      this.streams.nameOf(stream),
-      part.map((event) => this.toEventData(event)),
-      { expectedRevision: head === -1 ? NO_STREAM : BigInt(head) },
-    );
+    await this.client
+      .appendToStream(
+        this.streams.nameOf(stream),
+        part.map((event) => this.toEventData(event)),
+        { expectedRevision: head === -1 ? NO_STREAM : BigInt(head) },
+      )
+      .catch((error: unknown) => {
+        throw fromEsdb(error);
+      });
     this.appended.next();
     const written = (await this.readStream(stream)).slice(head + 1);
     return written.map((event) => ({ id: event.id, stream, revision: event.revision, position: event.position }));
@@ -279,7 +287,7 @@ export class EsdbEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
-      throw error;
+      throw fromEsdb(error);
     }
     return events;
   }
@@ -305,6 +313,8 @@ export class EsdbEventStore implements EventStore {
         page.push(event);
         if (page.length === limit) break;
       }
+    } catch (error) {
+      throw fromEsdb(error);
     } finally {
       await read.cancel().catch(() => {});
     }
@@ -350,6 +360,8 @@ export class EsdbEventStore implements EventStore {
         const event = this.toStored(resolved);
         if (event) return event.position;
       }
+    } catch (error) {
+      throw fromEsdb(error);
     } finally {
       await read.cancel().catch(() => {});
     }

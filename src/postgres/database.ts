@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { isStoreUnavailable } from '../store/unavailable.js';
+import { StoreUnavailable } from '../domain/errors.js';
+import { fromPg } from './pg-errors.js';
 
 /**
  * A connection cut off mid-transaction (a stalled network) holds the log's head lock on the server
@@ -34,13 +35,84 @@ export function connectionOptions(connectionString: string, timeoutMs: number): 
   };
 }
 
+/** A node-style callback whose error goes through fromPg first. */
+const mapped =
+  <A extends unknown[]>(callback: (error: Error | undefined, ...results: A) => void) =>
+  (error: Error | undefined, ...results: A) =>
+    callback(error && (fromPg(error) as Error), ...results);
+
+/**
+ * The one connection class of the adapter: the pool's clients (LedgerPool) and the dedicated ones
+ * (LISTEN, the advisory locks). Its statements, its connect and its 'error' events give the
+ * driver's errors through fromPg, so an outage leaves src/postgres as StoreUnavailable, whichever
+ * way the caller asked (promise or callback, as pg-pool does).
+ */
+export class LedgerClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (error: Error | undefined) => void): void;
+  override connect(callback?: (error: Error | undefined) => void): Promise<pg.Client> | void {
+    if (callback) return super.connect(mapped(callback));
+    return super.connect().catch((error: unknown) => {
+      throw fromPg(error);
+    });
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    return event === 'error' ? super.emit(event, fromPg(args[0]), ...args.slice(1)) : super.emit(event, ...args);
+  }
+}
+
+// LedgerClient's query: set on the prototype, not declared in the class, so that pg's typed
+// overloads stay (text, config, submittable; with or without a callback); all of them reach this.
+const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+LedgerClient.prototype.query = function (this: LedgerClient, config: unknown, values?: unknown, callback?: unknown) {
+  if (typeof values === 'function') return query.call(this, config, mapped(values as (error?: Error) => void));
+  if (typeof callback === 'function')
+    return query.call(this, config, values, mapped(callback as (error?: Error) => void));
+  const result = query.call(this, config, values) as Promise<unknown> | undefined;
+  // A submittable (a cursor) is returned as it is; a config carrying its own callback returns nothing.
+  if (typeof (config as { submit?: unknown } | null)?.submit === 'function' || !result) return result;
+  return result.catch((error: unknown) => {
+    throw fromPg(error);
+  });
+} as pg.Client['query'];
+
+type PoolCallback = (
+  error: Error | undefined,
+  client: pg.PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
+
+/**
+ * A pool of LedgerClients; its own errors (no free client within connectionTimeoutMillis) go
+ * through fromPg too. The adapters take this class, not pg.Pool: a pool made elsewhere would let
+ * the driver's errors out.
+ */
+export class LedgerPool extends pg.Pool {
+  /** Nominal: a plain pg.Pool is not a LedgerPool. */
+  declare private readonly nominal: never;
+
+  constructor(config: Omit<pg.PoolConfig, 'Client'>) {
+    super({ ...config, Client: LedgerClient });
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: PoolCallback): void;
+  override connect(callback?: PoolCallback): Promise<pg.PoolClient> | void {
+    if (callback) return super.connect(mapped(callback));
+    return super.connect().catch((error: unknown) => {
+      throw fromPg(error);
+    });
+  }
+}
+
 /**
  * A pool whose bigint and numeric columns stay strings (converted where read: positions fit in a
  * double), its connections named so that an operator (or a test) can find them. A client whose
  * statement timed out is discarded, not reused (pg-pool: released with its error).
  */
-export function openPool(connectionString: string, applicationName: string, timeoutMs: number, max = 10): pg.Pool {
-  const pool = new pg.Pool({
+export function openPool(connectionString: string, applicationName: string, timeoutMs: number, max = 10): LedgerPool {
+  const pool = new LedgerPool({
     ...connectionOptions(connectionString, timeoutMs),
     max,
     application_name: applicationName,
@@ -53,7 +125,7 @@ export function openPool(connectionString: string, applicationName: string, time
 }
 
 /** Runs `work` in one transaction on one client: COMMIT if it resolves, ROLLBACK if it throws. */
-export async function inTransaction<R>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<R>): Promise<R> {
+export async function inTransaction<R>(pool: LedgerPool, work: (client: pg.PoolClient) => Promise<R>): Promise<R> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -64,7 +136,7 @@ export async function inTransaction<R>(pool: pg.Pool, work: (client: pg.PoolClie
   } catch (error) {
     // A connection out of reach (a statement timed out) is discarded rather than rolled back: that
     // would wait once more, and the server rolls back a transaction whose connection ends.
-    if (isStoreUnavailable(error)) client.release(error as Error);
+    if (error instanceof StoreUnavailable) client.release(error);
     else
       client.release(
         await client.query('ROLLBACK').then(
@@ -87,7 +159,7 @@ const schemaStatement = (text: string, values: unknown[] = []): pg.QueryConfig &
  * Creates a schema's tables once even when several processes start together: DDL under a
  * transaction-scoped advisory lock named after the schema.
  */
-export async function createSchema(pool: pg.Pool, schema: string, ddl: string): Promise<void> {
+export async function createSchema(pool: LedgerPool, schema: string, ddl: string): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query(schemaStatement('SELECT pg_advisory_xact_lock(hashtext($1))', [`contact-ledger:${schema}`]));
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schemaIdentifier(schema)}`);

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { LedgerClient } from './database.js';
 
 /**
  * One node runs each occurrence of a scheduled job: a PostgreSQL session advisory lock named
@@ -15,7 +16,7 @@ export class OccurrenceLock {
   ) {}
 
   async runIfFree<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    const client = new pg.Client(this.connection);
+    const client = new LedgerClient(this.connection);
     client.on('error', () => {}); // a lost connection releases the lock; the run's own queries use the pool
     await client.connect();
     try {

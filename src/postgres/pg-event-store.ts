@@ -18,7 +18,7 @@ import type {
   StoredEvent,
   SubscribeOptions,
 } from '../store/event-store.js';
-import { createSchema, inTransaction, schemaIdentifier } from './database.js';
+import { createSchema, inTransaction, LedgerClient, schemaIdentifier, type LedgerPool } from './database.js';
 
 type FactRow = [
   string,
@@ -156,11 +156,11 @@ export class PgEventStore implements EventStore {
   /** Stream heads this process wrote last; valid while the head position is the one it left. */
   private readonly heads = new LRUCache<string, StreamHead>({ max: 100_000 });
   private lastWrittenHead = -1;
-  private listener: pg.Client | null = null;
+  private listener: LedgerClient | null = null;
   private closed = false;
 
   private constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: LedgerPool,
     private readonly options: PgEventStoreOptions,
   ) {
     this.s = schemaIdentifier(options.schema);
@@ -170,7 +170,7 @@ export class PgEventStore implements EventStore {
     this.wakeUps = merge(this.appended, this.notified, interval(options.pollMs ?? 1000));
   }
 
-  static async open(pool: pg.Pool, options: PgEventStoreOptions): Promise<PgEventStore> {
+  static async open(pool: LedgerPool, options: PgEventStoreOptions): Promise<PgEventStore> {
     await createSchema(pool, options.schema, ddl(schemaIdentifier(options.schema), options.indexes ?? {}));
     const store = new PgEventStore(pool, options);
     await store.listen();
@@ -180,7 +180,7 @@ export class PgEventStore implements EventStore {
   /** A dedicated connection LISTENs for appends of other processes; it reconnects if lost. */
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client(this.options.connection);
+    const client = new LedgerClient(this.options.connection);
     const reconnect = () => {
       if (this.listener !== client) return;
       this.listener = null;

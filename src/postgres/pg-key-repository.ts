@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import {
   MasterKeyRotated,
   type KeyRepository,
@@ -7,7 +6,8 @@ import {
   type Tombstone,
   type WrappedKey,
 } from '../crypto/key-repository.js';
-import { createSchema, schemaIdentifier } from './database.js';
+import { createSchema, schemaIdentifier, type LedgerPool } from './database.js';
+import type pg from 'pg';
 
 interface ScopeRow {
   scope: string;
@@ -81,7 +81,7 @@ export class PgKeyRepository implements KeyRepository {
   private nextCompaction: Promise<void> | null = null;
 
   private constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: LedgerPool,
     schema: string,
     /** How long a rotation's wipe waits for the snapshots older than its re-wrap to end. */
     private readonly snapshotWaitMs: number,
@@ -90,7 +90,7 @@ export class PgKeyRepository implements KeyRepository {
   }
 
   static async open(
-    pool: pg.Pool,
+    pool: LedgerPool,
     schema: string,
     { snapshotWaitMs = 60_000 }: { snapshotWaitMs?: number } = {},
   ): Promise<PgKeyRepository> {

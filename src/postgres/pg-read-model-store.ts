@@ -23,7 +23,7 @@ import {
   type Row,
   type Table,
 } from '../projections/tables.js';
-import { createSchema, inTransaction, schemaIdentifier } from './database.js';
+import { createSchema, inTransaction, schemaIdentifier, type LedgerPool } from './database.js';
 
 /** The prefix of a rebuild's new tables and their indexes, swapped in whole when it ends. */
 const SHADOW_PREFIX = 'rebuild_';
@@ -74,7 +74,7 @@ export class PgReadModelStore implements ReadModelStore {
   private readonly s: string;
 
   private constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: LedgerPool,
     private readonly schema: string,
     /** The tables' names: the read models', or a rebuild's new tables (`rebuild_<name>`). */
     private readonly prefix = '',
@@ -87,7 +87,7 @@ export class PgReadModelStore implements ReadModelStore {
     return `${this.s}.${this.prefix}${table}`;
   }
 
-  static async open(pool: pg.Pool, schema: string): Promise<PgReadModelStore> {
+  static async open(pool: LedgerPool, schema: string): Promise<PgReadModelStore> {
     await createSchema(pool, schema, ddl(schemaIdentifier(schema)));
     return new PgReadModelStore(pool, schema);
   }

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { LedgerClient } from './database.js';
 
 /**
  * One active projection runner per projection across API nodes: a PostgreSQL session advisory
@@ -10,7 +11,7 @@ import pg from 'pg';
  * that does not come within the connection's query time-out counts as the lock lost.
  */
 export class ProjectionLock {
-  private client: pg.Client | null = null;
+  private client: LedgerClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -24,7 +25,7 @@ export class ProjectionLock {
 
   /** Tries once; true when this process now holds the lock. */
   async tryAcquire(onLost: () => void): Promise<boolean> {
-    const client = new pg.Client(this.connection);
+    const client = new LedgerClient(this.connection);
     client.on('error', () => {});
     await client.connect();
     const {

@@ -1,6 +1,5 @@
-import type pg from 'pg';
 import type { LedgerConfig } from '../config.js';
-import { connectionOptions, openPool } from '../postgres/database.js';
+import { connectionOptions, openPool, type LedgerPool } from '../postgres/database.js';
 import { PgEventStore } from '../postgres/pg-event-store.js';
 import { PgKeyRepository } from '../postgres/pg-key-repository.js';
 import { LEDGER_STREAMS } from '../domain/streams.js';
@@ -34,7 +33,7 @@ export async function importEsdbAdapter(
 }
 
 /** The log on a database server: PostgreSQL's events schema (through `pool`), or EventStoreDB. */
-export async function openServerEventStore(config: LedgerConfig, pool: pg.Pool): Promise<EventStore> {
+export async function openServerEventStore(config: LedgerConfig, pool: LedgerPool): Promise<EventStore> {
   const { databaseTimeoutMs } = config;
   if (config.store === 'postgres') {
     return PgEventStore.open(pool, {

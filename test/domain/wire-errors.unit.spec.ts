@@ -22,6 +22,7 @@ const samples: Record<string, () => errors.LedgerError> = {
   Forbidden: () => new errors.Forbidden('publisher', 'operator'),
   SimulationOutdated: () => new errors.SimulationOutdated({ erased: { simulated: 3, now: 4 } }),
   TooManyRequests: () => new errors.TooManyRequests(30),
+  StoreUnavailable: () => new errors.StoreUnavailable('57P01', new Error('terminating connection')),
 };
 
 describe('errors crossing threads', () => {
@@ -45,6 +46,13 @@ describe('errors crossing threads', () => {
       expect({ ...received }).to.deep.equal({ ...sent });
     });
   }
+
+  it("StoreUnavailable (the bulk reader's lost database) stays an outage, its cause left on its thread", () => {
+    const driver = Object.assign(new Error('Connection terminated unexpectedly'), { query: 'SELECT ...' });
+    const received = fromWire(structuredClone(toWire(new errors.StoreUnavailable('ECONNRESET', driver))));
+    expect(received).to.be.instanceOf(errors.StoreUnavailable).and.include({ status: 503, code: 'ECONNRESET' });
+    expect(received.cause).to.equal(undefined);
+  });
 
   it('another error arrives as an Error with its name, message and code', () => {
     const sent = Object.assign(new RangeError('disk full'), { code: 'SQLITE_FULL' });

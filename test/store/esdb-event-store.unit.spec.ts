@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DeadlineExceededError, UnavailableError } from '@eventstore/db-client';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { EsdbStreams } from '../../src/eventstoredb/esdb-streams.js';
 import { ESDB_CLIENT_PACKAGE, importEsdbAdapter } from '../../src/store/server-log.js';
 import { LEDGER_EVENT_INDEXES } from '../../src/store/ledger-event-indexes.js';
 import { LEDGER_STREAMS } from '../../src/domain/streams.js';
+import { StoreUnavailable } from '../../src/domain/errors.js';
 import { FakeEsdbClient } from '../support/fake-esdb-client.js';
 import { STREAM_OF_EACH_KIND, describeEventStoreContract, newEvent } from './event-store.contract.js';
 
@@ -84,6 +86,37 @@ describe('EventStoreDB: the ledger streams of $all', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a server out of reach: every call fails with the ledger's StoreUnavailable, not the client's error", async () => {
+    const client = new FakeEsdbClient([]);
+    const store = EsdbEventStore.withClient(client.asClient(), {
+      streams: LEDGER_STREAMS,
+      mentions: LEDGER_EVENT_INDEXES.mentions,
+    });
+    await store.append([newEvent('contact-A')]);
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['append', () => store.append([newEvent('contact-A')])],
+      ['readStream', () => store.readStream('contact-A')],
+      ['readAll', () => store.readAll()],
+      ['readFacts', () => store.readFacts()],
+      ['readByTypes', () => store.readByTypes(['ContactRegistered'])],
+      ['readMentions', () => store.readMentions('A')],
+      ['headPosition', () => store.headPosition()],
+    ];
+    for (const outage of [new UnavailableError(undefined, '14 UNAVAILABLE'), new DeadlineExceededError()]) {
+      client.outage = outage;
+      for (const [name, call] of calls) {
+        const failure = await call().then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(failure, name).to.be.instanceOf(StoreUnavailable).and.include({ cause: outage });
+      }
+    }
+    client.outage = null;
+    expect(await store.readStream('contact-A')).to.have.length(1);
+    await store.close();
   });
 });
 

@@ -36,6 +36,8 @@ export class FakeEsdbClient {
   private readonly log: Recorded[] = [];
   private readonly subscriptions = new Set<{ emitter: EventEmitter; prefixes: string[] | null }>();
   private commit = 0n;
+  /** While set, every call fails with it, as the client fails a call to a server out of reach. */
+  outage: Error | null = null;
 
   constructor(private readonly noise: readonly string[]) {
     for (const stream of noise) this.write(stream, [{ id: `noise-${this.log.length}`, type: '$noise', data: {} }]);
@@ -75,6 +77,7 @@ export class FakeEsdbClient {
     { expectedRevision }: { expectedRevision: bigint | typeof NO_STREAM },
   ): Promise<void> {
     await Promise.resolve(); // a round trip: other calls run meanwhile
+    if (this.outage) throw this.outage;
     const current = this.revisionOf(streamId);
     const expected = expectedRevision === NO_STREAM ? -1n : expectedRevision;
     if (expected !== current) {
@@ -106,8 +109,10 @@ export class FakeEsdbClient {
   readStream(streamId: string) {
     const events = this.log.filter((event) => event.streamId === streamId);
     const resolved = this.resolved.bind(this);
+    const outage = this.outage;
     return (async function* () {
       await Promise.resolve();
+      if (outage) throw outage;
       if (events.length === 0) throw new StreamNotFoundError(undefined, streamId);
       for (const event of events) yield resolved(event);
     })();
@@ -123,8 +128,10 @@ export class FakeEsdbClient {
     const log = this.log;
     const resolved = this.resolved.bind(this);
     let cancelled = false;
+    const outage = this.outage;
     const read = (async function* () {
       await Promise.resolve();
+      if (outage) throw outage;
       if (direction === BACKWARDS) {
         for (let i = log.length - 1; i >= 0 && !cancelled; i--) yield resolved(log[i]!);
         return;

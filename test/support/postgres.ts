@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
+import { LedgerPool } from '../../src/postgres/database.js';
 
 /** PostgreSQL of this machine (README "Tests"): trust auth, database `test`. */
 export const TEST_DATABASE_URL =
@@ -16,9 +17,9 @@ export async function dropSchemas(pool: pg.Pool, schemas: readonly string[]): Pr
   for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
 
-/** A pool on the test database, and the schemas to drop when the test is done. */
+/** A pool on the test database (the adapters' own class), and the schemas to drop when the test is done. */
 export function testDatabase() {
-  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 10 });
+  const pool = new LedgerPool({ connectionString: TEST_DATABASE_URL, max: 10 });
   const schemas: string[] = [];
   return {
     pool,
