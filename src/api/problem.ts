@@ -1,5 +1,12 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { LedgerError, PayloadTooLarge, StoreUnavailable, TooManyRequests, ValidationError } from '../domain/errors.js';
+import {
+  LedgerError,
+  PayloadTooLarge,
+  ReadModelsNotReady,
+  StoreUnavailable,
+  TooManyRequests,
+  ValidationError,
+} from '../domain/errors.js';
 import { PROBLEM_TYPES } from '../domain/problem-types.js';
 import type { Logger } from '../log.js';
 
@@ -69,7 +76,8 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
         const cause = known.cause as { name?: unknown } | undefined;
         log.warn({ err: { name: cause?.name, code: known.code } }, 'database unavailable');
         res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-      } else if (known.status >= 500)
+      } else if (known instanceof ReadModelsNotReady) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      else if (known.status >= 500)
         log.error({ err: { name: known.name, message: known.message }, route: req.route?.path }, 'integrity failure');
       return sendProblem(res, problemOf(known));
     }

@@ -2212,6 +2212,7 @@ export interface components {
         | 'urn:contact-ledger:problem:integrity-failure'
         | 'urn:contact-ledger:problem:service-unavailable'
         | 'urn:contact-ledger:problem:method-not-allowed'
+        | 'urn:contact-ledger:problem:read-models-not-ready'
         | 'urn:contact-ledger:problem:response-not-as-documented';
       title: string;
       status: number;

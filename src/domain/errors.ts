@@ -247,6 +247,16 @@ export class StoreUnavailable extends LedgerError {
   }
 }
 
+/**
+ * The read models cannot answer yet: they are keyed by another master key (a rotation) until the
+ * rebuild under way swaps new ones in. An empty answer would read as "nobody", which it is not.
+ */
+export class ReadModelsNotReady extends LedgerError {
+  readonly status = 503;
+  readonly title = 'Read models not ready';
+  readonly type = PROBLEM_TYPES.readModelsNotReady;
+}
+
 /** A sealed part that fails to open (tampering, wrong master key, missing key): never silence. */
 export class IntegrityError extends LedgerError {
   readonly status = 500;

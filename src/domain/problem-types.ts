@@ -29,6 +29,7 @@ export const PROBLEM_TYPES = {
   integrityFailure: 'urn:contact-ledger:problem:integrity-failure',
   serviceUnavailable: 'urn:contact-ledger:problem:service-unavailable',
   methodNotAllowed: 'urn:contact-ledger:problem:method-not-allowed',
+  readModelsNotReady: 'urn:contact-ledger:problem:read-models-not-ready',
   /** Test mode only (LEDGER_VALIDATE_RESPONSES): an answer that its route's document does not describe. */
   responseNotAsDocumented: 'urn:contact-ledger:problem:response-not-as-documented',
 } as const;

@@ -107,6 +107,12 @@ export class ReadModels {
     return row ? { position: row.position, hash: row.hash, keyedBy: row.keyed_by } : null;
   }
 
+  /** Whether the rows readers see are keyed by another master key than this one (a rotation, until the rebuild). */
+  async keyedByAnother(projection: string): Promise<boolean> {
+    const record = await this.checkpointRecord(projection);
+    return record !== null && record.keyedBy !== this.keyedBy;
+  }
+
   /** The master key rows written now are keyed by (row proofs, e-mail blind index). */
   get keyedBy(): string {
     return this.proofs.masterKeyId;

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.js';
 import { runCli, runCliAsync } from '../support/cli.js';
 import { person, registered, type Person } from '../support/events.js';
-import { tempDataDir, TEST_STORE } from '../support/ledger.js';
+import { openTestLedger, tempDataDir, TEST_STORE } from '../support/ledger.js';
+import { startApi } from '../support/http.js';
+import { publish } from '../../src/app/publish.js';
+import { openLedger, rotateLedgerMasterKey } from '../../src/app/open-ledger.js';
+import { MasterKey } from '../../src/crypto/master-key.js';
+import { readConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
 
 /**
  * `ledger keys rotate-master` (issue 24, item 4), as an operator runs it: while `serve` appends,
@@ -134,3 +140,32 @@ describe(`master-key rotation while the ledger serves (${TEST_STORE})`, function
 
 /** The key as its file holds it, to look for in output. */
 const keyText = (file: string) => readFileSync(file, 'utf8').trim();
+
+/** Between the first start on the new key and the end of its rebuild, the e-mail index cannot answer. */
+describe(`the e-mail look-up after a rotation (${TEST_STORE})`, function () {
+  this.timeout(60_000);
+  it('answers 503 with Retry-After, not an empty list, until the rebuild swaps the read models in', async () => {
+    const ledger = await openTestLedger();
+    const p = person();
+    await publish(ledger, registered(p));
+    await ledger.runner.catchUp();
+    await ledger.close();
+    const next = randomBytes(32).toString('base64');
+    await rotateLedgerMasterKey(ledger.config, MasterKey.fromBase64(next, 'test'), {});
+    const reopened = await openLedger(readConfig({ ...ledger.env, LEDGER_MASTER_KEY: next }), createLogger('silent'));
+    const api = await startApi({ ...ledger, ...reopened });
+    try {
+      const before = await api.get(`/v1/contacts?email=${encodeURIComponent(p.email)}`);
+      expect(before.status).to.equal(503);
+      expect(before.headers.get('retry-after')).to.equal('5');
+      expect(before.body).to.include({ type: 'urn:contact-ledger:problem:read-models-not-ready' });
+      await reopened.runner.catchUp(); // the rebuild serve runs at start
+      const after = await api.get(`/v1/contacts?email=${encodeURIComponent(p.email)}`);
+      expect(after.body).to.deep.equal({ contactIds: [p.contactId] });
+    } finally {
+      await api.close();
+      await reopened.close();
+      await ledger.dispose().catch(() => {});
+    }
+  });
+});

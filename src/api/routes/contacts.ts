@@ -1,3 +1,5 @@
+import { READ_MODELS } from '../../projections/runner.js';
+import { ReadModelsNotReady } from '../../domain/errors.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { catalog } from '../../domain/catalog.js';
 import { Email, Instant, OneOf } from '../../domain/schema-kit.js';
@@ -130,6 +132,12 @@ export const contactRoutes = [
       },
     },
     async handle({ query, res }, { ledger }) {
+      // Hashes under another master key find nobody: until the rebuild after a rotation swaps in, say so.
+      if (await ledger.readModels.keyedByAnother(READ_MODELS)) {
+        throw new ReadModelsNotReady(
+          'the e-mail index is being rebuilt after a rotation of the master key: retry after Retry-After',
+        );
+      }
       const hash = ledger.blindIndex.email(query.email);
       const { result, forgotten } = await withForgettingsSince(ledger, () =>
         ledger.readModels.contactsByEmailHash(hash),
