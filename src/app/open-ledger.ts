@@ -16,7 +16,7 @@ import { rotateMasterKey, type RotationOptions, type RotationReport } from './ro
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
 import { LEDGER_EVENT_INDEXES } from '../store/ledger-event-indexes.js';
-import { openServerEventStore } from '../store/server-log.js';
+import { openServerLog } from '../store/server-log.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { backupSqliteLedger, type SqliteBackup } from '../store/sqlite-backup.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
@@ -126,25 +126,16 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
       },
     };
   }
-  const databaseUrl = config.databaseUrl!;
   // Every connection, pooled or dedicated (LISTEN, advisory locks), waits at most the same bound.
-  const { databaseTimeoutMs } = config;
-  const connection = connectionOptions(databaseUrl, databaseTimeoutMs);
-  const pool = openPool(databaseUrl, config.databaseApplicationName, databaseTimeoutMs);
-  const keysPool =
-    config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl
-      ? openPool(config.keysDatabaseUrl, config.databaseApplicationName, databaseTimeoutMs)
-      : pool;
-  const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
+  const connection = connectionOptions(config.databaseUrl!, config.databaseTimeoutMs);
+  const log = await openServerLog(config);
+  const { pool } = log;
   try {
-    const store = await openServerEventStore(config, pool);
-    const keys = await PgKeyRepository.open(keysPool, config.keysSchema);
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
     const lock = new ProjectionLock(connection, `${config.databaseSchema}:read-models`);
     const occurrences = new OccurrenceLock(connection, config.databaseSchema);
     return {
-      store,
-      keys,
+      ...log,
       readModels,
       runProjectionsExclusively: (start, onError) => lock.hold(start, onError),
       runOccurrenceExclusively: (name, work) => occurrences.runIfFree(name, work),
@@ -155,14 +146,9 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
           dispose: async () => void (await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
         };
       },
-      close: async () => {
-        await store.close();
-        await keys.close();
-        await endPools();
-      },
     };
   } catch (error) {
-    await endPools();
+    await log.close();
     throw error;
   }
 }

@@ -52,21 +52,30 @@ export async function openServerEventStore(config: LedgerConfig, pool: LedgerPoo
   });
 }
 
+/** The log and the keys on a database server, with the pool of the log's database (read models go there too). */
+export interface ServerLog {
+  store: EventStore;
+  keys: KeyRepository;
+  pool: LedgerPool;
+  close(): Promise<void>;
+}
+
 /**
- * The bulk reader thread's wiring on a database server (LEDGER_STORE=postgres or eventstoredb):
- * the log and the keys, nothing else (no read model, no use case). A composition root of its own,
- * beside app/open-ledger.ts: the read models know no use case, and the thread opens what it reads.
+ * The log and the keys on a database server (LEDGER_STORE=postgres or eventstoredb): what
+ * app/open-ledger.ts builds the ledger on, and all the bulk reader thread opens (no read model,
+ * no use case: a composition root of its own, so the read models know no use case).
+ * `connections`: the most each pool opens (the keys get their own pool only in their own database).
  */
 export async function openServerLog(
   config: LedgerConfig,
-): Promise<{ store: EventStore; keys: KeyRepository; close(): Promise<void> }> {
+  connections: { log: number; keys: number } = { log: 10, keys: 10 },
+): Promise<ServerLog> {
   const databaseUrl = config.databaseUrl!;
   const { databaseTimeoutMs } = config;
-  // Two connections: the pages, and the keys the e-mails are opened with.
-  const pool = openPool(databaseUrl, config.databaseApplicationName, databaseTimeoutMs, 2);
+  const pool = openPool(databaseUrl, config.databaseApplicationName, databaseTimeoutMs, connections.log);
   const keysPool =
     config.keysDatabaseUrl && config.keysDatabaseUrl !== databaseUrl
-      ? openPool(config.keysDatabaseUrl, config.databaseApplicationName, databaseTimeoutMs, 1)
+      ? openPool(config.keysDatabaseUrl, config.databaseApplicationName, databaseTimeoutMs, connections.keys)
       : pool;
   const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
@@ -75,6 +84,7 @@ export async function openServerLog(
     return {
       store,
       keys,
+      pool,
       close: async () => {
         await store.close();
         await keys.close();

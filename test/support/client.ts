@@ -1,3 +1,4 @@
+import { StoreUnavailable } from '../../src/domain/errors.js';
 /** Events written with the client's types (so tsc checks them), and a ledger whose database is out of reach. */
 import { randomUUID } from 'node:crypto';
 import type { PublishedEvent } from '../../src/client/index.js';
@@ -28,7 +29,8 @@ export const detailsChanged = (p: Person, expectedRevision: number): PublishedEv
 
 /**
  * The store of a ledger whose database is out of reach for its next `failures` appends: they fail as
- * a lost PostgreSQL connection does (ECONNREFUSED), and the API answers 503 with Retry-After.
+ * an adapter reports a lost connection (StoreUnavailable, its cause the driver's ECONNREFUSED), and
+ * the API answers 503 with Retry-After.
  */
 export function unreachableFor(ledger: TestLedger, failures: number): void {
   const store = ledger.store;
@@ -38,7 +40,8 @@ export function unreachableFor(ledger: TestLedger, failures: number): void {
       if (name === 'append' && left > 0) {
         return async () => {
           left -= 1;
-          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          throw new StoreUnavailable('ECONNREFUSED', refused);
         };
       }
       const value = Reflect.get(target, name, target) as unknown;

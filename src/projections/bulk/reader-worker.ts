@@ -28,7 +28,9 @@ const send = (message: BulkReaderMessage) => port.postMessage(message);
 
 async function openPageSource(): Promise<PageSource> {
   if (input.config.store === 'sqlite') return sqlitePageSource(input.config.dataDir);
-  return storePageSource(await (await import('../../store/server-log.js')).openServerLog(input.config));
+  const { openServerLog } = await import('../../store/server-log.js');
+  // Two connections: the pages, and the keys the e-mails are opened with.
+  return storePageSource(await openServerLog(input.config, { log: 2, keys: 1 }));
 }
 
 const masterKey = MasterKey.fromBase64(input.masterKey, 'bulk reader');
