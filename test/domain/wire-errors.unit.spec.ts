@@ -23,6 +23,7 @@ const samples: Record<string, () => errors.LedgerError> = {
   SimulationOutdated: () => new errors.SimulationOutdated({ erased: { simulated: 3, now: 4 } }),
   TooManyRequests: () => new errors.TooManyRequests(30),
   StoreUnavailable: () => new errors.StoreUnavailable('57P01', new Error('terminating connection')),
+  ReadModelsNotReady: () => new errors.ReadModelsNotReady('the e-mail index is being rebuilt'),
 };
 
 describe('errors crossing threads', () => {
