@@ -1,0 +1,48 @@
+import type { Messages } from './catalog.js';
+
+export const en: Messages = {
+  languageName: 'English',
+  wordingVersion: 'privacy-center-en-1',
+  title: 'Your data and your choices',
+  intro:
+    'This page is yours alone: it shows the consents you have given or refused us. ' +
+    'You can change any of them at any time.',
+  linkValidUntil: (date) => `This link works until ${date}.`,
+  otherLanguage: 'Français',
+  consentsHeading: 'Your consents',
+  consentsHint: 'Each choice is recorded on its own. Nothing is ticked in advance.',
+  legalBasesHeading: 'What we do without your consent',
+  legalBasesHint: 'The law allows it (legitimate interest, contract); you can object to it.',
+  noPurposes: 'Nothing is configured yet.',
+  status: { yes: 'You agreed', no: 'You refused', unknown: 'You have not answered yet' },
+  legalBasisStatus: { objected: 'You objected', applies: 'This applies' },
+  changedOn: (date) => `on ${date}`,
+  channel: { email: 'by e-mail', sms: 'by text message', post: 'by post', phone: 'by phone', all: 'all channels' },
+  give: 'Give my consent',
+  withdraw: 'Withdraw my consent',
+  object: 'I object',
+  forPurpose: (purpose) => `: ${purpose}`,
+  bannerTitle: 'Saved',
+  given: (purpose) => `You gave your consent to “${purpose}”.`,
+  withdrawn: (purpose) => `You withdrew your consent to “${purpose}”.`,
+  errorSummaryTitle: 'There is a problem',
+  errors: {
+    chooseAnswer: 'Choose whether to give or withdraw your consent',
+    unknownPurpose: 'This purpose does not exist (any more): choose one of those on the page',
+    legalBasisGiven: 'This does not need your consent: you can only object to it',
+    refused: 'Your choice could not be recorded: try again or contact us',
+  },
+  notice: {
+    notFoundTitle: 'Page not found',
+    notFound: 'This link is not valid. Check that it was copied whole from your e-mail.',
+    goneTitle: 'This link no longer works',
+    gone: 'This link no longer works.',
+    expired: 'This link has expired. Ask us for a new one.',
+    formExpiredTitle: 'Your choice was not recorded',
+    formExpired: 'The form was no longer valid. Go back to the page and try again.',
+    tooManyTitle: 'Too many requests',
+    tooMany: 'Wait a minute, then try again.',
+    failedTitle: 'The service is unavailable',
+    failed: 'Try again in a few minutes.',
+  },
+};

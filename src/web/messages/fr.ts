@@ -1,0 +1,48 @@
+import type { Messages } from './catalog.js';
+
+export const fr: Messages = {
+  languageName: 'Français',
+  wordingVersion: 'privacy-center-fr-1',
+  title: 'Vos données et vos choix',
+  intro:
+    'Cette page vous est réservée : elle montre les consentements que vous nous avez donnés ou refusés. ' +
+    'Vous pouvez changer chacun d’eux à tout moment.',
+  linkValidUntil: (date) => `Ce lien fonctionne jusqu’au ${date}.`,
+  otherLanguage: 'English',
+  consentsHeading: 'Vos consentements',
+  consentsHint: 'Chaque choix est enregistré séparément. Rien n’est coché d’avance.',
+  legalBasesHeading: 'Ce que nous faisons sans votre consentement',
+  legalBasesHint: 'La loi nous y autorise (intérêt légitime, contrat) ; vous pouvez vous y opposer.',
+  noPurposes: 'Aucun traitement n’est configuré pour le moment.',
+  status: { yes: 'Vous avez donné votre accord', no: 'Vous avez refusé', unknown: 'Vous n’avez pas encore répondu' },
+  legalBasisStatus: { objected: 'Vous vous y êtes opposé', applies: 'Ce traitement s’applique' },
+  changedOn: (date) => `le ${date}`,
+  channel: { email: 'par e-mail', sms: 'par SMS', post: 'par courrier', phone: 'par téléphone', all: 'tous canaux' },
+  give: 'Donner mon accord',
+  withdraw: 'Retirer mon accord',
+  object: 'Je m’y oppose',
+  forPurpose: (purpose) => ` : ${purpose}`,
+  bannerTitle: 'C’est enregistré',
+  given: (purpose) => `Vous avez donné votre accord pour « ${purpose} ».`,
+  withdrawn: (purpose) => `Vous avez retiré votre accord pour « ${purpose} ».`,
+  errorSummaryTitle: 'Il y a un problème',
+  errors: {
+    chooseAnswer: 'Choisissez de donner ou de retirer votre accord',
+    unknownPurpose: 'Ce traitement n’existe pas ou plus : choisissez parmi ceux de la page',
+    legalBasisGiven: 'Ce traitement ne demande pas votre accord : vous pouvez seulement vous y opposer',
+    refused: 'Votre choix n’a pas pu être enregistré : réessayez ou contactez-nous',
+  },
+  notice: {
+    notFoundTitle: 'Page introuvable',
+    notFound: 'Ce lien n’est pas valide. Vérifiez qu’il a été copié en entier depuis votre e-mail.',
+    goneTitle: 'Ce lien ne fonctionne plus',
+    gone: 'Ce lien ne fonctionne plus.',
+    expired: 'Ce lien a expiré. Demandez-nous un nouveau lien.',
+    formExpiredTitle: 'Votre choix n’a pas été enregistré',
+    formExpired: 'Le formulaire n’était plus valide. Revenez à la page et recommencez.',
+    tooManyTitle: 'Trop de demandes',
+    tooMany: 'Attendez une minute, puis réessayez.',
+    failedTitle: 'Le service est indisponible',
+    failed: 'Réessayez dans quelques minutes.',
+  },
+};
