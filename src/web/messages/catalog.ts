@@ -12,6 +12,8 @@ export interface Messages {
   languageName: string;
   /** Recorded with each consent given on the page: the wording the person was shown (bump it when texts change). */
   wordingVersion: string;
+  /** The header's name of the service (until the institution's own name is configured). */
+  serviceName: string;
   title: string;
   intro: string;
   linkValidUntil: (date: string) => string;

@@ -3,6 +3,7 @@ import type { Messages } from './catalog.js';
 export const en: Messages = {
   languageName: 'English',
   wordingVersion: 'privacy-center-en-1',
+  serviceName: 'Privacy center',
   title: 'Your data and your choices',
   intro:
     'This page is yours alone: it shows the consents you have given or refused us. ' +

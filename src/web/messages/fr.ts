@@ -3,6 +3,7 @@ import type { Messages } from './catalog.js';
 export const fr: Messages = {
   languageName: 'Français',
   wordingVersion: 'privacy-center-fr-1',
+  serviceName: 'Centre de confidentialité',
   title: 'Vos données et vos choix',
   intro:
     'Cette page vous est réservée : elle montre les consentements que vous nous avez donnés ou refusés. ' +

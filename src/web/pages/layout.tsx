@@ -27,7 +27,7 @@ export function Layout({ language, messages, title, switchTo, children }: Layout
       <body>
         <header class="header">
           <div class="width">
-            <span class="header-title">{messages.title}</span>
+            <span class="header-title">{messages.serviceName}</span>
             {switchTo && (
               <a class="language-switch" href={switchTo.href} hreflang={switchTo.language} lang={switchTo.language}>
                 {switchTo.label}
@@ -35,7 +35,7 @@ export function Layout({ language, messages, title, switchTo, children }: Layout
             )}
           </div>
         </header>
-        <main class="width" id="main">
+        <main class="width main" id="main">
           {children}
         </main>
       </body>
