@@ -49,12 +49,11 @@ export function privacyCenter(context: RouteContext): express.Router {
     const token = String(req.params['token']);
     const language = languageOf(req);
     const page = await consentPage(ledger, token);
-    const purpose = typeof req.query['purpose'] === 'string' ? req.query['purpose'] : undefined;
-    const done = req.query['done'];
-    const banner =
-      (done === 'given' || done === 'withdrawn') && page.purposes.some((p) => p.code === purpose)
-        ? { answer: done as 'given' | 'withdrawn', purpose: purpose! }
-        : undefined;
+    // The banner of the answer just recorded (post-redirect-get): only for a purpose the page shows.
+    const { done, purpose } = req.query;
+    const answer = (['given', 'withdrawn'] as const).find((known) => known === done);
+    const shown = page.purposes.find((p) => p.code === purpose);
+    const banner = answer && shown ? { answer, purpose: shown.code } : undefined;
     sendPage(res, 200, pagePropsOf(context, token, language, page, { banner }));
   });
 
@@ -159,7 +158,7 @@ function noticeOfError(log: RouteContext['log']): ErrorRequestHandler {
     if (error instanceof UnknownConsentLink)
       return sendNotice(res, 404, language, notice.notFoundTitle, notice.notFound);
     if (error instanceof ConsentLinkGone) {
-      const text = /expired/.test(error.message) ? notice.expired : notice.gone;
+      const text = error.reason === 'expired' ? notice.expired : notice.gone;
       return sendNotice(res, 410, language, notice.goneTitle, text);
     }
     if (error instanceof TooManyRequests) {

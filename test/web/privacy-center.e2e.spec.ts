@@ -6,6 +6,7 @@ import { configureTestPurposes, person, registered, type Person } from '../suppo
 import { configurePurpose } from '../../src/app/purposes.js';
 import { forgetContact } from '../../src/app/forget-contact.js';
 import { issueConsentLink } from '../../src/app/consent-links.js';
+import { CONSENT_LINK_LIMIT } from '../../src/api/rate-limit.js';
 
 /** The privacy center's page (issue 26), as a browser without JavaScript drives it: GETs and form POSTs. */
 describe('privacy center: the person’s page (HTML, no JavaScript)', function () {
@@ -166,6 +167,25 @@ describe('privacy center: the person’s page (HTML, no JavaScript)', function (
         expect(answer.html).not.to.include(personal);
       }
     }
+  });
+
+  it('answers an expired link 410 (ask for a new one), and a link past its budget 429 with Retry-After', async () => {
+    const { path } = await newPerson();
+    const realNow = ledger.now;
+    ledger.now = () => new Date(Date.now() + 31 * 86_400_000);
+    try {
+      const expired = await get(path, 'en');
+      expect(expired.status).to.equal(410);
+      expect(expired.html).to.include('This link has expired. Ask us for a new one.');
+    } finally {
+      ledger.now = realNow;
+    }
+    for (let i = 1; i < CONSENT_LINK_LIMIT.requests; i++) expect((await get(path)).status).to.equal(200);
+    const refused = await get(path);
+    expect(refused.status).to.equal(429);
+    expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 60);
+    expect(refused.html).to.include('<html lang="fr">').and.include('Trop de demandes');
+    expect(refused.headers.get('content-security-policy')).to.match(/^default-src 'none'/);
   });
 
   it('sends its security headers on every page and answer: strict CSP, no referrer, no store', async () => {
