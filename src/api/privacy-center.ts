@@ -19,6 +19,8 @@ export const PAGE_HEADERS = {
     "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
+  // frame-ancestors' elder, for browsers that predate it (helmet's default is SAMEORIGIN).
+  'X-Frame-Options': 'DENY',
 } as const;
 
 const PAGE = '/privacy/:token';

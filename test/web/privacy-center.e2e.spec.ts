@@ -204,6 +204,7 @@ describe('privacy center: the person’s page (HTML, no JavaScript)', function (
       );
       expect(headers.get('referrer-policy')).to.equal('no-referrer');
       expect(headers.get('cache-control')).to.equal('no-store');
+      expect(headers.get('x-frame-options')).to.equal('DENY');
     }
     const css = await browse('/assets/privacy-center.css');
     expect(css.status).to.equal(200);
