@@ -81,6 +81,22 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/client/' },
     },
     {
+      name: 'web-is-presentation',
+      severity: 'error',
+      comment:
+        'src/web (the pages as components, their texts) renders what the use cases answer: it imports their ' +
+        'types, never the store, keys, projections, jobs or the edges; the API wires it into express.',
+      from: { path: '^src/web/' },
+      to: { path: '^src/(store|crypto|projections|jobs|postgres|eventstoredb|api|cli)/' },
+    },
+    {
+      name: 'only-the-edges-import-the-pages',
+      severity: 'error',
+      comment: 'The pages are an edge of the ledger, as the API and the CLI: no use case or port imports them.',
+      from: { path: '^src/', pathNot: '^src/(api|cli|web)/' },
+      to: { path: '^src/web/' },
+    },
+    {
       name: 'nothing-imports-the-client',
       severity: 'error',
       comment: 'The server never depends on its own client (the client is built from the document, not the code).',

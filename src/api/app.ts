@@ -9,6 +9,7 @@ import { openApiDocument } from './openapi.js';
 import type { ApiLedger, ApiOptions, RouteContext } from './route.js';
 import { ROUTES } from './routes/index.js';
 import { wireRoutes } from './wiring.js';
+import { privacyCenter } from './privacy-center.js';
 
 export type { ApiOptions } from './route.js';
 
@@ -28,6 +29,8 @@ export function createApp(ledger: ApiLedger, log: Logger, options: ApiOptions) {
   const document = openApiDocument(packageVersion());
   const context: RouteContext = { ledger, options, log, document: () => document };
   wireRoutes(app, ROUTES, context);
+  // The person's pages (HTML, outside the API document), beside the API.
+  app.use(privacyCenter(context));
   app.use((req, res) => {
     sendProblem(res, {
       type: PROBLEM_TYPES.notFound,

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decrypt, encrypt } from './aead.js';
 import type { MasterKey } from './master-key.js';
 
@@ -13,9 +14,28 @@ const LINK_AAD = Buffer.from('contact-ledger consent link v1');
  */
 export class ConsentLinks {
   private readonly key: Buffer;
+  private readonly formKey: Buffer;
 
   constructor(masterKey: MasterKey) {
     this.key = masterKey.deriveKey('consent link v1');
+    this.formKey = masterKey.deriveKey('consent link form v1');
+  }
+
+  /**
+   * The anti-forgery token of the forms of a link's page (the privacy center): an HMAC of the link
+   * under a key of its own, so a form posted from another site, which cannot read the page, cannot
+   * carry it; bound to the link, it is no use on another person's page.
+   */
+  formToken(token: string): string {
+    return createHmac('sha256', this.formKey).update(token).digest('base64url');
+  }
+
+  /** Whether a posted form token is the link's own (compared in constant time). */
+  checkFormToken(token: string, candidate: unknown): boolean {
+    if (typeof candidate !== 'string' || candidate.length > 100) return false;
+    const expected = Buffer.from(this.formToken(token));
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   issue(contactId: string, expiresAt: Date): string {

@@ -198,7 +198,7 @@ export class ConsentLinkGone extends LedgerError {
   readonly status = 410;
   readonly title = 'Consent link no longer valid';
   readonly type = PROBLEM_TYPES.consentLinkGone;
-  constructor(reason: 'expired' | 'forgotten') {
+  constructor(readonly reason: 'expired' | 'forgotten') {
     super(
       reason === 'expired'
         ? 'this consent link has expired; ask the institution for a new one'

@@ -80,7 +80,12 @@ export async function startApi(
         body: JSON.stringify(body),
       }),
     postRaw: (path, raw, contentType = 'application/json', headers = {}) =>
-      request(path, { method: 'POST', headers: withKey({ 'content-type': contentType, ...headers }), body: raw }),
+      // A Buffer as its bytes: Preact's JSX types bring the DOM's BodyInit, which does not name Buffer.
+      request(path, {
+        method: 'POST',
+        headers: withKey({ 'content-type': contentType, ...headers }),
+        body: typeof raw === 'string' ? raw : new Uint8Array(raw),
+      }),
     get: (path, headers = {}) => request(path, { method: 'GET', headers: withKey(headers) }),
     delete: (path, headers = {}) => request(path, { method: 'DELETE', headers: withKey(headers) }),
     adminKey,

@@ -17,7 +17,7 @@ const TokenParams = Obj({
 const perLink = perApp(() => rateLimit(CONSENT_LINK_LIMIT, (req) => String(req.params['token'])));
 
 /** The caller's address as the socket gives it (an IPv4 client seen through an IPv6 socket unwrapped). */
-const clientIp = (req: Request): string | undefined => req.ip?.replace(/^::ffff:(?=\d+\.)/, '');
+export const clientIp = (req: Request): string | undefined => req.ip?.replace(/^::ffff:(?=\d+\.)/, '');
 
 export const consentRoutes = [
   route({

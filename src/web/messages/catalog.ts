@@ -1,0 +1,73 @@
+/** The languages of the privacy center; the first is the default when the browser asks for none of them. */
+export const LANGUAGES = ['fr', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/**
+ * Every text of the person's pages, once per language (fr.ts, en.ts): each catalog is typed by
+ * this one key set, so a text missing in a language is a type error, not a blank on the page.
+ * Texts that take values are functions of them.
+ */
+export interface Messages {
+  /** The language's own name, on the switch that leads to it. */
+  languageName: string;
+  /** Recorded with each consent given on the page: the wording the person was shown (bump it when texts change). */
+  wordingVersion: string;
+  /** The header's name of the service (until the institution's own name is configured). */
+  serviceName: string;
+  title: string;
+  intro: string;
+  linkValidUntil: (date: string) => string;
+  otherLanguage: string;
+  consentsHeading: string;
+  consentsHint: string;
+  legalBasesHeading: string;
+  legalBasesHint: string;
+  noPurposes: string;
+  status: { yes: string; no: string; unknown: string };
+  legalBasisStatus: { objected: string; applies: string };
+  changedOn: (date: string) => string;
+  channel: Record<'email' | 'sms' | 'post' | 'phone' | 'all', string>;
+  give: string;
+  withdraw: string;
+  object: string;
+  /** Said to screen readers after a button's text: which purpose it acts on. */
+  forPurpose: (purpose: string) => string;
+  bannerTitle: string;
+  given: (purpose: string) => string;
+  withdrawn: (purpose: string) => string;
+  errorSummaryTitle: string;
+  errors: { chooseAnswer: string; unknownPurpose: string; legalBasisGiven: string; refused: string };
+  notice: {
+    notFoundTitle: string;
+    notFound: string;
+    goneTitle: string;
+    gone: string;
+    expired: string;
+    formExpiredTitle: string;
+    formExpired: string;
+    tooManyTitle: string;
+    tooMany: string;
+    failedTitle: string;
+    failed: string;
+  };
+}
+
+/**
+ * The language of a page: `?lang=` when it names one (the switch), else the first of
+ * Accept-Language's languages, by quality, that the center speaks, else the default.
+ */
+export function chooseLanguage(asked: unknown, acceptLanguage: string | undefined): Language {
+  if (isLanguage(asked)) return asked;
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+      return { language: tag.trim().toLowerCase().split('-')[0] ?? '', q: q === undefined ? 1 : Number(q), index };
+    })
+    .filter(({ q }) => q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  return ranked.map(({ language }) => language).find(isLanguage) ?? LANGUAGES[0];
+}
+
+export const isLanguage = (value: unknown): value is Language => LANGUAGES.includes(value as Language);
