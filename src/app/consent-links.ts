@@ -3,7 +3,9 @@ import type { ConsentLinks } from '../crypto/consent-link.js';
 import { Instant, Nullable, Obj } from '../domain/schema-kit.js';
 import { ConsentLinkGone, Forgotten, UnknownConsentLink } from '../domain/errors.js';
 import { contactStream } from '../domain/identifiers.js';
-import type { ContactView } from '../domain/contact-view.js';
+import { foldContactView, type ContactView, type ViewEvent } from '../domain/contact-view.js';
+import { openStream } from './contact-timeline.js';
+import type { OpenedEvent } from './sealing.js';
 import { viewOfStream } from './contact-view.js';
 import type { LedgerContext } from './ledger-context.js';
 import { publish } from './publish.js';
@@ -13,7 +15,7 @@ import { linkAnswerChangesNothing, type LinkAnswer } from '../domain/consent.js'
 import { loggedFacts } from './logged-facts.js';
 import type { StoredEvent } from '../store/event-store.js';
 
-type LinkContext = LedgerContext & { consentLinks: ConsentLinks };
+export type LinkContext = LedgerContext & { consentLinks: ConsentLinks };
 
 /** How long a link works unless said otherwise. */
 export const DEFAULT_LINK_DAYS = 30;
@@ -42,6 +44,9 @@ export const ConsentPage = Obj(
         channel: Type.String(),
         status: Type.String({ description: 'yes, no or unknown' }),
         changedAt: Nullable(Instant()),
+        source: Nullable(
+          Type.String({ description: 'how it was given: portal, form, operator, import; order; ledger (expiry)' }),
+        ),
       }),
     ),
   },
@@ -49,16 +54,17 @@ export const ConsentPage = Obj(
 );
 export type ConsentPage = Static<typeof ConsentPage>;
 
-/** A valid link's contact: its stream as read, its view, and the purposes' configuration. */
-interface OpenedLink {
+/** A valid link's contact: its stream as read and opened, its view, and the purposes' configuration. */
+export interface OpenedLink {
   view: ContactView;
   stored: StoredEvent[];
+  timeline: OpenedEvent[];
   expiresAt: Date;
   purposes: PurposeTimeline;
 }
 
 /** The contact a valid token names: the link dies when it expires or the person is forgotten. */
-async function openLink(context: LinkContext, token: string): Promise<OpenedLink> {
+export async function openLink(context: LinkContext, token: string): Promise<OpenedLink> {
   const opened = context.consentLinks.open(token);
   if (!opened) throw new UnknownConsentLink();
   if (opened.expiresAt.getTime() <= context.now().getTime()) throw new ConsentLinkGone('expired');
@@ -67,16 +73,17 @@ async function openLink(context: LinkContext, token: string): Promise<OpenedLink
     readPurposeTimeline(context.store),
   ]);
   if (stored.length === 0) throw new UnknownConsentLink();
-  const view = await viewOfStream(context, opened.contactId, stored, purposes);
+  const timeline = await openStream(context, opened.contactId, stored);
+  const view = foldContactView(opened.contactId, timeline as ViewEvent[], purposes);
   if (view.forgottenBy) throw new ConsentLinkGone('forgotten');
-  return { view, stored, expiresAt: opened.expiresAt, purposes };
+  return { view, stored, timeline, expiresAt: opened.expiresAt, purposes };
 }
 
 export async function consentPage(context: LinkContext, token: string): Promise<ConsentPage> {
   return pageOf(await openLink(context, token));
 }
 
-function pageOf({ view, expiresAt, purposes: { current } }: OpenedLink): ConsentPage {
+export function pageOf({ view, expiresAt, purposes: { current } }: OpenedLink): ConsentPage {
   return {
     expiresAt: expiresAt.toISOString(),
     purposes: [...current.values()].map(({ code, kind, channel }) => ({
@@ -85,6 +92,7 @@ function pageOf({ view, expiresAt, purposes: { current } }: OpenedLink): Consent
       channel,
       status: view.consents[code]?.status ?? 'unknown',
       changedAt: view.consents[code]?.changedAt ?? null,
+      source: view.consents[code]?.evidence?.source ?? null,
     })),
   };
 }

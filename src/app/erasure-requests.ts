@@ -82,29 +82,41 @@ export async function erasureRequestWithEvidence(
 /**
  * Records a person's request to be forgotten, with its evidence sealed under the request's own
  * key (kept when the person is forgotten). 404 for an unknown contact, 410 for one already
- * forgotten.
+ * forgotten. `reusePending` (the privacy center's): a request still pending is answered instead
+ * of a second one, decided on the stream as read, so a double click never makes two.
  */
 export async function requestErasure(
   context: LedgerContext,
-  command: { contactId: string; channel: string; evidence?: string },
+  command: { contactId: string; channel: string; evidence?: string; ipAddress?: string; reusePending?: boolean },
 ): Promise<ErasureRequestView> {
-  const { contactId, channel, evidence } = command;
+  const { contactId, channel, evidence, ipAddress, reusePending = false } = command;
   const requestId = `ER-${context.newId()}`;
-  const { appended } = await handleCommand(context, contactStream(contactId), {
+  const { result } = await handleCommand(context, contactStream(contactId), {
     // Whether the person is forgotten is read from the stream's types: no seal needs opening.
     state: async (stored) => {
       if (stored.length === 0) throw new UnknownContact(contactId);
       const forgetting = stored.find((event) => (CONTACT_FORGETTING_TYPES as readonly string[]).includes(event.type));
-      return { forgottenBy: forgetting?.id ?? null, organizationId: stored[0]!.organizationId };
+      const pending = [...foldErasureRequests(stored).values()].find((request) => request.status === 'pending');
+      return { forgottenBy: forgetting?.id ?? null, organizationId: stored[0]!.organizationId, pending };
     },
-    decide: ({ forgottenBy, organizationId }) => {
+    decide: ({ forgottenBy, organizationId, pending }, now) => {
       if (forgottenBy) throw new Forgotten(`contact:${contactId}`, forgottenBy);
-      const data = { requestId, channel, ...(evidence !== undefined ? { evidence } : {}) };
-      return { events: [{ type: 'ErasureRequested', contactId, organizationId, data }], result: null };
+      if (reusePending && pending) return { events: [], result: viewOf(pending, now) };
+      const data = {
+        requestId,
+        channel,
+        ...(evidence !== undefined ? { evidence } : {}),
+        ...(ipAddress !== undefined ? { ipAddress } : {}),
+      };
+      const requestedAt = now.toISOString();
+      const request = { requestId, contactId, channel, requestedAt, dueAt: dueDate(requestedAt) };
+      return {
+        events: [{ type: 'ErasureRequested', contactId, organizationId, data }],
+        result: { ...request, status: 'pending' as const, closedBy: null },
+      };
     },
   });
-  const requestedAt = appended[0]!.occurredAt;
-  return { requestId, contactId, channel, requestedAt, dueAt: dueDate(requestedAt), status: 'pending', closedBy: null };
+  return result;
 }
 
 /** Every erasure request, or those of one status (overdue: pending past the due date), oldest first. */

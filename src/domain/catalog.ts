@@ -147,11 +147,19 @@ export const catalog = {
             ],
     },
   ),
+  // A rectification: which system or person made it (the privacy center says `portal`, with the
+  // person's IP address sealed), and the fields it changes, at least one.
   ContactDetailsChanged: defineEvent(
     'ContactDetailsChanged',
-    { role: Type.Optional(Role()), ...contactDetails },
     {
-      check: (data) => (Object.keys(data).length === 0 ? [['', 'at least one field must change']] : []),
+      role: Type.Optional(Role()),
+      ...contactDetails,
+      source: Type.Optional(ConsentSource()),
+      ipAddress: Type.Optional(IpAddress(personal)),
+    },
+    {
+      check: ({ source: _source, ipAddress: _ip, ...changed }) =>
+        Object.keys(changed).length === 0 ? [['', 'at least one field must change']] : [],
     },
   ),
   PhotoRecorded: defineEvent(
@@ -282,6 +290,8 @@ export const catalog = {
       requestId: OpaqueId(),
       channel: OneOf(['email', 'post', 'portal', 'phone', 'desk']),
       evidence: Type.Optional(Text(4000, personal)),
+      // The address a request made on the privacy center came from: evidence, sealed with it.
+      ipAddress: Type.Optional(IpAddress(personal)),
     },
     { scope: 'request' },
   ),

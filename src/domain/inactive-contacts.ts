@@ -66,12 +66,31 @@ export function inactivityCutoff(asOf: Date, months: number): string {
       { pointer: '/inactivityMonths', message: `must be an integer ${range}` },
     ]);
   }
-  const year = asOf.getUTCFullYear();
-  const month = asOf.getUTCMonth() - months;
+  return shiftMonths(asOf, -months).toISOString();
+}
+
+/** `date` moved by whole calendar months (UTC), the day clamped to the month's last. */
+function shiftMonths(date: Date, months: number): Date {
+  const year = date.getUTCFullYear();
+  const month = date.getUTCMonth() + months;
   const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const cutoff = new Date(asOf);
-  cutoff.setUTCFullYear(year, month, Math.min(asOf.getUTCDate(), lastDay));
-  return cutoff.toISOString();
+  const shifted = new Date(date);
+  shifted.setUTCFullYear(year, month, Math.min(date.getUTCDate(), lastDay));
+  return shifted;
+}
+
+/**
+ * When a contact of recency `recency` becomes inactive under a period of `months`: that many
+ * calendar months later (the day clamped as inactivityCutoff clamps it), the date the privacy
+ * center tells the person ("after 12 March 2029, unless ..."). Null for a contact the batch never
+ * forgets (another role, no recency, already forgotten).
+ */
+export function inactiveAfter(
+  facts: Pick<InactivityFacts, 'role' | 'status' | 'recency'>,
+  months: number,
+): string | null {
+  if (facts.status !== 'active' || !BATCH_ROLES.includes(facts.role ?? '') || facts.recency === null) return null;
+  return shiftMonths(new Date(facts.recency), months).toISOString();
 }
 
 /** An event as the log gives it to the rule: clear fields only (recency and flags need nothing sealed). */

@@ -1,3 +1,9 @@
+import type { EventType } from '../../domain/catalog.js';
+
+/** The labels (and the ledger's refusals) of the detail fields the person corrects. */
+export type DetailTexts = Record<'firstName' | 'lastName' | 'email' | 'phone', string>;
+export type AddressTexts = Record<'street' | 'line2' | 'postcode' | 'town' | 'country', string>;
+
 /** The languages of the privacy center; the first is the default when the browser asks for none of them. */
 export const LANGUAGES = ['fr', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -37,6 +43,75 @@ export interface Messages {
   withdrawn: (purpose: string) => string;
   errorSummaryTitle: string;
   errors: { chooseAnswer: string; unknownPurpose: string; legalBasisGiven: string; refused: string };
+  /** How a consent was given, after its date ("on this page", "with our staff"). */
+  givenThrough: Record<'portal' | 'form' | 'operator' | 'import' | 'order' | 'ledger', string>;
+  privacyPolicy: string;
+  /** The campaign's renewal (`?renew=`): one question, one button. */
+  renew: { title: (purpose: string) => string; text: string; button: string };
+  details: {
+    heading: string;
+    correct: string;
+    notGiven: string;
+    title: string;
+    hint: string;
+    save: string;
+    back: string;
+    saved: string;
+    unchanged: string;
+    fields: DetailTexts;
+    addressLegend: string;
+    address: AddressTexts;
+    countryHint: string;
+    /** Said of a field the ledger refused, linked to it from the error summary. */
+    invalid: DetailTexts & AddressTexts;
+  };
+  orders: {
+    heading: string;
+    none: string;
+    placedOn: (date: string) => string;
+    order: (orderId: string) => string;
+    product: (productId: string) => string;
+    anyProduct: string;
+    state: Record<'option' | 'confirmed' | 'reserved' | 'sold', string>;
+    validUntil: (date: string) => string;
+    validFromUntil: (from: string, until: string) => string;
+    undated: string;
+    purged: string;
+  };
+  retention: { heading: string; inactiveAfter: (date: string) => string; whileInTouch: string };
+  download: { heading: string; text: string; json: string; print: string };
+  erasure: {
+    heading: string;
+    intro: string;
+    ask: string;
+    confirmTitle: string;
+    consequences: readonly string[];
+    confirm: string;
+    cancel: string;
+    requested: (due: string) => string;
+    status: {
+      pending: (requested: string, due: string) => string;
+      overdue: (requested: string, due: string) => string;
+      refused: (requested: string) => string;
+    };
+    /** A refusal's reason code in words; another code is said with `otherReason`. */
+    reasons: Record<'legal-hold' | 'outstanding-balance' | 'valid-ticket' | 'identity-not-verified', string>;
+    otherReason: (code: string) => string;
+  };
+  print: {
+    title: string;
+    intro: (date: string) => string;
+    button: string;
+    consentsHeading: string;
+    timelineHeading: string;
+    when: string;
+    what: string;
+    recorded: string;
+    erased: string;
+    withheld: string;
+  };
+  /** Each event of the catalog in words, on the printable page. */
+  eventNames: Record<EventType, string>;
   notice: {
     notFoundTitle: string;
     notFound: string;

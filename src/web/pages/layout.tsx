@@ -4,30 +4,37 @@ import type { Language, Messages } from '../messages/index.js';
 /** Where the page's one stylesheet is served (src/web/assets, by express.static). */
 export const STYLESHEET = '/assets/privacy-center.css';
 
-export interface LayoutProps {
+/** Who the person is dealing with, as configured (LEDGER_INSTITUTION_NAME, LEDGER_PRIVACY_POLICY_URL). */
+export interface Institution {
+  name: string | null;
+  privacyPolicyUrl: string | null;
+}
+
+/** What every page of the person is framed with. */
+export interface FrameProps {
   language: Language;
   messages: Messages;
-  title: string;
+  institution: Institution;
   /** The same page in the other language (the switch), when there is one to offer. */
-  switchTo?: { language: Language; href: string; label: string };
-  children: ComponentChildren;
+  switchTo?: { language: Language; href: string; label: string } | undefined;
 }
 
 /** The frame of every page of the person: no script, one stylesheet, the language switch at the top. */
-export function Layout({ language, messages, title, switchTo, children }: LayoutProps) {
+export function Layout(props: FrameProps & { title: string; children: ComponentChildren }) {
+  const { language, messages, institution, switchTo, title, children } = props;
   return (
     <html lang={language}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex, nofollow" />
-        <title>{title}</title>
+        <title>{institution.name ? `${title} – ${institution.name}` : title}</title>
         <link rel="stylesheet" href={STYLESHEET} />
       </head>
       <body>
         <header class="header">
           <div class="width">
-            <span class="header-title">{messages.serviceName}</span>
+            <span class="header-title">{institution.name ?? messages.serviceName}</span>
             {switchTo && (
               <a class="language-switch" href={switchTo.href} hreflang={switchTo.language} lang={switchTo.language}>
                 {switchTo.label}
@@ -38,6 +45,15 @@ export function Layout({ language, messages, title, switchTo, children }: Layout
         <main class="width main" id="main">
           {children}
         </main>
+        {institution.privacyPolicyUrl && (
+          <footer class="footer">
+            <div class="width">
+              <a href={institution.privacyPolicyUrl} rel="noreferrer">
+                {messages.privacyPolicy}
+              </a>
+            </div>
+          </footer>
+        )}
       </body>
     </html>
   );

@@ -1,19 +1,16 @@
-import type { Language, Messages } from '../messages/index.js';
-import { Layout } from './layout.js';
+import { Layout, type FrameProps } from './layout.js';
 
-export interface NoticeProps {
-  language: Language;
-  messages: Messages;
+export interface NoticeProps extends FrameProps {
   title: string;
   text: string;
 }
 
 /** A page that says only what happened (an unknown or dead link, a refused form): nothing about anyone. */
-export function NoticePage({ language, messages, title, text }: NoticeProps) {
+export function NoticePage(props: NoticeProps) {
   return (
-    <Layout language={language} messages={messages} title={title}>
-      <h1>{title}</h1>
-      <p class="lead">{text}</p>
+    <Layout {...props} switchTo={undefined}>
+      <h1>{props.title}</h1>
+      <p class="lead">{props.text}</p>
     </Layout>
   );
 }

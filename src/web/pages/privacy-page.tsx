@@ -1,63 +1,54 @@
-import type { ConsentPage } from '../../app/consent-links.js';
+import type { PrivacyPage as PageData } from '../../app/privacy-center.js';
+import { countryName, formatDate } from '../components/dates.js';
+import { Banner, ErrorSummary, titleWithErrors, type FormError } from '../components/feedback.js';
 import type { Language, Messages } from '../messages/index.js';
-import { Layout } from './layout.js';
+import { Layout, type FrameProps } from './layout.js';
 
-type Purpose = ConsentPage['purposes'][number];
+type Purpose = PageData['purposes'][number];
 
-export interface PrivacyPageProps {
-  language: Language;
-  messages: Messages;
+/** What the page confirms after a redirect: the answer, the correction or the request just recorded. */
+export type Done =
+  { kind: 'given' | 'withdrawn'; purpose: string } | { kind: 'details' | 'unchanged' } | { kind: 'erasure' };
+
+export interface PrivacyPageProps extends FrameProps {
   /** The link's token: the forms post back to its path. */
   token: string;
   /** The anti-forgery token every form carries (bound to the link). */
   formToken: string;
-  page: ConsentPage;
-  /** What was just recorded, shown once after the redirect. */
-  banner?: { answer: 'given' | 'withdrawn'; purpose: string } | undefined;
+  page: PageData;
+  done?: Done | undefined;
+  /** The purpose a campaign's link asks to renew (`?renew=`): asked first, one button. */
+  renew?: string | undefined;
   /** What is wrong with the form just posted, each linked to the purpose it concerns (GOV.UK error summary). */
-  errors?: Array<{ href: string; text: string }> | undefined;
-  switchTo: { language: Language; href: string; label: string };
+  errors?: FormError[] | undefined;
 }
+
+/** What a section of what is held needs: the page's data, in the person's language. */
+type SectionProps = Pick<PrivacyPageProps, 'language' | 'messages' | 'token' | 'page'>;
 
 /** A purpose's name for the person; its code until purposes carry labels in each language. */
-const nameOf = (purpose: Purpose) => purpose.code;
+export const nameOf = (purpose: Purpose, _language: Language) => purpose.code;
 export const anchorOf = (code: string) => `purpose-${code}`;
-
-export function formatDate(language: Language, instant: string): string {
-  const locale = language === 'fr' ? 'fr-FR' : 'en-GB';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(instant));
-}
+/** A path of the person's pages, in the language they chose. */
+export const pathOf = (token: string, language: Language, page = '') => `/privacy/${token}${page}?lang=${language}`;
 
 /**
- * The privacy center's page: each purpose on its own, its current answer and when it was given,
- * and one form per purpose whose buttons give or withdraw it (nothing ticked in advance: the
- * person acts, one purpose per POST). A legal basis is information, with the right to object.
+ * The privacy center's page: the person's consents, each purpose on its own with its current
+ * answer, when and how it was given, and one form whose buttons give or withdraw it (nothing
+ * ticked in advance: one purpose per POST); a legal basis is information, with the right to
+ * object. Then what is held: their details (and a link to correct them), their orders, when they
+ * would be forgotten; the downloads; and erasure, asked for on a page of its own, then followed.
  */
 export function PrivacyPage(props: PrivacyPageProps) {
-  const { language, messages, page, banner, errors = [], switchTo } = props;
+  const { language, messages, page, done, renew, errors = [] } = props;
   const consents = page.purposes.filter((p) => p.kind !== 'legalBasis');
   const legalBases = page.purposes.filter((p) => p.kind === 'legalBasis');
-  const title = errors.length > 0 ? `${messages.errorSummaryTitle} – ${messages.title}` : messages.title;
+  const renewed = consents.find((p) => p.code === renew && p.status !== 'yes');
   return (
-    <Layout language={language} messages={messages} title={title} switchTo={switchTo}>
-      {errors.length > 0 && (
-        <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex={-1}>
-          <h2 id="error-summary-title">{messages.errorSummaryTitle}</h2>
-          <ul>
-            {errors.map(({ href, text }) => (
-              <li>
-                <a href={href}>{text}</a>
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
-      {banner && (
-        <div class="banner" role="status" aria-labelledby="banner-title">
-          <h2 id="banner-title">{messages.bannerTitle}</h2>
-          <p>{banner.answer === 'given' ? messages.given(banner.purpose) : messages.withdrawn(banner.purpose)}</p>
-        </div>
-      )}
+    <Layout {...props} title={titleWithErrors(messages, messages.title, errors)}>
+      <ErrorSummary messages={messages} errors={errors} />
+      <Banner messages={messages} text={done && doneText(messages, page, language, done)} />
+      {renewed && <RenewPanel {...props} purpose={renewed} />}
       <h1>{messages.title}</h1>
       <p class="lead">{messages.intro}</p>
       <p class="hint">{messages.linkValidUntil(formatDate(language, page.expiresAt))}</p>
@@ -76,13 +67,65 @@ export function PrivacyPage(props: PrivacyPageProps) {
           ))}
         </>
       )}
+      <DetailsSection {...props} />
+      <OrdersSection {...props} />
+      <h2>{messages.retention.heading}</h2>
+      <p>
+        {page.inactiveAfter
+          ? messages.retention.inactiveAfter(formatDate(language, page.inactiveAfter))
+          : messages.retention.whileInTouch}
+      </p>
+      <h2>{messages.download.heading}</h2>
+      <p>{messages.download.text}</p>
+      <ul class="list">
+        <li>
+          <a href={pathOf(props.token, language, '/export.json')} download>
+            {messages.download.json}
+          </a>
+        </li>
+        <li>
+          <a href={pathOf(props.token, language, '/print')}>{messages.download.print}</a>
+        </li>
+      </ul>
+      <ErasureSection {...props} />
     </Layout>
   );
 }
 
-function PurposeCard({ language, messages, token, formToken, purpose }: PrivacyPageProps & { purpose: Purpose }) {
+function doneText(messages: Messages, page: PageData, language: Language, done: Done): string | undefined {
+  switch (done.kind) {
+    case 'given':
+    case 'withdrawn': {
+      const purpose = page.purposes.find((p) => p.code === done.purpose);
+      if (!purpose) return undefined;
+      return messages[done.kind](nameOf(purpose, language));
+    }
+    case 'details':
+      return messages.details.saved;
+    case 'unchanged':
+      return messages.details.unchanged;
+    case 'erasure':
+      return page.erasure ? messages.erasure.requested(formatDate(language, page.erasure.dueAt)) : undefined;
+  }
+}
+
+/** The question a campaign's "keep me informed" link leads to: a click on its one button gives the consent. */
+function RenewPanel(props: PrivacyPageProps & { purpose: Purpose }) {
+  const { language, messages, purpose } = props;
+  const name = nameOf(purpose, language);
+  return (
+    <section class="panel" aria-labelledby="renew-title">
+      <h2 id="renew-title">{messages.renew.title(name)}</h2>
+      <p>{messages.renew.text}</p>
+      <AnswerForm {...props} answers={['yes']} label={() => messages.renew.button} />
+    </section>
+  );
+}
+
+function PurposeCard(props: PrivacyPageProps & { purpose: Purpose }) {
+  const { language, messages, purpose } = props;
   const legalBasis = purpose.kind === 'legalBasis';
-  const name = nameOf(purpose);
+  const name = nameOf(purpose, language);
   const status = purpose.status === 'yes' || purpose.status === 'no' ? purpose.status : 'unknown';
   const said = legalBasis
     ? status === 'no'
@@ -100,6 +143,7 @@ function PurposeCard({ language, messages, token, formToken, purpose }: PrivacyP
         ? ['yes']
         : ['yes', 'no'];
   const channel = messages.channel[purpose.channel as keyof Messages['channel']] ?? purpose.channel;
+  const through = messages.givenThrough[purpose.source as keyof Messages['givenThrough']];
   const id = anchorOf(purpose.code);
   return (
     <section class={`purpose purpose-${status}`} id={id} aria-labelledby={`${id}-name`}>
@@ -108,26 +152,148 @@ function PurposeCard({ language, messages, token, formToken, purpose }: PrivacyP
       <p class="status">
         <strong>{said}</strong>
         {purpose.changedAt && ` ${messages.changedOn(formatDate(language, purpose.changedAt))}`}
+        {purpose.changedAt && through && ` ${through}`}
       </p>
       {answers.length > 0 && (
-        <form method="post" action={`/privacy/${token}/consents`}>
-          <input type="hidden" name="csrf" value={formToken} />
-          <input type="hidden" name="purpose" value={purpose.code} />
-          <input type="hidden" name="lang" value={language} />
-          <div class="button-group">
-            {answers.map((answer) => (
-              <button
-                type="submit"
-                name="answer"
-                value={answer}
-                class={answer === 'yes' ? 'button' : 'button button-secondary'}
-              >
-                {answer === 'yes' ? messages.give : legalBasis ? messages.object : messages.withdraw}
-                <span class="visually-hidden">{messages.forPurpose(name)}</span>
-              </button>
+        <AnswerForm
+          {...props}
+          answers={answers}
+          label={(answer) => (answer === 'yes' ? messages.give : legalBasis ? messages.object : messages.withdraw)}
+        />
+      )}
+    </section>
+  );
+}
+
+/** One purpose's form: a button per answer, the purpose said to screen readers after each button's text. */
+function AnswerForm(
+  props: PrivacyPageProps & { purpose: Purpose; answers: Array<'yes' | 'no'>; label: (answer: 'yes' | 'no') => string },
+) {
+  const { language, messages, token, formToken, purpose, answers, label } = props;
+  return (
+    <form method="post" action={`/privacy/${token}/consents`}>
+      <input type="hidden" name="csrf" value={formToken} />
+      <input type="hidden" name="purpose" value={purpose.code} />
+      <input type="hidden" name="lang" value={language} />
+      <div class="button-group">
+        {answers.map((answer) => (
+          <button
+            type="submit"
+            name="answer"
+            value={answer}
+            class={answer === 'yes' ? 'button' : 'button button-secondary'}
+          >
+            {label(answer)}
+            <span class="visually-hidden">{messages.forPurpose(nameOf(purpose, language))}</span>
+          </button>
+        ))}
+      </div>
+    </form>
+  );
+}
+
+export function DetailsSection({ language, messages, token, page: { details } }: SectionProps) {
+  const { fields, notGiven } = messages.details;
+  const address = details.address;
+  const place = address && [address.postcode, address.town].filter(Boolean).join(' ');
+  const addressLines = address
+    ? [address.street, address.line2, place, address.country && countryName(language, address.country)]
+    : [];
+  const shown = (value: string | undefined) => value || <span class="hint">{notGiven}</span>;
+  return (
+    <>
+      <h2>{messages.details.heading}</h2>
+      <dl class="summary">
+        <div>
+          <dt>{fields.firstName}</dt>
+          <dd>{shown(details.firstName)}</dd>
+        </div>
+        <div>
+          <dt>{fields.lastName}</dt>
+          <dd>{shown(details.lastName)}</dd>
+        </div>
+        <div>
+          <dt>{fields.email}</dt>
+          <dd>{shown(details.email)}</dd>
+        </div>
+        <div>
+          <dt>{fields.phone}</dt>
+          <dd>{shown(details.phone)}</dd>
+        </div>
+        <div>
+          <dt>{messages.details.addressLegend}</dt>
+          <dd>
+            {addressLines.some(Boolean)
+              ? addressLines.filter(Boolean).map((line) => <div>{line}</div>)
+              : shown(undefined)}
+          </dd>
+        </div>
+      </dl>
+      <p class="no-print">
+        <a href={pathOf(token, language, '/details')}>{messages.details.correct}</a>
+      </p>
+    </>
+  );
+}
+
+export function OrdersSection({ language, messages, page: { orders } }: SectionProps) {
+  const { orders: texts } = messages;
+  const date = (instant: string) => formatDate(language, instant);
+  return (
+    <>
+      <h2>{texts.heading}</h2>
+      {orders.length === 0 && <p>{texts.none}</p>}
+      {orders.map((order) => (
+        <section class="order" aria-labelledby={`order-${order.orderId}`}>
+          <h3 id={`order-${order.orderId}`}>{texts.order(order.orderId)}</h3>
+          <p class="hint">{texts.placedOn(date(order.placedAt))}</p>
+          <ul class="list">
+            {order.tickets.map((ticket) => (
+              <li>
+                {ticket.productId ? texts.product(ticket.productId) : texts.anyProduct}
+                {' – '}
+                {texts.state[ticket.state]}
+                {', '}
+                {ticket.validUntil
+                  ? ticket.validFrom
+                    ? texts.validFromUntil(date(ticket.validFrom), date(ticket.validUntil))
+                    : texts.validUntil(date(ticket.validUntil))
+                  : texts.undated}
+              </li>
             ))}
-          </div>
-        </form>
+          </ul>
+          {order.purged && <p class="hint">{texts.purged}</p>}
+        </section>
+      ))}
+    </>
+  );
+}
+
+function ErasureSection({ language, messages, token, page: { erasure } }: PrivacyPageProps) {
+  const { erasure: texts } = messages;
+  const date = (instant: string) => formatDate(language, instant);
+  const open = erasure && (erasure.status === 'pending' || erasure.status === 'overdue');
+  return (
+    <section id="erasure" aria-labelledby="erasure-title">
+      <h2 id="erasure-title">{texts.heading}</h2>
+      {erasure?.status === 'pending' && <p>{texts.status.pending(date(erasure.requestedAt), date(erasure.dueAt))}</p>}
+      {erasure?.status === 'overdue' && <p>{texts.status.overdue(date(erasure.requestedAt), date(erasure.dueAt))}</p>}
+      {erasure?.status === 'refused' && (
+        <p>
+          {texts.status.refused(date(erasure.requestedAt))}{' '}
+          {texts.reasons[erasure.refusedBecause as keyof Messages['erasure']['reasons']] ??
+            texts.otherReason(erasure.refusedBecause ?? '')}
+        </p>
+      )}
+      {!open && (
+        <>
+          <p>{texts.intro}</p>
+          <p>
+            <a class="button button-warning" href={pathOf(token, language, '/erasure')}>
+              {texts.ask}
+            </a>
+          </p>
+        </>
       )}
     </section>
   );
