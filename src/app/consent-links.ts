@@ -8,7 +8,7 @@ import { viewOfStream } from './contact-view.js';
 import type { LedgerContext } from './ledger-context.js';
 import { publish } from './publish.js';
 import { readPurposeTimeline } from './purposes.js';
-import type { PurposeTimeline } from '../domain/purposes.js';
+import { PurposeLabels, type PurposeTimeline } from '../domain/purposes.js';
 import { linkAnswerChangesNothing, type LinkAnswer } from '../domain/consent.js';
 import { loggedFacts } from './logged-facts.js';
 import type { StoredEvent } from '../store/event-store.js';
@@ -40,6 +40,8 @@ export const ConsentPage = Obj(
         code: Type.String(),
         kind: Type.String(),
         channel: Type.String(),
+        // The purpose's name and description by language (null: none configured; the page shows the code).
+        labels: Nullable(PurposeLabels),
         status: Type.String({ description: 'yes, no or unknown' }),
         changedAt: Nullable(Instant()),
       }),
@@ -79,10 +81,11 @@ export async function consentPage(context: LinkContext, token: string): Promise<
 function pageOf({ view, expiresAt, purposes: { current } }: OpenedLink): ConsentPage {
   return {
     expiresAt: expiresAt.toISOString(),
-    purposes: [...current.values()].map(({ code, kind, channel }) => ({
+    purposes: [...current.values()].map(({ code, kind, channel, labels }) => ({
       code,
       kind,
       channel,
+      labels,
       status: view.consents[code]?.status ?? 'unknown',
       changedAt: view.consents[code]?.changedAt ?? null,
     })),

@@ -336,7 +336,7 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** configure a purpose (kind, channel, expiry, prolonging events): a configuration event; 200 {purpose, changed} */
+    /** configure a purpose (kind, channel, expiry, prolonging events, labels): a configuration event; 200 {purpose, changed} */
     put: operations['configurePurpose'];
     post?: never;
     delete?: never;
@@ -1904,6 +1904,16 @@ export interface components {
         code: string;
         kind: string;
         channel: string;
+        labels: {
+          fr?: {
+            name: string;
+            description?: string;
+          };
+          en?: {
+            name: string;
+            description?: string;
+          };
+        } | null;
         /** @description yes, no or unknown */
         status: string;
         changedAt: string | null;
@@ -2052,6 +2062,16 @@ export interface components {
         | 'ConsentGiven'
         | 'AccountUpdated'
       )[];
+      labels?: {
+        fr?: {
+          name: string;
+          description?: string;
+        };
+        en?: {
+          name: string;
+          description?: string;
+        };
+      };
     };
     /** PurposeList */
     PurposeList: {
@@ -2072,6 +2092,16 @@ export interface components {
           | 'ConsentGiven'
           | 'AccountUpdated'
         )[];
+        labels: {
+          fr?: {
+            name: string;
+            description?: string;
+          };
+          en?: {
+            name: string;
+            description?: string;
+          };
+        } | null;
         expirySince: string | null;
         /** Format: instant */
         configuredAt: string;
@@ -3026,6 +3056,16 @@ export interface operations {
                 | 'ConsentGiven'
                 | 'AccountUpdated'
               )[];
+              labels: {
+                fr?: {
+                  name: string;
+                  description?: string;
+                };
+                en?: {
+                  name: string;
+                  description?: string;
+                };
+              } | null;
               expirySince: string | null;
               /** Format: instant */
               configuredAt: string;

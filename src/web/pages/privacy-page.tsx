@@ -19,8 +19,11 @@ export interface PrivacyPageProps {
   switchTo: { language: Language; href: string; label: string };
 }
 
-/** A purpose's name for the person; its code until purposes carry labels in each language. */
-const nameOf = (purpose: Purpose) => purpose.code;
+/** A purpose's wording in the page's language, else in the other one (null: none configured). */
+const labelOf = ({ labels }: Purpose, language: Language) =>
+  labels?.[language] ?? labels?.[language === 'fr' ? 'en' : 'fr'] ?? null;
+/** A purpose's name for the person: its label's, else its code. */
+const nameOf = (purpose: Purpose, language: Language) => labelOf(purpose, language)?.name ?? purpose.code;
 export const anchorOf = (code: string) => `purpose-${code}`;
 
 export function formatDate(language: Language, instant: string): string {
@@ -82,7 +85,8 @@ export function PrivacyPage(props: PrivacyPageProps) {
 
 function PurposeCard({ language, messages, token, formToken, purpose }: PrivacyPageProps & { purpose: Purpose }) {
   const legalBasis = purpose.kind === 'legalBasis';
-  const name = nameOf(purpose);
+  const name = nameOf(purpose, language);
+  const description = labelOf(purpose, language)?.description;
   const status = purpose.status === 'yes' || purpose.status === 'no' ? purpose.status : 'unknown';
   const said = legalBasis
     ? status === 'no'
@@ -104,6 +108,7 @@ function PurposeCard({ language, messages, token, formToken, purpose }: PrivacyP
   return (
     <section class={`purpose purpose-${status}`} id={id} aria-labelledby={`${id}-name`}>
       <h3 id={`${id}-name`}>{name}</h3>
+      {description && <p class="hint">{description}</p>}
       <p class="hint">{channel}</p>
       <p class="status">
         <strong>{said}</strong>
