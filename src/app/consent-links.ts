@@ -31,6 +31,24 @@ export async function issueConsentLink(
   return { token, path: `/v1/consent-links/${token}`, expiresAt: expiresAt.toISOString() };
 }
 
+/** The address of a person's privacy center: the page of the privacy center (src/api/privacy-center.ts). */
+export const privacyUrl = (publicUrl: string, token: string) => `${publicUrl}/privacy/${token}`;
+
+/**
+ * A new link to the person's privacy center, whole (from the origin people reach the ledger at,
+ * LEDGER_PUBLIC_URL), for an upstream system to put in its e-mails: the same signed token as a
+ * consent link's, so it expires and dies with the person as one does.
+ */
+export async function issuePrivacyLink(
+  context: LinkContext,
+  contactId: string,
+  publicUrl: string,
+  days = DEFAULT_LINK_DAYS,
+): Promise<{ url: string; token: string; expiresAt: string }> {
+  const { token, expiresAt } = await issueConsentLink(context, contactId, days);
+  return { url: privacyUrl(publicUrl, token), token, expiresAt };
+}
+
 /** What the person sees: each purpose as configured now, with their answer; nothing else about them. */
 export const ConsentPage = Obj(
   {
