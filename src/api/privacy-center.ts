@@ -5,7 +5,7 @@ import { ASSETS_DIR } from '../web/assets.js';
 import { chooseLanguage, LANGUAGES, MESSAGES, type Language, type Messages } from '../web/messages/index.js';
 import type { PrivacyPageProps } from '../web/pages/privacy-page.js';
 import { renderNoticePage, renderPrivacyPage } from '../web/render.js';
-import { CONSENT_LINK_LIMIT, rateLimit } from './rate-limit.js';
+import { CONSENT_LINK_LIMIT, PRIVACY_ADDRESS_LIMIT, rateLimit } from './rate-limit.js';
 import type { RouteContext } from './route.js';
 import { clientIp } from './routes/consents.js';
 
@@ -38,6 +38,8 @@ export function privacyCenter(context: RouteContext): express.Router {
   const router = express.Router();
   const { ledger, log } = context;
   const perLink = rateLimit(CONSENT_LINK_LIMIT, (req) => `privacy ${String(req.params['token'])}`);
+  // Every request under /privacy counts, a forged link's 404 too: guessing tokens costs the budget.
+  const perAddress = rateLimit(PRIVACY_ADDRESS_LIMIT, (req) => `privacy address ${clientIp(req) ?? 'unknown'}`);
   const form = express.urlencoded({ extended: false, limit: 4096, parameterLimit: 10 });
 
   router.get('/assets/:file', (req, res, next) => {
@@ -45,7 +47,7 @@ export function privacyCenter(context: RouteContext): express.Router {
       if (error && !res.headersSent) next();
     });
   });
-  router.use('/privacy', pageHeaders);
+  router.use('/privacy', pageHeaders, perAddress);
 
   router.get(PAGE, perLink, async (req, res) => {
     const token = String(req.params['token']);
@@ -149,7 +151,7 @@ function sendNotice(res: Response, status: number, language: Language, title: st
 /**
  * The errors of the pages as pages: a forged or unknown link 404, a dead one 410 (expired, or the
  * person forgotten: nothing personal is shown, only that it no longer works), 429 past the link's
- * budget, anything else a neutral 500 or 503 (the log has the details, never the token).
+ * budget or the address's, anything else a neutral 500 or 503 (the log has the details, never the token).
  */
 function noticeOfError(log: RouteContext['log']): ErrorRequestHandler {
   return (error, req, res, next) => {
