@@ -1,14 +1,20 @@
 import { dirname, join, resolve } from 'node:path';
 import type { OnLogMismatch } from './projections/runner.js';
+import { readSiteConfig, type SiteConfig } from './site-config.js';
 
 /**
  * LEDGER_DATABASE_TIMEOUT's default: far above any one statement of a healthy database, yet short
  * enough that a client waiting on a stalled one gets its 503 before its own time-out.
  */
 const DEFAULT_DATABASE_TIMEOUT_SECONDS = 10;
+/** PORT's default. */
+export const DEFAULT_PORT = 8080;
 
-/** Runtime configuration, read once from the environment (README "Configuration"). */
-export interface LedgerConfig {
+/**
+ * Runtime configuration, read once from the environment (README "Configuration"); with the
+ * person's pages' own (SiteConfig: LEDGER_PUBLIC_URL, LEDGER_INSTITUTION_NAME, LEDGER_PRIVACY_POLICY_URL).
+ */
+export interface LedgerConfig extends SiteConfig {
   /** LEDGER_DATA_DIR: where the embedded default keeps events.db, keys.db and state.db. */
   dataDir: string;
   /** LEDGER_STORE: the event store backend. */
@@ -87,7 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   if (textGuard !== 'warn' && textGuard !== 'reject') {
     throw new Error(`LEDGER_TEXT_GUARD must be warn or reject, got ${textGuard}`);
   }
-  const port = Number(env['PORT'] ?? 8080);
+  const port = Number(env['PORT'] ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${env['PORT']}`);
   const maxBodyBytes = Number(env['LEDGER_MAX_BODY'] ?? 8 * 1024 * 1024);
@@ -133,6 +139,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
           .filter(Boolean)
       : [...new Set([host, 'localhost', '127.0.0.1', '::1'])],
     port,
+    ...readSiteConfig(env, port),
     maxBodyBytes,
     textGuard,
     logLevel: env['LOG_LEVEL'] ?? 'info',

@@ -10,6 +10,8 @@ import type { ApiLedger, ApiOptions, RouteContext } from './route.js';
 import { ROUTES } from './routes/index.js';
 import { wireRoutes } from './wiring.js';
 import { privacyCenter } from './privacy-center.js';
+import { DEFAULT_PORT } from '../config.js';
+import { readSiteConfig } from '../site-config.js';
 
 export type { ApiOptions } from './route.js';
 
@@ -27,7 +29,15 @@ export function createApp(ledger: ApiLedger, log: Logger, options: ApiOptions) {
   app.use(hostGuard(options.allowedHosts));
   app.use(helmet());
   const document = openApiDocument(packageVersion());
-  const context: RouteContext = { ledger, options, log, document: () => document };
+  const site = readSiteConfig({}, DEFAULT_PORT); // the defaults, for an app made without them (tests)
+  const context: RouteContext = {
+    ledger,
+    options,
+    log,
+    document: () => document,
+    publicUrl: options.publicUrl ?? site.publicUrl,
+    institution: options.institution ?? site.institution,
+  };
   wireRoutes(app, ROUTES, context);
   // The person's pages (HTML, outside the API document), beside the API.
   app.use(privacyCenter(context));

@@ -17,7 +17,8 @@ import {
 import { ASSETS_DIR } from '../web/assets.js';
 import { chooseLanguage, LANGUAGES, MESSAGES, type Language } from '../web/messages/index.js';
 import type { FieldName } from '../web/pages/details-page.js';
-import type { FrameProps, Institution } from '../web/pages/layout.js';
+import type { Institution } from '../site-config.js';
+import type { FrameProps } from '../web/pages/layout.js';
 import { anchorOf, type Done } from '../web/pages/privacy-page.js';
 import {
   renderDetailsPage,
@@ -26,7 +27,7 @@ import {
   renderPrintPage,
   renderPrivacyPage,
 } from '../web/render.js';
-import { CONSENT_LINK_LIMIT, rateLimit } from './rate-limit.js';
+import { CONSENT_LINK_LIMIT, PRIVACY_ADDRESS_LIMIT, rateLimit } from './rate-limit.js';
 import type { RouteContext } from './route.js';
 import { clientIp } from './routes/consents.js';
 
@@ -59,9 +60,10 @@ const ADDRESS_FIELDS = ['street', 'line2', 'postcode', 'town', 'country'] as con
  */
 export function privacyCenter(context: RouteContext): express.Router {
   const router = express.Router();
-  const { ledger, log } = context;
-  const institution: Institution = { name: null, privacyPolicyUrl: null };
+  const { ledger, log, institution } = context;
   const perLink = rateLimit(CONSENT_LINK_LIMIT, (req) => `privacy ${String(req.params['token'])}`);
+  // Every request under /privacy counts, a forged link's 404 too: guessing tokens costs the budget.
+  const perAddress = rateLimit(PRIVACY_ADDRESS_LIMIT, (req) => `privacy address ${clientIp(req) ?? 'unknown'}`);
   const form = express.urlencoded({ extended: false, limit: 4096, parameterLimit: 20 });
   /** What every page of a link needs: the token, the language, the frame, and the form token. */
   const frameOf = (req: Request) => {
@@ -97,7 +99,7 @@ export function privacyCenter(context: RouteContext): express.Router {
       if (error && !res.headersSent) next();
     });
   });
-  router.use('/privacy', pageHeaders);
+  router.use('/privacy', pageHeaders, perAddress);
 
   router.get(PAGE, perLink, async (req, res) => {
     const { token, frame, formToken } = frameOf(req);
@@ -270,7 +272,7 @@ function sendNotice(res: Response, status: number, frame: FrameProps, title: str
 /**
  * The errors of the pages as pages: a forged or unknown link 404, a dead one 410 (expired, or the
  * person forgotten: nothing personal is shown, only that it no longer works), 429 past the link's
- * budget, anything else a neutral 500 or 503 (the log has the details, never the token).
+ * budget or the address's, anything else a neutral 500 or 503 (the log has the details, never the token).
  */
 function noticeOfError(log: RouteContext['log'], institution: Institution): ErrorRequestHandler {
   return (error, req, res, next) => {

@@ -17,6 +17,13 @@ export interface RateLimit {
  */
 export const CONSENT_LINK_LIMIT: RateLimit = { requests: 20, windowMs: 60_000 };
 
+/**
+ * Requests on the privacy center from one address, every link together: a person reading and
+ * answering their page, or a household or an office behind one address, stays well within it; a
+ * script that tries tokens, or replays many links at once, is slowed whatever links it holds.
+ */
+export const PRIVACY_ADDRESS_LIMIT: RateLimit = { requests: 120, windowMs: 60_000 };
+
 /** Keys whose windows are remembered at once: the least recently seen are forgotten first. */
 const REMEMBERED_KEYS = 100_000;
 

@@ -6,6 +6,7 @@ import type { LedgerContext } from '../app/ledger-context.js';
 import type { TextGuardMode } from '../app/publish.js';
 import type { Logger } from '../log.js';
 import type { ReplayBounds } from './audit-stream.js';
+import type { Institution } from '../site-config.js';
 
 export interface ApiOptions {
   maxBodyBytes: number;
@@ -21,6 +22,10 @@ export interface ApiOptions {
    * Default: LEDGER_VALIDATE_RESPONSES=1 (the tests set it), off in production.
    */
   validateResponses?: boolean;
+  /** LEDGER_PUBLIC_URL: the origin the links made for people start with (default http://localhost:8080). */
+  publicUrl?: string;
+  /** LEDGER_INSTITUTION_NAME, LEDGER_PRIVACY_POLICY_URL: who the privacy center speaks for (default: not said). */
+  institution?: Institution;
 }
 
 /** What the API reads of an open ledger. */
@@ -36,6 +41,10 @@ export interface RouteContext {
   log: Logger;
   /** The API document (GET /openapi.json), generated once from the route table. */
   document: () => unknown;
+  /** The origin the links made for people start with, without a trailing slash (ApiOptions.publicUrl). */
+  publicUrl: string;
+  /** Who the privacy center speaks for (ApiOptions.institution); a null field is not configured. */
+  institution: Institution;
 }
 
 /**

@@ -10,7 +10,7 @@ import { viewOfStream } from './contact-view.js';
 import type { LedgerContext } from './ledger-context.js';
 import { publish } from './publish.js';
 import { readPurposeTimeline } from './purposes.js';
-import type { PurposeTimeline } from '../domain/purposes.js';
+import { PurposeLabels, type PurposeTimeline } from '../domain/purposes.js';
 import { linkAnswerChangesNothing, type LinkAnswer } from '../domain/consent.js';
 import { loggedFacts } from './logged-facts.js';
 import type { StoredEvent } from '../store/event-store.js';
@@ -33,6 +33,24 @@ export async function issueConsentLink(
   return { token, path: `/v1/consent-links/${token}`, expiresAt: expiresAt.toISOString() };
 }
 
+/** The address of a person's privacy center: the page of the privacy center (src/api/privacy-center.ts). */
+export const privacyUrl = (publicUrl: string, token: string) => `${publicUrl}/privacy/${token}`;
+
+/**
+ * A new link to the person's privacy center, whole (from the origin people reach the ledger at,
+ * LEDGER_PUBLIC_URL), for an upstream system to put in its e-mails: the same signed token as a
+ * consent link's, so it expires and dies with the person as one does.
+ */
+export async function issuePrivacyLink(
+  context: LinkContext,
+  contactId: string,
+  publicUrl: string,
+  days = DEFAULT_LINK_DAYS,
+): Promise<{ url: string; token: string; expiresAt: string }> {
+  const { token, expiresAt } = await issueConsentLink(context, contactId, days);
+  return { url: privacyUrl(publicUrl, token), token, expiresAt };
+}
+
 /** What the person sees: each purpose as configured now, with their answer; nothing else about them. */
 export const ConsentPage = Obj(
   {
@@ -42,6 +60,8 @@ export const ConsentPage = Obj(
         code: Type.String(),
         kind: Type.String(),
         channel: Type.String(),
+        // The purpose's name and description by language (null: none configured; the page shows the code).
+        labels: Nullable(PurposeLabels),
         status: Type.String({ description: 'yes, no or unknown' }),
         changedAt: Nullable(Instant()),
         source: Nullable(
@@ -86,10 +106,11 @@ export async function consentPage(context: LinkContext, token: string): Promise<
 export function pageOf({ view, expiresAt, purposes: { current } }: OpenedLink): ConsentPage {
   return {
     expiresAt: expiresAt.toISOString(),
-    purposes: [...current.values()].map(({ code, kind, channel }) => ({
+    purposes: [...current.values()].map(({ code, kind, channel, labels }) => ({
       code,
       kind,
       channel,
+      labels,
       status: view.consents[code]?.status ?? 'unknown',
       changedAt: view.consents[code]?.changedAt ?? null,
       source: view.consents[code]?.evidence?.source ?? null,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { readConfig } from '../config.js';
+import { readConfig, type LedgerConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { LedgerError, ValidationError } from '../domain/errors.js';
 import { problemOf } from '../api/problem.js';
@@ -21,7 +21,7 @@ import { revokeApiKey } from '../app/revoke-api-key.js';
 import { runInactiveBatch } from '../app/inactive-contacts-batch.js';
 import { expireConsents } from '../app/consent-expiry.js';
 import { verifyProjections } from '../app/verify-projections.js';
-import { DEFAULT_LINK_DAYS, issueConsentLink } from '../app/consent-links.js';
+import { DEFAULT_LINK_DAYS, issuePrivacyLink } from '../app/consent-links.js';
 import { DEFAULT_INACTIVITY_MONTHS } from '../domain/inactive-contacts.js';
 import { ROLES, type Role } from '../domain/api-keys.js';
 import { progressBar } from './progress.js';
@@ -45,11 +45,14 @@ function requireOpaqueIds(ids: Record<string, string | undefined>): void {
  * (`create`); every other command on a folder or schema holding no ledger says so and creates
  * nothing (NoLedger), rather than making a master key to answer "no events".
  */
-async function withLedger<T>(work: (opened: OpenLedger) => Promise<T>, { create = false } = {}): Promise<T> {
+async function withLedger<T>(
+  work: (opened: OpenLedger, config: LedgerConfig) => Promise<T>,
+  { create = false } = {},
+): Promise<T> {
   const config = readConfig();
   const opened = await openLedger(config, createLogger(config.logLevel), { existing: !create });
   try {
-    return await work(opened);
+    return await work(opened, config);
   } finally {
     await opened.close();
   }
@@ -124,6 +127,9 @@ const SERVE_ENV = [
   'LEDGER_MAX_BODY',
   'LEDGER_TEXT_GUARD',
   'LEDGER_CHECKPOINT_MINUTES',
+  'LEDGER_PUBLIC_URL',
+  'LEDGER_INSTITUTION_NAME',
+  'LEDGER_PRIVACY_POLICY_URL',
 ];
 
 /** The "Environment:" section of a command's --help: the variables it reads, wrapped. */
@@ -481,18 +487,18 @@ consents
 
 consents
   .command('link')
-  .description("print a signed, expiring link to the person's own consents (no account needed)")
+  .description("print a signed, expiring link to the person's privacy center (no account needed), whole")
   .argument('<contactId>', 'the contact id')
   .option('--days <n>', 'how long the link works', String(DEFAULT_LINK_DAYS))
-  .option('--json', 'print the link as JSON: {token, path, expiresAt}')
-  .addHelpText('after', environment(LEDGER_ENV))
+  .option('--json', 'print the link as JSON: {url, token, expiresAt}')
+  .addHelpText('after', environment([...LEDGER_ENV, 'LEDGER_PUBLIC_URL', 'PORT']))
   .action(async (contactId: string, options: { days: string; json?: boolean }) => {
     requireOpaqueIds({ contactId });
     const days = Number(options.days);
     if (!Number.isInteger(days) || days < 1 || days > 365) throw new ValidationError('--days must be 1 to 365');
-    const link = await withLedger((ledger) => issueConsentLink(ledger, contactId, days));
+    const link = await withLedger((ledger, config) => issuePrivacyLink(ledger, contactId, config.publicUrl, days));
     if (options.json) return console.log(JSON.stringify(link));
-    console.log(link.path);
+    console.log(link.url);
     console.error(`ledger: the link works until ${link.expiresAt}; send it to the person only`);
   });
 

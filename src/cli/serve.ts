@@ -79,6 +79,8 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     maxBodyBytes: config.maxBodyBytes,
     allowedHosts: config.allowedHosts,
     textGuard: config.textGuard,
+    publicUrl: config.publicUrl,
+    institution: config.institution,
   });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();

@@ -156,6 +156,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/contacts/{contactId}/privacy-link': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** a signed, expiring link to the person's privacy center, whole (from LEDGER_PUBLIC_URL), for an e-mail: 201 {url, token, expiresAt} */
+    post: operations['issuePrivacyLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/text-guard': {
     parameters: {
       query?: never;
@@ -336,7 +353,7 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** configure a purpose (kind, channel, expiry, prolonging events): a configuration event; 200 {purpose, changed} */
+    /** configure a purpose (kind, channel, expiry, prolonging events, labels): a configuration event; 200 {purpose, changed} */
     put: operations['configurePurpose'];
     post?: never;
     delete?: never;
@@ -1761,6 +1778,15 @@ export interface components {
     ConsentLinkRequest: {
       days?: number;
     };
+    /** PrivacyLink */
+    PrivacyLink: {
+      /** @description LEDGER_PUBLIC_URL/privacy/<token> */
+      url: string;
+      /** @description cl1.… */
+      token: string;
+      /** Format: instant */
+      expiresAt: string;
+    };
     /** TextGuardAnswer */
     TextGuardAnswer: {
       warnings: {
@@ -1904,6 +1930,16 @@ export interface components {
         code: string;
         kind: string;
         channel: string;
+        labels: {
+          fr?: {
+            name: string;
+            description?: string;
+          };
+          en?: {
+            name: string;
+            description?: string;
+          };
+        } | null;
         /** @description yes, no or unknown */
         status: string;
         changedAt: string | null;
@@ -2052,6 +2088,16 @@ export interface components {
         | 'ConsentGiven'
         | 'AccountUpdated'
       )[];
+      labels?: {
+        fr?: {
+          name: string;
+          description?: string;
+        };
+        en?: {
+          name: string;
+          description?: string;
+        };
+      };
     };
     /** PurposeList */
     PurposeList: {
@@ -2072,6 +2118,16 @@ export interface components {
           | 'ConsentGiven'
           | 'AccountUpdated'
         )[];
+        labels: {
+          fr?: {
+            name: string;
+            description?: string;
+          };
+          en?: {
+            name: string;
+            description?: string;
+          };
+        } | null;
         expirySince: string | null;
         /** Format: instant */
         configuredAt: string;
@@ -2569,6 +2625,43 @@ export interface operations {
       503: components['responses']['Unavailable'];
     };
   };
+  issuePrivacyLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the contact id (opaque) */
+        contactId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ConsentLinkRequest'];
+      };
+    };
+    responses: {
+      /** @description the link */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PrivacyLink'];
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      410: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
   guardText: {
     parameters: {
       query?: never;
@@ -3026,6 +3119,16 @@ export interface operations {
                 | 'ConsentGiven'
                 | 'AccountUpdated'
               )[];
+              labels: {
+                fr?: {
+                  name: string;
+                  description?: string;
+                };
+                en?: {
+                  name: string;
+                  description?: string;
+                };
+              } | null;
               expirySince: string | null;
               /** Format: instant */
               configuredAt: string;

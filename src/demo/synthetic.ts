@@ -19,7 +19,10 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** The purposes the synthetic institution configures before anything is published. */
+/**
+ * The purposes the synthetic institution configures before anything is published, with the
+ * wording its privacy center shows the person in each language.
+ */
 export const DEMO_PURPOSES: Record<string, PurposeSettings> = {
   newsletter: {
     kind: 'consent',
@@ -32,9 +35,76 @@ export const DEMO_PURPOSES: Record<string, PurposeSettings> = {
       'StatusPageVisited',
       'TicketSold',
     ],
+    labels: {
+      fr: {
+        name: 'Lettre d’information',
+        description:
+          'Chaque mois, par e-mail, la programmation de la saison, les ouvertures de billetterie et les ' +
+          'rencontres avec les artistes. Un lien de désinscription figure dans chaque envoi.',
+      },
+      en: {
+        name: 'Newsletter',
+        description:
+          'Once a month, by e-mail: the season’s programme, when ticket sales open and meetings with the ' +
+          'artists. Every issue has a link to unsubscribe.',
+      },
+    },
   },
-  'sms-offers': { kind: 'consent', channel: 'sms', expiryDays: 365, prolongedBy: ['MarketingLinkClicked'] },
-  order: { kind: 'legalBasis', channel: 'all', expiryDays: 1095 },
+  'sms-offers': {
+    kind: 'consent',
+    channel: 'sms',
+    expiryDays: 365,
+    prolongedBy: ['MarketingLinkClicked'],
+    labels: {
+      fr: {
+        name: 'Offres de dernière minute par SMS',
+        description: 'Des places à tarif réduit les jours de représentation, quelques SMS par saison au plus.',
+      },
+      en: {
+        name: 'Last-minute offers by text message',
+        description: 'Reduced-price seats on the day of a performance, a few text messages a season at most.',
+      },
+    },
+  },
+  'partner-offers': {
+    kind: 'consent',
+    channel: 'email',
+    expiryDays: 365,
+    prolongedBy: ['MarketingLinkClicked'],
+    labels: {
+      fr: {
+        name: 'Offres de nos partenaires',
+        description:
+          'Les invitations et avantages que nous proposent les festivals et musées partenaires, envoyés par ' +
+          'nous : vos coordonnées ne leur sont jamais transmises.',
+      },
+      en: {
+        name: 'Offers from our partners',
+        description:
+          'Invitations and benefits from our partner festivals and museums, sent by us: your details are ' +
+          'never passed on to them.',
+      },
+    },
+  },
+  order: {
+    kind: 'legalBasis',
+    channel: 'all',
+    expiryDays: 1095,
+    labels: {
+      fr: {
+        name: 'Suivi de vos commandes',
+        description:
+          'Vos billets, leurs changements et les annulations de représentation : nous vous en informons pour ' +
+          'exécuter le contrat, pendant trois ans après votre dernière commande.',
+      },
+      en: {
+        name: 'Your orders',
+        description:
+          'Your tickets, changes to them and cancelled performances: we tell you about them to perform the ' +
+          'contract, for three years after your last order.',
+      },
+    },
+  },
 };
 
 const FIRST = ['Camille', 'Louis', 'Emma', 'Noah', 'Léa', 'Hugo', 'Chloé', 'Arthur', 'Manon', 'Jules'];

@@ -40,6 +40,25 @@ export const ORDER_LEGAL_BASIS = 'order';
 /** The order events that are "a new order". */
 export const NEW_ORDER_TYPES: readonly string[] = ['OptionTaken', 'ReservationMade', 'TicketSold'];
 
+/** Some text besides blanks: a label the page would show empty is refused. */
+const Wording = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' });
+
+/** A purpose's name and description in one language, as the person reads them on their page. */
+export const PurposeLabel = Type.Object(
+  { name: Wording(80), description: Type.Optional(Wording(500)) },
+  { additionalProperties: false },
+);
+/**
+ * A purpose's wording in French and in English (the privacy center's languages), one of them at
+ * least: the page falls back on the other language, then on the code. Institution configuration,
+ * in clear: like every clear value it may hold no e-mail address nor phone number.
+ */
+export const PurposeLabels = Type.Object(
+  { fr: Type.Optional(PurposeLabel), en: Type.Optional(PurposeLabel) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PurposeLabels = Static<typeof PurposeLabels>;
+
 /** The body of `PUT /v1/purposes/:code`: one schema gives the type and the validator. */
 export const PurposeSettings = Type.Object(
   {
@@ -47,6 +66,7 @@ export const PurposeSettings = Type.Object(
     channel: OneOf(CHANNELS),
     expiryDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 36_500 })),
     prolongedBy: Type.Optional(Type.Array(OneOf(PROLONGING_TYPES), { uniqueItems: true, maxItems: 16 })),
+    labels: Type.Optional(PurposeLabels),
   },
   { additionalProperties: false },
 );
@@ -62,6 +82,8 @@ export interface Purpose {
   /** Null: a "yes" for this purpose never expires. */
   expiryDays: number | null;
   prolongedBy: readonly ProlongingType[];
+  /** Null: none configured (the page shows the code). */
+  labels: PurposeLabels | null;
   /**
    * When expiry was last enabled (null while disabled): a "yes" whose last activity is older
    * counts from then, so enabling expiry never expires anyone at once, and existing "yes" need
@@ -82,7 +104,7 @@ export interface PurposeEvent {
 }
 
 export function evolvePurposes(state: PurposesState, event: Pick<PurposeEvent, 'occurredAt' | 'data'>): PurposesState {
-  const { code, kind, channel, expiryDays, prolongedBy } = event.data;
+  const { code, kind, channel, expiryDays, prolongedBy, labels } = event.data;
   const previous = state.get(code);
   const expires = expiryDays !== undefined;
   const alreadyExpiring = previous !== undefined && previous.expiryDays !== null;
@@ -94,6 +116,7 @@ export function evolvePurposes(state: PurposesState, event: Pick<PurposeEvent, '
     channel,
     expiryDays: expiryDays ?? null,
     prolongedBy: prolongedBy ?? [],
+    labels: labels ?? null,
     expirySince,
     configuredAt: event.occurredAt,
   });
@@ -124,14 +147,23 @@ export function decideConfigurePurpose(
     ...(settings.prolongedBy !== undefined && settings.prolongedBy.length > 0
       ? { prolongedBy: [...settings.prolongedBy].sort() }
       : {}),
+    ...(settings.labels !== undefined ? { labels: settings.labels } : {}),
   };
   const same =
     previous &&
     previous.channel === configuration.channel &&
     previous.expiryDays === (configuration.expiryDays ?? null) &&
-    previous.prolongedBy.join() === (configuration.prolongedBy ?? []).join();
+    previous.prolongedBy.join() === (configuration.prolongedBy ?? []).join() &&
+    wordingOf(previous.labels) === wordingOf(configuration.labels);
   return same ? null : configuration;
 }
+
+/**
+ * The labels' wording, whatever the order of their keys (a body's, or PostgreSQL's jsonb's, which
+ * reorders them): the same labels compare equal, so a repeated PUT appends nothing.
+ */
+const wordingOf = (labels: PurposeLabels | null | undefined): string =>
+  JSON.stringify(labels ? [labels.fr?.name, labels.fr?.description, labels.en?.name, labels.en?.description] : null);
 
 /** The configuration as the API shows it. */
 export const purposeView = (purpose: Purpose) => ({
@@ -140,6 +172,7 @@ export const purposeView = (purpose: Purpose) => ({
   channel: purpose.channel,
   expiryDays: purpose.expiryDays,
   prolongedBy: purpose.prolongedBy,
+  labels: purpose.labels,
   expirySince: purpose.expirySince,
   configuredAt: purpose.configuredAt,
 });

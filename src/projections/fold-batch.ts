@@ -399,6 +399,9 @@ export const purposeFromRow = (row: Row<typeof PURPOSES>): Purpose => ({
   channel: row.channel as Purpose['channel'],
   expiryDays: row.expiry_days,
   prolongedBy: JSON.parse(row.prolonged_by) as Purpose['prolongedBy'],
+  // The read models keep what the rules read; the wording, for the person's page only, is read
+  // from the purposes stream (app/purposes.ts).
+  labels: null,
   expirySince: row.expiry_since,
   configuredAt: row.configured_at,
 });

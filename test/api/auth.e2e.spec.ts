@@ -93,6 +93,13 @@ const ROUTES: Array<{
     send: `/v1/contacts/${p.contactId}/consent-link`,
     body: () => ({}),
   },
+  {
+    method: 'POST',
+    path: '/v1/contacts/:contactId/privacy-link',
+    role: 'operator',
+    send: `/v1/contacts/${p.contactId}/privacy-link`,
+    body: () => ({}),
+  },
   // The person's link: no key, whoever calls (the token is the proof).
   { method: 'GET', path: '/v1/consent-links/:token', role: null, send: (ledger) => linkOf(ledger) },
   {

@@ -158,13 +158,14 @@ describe('self-service consent links', function () {
     }
   });
 
-  it('ledger consents link prints a working link; every link dies when the person is forgotten', async () => {
+  it('ledger consents link gives a working token; every link dies when the person is forgotten', async () => {
     const q = person();
     expect((await api.post('/v1/events', registered(q))).status).to.equal(201);
-    const printed = runCli(['consents', 'link', q.contactId, '--days', '3'], ledger.env);
+    const printed = runCli(['consents', 'link', q.contactId, '--days', '3', '--json'], ledger.env);
     expect(printed.status, printed.stderr).to.equal(0);
-    const path = printed.stdout.trim();
-    issued.push(path.slice(path.lastIndexOf('/') + 1));
+    const { token } = JSON.parse(printed.stdout) as { token: string };
+    const path = `/v1/consent-links/${token}`;
+    issued.push(token);
     expect((await api.get(path, noKey)).status).to.equal(200);
     await forgetContact(ledger, q.contactId, { reason: 'request', requestId: 'REQ-L' });
     expect((await api.get(path, noKey)).status).to.equal(410);

@@ -36,6 +36,8 @@ describe('answers checked against the document (test mode)', () => {
       options: { maxBodyBytes: 1024, allowedHosts: ['127.0.0.1'], validateResponses: true },
       log: createLogger('silent'),
       document: () => ({}),
+      publicUrl: 'http://localhost:8080',
+      institution: { name: null, privacyPolicyUrl: null },
     };
     wireRoutes(
       app,

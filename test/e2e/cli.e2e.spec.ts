@@ -148,10 +148,10 @@ describe('ledger CLI: --json on every command, --version, --help, one-line failu
     expect(json(result).contact.contactId).to.equal(exported.contactId);
   });
 
-  it('consents link --json: {token, path, expiresAt}', () => {
+  it('consents link --json: {url, token, expiresAt}', () => {
     const link = json(cli('consents', 'link', linked.contactId, '--days', '3', '--json'));
-    expect(link).to.have.keys('token', 'path', 'expiresAt');
-    expect(link.path).to.equal(`/v1/consent-links/${link.token}`);
+    expect(link).to.have.keys('url', 'token', 'expiresAt');
+    expect(link.url).to.match(new RegExp(`/privacy/${link.token}$`));
   });
 
   it('forget --json: the forgetting event and the keys destroyed', () => {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createApp } from '../../src/api/app.js';
+import { createApp, type ApiOptions } from '../../src/api/app.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { TestLedger } from './ledger.js';
 import { issueApiKey } from '../../src/app/issue-api-key.js';
@@ -29,13 +29,18 @@ export interface Api {
   close(): Promise<void>;
 }
 
-/** The real express app on an ephemeral loopback port, in front of a real ledger; `log`: to capture its lines. */
+/**
+ * The real express app on an ephemeral loopback port, in front of a real ledger; `log`: to capture
+ * its lines; `options`: more of the API's options (LEDGER_PUBLIC_URL's, the institution).
+ */
 export async function startApi(
   ledger: TestLedger,
   maxBodyBytes = 1024 * 1024,
   log: Logger = createLogger(process.env.TEST_LOG ?? 'silent'),
+  options: Pick<ApiOptions, 'publicUrl' | 'institution'> = {},
 ): Promise<Api> {
   const app = createApp(ledger, log, {
+    ...options,
     maxBodyBytes,
     allowedHosts: ['127.0.0.1', 'localhost'],
     // Every answer checked against the API document: a mismatch is a 500 naming the route and the schema path.

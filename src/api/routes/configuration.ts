@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Code, Instant, OneOf } from '../../domain/schema-kit.js';
-import { PROLONGING_TYPES, PurposeSettings } from '../../domain/purposes.js';
+import { PROLONGING_TYPES, PurposeLabels, PurposeSettings } from '../../domain/purposes.js';
 import { BATCH_MODES, SCHEDULE_JOBS, SCHEDULE_SETTINGS, type ScheduleJob } from '../../domain/schedules.js';
 import { configurePurpose, listPurposes } from '../../app/purposes.js';
 import { configureSchedule, listSchedules, removeSchedule } from '../../app/schedules.js';
@@ -14,6 +14,7 @@ const Purpose = Obj(
     channel: PurposeSettings.properties.channel,
     expiryDays: Nullable(Type.Integer({ minimum: 1, description: 'null: a "yes" never expires' })),
     prolongedBy: Type.Array(OneOf(PROLONGING_TYPES)),
+    labels: Nullable(PurposeLabels),
     expirySince: Nullable(Instant({ description: 'when expiry was last enabled' })),
     configuredAt: Instant(),
   },
@@ -66,7 +67,8 @@ export const configurationRoutes = [
     path: '/v1/purposes/:code',
     operationId: 'configurePurpose',
     summary:
-      'configure a purpose (kind, channel, expiry, prolonging events): a configuration event; 200 {purpose, changed}',
+      'configure a purpose (kind, channel, expiry, prolonging events, labels): a configuration event; ' +
+      '200 {purpose, changed}',
     access: 'admin',
     params: Obj({ code: Code() }),
     body: { schema: PurposeSettings, limit: 4096, what: 'purpose configuration', component: 'PurposeSettings' },

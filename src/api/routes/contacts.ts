@@ -8,7 +8,7 @@ import { contactView } from '../../app/contact-view.js';
 import { contactTimeline } from '../../app/contact-timeline.js';
 import { exportContact } from '../../app/export-contact.js';
 import { withForgettingsSince } from '../../app/forgotten-since.js';
-import { issueConsentLink } from '../../app/consent-links.js';
+import { issueConsentLink, issuePrivacyLink } from '../../app/consent-links.js';
 import { ConsentLinkRequest } from '../request-bodies.js';
 import { Nullable, Obj, route } from '../route.js';
 import { ContactIdParams, OpenedEvent, RemarkRecommendations, TextWarning } from './shared-schemas.js';
@@ -221,6 +221,37 @@ export const contactRoutes = [
         .status(201)
         .set('Cache-Control', NO_STORE)
         .json(await issueConsentLink(ledger, contactId, body.days));
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/contacts/:contactId/privacy-link',
+    operationId: 'issuePrivacyLink',
+    summary:
+      "a signed, expiring link to the person's privacy center, whole (from LEDGER_PUBLIC_URL), for an e-mail: " +
+      '201 {url, token, expiresAt}',
+    access: 'operator',
+    params: ContactIdParams,
+    body: { schema: ConsentLinkRequest, limit: 1024, what: 'link request', component: 'ConsentLinkRequest' },
+    responses: {
+      201: {
+        description: 'the link',
+        schema: Obj(
+          {
+            url: Type.String({ description: 'LEDGER_PUBLIC_URL/privacy/<token>' }),
+            token: Type.String({ description: 'cl1.…' }),
+            expiresAt: At(),
+          },
+          { title: 'PrivacyLink' },
+        ),
+      },
+    },
+    problems: [404, 410],
+    async handle({ params: { contactId }, body, res }, { ledger, publicUrl }) {
+      res
+        .status(201)
+        .set('Cache-Control', NO_STORE)
+        .json(await issuePrivacyLink(ledger, contactId, publicUrl, body.days));
     },
   }),
   // The guard an operator's screen calls while a note is typed: nothing is stored, nothing logged.

@@ -1,14 +1,9 @@
 import type { ComponentChildren } from 'preact';
+import type { Institution } from '../../site-config.js';
 import type { Language, Messages } from '../messages/index.js';
 
 /** Where the page's one stylesheet is served (src/web/assets, by express.static). */
 export const STYLESHEET = '/assets/privacy-center.css';
-
-/** Who the person is dealing with, as configured (LEDGER_INSTITUTION_NAME, LEDGER_PRIVACY_POLICY_URL). */
-export interface Institution {
-  name: string | null;
-  privacyPolicyUrl: string | null;
-}
 
 /** What every page of the person is framed with. */
 export interface FrameProps {

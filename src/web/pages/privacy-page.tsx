@@ -26,8 +26,11 @@ export interface PrivacyPageProps extends FrameProps {
 /** What a section of what is held needs: the page's data, in the person's language. */
 type SectionProps = Pick<PrivacyPageProps, 'language' | 'messages' | 'token' | 'page'>;
 
-/** A purpose's name for the person; its code until purposes carry labels in each language. */
-export const nameOf = (purpose: Purpose, _language: Language) => purpose.code;
+/** A purpose's wording in the page's language, else in the other one (null: none configured). */
+const labelOf = ({ labels }: Purpose, language: Language) =>
+  labels?.[language] ?? labels?.[language === 'fr' ? 'en' : 'fr'] ?? null;
+/** A purpose's name for the person: its label's, else its code. */
+export const nameOf = (purpose: Purpose, language: Language) => labelOf(purpose, language)?.name ?? purpose.code;
 export const anchorOf = (code: string) => `purpose-${code}`;
 /** A path of the person's pages, in the language they chose. */
 export const pathOf = (token: string, language: Language, page = '') => `/privacy/${token}${page}?lang=${language}`;
@@ -126,6 +129,7 @@ function PurposeCard(props: PrivacyPageProps & { purpose: Purpose }) {
   const { language, messages, purpose } = props;
   const legalBasis = purpose.kind === 'legalBasis';
   const name = nameOf(purpose, language);
+  const description = labelOf(purpose, language)?.description;
   const status = purpose.status === 'yes' || purpose.status === 'no' ? purpose.status : 'unknown';
   const said = legalBasis
     ? status === 'no'
@@ -148,6 +152,7 @@ function PurposeCard(props: PrivacyPageProps & { purpose: Purpose }) {
   return (
     <section class={`purpose purpose-${status}`} id={id} aria-labelledby={`${id}-name`}>
       <h3 id={`${id}-name`}>{name}</h3>
+      {description && <p class="hint">{description}</p>}
       <p class="hint">{channel}</p>
       <p class="status">
         <strong>{said}</strong>
