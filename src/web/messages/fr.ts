@@ -102,7 +102,9 @@ export const fr: Messages = {
   },
   download: {
     heading: 'Télécharger vos données',
-    text: 'Tout ce que nous savons de vous : vos coordonnées, vos consentements et leurs preuves, vos commandes et leur historique.',
+    text:
+      'Tout ce que nous savons de vous : vos coordonnées, vos consentements et leurs preuves, ' +
+      'vos commandes et leur historique.',
     json: 'Télécharger vos données (fichier JSON)',
     print: 'Voir vos données sur une page à imprimer',
   },
