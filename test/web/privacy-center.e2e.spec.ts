@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
-import { configureTestPurposes, person, registered, type Person } from '../support/events.js';
+import { configureTestPurposes } from '../support/events.js';
+import { browserOf, csrfOf } from '../support/privacy-pages.js';
 import { configurePurpose } from '../../src/app/purposes.js';
 import { forgetContact } from '../../src/app/forget-contact.js';
-import { issueConsentLink } from '../../src/app/consent-links.js';
 import { CONSENT_LINK_LIMIT } from '../../src/api/rate-limit.js';
 
 /** The privacy center's page (issue 26), as a browser without JavaScript drives it: GETs and form POSTs. */
@@ -28,28 +28,15 @@ describe('privacy center: the person’s page (HTML, no JavaScript)', function (
   });
 
   /** A registered person and the path of their page. */
-  const newPerson = async (): Promise<{ p: Person; path: string; token: string }> => {
-    const p = person();
-    expect((await api.post('/v1/events', registered(p))).status).to.equal(201);
-    const { token } = await issueConsentLink(ledger, p.contactId);
-    issued.push(token);
-    return { p, path: `/privacy/${token}`, token };
+  const newPerson = async () => {
+    const created = await browser().newPerson();
+    issued.push(created.token);
+    return created;
   };
-
-  /** What a browser gets: no API key, no redirect followed. */
-  const browse = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${api.url}${path}`, { redirect: 'manual', ...init });
-    return { status: response.status, headers: response.headers, html: await response.text() };
-  };
-  const get = (path: string, language = 'fr-FR,fr;q=0.9,en;q=0.8') =>
-    browse(path, { headers: { 'accept-language': language } });
-  const submit = (path: string, fields: Record<string, string>) =>
-    browse(`${path}/consents`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-  const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  const browser = () => browserOf(api, ledger);
+  const get = (path: string, language?: string) => browser().get(path, language);
+  const browse = (path: string, init?: RequestInit) => browser().browse(path, init);
+  const submit = (path: string, fields: Record<string, string>) => browser().post(`${path}/consents`, fields);
   const consentsOf = async (contactId: string) => (await api.get(`/v1/contacts/${contactId}`)).body.consents;
 
   it('shows each purpose in French, or in English as the browser asks or the switch says, nothing ticked', async () => {

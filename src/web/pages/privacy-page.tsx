@@ -46,7 +46,8 @@ export function PrivacyPage(props: PrivacyPageProps) {
   const { language, messages, page, done, renew, errors = [] } = props;
   const consents = page.purposes.filter((p) => p.kind !== 'legalBasis');
   const legalBases = page.purposes.filter((p) => p.kind === 'legalBasis');
-  const renewed = consents.find((p) => p.code === renew && p.status !== 'yes');
+  // Asked whatever the answer now: a "yes" renewed is an activity that prolongs it (consent expiry).
+  const renewed = consents.find((p) => p.code === renew);
   return (
     <Layout {...props} title={titleWithErrors(messages, messages.title, errors)}>
       <ErrorSummary messages={messages} errors={errors} />
