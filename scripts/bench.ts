@@ -7,6 +7,7 @@ import { appendSealed } from '../src/app/append-sealed.js';
 import { publish } from '../src/app/publish.js';
 import { issueApiKey } from '../src/app/issue-api-key.js';
 import { contactView } from '../src/app/contact-view.js';
+import { issueConsentLink } from '../src/app/consent-links.js';
 import { runInactiveBatch } from '../src/app/inactive-contacts-batch.js';
 import { configurePurpose } from '../src/app/purposes.js';
 import { expireConsents } from '../src/app/consent-expiry.js';
@@ -46,7 +47,7 @@ import { createApp } from '../src/api/app.js';
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { loadTest } from 'loadtest';
-import type { Server } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -653,6 +654,74 @@ async function measureRecencyPage(opened: OpenLedger, contacts: number) {
   );
 }
 
+/** GET `path` from a loopback address of the caller's choice: each address has its own budget of requests. */
+function getFrom(url: string, localAddress: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { localAddress, agent: false }, (response) => {
+      response.resume().on('end', () => resolve(response.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
+
+/**
+ * The privacy center's pages of a contact with 200 events (issue 26), as people load them: one
+ * request at a time over loopback, through the real app (rate limits included: the requests are
+ * spread over links and source addresses, as many people's would be). Beside it, the personal view
+ * of the same contact (the stream read, 200 seals opened, the fold) alone, in the same run.
+ */
+async function measurePrivacyPage() {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-privacy-'));
+  const config = readConfig({ LEDGER_DATA_DIR: dir, LEDGER_MASTER_KEY: randomBytes(32).toString('base64') });
+  const opened = await openLedger(config, createLogger('silent'));
+  for (const [code, settings] of Object.entries(DEMO_PURPOSES)) await configurePurpose(opened, code, settings);
+  const heavy = 'C-BENCH-PAGE';
+  await appendSealed(opened, toValid(contactEvents(heavy, 200)));
+  await opened.runner.catchUp();
+  const app = createApp(opened, createLogger('silent'), { maxBodyBytes: 1024 * 1024, allowedHosts: ['127.0.0.1'] });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const requests = 300;
+  let round = 0;
+  const percentiles = async (page: string) => {
+    // Within each link's budget (20 a minute) and each address's (120): every round has its own
+    // links, 15 requests each, and its own four source addresses, 75 requests each.
+    round += 1;
+    const tokens = await Promise.all(
+      Array.from({ length: requests / 15 }, async () => (await issueConsentLink(opened, heavy)).token),
+    );
+    const samples: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const url = `${origin}/privacy/${tokens[i % tokens.length]}${page}`;
+      const [status, ms] = await time(() => getFrom(url, `127.0.${round}.${2 + (i % 4)}`));
+      if (status !== 200) throw new Error(`privacy page ${page || '/'}: ${status}`);
+      samples.push(ms);
+    }
+    const sorted = samples.sort((a, b) => a - b);
+    return { median: sorted[requests / 2]!, p95: sorted[Math.floor(requests * 0.95)]! };
+  };
+  try {
+    const view = [];
+    for (let i = 0; i < 200; i++) view.push((await time(() => contactView(opened, heavy)))[1]);
+    view.sort((a, b) => a - b);
+    await percentiles(''); // warm-up: the first requests compile the pages' code
+    const overview = await percentiles('');
+    const print = await percentiles('/print');
+    record(
+      'privacy center: the page of a contact with 200 events (GET /privacy/:token, loopback, one at a time)',
+      `median ${overview.median.toFixed(2)} ms, p95 ${overview.p95.toFixed(2)} ms`,
+      'p95 ≤ 50 ms',
+      `the view alone (200 seals opened and folded) p95 ${view[190]!.toFixed(2)} ms: ratio ` +
+        `${(view[190]! / overview.p95).toFixed(2)}; the printable page (everything) p95 ${print.p95.toFixed(2)} ms`,
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await opened.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Applying the inactive-contact batch to `contacts` inactive contacts (registered in 2019, half of
  * them customers with a sale of 2020): the forgetting events, the key destruction and the read
@@ -856,6 +925,12 @@ async function main() {
     await measureRebuild(Number(values['rebuild-events']));
     return printResults();
   }
+  if (values.only === 'privacy') {
+    await bench.opened.close();
+    rmSync(bench.dir, { recursive: true, force: true });
+    await measurePrivacyPage();
+    return printResults();
+  }
   if (values.only === 'api' || values.only === 'batch' || values.only === 'consents') {
     await bench.opened.close();
     rmSync(bench.dir, { recursive: true, force: true });
@@ -918,6 +993,7 @@ async function main() {
   await measureBatchApply(Number(values['batch-contacts']));
   await measureConsents(Number(values['consent-contacts']));
   measureDemo(Number(values['demo-contacts']));
+  await measurePrivacyPage();
   await measureApi();
   printResults();
 }
