@@ -6,6 +6,7 @@ import { canonicalJson } from '../crypto/hash-chain.js';
 import type { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import type { EventToAppend, StoredEvent } from '../store/event-store.js';
 import { fsyncPath } from '../fsync.js';
+import { GroupCommit, type Settled } from '../store/group-commit.js';
 
 /** What the journal needs of a forgetting event. */
 export type ForgettingFact = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'organizationId' | 'occurredAt' | 'data'>;
@@ -113,7 +114,7 @@ export function parseJournal(text: string, path: string): { entries: SignedEntry
  */
 export class ForgetJournal {
   private readonly journaled: Set<string>;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new GroupCommit<readonly ForgettingFact[], void>((calls) => this.write(calls));
 
   private constructor(
     readonly path: string,
@@ -154,33 +155,36 @@ export class ForgetJournal {
   }
 
   /**
-   * Journals the forgettings not journaled yet, durably (one write and one fsync for them all),
-   * before their keys are destroyed: an entry whose shred then fails is redone at the next start,
-   * while a key destroyed with no entry could come back with a restored keys backup.
+   * Journals the forgettings not journaled yet, durably, before their keys are destroyed: an entry
+   * whose shred then fails is redone at the next start, while a key destroyed with no entry could
+   * come back with a restored keys backup. Calls made while a write is in flight share the next
+   * one (one write and one fsync for them all, see GroupCommit), each answered once it is synced.
    */
   record(events: readonly ForgettingFact[]): Promise<void> {
-    const write = this.writing.then(async () => {
-      const now = new Date().toISOString();
-      const fresh = events.filter((event) => isForgettingEvent(event) && !this.journaled.has(event.id));
-      if (fresh.length === 0) return;
-      const entries = [...new Map(fresh.map((event) => [event.id, journalEntryOf(event, now)])).values()];
-      const signatures = entries.map((entry) => this.signer.signText(signedText(entry)));
-      const lines = entries.map((entry, i) => JSON.stringify({ entry, signature: signatures[i] }));
-      const created = !existsSync(this.path);
-      const file = await open(this.path, 'a', 0o600);
-      try {
-        await file.write(`${lines.join('\n')}\n`);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      if (created) fsyncPath(dirname(this.path));
-      entries.forEach((entry, i) => {
-        this.journaled.add(entry.eventId);
-        this.kept.push({ entry, signature: signatures[i]!, line: 0 });
-      });
+    return this.writes.submit(events);
+  }
+
+  private async write(calls: ReadonlyArray<readonly ForgettingFact[]>): Promise<Settled<void>[]> {
+    const done = calls.map((): Settled<void> => ({ ok: true, value: undefined }));
+    const now = new Date().toISOString();
+    const fresh = calls.flat().filter((event) => isForgettingEvent(event) && !this.journaled.has(event.id));
+    if (fresh.length === 0) return done;
+    const entries = [...new Map(fresh.map((event) => [event.id, journalEntryOf(event, now)])).values()];
+    const signatures = entries.map((entry) => this.signer.signText(signedText(entry)));
+    const lines = entries.map((entry, i) => JSON.stringify({ entry, signature: signatures[i] }));
+    const created = !existsSync(this.path);
+    const file = await open(this.path, 'a', 0o600);
+    try {
+      await file.write(`${lines.join('\n')}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    if (created) fsyncPath(dirname(this.path));
+    entries.forEach((entry, i) => {
+      this.journaled.add(entry.eventId);
+      this.kept.push({ entry, signature: signatures[i]!, line: 0 });
     });
-    this.writing = write.catch(() => {}); // one failed write does not block the next
-    return write;
+    return done;
   }
 }
