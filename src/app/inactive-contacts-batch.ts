@@ -195,15 +195,18 @@ export async function runInactiveBatch(
       }),
     async (results) => {
       const skips: BatchRunEvent[] = [];
+      const groupForgotten: ForgettingEvent[] = [];
       for (const [{ contactId }, { appended, ...decision }] of results) {
         decided.set(contactId, decision);
-        forgotten.push(...appended);
-        shredding.add(appended);
+        groupForgotten.push(...appended);
         const { outcome } = decision;
         if (outcome && appended.every((event) => event.type === 'OrderDataPurged')) {
           skips.push({ type: 'InactiveContactSkipped', data: { contactId, reason: outcome } });
         }
       }
+      forgotten.push(...groupForgotten);
+      // The group's forgettings at once: one journal write (and fsync) and one keys.db commit for them all.
+      shredding.add(groupForgotten);
       await appendRunEvents(context, runId, skips);
       command.onProgress?.(decided.size, units.length);
     },

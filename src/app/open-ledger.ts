@@ -348,6 +348,6 @@ export async function openLedger(
     checkpointSigner,
     runProjectionsExclusively: backend.runProjectionsExclusively,
     runOccurrenceExclusively: backend.runOccurrenceExclusively,
-    close: () => (closing ??= backend.close()),
+    close: () => (closing ??= rowProofs.close().then(() => backend.close())),
   };
 }

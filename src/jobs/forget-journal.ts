@@ -6,6 +6,7 @@ import { canonicalJson } from '../crypto/hash-chain.js';
 import type { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import type { EventToAppend, StoredEvent } from '../store/event-store.js';
 import { fsyncPath } from '../fsync.js';
+import { GroupCommit, type Settled } from '../store/group-commit.js';
 
 /** What the journal needs of a forgetting event. */
 export type ForgettingFact = Pick<StoredEvent, 'id' | 'type' | 'stream' | 'organizationId' | 'occurredAt' | 'data'>;
@@ -56,7 +57,17 @@ export const eventOfEntry = (entry: JournalEntry): EventToAppend => ({
   sealed: null,
 });
 
-const signedText = (entry: JournalEntry) => Buffer.from(`contact-ledger forgetting v1\n${canonicalJson(entry)}`);
+/**
+ * What a line's signature covers: the entries of one write, signed together (one Ed25519
+ * signature a write, not one an entry: a batch's groups journal hundreds at once). Lines of the
+ * first version hold one entry each.
+ */
+const signedText = ({ entries, version }: Pick<SignedLine, 'entries' | 'version'>) =>
+  Buffer.from(
+    version === 1
+      ? `contact-ledger forgetting v1\n${canonicalJson(entries[0]!)}`
+      : `contact-ledger forgettings v2\n${canonicalJson(entries)}`,
+  );
 
 /** An entry of the journal that is not what the audit key signed: the ledger does not start on it. */
 export class ForgetJournalTampered extends Error {
@@ -71,38 +82,48 @@ export class ForgetJournalTampered extends Error {
   }
 }
 
-/** An entry as the journal holds it: its signature, checked only when the entry is acted upon. */
-interface SignedEntry {
-  entry: JournalEntry;
+/** A line as the journal holds it: its entries and their signature, checked only when one is acted upon. */
+interface SignedLine {
+  entries: JournalEntry[];
   signature: string;
+  /** 1: `{ entry, signature }`, one entry; 2: `{ entries, signature }`, one write's entries. */
+  version: 1 | 2;
   /** Its line in the file, 1-based: what a refusal names (0: written by this process, signed here). */
   line: number;
 }
 
+const isEntry = (entry: unknown): entry is JournalEntry =>
+  typeof (entry as Partial<JournalEntry> | null)?.eventId === 'string';
+
 /**
- * The entries of a journal's text, their signatures not yet checked; a line that is not an entry
- * throws. An unterminated last line is an append cut short by a crash (`torn`): its key was not
- * destroyed yet (entries are written first), and its event is in the log, whose start-up pass
- * journals it again.
+ * The lines of a journal's text, their signatures not yet checked; a line that is not one throws.
+ * An unterminated last line is an append cut short by a crash (`torn`): its keys were not
+ * destroyed yet (entries are written first), and its events are in the log, whose start-up pass
+ * journals them again.
  */
-export function parseJournal(text: string, path: string): { entries: SignedEntry[]; tornBytes: number } {
-  const lines = text.split('\n');
-  const torn = lines.pop()!; // '' when the text ends with its newline
-  const entries: SignedEntry[] = [];
-  lines.forEach((line, index) => {
+export function parseJournal(text: string, path: string): { lines: SignedLine[]; tornBytes: number } {
+  const texts = text.split('\n');
+  const torn = texts.pop()!; // '' when the text ends with its newline
+  const lines: SignedLine[] = [];
+  texts.forEach((line, index) => {
     if (line === '') return;
-    let signed: Partial<SignedEntry>;
+    let signed: { entries?: unknown; entry?: unknown; signature?: unknown };
     try {
-      signed = JSON.parse(line) as Partial<SignedEntry>;
+      signed = JSON.parse(line) as typeof signed;
     } catch {
       throw new ForgetJournalTampered(path, index + 1);
     }
-    if (typeof signed.signature !== 'string' || typeof signed.entry?.eventId !== 'string') {
-      throw new ForgetJournalTampered(path, index + 1);
-    }
-    entries.push({ entry: signed.entry, signature: signed.signature, line: index + 1 });
+    const { entries, entry, signature } = signed;
+    const parsed: Omit<SignedLine, 'signature' | 'line'> | null =
+      Array.isArray(entries) && entries.length > 0 && entries.every(isEntry)
+        ? { entries, version: 2 }
+        : isEntry(entry)
+          ? { entries: [entry], version: 1 }
+          : null;
+    if (typeof signature !== 'string' || !parsed) throw new ForgetJournalTampered(path, index + 1);
+    lines.push({ ...parsed, signature, line: index + 1 });
   });
-  return { entries, tornBytes: Buffer.byteLength(torn) };
+  return { lines, tornBytes: Buffer.byteLength(torn) };
 }
 
 /**
@@ -113,74 +134,77 @@ export function parseJournal(text: string, path: string): { entries: SignedEntry
  */
 export class ForgetJournal {
   private readonly journaled: Set<string>;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new GroupCommit<readonly ForgettingFact[], void>((calls) => this.write(calls));
 
   private constructor(
     readonly path: string,
     private readonly signer: CheckpointSigner,
-    private readonly kept: SignedEntry[],
+    private readonly kept: SignedLine[],
   ) {
-    this.journaled = new Set(kept.map(({ entry }) => entry.eventId));
+    this.journaled = new Set(kept.flatMap(({ entries }) => entries.map((entry) => entry.eventId)));
   }
 
   /** Reads and verifies the journal (none yet: empty); `onTorn` hears of an append cut short, cut off here. */
   static open(path: string, signer: CheckpointSigner, onTorn: (bytes: number) => void): ForgetJournal {
     if (!existsSync(path)) return new ForgetJournal(path, signer, []);
     const text = readFileSync(path, 'utf8');
-    const { entries, tornBytes } = parseJournal(text, path);
+    const { lines, tornBytes } = parseJournal(text, path);
     if (tornBytes > 0) {
       truncateSync(path, Buffer.byteLength(text) - tornBytes);
       onTorn(tornBytes);
     }
-    return new ForgetJournal(path, signer, entries);
+    return new ForgetJournal(path, signer, lines);
   }
 
   /**
    * The forgettings journaled that `wanted` selects, each verified against the audit key: the
-   * first that fails throws (an entry may neither forget someone nor be dropped unseen). Only the
-   * entries acted upon are verified: a start does not pay a signature check per forgetting ever
-   * made, most of which the log itself still holds.
+   * first line that fails throws (an entry may neither forget someone nor be dropped unseen). Only
+   * the lines of entries acted upon are verified: a start does not pay a signature check per
+   * forgetting ever made, most of which the log itself still holds.
    */
   verifiedEntries(wanted: (entry: JournalEntry) => boolean): JournalEntry[] {
     // Two processes may journal the same forgetting (the reaction and the CLI that appended it):
     // every line of it is verified, the forgetting returned once.
     const verified = new Map<string, JournalEntry>();
-    for (const { entry, signature, line } of this.kept) {
-      if (!wanted(entry)) continue;
-      if (!this.signer.signed(signedText(entry), signature)) throw new ForgetJournalTampered(this.path, line);
-      verified.set(entry.eventId, entry);
+    for (const signed of this.kept) {
+      const acted = signed.entries.filter(wanted);
+      if (acted.length === 0) continue;
+      if (!this.signer.signed(signedText(signed), signed.signature)) {
+        throw new ForgetJournalTampered(this.path, signed.line);
+      }
+      for (const entry of acted) verified.set(entry.eventId, entry);
     }
     return [...verified.values()];
   }
 
   /**
-   * Journals the forgettings not journaled yet, durably (one write and one fsync for them all),
-   * before their keys are destroyed: an entry whose shred then fails is redone at the next start,
-   * while a key destroyed with no entry could come back with a restored keys backup.
+   * Journals the forgettings not journaled yet, durably, before their keys are destroyed: an entry
+   * whose shred then fails is redone at the next start, while a key destroyed with no entry could
+   * come back with a restored keys backup. Calls made while a write is in flight share the next
+   * one (one write and one fsync for them all, see GroupCommit), each answered once it is synced.
    */
   record(events: readonly ForgettingFact[]): Promise<void> {
-    const write = this.writing.then(async () => {
-      const now = new Date().toISOString();
-      const fresh = events.filter((event) => isForgettingEvent(event) && !this.journaled.has(event.id));
-      if (fresh.length === 0) return;
-      const entries = [...new Map(fresh.map((event) => [event.id, journalEntryOf(event, now)])).values()];
-      const signatures = entries.map((entry) => this.signer.signText(signedText(entry)));
-      const lines = entries.map((entry, i) => JSON.stringify({ entry, signature: signatures[i] }));
-      const created = !existsSync(this.path);
-      const file = await open(this.path, 'a', 0o600);
-      try {
-        await file.write(`${lines.join('\n')}\n`);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      if (created) fsyncPath(dirname(this.path));
-      entries.forEach((entry, i) => {
-        this.journaled.add(entry.eventId);
-        this.kept.push({ entry, signature: signatures[i]!, line: 0 });
-      });
-    });
-    this.writing = write.catch(() => {}); // one failed write does not block the next
-    return write;
+    return this.writes.submit(events);
+  }
+
+  private async write(calls: ReadonlyArray<readonly ForgettingFact[]>): Promise<Settled<void>[]> {
+    const done = calls.map((): Settled<void> => ({ ok: true, value: undefined }));
+    const now = new Date().toISOString();
+    const fresh = calls.flat().filter((event) => isForgettingEvent(event) && !this.journaled.has(event.id));
+    if (fresh.length === 0) return done;
+    const entries = [...new Map(fresh.map((event) => [event.id, journalEntryOf(event, now)])).values()];
+    const signature = this.signer.signText(signedText({ entries, version: 2 }));
+    const created = !existsSync(this.path);
+    const file = await open(this.path, 'a', 0o600);
+    try {
+      await file.write(`${JSON.stringify({ entries, signature })}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    if (created) fsyncPath(dirname(this.path));
+    for (const entry of entries) this.journaled.add(entry.eventId);
+    this.kept.push({ entries, signature, version: 2, line: 0 });
+    return done;
   }
 }

@@ -226,23 +226,34 @@ export class ReadModels {
 
   /**
    * The listed contacts whose recency is older than `before`, a page at a time, in contact id
-   * order: what the inactive-contact batch proposes. Each says whether its row's proof holds.
+   * order: what the inactive-contact batch proposes. Each says whether its row's proof holds: a
+   * page's proofs are checked on the proof thread while the next page is read.
    */
   async *inactivityFactsBefore(before: string, pageSize = 10_000): AsyncGenerator<ProposedContact[]> {
     const read = (after: string, limit: number) => this.store.inactivityPage(before, after, limit);
+    let checking: Promise<ProposedContact[]> | null = null;
     for await (const rows of pagesAfterBy(
       read,
       '',
       pageSize,
       byLast((row) => row.contact_id),
     )) {
-      yield rows.map((row) => ({
-        facts: inactivityFactsOfRow(row),
-        validUntil: row.valid_until,
-        headPosition: row.head_position,
-        proven: this.proofs.holds(provenFacts(row), row.proof),
-      }));
+      const checked = this.proposedContacts(rows);
+      checked.catch(() => {}); // awaited, and its error thrown, once the page before is yielded
+      if (checking) yield await checking;
+      checking = checked;
     }
+    if (checking) yield await checking;
+  }
+
+  private async proposedContacts(rows: readonly InactivityRow[]): Promise<ProposedContact[]> {
+    const held = await this.proofs.holdAll({ messages: rows.map(provenFacts), proofs: rows.map((row) => row.proof) });
+    return rows.map((row, i) => ({
+      facts: inactivityFactsOfRow(row),
+      validUntil: row.valid_until,
+      headPosition: row.head_position,
+      proven: held[i] === 1,
+    }));
   }
 
   /** The orders not purged whose every end of validity is before `before`, with their buyer, a page at a time. */
