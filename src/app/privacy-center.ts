@@ -27,8 +27,11 @@ export interface ErasureFollowUp {
 export interface PrivacyPage extends ConsentPage {
   details: ContactView['details'];
   orders: OrderLine[];
-  /** When the inactive-contact batch would forget them if nothing happens; null when it never would. */
-  inactiveAfter: string | null;
+  /**
+   * When the inactive-contact batch would forget them if nothing happens (`passed`: already past,
+   * due at its next run); null when it never would.
+   */
+  inactivity: { after: string; passed: boolean } | null;
   erasure: ErasureFollowUp | null;
 }
 
@@ -48,12 +51,13 @@ export async function privacyPage(context: PrivacyContext, token: string): Promi
   const { schedule } = jobState(schedules, 'inactive-contacts');
   const months = schedule?.job === 'inactive-contacts' ? schedule.inactivityMonths : DEFAULT_INACTIVITY_MONTHS;
   const now = context.now();
+  const after = inactiveAfter({ ...view, recency: model?.recency?.date ?? null }, months);
   const latest = [...foldErasureRequests(stored).values()].at(-1);
   return {
     ...pageOf(opened),
     details: view.details,
     orders: orderHistory(timeline),
-    inactiveAfter: inactiveAfter({ ...view, recency: model?.recency?.date ?? null }, months),
+    inactivity: after === null ? null : { after, passed: after <= now.toISOString() },
     erasure: latest
       ? {
           requestId: latest.requestId,

@@ -162,6 +162,7 @@ function activity(contactId: string, n: number, seq: number, random: () => numbe
         beneficiary: {
           firstName: FIRST[seq % FIRST.length],
           lastName: LAST[seq % LAST.length],
+          email: `guest.${n}.${seq}@example.net`,
           address: { country: TOWNS[seq % TOWNS.length]![2] },
         },
         ipAddress: `203.0.${n % 250}.${seq % 250}`,

@@ -78,7 +78,7 @@ export interface Messages {
     undated: string;
     purged: string;
   };
-  retention: { heading: string; inactiveAfter: (date: string) => string; whileInTouch: string };
+  retention: { heading: string; inactiveAfter: (date: string) => string; inactiveSoon: string; whileInTouch: string };
   download: { heading: string; text: string; json: string; print: string };
   erasure: {
     heading: string;

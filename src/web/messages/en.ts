@@ -97,6 +97,9 @@ export const en: Messages = {
     inactiveAfter: (date) =>
       `If we have no news from you, your data will be anonymised after ${date}, unless before then you ` +
       'book or buy a ticket, answer one of our messages or give your consent again.',
+    inactiveSoon:
+      'We have had no news from you for a long time: your data will soon be anonymised, unless you book or ' +
+      'buy a ticket, answer one of our messages or give your consent again.',
     whileInTouch: 'We keep your data while you are in touch with us.',
   },
   download: {

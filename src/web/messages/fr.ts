@@ -98,6 +98,9 @@ export const fr: Messages = {
     inactiveAfter: (date) =>
       `Sans nouvelles de votre part, vos données seront anonymisées après le ${date}, sauf si d’ici là vous ` +
       'réservez ou achetez un billet, répondez à l’un de nos messages ou redonnez votre accord.',
+    inactiveSoon:
+      'Nous n’avons plus de nouvelles de vous depuis longtemps : vos données seront bientôt anonymisées, sauf si ' +
+      'vous réservez ou achetez un billet, répondez à l’un de nos messages ou redonnez votre accord.',
     whileInTouch: 'Nous gardons vos données tant que vous êtes en relation avec nous.',
   },
   download: {

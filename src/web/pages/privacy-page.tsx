@@ -75,9 +75,11 @@ export function PrivacyPage(props: PrivacyPageProps) {
       <OrdersSection {...props} />
       <h2>{messages.retention.heading}</h2>
       <p>
-        {page.inactiveAfter
-          ? messages.retention.inactiveAfter(formatDate(language, page.inactiveAfter))
-          : messages.retention.whileInTouch}
+        {page.inactivity === null
+          ? messages.retention.whileInTouch
+          : page.inactivity.passed
+            ? messages.retention.inactiveSoon
+            : messages.retention.inactiveAfter(formatDate(language, page.inactivity.after))}
       </p>
       <h2>{messages.download.heading}</h2>
       <p>{messages.download.text}</p>
