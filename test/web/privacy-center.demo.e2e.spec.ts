@@ -42,7 +42,7 @@ for (const seed of [11, 23]) {
     });
     after(() => ledger.dispose());
 
-    it('shows each person their own orders, none of another person’s details, and when the batch would forget them', async () => {
+    it('shows each their own orders, nobody else’s details, and when the batch would forget them', async () => {
       const now = ledger.now();
       const expected = expectedRun(log, { cutoff: inactivityCutoff(now, 36), now });
       const pastCutoff = new Set(
