@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { OnLogMismatch } from './projections/runner.js';
 import { readSiteConfig, type SiteConfig } from './site-config.js';
@@ -52,6 +53,8 @@ export interface LedgerConfig extends SiteConfig {
   port: number;
   /** LEDGER_ALLOWED_HOSTS: the Host names the API answers to (default: HOST, localhost, 127.0.0.1, ::1). */
   allowedHosts: string[];
+  /** LEDGER_TRUST_PROXY: the proxies whose X-Forwarded-For names the client (default: none). */
+  trustProxy: TrustProxy;
   /** LEDGER_TEXT_GUARD: warn about special-category or judgemental wording in notes, or reject it. */
   textGuard: 'warn' | 'reject';
   /** LEDGER_MAX_BODY: largest accepted request body, in bytes. */
@@ -60,6 +63,41 @@ export interface LedgerConfig extends SiteConfig {
   logLevel: string;
   /** LEDGER_ON_LOG_MISMATCH: read models folded from another log (a restore) are rebuilt, or refused. */
   onLogMismatch: OnLogMismatch;
+}
+
+/** Express's `trust proxy`: none, a number of hops, or the proxies' addresses and subnets. */
+export type TrustProxy = false | number | string[];
+/** The address ranges express names (proxy-addr): loopback, link-local and unique-local addresses. */
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * LEDGER_TRUST_PROXY, for a ledger behind a reverse proxy: without it, every person would have
+ * the proxy's address (one rate-limit budget for all, the proxy's IP sealed as their evidence);
+ * with it trusted blindly, anyone could name any address in X-Forwarded-For. So: `false` (the
+ * default), a number of hops in front of the ledger, or the proxies' addresses, subnets
+ * (10.0.0.0/8) and named ranges (loopback), comma-separated.
+ */
+export function readTrustProxy(value: string | undefined): TrustProxy {
+  const trimmed = (value ?? '').trim();
+  if (trimmed === '' || trimmed === 'false') return false;
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops < 1 || hops > 10) throw new Error('LEDGER_TRUST_PROXY must be a number of hops from 1 to 10');
+    return hops;
+  }
+  const entries = trimmed.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const version = isIP(address);
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+    if (!NAMED_RANGES.includes(entry) && (version === 0 || !prefixOk || rest.length > 0)) {
+      throw new Error(
+        `LEDGER_TRUST_PROXY must be false, a number of hops, or addresses, subnets and ${NAMED_RANGES.join(', ')}, ` +
+          `comma-separated: "${entry}" is none of them`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** The embedded default's files in the data directory (README "Configuration"). */
@@ -139,6 +177,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
           .filter(Boolean)
       : [...new Set([host, 'localhost', '127.0.0.1', '::1'])],
     port,
+    trustProxy: readTrustProxy(env['LEDGER_TRUST_PROXY']),
     ...readSiteConfig(env, port),
     maxBodyBytes,
     textGuard,

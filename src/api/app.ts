@@ -25,6 +25,8 @@ export function createApp(ledger: ApiLedger, log: Logger, options: ApiOptions) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Who the client is (req.ip: rate limits per address, the IP sealed as a consent's evidence).
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(accessLog(log));
   app.use(hostGuard(options.allowedHosts));
   app.use(helmet());

@@ -1,3 +1,4 @@
+import type { TrustProxy } from '../config.js';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { Role } from '../domain/api-keys.js';
@@ -14,6 +15,8 @@ export interface ApiOptions {
   allowedHosts: readonly string[];
   /** LEDGER_TEXT_GUARD: warn about, or reject, special-category or judgemental wording in notes. */
   textGuard?: TextGuardMode;
+  /** LEDGER_TRUST_PROXY: the proxies whose X-Forwarded-For names the client (default: none). */
+  trustProxy?: TrustProxy;
   /** Bounds on the auditors' replays (default REPLAY_BOUNDS). */
   replays?: ReplayBounds;
   /**

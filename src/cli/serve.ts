@@ -79,6 +79,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     maxBodyBytes: config.maxBodyBytes,
     allowedHosts: config.allowedHosts,
     textGuard: config.textGuard,
+    trustProxy: config.trustProxy,
     publicUrl: config.publicUrl,
     institution: config.institution,
   });

@@ -37,7 +37,7 @@ export async function startApi(
   ledger: TestLedger,
   maxBodyBytes = 1024 * 1024,
   log: Logger = createLogger(process.env.TEST_LOG ?? 'silent'),
-  options: Pick<ApiOptions, 'publicUrl' | 'institution'> = {},
+  options: Pick<ApiOptions, 'publicUrl' | 'institution' | 'trustProxy'> = {},
 ): Promise<Api> {
   const app = createApp(ledger, log, {
     ...options,
