@@ -22,69 +22,66 @@ function recordedLines(value: unknown, path = ''): string[] {
 export function PrintPage(props: PrintPageProps) {
   const { language, messages, token, page, exported } = props;
   const { print } = messages;
-  const date = (instant: string) => formatDate(language, instant);
   return (
     <Layout {...props} title={print.title}>
       <p class="no-print">
         <a href={pathOf(token, language)}>{print.button}</a>
       </p>
       <h1>{print.title}</h1>
-      <p class="lead">{print.intro(date(exported.exportedAt))}</p>
+      <p class="lead">{print.intro(formatDate(language, exported.exportedAt))}</p>
       <DetailsSection {...props} />
       <h2>{print.consentsHeading}</h2>
-      <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">{print.when}</th>
-            <th scope="col">{print.what}</th>
-            <th scope="col">{print.recorded}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {exported.consentEvidence.map((event) => {
-            const purpose = page.purposes.find((p) => p.code === event.data['purpose']);
-            return (
-              <tr>
-                <td>{date(event.occurredAt)}</td>
-                <td>
-                  {messages.eventNames[event.type as EventType]}
-                  {purpose && messages.forPurpose(nameOf(purpose, language))}
-                </td>
-                <td>
-                  <Recorded {...props} event={event} />
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <EventTable
+        {...props}
+        events={exported.consentEvidence}
+        what={(event) => {
+          const purpose = page.purposes.find((p) => p.code === event.data['purpose']);
+          return purpose ? messages.forPurpose(nameOf(purpose, language)) : '';
+        }}
+      />
       <OrdersSection {...props} />
       <h2>{print.timelineHeading}</h2>
-      <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">{print.when}</th>
-            <th scope="col">{print.what}</th>
-            <th scope="col">{print.recorded}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {exported.timeline.map((event) => (
-            <tr>
-              <td>{date(event.occurredAt)}</td>
-              <td>{messages.eventNames[event.type as EventType] ?? event.type}</td>
-              <td>
-                <Recorded {...props} event={event} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <EventTable {...props} events={exported.timeline} />
     </Layout>
   );
 }
 
-type RecordedEvent = Pick<ContactExport['timeline'][number], 'data' | 'erased'> & { withheld?: string[] | undefined };
+type RecordedEvent = Pick<ContactExport['timeline'][number], 'type' | 'occurredAt' | 'data' | 'erased'> & {
+  withheld?: string[] | undefined;
+};
+
+/** Events as rows: when, what in words (and `what` adds, such as the purpose), and what each recorded. */
+function EventTable(
+  props: PrintPageProps & { events: readonly RecordedEvent[]; what?: (event: RecordedEvent) => string },
+) {
+  const { language, messages, events, what } = props;
+  const { print } = messages;
+  return (
+    <table class="table">
+      <thead>
+        <tr>
+          <th scope="col">{print.when}</th>
+          <th scope="col">{print.what}</th>
+          <th scope="col">{print.recorded}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((event) => (
+          <tr>
+            <td>{formatDate(language, event.occurredAt)}</td>
+            <td>
+              {messages.eventNames[event.type as EventType] ?? event.type}
+              {what?.(event)}
+            </td>
+            <td>
+              <Recorded {...props} event={event} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 function Recorded({ messages, event }: PrintPageProps & { event: RecordedEvent }) {
   const lines = [
