@@ -7,6 +7,7 @@ import type { ReadModels } from '../projections/read-models.js';
 import { openLink, pageOf, type ConsentPage, type LinkContext } from './consent-links.js';
 import { requestErasure } from './erasure-requests.js';
 import { exportContact, type ContactExport } from './export-contact.js';
+import { retryOnConflict } from './handle-command.js';
 import { publish } from './publish.js';
 import { readSchedules } from './schedules.js';
 
@@ -94,15 +95,21 @@ export async function correctDetailsThroughLink(
   return true;
 }
 
-/** The person's request to be forgotten, on channel `portal` with their IP address as evidence; one at a time. */
+/**
+ * The person's request to be forgotten, on channel `portal` with their IP address as evidence; one
+ * at a time: of two clicks at once, the one whose append comes second is refused (a conflict), then
+ * read again and answered the first one's request.
+ */
 export async function requestErasureThroughLink(context: PrivacyContext, token: string, ipAddress: string | undefined) {
   const { view } = await openLink(context, token);
-  return requestErasure(context, {
-    contactId: view.contactId,
-    channel: 'portal',
-    reusePending: true,
-    ...(ipAddress !== undefined ? { ipAddress } : {}),
-  });
+  return retryOnConflict(() =>
+    requestErasure(context, {
+      contactId: view.contactId,
+      channel: 'portal',
+      reusePending: true,
+      ...(ipAddress !== undefined ? { ipAddress } : {}),
+    }),
+  );
 }
 
 /** Everything held about the person, as the API's export gives it (right of access and portability). */

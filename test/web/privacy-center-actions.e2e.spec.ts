@@ -177,6 +177,16 @@ describe('privacy center: correct, download, ask for erasure, renew (HTML, no Ja
     }
   });
 
+  it('records one erasure request for clicks at once, and answers each of them the page (no error)', async () => {
+    const { p, path } = await browser.newPerson();
+    const csrf = csrfOf((await browser.get(`${path}/erasure`)).html);
+    const clicks = await Promise.all(
+      Array.from({ length: 4 }, () => browser.post(`${path}/erasure`, { csrf, lang: 'en' })),
+    );
+    expect(clicks.map((click) => click.status)).to.deep.equal([303, 303, 303, 303]);
+    expect((await streamOf(p)).filter((event) => event.type === 'ErasureRequested')).to.have.length(1);
+  });
+
   it('downloads everything as the API’s JSON export, and as a printable page', async () => {
     const { p, path } = await browser.newPerson((p) => [ticketSold(p, 'O-88')]);
     const json = await browser.get(`${path}/export.json`);
