@@ -121,6 +121,20 @@ describe('privacy center: correct, download, ask for erasure, renew (HTML, no Ja
     expect(await ledger.store.headPosition()).to.equal(head);
   });
 
+  it('refuses a form too long or with too many fields as such (413, a page of its own), not as a failure', async () => {
+    const { path } = await browser.newPerson();
+    const csrf = csrfOf((await browser.get(`${path}/details`)).html);
+    const head = await ledger.store.headPosition();
+    const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`field${i}`, 'x']));
+    for (const fields of [{ lastName: 'x'.repeat(5000) }, many]) {
+      const refused = await browser.post(`${path}/details`, { csrf, lang: 'en', ...fields });
+      expect(refused.status).to.equal(413);
+      expect(refused.headers.get('cache-control')).to.equal('no-store');
+      expect(refused.html).to.include('Ce que vous avez envoyé n’a pas pu être lu').and.not.include('xxxx');
+    }
+    expect(await ledger.store.headPosition()).to.equal(head);
+  });
+
   it('asks for erasure after a confirmation step, then follows it: pending, refused in words, done (410)', async () => {
     const { p, path } = await browser.newPerson();
     const page = await browser.get(path);

@@ -120,6 +120,9 @@ export interface Messages {
     expired: string;
     formExpiredTitle: string;
     formExpired: string;
+    /** A form the server could not read (too long, too many fields, another encoding): nothing recorded. */
+    unreadableTitle: string;
+    unreadable: string;
     tooManyTitle: string;
     tooMany: string;
     failedTitle: string;

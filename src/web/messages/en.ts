@@ -188,6 +188,8 @@ export const en: Messages = {
     expired: 'This link has expired. Ask us for a new one.',
     formExpiredTitle: 'Your choice was not recorded',
     formExpired: 'The form was no longer valid. Go back to the page and try again.',
+    unreadableTitle: 'What you sent could not be read',
+    unreadable: 'Nothing was recorded. Go back to the page and try again, with shorter answers.',
     tooManyTitle: 'Too many requests',
     tooMany: 'Wait a minute, then try again.',
     failedTitle: 'The service is unavailable',

@@ -193,6 +193,8 @@ export const fr: Messages = {
     expired: 'Ce lien a expiré. Demandez-nous un nouveau lien.',
     formExpiredTitle: 'Votre choix n’a pas été enregistré',
     formExpired: 'Le formulaire n’était plus valide. Revenez à la page et recommencez.',
+    unreadableTitle: 'Ce que vous avez envoyé n’a pas pu être lu',
+    unreadable: 'Rien n’a été enregistré. Revenez à la page et recommencez, avec des réponses plus courtes.',
     tooManyTitle: 'Trop de demandes',
     tooMany: 'Attendez une minute, puis réessayez.',
     failedTitle: 'Le service est indisponible',
