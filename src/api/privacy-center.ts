@@ -8,6 +8,7 @@ import {
 } from '../app/privacy-center.js';
 import {
   ConsentLinkGone,
+  Forgotten,
   LedgerError,
   RuleViolation,
   TooManyRequests,
@@ -293,8 +294,9 @@ function noticeOfError(log: RouteContext['log'], institution: Institution): Erro
     const { notice } = MESSAGES[language];
     const frame: FrameProps = { language, messages: MESSAGES[language], institution };
     if (error instanceof UnknownConsentLink) return sendNotice(res, 404, frame, notice.notFoundTitle, notice.notFound);
-    if (error instanceof ConsentLinkGone) {
-      const text = error.reason === 'expired' ? notice.expired : notice.gone;
+    // Forgotten: the person was forgotten between the page's read of their link and its write.
+    if (error instanceof ConsentLinkGone || error instanceof Forgotten) {
+      const text = error instanceof ConsentLinkGone && error.reason === 'expired' ? notice.expired : notice.gone;
       return sendNotice(res, 410, frame, notice.goneTitle, text);
     }
     if (error instanceof TooManyRequests) {

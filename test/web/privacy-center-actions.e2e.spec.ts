@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { configurePurpose } from '../../src/app/purposes.js';
+import { forgetContact } from '../../src/app/forget-contact.js';
 import { configureTestPurposes, ticketSold, type Person } from '../support/events.js';
 import { startApi, type Api } from '../support/http.js';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
@@ -188,6 +189,35 @@ describe('privacy center: correct, download, ask for erasure, renew (HTML, no Ja
       const gone = await browser.get(`${path}${sub}`, 'en');
       expect(gone.status, sub).to.equal(410);
       expect(gone.html).to.include('This link no longer works').and.not.include(p.lastName);
+    }
+  });
+
+  it('answers the neutral 410 when the person is forgotten while their correction or request is written', async () => {
+    for (const [form, fields] of [
+      ['/details', { town: 'Villeurbanne' }],
+      ['/erasure', {}],
+    ] as const) {
+      const { p, path } = await browser.newPerson();
+      const csrf = csrfOf((await browser.get(`${path}${form}`)).html);
+      // The forgetting lands between the last read of the person's stream and the append.
+      const stream = `contact-${p.contactId}`;
+      const readStream = ledger.store.readStream.bind(ledger.store);
+      let reads = 0;
+      ledger.store.readStream = async (name, ...rest) => {
+        const read = await readStream(name, ...rest);
+        if (name === stream && ++reads === 2) {
+          ledger.store.readStream = readStream;
+          await forgetContact(ledger, p.contactId, { reason: 'request', requestId: 'REQ-RACE' });
+        }
+        return read;
+      };
+      try {
+        const answered = await browser.post(`${path}${form}`, { csrf, lang: 'en', ...fields });
+        expect(answered.status, form).to.equal(410);
+        expect(answered.html).to.include('This link no longer works').and.not.include(p.lastName);
+      } finally {
+        ledger.store.readStream = readStream;
+      }
     }
   });
 
