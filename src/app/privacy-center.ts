@@ -28,8 +28,8 @@ export interface ErasureFollowUp {
 export interface PrivacyPage extends ConsentPage {
   details: ContactView['details'];
   orders: OrderLine[];
-  /** When the inactive-contact batch would forget them if nothing happens; null when it never would. */
-  inactiveAfter: string | null;
+  /** When and how the inactive-contact batch would forget them if nothing happens; null when it would not. */
+  inactiveAfter: ReturnType<typeof inactiveAfter>;
   erasure: ErasureFollowUp | null;
 }
 
@@ -54,7 +54,18 @@ export async function privacyPage(context: PrivacyContext, token: string): Promi
     ...pageOf(opened),
     details: view.details,
     orders: orderHistory(timeline),
-    inactiveAfter: inactiveAfter({ ...view, recency: model?.recency?.date ?? null }, months),
+    inactiveAfter: inactiveAfter(
+      {
+        ...view,
+        registered: stored.some((event) => event.type === 'ContactRegistered'),
+        // Their own flags, but the read model's recency and customer: a sale naming them as
+        // cultural contact (another person's stream) moves both, as it does for the batch.
+        customer: model?.customer ?? view.customer,
+        balance: view.balance?.amount ?? 0,
+        recency: model?.recency?.date ?? null,
+      },
+      months,
+    ),
     erasure: latest
       ? {
           requestId: latest.requestId,

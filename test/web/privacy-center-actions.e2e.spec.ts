@@ -45,6 +45,34 @@ describe('privacy center: correct, download, ask for erasure, renew (HTML, no Ja
     );
   });
 
+  it('says a prospect’s data would be deleted, and no date when the batch would not forget them', async () => {
+    const retention = (html: string) => /<h2>How long[^]*?<\/p>/.exec(html)![0];
+    const fact = (p: Person, type: string, data: Record<string, unknown>) => ({
+      type,
+      contactId: p.contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2024-03-01T10:00:00Z',
+      data,
+    });
+    // No ticket: the batch erases a prospect, 36 months after their registration (their recency).
+    const prospect = await browser.newPerson();
+    await ledger.runner.catchUp();
+    expect(retention((await browser.get(`${prospect.path}?lang=en`)).html)).to.include(
+      'your data will be deleted after 10 January 2027, unless',
+    );
+    // A legal hold, or a balance owed either way, makes the batch skip them; a structure is never its concern.
+    const kept = [
+      await browser.newPerson((p) => [fact(p, 'LegalHoldPlaced', { reason: 'litigation' })]),
+      await browser.newPerson((p) => [fact(p, 'BalanceChanged', { balance: -12.5, currency: 'EUR' })]),
+      await browser.newPerson((p) => [fact(p, 'ContactDetailsChanged', { role: 'structure' })]),
+    ];
+    await ledger.runner.catchUp();
+    for (const { path } of kept) {
+      const said = retention((await browser.get(`${path}?lang=en`)).html);
+      expect(said).to.include('We keep your data while you are in touch with us.').and.not.include('after');
+    }
+  });
+
   it('corrects their details: one ContactDetailsChanged from the portal, IP sealed, only what changed', async () => {
     const { p, path } = await browser.newPerson();
     const form = await browser.get(`${path}/details?lang=en`);

@@ -78,7 +78,12 @@ export interface Messages {
     undated: string;
     purged: string;
   };
-  retention: { heading: string; inactiveAfter: (date: string) => string; whileInTouch: string };
+  retention: {
+    heading: string;
+    /** The day the batch would forget them, and how (a customer anonymized, a prospect erased). */
+    inactiveAfter: (date: string, outcome: 'anonymized' | 'erased') => string;
+    whileInTouch: string;
+  };
   download: { heading: string; text: string; json: string; print: string };
   erasure: {
     heading: string;

@@ -94,8 +94,9 @@ export const en: Messages = {
   },
   retention: {
     heading: 'How long we keep your data',
-    inactiveAfter: (date) =>
-      `If we have no news from you, your data will be anonymised after ${date}, unless before then you ` +
+    inactiveAfter: (date, outcome) =>
+      `If we have no news from you, your data will be ${outcome === 'anonymized' ? 'anonymised' : 'deleted'} ` +
+      `after ${date}, unless before then you ` +
       'book or buy a ticket, answer one of our messages or give your consent again.',
     whileInTouch: 'We keep your data while you are in touch with us.',
   },

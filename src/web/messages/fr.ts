@@ -95,8 +95,9 @@ export const fr: Messages = {
   },
   retention: {
     heading: 'Combien de temps nous gardons vos données',
-    inactiveAfter: (date) =>
-      `Sans nouvelles de votre part, vos données seront anonymisées après le ${date}, sauf si d’ici là vous ` +
+    inactiveAfter: (date, outcome) =>
+      `Sans nouvelles de votre part, vos données seront ${outcome === 'anonymized' ? 'anonymisées' : 'supprimées'} ` +
+      `après le ${date}, sauf si d’ici là vous ` +
       'réservez ou achetez un billet, répondez à l’un de nos messages ou redonnez votre accord.',
     whileInTouch: 'Nous gardons vos données tant que vous êtes en relation avec nous.',
   },

@@ -76,7 +76,7 @@ export function PrivacyPage(props: PrivacyPageProps) {
       <h2>{messages.retention.heading}</h2>
       <p>
         {page.inactiveAfter
-          ? messages.retention.inactiveAfter(formatDate(language, page.inactiveAfter))
+          ? messages.retention.inactiveAfter(formatDate(language, page.inactiveAfter.date), page.inactiveAfter.outcome)
           : messages.retention.whileInTouch}
       </p>
       <h2>{messages.download.heading}</h2>
