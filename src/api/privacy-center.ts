@@ -8,6 +8,7 @@ import {
 } from '../app/privacy-center.js';
 import {
   ConsentLinkGone,
+  Forgotten,
   LedgerError,
   RuleViolation,
   TooManyRequests,
@@ -270,9 +271,20 @@ function sendNotice(res: Response, status: number, frame: FrameProps, title: str
 }
 
 /**
+ * The status of a form body-parser refused before any handler ran (413: too long or too many
+ * fields; 400, 415: not readable as a form), or null for any other error.
+ */
+function bodyParserStatus(error: unknown): number | null {
+  const { type, status, expose } = (error ?? {}) as { type?: unknown; status?: unknown; expose?: unknown };
+  const refused = typeof type === 'string' && expose === true && typeof status === 'number';
+  return refused && status >= 400 && status < 500 ? status : null;
+}
+
+/**
  * The errors of the pages as pages: a forged or unknown link 404, a dead one 410 (expired, or the
  * person forgotten: nothing personal is shown, only that it no longer works), 429 past the link's
- * budget or the address's, anything else a neutral 500 or 503 (the log has the details, never the token).
+ * budget or the address's, a form too long to read 413, anything else a neutral 500 or 503 (the
+ * log has the details, never the token).
  */
 function noticeOfError(log: RouteContext['log'], institution: Institution): ErrorRequestHandler {
   return (error, req, res, next) => {
@@ -282,14 +294,17 @@ function noticeOfError(log: RouteContext['log'], institution: Institution): Erro
     const { notice } = MESSAGES[language];
     const frame: FrameProps = { language, messages: MESSAGES[language], institution };
     if (error instanceof UnknownConsentLink) return sendNotice(res, 404, frame, notice.notFoundTitle, notice.notFound);
-    if (error instanceof ConsentLinkGone) {
-      const text = error.reason === 'expired' ? notice.expired : notice.gone;
+    // Forgotten: the person was forgotten between the page's read of their link and its write.
+    if (error instanceof ConsentLinkGone || error instanceof Forgotten) {
+      const text = error instanceof ConsentLinkGone && error.reason === 'expired' ? notice.expired : notice.gone;
       return sendNotice(res, 410, frame, notice.goneTitle, text);
     }
     if (error instanceof TooManyRequests) {
       res.set('Retry-After', String(error.retryAfterSeconds));
       return sendNotice(res, 429, frame, notice.tooManyTitle, notice.tooMany);
     }
+    const refusedBody = bodyParserStatus(error);
+    if (refusedBody) return sendNotice(res, refusedBody, frame, notice.unreadableTitle, notice.unreadable);
     const status = error instanceof LedgerError && error.status === 503 ? 503 : 500;
     if (status === 500)
       log.error({ err: { name: (error as Error).name }, route: req.route?.path }, 'privacy page failed');

@@ -7,6 +7,7 @@ import type { ReadModels } from '../projections/read-models.js';
 import { openLink, pageOf, type ConsentPage, type LinkContext } from './consent-links.js';
 import { requestErasure } from './erasure-requests.js';
 import { exportContact, type ContactExport } from './export-contact.js';
+import { retryOnConflict } from './handle-command.js';
 import { publish } from './publish.js';
 import { readSchedules } from './schedules.js';
 
@@ -28,10 +29,10 @@ export interface PrivacyPage extends ConsentPage {
   details: ContactView['details'];
   orders: OrderLine[];
   /**
-   * When the inactive-contact batch would forget them if nothing happens (`passed`: already past,
-   * due at its next run); null when it never would.
+   * When and how the inactive-contact batch would forget them if nothing happens (`passed`: that
+   * day is past, they go at its next run); null when it would not.
    */
-  inactivity: { after: string; passed: boolean } | null;
+  inactivity: (NonNullable<ReturnType<typeof inactiveAfter>> & { passed: boolean }) | null;
   erasure: ErasureFollowUp | null;
 }
 
@@ -51,13 +52,24 @@ export async function privacyPage(context: PrivacyContext, token: string): Promi
   const { schedule } = jobState(schedules, 'inactive-contacts');
   const months = schedule?.job === 'inactive-contacts' ? schedule.inactivityMonths : DEFAULT_INACTIVITY_MONTHS;
   const now = context.now();
-  const after = inactiveAfter({ ...view, recency: model?.recency?.date ?? null }, months);
+  const after = inactiveAfter(
+    {
+      ...view,
+      registered: stored.some((event) => event.type === 'ContactRegistered'),
+      // Their own flags, but the read model's recency and customer: a sale naming them as
+      // cultural contact (another person's stream) moves both, as it does for the batch.
+      customer: model?.customer ?? view.customer,
+      balance: view.balance?.amount ?? 0,
+      recency: model?.recency?.date ?? null,
+    },
+    months,
+  );
   const latest = [...foldErasureRequests(stored).values()].at(-1);
   return {
     ...pageOf(opened),
     details: view.details,
     orders: orderHistory(timeline),
-    inactivity: after === null ? null : { after, passed: after <= now.toISOString() },
+    inactivity: after && { ...after, passed: after.date <= now.toISOString() },
     erasure: latest
       ? {
           requestId: latest.requestId,
@@ -98,15 +110,21 @@ export async function correctDetailsThroughLink(
   return true;
 }
 
-/** The person's request to be forgotten, on channel `portal` with their IP address as evidence; one at a time. */
+/**
+ * The person's request to be forgotten, on channel `portal` with their IP address as evidence; one
+ * at a time: of two clicks at once, the one whose append comes second is refused (a conflict), then
+ * read again and answered the first one's request.
+ */
 export async function requestErasureThroughLink(context: PrivacyContext, token: string, ipAddress: string | undefined) {
   const { view } = await openLink(context, token);
-  return requestErasure(context, {
-    contactId: view.contactId,
-    channel: 'portal',
-    reusePending: true,
-    ...(ipAddress !== undefined ? { ipAddress } : {}),
-  });
+  return retryOnConflict(() =>
+    requestErasure(context, {
+      contactId: view.contactId,
+      channel: 'portal',
+      reusePending: true,
+      ...(ipAddress !== undefined ? { ipAddress } : {}),
+    }),
+  );
 }
 
 /** Everything held about the person, as the API's export gives it (right of access and portability). */

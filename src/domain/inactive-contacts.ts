@@ -80,17 +80,21 @@ function shiftMonths(date: Date, months: number): Date {
 }
 
 /**
- * When a contact of recency `recency` becomes inactive under a period of `months`: that many
- * calendar months later (the day clamped as inactivityCutoff clamps it), the date the privacy
- * center tells the person ("after 12 March 2029, unless ..."). Null for a contact the batch never
- * forgets (another role, no recency, already forgotten).
+ * When and how the batch would forget a contact if nothing happens, what the privacy center tells
+ * the person ("anonymised after 12 March 2029, unless ..."): `months` calendar months after its
+ * recency (the day clamped as inactivityCutoff clamps it), anonymized or erased as classifyInactive
+ * would classify it then. Null for a contact the batch never forgets (another role, no recency,
+ * already forgotten) or would skip as it stands (a legal hold, a balance owed either way).
  */
 export function inactiveAfter(
-  facts: Pick<InactivityFacts, 'role' | 'status' | 'recency'>,
+  facts: InactivityFacts,
   months: number,
-): string | null {
-  if (facts.status !== 'active' || !BATCH_ROLES.includes(facts.role ?? '') || facts.recency === null) return null;
-  return shiftMonths(new Date(facts.recency), months).toISOString();
+): { date: string; outcome: 'anonymized' | 'erased' } | null {
+  if (facts.recency === null) return null;
+  const date = shiftMonths(new Date(facts.recency), months);
+  // As a run of that day classifies it: its recency is then just older than the cutoff.
+  const outcome = classifyInactive(facts, date.toISOString());
+  return outcome === 'anonymized' || outcome === 'erased' ? { date: date.toISOString(), outcome } : null;
 }
 
 /** An event as the log gives it to the rule: clear fields only (recency and flags need nothing sealed). */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { configurePurpose } from '../../src/app/purposes.js';
+import { forgetContact } from '../../src/app/forget-contact.js';
 import { configureTestPurposes, ticketSold, type Person } from '../support/events.js';
 import { startApi, type Api } from '../support/http.js';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
@@ -42,6 +43,34 @@ describe('privacy center: correct, download, ask for erasure, renew (HTML, no Ja
     expect(/<h2>How long[^]*?<\/p>/.exec(page.html)?.[0]).to.include(
       `your data will be anonymised after ${day}, unless`,
     );
+  });
+
+  it('says a prospect’s data would be deleted, and no date when the batch would not forget them', async () => {
+    const retention = (html: string) => /<h2>How long[^]*?<\/p>/.exec(html)![0];
+    const fact = (p: Person, type: string, data: Record<string, unknown>) => ({
+      type,
+      contactId: p.contactId,
+      organizationId: 'ORG-A',
+      occurredAt: '2024-03-01T10:00:00Z',
+      data,
+    });
+    // No ticket: the batch erases a prospect, 36 months after their registration (their recency).
+    const prospect = await browser.newPerson();
+    await ledger.runner.catchUp();
+    expect(retention((await browser.get(`${prospect.path}?lang=en`)).html)).to.include(
+      'your data will be deleted after 10 January 2027, unless',
+    );
+    // A legal hold, or a balance owed either way, makes the batch skip them; a structure is never its concern.
+    const kept = [
+      await browser.newPerson((p) => [fact(p, 'LegalHoldPlaced', { reason: 'litigation' })]),
+      await browser.newPerson((p) => [fact(p, 'BalanceChanged', { balance: -12.5, currency: 'EUR' })]),
+      await browser.newPerson((p) => [fact(p, 'ContactDetailsChanged', { role: 'structure' })]),
+    ];
+    await ledger.runner.catchUp();
+    for (const { path } of kept) {
+      const said = retention((await browser.get(`${path}?lang=en`)).html);
+      expect(said).to.include('We keep your data while you are in touch with us.').and.not.include('after');
+    }
   });
 
   it('corrects their details: one ContactDetailsChanged from the portal, IP sealed, only what changed', async () => {
@@ -121,6 +150,20 @@ describe('privacy center: correct, download, ask for erasure, renew (HTML, no Ja
     expect(await ledger.store.headPosition()).to.equal(head);
   });
 
+  it('refuses a form too long or with too many fields as such (413, a page of its own), not as a failure', async () => {
+    const { path } = await browser.newPerson();
+    const csrf = csrfOf((await browser.get(`${path}/details`)).html);
+    const head = await ledger.store.headPosition();
+    const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`field${i}`, 'x']));
+    for (const fields of [{ lastName: 'x'.repeat(5000) }, many]) {
+      const refused = await browser.post(`${path}/details`, { csrf, lang: 'en', ...fields });
+      expect(refused.status).to.equal(413);
+      expect(refused.headers.get('cache-control')).to.equal('no-store');
+      expect(refused.html).to.include('Ce que vous avez envoyé n’a pas pu être lu').and.not.include('xxxx');
+    }
+    expect(await ledger.store.headPosition()).to.equal(head);
+  });
+
   it('asks for erasure after a confirmation step, then follows it: pending, refused in words, done (410)', async () => {
     const { p, path } = await browser.newPerson();
     const page = await browser.get(path);
@@ -175,6 +218,45 @@ describe('privacy center: correct, download, ask for erasure, renew (HTML, no Ja
       expect(gone.status, sub).to.equal(410);
       expect(gone.html).to.include('This link no longer works').and.not.include(p.lastName);
     }
+  });
+
+  it('answers the neutral 410 when the person is forgotten while their correction or request is written', async () => {
+    for (const [form, fields] of [
+      ['/details', { town: 'Villeurbanne' }],
+      ['/erasure', {}],
+    ] as const) {
+      const { p, path } = await browser.newPerson();
+      const csrf = csrfOf((await browser.get(`${path}${form}`)).html);
+      // The forgetting lands between the last read of the person's stream and the append.
+      const stream = `contact-${p.contactId}`;
+      const readStream = ledger.store.readStream.bind(ledger.store);
+      let reads = 0;
+      ledger.store.readStream = async (name, ...rest) => {
+        const read = await readStream(name, ...rest);
+        if (name === stream && ++reads === 2) {
+          ledger.store.readStream = readStream;
+          await forgetContact(ledger, p.contactId, { reason: 'request', requestId: 'REQ-RACE' });
+        }
+        return read;
+      };
+      try {
+        const answered = await browser.post(`${path}${form}`, { csrf, lang: 'en', ...fields });
+        expect(answered.status, form).to.equal(410);
+        expect(answered.html).to.include('This link no longer works').and.not.include(p.lastName);
+      } finally {
+        ledger.store.readStream = readStream;
+      }
+    }
+  });
+
+  it('records one erasure request for clicks at once, and answers each of them the page (no error)', async () => {
+    const { p, path } = await browser.newPerson();
+    const csrf = csrfOf((await browser.get(`${path}/erasure`)).html);
+    const clicks = await Promise.all(
+      Array.from({ length: 4 }, () => browser.post(`${path}/erasure`, { csrf, lang: 'en' })),
+    );
+    expect(clicks.map((click) => click.status)).to.deep.equal([303, 303, 303, 303]);
+    expect((await streamOf(p)).filter((event) => event.type === 'ErasureRequested')).to.have.length(1);
   });
 
   it('downloads everything as the API’s JSON export, and as a printable page', async () => {

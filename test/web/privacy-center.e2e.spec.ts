@@ -176,6 +176,30 @@ describe('privacy center: the person’s page (HTML, no JavaScript)', function (
     expect(refused.headers.get('content-security-policy')).to.match(/^default-src 'none'/);
   });
 
+  it('marks a purpose’s wording in the other language with its lang (WCAG 3.1.2)', async () => {
+    await configurePurpose(ledger, 'english-only', {
+      kind: 'consent',
+      channel: 'email',
+      labels: { en: { name: 'Members’ letter', description: 'News for members' } },
+    });
+    const { path } = await newPerson();
+    const french = (await get(path)).html;
+    expect(french).to.include('<h3 id="purpose-english-only-name" lang="en">Members’ letter</h3>');
+    expect(french).to.include('<p class="hint" lang="en">News for members</p>');
+    const english = (await get(path, 'en')).html;
+    expect(english).to.include('<h3 id="purpose-english-only-name">Members’ letter</h3>');
+  });
+
+  it('opens a link only as it was issued: a spelling of the same bytes is another budget no one may have', async () => {
+    const { token } = await newPerson();
+    const [head, tail] = [token.slice(0, 20), token.slice(20)];
+    // base64url decoding skips what is not of its alphabet, and padding: each of these decodes to the token's bytes.
+    for (const variant of [`${token}=`, `${head}!${tail}`, `${head}%20${tail}`, `${head}.${tail}`]) {
+      expect((await get(`/privacy/${variant}`)).status, variant).to.equal(404);
+    }
+    expect((await get(`/privacy/${token}`)).status).to.equal(200);
+  });
+
   it('sends its security headers on every page and answer: strict CSP, no referrer, no store', async () => {
     const { path } = await newPerson();
     const csrf = csrfOf((await get(path)).html);

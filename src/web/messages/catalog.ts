@@ -78,7 +78,14 @@ export interface Messages {
     undated: string;
     purged: string;
   };
-  retention: { heading: string; inactiveAfter: (date: string) => string; inactiveSoon: string; whileInTouch: string };
+  retention: {
+    heading: string;
+    /** The day the batch would forget them, and how (a customer anonymized, a prospect erased). */
+    inactiveAfter: (date: string, outcome: 'anonymized' | 'erased') => string;
+    /** Past that day: they go at the batch's next run. */
+    inactiveSoon: (outcome: 'anonymized' | 'erased') => string;
+    whileInTouch: string;
+  };
   download: { heading: string; text: string; json: string; print: string };
   erasure: {
     heading: string;
@@ -120,6 +127,9 @@ export interface Messages {
     expired: string;
     formExpiredTitle: string;
     formExpired: string;
+    /** A form the server could not read (too long, too many fields, another encoding): nothing recorded. */
+    unreadableTitle: string;
+    unreadable: string;
     tooManyTitle: string;
     tooMany: string;
     failedTitle: string;

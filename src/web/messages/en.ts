@@ -94,12 +94,14 @@ export const en: Messages = {
   },
   retention: {
     heading: 'How long we keep your data',
-    inactiveAfter: (date) =>
-      `If we have no news from you, your data will be anonymised after ${date}, unless before then you ` +
+    inactiveAfter: (date, outcome) =>
+      `If we have no news from you, your data will be ${outcome === 'anonymized' ? 'anonymised' : 'deleted'} ` +
+      `after ${date}, unless before then you ` +
       'book or buy a ticket, answer one of our messages or give your consent again.',
-    inactiveSoon:
-      'We have had no news from you for a long time: your data will soon be anonymised, unless you book or ' +
-      'buy a ticket, answer one of our messages or give your consent again.',
+    inactiveSoon: (outcome) =>
+      `We have had no news from you for a long time: your data will soon be ` +
+      `${outcome === 'anonymized' ? 'anonymised' : 'deleted'}, unless you book or buy a ticket, ` +
+      'answer one of our messages or give your consent again.',
     whileInTouch: 'We keep your data while you are in touch with us.',
   },
   download: {
@@ -191,6 +193,8 @@ export const en: Messages = {
     expired: 'This link has expired. Ask us for a new one.',
     formExpiredTitle: 'Your choice was not recorded',
     formExpired: 'The form was no longer valid. Go back to the page and try again.',
+    unreadableTitle: 'What you sent could not be read',
+    unreadable: 'Nothing was recorded. Go back to the page and try again, with shorter answers.',
     tooManyTitle: 'Too many requests',
     tooMany: 'Wait a minute, then try again.',
     failedTitle: 'The service is unavailable',

@@ -95,12 +95,14 @@ export const fr: Messages = {
   },
   retention: {
     heading: 'Combien de temps nous gardons vos données',
-    inactiveAfter: (date) =>
-      `Sans nouvelles de votre part, vos données seront anonymisées après le ${date}, sauf si d’ici là vous ` +
+    inactiveAfter: (date, outcome) =>
+      `Sans nouvelles de votre part, vos données seront ${outcome === 'anonymized' ? 'anonymisées' : 'supprimées'} ` +
+      `après le ${date}, sauf si d’ici là vous ` +
       'réservez ou achetez un billet, répondez à l’un de nos messages ou redonnez votre accord.',
-    inactiveSoon:
-      'Nous n’avons plus de nouvelles de vous depuis longtemps : vos données seront bientôt anonymisées, sauf si ' +
-      'vous réservez ou achetez un billet, répondez à l’un de nos messages ou redonnez votre accord.',
+    inactiveSoon: (outcome) =>
+      'Nous n’avons plus de nouvelles de vous depuis longtemps : vos données seront bientôt ' +
+      `${outcome === 'anonymized' ? 'anonymisées' : 'supprimées'}, sauf si vous réservez ou achetez un billet, ` +
+      'répondez à l’un de nos messages ou redonnez votre accord.',
     whileInTouch: 'Nous gardons vos données tant que vous êtes en relation avec nous.',
   },
   download: {
@@ -196,6 +198,8 @@ export const fr: Messages = {
     expired: 'Ce lien a expiré. Demandez-nous un nouveau lien.',
     formExpiredTitle: 'Votre choix n’a pas été enregistré',
     formExpired: 'Le formulaire n’était plus valide. Revenez à la page et recommencez.',
+    unreadableTitle: 'Ce que vous avez envoyé n’a pas pu être lu',
+    unreadable: 'Rien n’a été enregistré. Revenez à la page et recommencez, avec des réponses plus courtes.',
     tooManyTitle: 'Trop de demandes',
     tooMany: 'Attendez une minute, puis réessayez.',
     failedTitle: 'Le service est indisponible',

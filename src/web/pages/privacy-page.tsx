@@ -27,8 +27,11 @@ export interface PrivacyPageProps extends FrameProps {
 type SectionProps = Pick<PrivacyPageProps, 'language' | 'messages' | 'token' | 'page'>;
 
 /** A purpose's wording in the page's language, else in the other one (null: none configured). */
-const labelOf = ({ labels }: Purpose, language: Language) =>
-  labels?.[language] ?? labels?.[language === 'fr' ? 'en' : 'fr'] ?? null;
+const labelOf = ({ labels }: Purpose, language: Language) => labels?.[language] ?? labels?.[otherOf(language)] ?? null;
+const otherOf = (language: Language): Language => (language === 'fr' ? 'en' : 'fr');
+/** The language of a purpose's wording when it is not the page's (its `lang`, WCAG 3.1.2), else undefined. */
+const wordingLanguageOf = ({ labels }: Purpose, language: Language) =>
+  !labels?.[language] && labels?.[otherOf(language)] ? otherOf(language) : undefined;
 /** A purpose's name for the person: its label's, else its code. */
 export const nameOf = (purpose: Purpose, language: Language) => labelOf(purpose, language)?.name ?? purpose.code;
 export const anchorOf = (code: string) => `purpose-${code}`;
@@ -78,8 +81,8 @@ export function PrivacyPage(props: PrivacyPageProps) {
         {page.inactivity === null
           ? messages.retention.whileInTouch
           : page.inactivity.passed
-            ? messages.retention.inactiveSoon
-            : messages.retention.inactiveAfter(formatDate(language, page.inactivity.after))}
+            ? messages.retention.inactiveSoon(page.inactivity.outcome)
+            : messages.retention.inactiveAfter(formatDate(language, page.inactivity.date), page.inactivity.outcome)}
       </p>
       <h2>{messages.download.heading}</h2>
       <p>{messages.download.text}</p>
@@ -133,6 +136,7 @@ function PurposeCard(props: PrivacyPageProps & { purpose: Purpose }) {
   const legalBasis = purpose.kind === 'legalBasis';
   const name = nameOf(purpose, language);
   const description = labelOf(purpose, language)?.description;
+  const wording = wordingLanguageOf(purpose, language);
   const status = purpose.status === 'yes' || purpose.status === 'no' ? purpose.status : 'unknown';
   const said = legalBasis
     ? status === 'no'
@@ -154,8 +158,14 @@ function PurposeCard(props: PrivacyPageProps & { purpose: Purpose }) {
   const id = anchorOf(purpose.code);
   return (
     <section class={`purpose purpose-${status}`} id={id} aria-labelledby={`${id}-name`}>
-      <h3 id={`${id}-name`}>{name}</h3>
-      {description && <p class="hint">{description}</p>}
+      <h3 id={`${id}-name`} lang={wording}>
+        {name}
+      </h3>
+      {description && (
+        <p class="hint" lang={wording}>
+          {description}
+        </p>
+      )}
       <p class="hint">{channel}</p>
       <p class="status">
         <strong>{said}</strong>
