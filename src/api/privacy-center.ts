@@ -171,13 +171,12 @@ export function privacyCenter(context: RouteContext): express.Router {
       const fields = (error instanceof ValidationError ? error.issues : []).map(({ pointer }) =>
         fieldOfPointer(pointer),
       );
-      const fieldErrors = Object.fromEntries(
-        (fields.length > 0 && fields.every(Boolean) ? (fields as FieldName[]) : ['firstName' as const]).map((field) => [
-          field,
-          invalid[field],
-        ]),
-      );
-      sendHtml(res, 400, renderDetailsPage({ ...frame, token, formToken, values, fieldErrors }));
+      const placed = fields.filter((field) => field !== undefined);
+      const fieldErrors = Object.fromEntries(placed.map((field) => [field, invalid[field]]));
+      // A refusal of no one field (the whole address, a rule): said of the form.
+      const refused = placed.length === 0 || placed.length < fields.length;
+      const formError = refused ? frame.messages.details.refused : undefined;
+      sendHtml(res, 400, renderDetailsPage({ ...frame, token, formToken, values, fieldErrors, formError }));
     }
   });
 

@@ -23,7 +23,6 @@ export interface Messages {
   title: string;
   intro: string;
   linkValidUntil: (date: string) => string;
-  otherLanguage: string;
   consentsHeading: string;
   consentsHint: string;
   legalBasesHeading: string;
@@ -49,6 +48,8 @@ export interface Messages {
   /** The campaign's renewal (`?renew=`): one question, one button. */
   renew: { title: (purpose: string) => string; text: string; button: string };
   details: {
+    /** A refusal of no one field. */
+    refused: string;
     heading: string;
     correct: string;
     notGiven: string;

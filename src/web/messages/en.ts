@@ -9,7 +9,6 @@ export const en: Messages = {
     'This page is yours alone: it shows what we hold about you and the choices you made. ' +
     'You can change them at any time, correct your details, download your data or ask us to forget you.',
   linkValidUntil: (date) => `This link works until ${date}.`,
-  otherLanguage: 'Français',
   consentsHeading: 'Your consents',
   consentsHint: 'Each choice is recorded on its own. Nothing is ticked in advance.',
   legalBasesHeading: 'What we do without your consent',
@@ -48,6 +47,7 @@ export const en: Messages = {
     button: 'Yes, keep me informed',
   },
   details: {
+    refused: 'Your details could not be saved as they are: check them, or contact us',
     heading: 'Your details',
     correct: 'Correct your details',
     notGiven: 'Not given',

@@ -10,7 +10,6 @@ export const fr: Messages = {
     'Vous pouvez à tout moment les changer, corriger vos coordonnées, télécharger vos données ' +
     'ou nous demander de vous oublier.',
   linkValidUntil: (date) => `Ce lien fonctionne jusqu’au ${date}.`,
-  otherLanguage: 'English',
   consentsHeading: 'Vos consentements',
   consentsHint: 'Chaque choix est enregistré séparément. Rien n’est coché d’avance.',
   legalBasesHeading: 'Ce que nous faisons sans votre consentement',
@@ -49,6 +48,7 @@ export const fr: Messages = {
     button: 'Oui, tenez-moi informé',
   },
   details: {
+    refused: 'Vos coordonnées n’ont pas pu être enregistrées telles quelles : vérifiez-les, ou contactez-nous',
     heading: 'Vos coordonnées',
     correct: 'Corriger vos coordonnées',
     notGiven: 'Non renseigné',

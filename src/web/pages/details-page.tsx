@@ -27,13 +27,18 @@ export interface DetailsPageProps extends FrameProps {
   values: Partial<Record<FieldName, string>>;
   /** The fields the ledger refused, each said in words. */
   fieldErrors?: Partial<Record<FieldName, string>> | undefined;
+  /** A refusal of the form as a whole (no one field), in words. */
+  formError?: string | undefined;
 }
 
 /** The correction of the person's details: one form, prefilled, each field labelled, refused ones said beside them. */
 export function DetailsPage(props: DetailsPageProps) {
-  const { language, messages, token, formToken, values, fieldErrors = {} } = props;
+  const { language, messages, token, formToken, values, fieldErrors = {}, formError } = props;
   const { details } = messages;
-  const errors: FormError[] = Object.entries(fieldErrors).map(([field, text]) => ({ href: `#${field}`, text }));
+  const errors: FormError[] = [
+    ...Object.entries(fieldErrors).map(([field, text]) => ({ href: `#${field}`, text })),
+    ...(formError ? [{ href: '#details-form', text: formError }] : []),
+  ];
   const field = (name: FieldName, label: string, autocomplete: string, type: InputType = 'text', hint?: string) => {
     const error = fieldErrors[name];
     const describedBy = [hint && `${name}-hint`, error && `${name}-error`].filter(Boolean).join(' ');
@@ -58,6 +63,7 @@ export function DetailsPage(props: DetailsPageProps) {
           id={name}
           name={name}
           type={type}
+          // Preact types an input by its type: a union of them needs `list`, which a text input ignores.
           list={undefined}
           value={values[name] ?? ''}
           autocomplete={autocomplete}
@@ -73,7 +79,7 @@ export function DetailsPage(props: DetailsPageProps) {
       <ErrorSummary messages={messages} errors={errors} />
       <h1>{details.title}</h1>
       <p class="hint">{details.hint}</p>
-      <form method="post" action={`/privacy/${token}/details`} novalidate>
+      <form id="details-form" method="post" action={`/privacy/${token}/details`} novalidate>
         <input type="hidden" name="csrf" value={formToken} />
         <input type="hidden" name="lang" value={language} />
         {DETAIL_INPUTS.map(({ name, autocomplete, type }) => field(name, details.fields[name], autocomplete, type))}
