@@ -16,6 +16,12 @@ import type { DataKey } from './seal.js';
 export type KeyLookup =
   { status: 'open'; key: DataKey } | { status: 'erased'; tombstone: Tombstone } | { status: 'missing' };
 
+/** What one look-up of many key ids found: wrapped keys and tombstones, by key id. */
+interface FoundByKeyId {
+  keys: Map<string, WrappedKey>;
+  tombstones: Map<string, Tombstone>;
+}
+
 export interface KeyStoreOptions {
   /** Opened keys kept in memory (LRU). */
   cacheSize?: number;
@@ -81,6 +87,8 @@ export class KeyStore {
   private readonly keyring = new Map<string, MasterKey>();
   /** The master key new keys are wrapped by. */
   private masterKey: MasterKey;
+  /** The key ids keyById is waiting for, looked up at the end of this turn of the event loop. */
+  private lookUps: { keyIds: Set<string>; found: Promise<FoundByKeyId> } | null = null;
 
   constructor(
     private readonly repository: KeyRepository,
@@ -192,19 +200,37 @@ export class KeyStore {
     }
   }
 
-  /** The key that opens a sealed part, or why it cannot: erased (shredded) or missing. */
+  /**
+   * The key that opens a sealed part, or why it cannot: erased (shredded) or missing. Keys not
+   * cached that are asked for in the same turn of the event loop (the streams of a batch's group,
+   * the events of a view) are looked up together (see lookUp); each is unwrapped by its caller.
+   */
   async keyById(keyId: string): Promise<KeyLookup> {
     const cached = this.byKeyId.get(keyId);
     if (cached) return { status: 'open', key: cached };
-    const {
-      keys: [key],
-      tombstones: [tombstone],
-    } = await this.repository.findByKeyIds([keyId]);
-    if (key) {
-      await this.knowMasterKeysOf([key]);
-      return { status: 'open', key: this.openWrapped(key) };
-    }
+    const found = await this.lookUp(keyId);
+    const key = found.keys.get(keyId);
+    if (key) return { status: 'open', key: this.byKeyId.get(keyId) ?? this.openWrapped(key) };
+    const tombstone = found.tombstones.get(keyId);
     return tombstone ? { status: 'erased', tombstone } : { status: 'missing' };
+  }
+
+  private lookUp(keyId: string): Promise<FoundByKeyId> {
+    if (!this.lookUps) {
+      const keyIds = new Set<string>();
+      const found = new Promise((resolve) => setImmediate(resolve)).then(async () => {
+        this.lookUps = null;
+        const { keys, tombstones } = await this.repository.findByKeyIds([...keyIds]);
+        await this.knowMasterKeysOf(keys);
+        return {
+          keys: new Map(keys.map((key) => [key.keyId, key])),
+          tombstones: new Map(tombstones.map((tombstone) => [tombstone.keyId!, tombstone])),
+        };
+      });
+      this.lookUps = { keyIds, found };
+    }
+    this.lookUps.keyIds.add(keyId);
+    return this.lookUps.found;
   }
 
   /**

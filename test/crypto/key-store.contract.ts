@@ -76,6 +76,27 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
       expect(await keys.shred(['contact:C-1'], { reason: 'ContactAnonymized', eventId: 'ev-1' })).to.equal(0);
     });
 
+    it('key look-ups asked together share one query, each answered on its own: open, erased, missing', async () => {
+      const created = await keys.keysFor(['contact:C-1', 'contact:C-2', 'order:O-1']);
+      await keys.shred(['contact:C-2'], { reason: 'ContactErased', eventId: 'ev-2' });
+      const cold = new KeyStore(handle.repository, master); // nothing cached
+      const asked: string[][] = [];
+      const findByKeyIds = handle.repository.findByKeyIds.bind(handle.repository);
+      handle.repository.findByKeyIds = (keyIds) => (asked.push([...keyIds]), findByKeyIds(keyIds));
+      const idOf = (scope: string) => created.get(scope)!.keyId;
+      const [one, erased, order, missing] = await Promise.all([
+        cold.keyById(idOf('contact:C-1')),
+        cold.keyById(idOf('contact:C-2')),
+        cold.keyById(idOf('order:O-1')),
+        cold.keyById('never-existed'),
+      ]);
+      expect(asked).to.have.length(1);
+      expect(one.status === 'open' && one.key.key.equals(created.get('contact:C-1')!.key)).to.equal(true);
+      expect(erased.status === 'erased' && erased.tombstone.eventId).to.equal('ev-2');
+      expect(order.status === 'open' && order.key.scope).to.equal('order:O-1');
+      expect(missing.status).to.equal('missing');
+    });
+
     it('fences a shredded scope: no new key, a Forgotten error naming the forgetting event', async () => {
       await keys.keysFor(['order:O-1']);
       await keys.shred(['order:O-1'], { reason: 'OrderDataPurged', eventId: 'ev-7' });
