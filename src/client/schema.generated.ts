@@ -570,6 +570,10 @@ export interface components {
           /** @description an ISO 3166-1 alpha-2 code in upper case (FR, CH) */
           country?: string;
         };
+        /** @enum {string} */
+        source?: 'portal' | 'form' | 'operator' | 'import';
+        /** Format: ip */
+        ipAddress?: string;
       };
     };
     PhotoRecordedEvent: {
@@ -1293,6 +1297,8 @@ export interface components {
         /** @enum {string} */
         channel: 'email' | 'post' | 'portal' | 'phone' | 'desk';
         evidence?: string;
+        /** Format: ip */
+        ipAddress?: string;
       };
     };
     PublishBody:
@@ -1943,6 +1949,7 @@ export interface components {
         /** @description yes, no or unknown */
         status: string;
         changedAt: string | null;
+        source: string | null;
       }[];
     };
     ConsentLinkAnswer: {
