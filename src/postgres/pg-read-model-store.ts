@@ -23,6 +23,14 @@ import {
   type Row,
   type Table,
 } from '../projections/tables.js';
+import {
+  DEAD_LETTERS,
+  DELIVERY_CHECKPOINTS,
+  DELIVERY_TABLES,
+  deadLetterOf,
+  deadLetterRow,
+  type DeadLetter,
+} from '../projections/delivery-tables.js';
 import { createSchema, inTransaction, schemaIdentifier, type LedgerPool } from './database.js';
 
 /** The prefix of a rebuild's new tables and their indexes, swapped in whole when it ends. */
@@ -54,6 +62,7 @@ function ddl(s: string): string {
       END IF;
     END $$;
     ${READ_MODEL_TABLES.map((table) => createTableSql(table, dialect)).join('\n')}
+    ${DELIVERY_TABLES.map((table) => createTableSql(table, dialect)).join('\n')}
     ${createIndexesSql(qualified)}`;
 }
 
@@ -279,5 +288,37 @@ export class PgReadModelStore implements ReadModelStore {
   }
 
   /** The pool belongs to whoever opened it. */
+  /** The delivery tables are the schema's own, whatever the prefix: a rebuild never touches them. */
+  async deliveryCheckpoint(subscriberId: string) {
+    const { rows } = await this.pool.query(
+      `SELECT position FROM ${this.s}.${DELIVERY_CHECKPOINTS.name} WHERE subscriber_id = $1`,
+      [subscriberId],
+    );
+    return rows.length === 0 ? 0 : Number((rows[0] as { position: string }).position);
+  }
+
+  async advanceDelivery(subscriberId: string, name: string, position: number, deadLetters: readonly DeadLetter[]) {
+    await inTransaction(this.pool, async (client) => {
+      const upsert = async (table: Table, row: Record<string, unknown>) => {
+        const columns = columnsOf(table);
+        await client.query(
+          `INSERT INTO ${this.s}.${table.name} (${columns.join(', ')})
+           VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ${onConflictReplace(table)}`,
+          columns.map((column) => row[column]),
+        );
+      };
+      for (const letter of deadLetters) await upsert(DEAD_LETTERS, deadLetterRow(letter));
+      await upsert(DELIVERY_CHECKPOINTS, { subscriber_id: subscriberId, name, position });
+    });
+  }
+
+  async deadLetters(subscriberId: string) {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.s}.${DEAD_LETTERS.name} WHERE subscriber_id = $1 ORDER BY position, event_id`,
+      [subscriberId],
+    );
+    return rows.map((row: Record<string, unknown>) => deadLetterOf(fromPg(DEAD_LETTERS, row)));
+  }
+
   async close() {}
 }

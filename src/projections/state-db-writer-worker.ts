@@ -13,6 +13,7 @@ serveCalls(
     else if (call === 'swapIn') writer.swapIn();
     else if (call === 'dropRebuild') writer.dropRebuild();
     else if ('stage' in call) writer.stage(call.stage);
+    else if ('delivery' in call) writer.advanceDelivery(call.delivery);
     else writer.commit(call.commit.projection, call.commit.checkpoint, call.commit.deletes, call.commit.target);
   },
   () => writer.close(),
