@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, FORGETTING_TYPES, RESTRICTION_TYPES, type EventType } from './catalog.js';
 import { ValidationError, type InputIssue } from './errors.js';
+import { contactIdOfStream } from './identifiers.js';
 import { OneOf, Text } from './schema-kit.js';
 
 /**
@@ -199,3 +200,29 @@ export const subscriberView = (subscriber: Subscriber) => {
   const { since: _since, ...shown } = subscriber;
   return shown.kind === 'webhook' ? { ...shown, url: displayedUrl(shown.url) } : shown;
 };
+
+/**
+ * What a subscriber is sent of an event: its clear part only (ids, type, dates, position, the
+ * clear fields of `data`: purposes, reasons, retained places), never a sealed field, which stays
+ * behind: a downstream system that needs the person's details asks the API with its own key.
+ */
+export interface DeliveryMessage {
+  id: string;
+  type: string;
+  contactId: string;
+  organizationId: string;
+  occurredAt: string;
+  position: number;
+  data: Record<string, unknown>;
+}
+
+/** The message of a stored event for a subscriber, or null when it hears nothing of it (another type, no contact). */
+export function deliveryMessage(
+  subscriber: Pick<SubscriberBase, 'eventTypes'>,
+  event: Omit<DeliveryMessage, 'contactId'> & { stream: string },
+): DeliveryMessage | null {
+  const contactId = contactIdOfStream(event.stream);
+  if (contactId === null || !(subscriber.eventTypes as readonly string[]).includes(event.type)) return null;
+  const { id, type, organizationId, occurredAt, position, data } = event;
+  return { id, type, contactId, organizationId, occurredAt, position, data };
+}
