@@ -2,9 +2,12 @@ import { expect } from 'chai';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startReceiver, until } from '../support/receiver.js';
 import { configureTestPurposes, consentGiven, person, registered, type Person } from '../support/events.js';
-import { openLedger } from '../../src/app/open-ledger.js';
+import { randomBytes } from 'node:crypto';
+import { openLedger, rotateLedgerMasterKey } from '../../src/app/open-ledger.js';
+import { MasterKey } from '../../src/crypto/master-key.js';
+import { readConfig } from '../../src/config.js';
 import { publish } from '../../src/app/publish.js';
-import { configureSubscriber, listSubscribers } from '../../src/app/subscribers.js';
+import { configureSubscriber, listSubscribers, readSubscribers, webhookSecret } from '../../src/app/subscribers.js';
 import { createLogger } from '../../src/log.js';
 import { verifyWebhook } from '../../src/crypto/webhook-signature.js';
 import { DeliveryRunner, backoffDelay, type DeliveryOptions } from '../../src/jobs/delivery.js';
@@ -129,6 +132,19 @@ describe('delivery to webhook subscribers', function () {
     await until(() => letters.length === 2, 'two dead letters');
     expect(letters[0]!.error).to.equal('ECONNREFUSED');
     receiver = await startReceiver();
+  });
+
+  it('signs with the same secret after a rotation of the master key (its key is re-wrapped, not changed)', async () => {
+    const { secret } = await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    await ledger.close();
+    const next = randomBytes(32).toString('base64');
+    await rotateLedgerMasterKey(ledger.config, MasterKey.fromBase64(next, 'test'), {});
+    Object.assign(
+      ledger,
+      await openLedger(readConfig({ ...ledger.env, LEDGER_MASTER_KEY: next }), createLogger('silent')),
+    );
+    const crm = (await readSubscribers(ledger.store)).get('crm')!;
+    expect(await webhookSecret(ledger, crm)).to.equal(secret);
   });
 
   it('waits exponentially longer, with jitter, up to its cap', () => {
