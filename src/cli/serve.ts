@@ -66,12 +66,17 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     onRun: (job, occurrence, summary) => log.info({ job, occurrence, ...summary }, 'scheduled run recorded'),
   }).start();
   // Each webhook subscriber hears the log from its checkpoint (README "Subscribers"); neither url nor secret logged.
-  const delivery = new DeliveryRunner(opened, {
-    ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
-    onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),
-    onDeadLetter: ({ name, eventId, position, attempts, error }) =>
-      log.warn({ subscriber: name, eventId, position, attempts, error }, 'delivery given up: a dead letter'),
-  }).start();
+  // On a shared database one node delivers, the others stand by: a receiver is not sent each message by every node.
+  let deliveryStopped: Promise<void> = Promise.resolve();
+  const delivery = opened.runDeliveryExclusively(() => {
+    const runner = new DeliveryRunner(opened, {
+      ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
+      onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),
+      onDeadLetter: ({ name, eventId, position, attempts, error }) =>
+        log.warn({ subscriber: name, eventId, position, attempts, error }, 'delivery given up: a dead letter'),
+    }).start();
+    return { stop: () => void (deliveryStopped = runner.stop()) };
+  }, logFailure('delivery lock'));
   const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {
     if (error instanceof ConcurrencyConflict) return null; // another node issued it first
     throw error;
@@ -112,7 +117,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     // No new run starts; one in progress ends and is recorded before the ledger closes.
     const schedulesStopped = schedules.stop();
     // An attempt in flight is cut: what was not checkpointed is sent again at the next start.
-    const deliveryStopped = delivery.stop();
+    delivery.stop();
     server.close(() => void Promise.all([schedulesStopped, deliveryStopped]).finally(() => opened.close()));
   };
   process.once('SIGINT', stop);
