@@ -97,6 +97,13 @@ describe('/v1/subscribers: downstream systems, configured as events', function (
       .and.not.equal(secret);
   });
 
+  it('a NATS subscriber made a webhook gets its secret then, in a 200', async () => {
+    expect((await api.put('/v1/subscribers/shop', { kind: 'nats', subject: 'ledger' })).status).to.equal(201);
+    const answer = await api.put('/v1/subscribers/shop', { kind: 'webhook', url: 'https://shop.example.org/h' });
+    expect(answer.status).to.equal(200);
+    expect(answer.body.secret).to.match(/^whsec_/);
+  });
+
   const refusals: Array<[string, string, unknown, string]> = [
     ['a plain http url to another machine', 'a', { kind: 'webhook', url: 'http://crm.example.org/h' }, '/url'],
     ['a url with a user and password', 'a', { kind: 'webhook', url: 'https://u:p@crm.example.org/h' }, '/url'],
