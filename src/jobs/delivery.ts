@@ -5,6 +5,7 @@ import { deliveryMessage, type DeliveryMessage, type Subscriber } from '../domai
 import type { DeadLetter } from '../projections/delivery-tables.js';
 import type { DeliveryCheckpoints } from '../projections/read-model-store.js';
 import { pagesAfter } from '../store/pages.js';
+import type { Subscription } from 'rxjs';
 import { postWebhook, type Attempt } from './webhook-sender.js';
 
 /** Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS). */
@@ -56,6 +57,14 @@ export class DeliveryRunner {
   /** The subscribers as last read from the log, by the event that made each (Subscriber.since). */
   private current = new Map<string, Subscriber>();
   private loop: Promise<void> = Promise.resolve();
+  /** Subscribers with news appended while they were draining: they drain again at once. */
+  private readonly pending = new Set<string>();
+  /** Ends the run loop's wait (an append of a subscribed type). */
+  private wakeUp: () => void = () => {};
+  /** An append came since the loop last began: it does not wait (the wake may have come before its wait). */
+  private woken = false;
+  /** The live subscription that wakes it, and the types it follows (they change with the subscribers). */
+  private live: { types: string; subscription: Subscription } | null = null;
 
   constructor(
     private readonly context: DeliveryContext,
@@ -70,6 +79,8 @@ export class DeliveryRunner {
   /** Stops at once (an attempt in flight is cut): what was not checkpointed is sent again at the next start. */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.wakeUp();
+    this.live?.subscription.unsubscribe();
     await this.loop;
     await Promise.all(this.workers.values());
   }
@@ -80,12 +91,14 @@ export class DeliveryRunner {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      this.woken = false;
       try {
         const state = await readSubscribers(this.context.store);
         this.current = new Map([...state.values()].map((subscriber) => [subscriber.since, subscriber]));
+        await this.follow();
         for (const subscriber of this.current.values()) {
           if (subscriber.kind !== 'webhook' || this.workers.has(subscriber.since)) continue;
-          const worker = this.drain(subscriber.since)
+          const worker = this.drainWhilePending(subscriber.since)
             .catch((error: unknown) => this.options.onError?.(error, subscriber.name))
             .finally(() => this.workers.delete(subscriber.since));
           this.workers.set(subscriber.since, worker);
@@ -93,13 +106,53 @@ export class DeliveryRunner {
       } catch (error) {
         this.options.onError?.(error, '*');
       }
-      await this.pause(this.options.pollMs ?? 1000);
+      if (this.woken) continue;
+      const idle = new AbortController();
+      this.wakeUp = () => idle.abort();
+      await this.pause(this.options.pollMs ?? 1000, idle.signal);
     }
   }
 
-  /** Waits, or less when stopped. */
-  private async pause(ms: number): Promise<void> {
-    await sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined);
+  /**
+   * Follows the appends of the types subscribed to, from the head: each wakes the delivery at once
+   * (a forgetting reaches its subscribers in milliseconds, not at the next poll). The poll stays, for
+   * configuration changes and for the time the subscription is down (an outage: it follows again).
+   */
+  private async follow(): Promise<void> {
+    const webhooks = [...this.current.values()].filter((subscriber) => subscriber.kind === 'webhook');
+    const types = [...new Set(webhooks.flatMap((subscriber) => subscriber.eventTypes))].sort();
+    if (this.live?.types === types.join()) return;
+    this.live?.subscription.unsubscribe();
+    this.live = null;
+    if (types.length === 0) return;
+    const after = await this.context.store.headPosition();
+    if (this.stopped) return;
+    const subscription = this.context.store.subscribe({ after, types }).subscribe({
+      next: () => {
+        for (const id of this.workers.keys()) this.pending.add(id);
+        this.woken = true;
+        this.wakeUp();
+      },
+      error: (error: unknown) => {
+        this.options.onError?.(error, '*');
+        if (this.live?.subscription === subscription) this.live = null;
+      },
+    });
+    this.live = { types: types.join(), subscription };
+  }
+
+  /** Drains, then again while news came meanwhile (what a drain read before it came it did not see). */
+  private async drainWhilePending(id: string): Promise<void> {
+    do {
+      this.pending.delete(id);
+      await this.drain(id);
+    } while (this.pending.has(id) && !this.stopped);
+  }
+
+  /** Waits, or less when stopped (or `cut`). */
+  private async pause(ms: number, cut?: AbortSignal): Promise<void> {
+    const signal = cut ? AbortSignal.any([this.abort.signal, cut]) : this.abort.signal;
+    await sleep(ms, undefined, { signal }).catch(() => undefined);
   }
 
   /** Delivers the log after the subscriber's checkpoint; returns when all is delivered, or removed, or stopped. */
@@ -110,8 +163,8 @@ export class DeliveryRunner {
     const secret = await webhookSecret(this.context, first);
     const checkpoint = await readModels.delivery.deliveryCheckpoint(id);
     const read = (after: number, limit: number) => store.readAll({ after, limit });
+    let done = checkpoint;
     for await (const page of pagesAfter(read, checkpoint, this.options.pageSize ?? 500)) {
-      let done = checkpoint;
       for (const event of page) {
         // Its configuration as now in force (another url, other types); none: removed, nothing more is sent.
         const subscriber = this.current.get(id);

@@ -74,6 +74,18 @@ describe('delivery to webhook subscribers', function () {
     await until(async () => (await listSubscribers(ledger))[0]!.delivery.lag === 0, 'the checkpoint at the head');
   });
 
+  it('an append of a subscribed type wakes the delivery at once, long before the next poll', async () => {
+    await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    const first = await publishFor(person());
+    start({ pollMs: 60_000 });
+    await until(() => receiver.received.length === 2, 'the first messages');
+    const sent = Date.now();
+    const next = await publishFor(person());
+    await until(() => receiver.received.length === 4, 'the next messages', 5_000);
+    expect(Date.now() - sent).to.be.below(2_000);
+    expect(ids()).to.deep.equal([first[1], first[2], next[1], next[2]]);
+  });
+
   it('a restart of the ledger goes on from the checkpoint: nothing lost, duplicates allowed', async () => {
     await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
     const before = await publishFor(person());
