@@ -173,7 +173,7 @@ export class DeliveryRunner {
           return;
         }
         const message = deliveryMessage(subscriber, event);
-        const failure = message ? await this.deliver(subscriber.url, secret, message) : null;
+        const failure = message ? await this.deliver(id, subscriber.url, secret, message) : null;
         if (failure === 'stopped') {
           await readModels.delivery.advanceDelivery(id, first.name, done, []);
           return;
@@ -196,8 +196,12 @@ export class DeliveryRunner {
     }
   }
 
-  /** Tries a message until delivered (null), its attempts spent (the dead letter's facts), or the runner stopped. */
+  /**
+   * Tries a message until delivered (null), its attempts spent (the dead letter's facts), or the
+   * runner stopped or the subscriber removed or changed ('stopped': the message is not given up on).
+   */
   private async deliver(
+    id: string,
     url: string,
     secret: string,
     message: DeliveryMessage,
@@ -210,7 +214,8 @@ export class DeliveryRunner {
       if (attempt.ok) return null;
       if (this.stopped) return 'stopped';
       if (tried < maxAttempts) await this.pause(backoffDelay(tried, baseDelayMs, maxDelayMs));
-      if (this.stopped) return 'stopped';
+      const subscriber = this.current.get(id);
+      if (this.stopped || subscriber?.kind !== 'webhook' || subscriber.url !== url) return 'stopped';
     }
     return {
       attempts: maxAttempts,

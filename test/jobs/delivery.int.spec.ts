@@ -115,6 +115,23 @@ describe('delivery to webhook subscribers', function () {
     expect(ids()).to.deep.equal([published[1], published[2]]);
   });
 
+  it('a message being retried goes to the new url once the subscriber is configured with one', async () => {
+    await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    receiver.status = 503;
+    const published = await publishFor(person());
+    start({ maxAttempts: 1000 });
+    await until(() => receiver.attempts >= 2, 'retries at the first url');
+    const moved = await startReceiver();
+    try {
+      await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: moved.url });
+      await until(() => moved.received.length === 2, 'the messages at the new url');
+      expect(moved.received.map(({ headers }) => headers['webhook-id'])).to.deep.equal([published[1], published[2]]);
+    } finally {
+      await runner!.stop();
+      await moved.close();
+    }
+  });
+
   it('after its attempts a message is a dead letter (subscriber, event, error), and delivery moves on', async () => {
     await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
     receiver.status = 500;
