@@ -103,3 +103,30 @@ export async function listSubscribers(context: { store: EventStore; readModels: 
     }),
   );
 }
+
+/** The subscriber of that name, as now configured, or UnknownSubscriber (404). */
+async function subscriberNamed(store: EventStore, name: string): Promise<Subscriber> {
+  const subscriber = (await readSubscribers(store)).get(name);
+  if (!subscriber) throw new UnknownSubscriber(name);
+  return subscriber;
+}
+
+type DeliveryReader = { store: EventStore; readModels: { delivery: DeliveryCheckpoints } };
+
+/** A subscriber's dead letters, in log order: ids, positions, attempts and reasons (nothing personal). */
+export async function listDeadLetters(context: DeliveryReader, name: string) {
+  const { since } = await subscriberNamed(context.store, name);
+  return (await context.readModels.delivery.deadLetters(since)).map(
+    ({ subscriberId: _id, name: _name, ...letter }) => letter,
+  );
+}
+
+/**
+ * Asks the delivery to send a subscriber's dead letters again (at its next pass, before what
+ * follows its checkpoint); how many. Each is removed once delivered, or recorded failed again.
+ */
+export async function replayDeadLetters(context: DeliveryReader, name: string): Promise<number> {
+  const { since } = await subscriberNamed(context.store, name);
+  await context.readModels.delivery.replayDeadLetters(since);
+  return (await context.readModels.delivery.deadLetters(since)).filter((letter) => letter.replay).length;
+}

@@ -449,6 +449,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/subscribers/{name}/dead-letters': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** a subscriber's messages given up on after their attempts, in log order; 404 for an unknown name */
+    get: operations['listDeadLetters'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/subscribers/{name}/dead-letters/replay': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** send a subscriber's dead letters again (the delivery does, at its next pass): 202 {name, replaying}; each is removed once delivered, or recorded failed again */
+    post: operations['replayDeadLetters'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit/events': {
     parameters: {
       query?: never;
@@ -2339,6 +2373,20 @@ export interface components {
         };
       }[];
     };
+    /** DeadLetterList */
+    DeadLetterList: {
+      items: {
+        eventId: string;
+        position: number;
+        attempts: number;
+        /** @description the last status (HTTP 503) or network error code (ECONNREFUSED) */
+        error: string;
+        /** Format: instant */
+        failedAt: string;
+        /** @description true: to be sent again at the next pass of the delivery */
+        replay: boolean;
+      }[];
+    };
     /** AuditCheckpoint */
     AuditCheckpoint: {
       /** @description the form of its leaves (2: position, hash, recordedAt) */
@@ -3687,6 +3735,67 @@ export interface operations {
       };
       401: components['responses']['Unauthenticated'];
       403: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listDeadLetters: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description in log order */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeadLetterList'];
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  replayDeadLetters: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the dead letters to be sent again */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            replaying: number;
+          };
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
       421: components['responses']['Problem'];
       500: components['responses']['Problem'];
       503: components['responses']['Unavailable'];

@@ -218,11 +218,11 @@ export interface DeliveryMessage {
 
 /** The message of a stored event for a subscriber, or null when it hears nothing of it (another type, no contact). */
 export function deliveryMessage(
-  subscriber: Pick<SubscriberBase, 'eventTypes'>,
+  subscriber: { eventTypes: readonly string[] },
   event: Omit<DeliveryMessage, 'contactId'> & { stream: string },
 ): DeliveryMessage | null {
   const contactId = contactIdOfStream(event.stream);
-  if (contactId === null || !(subscriber.eventTypes as readonly string[]).includes(event.type)) return null;
+  if (contactId === null || !subscriber.eventTypes.includes(event.type)) return null;
   const { id, type, organizationId, occurredAt, position, data } = event;
   return { id, type, contactId, organizationId, occurredAt, position, data };
 }

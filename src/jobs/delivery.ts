@@ -161,6 +161,7 @@ export class DeliveryRunner {
     const first = this.current.get(id);
     if (!first) return;
     const secret = await webhookSecret(this.context, first);
+    if ((await this.replay(id, secret)) === 'stopped') return;
     const checkpoint = await readModels.delivery.deliveryCheckpoint(id);
     const read = (after: number, limit: number) => store.readAll({ after, limit });
     let done = checkpoint;
@@ -185,6 +186,7 @@ export class DeliveryRunner {
             eventId: event.id,
             position: event.position,
             ...failure,
+            replay: false,
           };
           // Recorded at once, with the checkpoint past it: a restart never spends its attempts again.
           await readModels.delivery.advanceDelivery(id, first.name, event.position, [letter]);
@@ -193,6 +195,30 @@ export class DeliveryRunner {
         done = event.position;
       }
       await readModels.delivery.advanceDelivery(id, first.name, done, []);
+    }
+  }
+
+  /**
+   * Sends again the dead letters an admin asked for, in log order, before what follows the
+   * checkpoint (so after later messages: a receiver that keeps the latest of a contact's decisions
+   * compares positions). Each is removed once delivered, or recorded failed again.
+   */
+  private async replay(id: string, secret: string): Promise<'stopped' | void> {
+    const { store, readModels } = this.context;
+    for (const letter of await readModels.delivery.deadLetters(id)) {
+      const subscriber = this.current.get(id);
+      if (!letter.replay) continue;
+      if (!subscriber || subscriber.kind !== 'webhook' || this.stopped) return 'stopped';
+      // Positions are exclusive bounds, not always dense (EventStoreDB): the first event from it is the one.
+      const [event] = await store.readAll({ after: letter.position - 1, limit: 1 });
+      const message = event?.id === letter.eventId ? deliveryMessage({ eventTypes: [event.type] }, event) : null;
+      if (!message) {
+        await readModels.delivery.settleDeadLetter(letter, true); // no longer in the log: nothing to send
+        continue;
+      }
+      const failure = await this.deliver(id, subscriber.url, secret, message);
+      if (failure === 'stopped') return 'stopped';
+      await readModels.delivery.settleDeadLetter(failure ? { ...letter, ...failure } : letter, failure === null);
     }
   }
 

@@ -299,17 +299,35 @@ export class PgReadModelStore implements ReadModelStore {
 
   async advanceDelivery(subscriberId: string, name: string, position: number, deadLetters: readonly DeadLetter[]) {
     await inTransaction(this.pool, async (client) => {
-      const upsert = async (table: Table, row: Record<string, unknown>) => {
-        const columns = columnsOf(table);
-        await client.query(
-          `INSERT INTO ${this.s}.${table.name} (${columns.join(', ')})
-           VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ${onConflictReplace(table)}`,
-          columns.map((column) => row[column]),
-        );
-      };
-      for (const letter of deadLetters) await upsert(DEAD_LETTERS, deadLetterRow(letter));
-      await upsert(DELIVERY_CHECKPOINTS, { subscriber_id: subscriberId, name, position });
+      for (const letter of deadLetters) await this.upsertOne(client, DEAD_LETTERS, deadLetterRow(letter));
+      await this.upsertOne(client, DELIVERY_CHECKPOINTS, { subscriber_id: subscriberId, name, position });
     });
+  }
+
+  async replayDeadLetters(subscriberId: string) {
+    await this.pool.query(`UPDATE ${this.s}.${DEAD_LETTERS.name} SET replay = 1 WHERE subscriber_id = $1`, [
+      subscriberId,
+    ]);
+  }
+
+  async settleDeadLetter(letter: DeadLetter, delivered: boolean) {
+    if (!delivered) await this.upsertOne(this.pool, DEAD_LETTERS, deadLetterRow({ ...letter, replay: false }));
+    else {
+      await this.pool.query(`DELETE FROM ${this.s}.${DEAD_LETTERS.name} WHERE subscriber_id = $1 AND event_id = $2`, [
+        letter.subscriberId,
+        letter.eventId,
+      ]);
+    }
+  }
+
+  /** One row of a delivery table (the schema's own, see deliveryCheckpoint). */
+  private async upsertOne(client: Pick<pg.PoolClient, 'query'>, table: Table, row: Record<string, unknown>) {
+    const columns = columnsOf(table);
+    await client.query(
+      `INSERT INTO ${this.s}.${table.name} (${columns.join(', ')})
+       VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ${onConflictReplace(table)}`,
+      columns.map((column) => row[column]),
+    );
   }
 
   async deadLetters(subscriberId: string) {

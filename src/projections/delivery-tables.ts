@@ -25,6 +25,8 @@ export const DEAD_LETTERS = {
     /** A status code or an error code (`HTTP 500`, `ECONNREFUSED`), never a receiver's body. */
     error: { type: 'text' },
     failed_at: { type: 'text' },
+    /** 1: an admin asked for it to be sent again (the delivery does, then removes it, or records it failed again). */
+    replay: { type: 'flag' },
   },
   key: ['subscriber_id', 'event_id'],
   indexes: {},
@@ -41,6 +43,8 @@ export interface DeadLetter {
   attempts: number;
   error: string;
   failedAt: string;
+  /** An admin asked for it to be sent again, and it has not been yet. */
+  replay: boolean;
 }
 
 export const deadLetterRow = (letter: DeadLetter): Row<typeof DEAD_LETTERS> => ({
@@ -51,6 +55,7 @@ export const deadLetterRow = (letter: DeadLetter): Row<typeof DEAD_LETTERS> => (
   attempts: letter.attempts,
   error: letter.error,
   failed_at: letter.failedAt,
+  replay: letter.replay ? 1 : 0,
 });
 
 export const deadLetterOf = (row: Row<typeof DEAD_LETTERS>): DeadLetter => ({
@@ -61,4 +66,5 @@ export const deadLetterOf = (row: Row<typeof DEAD_LETTERS>): DeadLetter => ({
   attempts: Number(row.attempts),
   error: row.error,
   failedAt: row.failed_at,
+  replay: Number(row.replay) === 1,
 });

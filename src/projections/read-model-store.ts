@@ -87,11 +87,18 @@ export interface ReadModelStore {
   ): Promise<void>;
   /** A subscriber's dead letters, in log order. */
   deadLetters(subscriberId: string): Promise<DeadLetter[]>;
+  /** Asks for every dead letter of a subscriber to be sent again (DeadLetter.replay). */
+  replayDeadLetters(subscriberId: string): Promise<void>;
+  /** A dead letter sent again: delivered, it is removed; failed again, it is recorded failed (no longer to replay). */
+  settleDeadLetter(letter: DeadLetter, delivered: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The delivery's own part of the port (delivery-tables.ts), what the delivery job and the API are given. */
-export type DeliveryCheckpoints = Pick<ReadModelStore, 'deliveryCheckpoint' | 'advanceDelivery' | 'deadLetters'>;
+export type DeliveryCheckpoints = Pick<
+  ReadModelStore,
+  'deliveryCheckpoint' | 'advanceDelivery' | 'deadLetters' | 'replayDeadLetters' | 'settleDeadLetter'
+>;
 
 /** Where a rebuild writes (see ReadModelStore.rebuildTarget). */
 export interface RebuildTarget {

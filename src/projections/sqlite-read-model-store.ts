@@ -265,6 +265,14 @@ export class SqliteReadModelStore implements ReadModelStore {
     return this.inTurn(() => this.writer.call({ delivery: { subscriberId, name, position, deadLetters } }));
   }
 
+  replayDeadLetters(subscriberId: string) {
+    return this.inTurn(() => this.writer.call({ replayDeadLetters: subscriberId }));
+  }
+
+  settleDeadLetter(letter: DeadLetter, delivered: boolean) {
+    return this.inTurn(() => this.writer.call({ settleDeadLetter: { letter, delivered } }));
+  }
+
   async deadLetters(subscriberId: string) {
     const rows = this.statement(
       `SELECT * FROM ${DEAD_LETTERS.name} WHERE subscriber_id = ? ORDER BY position, event_id`,

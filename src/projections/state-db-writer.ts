@@ -32,6 +32,8 @@ export type StateDbWriterCall =
   | { stage: StagedRows }
   | { commit: { projection: string; checkpoint: number; deletes: StateDbDelete[]; target: StateDbTarget } }
   | { delivery: DeliveryAdvance }
+  | { replayDeadLetters: string }
+  | { settleDeadLetter: { letter: DeadLetter; delivered: boolean } }
   | 'discard'
   | 'reset'
   | 'beginRebuild'
@@ -120,17 +122,33 @@ export class StateDbWriter {
 
   /** One transaction: the dead letters, then the checkpoint past them. */
   advanceDelivery({ subscriberId, name, position, deadLetters }: DeliveryAdvance): void {
-    const upsert = (table: Table) =>
-      this.statement(
-        `INSERT INTO main.${table.name} (${columnsOf(table).join(', ')})
-         VALUES (${columnsOf(table)
-           .map((column) => `@${column}`)
-           .join(', ')}) ${onConflictReplace(table)}`,
-      );
     this.db.transaction(() => {
-      for (const letter of deadLetters) upsert(DEAD_LETTERS).run(deadLetterRow(letter));
-      upsert(DELIVERY_CHECKPOINTS).run({ subscriber_id: subscriberId, name, position });
+      for (const letter of deadLetters) this.upsert(DEAD_LETTERS).run(deadLetterRow(letter));
+      this.upsert(DELIVERY_CHECKPOINTS).run({ subscriber_id: subscriberId, name, position });
     })();
+  }
+
+  replayDeadLetters(subscriberId: string): void {
+    this.statement(`UPDATE main.${DEAD_LETTERS.name} SET replay = 1 WHERE subscriber_id = ?`).run(subscriberId);
+  }
+
+  settleDeadLetter({ letter, delivered }: { letter: DeadLetter; delivered: boolean }): void {
+    if (!delivered) this.upsert(DEAD_LETTERS).run(deadLetterRow({ ...letter, replay: false }));
+    else {
+      this.statement(`DELETE FROM main.${DEAD_LETTERS.name} WHERE subscriber_id = ? AND event_id = ?`).run(
+        letter.subscriberId,
+        letter.eventId,
+      );
+    }
+  }
+
+  private upsert(table: Table): Database.Statement {
+    return this.statement(
+      `INSERT INTO main.${table.name} (${columnsOf(table).join(', ')})
+       VALUES (${columnsOf(table)
+         .map((column) => `@${column}`)
+         .join(', ')}) ${onConflictReplace(table)}`,
+    );
   }
 
   /** New, empty tables for a rebuild, beside the read models (those of a rebuild given up are dropped first). */

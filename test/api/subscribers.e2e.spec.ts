@@ -104,6 +104,17 @@ describe('/v1/subscribers: downstream systems, configured as events', function (
     expect(answer.body.secret).to.match(/^whsec_/);
   });
 
+  it("lists a subscriber's dead letters and replays them; an unknown name is a 404", async () => {
+    const listed = await api.get('/v1/subscribers/mailing-tool/dead-letters');
+    expect(listed.status, listed.text).to.equal(200);
+    expect(listed.body).to.deep.equal({ items: [] });
+    const replayed = await api.post('/v1/subscribers/mailing-tool/dead-letters/replay', {});
+    expect(replayed.status, replayed.text).to.equal(202);
+    expect(replayed.body).to.deep.equal({ name: 'mailing-tool', replaying: 0 });
+    expect((await api.get('/v1/subscribers/nobody/dead-letters')).status).to.equal(404);
+    expect((await api.post('/v1/subscribers/nobody/dead-letters/replay', {})).status).to.equal(404);
+  });
+
   const refusals: Array<[string, string, unknown, string]> = [
     ['a plain http url to another machine', 'a', { kind: 'webhook', url: 'http://crm.example.org/h' }, '/url'],
     ['a url with a user and password', 'a', { kind: 'webhook', url: 'https://u:p@crm.example.org/h' }, '/url'],

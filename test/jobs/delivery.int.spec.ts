@@ -7,7 +7,14 @@ import { openLedger, rotateLedgerMasterKey } from '../../src/app/open-ledger.js'
 import { MasterKey } from '../../src/crypto/master-key.js';
 import { readConfig } from '../../src/config.js';
 import { publish } from '../../src/app/publish.js';
-import { configureSubscriber, listSubscribers, readSubscribers, webhookSecret } from '../../src/app/subscribers.js';
+import {
+  configureSubscriber,
+  listDeadLetters,
+  listSubscribers,
+  readSubscribers,
+  replayDeadLetters,
+  webhookSecret,
+} from '../../src/app/subscribers.js';
 import { createLogger } from '../../src/log.js';
 import { verifyWebhook } from '../../src/crypto/webhook-signature.js';
 import { DeliveryRunner, backoffDelay, type DeliveryOptions } from '../../src/jobs/delivery.js';
@@ -150,6 +157,28 @@ describe('delivery to webhook subscribers', function () {
     const later = await publishFor(person());
     await until(() => receiver.received.length === 2, 'the next messages');
     expect(ids()).to.deep.equal([later[1], later[2]]);
+  });
+
+  it('dead letters replayed by an admin are sent again, then removed; failing again, they stay', async () => {
+    await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    receiver.status = 500;
+    const letters: DeadLetter[] = [];
+    const published = await publishFor(person());
+    start({ onDeadLetter: (letter) => letters.push(letter) });
+    await until(() => letters.length === 2, 'two dead letters');
+    expect((await listDeadLetters(ledger, 'crm')).map((letter) => letter.eventId)).to.deep.equal(published.slice(1));
+    expect(await replayDeadLetters(ledger, 'crm')).to.equal(2);
+    // The receiver still fails: both recorded failed again, no longer to replay.
+    await until(
+      async () => (await listDeadLetters(ledger, 'crm')).every((letter) => !letter.replay),
+      'a failed replay',
+    );
+    expect(await listDeadLetters(ledger, 'crm')).to.have.length(2);
+    receiver.status = 200;
+    expect(await replayDeadLetters(ledger, 'crm')).to.equal(2);
+    await until(() => receiver.received.length === 2, 'the replayed messages');
+    expect(ids()).to.deep.equal([published[1], published[2]]);
+    await until(async () => (await listDeadLetters(ledger, 'crm')).length === 0, 'the dead letters removed');
   });
 
   it('a receiver that is not listening is retried too, with the network error as the reason', async () => {

@@ -2,7 +2,13 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../domain/catalog.js';
 import { Code, Instant, OneOf } from '../../domain/schema-kit.js';
 import { SUBSCRIBER_KINDS, SubscriberSettings } from '../../domain/subscribers.js';
-import { configureSubscriber, listSubscribers, removeSubscriber } from '../../app/subscribers.js';
+import {
+  configureSubscriber,
+  listDeadLetters,
+  listSubscribers,
+  removeSubscriber,
+  replayDeadLetters,
+} from '../../app/subscribers.js';
 import { Obj, route } from '../route.js';
 import { Items } from './shared-schemas.js';
 
@@ -39,6 +45,18 @@ const Configured = Obj({
 });
 
 const NameParams = Obj({ name: Code() });
+
+const DeadLetter = Obj(
+  {
+    eventId: Type.String(),
+    position: Type.Integer({ minimum: 0 }),
+    attempts: Type.Integer({ minimum: 1 }),
+    error: Type.String({ description: 'the last status (HTTP 503) or network error code (ECONNREFUSED)' }),
+    failedAt: Instant(),
+    replay: Type.Boolean({ description: 'true: to be sent again at the next pass of the delivery' }),
+  },
+  { title: 'DeadLetter' },
+);
 
 // Downstream systems (issue 27): configuration events of the `subscribers` stream, delivered to by `serve`.
 export const subscriberRoutes = [
@@ -89,6 +107,39 @@ export const subscriberRoutes = [
     async handle({ params: { name }, res }, { ledger }) {
       await removeSubscriber(ledger, name);
       res.json({ name, removed: true });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/subscribers/:name/dead-letters',
+    operationId: 'listDeadLetters',
+    summary: "a subscriber's messages given up on after their attempts, in log order; 404 for an unknown name",
+    access: 'admin',
+    params: NameParams,
+    responses: { 200: { description: 'in log order', schema: Items(DeadLetter, 'DeadLetterList') } },
+    problems: [404],
+    async handle({ params: { name }, res }, { ledger }) {
+      res.json({ items: await listDeadLetters(ledger, name) });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/subscribers/:name/dead-letters/replay',
+    operationId: 'replayDeadLetters',
+    summary:
+      "send a subscriber's dead letters again (the delivery does, at its next pass): 202 {name, replaying}; " +
+      'each is removed once delivered, or recorded failed again',
+    access: 'admin',
+    params: NameParams,
+    responses: {
+      202: {
+        description: 'the dead letters to be sent again',
+        schema: Obj({ name: Type.String(), replaying: Type.Integer({ minimum: 0 }) }),
+      },
+    },
+    problems: [404],
+    async handle({ params: { name }, res }, { ledger }) {
+      res.status(202).json({ name, replaying: await replayDeadLetters(ledger, name) });
     },
   }),
 ];
