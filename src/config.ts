@@ -32,6 +32,8 @@ export interface LedgerConfig extends SiteConfig {
   forgetJournal: string;
   /** LEDGER_CHECKPOINT_MINUTES: how often `serve` records a signed checkpoint in the log (0: never). */
   checkpointMinutes: number;
+  /** LEDGER_DELIVERY_ATTEMPTS: attempts of one message to a subscriber before it is a dead letter (default 8). */
+  deliveryAttempts?: number;
   /** How the ledger's PostgreSQL connections are named (pg_stat_activity.application_name). */
   databaseApplicationName: string;
   /** LEDGER_DATABASE_TIMEOUT (seconds): the longest PostgreSQL may take to connect, or to answer one statement. */
@@ -148,8 +150,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const checkpointMinutes = Number(env['LEDGER_CHECKPOINT_MINUTES'] ?? 60);
   if (!Number.isFinite(checkpointMinutes) || checkpointMinutes < 0)
     throw new Error('LEDGER_CHECKPOINT_MINUTES must be a number of minutes, 0 for never');
+  const deliveryAttempts = env['LEDGER_DELIVERY_ATTEMPTS'];
+  if (deliveryAttempts !== undefined && !/^[1-9]\d{0,3}$/.test(deliveryAttempts))
+    throw new Error('LEDGER_DELIVERY_ATTEMPTS must be a number of attempts from 1 to 9999');
   return {
     dataDir,
+    ...(deliveryAttempts !== undefined ? { deliveryAttempts: Number(deliveryAttempts) } : {}),
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
     // Beside the master key, apart from data backups: a restore must not roll it back with the data.
     forgetJournal: resolve(

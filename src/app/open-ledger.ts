@@ -57,6 +57,8 @@ export interface Backend extends LogAndKeys {
   readModels: ReadModelStore;
   /** On a shared database, one node runs the projections; the others stand by (docs/multi-machine.md). */
   runProjectionsExclusively: RunExclusively;
+  /** On a shared database, one node delivers to the subscribers; the others stand by (docs/multi-machine.md). */
+  runDeliveryExclusively: RunExclusively;
   /** On a shared database, one node runs each occurrence of a scheduled job (src/jobs/schedules.ts). */
   runOccurrenceExclusively: RunOccurrenceExclusively;
   /** Empty read models of the same kind, apart from the ledger's (a temporary file or schema), dropped by `dispose`. */
@@ -108,6 +110,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
       ...log,
       readModels,
       runProjectionsExclusively: (start) => start(),
+      runDeliveryExclusively: (start) => start(),
       runOccurrenceExclusively: inThisProcessOnly(),
       scratchReadModels: async () => {
         const dir = mkdtempSync(join(tmpdir(), 'ledger-scratch-'));
@@ -133,11 +136,13 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
   try {
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
     const lock = new ProjectionLock(connection, `${config.databaseSchema}:read-models`);
+    const deliveryLock = new ProjectionLock(connection, `${config.databaseSchema}:delivery`);
     const occurrences = new OccurrenceLock(connection, config.databaseSchema);
     return {
       ...log,
       readModels,
       runProjectionsExclusively: (start, onError) => lock.hold(start, onError),
+      runDeliveryExclusively: (start, onError) => deliveryLock.hold(start, onError),
       runOccurrenceExclusively: (name, work) => occurrences.runIfFree(name, work),
       scratchReadModels: async () => {
         const schema = `${config.databaseSchema}_scratch_${randomBytes(4).toString('hex')}`;
@@ -217,6 +222,7 @@ export interface OpenLedger extends LedgerContext {
   /** Signs log checkpoints (its private key in LEDGER_AUDIT_KEY_FILE, never in a database). */
   checkpointSigner: CheckpointSigner;
   runProjectionsExclusively: RunExclusively;
+  runDeliveryExclusively: RunExclusively;
   runOccurrenceExclusively: RunOccurrenceExclusively;
   /** Read models apart from the ledger's, with a runner folding the same log into them (a verification's). */
   scratchProjections(): Promise<{ readModels: ReadModels; runner: ProjectionRunner; dispose(): Promise<void> }>;
@@ -347,6 +353,7 @@ export async function openLedger(
     consentLinks: new ConsentLinks(masterKey),
     checkpointSigner,
     runProjectionsExclusively: backend.runProjectionsExclusively,
+    runDeliveryExclusively: backend.runDeliveryExclusively,
     runOccurrenceExclusively: backend.runOccurrenceExclusively,
     close: () => (closing ??= rowProofs.close().then(() => backend.close())),
   };

@@ -8,10 +8,11 @@ import { ConcurrencyConflict } from '../domain/errors.js';
 import { restartOnOutage } from '../store/restart-on-outage.js';
 import { recordCheckpoint } from '../app/audit-checkpoint.js';
 import { ScheduleRunner } from '../jobs/schedules.js';
+import { DeliveryRunner } from '../jobs/delivery.js';
 
 /**
- * Runs the API, the projection runner, the shredder reaction and the scheduled jobs until
- * SIGINT/SIGTERM, then closes cleanly.
+ * Runs the API, the projection runner, the shredder reaction, the scheduled jobs and the delivery to
+ * subscribers until SIGINT/SIGTERM, then closes cleanly.
  */
 export async function serve(config: LedgerConfig): Promise<Server> {
   const log = createLogger(config.logLevel);
@@ -64,6 +65,18 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     onError: (error, job) => logFailure(`scheduled job ${job} failed`)(error),
     onRun: (job, occurrence, summary) => log.info({ job, occurrence, ...summary }, 'scheduled run recorded'),
   }).start();
+  // Each webhook subscriber hears the log from its checkpoint (README "Subscribers"); neither url nor secret logged.
+  // On a shared database one node delivers, the others stand by: a receiver is not sent each message by every node.
+  let deliveryStopped: Promise<void> = Promise.resolve();
+  const delivery = opened.runDeliveryExclusively(() => {
+    const runner = new DeliveryRunner(opened, {
+      ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
+      onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),
+      onDeadLetter: ({ name, eventId, position, attempts, error }) =>
+        log.warn({ subscriber: name, eventId, position, attempts, error }, 'delivery given up: a dead letter'),
+    }).start();
+    return { stop: () => void (deliveryStopped = runner.stop()) };
+  }, logFailure('delivery lock'));
   const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {
     if (error instanceof ConcurrencyConflict) return null; // another node issued it first
     throw error;
@@ -103,7 +116,9 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     projections.stop();
     // No new run starts; one in progress ends and is recorded before the ledger closes.
     const schedulesStopped = schedules.stop();
-    server.close(() => void schedulesStopped.finally(() => opened.close()));
+    // An attempt in flight is cut: what was not checkpointed is sent again at the next start.
+    delivery.stop();
+    server.close(() => void Promise.all([schedulesStopped, deliveryStopped]).finally(() => opened.close()));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -414,6 +414,75 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/subscribers/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** configure a downstream system (webhook url or NATS subject, event types, confirmsErasure): a configuration event; 201 {subscriber, changed, secret} when created, 200 {subscriber, changed} otherwise */
+    put: operations['configureSubscriber'];
+    post?: never;
+    /** stop delivering to a subscriber: a SubscriberRemoved event; 404 for an unknown name */
+    delete: operations['removeSubscriber'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/subscribers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** every subscriber as now configured, with its delivery (position, lag, dead letters); never a secret */
+    get: operations['listSubscribers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/subscribers/{name}/dead-letters': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** a subscriber's messages given up on after their attempts, in log order; 404 for an unknown name */
+    get: operations['listDeadLetters'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/subscribers/{name}/dead-letters/replay': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** send a subscriber's dead letters again (the delivery does, at its next pass): 202 {name, replaying}; each is removed once delivered, or recorded failed again */
+    post: operations['replayDeadLetters'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit/events': {
     parameters: {
       query?: never;
@@ -2200,6 +2269,124 @@ export interface components {
         nextRun: string | null;
       }[];
     };
+    SubscriberSettings: {
+      /**
+       * @description webhook (url) or nats (subject)
+       * @enum {string}
+       */
+      kind: 'webhook' | 'nats';
+      /** @description webhook: https (http only for localhost or 127.0.0.1), no user or password */
+      url?: string;
+      /** @description nats: a subject without wildcards */
+      subject?: string;
+      /** @description the types delivered; default: ContactAnonymized, ContactErased, OrderDataPurged, ConsentGiven, ConsentWithdrawn, ConsentExpired, ProcessingRestricted, RestrictionLifted */
+      eventTypes?: (
+        | 'ContactRegistered'
+        | 'ContactDetailsChanged'
+        | 'PhotoRecorded'
+        | 'NoteAdded'
+        | 'RemarkSet'
+        | 'OrderRemarkSet'
+        | 'PolicyAccepted'
+        | 'CriterionChanged'
+        | 'BalanceChanged'
+        | 'PaymentAliasSaved'
+        | 'ProcessingRestricted'
+        | 'RestrictionLifted'
+        | 'LegalHoldPlaced'
+        | 'LegalHoldReleased'
+        | 'OptionTaken'
+        | 'OptionConfirmed'
+        | 'ReservationMade'
+        | 'TicketSold'
+        | 'PaymentReceived'
+        | 'WaitingListJoined'
+        | 'MarketingLinkClicked'
+        | 'MarketingOperationJoined'
+        | 'StatusPageVisited'
+        | 'AccountUpdated'
+        | 'ConsentGiven'
+        | 'ConsentWithdrawn'
+        | 'ConsentExpired'
+        | 'ErasureRequested'
+        | 'ErasureRefused'
+        | 'ContactAnonymized'
+        | 'ContactErased'
+        | 'OrderDataPurged'
+      )[];
+      /** @description true: an erasure is complete only once this system has acknowledged it */
+      confirmsErasure?: boolean;
+    };
+    /** SubscriberList */
+    SubscriberList: {
+      items: {
+        name: string;
+        /** @enum {string} */
+        kind: 'webhook' | 'nats';
+        /** @description webhook: the url without its query (shown as ?…) */
+        url?: string;
+        subject?: string;
+        eventTypes: (
+          | 'ContactRegistered'
+          | 'ContactDetailsChanged'
+          | 'PhotoRecorded'
+          | 'NoteAdded'
+          | 'RemarkSet'
+          | 'OrderRemarkSet'
+          | 'PolicyAccepted'
+          | 'CriterionChanged'
+          | 'BalanceChanged'
+          | 'PaymentAliasSaved'
+          | 'ProcessingRestricted'
+          | 'RestrictionLifted'
+          | 'LegalHoldPlaced'
+          | 'LegalHoldReleased'
+          | 'OptionTaken'
+          | 'OptionConfirmed'
+          | 'ReservationMade'
+          | 'TicketSold'
+          | 'PaymentReceived'
+          | 'WaitingListJoined'
+          | 'MarketingLinkClicked'
+          | 'MarketingOperationJoined'
+          | 'StatusPageVisited'
+          | 'AccountUpdated'
+          | 'ConsentGiven'
+          | 'ConsentWithdrawn'
+          | 'ConsentExpired'
+          | 'ErasureRequested'
+          | 'ErasureRefused'
+          | 'ContactAnonymized'
+          | 'ContactErased'
+          | 'OrderDataPurged'
+        )[];
+        confirmsErasure: boolean;
+        /** Format: instant */
+        configuredAt: string;
+        delivery: {
+          /** @description the log position delivered up to (0: none yet) */
+          position: number;
+          /** @description events of the log after it (of every type): the head's distance */
+          lag: number;
+          /** @description messages given up on after their attempts */
+          deadLetters: number;
+        };
+      }[];
+    };
+    /** DeadLetterList */
+    DeadLetterList: {
+      items: {
+        eventId: string;
+        position: number;
+        attempts: number;
+        /** @description the last status (HTTP 503) or network error code (ECONNREFUSED) */
+        error: string;
+        /** Format: instant */
+        failedAt: string;
+        /** @description true: to be sent again at the next pass of the delivery */
+        replay: boolean;
+      }[];
+    };
     /** AuditCheckpoint */
     AuditCheckpoint: {
       /** @description the form of its leaves (2: position, hash, recordedAt) */
@@ -2259,6 +2446,7 @@ export interface components {
         | 'urn:contact-ledger:problem:unknown-erasure-request'
         | 'urn:contact-ledger:problem:unknown-api-key'
         | 'urn:contact-ledger:problem:unknown-stream'
+        | 'urn:contact-ledger:problem:unknown-subscriber'
         | 'urn:contact-ledger:problem:unknown-consent-link'
         | 'about:blank'
         | 'urn:contact-ledger:problem:concurrency-conflict'
@@ -3342,6 +3530,272 @@ export interface operations {
       };
       401: components['responses']['Unauthenticated'];
       403: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  configureSubscriber: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SubscriberSettings'];
+      };
+    };
+    responses: {
+      /** @description the subscriber as now in force */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Subscriber */
+            subscriber: {
+              name: string;
+              /** @enum {string} */
+              kind: 'webhook' | 'nats';
+              /** @description webhook: the url without its query (shown as ?…) */
+              url?: string;
+              subject?: string;
+              eventTypes: (
+                | 'ContactRegistered'
+                | 'ContactDetailsChanged'
+                | 'PhotoRecorded'
+                | 'NoteAdded'
+                | 'RemarkSet'
+                | 'OrderRemarkSet'
+                | 'PolicyAccepted'
+                | 'CriterionChanged'
+                | 'BalanceChanged'
+                | 'PaymentAliasSaved'
+                | 'ProcessingRestricted'
+                | 'RestrictionLifted'
+                | 'LegalHoldPlaced'
+                | 'LegalHoldReleased'
+                | 'OptionTaken'
+                | 'OptionConfirmed'
+                | 'ReservationMade'
+                | 'TicketSold'
+                | 'PaymentReceived'
+                | 'WaitingListJoined'
+                | 'MarketingLinkClicked'
+                | 'MarketingOperationJoined'
+                | 'StatusPageVisited'
+                | 'AccountUpdated'
+                | 'ConsentGiven'
+                | 'ConsentWithdrawn'
+                | 'ConsentExpired'
+                | 'ErasureRequested'
+                | 'ErasureRefused'
+                | 'ContactAnonymized'
+                | 'ContactErased'
+                | 'OrderDataPurged'
+              )[];
+              confirmsErasure: boolean;
+              /** Format: instant */
+              configuredAt: string;
+            };
+            /** @description false: the same again, nothing appended */
+            changed: boolean;
+            /** @description a new webhook's signing secret (Standard Webhooks): shown this once, never again */
+            secret?: string;
+          };
+        };
+      };
+      /** @description the new subscriber; a webhook with its secret, shown this once */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Subscriber */
+            subscriber: {
+              name: string;
+              /** @enum {string} */
+              kind: 'webhook' | 'nats';
+              /** @description webhook: the url without its query (shown as ?…) */
+              url?: string;
+              subject?: string;
+              eventTypes: (
+                | 'ContactRegistered'
+                | 'ContactDetailsChanged'
+                | 'PhotoRecorded'
+                | 'NoteAdded'
+                | 'RemarkSet'
+                | 'OrderRemarkSet'
+                | 'PolicyAccepted'
+                | 'CriterionChanged'
+                | 'BalanceChanged'
+                | 'PaymentAliasSaved'
+                | 'ProcessingRestricted'
+                | 'RestrictionLifted'
+                | 'LegalHoldPlaced'
+                | 'LegalHoldReleased'
+                | 'OptionTaken'
+                | 'OptionConfirmed'
+                | 'ReservationMade'
+                | 'TicketSold'
+                | 'PaymentReceived'
+                | 'WaitingListJoined'
+                | 'MarketingLinkClicked'
+                | 'MarketingOperationJoined'
+                | 'StatusPageVisited'
+                | 'AccountUpdated'
+                | 'ConsentGiven'
+                | 'ConsentWithdrawn'
+                | 'ConsentExpired'
+                | 'ErasureRequested'
+                | 'ErasureRefused'
+                | 'ContactAnonymized'
+                | 'ContactErased'
+                | 'OrderDataPurged'
+              )[];
+              confirmsErasure: boolean;
+              /** Format: instant */
+              configuredAt: string;
+            };
+            /** @description false: the same again, nothing appended */
+            changed: boolean;
+            /** @description a new webhook's signing secret (Standard Webhooks): shown this once, never again */
+            secret?: string;
+          };
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  removeSubscriber: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description removed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            /** @constant */
+            removed: true;
+          };
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listSubscribers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description by name */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubscriberList'];
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listDeadLetters: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description in log order */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeadLetterList'];
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  replayDeadLetters: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the dead letters to be sent again */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            replaying: number;
+          };
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
       421: components['responses']['Problem'];
       500: components['responses']['Problem'];
       503: components['responses']['Unavailable'];

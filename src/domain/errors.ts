@@ -79,6 +79,16 @@ export class UnknownErasureRequest extends LedgerError {
   }
 }
 
+/** A subscriber name no configuration event gives (or one removed since). */
+export class UnknownSubscriber extends LedgerError {
+  readonly status = 404;
+  readonly title = 'Unknown subscriber';
+  readonly type = PROBLEM_TYPES.unknownSubscriber;
+  constructor(name: string) {
+    super(`no subscriber ${name}`, { name });
+  }
+}
+
 export class ConcurrencyConflict extends LedgerError {
   readonly status = 409;
   readonly title = 'Concurrency conflict';

@@ -3,6 +3,7 @@ import { CONTACT_STREAM_PREFIX } from './identifiers.js';
 import { BATCH_STREAM_PREFIX } from './inactive-contacts.js';
 import { PURPOSES_STREAM } from './purposes.js';
 import { SCHEDULES_STREAM } from './schedules.js';
+import { SUBSCRIBERS_STREAM } from './subscribers.js';
 
 /** The stream the server records its periodic signed checkpoints in (AuditCheckpointRecorded). */
 export const AUDIT_CHECKPOINTS_STREAM = 'audit-checkpoints';
@@ -17,13 +18,13 @@ export interface StreamKinds {
 
 /**
  * Every stream the ledger writes (DESIGN.md "Events": contact streams; purposes, API keys,
- * schedules, batch runs and audit checkpoints are streams too). A store that reads only some
+ * schedules, subscribers, batch runs and audit checkpoints are streams too). A store that reads only some
  * streams of its backend (EventStoreDB reads $all, shared with other writers) keeps these: a kind
  * missing here would be written and never replayed nor verified, so appendSealed refuses a
  * stream of no kind, on every backend.
  */
 export const LEDGER_STREAMS: StreamKinds = {
-  names: [PURPOSES_STREAM, API_KEYS_STREAM, SCHEDULES_STREAM, AUDIT_CHECKPOINTS_STREAM],
+  names: [PURPOSES_STREAM, API_KEYS_STREAM, SCHEDULES_STREAM, SUBSCRIBERS_STREAM, AUDIT_CHECKPOINTS_STREAM],
   prefixes: [CONTACT_STREAM_PREFIX, BATCH_STREAM_PREFIX],
 };
 

@@ -23,6 +23,14 @@ import {
   type Row,
   type Table,
 } from '../projections/tables.js';
+import {
+  DEAD_LETTERS,
+  DELIVERY_CHECKPOINTS,
+  DELIVERY_TABLES,
+  deadLetterOf,
+  deadLetterRow,
+  type DeadLetter,
+} from '../projections/delivery-tables.js';
 import { createSchema, inTransaction, schemaIdentifier, type LedgerPool } from './database.js';
 
 /** The prefix of a rebuild's new tables and their indexes, swapped in whole when it ends. */
@@ -54,6 +62,7 @@ function ddl(s: string): string {
       END IF;
     END $$;
     ${READ_MODEL_TABLES.map((table) => createTableSql(table, dialect)).join('\n')}
+    ${DELIVERY_TABLES.map((table) => createTableSql(table, dialect)).join('\n')}
     ${createIndexesSql(qualified)}`;
 }
 
@@ -279,5 +288,55 @@ export class PgReadModelStore implements ReadModelStore {
   }
 
   /** The pool belongs to whoever opened it. */
+  /** The delivery tables are the schema's own, whatever the prefix: a rebuild never touches them. */
+  async deliveryCheckpoint(subscriberId: string) {
+    const { rows } = await this.pool.query(
+      `SELECT position FROM ${this.s}.${DELIVERY_CHECKPOINTS.name} WHERE subscriber_id = $1`,
+      [subscriberId],
+    );
+    return rows.length === 0 ? 0 : Number((rows[0] as { position: string }).position);
+  }
+
+  async advanceDelivery(subscriberId: string, name: string, position: number, deadLetters: readonly DeadLetter[]) {
+    await inTransaction(this.pool, async (client) => {
+      for (const letter of deadLetters) await this.upsertOne(client, DEAD_LETTERS, deadLetterRow(letter));
+      await this.upsertOne(client, DELIVERY_CHECKPOINTS, { subscriber_id: subscriberId, name, position });
+    });
+  }
+
+  async replayDeadLetters(subscriberId: string) {
+    await this.pool.query(`UPDATE ${this.s}.${DEAD_LETTERS.name} SET replay = 1 WHERE subscriber_id = $1`, [
+      subscriberId,
+    ]);
+  }
+
+  async settleDeadLetter(letter: DeadLetter, delivered: boolean) {
+    if (!delivered) await this.upsertOne(this.pool, DEAD_LETTERS, deadLetterRow({ ...letter, replay: false }));
+    else {
+      await this.pool.query(`DELETE FROM ${this.s}.${DEAD_LETTERS.name} WHERE subscriber_id = $1 AND event_id = $2`, [
+        letter.subscriberId,
+        letter.eventId,
+      ]);
+    }
+  }
+
+  /** One row of a delivery table (the schema's own, see deliveryCheckpoint). */
+  private async upsertOne(client: Pick<pg.PoolClient, 'query'>, table: Table, row: Record<string, unknown>) {
+    const columns = columnsOf(table);
+    await client.query(
+      `INSERT INTO ${this.s}.${table.name} (${columns.join(', ')})
+       VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ${onConflictReplace(table)}`,
+      columns.map((column) => row[column]),
+    );
+  }
+
+  async deadLetters(subscriberId: string) {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.s}.${DEAD_LETTERS.name} WHERE subscriber_id = $1 ORDER BY position, event_id`,
+      [subscriberId],
+    );
+    return rows.map((row: Record<string, unknown>) => deadLetterOf(fromPg(DEAD_LETTERS, row)));
+  }
+
   async close() {}
 }

@@ -1,6 +1,7 @@
 import { PROVEN_COLUMNS } from './contact-record.js';
 import type { CONSENTS, CONTACTS, ORDERS, Row, Table } from './tables.js';
 import type { TargetQuery, TargetTally } from './targeting-sql.js';
+import type { DeadLetter } from './delivery-tables.js';
 
 /**
  * The writes of one read-model commit: plain rows, in one transaction with the checkpoint. A
@@ -75,8 +76,29 @@ export interface ReadModelStore {
   ): Promise<ExpiringRow[]>;
   /** A campaign's counts and eligible ids over the contacts in scope (see targetingSql). */
   targetingTally(query: TargetQuery): Promise<TargetTally>;
+  /** How far a subscriber has been delivered to (0: nothing yet); see delivery-tables.ts. */
+  deliveryCheckpoint(subscriberId: string): Promise<number>;
+  /** Moves a subscriber's checkpoint and records the messages given up on before it, in one transaction. */
+  advanceDelivery(
+    subscriberId: string,
+    name: string,
+    position: number,
+    deadLetters: readonly DeadLetter[],
+  ): Promise<void>;
+  /** A subscriber's dead letters, in log order. */
+  deadLetters(subscriberId: string): Promise<DeadLetter[]>;
+  /** Asks for every dead letter of a subscriber to be sent again (DeadLetter.replay). */
+  replayDeadLetters(subscriberId: string): Promise<void>;
+  /** A dead letter sent again: delivered, it is removed; failed again, it is recorded failed (no longer to replay). */
+  settleDeadLetter(letter: DeadLetter, delivered: boolean): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The delivery's own part of the port (delivery-tables.ts), what the delivery job and the API are given. */
+export type DeliveryCheckpoints = Pick<
+  ReadModelStore,
+  'deliveryCheckpoint' | 'advanceDelivery' | 'deadLetters' | 'replayDeadLetters' | 'settleDeadLetter'
+>;
 
 /** Where a rebuild writes (see ReadModelStore.rebuildTarget). */
 export interface RebuildTarget {

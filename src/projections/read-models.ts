@@ -27,7 +27,7 @@ import {
   type Row,
   type Table,
 } from './tables.js';
-import type { ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
+import type { DeliveryCheckpoints, ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
 import { CommittedRows } from './committed-rows.js';
 
 /** The name of the verification's record (and of its checkpoint: the position it verified). */
@@ -95,6 +95,11 @@ export class ReadModels {
       },
       discard: () => target.discard(),
     };
+  }
+
+  /** The subscribers' delivery checkpoints and dead letters, kept beside the read models. */
+  get delivery(): DeliveryCheckpoints {
+    return this.store;
   }
 
   checkpoint(projection: string): Promise<number> {

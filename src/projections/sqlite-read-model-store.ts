@@ -9,6 +9,7 @@ import {
   type RebuildTarget,
 } from './read-model-store.js';
 import { openStateDb, SHADOW_PREFIX } from './state-db.js';
+import { DEAD_LETTERS, DELIVERY_CHECKPOINTS, deadLetterOf, type DeadLetter } from './delivery-tables.js';
 import type { StateDbDelete, StateDbTarget, StateDbWriterCall } from './state-db-writer.js';
 import { CallThread, startWorker } from '../worker-thread.js';
 import { CHECKPOINTS, CONTACTS, LISTED_CONTACT, type Row, type Table } from './tables.js';
@@ -250,6 +251,33 @@ export class SqliteReadModelStore implements ReadModelStore {
       fence: ' LIMIT -1',
     });
     return this.statement(sql).get(values) as TargetTally;
+  }
+
+  async deliveryCheckpoint(subscriberId: string) {
+    const row = this.statement(`SELECT position FROM ${DELIVERY_CHECKPOINTS.name} WHERE subscriber_id = ?`).get(
+      subscriberId,
+    ) as { position: number } | undefined;
+    return row?.position ?? 0;
+  }
+
+  /** Through the writer thread, in turn with the commits: this thread never waits on state.db's write lock. */
+  advanceDelivery(subscriberId: string, name: string, position: number, deadLetters: readonly DeadLetter[]) {
+    return this.inTurn(() => this.writer.call({ delivery: { subscriberId, name, position, deadLetters } }));
+  }
+
+  replayDeadLetters(subscriberId: string) {
+    return this.inTurn(() => this.writer.call({ replayDeadLetters: subscriberId }));
+  }
+
+  settleDeadLetter(letter: DeadLetter, delivered: boolean) {
+    return this.inTurn(() => this.writer.call({ settleDeadLetter: { letter, delivered } }));
+  }
+
+  async deadLetters(subscriberId: string) {
+    const rows = this.statement(
+      `SELECT * FROM ${DEAD_LETTERS.name} WHERE subscriber_id = ? ORDER BY position, event_id`,
+    ).all(subscriberId) as Array<Row<typeof DEAD_LETTERS>>;
+    return rows.map(deadLetterOf);
   }
 
   /** A rebuild's tables close with the read models they were built beside. */

@@ -13,6 +13,9 @@ serveCalls(
     else if (call === 'swapIn') writer.swapIn();
     else if (call === 'dropRebuild') writer.dropRebuild();
     else if ('stage' in call) writer.stage(call.stage);
+    else if ('delivery' in call) writer.advanceDelivery(call.delivery);
+    else if ('replayDeadLetters' in call) writer.replayDeadLetters(call.replayDeadLetters);
+    else if ('settleDeadLetter' in call) writer.settleDeadLetter(call.settleDeadLetter);
     else writer.commit(call.commit.projection, call.commit.checkpoint, call.commit.deletes, call.commit.target);
   },
   () => writer.close(),

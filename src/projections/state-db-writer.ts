@@ -6,6 +6,7 @@ import {
   resetStateDb,
   SHADOW_PREFIX,
 } from './state-db.js';
+import { DEAD_LETTERS, DELIVERY_CHECKPOINTS, deadLetterRow, type DeadLetter } from './delivery-tables.js';
 import { CHECKPOINTS, columnsOf, onConflictReplace, READ_MODEL_TABLES, type Table } from './tables.js';
 
 /**
@@ -30,11 +31,22 @@ export type StateDbDelete = { table: string; column: string; values: readonly st
 export type StateDbWriterCall =
   | { stage: StagedRows }
   | { commit: { projection: string; checkpoint: number; deletes: StateDbDelete[]; target: StateDbTarget } }
+  | { delivery: DeliveryAdvance }
+  | { replayDeadLetters: string }
+  | { settleDeadLetter: { letter: DeadLetter; delivered: boolean } }
   | 'discard'
   | 'reset'
   | 'beginRebuild'
   | 'swapIn'
   | 'dropRebuild';
+
+/** A subscriber's checkpoint moved, with the dead letters before it (ReadModelStore.advanceDelivery). */
+export type DeliveryAdvance = {
+  subscriberId: string;
+  name: string;
+  position: number;
+  deadLetters: readonly DeadLetter[];
+};
 
 const stagedTable = (table: Table) => `staged_${table.name}`;
 const TABLES = new Map(READ_MODEL_TABLES.map((table) => [table.name, table]));
@@ -106,6 +118,37 @@ export class StateDbWriter {
     } finally {
       this.discard();
     }
+  }
+
+  /** One transaction: the dead letters, then the checkpoint past them. */
+  advanceDelivery({ subscriberId, name, position, deadLetters }: DeliveryAdvance): void {
+    this.db.transaction(() => {
+      for (const letter of deadLetters) this.upsert(DEAD_LETTERS).run(deadLetterRow(letter));
+      this.upsert(DELIVERY_CHECKPOINTS).run({ subscriber_id: subscriberId, name, position });
+    })();
+  }
+
+  replayDeadLetters(subscriberId: string): void {
+    this.statement(`UPDATE main.${DEAD_LETTERS.name} SET replay = 1 WHERE subscriber_id = ?`).run(subscriberId);
+  }
+
+  settleDeadLetter({ letter, delivered }: { letter: DeadLetter; delivered: boolean }): void {
+    if (!delivered) this.upsert(DEAD_LETTERS).run(deadLetterRow({ ...letter, replay: false }));
+    else {
+      this.statement(`DELETE FROM main.${DEAD_LETTERS.name} WHERE subscriber_id = ? AND event_id = ?`).run(
+        letter.subscriberId,
+        letter.eventId,
+      );
+    }
+  }
+
+  private upsert(table: Table): Database.Statement {
+    return this.statement(
+      `INSERT INTO main.${table.name} (${columnsOf(table).join(', ')})
+       VALUES (${columnsOf(table)
+         .map((column) => `@${column}`)
+         .join(', ')}) ${onConflictReplace(table)}`,
+    );
   }
 
   /** New, empty tables for a rebuild, beside the read models (those of a rebuild given up are dropped first). */

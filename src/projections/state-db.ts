@@ -7,6 +7,7 @@ import {
   type Column,
   type ColumnType,
 } from './tables.js';
+import { DELIVERY_TABLES } from './delivery-tables.js';
 
 /**
  * state.db: the read models and their checkpoints (tables.ts). Read models are disposable
@@ -52,6 +53,8 @@ export function openStateDb(path: string): Database.Database {
     db.pragma(`user_version = ${READ_MODEL_VERSION}`);
   }
   db.exec(READ_MODEL_TABLES.map((table) => createTableSql(table, sqliteDialect)).join('\n'));
+  // Beside the read models, kept at any version (see delivery-tables.ts).
+  db.exec(DELIVERY_TABLES.map((table) => createTableSql(table, sqliteDialect)).join('\n'));
   db.exec(CREATE_QUERY_INDEXES);
   return db;
 }

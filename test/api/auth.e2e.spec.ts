@@ -87,6 +87,28 @@ const ROUTES: Array<{
   { method: 'DELETE', path: '/v1/schedules/:job', role: 'admin', send: '/v1/schedules/consent-expiry' },
   { method: 'GET', path: '/v1/schedules', role: 'batch', send: '/v1/schedules' },
   {
+    method: 'PUT',
+    path: '/v1/subscribers/:name',
+    role: 'admin',
+    send: '/v1/subscribers/crm',
+    body: () => ({ kind: 'webhook', url: 'https://crm.example.org/hook' }),
+  },
+  { method: 'GET', path: '/v1/subscribers', role: 'admin', send: '/v1/subscribers' },
+  {
+    method: 'GET',
+    path: '/v1/subscribers/:name/dead-letters',
+    role: 'admin',
+    send: '/v1/subscribers/crm/dead-letters',
+  },
+  {
+    method: 'POST',
+    path: '/v1/subscribers/:name/dead-letters/replay',
+    role: 'admin',
+    send: '/v1/subscribers/crm/dead-letters/replay',
+    body: () => ({}),
+  },
+  { method: 'DELETE', path: '/v1/subscribers/:name', role: 'admin', send: '/v1/subscribers/crm' },
+  {
     method: 'POST',
     path: '/v1/contacts/:contactId/consent-link',
     role: 'operator',

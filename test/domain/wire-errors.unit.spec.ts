@@ -9,6 +9,7 @@ const samples: Record<string, () => errors.LedgerError> = {
   PayloadTooLarge: () => new errors.PayloadTooLarge('too large'),
   UnknownContact: () => new errors.UnknownContact('C-1'),
   UnknownErasureRequest: () => new errors.UnknownErasureRequest('ER-1'),
+  UnknownSubscriber: () => new errors.UnknownSubscriber('mailing-tool'),
   UnknownStream: () => new errors.UnknownStream('contact-C-1'),
   UnknownConsentLink: () => new errors.UnknownConsentLink(),
   ConsentLinkGone: () => new errors.ConsentLinkGone('expired'),

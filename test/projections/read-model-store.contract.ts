@@ -365,5 +365,57 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
         'C-2',
       ]);
     });
+
+    it('keeps each delivery checkpoint and its dead letters, through a reset and another process', async () => {
+      expect(await store.deliveryCheckpoint('S-1')).to.equal(0);
+      const letter = {
+        subscriberId: 'S-1',
+        name: 'mailing-tool',
+        eventId: 'E-7',
+        position: 2 ** 40 - 3,
+        attempts: 8,
+        error: 'HTTP 500',
+        failedAt: '2026-03-01T10:00:00.000Z',
+        replay: false,
+      };
+      await store.advanceDelivery('S-1', 'mailing-tool', 2 ** 40, [letter]);
+      await store.advanceDelivery('S-2', 'warehouse', 5, []);
+      // A rebuild of the read models delivers nothing again: the checkpoints are no fold of the log.
+      await store.reset();
+      const another = await handle.openAnother();
+      expect(await another.deliveryCheckpoint('S-1')).to.equal(2 ** 40);
+      expect(await another.deliveryCheckpoint('S-2')).to.equal(5);
+      expect(await another.deadLetters('S-1')).to.deep.equal([letter]);
+      expect(await another.deadLetters('S-2')).to.deep.equal([]);
+    });
+
+    it('marks dead letters for a replay; one replayed is removed when delivered, else failed again', async () => {
+      const letter = (eventId: string, position: number) => ({
+        subscriberId: 'S-1',
+        name: 'crm',
+        eventId,
+        position,
+        attempts: 8,
+        error: 'HTTP 503',
+        failedAt: '2026-03-01T10:00:00.000Z',
+        replay: false,
+      });
+      await store.advanceDelivery('S-1', 'crm', 9, [letter('E-1', 1), letter('E-2', 2)]);
+      await store.advanceDelivery(
+        'S-2',
+        'other',
+        9,
+        [letter('E-1', 1)].map((l) => ({ ...l, subscriberId: 'S-2' })),
+      );
+      await store.replayDeadLetters('S-1');
+      expect((await store.deadLetters('S-1')).map((l) => l.replay)).to.deep.equal([true, true]);
+      expect((await store.deadLetters('S-2')).map((l) => l.replay)).to.deep.equal([false]);
+      await store.settleDeadLetter({ ...letter('E-1', 1), replay: true }, true);
+      await store.settleDeadLetter({ ...letter('E-2', 2), replay: true, attempts: 16, error: 'ECONNREFUSED' }, false);
+      expect(await store.deadLetters('S-1')).to.deep.equal([
+        { ...letter('E-2', 2), attempts: 16, error: 'ECONNREFUSED' },
+      ]);
+      expect(await store.deliveryCheckpoint('S-1')).to.equal(9);
+    });
   });
 }

@@ -44,6 +44,7 @@ describe('EventStoreDB: the ledger streams of $all', () => {
       'ledger-a-purposes',
       'ledger-a-api-keys',
       'ledger-a-schedules',
+      'ledger-a-subscribers',
       'ledger-a-audit-checkpoints',
       'ledger-a-contact-',
       'ledger-a-batch-',

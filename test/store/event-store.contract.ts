@@ -31,6 +31,7 @@ const TYPE_OF_KIND: Record<string, string> = {
   purposes: 'PurposeConfigured',
   'api-keys': 'ApiKeyIssued',
   schedules: 'ScheduleConfigured',
+  subscribers: 'SubscriberConfigured',
   'audit-checkpoints': 'AuditCheckpointRecorded',
 };
 
@@ -340,7 +341,7 @@ export function describeEventStoreContract(
       );
     });
     it(
-      'every kind of ledger stream (contacts, purposes, API keys, schedules, batch runs, audit checkpoints) ' +
+      'every kind of ledger stream (contacts, purposes, API keys, schedules, subscribers, batch runs, checkpoints) ' +
         'is read back, replayed from a position, followed live and verified, by this store and another',
       async () => {
         const kinds = STREAM_OF_EACH_KIND;

@@ -6,6 +6,7 @@ import { consentRoutes } from './consents.js';
 import { contactRoutes } from './contacts.js';
 import { erasureRoutes } from './erasure-requests.js';
 import { eventRoutes } from './events.js';
+import { subscriberRoutes } from './subscribers.js';
 import { systemRoutes } from './system.js';
 
 /** The route table: every route of the API, declared once (DESIGN.md "Interfaces"). */
@@ -17,5 +18,6 @@ export const ROUTES: readonly AnyRoute[] = [
   ...consentRoutes,
   ...erasureRoutes,
   ...configurationRoutes,
+  ...subscriberRoutes,
   ...auditRoutes,
 ];

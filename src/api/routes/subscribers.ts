@@ -1,0 +1,145 @@
+import { Type } from '@sinclair/typebox';
+import { EVENT_TYPES } from '../../domain/catalog.js';
+import { Code, Instant, OneOf } from '../../domain/schema-kit.js';
+import { SUBSCRIBER_KINDS, SubscriberSettings } from '../../domain/subscribers.js';
+import {
+  configureSubscriber,
+  listDeadLetters,
+  listSubscribers,
+  removeSubscriber,
+  replayDeadLetters,
+} from '../../app/subscribers.js';
+import { Obj, route } from '../route.js';
+import { Items } from './shared-schemas.js';
+
+const configuration = {
+  name: Type.String(),
+  kind: OneOf(SUBSCRIBER_KINDS),
+  url: Type.Optional(Type.String({ description: 'webhook: the url without its query (shown as ?…)' })),
+  subject: Type.Optional(Type.String()),
+  eventTypes: Type.Array(OneOf(EVENT_TYPES)),
+  confirmsErasure: Type.Boolean(),
+  configuredAt: Instant(),
+};
+const Subscriber = Obj(configuration, { title: 'Subscriber' });
+const SubscriberWithDelivery = Obj(
+  {
+    ...configuration,
+    delivery: Obj({
+      position: Type.Integer({ minimum: 0, description: 'the log position delivered up to (0: none yet)' }),
+      lag: Type.Integer({ minimum: 0, description: "events of the log after it (of every type): the head's distance" }),
+      deadLetters: Type.Integer({ minimum: 0, description: 'messages given up on after their attempts' }),
+    }),
+  },
+  { title: 'SubscriberWithDelivery' },
+);
+const Configured = Obj({
+  subscriber: Subscriber,
+  changed: Type.Boolean({ description: 'false: the same again, nothing appended' }),
+  secret: Type.Optional(
+    Type.String({
+      pattern: '^whsec_',
+      description: "a new webhook's signing secret (Standard Webhooks): shown this once, never again",
+    }),
+  ),
+});
+
+const NameParams = Obj({ name: Code() });
+
+const DeadLetter = Obj(
+  {
+    eventId: Type.String(),
+    position: Type.Integer({ minimum: 0 }),
+    attempts: Type.Integer({ minimum: 1 }),
+    error: Type.String({ description: 'the last status (HTTP 503) or network error code (ECONNREFUSED)' }),
+    failedAt: Instant(),
+    replay: Type.Boolean({ description: 'true: to be sent again at the next pass of the delivery' }),
+  },
+  { title: 'DeadLetter' },
+);
+
+// Downstream systems (issue 27): configuration events of the `subscribers` stream, delivered to by `serve`.
+export const subscriberRoutes = [
+  route({
+    method: 'put',
+    path: '/v1/subscribers/:name',
+    operationId: 'configureSubscriber',
+    summary:
+      'configure a downstream system (webhook url or NATS subject, event types, confirmsErasure): a configuration ' +
+      'event; 201 {subscriber, changed, secret} when created, 200 {subscriber, changed} otherwise',
+    access: 'admin',
+    params: NameParams,
+    body: { schema: SubscriberSettings, limit: 8192, what: 'subscriber', component: 'SubscriberSettings' },
+    responses: {
+      200: { description: 'the subscriber as now in force', schema: Configured },
+      201: { description: 'the new subscriber; a webhook with its secret, shown this once', schema: Configured },
+    },
+    problems: [409],
+    async handle({ params: { name }, body, res }, { ledger }) {
+      const { created, ...answer } = await configureSubscriber(ledger, name, body);
+      // A secret is never cached by anything between here and the admin.
+      res
+        .status(created ? 201 : 200)
+        .set('Cache-Control', 'no-store')
+        .json(answer);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/subscribers',
+    operationId: 'listSubscribers',
+    summary: 'every subscriber as now configured, with its delivery (position, lag, dead letters); never a secret',
+    access: 'admin',
+    responses: { 200: { description: 'by name', schema: Items(SubscriberWithDelivery, 'SubscriberList') } },
+    async handle({ res }, { ledger }) {
+      res.json({ items: await listSubscribers(ledger) });
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/v1/subscribers/:name',
+    operationId: 'removeSubscriber',
+    summary: 'stop delivering to a subscriber: a SubscriberRemoved event; 404 for an unknown name',
+    access: 'admin',
+    params: NameParams,
+    responses: { 200: { description: 'removed', schema: Obj({ name: Type.String(), removed: Type.Literal(true) }) } },
+    problems: [404, 409],
+    async handle({ params: { name }, res }, { ledger }) {
+      await removeSubscriber(ledger, name);
+      res.json({ name, removed: true });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/subscribers/:name/dead-letters',
+    operationId: 'listDeadLetters',
+    summary: "a subscriber's messages given up on after their attempts, in log order; 404 for an unknown name",
+    access: 'admin',
+    params: NameParams,
+    responses: { 200: { description: 'in log order', schema: Items(DeadLetter, 'DeadLetterList') } },
+    problems: [404],
+    async handle({ params: { name }, res }, { ledger }) {
+      res.json({ items: await listDeadLetters(ledger, name) });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/subscribers/:name/dead-letters/replay',
+    operationId: 'replayDeadLetters',
+    summary:
+      "send a subscriber's dead letters again (the delivery does, at its next pass): 202 {name, replaying}; " +
+      'each is removed once delivered, or recorded failed again',
+    access: 'admin',
+    params: NameParams,
+    responses: {
+      202: {
+        description: 'the dead letters to be sent again',
+        schema: Obj({ name: Type.String(), replaying: Type.Integer({ minimum: 0 }) }),
+      },
+    },
+    problems: [404],
+    async handle({ params: { name }, res }, { ledger }) {
+      res.status(202).json({ name, replaying: await replayDeadLetters(ledger, name) });
+    },
+  }),
+];

@@ -1,0 +1,252 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readSubscribers, webhookSecret } from '../app/subscribers.js';
+import type { LedgerContext } from '../app/ledger-context.js';
+import { deliveryMessage, type DeliveryMessage, type Subscriber } from '../domain/subscribers.js';
+import type { DeadLetter } from '../projections/delivery-tables.js';
+import type { DeliveryCheckpoints } from '../projections/read-model-store.js';
+import { pagesAfter } from '../store/pages.js';
+import type { Subscription } from 'rxjs';
+import { postWebhook, type Attempt } from './webhook-sender.js';
+
+/** Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS). */
+export const DEFAULT_DELIVERY_ATTEMPTS = 8;
+
+export interface DeliveryOptions {
+  /** Attempts of one message before it becomes a dead letter and delivery moves on. */
+  maxAttempts?: number;
+  /** The wait after a first failure; it doubles after each, up to maxDelayMs. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How often the log and the subscribers are read for what is new. */
+  pollMs?: number;
+  /** Events read from the log at once; the checkpoint moves after each page. */
+  pageSize?: number;
+  /** The longest a receiver may take to answer one attempt. */
+  timeoutMs?: number;
+  /** A failure of the runner itself (the log or the checkpoints unreachable): it tries again at the next poll. */
+  onError?(error: unknown, subscriber: string): void;
+  /** A message given up on (what the log may say of it: names and ids, never a url). */
+  onDeadLetter?(letter: DeadLetter): void;
+}
+
+export type DeliveryContext = Pick<LedgerContext, 'store' | 'keys' | 'now'> & {
+  readModels: { delivery: DeliveryCheckpoints };
+};
+
+/**
+ * The wait before attempt `attempt + 1` after `attempt` failures: exponential, capped, with full
+ * jitter over its upper half, so that the messages of a receiver back from an outage, and those
+ * of several nodes, do not all come back at the same instant.
+ */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Delivers the log to each webhook subscriber (issue 27, DESIGN.md "Downstream and operations"):
+ * at least once, in log order, from its checkpoint kept beside the read models. One worker per
+ * subscriber, so a receiver down holds up no other. A message is tried until it is delivered or
+ * its attempts are spent (then a dead letter, and the next): the checkpoint moves after each page
+ * only, so a crash or a stop sends again at most a page's messages, never skips one. NATS
+ * subscribers are configured but not delivered to yet.
+ */
+export class DeliveryRunner {
+  private readonly abort = new AbortController();
+  private readonly workers = new Map<string, Promise<void>>();
+  /** The subscribers as last read from the log, by the event that made each (Subscriber.since). */
+  private current = new Map<string, Subscriber>();
+  private loop: Promise<void> = Promise.resolve();
+  /** Subscribers with news appended while they were draining: they drain again at once. */
+  private readonly pending = new Set<string>();
+  /** Ends the run loop's wait (an append of a subscribed type). */
+  private wakeUp: () => void = () => {};
+  /** An append came since the loop last began: it does not wait (the wake may have come before its wait). */
+  private woken = false;
+  /** The live subscription that wakes it, and the types it follows (they change with the subscribers). */
+  private live: { types: string; subscription: Subscription } | null = null;
+
+  constructor(
+    private readonly context: DeliveryContext,
+    private readonly options: DeliveryOptions = {},
+  ) {}
+
+  start(): this {
+    this.loop = this.run();
+    return this;
+  }
+
+  /** Stops at once (an attempt in flight is cut): what was not checkpointed is sent again at the next start. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wakeUp();
+    this.live?.subscription.unsubscribe();
+    await this.loop;
+    await Promise.all(this.workers.values());
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.woken = false;
+      try {
+        const state = await readSubscribers(this.context.store);
+        this.current = new Map([...state.values()].map((subscriber) => [subscriber.since, subscriber]));
+        await this.follow();
+        for (const subscriber of this.current.values()) {
+          if (subscriber.kind !== 'webhook' || this.workers.has(subscriber.since)) continue;
+          const worker = this.drainWhilePending(subscriber.since)
+            .catch((error: unknown) => this.options.onError?.(error, subscriber.name))
+            .finally(() => this.workers.delete(subscriber.since));
+          this.workers.set(subscriber.since, worker);
+        }
+      } catch (error) {
+        this.options.onError?.(error, '*');
+      }
+      if (this.woken) continue;
+      const idle = new AbortController();
+      this.wakeUp = () => idle.abort();
+      await this.pause(this.options.pollMs ?? 1000, idle.signal);
+    }
+  }
+
+  /**
+   * Follows the appends of the types subscribed to, from the head: each wakes the delivery at once
+   * (a forgetting reaches its subscribers in milliseconds, not at the next poll). The poll stays, for
+   * configuration changes and for the time the subscription is down (an outage: it follows again).
+   */
+  private async follow(): Promise<void> {
+    const webhooks = [...this.current.values()].filter((subscriber) => subscriber.kind === 'webhook');
+    const types = [...new Set(webhooks.flatMap((subscriber) => subscriber.eventTypes))].sort();
+    if (this.live?.types === types.join()) return;
+    this.live?.subscription.unsubscribe();
+    this.live = null;
+    if (types.length === 0) return;
+    const after = await this.context.store.headPosition();
+    if (this.stopped) return;
+    const subscription = this.context.store.subscribe({ after, types }).subscribe({
+      next: () => {
+        for (const id of this.workers.keys()) this.pending.add(id);
+        this.woken = true;
+        this.wakeUp();
+      },
+      error: (error: unknown) => {
+        this.options.onError?.(error, '*');
+        if (this.live?.subscription === subscription) this.live = null;
+      },
+    });
+    this.live = { types: types.join(), subscription };
+  }
+
+  /** Drains, then again while news came meanwhile (what a drain read before it came it did not see). */
+  private async drainWhilePending(id: string): Promise<void> {
+    do {
+      this.pending.delete(id);
+      await this.drain(id);
+    } while (this.pending.has(id) && !this.stopped);
+  }
+
+  /** Waits, or less when stopped (or `cut`). */
+  private async pause(ms: number, cut?: AbortSignal): Promise<void> {
+    const signal = cut ? AbortSignal.any([this.abort.signal, cut]) : this.abort.signal;
+    await sleep(ms, undefined, { signal }).catch(() => undefined);
+  }
+
+  /** Delivers the log after the subscriber's checkpoint; returns when all is delivered, or removed, or stopped. */
+  private async drain(id: string): Promise<void> {
+    const { store, readModels } = this.context;
+    const first = this.current.get(id);
+    if (!first) return;
+    const secret = await webhookSecret(this.context, first);
+    if ((await this.replay(id, secret)) === 'stopped') return;
+    const checkpoint = await readModels.delivery.deliveryCheckpoint(id);
+    const read = (after: number, limit: number) => store.readAll({ after, limit });
+    let done = checkpoint;
+    for await (const page of pagesAfter(read, checkpoint, this.options.pageSize ?? 500)) {
+      for (const event of page) {
+        // Its configuration as now in force (another url, other types); none: removed, nothing more is sent.
+        const subscriber = this.current.get(id);
+        if (!subscriber || subscriber.kind !== 'webhook' || this.stopped) {
+          await readModels.delivery.advanceDelivery(id, first.name, done, []);
+          return;
+        }
+        const message = deliveryMessage(subscriber, event);
+        const failure = message ? await this.deliver(id, subscriber.url, secret, message) : null;
+        if (failure === 'stopped') {
+          await readModels.delivery.advanceDelivery(id, first.name, done, []);
+          return;
+        }
+        if (failure) {
+          const letter = {
+            subscriberId: id,
+            name: first.name,
+            eventId: event.id,
+            position: event.position,
+            ...failure,
+            replay: false,
+          };
+          // Recorded at once, with the checkpoint past it: a restart never spends its attempts again.
+          await readModels.delivery.advanceDelivery(id, first.name, event.position, [letter]);
+          this.options.onDeadLetter?.(letter);
+        }
+        done = event.position;
+      }
+      await readModels.delivery.advanceDelivery(id, first.name, done, []);
+    }
+  }
+
+  /**
+   * Sends again the dead letters an admin asked for, in log order, before what follows the
+   * checkpoint (so after later messages: a receiver that keeps the latest of a contact's decisions
+   * compares positions). Each is removed once delivered, or recorded failed again.
+   */
+  private async replay(id: string, secret: string): Promise<'stopped' | void> {
+    const { store, readModels } = this.context;
+    for (const letter of await readModels.delivery.deadLetters(id)) {
+      const subscriber = this.current.get(id);
+      if (!letter.replay) continue;
+      if (!subscriber || subscriber.kind !== 'webhook' || this.stopped) return 'stopped';
+      // Positions are exclusive bounds, not always dense (EventStoreDB): the first event from it is the one.
+      const [event] = await store.readAll({ after: letter.position - 1, limit: 1 });
+      const message = event?.id === letter.eventId ? deliveryMessage({ eventTypes: [event.type] }, event) : null;
+      if (!message) {
+        await readModels.delivery.settleDeadLetter(letter, true); // no longer in the log: nothing to send
+        continue;
+      }
+      const failure = await this.deliver(id, subscriber.url, secret, message);
+      if (failure === 'stopped') return 'stopped';
+      await readModels.delivery.settleDeadLetter(failure ? { ...letter, ...failure } : letter, failure === null);
+    }
+  }
+
+  /**
+   * Tries a message until delivered (null), its attempts spent (the dead letter's facts), or the
+   * runner stopped or the subscriber removed or changed ('stopped': the message is not given up on).
+   */
+  private async deliver(
+    id: string,
+    url: string,
+    secret: string,
+    message: DeliveryMessage,
+  ): Promise<null | 'stopped' | Pick<DeadLetter, 'attempts' | 'error' | 'failedAt'>> {
+    const { maxAttempts = DEFAULT_DELIVERY_ATTEMPTS, baseDelayMs = 500, maxDelayMs = 60_000 } = this.options;
+    const send = { timeoutMs: this.options.timeoutMs ?? 10_000, signal: this.abort.signal, now: this.context.now };
+    let attempt: Attempt = { ok: false, error: 'not tried' };
+    for (let tried = 1; tried <= maxAttempts; tried++) {
+      attempt = await postWebhook(url, secret, message, send);
+      if (attempt.ok) return null;
+      if (this.stopped) return 'stopped';
+      if (tried < maxAttempts) await this.pause(backoffDelay(tried, baseDelayMs, maxDelayMs));
+      const subscriber = this.current.get(id);
+      if (this.stopped || subscriber?.kind !== 'webhook' || subscriber.url !== url) return 'stopped';
+    }
+    return {
+      attempts: maxAttempts,
+      error: attempt.ok ? '' : attempt.error,
+      failedAt: this.context.now().toISOString(),
+    };
+  }
+}

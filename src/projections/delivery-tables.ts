@@ -1,0 +1,70 @@
+import type { Row, Table } from './tables.js';
+
+/**
+ * What the delivery to subscribers keeps beside the read models (issue 27: "a per-subscriber
+ * checkpoint kept with the read models"): how far each subscriber has been delivered to, and the
+ * messages given up on. Not read models: they are no fold of the log (they say what a receiver
+ * answered), so neither a reset, a rebuild nor a new read-model version drops them, which would
+ * deliver the whole log again. Nothing personal: ids, positions, counts, an error's short reason.
+ */
+export const DELIVERY_CHECKPOINTS = {
+  name: 'delivery_checkpoints',
+  columns: { subscriber_id: { type: 'text' }, name: { type: 'text' }, position: { type: 'integer' } },
+  key: ['subscriber_id'],
+  indexes: {},
+} as const satisfies Table;
+
+export const DEAD_LETTERS = {
+  name: 'delivery_dead_letters',
+  columns: {
+    subscriber_id: { type: 'text' },
+    event_id: { type: 'text' },
+    name: { type: 'text' },
+    position: { type: 'integer' },
+    attempts: { type: 'integer' },
+    /** A status code or an error code (`HTTP 500`, `ECONNREFUSED`), never a receiver's body. */
+    error: { type: 'text' },
+    failed_at: { type: 'text' },
+    /** 1: an admin asked for it to be sent again (the delivery does, then removes it, or records it failed again). */
+    replay: { type: 'flag' },
+  },
+  key: ['subscriber_id', 'event_id'],
+  indexes: {},
+} as const satisfies Table;
+
+export const DELIVERY_TABLES: readonly Table[] = [DELIVERY_CHECKPOINTS, DEAD_LETTERS];
+
+/** A message given up on after its attempts: the subscriber (by the event that made it, and its name) and the event. */
+export interface DeadLetter {
+  subscriberId: string;
+  name: string;
+  eventId: string;
+  position: number;
+  attempts: number;
+  error: string;
+  failedAt: string;
+  /** An admin asked for it to be sent again, and it has not been yet. */
+  replay: boolean;
+}
+
+export const deadLetterRow = (letter: DeadLetter): Row<typeof DEAD_LETTERS> => ({
+  subscriber_id: letter.subscriberId,
+  event_id: letter.eventId,
+  name: letter.name,
+  position: letter.position,
+  attempts: letter.attempts,
+  error: letter.error,
+  failed_at: letter.failedAt,
+  replay: letter.replay ? 1 : 0,
+});
+
+export const deadLetterOf = (row: Row<typeof DEAD_LETTERS>): DeadLetter => ({
+  subscriberId: row.subscriber_id,
+  name: row.name,
+  eventId: row.event_id,
+  position: Number(row.position),
+  attempts: Number(row.attempts),
+  error: row.error,
+  failedAt: row.failed_at,
+  replay: Number(row.replay) === 1,
+});
