@@ -8,6 +8,10 @@ import { readSiteConfig, type SiteConfig } from './site-config.js';
  * enough that a client waiting on a stalled one gets its 503 before its own time-out.
  */
 const DEFAULT_DATABASE_TIMEOUT_SECONDS = 10;
+/** LEDGER_NATS_URL's default: a NATS server on this machine. */
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+/** LEDGER_NATS_STREAM's default: the JetStream stream that takes the NATS subscribers' subjects. */
+export const DEFAULT_NATS_STREAM = 'LEDGER';
 /** PORT's default. */
 export const DEFAULT_PORT = 8080;
 
@@ -34,6 +38,10 @@ export interface LedgerConfig extends SiteConfig {
   checkpointMinutes: number;
   /** LEDGER_DELIVERY_ATTEMPTS: attempts of one message to a subscriber before it is a dead letter (default 8). */
   deliveryAttempts?: number;
+  /** LEDGER_NATS_URL: the NATS server of the NATS subscribers (connected to only when there is one). */
+  natsUrl: string;
+  /** LEDGER_NATS_STREAM: the JetStream stream their subjects are added to. */
+  natsStream: string;
   /** How the ledger's PostgreSQL connections are named (pg_stat_activity.application_name). */
   databaseApplicationName: string;
   /** LEDGER_DATABASE_TIMEOUT (seconds): the longest PostgreSQL may take to connect, or to answer one statement. */
@@ -109,6 +117,22 @@ export const sqliteFiles = (dataDir: string) => ({
   state: join(dataDir, 'state.db'),
 });
 
+/** A NATS server's url: nats:// or tls://, a host, a port or not, nothing after (a user and password allowed). */
+function isNatsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'nats:' || url.protocol === 'tls:') &&
+      url.hostname !== '' &&
+      (url.pathname === '' || url.pathname === '/') &&
+      url.search === '' &&
+      url.hash === ''
+    );
+  } catch {
+    return false;
+  }
+}
+
 export const STORE_KINDS = ['sqlite', 'postgres', 'eventstoredb'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
@@ -153,8 +177,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const deliveryAttempts = env['LEDGER_DELIVERY_ATTEMPTS'];
   if (deliveryAttempts !== undefined && !/^[1-9]\d{0,3}$/.test(deliveryAttempts))
     throw new Error('LEDGER_DELIVERY_ATTEMPTS must be a number of attempts from 1 to 9999');
+  const natsUrl = env['LEDGER_NATS_URL'] ?? DEFAULT_NATS_URL;
+  if (!isNatsUrl(natsUrl)) throw new Error('LEDGER_NATS_URL must be a nats:// or tls:// url of a host, port optional');
+  const natsStream = env['LEDGER_NATS_STREAM'] ?? DEFAULT_NATS_STREAM;
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(natsStream))
+    throw new Error('LEDGER_NATS_STREAM must be a JetStream stream name: letters, digits, _ and -');
   return {
     dataDir,
+    natsUrl,
+    natsStream,
     ...(deliveryAttempts !== undefined ? { deliveryAttempts: Number(deliveryAttempts) } : {}),
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
     // Beside the master key, apart from data backups: a restore must not roll it back with the data.

@@ -65,12 +65,14 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     onError: (error, job) => logFailure(`scheduled job ${job} failed`)(error),
     onRun: (job, occurrence, summary) => log.info({ job, occurrence, ...summary }, 'scheduled run recorded'),
   }).start();
-  // Each webhook subscriber hears the log from its checkpoint (README "Subscribers"); neither url nor secret logged.
+  // Each subscriber (webhook, NATS) hears the log from its checkpoint (README "Subscribers"); no url nor secret logged.
   // On a shared database one node delivers, the others stand by: a receiver is not sent each message by every node.
   let deliveryStopped: Promise<void> = Promise.resolve();
   const delivery = opened.runDeliveryExclusively(() => {
     const runner = new DeliveryRunner(opened, {
       ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
+      natsUrl: config.natsUrl,
+      natsStream: config.natsStream,
       onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),
       onDeadLetter: ({ name, eventId, position, attempts, error }) =>
         log.warn({ subscriber: name, eventId, position, attempts, error }, 'delivery given up: a dead letter'),

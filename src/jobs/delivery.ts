@@ -1,12 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readSubscribers, webhookSecret } from '../app/subscribers.js';
+import { readSubscribers } from '../app/subscribers.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { deliveryMessage, type DeliveryMessage, type Subscriber } from '../domain/subscribers.js';
 import type { DeadLetter } from '../projections/delivery-tables.js';
 import type { DeliveryCheckpoints } from '../projections/read-model-store.js';
 import { pagesAfter } from '../store/pages.js';
 import type { Subscription } from 'rxjs';
-import { postWebhook, type Attempt } from './webhook-sender.js';
+import { DEFAULT_NATS_STREAM, DEFAULT_NATS_URL } from '../config.js';
+import { NatsSender } from './nats-sender.js';
+import { destination, type Attempt, type Senders } from './sender.js';
+import { WebhookSender } from './webhook-sender.js';
 
 /** Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS). */
 export const DEFAULT_DELIVERY_ATTEMPTS = 8;
@@ -23,6 +26,10 @@ export interface DeliveryOptions {
   pageSize?: number;
   /** The longest a receiver may take to answer one attempt. */
   timeoutMs?: number;
+  /** The NATS server of the NATS subscribers (LEDGER_NATS_URL), connected to only when there is one. */
+  natsUrl?: string;
+  /** The JetStream stream that takes the NATS subscribers' subjects (LEDGER_NATS_STREAM). */
+  natsStream?: string;
   /** A failure of the runner itself (the log or the checkpoints unreachable): it tries again at the next poll. */
   onError?(error: unknown, subscriber: string): void;
   /** A message given up on (what the log may say of it: names and ids, never a url). */
@@ -44,12 +51,12 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 /**
- * Delivers the log to each webhook subscriber (issue 27, DESIGN.md "Downstream and operations"):
+ * Delivers the log to each subscriber (issue 27, DESIGN.md "Downstream and operations"), a webhook
+ * or a NATS JetStream subject, each kind by its sender (sender.ts), the loop the same:
  * at least once, in log order, from its checkpoint kept beside the read models. One worker per
  * subscriber, so a receiver down holds up no other. A message is tried until it is delivered or
  * its attempts are spent (then a dead letter, and the next): the checkpoint moves after each page
- * only, so a crash or a stop sends again at most a page's messages, never skips one. NATS
- * subscribers are configured but not delivered to yet.
+ * only, so a crash or a stop sends again at most a page's messages, never skips one.
  */
 export class DeliveryRunner {
   private readonly abort = new AbortController();
@@ -65,11 +72,20 @@ export class DeliveryRunner {
   private woken = false;
   /** The live subscription that wakes it, and the types it follows (they change with the subscribers). */
   private live: { types: string; subscription: Subscription } | null = null;
+  private readonly senders: Senders;
 
   constructor(
     private readonly context: DeliveryContext,
     private readonly options: DeliveryOptions = {},
-  ) {}
+  ) {
+    this.senders = {
+      webhook: new WebhookSender(context),
+      nats: new NatsSender({
+        url: options.natsUrl ?? DEFAULT_NATS_URL,
+        stream: options.natsStream ?? DEFAULT_NATS_STREAM,
+      }),
+    };
+  }
 
   start(): this {
     this.loop = this.run();
@@ -82,6 +98,8 @@ export class DeliveryRunner {
     this.wakeUp();
     this.live?.subscription.unsubscribe();
     await this.loop;
+    // Closed before the workers are awaited: a publish in flight is cut, as a POST is by the abort.
+    await Promise.all(Object.values(this.senders).map((sender) => sender.close()));
     await Promise.all(this.workers.values());
   }
 
@@ -97,7 +115,7 @@ export class DeliveryRunner {
         this.current = new Map([...state.values()].map((subscriber) => [subscriber.since, subscriber]));
         await this.follow();
         for (const subscriber of this.current.values()) {
-          if (subscriber.kind !== 'webhook' || this.workers.has(subscriber.since)) continue;
+          if (this.workers.has(subscriber.since)) continue;
           const worker = this.drainWhilePending(subscriber.since)
             .catch((error: unknown) => this.options.onError?.(error, subscriber.name))
             .finally(() => this.workers.delete(subscriber.since));
@@ -119,8 +137,8 @@ export class DeliveryRunner {
    * configuration changes and for the time the subscription is down (an outage: it follows again).
    */
   private async follow(): Promise<void> {
-    const webhooks = [...this.current.values()].filter((subscriber) => subscriber.kind === 'webhook');
-    const types = [...new Set(webhooks.flatMap((subscriber) => subscriber.eventTypes))].sort();
+    const subscribers = [...this.current.values()];
+    const types = [...new Set(subscribers.flatMap((subscriber) => subscriber.eventTypes))].sort();
     if (this.live?.types === types.join()) return;
     this.live?.subscription.unsubscribe();
     this.live = null;
@@ -160,8 +178,7 @@ export class DeliveryRunner {
     const { store, readModels } = this.context;
     const first = this.current.get(id);
     if (!first) return;
-    const secret = await webhookSecret(this.context, first);
-    if ((await this.replay(id, secret)) === 'stopped') return;
+    if ((await this.replay(id)) === 'stopped') return;
     const checkpoint = await readModels.delivery.deliveryCheckpoint(id);
     const read = (after: number, limit: number) => store.readAll({ after, limit });
     let done = checkpoint;
@@ -169,12 +186,12 @@ export class DeliveryRunner {
       for (const event of page) {
         // Its configuration as now in force (another url, other types); none: removed, nothing more is sent.
         const subscriber = this.current.get(id);
-        if (!subscriber || subscriber.kind !== 'webhook' || this.stopped) {
+        if (!subscriber || this.stopped) {
           await readModels.delivery.advanceDelivery(id, first.name, done, []);
           return;
         }
         const message = deliveryMessage(subscriber, event);
-        const failure = message ? await this.deliver(id, subscriber.url, secret, message) : null;
+        const failure = message ? await this.deliver(id, subscriber, message) : null;
         if (failure === 'stopped') {
           await readModels.delivery.advanceDelivery(id, first.name, done, []);
           return;
@@ -203,12 +220,12 @@ export class DeliveryRunner {
    * checkpoint (so after later messages: a receiver that keeps the latest of a contact's decisions
    * compares positions). Each is removed once delivered, or recorded failed again.
    */
-  private async replay(id: string, secret: string): Promise<'stopped' | void> {
+  private async replay(id: string): Promise<'stopped' | void> {
     const { store, readModels } = this.context;
     for (const letter of await readModels.delivery.deadLetters(id)) {
       const subscriber = this.current.get(id);
       if (!letter.replay) continue;
-      if (!subscriber || subscriber.kind !== 'webhook' || this.stopped) return 'stopped';
+      if (!subscriber || this.stopped) return 'stopped';
       // Positions are exclusive bounds, not always dense (EventStoreDB): the first event from it is the one.
       const [event] = await store.readAll({ after: letter.position - 1, limit: 1 });
       const message = event?.id === letter.eventId ? deliveryMessage({ eventTypes: [event.type] }, event) : null;
@@ -216,7 +233,7 @@ export class DeliveryRunner {
         await readModels.delivery.settleDeadLetter(letter, true); // no longer in the log: nothing to send
         continue;
       }
-      const failure = await this.deliver(id, subscriber.url, secret, message);
+      const failure = await this.deliver(id, subscriber, message);
       if (failure === 'stopped') return 'stopped';
       await readModels.delivery.settleDeadLetter(failure ? { ...letter, ...failure } : letter, failure === null);
     }
@@ -224,24 +241,27 @@ export class DeliveryRunner {
 
   /**
    * Tries a message until delivered (null), its attempts spent (the dead letter's facts), or the
-   * runner stopped or the subscriber removed or changed ('stopped': the message is not given up on).
+   * runner stopped or the subscriber removed or sent elsewhere ('stopped': the message is not given up on).
    */
   private async deliver(
     id: string,
-    url: string,
-    secret: string,
+    subscriber: Subscriber,
     message: DeliveryMessage,
   ): Promise<null | 'stopped' | Pick<DeadLetter, 'attempts' | 'error' | 'failedAt'>> {
     const { maxAttempts = DEFAULT_DELIVERY_ATTEMPTS, baseDelayMs = 500, maxDelayMs = 60_000 } = this.options;
     const send = { timeoutMs: this.options.timeoutMs ?? 10_000, signal: this.abort.signal, now: this.context.now };
     let attempt: Attempt = { ok: false, error: 'not tried' };
     for (let tried = 1; tried <= maxAttempts; tried++) {
-      attempt = await postWebhook(url, secret, message, send);
+      attempt =
+        subscriber.kind === 'webhook'
+          ? await this.senders.webhook.send(subscriber, message, send)
+          : await this.senders.nats.send(subscriber, message, send);
       if (attempt.ok) return null;
       if (this.stopped) return 'stopped';
       if (tried < maxAttempts) await this.pause(backoffDelay(tried, baseDelayMs, maxDelayMs));
-      const subscriber = this.current.get(id);
-      if (this.stopped || subscriber?.kind !== 'webhook' || subscriber.url !== url) return 'stopped';
+      const now = this.current.get(id);
+      if (this.stopped || now?.kind !== subscriber.kind || destination(now) !== destination(subscriber))
+        return 'stopped';
     }
     return {
       attempts: maxAttempts,

@@ -1,8 +1,8 @@
+import { webhookSecret } from '../app/subscribers.js';
+import type { LedgerContext } from '../app/ledger-context.js';
 import { webhookHeaders } from '../crypto/webhook-signature.js';
-import type { DeliveryMessage } from '../domain/subscribers.js';
-
-/** How one attempt went: delivered (a 2xx), or why not, in a few words that hold nothing a receiver wrote. */
-export type Attempt = { ok: true } | { ok: false; error: string };
+import type { DeliveryMessage, Subscriber } from '../domain/subscribers.js';
+import type { Attempt, Sender, SendOptions } from './sender.js';
 
 /**
  * POSTs one message to a webhook, signed to the Standard Webhooks specification (`webhook-id` is
@@ -14,7 +14,7 @@ export async function postWebhook(
   url: string,
   secret: string,
   message: DeliveryMessage,
-  options: { timeoutMs: number; signal: AbortSignal; now: () => Date },
+  options: SendOptions,
 ): Promise<Attempt> {
   const body = JSON.stringify(message);
   const timestamp = Math.floor(options.now().getTime() / 1000);
@@ -34,5 +34,33 @@ export async function postWebhook(
     const cause = (error as { cause?: { code?: unknown } }).cause;
     const code = typeof cause?.code === 'string' ? cause.code : (error as Error).name;
     return { ok: false, error: code };
+  }
+}
+
+/**
+ * The webhook subscribers' sender: each signed with its secret, derived once per subscriber (by the
+ * event that made it a webhook: a subscriber configured again has another) and kept in memory only.
+ */
+export class WebhookSender implements Sender<'webhook'> {
+  private readonly secrets = new Map<string, Promise<string>>();
+
+  constructor(private readonly context: Pick<LedgerContext, 'keys'>) {}
+
+  async send(
+    subscriber: Extract<Subscriber, { kind: 'webhook' }>,
+    message: DeliveryMessage,
+    options: SendOptions,
+  ): Promise<Attempt> {
+    let secret = this.secrets.get(subscriber.since);
+    if (!secret) {
+      secret = webhookSecret(this.context, subscriber);
+      this.secrets.set(subscriber.since, secret);
+      secret.catch(() => this.secrets.delete(subscriber.since)); // the key store unreachable: read it again
+    }
+    return postWebhook(subscriber.url, await secret, message, options);
+  }
+
+  async close(): Promise<void> {
+    this.secrets.clear();
   }
 }

@@ -10,3 +10,26 @@ describe('LEDGER_DELIVERY_ATTEMPTS', () => {
     }
   });
 });
+
+describe('LEDGER_NATS_URL and LEDGER_NATS_STREAM', () => {
+  it('default to the NATS on this machine and the stream LEDGER; a url not nats:// or tls:// is refused', () => {
+    expect(readConfig({})).to.deep.include({ natsUrl: 'nats://127.0.0.1:4222', natsStream: 'LEDGER' });
+    for (const good of ['nats://nats.internal:4222', 'tls://user:secret@nats.example.com', 'nats://10.0.0.5']) {
+      expect(readConfig({ LEDGER_NATS_URL: good }).natsUrl, good).to.equal(good);
+    }
+    for (const bad of [
+      '',
+      'http://127.0.0.1:4222',
+      'nats://',
+      '127.0.0.1:4222',
+      'nats://h:4222/path',
+      'nats://h?x=1',
+    ]) {
+      expect(() => readConfig({ LEDGER_NATS_URL: bad }), bad).to.throw(/LEDGER_NATS_URL must be/);
+    }
+    expect(readConfig({ LEDGER_NATS_STREAM: 'CRM_OUT-1' }).natsStream).to.equal('CRM_OUT-1');
+    for (const bad of ['', 'LEDGER.X', 'a b', 'L*', 'L>']) {
+      expect(() => readConfig({ LEDGER_NATS_STREAM: bad }), bad).to.throw(/LEDGER_NATS_STREAM must be/);
+    }
+  });
+});
