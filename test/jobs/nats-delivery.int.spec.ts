@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { until } from '../support/receiver.js';
@@ -56,6 +57,35 @@ describe('delivery to NATS JetStream subscribers', function () {
     };
     const outcome = await publish(ledger, { events: [registered(p), consentGiven(p), restricted] });
     return outcome.appended.map((appended) => appended.id);
+  };
+  /** A TCP proxy to NATS that can go down (connections cut, the port refused) and come back on the same port. */
+  const natsProxy = async () => {
+    const sockets = new Set<Socket>();
+    let server: Server | null = null;
+    let port = 0;
+    const up = () =>
+      new Promise<void>((resolve) => {
+        server = createServer((inbound) => {
+          const outbound = createConnection(4222, '127.0.0.1');
+          for (const socket of [inbound, outbound]) {
+            sockets.add(socket);
+            socket.on('error', () => undefined).on('close', () => (inbound.destroy(), outbound.destroy()));
+          }
+          inbound.pipe(outbound).pipe(inbound);
+        });
+        server.listen(port, '127.0.0.1', () => {
+          port = (server!.address() as { port: number }).port;
+          resolve();
+        });
+      });
+    const down = async () => {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      server = null;
+    };
+    await up();
+    return { url: () => `nats://127.0.0.1:${port}`, up, down };
   };
   /** What the stream holds on this test's subject, in order, read by an ordered consumer. */
   const stored = async () => {
@@ -130,5 +160,36 @@ describe('delivery to NATS JetStream subscribers', function () {
     ]);
     expect(errors).to.deep.equal([]);
     expect((await listSubscribers(ledger))[0]!.delivery.deadLetters).to.equal(2);
+  });
+
+  it('a NATS down is retried, at the start or later, and the messages go once it is back, in log order', async () => {
+    await configureSubscriber(ledger, 'warehouse', { kind: 'nats', subject });
+    const proxy = await natsProxy();
+    try {
+      await proxy.down();
+      const letters: DeadLetter[] = [];
+      const first = await publishFor(person());
+      start({
+        natsUrl: proxy.url(),
+        maxAttempts: 1000,
+        timeoutMs: 500,
+        onDeadLetter: (letter) => letters.push(letter),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await countOf()).to.equal(0);
+      await proxy.up();
+      await until(async () => (await countOf()) === 2, 'the first messages once NATS is up');
+      await proxy.down();
+      const next = await publishFor(person());
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await proxy.up();
+      await until(async () => (await countOf()) === 4, 'the next messages once NATS is back');
+      expect((await stored()).map(({ id }) => id)).to.deep.equal([first[1], first[2], next[1], next[2]]);
+      expect(letters).to.deep.equal([]);
+    } finally {
+      await runner?.stop();
+      runner = null;
+      await proxy.down();
+    }
   });
 });
