@@ -61,15 +61,18 @@ describe('delivery to NATS JetStream subscribers', function () {
   /** A TCP proxy to NATS that can go down (connections cut, the port refused) and come back on the same port. */
   const natsProxy = async () => {
     const sockets = new Set<Socket>();
+    let connections = 0;
     let server: Server | null = null;
     let port = 0;
     const up = () =>
       new Promise<void>((resolve) => {
         server = createServer((inbound) => {
+          connections++;
           const outbound = createConnection(4222, '127.0.0.1');
           for (const socket of [inbound, outbound]) {
             sockets.add(socket);
-            socket.on('error', () => undefined).on('close', () => (inbound.destroy(), outbound.destroy()));
+            socket.on('error', () => undefined);
+            socket.on('close', () => (sockets.delete(socket), inbound.destroy(), outbound.destroy()));
           }
           inbound.pipe(outbound).pipe(inbound);
         });
@@ -85,12 +88,13 @@ describe('delivery to NATS JetStream subscribers', function () {
       server = null;
     };
     await up();
-    return { url: () => `nats://127.0.0.1:${port}`, up, down };
+    const open = () => sockets.size / 2;
+    return { url: () => `nats://127.0.0.1:${port}`, up, down, connections: () => connections, open };
   };
   /** What the stream holds on this test's subject, in order, read by an ordered consumer. */
-  const stored = async () => {
+  const stored = async (on = subject) => {
     const messages: { id: string | undefined; body: string }[] = [];
-    const consumer = await js().consumers.get(stream, { filterSubjects: subject });
+    const consumer = await js().consumers.get(stream, { filterSubjects: on });
     const fetched = await consumer.fetch({ max_messages: 100, expires: 1000 });
     for await (const message of fetched) {
       messages.push({ id: message.headers?.get('Nats-Msg-Id'), body: message.string() });
@@ -99,9 +103,9 @@ describe('delivery to NATS JetStream subscribers', function () {
     return messages;
   };
   const js = () => nc.jetstream();
-  const countOf = async () => {
-    const info = await jsm.streams.info(stream, { subjects_filter: subject }).catch(() => null);
-    return info?.state.subjects?.[subject] ?? 0;
+  const countOf = async (on = subject) => {
+    const info = await jsm.streams.info(stream, { subjects_filter: on }).catch(() => null);
+    return info?.state.subjects?.[on] ?? 0;
   };
 
   it('publishes the configured types only, in log order, msgID the event id, the clear part only', async () => {
@@ -186,6 +190,46 @@ describe('delivery to NATS JetStream subscribers', function () {
       await until(async () => (await countOf()) === 4, 'the next messages once NATS is back');
       expect((await stored()).map(({ id }) => id)).to.deep.equal([first[1], first[2], next[1], next[2]]);
       expect(letters).to.deep.equal([]);
+    } finally {
+      await runner?.stop();
+      runner = null;
+      await proxy.down();
+    }
+  });
+
+  it('connects to NATS only once a nats subscriber is configured, and lets go of it on stop', async () => {
+    const proxy = await natsProxy();
+    try {
+      await publishFor(person());
+      start({ natsUrl: proxy.url() });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(proxy.connections()).to.equal(0);
+      await configureSubscriber(ledger, 'warehouse', { kind: 'nats', subject });
+      await until(async () => (await countOf()) === 2, 'the messages');
+      expect(proxy.connections()).to.equal(1);
+      await runner!.stop();
+      runner = null;
+      await until(() => proxy.open() === 0, 'the connection closed');
+    } finally {
+      await proxy.down();
+    }
+  });
+
+  it('a message being retried goes to the new subject once the subscriber is configured with one', async () => {
+    await configureSubscriber(ledger, 'warehouse', { kind: 'nats', subject });
+    const proxy = await natsProxy();
+    try {
+      await proxy.down();
+      const published = await publishFor(person());
+      start({ natsUrl: proxy.url(), maxAttempts: 1000, timeoutMs: 500 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const moved = `${subject}.moved`;
+      await configureSubscriber(ledger, 'warehouse', { kind: 'nats', subject: moved });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await proxy.up();
+      await until(async () => (await countOf(moved)) === 2, 'the messages on the new subject');
+      expect((await stored(moved)).map(({ id }) => id)).to.deep.equal([published[1], published[2]]);
+      expect(await countOf()).to.equal(0);
     } finally {
       await runner?.stop();
       runner = null;
