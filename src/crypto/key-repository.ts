@@ -26,6 +26,12 @@ export interface ShredCause {
   eventId: string | null;
 }
 
+/** The scopes one forgetting destroys, and why. */
+export interface Shred {
+  scopes: readonly string[];
+  cause: ShredCause;
+}
+
 /** The last master-key rotation, under way (finishedAt null) or done. */
 export interface MasterKeyRotation {
   from: string;
@@ -55,8 +61,11 @@ export interface KeyRepository {
    * when the keys are wrapped by a master key that is no longer the current one.
    */
   insertMissing(keys: readonly WrappedKey[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
-  /** Deletes the keys and writes tombstones in one transaction; idempotent. Returns keys destroyed. */
-  shred(scopes: readonly string[], cause: ShredCause, at: string): Promise<number>;
+  /**
+   * Deletes the keys of every shred and writes their tombstones in one transaction (a scope named
+   * twice keeps the first cause); idempotent. Returns keys destroyed.
+   */
+  shred(shreds: readonly Shred[], at: string): Promise<number>;
   /**
    * The id of the master key that wraps this repository's keys, recorded once: by the first start
    * (the id of the keys already stored, if any, else `id`), and read back by every later one.

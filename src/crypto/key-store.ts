@@ -7,6 +7,7 @@ import {
   MasterKeyRotated,
   type KeyRepository,
   type MasterKeyRotation,
+  type Shred,
   type ShredCause,
   type Tombstone,
   type WrappedKey,
@@ -257,10 +258,15 @@ export class KeyStore {
   }
 
   /** Destroys the keys of the scopes (idempotent) and evicts them from the cache. */
-  async shred(scopes: readonly string[], cause: ShredCause): Promise<number> {
-    this.evict(scopes);
-    const destroyed = await this.repository.shred(scopes, cause, this.now().toISOString());
-    this.evict(scopes);
+  shred(scopes: readonly string[], cause: ShredCause): Promise<number> {
+    return this.shredAll([{ scopes, cause }]);
+  }
+
+  /** Destroys the keys of many forgettings together, in one commit (idempotent), and evicts them from the cache. */
+  async shredAll(shreds: readonly Shred[]): Promise<number> {
+    for (const { scopes } of shreds) this.evict(scopes);
+    const destroyed = shreds.length === 0 ? 0 : await this.repository.shred(shreds, this.now().toISOString());
+    for (const { scopes } of shreds) this.evict(scopes);
     return destroyed;
   }
 

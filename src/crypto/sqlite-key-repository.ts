@@ -4,15 +4,14 @@ import {
   MasterKeyRotated,
   type KeyRepository,
   type MasterKeyRotation,
-  type ShredCause,
+  type Shred,
   type Tombstone,
   type WrappedKey,
 } from './key-repository.js';
 import { asBuffer, KeysDbLookUps, openKeysDb, truncateWal } from './keys-db.js';
 
-/** What the keys.db writer thread does: insert missing keys, or shred scopes. */
-export type KeyWriterCall =
-  { insert: readonly WrappedKey[] } | { shred: { scopes: readonly string[]; cause: ShredCause; at: string } };
+/** What the keys.db writer thread does: insert missing keys, or shred the scopes of many forgettings at once. */
+export type KeyWriterCall = { insert: readonly WrappedKey[] } | { shred: { shreds: readonly Shred[]; at: string } };
 
 type Found = { keys: WrappedKey[]; tombstones: Tombstone[] };
 /** What an insert answers: the scopes' keys and tombstones, or the current master key when it is not theirs. */
@@ -69,8 +68,9 @@ export class SqliteKeyRepository implements KeyRepository {
     };
   }
 
-  async shred(scopes: readonly string[], cause: ShredCause, at: string) {
-    return (await this.writer.call({ shred: { scopes, cause, at } })) as number;
+  /** One message to the writer thread for all the shreds: one commit, all of them or none. */
+  async shred(shreds: readonly Shred[], at: string) {
+    return (await this.writer.call({ shred: { shreds, at } })) as number;
   }
 
   async claimMasterKey(id: string, at: string) {

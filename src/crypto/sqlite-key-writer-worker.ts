@@ -49,19 +49,19 @@ const inserter = new GroupCommit<readonly WrappedKey[], InsertAnswer>((calls) =>
 
 type ShredCall = Extract<KeyWriterCall, { shred: unknown }>['shred'];
 
-const shredGroup = db.transaction((calls: ShredCall[]) =>
-  calls.map(({ scopes, cause, at }) =>
-    settle(() => {
-      let count = 0;
-      for (const scope of scopes) {
-        const keyId = statements.keyIdOf.get(scope);
-        count += statements.delete.run(scope).changes;
-        statements.tombstone.run(scope, keyId ?? null, at, cause.reason, cause.eventId);
-      }
-      return count;
-    }),
-  ),
-);
+/** One call's shreds: a savepoint, so that a call that fails leaves nothing of it in the group's commit. */
+const shredCall = db.transaction(({ shreds, at }: ShredCall) => {
+  let count = 0;
+  for (const { scopes, cause } of shreds) {
+    for (const scope of scopes) {
+      const keyId = statements.keyIdOf.get(scope);
+      count += statements.delete.run(scope).changes;
+      statements.tombstone.run(scope, keyId ?? null, at, cause.reason, cause.eventId);
+    }
+  }
+  return count;
+});
+const shredGroup = db.transaction((calls: ShredCall[]) => calls.map((call) => settle(() => shredCall(call))));
 /** Shreds that arrive while a group commits share the next commit, and its one WAL truncation. */
 const shredder = new GroupCommit<ShredCall, number>((calls) => {
   const settled = shredGroup.immediate(calls);

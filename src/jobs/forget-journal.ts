@@ -62,12 +62,24 @@ export const eventOfEntry = (entry: JournalEntry): EventToAppend => ({
  * signature a write, not one an entry: a batch's groups journal hundreds at once). Lines of the
  * first version hold one entry each.
  */
+const SIGNED_PREFIX = { 1: 'contact-ledger forgetting v1\n', 2: 'contact-ledger forgettings v2\n' } as const;
 const signedText = ({ entries, version }: Pick<SignedLine, 'entries' | 'version'>) =>
-  Buffer.from(
-    version === 1
-      ? `contact-ledger forgetting v1\n${canonicalJson(entries[0]!)}`
-      : `contact-ledger forgettings v2\n${canonicalJson(entries)}`,
-  );
+  Buffer.from(SIGNED_PREFIX[version] + canonicalJson(version === 1 ? entries[0]! : entries));
+
+/**
+ * A new line of the journal, v2: its entries' canonical JSON, serialized once, is both what the
+ * signature covers and what the line holds (any JSON of the entries parses to the same entries).
+ */
+function signedLine(entries: readonly JournalEntry[], signer: CheckpointSigner): { line: Buffer; signature: string } {
+  const json = Buffer.from(canonicalJson(entries));
+  const signature = signer.signText(Buffer.concat([Buffer.from(SIGNED_PREFIX[2]), json]));
+  const line = Buffer.concat([
+    Buffer.from('{"entries":'),
+    json,
+    Buffer.from(`,"signature":${JSON.stringify(signature)}}\n`),
+  ]);
+  return { line, signature };
+}
 
 /** An entry of the journal that is not what the audit key signed: the ledger does not start on it. */
 export class ForgetJournalTampered extends Error {
@@ -193,11 +205,11 @@ export class ForgetJournal {
     const fresh = calls.flat().filter((event) => isForgettingEvent(event) && !this.journaled.has(event.id));
     if (fresh.length === 0) return done;
     const entries = [...new Map(fresh.map((event) => [event.id, journalEntryOf(event, now)])).values()];
-    const signature = this.signer.signText(signedText({ entries, version: 2 }));
+    const { line, signature } = signedLine(entries, this.signer);
     const created = !existsSync(this.path);
     const file = await open(this.path, 'a', 0o600);
     try {
-      await file.write(`${JSON.stringify({ entries, signature })}\n`);
+      await file.write(line);
       await file.sync();
     } finally {
       await file.close();

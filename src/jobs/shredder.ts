@@ -8,8 +8,6 @@ import { eventOfEntry, type ForgetJournal, type ForgettingFact } from './forget-
 
 const SHREDS_IN_FLIGHT = 256;
 
-const sum = (counts: number[]) => counts.reduce((total, count) => total + count, 0);
-
 /**
  * Crypto-shredding follows the log: a forgetting event is appended first, then the shredder
  * journals it (ForgetJournal) and destroys the keys it names. Idempotent, so the start-up pass can
@@ -38,10 +36,9 @@ export class Shredder {
     for (let i = 0; i < forgettings.length; i += SHREDS_IN_FLIGHT) {
       const group = forgettings.slice(i, i + SHREDS_IN_FLIGHT);
       await this.journal.record(group);
-      const counts = await Promise.all(
-        group.map((event) => this.keys.shred(destroyedScopes(event), { reason: event.type, eventId: event.id })),
+      destroyed += await this.keys.shredAll(
+        group.map((event) => ({ scopes: destroyedScopes(event), cause: { reason: event.type, eventId: event.id } })),
       );
-      destroyed += sum(counts);
     }
     return destroyed;
   }
@@ -66,10 +63,9 @@ export class Shredder {
     let reappended = 0;
     for (let i = 0; i < missing.length; i += SHREDS_IN_FLIGHT) {
       const group = missing.slice(i, i + SHREDS_IN_FLIGHT);
-      const counts = await Promise.all(
-        group.map((entry) => this.keys.shred(entry.scopes, { reason: entry.type, eventId: entry.eventId })),
+      keysDestroyed += await this.keys.shredAll(
+        group.map((entry) => ({ scopes: entry.scopes, cause: { reason: entry.type, eventId: entry.eventId } })),
       );
-      keysDestroyed += sum(counts);
       reappended += (await this.store.append(group.map(eventOfEntry))).appended.length;
     }
     return { forgettingEvents: logged.size, keysDestroyed, reappended };

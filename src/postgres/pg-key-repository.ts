@@ -2,6 +2,7 @@ import {
   MasterKeyRotated,
   type KeyRepository,
   type MasterKeyRotation,
+  type Shred,
   type ShredCause,
   type Tombstone,
   type WrappedKey,
@@ -285,16 +286,23 @@ export class PgKeyRepository implements KeyRepository {
     return { keys: [...keys.filter((key) => inserted.has(key.scope)), ...others.keys], tombstones: others.tombstones };
   }
 
-  async shred(scopes: readonly string[], cause: ShredCause, at: string) {
+  async shred(shreds: readonly Shred[], at: string) {
+    // One row a scope (a statement may not update a row twice): a scope named twice keeps its first cause.
+    const causes = new Map<string, ShredCause>();
+    for (const { scopes, cause } of shreds)
+      for (const scope of scopes) if (!causes.has(scope)) causes.set(scope, cause);
+    if (causes.size === 0) return 0;
+    const scopes = [...causes.keys()];
     // xmax is set on a row version written by the DO UPDATE branch: a key that was destroyed.
     const { rows } = await this.pool.query<{ destroyed: boolean }>(
       `INSERT INTO ${this.s}.scope_keys (scope, shredded_at, reason, event_id)
-       SELECT scope, $2, $3, $4 FROM unnest($1::text[]) AS scope ORDER BY scope
+       SELECT scope, $2, reason, event_id FROM unnest($1::text[], $3::text[], $4::text[]) AS u(scope, reason, event_id)
+       ORDER BY scope
        ON CONFLICT (scope) DO UPDATE SET master_key_id = NULL, wrapped = NULL,
          shredded_at = excluded.shredded_at, reason = excluded.reason, event_id = excluded.event_id
        WHERE scope_keys.wrapped IS NOT NULL
        RETURNING xmax <> 0 AS destroyed`,
-      [[...new Set(scopes)], at, cause.reason, cause.eventId],
+      [scopes, at, scopes.map((scope) => causes.get(scope)!.reason), scopes.map((scope) => causes.get(scope)!.eventId)],
     );
     const destroyed = rows.filter((row) => row.destroyed).length;
     if (destroyed > 0) await this.compact();

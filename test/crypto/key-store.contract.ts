@@ -76,6 +76,33 @@ export function describeKeyStoreContract(name: string, open: () => Promise<KeyRe
       expect(await keys.shred(['contact:C-1'], { reason: 'ContactAnonymized', eventId: 'ev-1' })).to.equal(0);
     });
 
+    it('shreds many forgettings in one commit: each scope tombstoned with the first cause naming it', async () => {
+      const created = await keys.keysFor(['contact:M-1', 'order:M-1', 'contact:M-2']);
+      const commits: number[] = [];
+      const shred = handle.repository.shred.bind(handle.repository);
+      handle.repository.shred = (shreds, at) => (commits.push(shreds.length), shred(shreds, at));
+      const destroyed = await keys.shredAll([
+        { scopes: ['contact:M-1', 'order:M-1'], cause: { reason: 'ContactErased', eventId: 'ev-m1' } },
+        { scopes: ['order:M-1', 'contact:M-2'], cause: { reason: 'OrderDataPurged', eventId: 'ev-m2' } },
+        { scopes: ['contact:M-never'], cause: { reason: 'ContactErased', eventId: 'ev-m3' } },
+      ]);
+      expect(destroyed).to.equal(3);
+      expect(commits).to.deep.equal([3]);
+      const { keys: left, tombstones } = await handle.repository.findByScopes([...created.keys(), 'contact:M-never']);
+      expect(left).to.deep.equal([]);
+      const causes = Object.fromEntries(tombstones.map((t) => [t.scope, t.eventId]));
+      expect(causes).to.deep.equal({
+        'contact:M-1': 'ev-m1',
+        'order:M-1': 'ev-m1',
+        'contact:M-2': 'ev-m2',
+        'contact:M-never': 'ev-m3',
+      });
+      expect((await keys.keyById(created.get('order:M-1')!.keyId)).status).to.equal('erased');
+      expect(
+        await keys.shredAll([{ scopes: ['contact:M-1'], cause: { reason: 'ContactErased', eventId: 'x' } }]),
+      ).to.equal(0);
+    });
+
     it('key look-ups asked together share one query, each answered on its own: open, erased, missing', async () => {
       const created = await keys.keysFor(['contact:C-1', 'contact:C-2', 'order:O-1']);
       await keys.shred(['contact:C-2'], { reason: 'ContactErased', eventId: 'ev-2' });

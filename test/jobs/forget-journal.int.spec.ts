@@ -34,6 +34,23 @@ describe('forget journal', () => {
     expect(ids).to.deep.equal(['E-1', 'E-2', 'E-3']);
   });
 
+  it('a line holds its entries as the canonical JSON its signature covers, serialized once', async () => {
+    await open().record([forgetting(1), forgetting(2)]);
+    const line = readFileSync(path, 'utf8').trim();
+    const { entries, signature } = JSON.parse(line) as { entries: unknown[]; signature: string };
+    expect(line).to.equal(`{"entries":${canonicalJson(entries)},"signature":"${signature}"}`);
+    expect(signer.signed(Buffer.from(`contact-ledger forgettings v2\n${canonicalJson(entries)}`), signature)).to.equal(
+      true,
+    );
+  });
+
+  it('reads the lines of the second version written with their keys in any order', () => {
+    const entries = [journalEntryOf(forgetting(5), '2026-11-02T00:00:00.000Z')];
+    const signature = signer.signText(Buffer.from(`contact-ledger forgettings v2\n${canonicalJson(entries)}`));
+    writeFileSync(path, `${JSON.stringify({ entries, signature })}\n`);
+    expect(open().verifiedEntries(() => true)).to.deep.equal(entries);
+  });
+
   it('reads the lines of the first version, one entry signed alone', () => {
     const entry = journalEntryOf(forgetting(4), '2026-11-02T00:00:00.000Z');
     const signature = signer.signText(Buffer.from(`contact-ledger forgetting v1\n${canonicalJson(entry)}`));
