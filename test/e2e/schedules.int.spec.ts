@@ -194,10 +194,11 @@ describe('scheduled runs on two nodes sharing PostgreSQL: exactly one runs each 
   });
 
   it('a node waiting on a taken occurrence runs it when the holder ends without recording it', async () => {
-    await configureSchedule(nodes[0]!, 'inactive-contacts', { cron: '*/5 * * * * *', mode: 'simulate' });
-    // Three seconds ahead at least: on a loaded machine, taking the lock and starting the runner
-    // below must both happen before the occurrence is due, or the runner waits for the next one.
-    const occurrence = new Date(Math.ceil((Date.now() + 3000) / 5000) * 5000).toISOString();
+    await configureSchedule(nodes[0]!, 'inactive-contacts', { cron: '*/10 * * * * *', mode: 'simulate' });
+    // Four seconds ahead at least: on a loaded machine, taking the lock and starting the runner
+    // below must both happen before the occurrence is due, or the runner waits for the next one;
+    // and ten seconds between occurrences, for its retry to come before the next is due.
+    const occurrence = new Date(Math.ceil((Date.now() + 4000) / 10_000) * 10_000).toISOString();
     let release!: () => void;
     // A holder that dies before recording: its lock goes, and no run of the occurrence is in the log.
     const holding = nodes[0]!.runOccurrenceExclusively(
