@@ -2048,8 +2048,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
     };
     ErasureRequestBody: {
       /** Format: opaque-id */
@@ -2079,8 +2092,21 @@ export interface components {
           at: string;
           reason?: string;
         } | null;
+        /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+        downstream: {
+          /** @description the subscriber (confirmsErasure) whose word is awaited */
+          subscriber: string;
+          /** @enum {string} */
+          status: 'pending' | 'confirmed';
+          confirmedBy: {
+            /** @description the ErasureConfirmed event */
+            eventId: string;
+            /** Format: instant */
+            at: string;
+          } | null;
+        }[];
         /** @enum {string} */
-        status: 'pending' | 'done' | 'refused' | 'overdue';
+        status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       }[];
     };
     /** ErasureRequestWithEvidence */
@@ -2103,8 +2129,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       evidence: string | null;
       /**
        * @description none: the request came without evidence; erased: its key was destroyed; period-ended: past evidenceKeptUntil, the evidence is no longer opened
@@ -2137,8 +2176,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       forgettingEvent: {
         id: string;
         type: string;
@@ -2310,6 +2362,7 @@ export interface components {
         | 'ConsentExpired'
         | 'ErasureRequested'
         | 'ErasureRefused'
+        | 'ErasureConfirmed'
         | 'ContactAnonymized'
         | 'ContactErased'
         | 'OrderDataPurged'
@@ -2356,6 +2409,7 @@ export interface components {
           | 'ConsentExpired'
           | 'ErasureRequested'
           | 'ErasureRefused'
+          | 'ErasureConfirmed'
           | 'ContactAnonymized'
           | 'ContactErased'
           | 'OrderDataPurged'
@@ -3113,7 +3167,7 @@ export interface operations {
     parameters: {
       query?: {
         /** @description overdue: pending past its due date */
-        status?: 'pending' | 'done' | 'refused' | 'overdue';
+        status?: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       };
       header?: never;
       path?: never;
@@ -3595,6 +3649,7 @@ export interface operations {
                 | 'ConsentExpired'
                 | 'ErasureRequested'
                 | 'ErasureRefused'
+                | 'ErasureConfirmed'
                 | 'ContactAnonymized'
                 | 'ContactErased'
                 | 'OrderDataPurged'
@@ -3655,6 +3710,7 @@ export interface operations {
                 | 'ConsentExpired'
                 | 'ErasureRequested'
                 | 'ErasureRefused'
+                | 'ErasureConfirmed'
                 | 'ContactAnonymized'
                 | 'ContactErased'
                 | 'OrderDataPurged'
