@@ -48,7 +48,7 @@ export function decideConfirmErasure(state: ConfirmationState, subscriber: strin
     throw new RuleViolation(
       `event ${event.id} is a ${event.type}, not a forgetting`,
       `acknowledge a forgetting (${FORGETTING_TYPES.join(', ')}) delivered to this subscriber`,
-      { eventId: event.id, type: event.type },
+      { eventId: event.id, eventType: event.type },
     );
   }
   if (!confirmersOf(subscribersThen, event.type).includes(subscriber)) {
