@@ -7,6 +7,8 @@ import { person, registered, type Person } from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
 import { issueApiKey } from '../../src/app/issue-api-key.js';
 import { listApiKeys } from '../../src/app/list-api-keys.js';
+import { authenticate } from '../../src/app/authenticate.js';
+import { Forbidden } from '../../src/domain/errors.js';
 import { contactStream } from '../../src/domain/identifiers.js';
 
 const DAY = 86_400_000;
@@ -89,6 +91,13 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     expect(issued.map((event) => event.data['subscriber'])).to.include.members(['crm', 'warehouse', 'bi']);
     const listed = (await listApiKeys(ledger)).filter((key) => key.role === 'subscriber');
     expect(listed.map((key) => key.subscriber)).to.include.members(['crm', 'warehouse', 'bi']);
+    expect(runCli(['keys', 'list'], ledger.env).stdout).to.match(/\tsubscriber:crm\t/);
+  });
+
+  it('off loopback, where /metrics and /openapi.json take a key of any role, a subscriber key is refused', async () => {
+    await authenticate(ledger, keys['admin']!, 'any');
+    const refused = await authenticate(ledger, keys['crm']!, 'any').catch((error: unknown) => error);
+    expect(refused).to.be.instanceOf(Forbidden).and.include({ status: 403 });
   });
 
   it("a subscriber key is refused (403) on every route but its own acks, another subscriber's included", async () => {
