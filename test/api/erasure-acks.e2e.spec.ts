@@ -216,4 +216,11 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     expect(await overdue()).not.to.include(requestId);
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
   });
+
+  it('the read models fold the confirmations as folding the log again does (projections verify)', async () => {
+    await ledger.runner.catchUp();
+    const verified = runCli(['projections', 'verify'], ledger.env);
+    expect(verified.status, verified.stderr).to.equal(0);
+    expect(verified.stdout).to.match(/^OK: \d+ read-model rows equal the log folded again/);
+  });
 });
