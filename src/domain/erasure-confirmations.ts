@@ -20,7 +20,7 @@ const FORGETTINGS: ReadonlySet<string> = new Set(FORGETTING_TYPES);
  */
 export const confirmersOf = (subscribers: SubscribersState, type: string): string[] =>
   [...subscribers.values()]
-    .filter((subscriber) => subscriber.confirmsErasure && subscriber.eventTypes.includes(type as never))
+    .filter((subscriber) => subscriber.confirmsErasure && (subscriber.eventTypes as readonly string[]).includes(type))
     .map((subscriber) => subscriber.name)
     .sort();
 
