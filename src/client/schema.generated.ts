@@ -483,6 +483,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/subscribers/{name}/acks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** a subscriber (confirmsErasure) says it erased its copy after a forgetting delivered to it: {eventId}; an ErasureConfirmed event in the contact's stream; 201 when recorded, 200 (changed: false) when already so */
+    post: operations['acknowledgeErasure'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit/events': {
     parameters: {
       query?: never;
@@ -2048,8 +2065,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
     };
     ErasureRequestBody: {
       /** Format: opaque-id */
@@ -2079,8 +2109,21 @@ export interface components {
           at: string;
           reason?: string;
         } | null;
+        /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+        downstream: {
+          /** @description the subscriber (confirmsErasure) whose word is awaited */
+          subscriber: string;
+          /** @enum {string} */
+          status: 'pending' | 'confirmed';
+          confirmedBy: {
+            /** @description the ErasureConfirmed event */
+            eventId: string;
+            /** Format: instant */
+            at: string;
+          } | null;
+        }[];
         /** @enum {string} */
-        status: 'pending' | 'done' | 'refused' | 'overdue';
+        status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       }[];
     };
     /** ErasureRequestWithEvidence */
@@ -2103,8 +2146,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       evidence: string | null;
       /**
        * @description none: the request came without evidence; erased: its key was destroyed; period-ended: past evidenceKeptUntil, the evidence is no longer opened
@@ -2137,8 +2193,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       forgettingEvent: {
         id: string;
         type: string;
@@ -2310,6 +2379,7 @@ export interface components {
         | 'ConsentExpired'
         | 'ErasureRequested'
         | 'ErasureRefused'
+        | 'ErasureConfirmed'
         | 'ContactAnonymized'
         | 'ContactErased'
         | 'OrderDataPurged'
@@ -2356,6 +2426,7 @@ export interface components {
           | 'ConsentExpired'
           | 'ErasureRequested'
           | 'ErasureRefused'
+          | 'ErasureConfirmed'
           | 'ContactAnonymized'
           | 'ContactErased'
           | 'OrderDataPurged'
@@ -2386,6 +2457,28 @@ export interface components {
         /** @description true: to be sent again at the next pass of the delivery */
         replay: boolean;
       }[];
+    };
+    /** ErasureConfirmation */
+    ErasureConfirmation: {
+      subscriber: string;
+      /** @description the forgetting acknowledged */
+      eventId: string;
+      requestId: string | null;
+      confirmedBy: {
+        /** @description the ErasureConfirmed event */
+        eventId: string;
+        /** Format: instant */
+        at: string;
+      };
+      /** @description false: already confirmed, nothing appended */
+      changed: boolean;
+    };
+    ErasureAcknowledgementBody: {
+      /**
+       * Format: uuid
+       * @description the forgetting event (the message id, webhook-id)
+       */
+      eventId: string;
     };
     /** AuditCheckpoint */
     AuditCheckpoint: {
@@ -2447,6 +2540,7 @@ export interface components {
         | 'urn:contact-ledger:problem:unknown-api-key'
         | 'urn:contact-ledger:problem:unknown-stream'
         | 'urn:contact-ledger:problem:unknown-subscriber'
+        | 'urn:contact-ledger:problem:unknown-event'
         | 'urn:contact-ledger:problem:unknown-consent-link'
         | 'about:blank'
         | 'urn:contact-ledger:problem:concurrency-conflict'
@@ -3113,7 +3207,7 @@ export interface operations {
     parameters: {
       query?: {
         /** @description overdue: pending past its due date */
-        status?: 'pending' | 'done' | 'refused' | 'overdue';
+        status?: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       };
       header?: never;
       path?: never;
@@ -3595,6 +3689,7 @@ export interface operations {
                 | 'ConsentExpired'
                 | 'ErasureRequested'
                 | 'ErasureRefused'
+                | 'ErasureConfirmed'
                 | 'ContactAnonymized'
                 | 'ContactErased'
                 | 'OrderDataPurged'
@@ -3655,6 +3750,7 @@ export interface operations {
                 | 'ConsentExpired'
                 | 'ErasureRequested'
                 | 'ErasureRefused'
+                | 'ErasureConfirmed'
                 | 'ContactAnonymized'
                 | 'ContactErased'
                 | 'OrderDataPurged'
@@ -3797,6 +3893,52 @@ export interface operations {
       403: components['responses']['Problem'];
       404: components['responses']['Problem'];
       421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  acknowledgeErasure: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ErasureAcknowledgementBody'];
+      };
+    };
+    responses: {
+      /** @description already confirmed: the confirmation recorded then */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErasureConfirmation'];
+        };
+      };
+      /** @description the confirmation recorded */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErasureConfirmation'];
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      422: components['responses']['Problem'];
       500: components['responses']['Problem'];
       503: components['responses']['Unavailable'];
     };
