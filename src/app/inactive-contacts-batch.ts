@@ -230,55 +230,64 @@ async function simulate(
   context: LedgerContext,
   units: readonly Unit[],
   settings: { cutoff: string; purposes: readonly PurposeEvent[]; runId: string },
-): Promise<Map<string, UnitDecision>> {
-  const decided = new Map<string, UnitDecision>();
-  const fromLog: Unit[] = [];
+): Promise<Array<[string, UnitDecision]>> {
+  // By the unit's index, not in a map of a million contact ids (the simulation's budget).
+  const decisions = new Array<UnitDecision | undefined>(units.length);
+  const fromLog: number[] = [];
   const now = context.now();
-  for (let i = 0; i < units.length; i += HEADS_PAGE) {
-    const page = units.slice(i, i + HEADS_PAGE);
-    const provable = page.filter((unit) => unit.row?.proven && unit.orders.length === 0);
+  for (let start = 0; start < units.length; start += HEADS_PAGE) {
+    const page = Array.from({ length: Math.min(HEADS_PAGE, units.length - start) }, (_, k) => start + k);
+    const provable = page.filter((i) => units[i]!.row?.proven && units[i]!.orders.length === 0);
     const heads = await context.store.headsOf(
-      provable.map(({ contactId }) => ({ stream: contactStream(contactId), mentioned: contactId })),
+      provable.map((i) => ({ stream: contactStream(units[i]!.contactId), mentioned: units[i]!.contactId })),
     );
-    const current = new Set(provable.filter((unit, k) => heads[k] === unit.row!.headPosition));
-    for (const unit of page) {
-      if (!current.has(unit)) fromLog.push(unit);
-      else
-        decided.set(unit.contactId, { outcome: inactiveOutcome(unit.proposed, unit.row!.validUntil, now), purged: [] });
-    }
+    provable.forEach((i, k) => {
+      const { proposed, row } = units[i]!;
+      if (heads[k] === row!.headPosition)
+        decisions[i] = { outcome: inactiveOutcome(proposed, row!.validUntil, now), purged: [] };
+    });
+    for (const i of page) if (!decisions[i]) fromLog.push(i);
   }
   await inGroups(
     fromLog,
-    (unit) => decideOnStream(context, contactStream(unit.contactId), unitCommand(context, unit, settings, false)),
-    (results) => results.forEach(([unit, decision]) => decided.set(unit.contactId, decision)),
+    (i) =>
+      decideOnStream(context, contactStream(units[i]!.contactId), unitCommand(context, units[i]!, settings, false)),
+    (results) => results.forEach(([i, decision]) => (decisions[i] = decision)),
   );
-  return decided;
+  return units.map((unit, i) => [unit.contactId, decisions[i]!]);
 }
 
-/** The read model's proposals, one unit per contact, in contact id order. */
+/**
+ * The read model's proposals, one unit per contact, in contact id order. The candidates come in
+ * that order already: a unit each, without a map of a million ids (the simulation's budget); the
+ * buyers of purgeable orders are joined to them, or added, and sorted in only then.
+ */
 async function proposedUnits(
   readModels: Pick<ReadModels, 'inactivityFactsBefore' | 'purgeableOrdersBefore'>,
   cutoff: string,
 ): Promise<Unit[]> {
-  const units = new Map<string, Unit>();
-  const unit = (contactId: string) => {
-    let found = units.get(contactId);
-    if (!found) units.set(contactId, (found = { contactId, proposed: null, row: null, orders: [] }));
-    return found;
-  };
+  const units: Unit[] = [];
   for await (const page of readModels.inactivityFactsBefore(cutoff)) {
     for (const row of page) {
-      const outcome = classifyInactive(row.facts, cutoff);
-      if (!outcome) continue;
-      const proposed = unit(row.facts.contactId);
-      proposed.proposed = outcome;
-      proposed.row = row;
+      const proposed = classifyInactive(row.facts, cutoff);
+      if (proposed) units.push({ contactId: row.facts.contactId, proposed, row, orders: [] });
     }
   }
+  const ordersOf = new Map<string, string[]>();
   for await (const page of readModels.purgeableOrdersBefore(cutoff)) {
-    for (const { orderId, contactId } of page) unit(contactId).orders.push(orderId);
+    for (const { orderId, contactId } of page) {
+      const orders = ordersOf.get(contactId);
+      if (orders) orders.push(orderId);
+      else ordersOf.set(contactId, [orderId]);
+    }
   }
-  return [...units.values()].sort((a, b) => (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : 0));
+  if (ordersOf.size === 0) return units;
+  for (const unit of units) {
+    unit.orders = ordersOf.get(unit.contactId) ?? [];
+    ordersOf.delete(unit.contactId);
+  }
+  for (const [contactId, orders] of ordersOf) units.push({ contactId, proposed: null, row: null, orders });
+  return units.sort((a, b) => (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : 0));
 }
 
 /**
@@ -382,7 +391,7 @@ function appendRunEvents(context: LedgerContext, runId: string, events: readonly
 /** The report of decisions, in contact (and order) id order, with the id that names its outcome. */
 function reportOf(
   header: Pick<InactiveBatchReport, 'runId' | 'simulated' | 'asOf' | 'inactivityMonths' | 'cutoff'>,
-  decisions: ReadonlyMap<string, UnitDecision>,
+  decisions: Iterable<readonly [string, UnitDecision]>,
 ): InactiveBatchReport {
   const contacts = Object.fromEntries(BATCH_OUTCOMES.map((outcome) => [outcome, [] as string[]])) as Record<
     Outcome,
