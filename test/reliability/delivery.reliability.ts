@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import { v7 as uuidv7 } from 'uuid';
@@ -34,6 +36,10 @@ class Ledger {
   server: RunningServer | null = null;
   adminKey = '';
   private readonly data;
+  /** The data folder. */
+  get dir(): string {
+    return this.data.dir;
+  }
 
   constructor(
     store: string,
@@ -165,7 +171,7 @@ function webhookArrivals(receiver: Receiver, secret: string) {
 }
 
 /** Waits until every logged event is among the arrivals. */
-const allArrived = (logged: Logged[], arrivals: () => (string | undefined)[], what: string) => {
+const allArrived = (logged: Logged[], arrivals: () => (string | undefined)[], what: string, ms = 40_000) => {
   const pending = new Set(logged.map((event) => event.id));
   let read = 0;
   return until(
@@ -175,7 +181,7 @@ const allArrived = (logged: Logged[], arrivals: () => (string | undefined)[], wh
       return pending.size === 0;
     },
     what,
-    40_000,
+    ms,
   );
 };
 
@@ -313,3 +319,52 @@ for (const store of ['sqlite', 'postgres']) {
     });
   });
 }
+
+/**
+ * events.db restored from an older copy beside a state.db whose subscriber checkpoint is further
+ * (a backup of the log alone, as restore.reliability.ts makes): what is published after the
+ * restore lands at positions the checkpoint had passed, and must reach the subscriber all the same.
+ */
+describe('delivery after a log restored from an older copy', function () {
+  this.timeout(60_000);
+  let receiver: Receiver;
+  let ledger: Ledger;
+  before(async () => (receiver = await startReceiver()));
+  after(async () => {
+    await receiver.close();
+    await ledger.remove();
+  });
+
+  it('delivers what is published after the restore, at positions the checkpoint had passed', async () => {
+    ledger = new Ledger('sqlite', { ...FAST_RETRIES, LEDGER_DELIVERY_ATTEMPTS: '1000' });
+    await ledger.start();
+    await ledger.expectCall('PUT', '/v1/purposes/newsletter', { kind: 'consent', channel: 'email' }, 200);
+    const hook = await ledger.expectCall('PUT', '/v1/subscribers/crm', { kind: 'webhook', url: receiver.url }, 201);
+    const arrivals = webhookArrivals(receiver, hook.secret as string);
+    /** Publishes, then waits until the subscriber has it all and its checkpoint is at the head. */
+    const publishDelivered = async (contacts: number) => {
+      await publishDecisions(ledger, newContacts(contacts), 4);
+      await allArrived(await ledger.subscribed(), () => arrivals().ids, 'every event at the webhook');
+      await until(async () => {
+        const [crm] = (await ledger.expectCall('GET', '/v1/subscribers', undefined, 200)).items;
+        return crm.delivery.lag === 0;
+      }, 'the checkpoint at the head');
+    };
+    await publishDelivered(10);
+    await ledger.server!.stop();
+    copyFileSync(join(ledger.dir, 'events.db'), join(ledger.dir, 'events.backup.db'));
+    await ledger.start();
+    await publishDelivered(20);
+    await ledger.server!.stop();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(ledger.dir, `events.db${suffix}`), { force: true });
+    copyFileSync(join(ledger.dir, 'events.backup.db'), join(ledger.dir, 'events.db'));
+
+    await ledger.start();
+    const restored = new Set((await ledger.subscribed()).map((event) => event.id));
+    await publishDecisions(ledger, newContacts(10), 4);
+    const after = (await ledger.subscribed()).filter((event) => !restored.has(event.id));
+    expect(after).to.have.length(41);
+    await allArrived(after, () => arrivals().ids, 'what was published after the restore', 15_000);
+    expect(arrivals().unsigned).to.deep.equal([]);
+  });
+});
