@@ -19,6 +19,7 @@ export function tempDataDir(store = TEST_STORE): { dir: string; env: NodeJS.Proc
   const dir = mkdtempSync(join(tmpdir(), 'ledger-test-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    LEDGER_STORE: store,
     LEDGER_DATA_DIR: dir,
     LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'silent',
@@ -28,7 +29,6 @@ export function tempDataDir(store = TEST_STORE): { dir: string; env: NodeJS.Proc
     const schema = testSchemaName();
     schemas.push(schema, `${schema}_keys`);
     Object.assign(env, {
-      LEDGER_STORE: 'postgres',
       LEDGER_DATABASE_URL: TEST_DATABASE_URL,
       LEDGER_DATABASE_SCHEMA: schema,
       LEDGER_KEYS_SCHEMA: `${schema}_keys`,
