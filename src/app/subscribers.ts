@@ -134,9 +134,9 @@ export async function replayDeadLetters(context: DeliveryReader, name: string): 
 /**
  * A log restored from an older copy beside delivery checkpoints kept further (state.db, or the
  * schema, not restored with it): a subscriber's checkpoint beyond the log's head would skip what is
- * appended after the restore at the positions it had passed. Brought back to the head before the
- * delivery starts (what the restored log holds up to it was delivered). Never a loss: at worst a
- * message sent again. The names of the subscribers brought back.
+ * appended after the restore at the positions it had passed. Brought back to the head when the
+ * ledger opens, before anything is appended (what the restored log holds up to it was delivered).
+ * Never a loss: at worst a message sent again. The names of the subscribers brought back.
  */
 export async function rewindDeliveryToLog(context: DeliveryReader): Promise<string[]> {
   const head = await context.store.headPosition();

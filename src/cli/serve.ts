@@ -9,7 +9,6 @@ import { restartOnOutage } from '../store/restart-on-outage.js';
 import { recordCheckpoint } from '../app/audit-checkpoint.js';
 import { ScheduleRunner } from '../jobs/schedules.js';
 import { DeliveryRunner } from '../jobs/delivery.js';
-import { rewindDeliveryToLog } from '../app/subscribers.js';
 
 /**
  * Runs the API, the projection runner, the shredder reaction, the scheduled jobs and the delivery to
@@ -30,15 +29,6 @@ export async function serve(config: LedgerConfig): Promise<Server> {
         ? 'the read models are keyed by another master key (a rotation)'
         : 'the read models were folded from another log (a restore?)';
     log.warn(mismatch, `${why}: rebuilding them`);
-  }
-  // The same for the subscribers' checkpoints, before the API appends or the delivery sends anything (the
-  // forgettings the journal appended again at the opening are not sent: the subscribers had the originals).
-  const rewound = await rewindDeliveryToLog(opened).catch(async (error: unknown) => {
-    await opened.close();
-    throw error;
-  });
-  if (rewound.length > 0) {
-    log.warn({ subscribers: rewound }, 'delivery checkpoints beyond the log (a restore?): brought back to its head');
   }
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
