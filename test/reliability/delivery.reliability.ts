@@ -165,19 +165,18 @@ function webhookArrivals(receiver: Receiver, secret: string) {
   };
 }
 
-/** Waits until every logged event is among the arrivals. */
-const allArrived = (logged: Logged[], arrivals: () => (string | undefined)[], what: string, ms = 40_000) => {
+/** Waits until every logged event is among the arrivals; else says how many are missing. */
+const allArrived = async (logged: Logged[], arrivals: () => (string | undefined)[], what: string, ms = 40_000) => {
   const pending = new Set(logged.map((event) => event.id));
   let read = 0;
-  return until(
-    () => {
-      const ids = arrivals();
-      for (; read < ids.length; read++) pending.delete(ids[read]!);
-      return pending.size === 0;
-    },
-    what,
-    ms,
-  );
+  const arrived = () => {
+    const ids = arrivals();
+    for (; read < ids.length; read++) pending.delete(ids[read]!);
+    return pending.size === 0;
+  };
+  await until(arrived, what, ms).catch((error: Error) => {
+    throw new Error(`${error.message}: ${pending.size} of ${logged.length} missing`);
+  });
 };
 
 for (const store of ['sqlite', 'postgres']) {
