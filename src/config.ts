@@ -38,6 +38,10 @@ export interface LedgerConfig extends SiteConfig {
   checkpointMinutes: number;
   /** LEDGER_DELIVERY_ATTEMPTS: attempts of one message to a subscriber before it is a dead letter (default 8). */
   deliveryAttempts?: number;
+  /** LEDGER_DELIVERY_BACKOFF_MS: the wait after a message's first failed attempt, doubling after each (default 500). */
+  deliveryBackoffMs?: number;
+  /** LEDGER_DELIVERY_MAX_BACKOFF_MS: the longest wait between two attempts of a message (default 60,000). */
+  deliveryMaxBackoffMs?: number;
   /** LEDGER_NATS_URL: the NATS server of the NATS subscribers (connected to only when there is one). */
   natsUrl: string;
   /** LEDGER_NATS_STREAM: the JetStream stream their subjects are added to. */
@@ -133,6 +137,15 @@ function isNatsUrl(value: string): boolean {
   }
 }
 
+/** A wait in milliseconds from 1 to an hour, or undefined when the variable is not set. */
+function readMilliseconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,6}$/.test(value) || Number(value) > 3_600_000)
+    throw new Error(`${name} must be a number of milliseconds from 1 to 3600000`);
+  return Number(value);
+}
+
 export const STORE_KINDS = ['sqlite', 'postgres', 'eventstoredb'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
@@ -177,6 +190,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const deliveryAttempts = env['LEDGER_DELIVERY_ATTEMPTS'];
   if (deliveryAttempts !== undefined && !/^[1-9]\d{0,3}$/.test(deliveryAttempts))
     throw new Error('LEDGER_DELIVERY_ATTEMPTS must be a number of attempts from 1 to 9999');
+  const deliveryBackoffMs = readMilliseconds(env, 'LEDGER_DELIVERY_BACKOFF_MS');
+  const deliveryMaxBackoffMs = readMilliseconds(env, 'LEDGER_DELIVERY_MAX_BACKOFF_MS');
   const natsUrl = env['LEDGER_NATS_URL'] ?? DEFAULT_NATS_URL;
   if (!isNatsUrl(natsUrl)) throw new Error('LEDGER_NATS_URL must be a nats:// or tls:// url of a host, port optional');
   const natsStream = env['LEDGER_NATS_STREAM'] ?? DEFAULT_NATS_STREAM;
@@ -187,6 +202,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     natsUrl,
     natsStream,
     ...(deliveryAttempts !== undefined ? { deliveryAttempts: Number(deliveryAttempts) } : {}),
+    ...(deliveryBackoffMs !== undefined ? { deliveryBackoffMs } : {}),
+    ...(deliveryMaxBackoffMs !== undefined ? { deliveryMaxBackoffMs } : {}),
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
     // Beside the master key, apart from data backups: a restore must not roll it back with the data.
     forgetJournal: resolve(

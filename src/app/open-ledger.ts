@@ -30,6 +30,7 @@ import { ProjectionLock } from '../postgres/projection-lock.js';
 import { OccurrenceLock } from '../postgres/occurrence-lock.js';
 import { Shredder } from '../jobs/shredder.js';
 import { ForgetJournal } from '../jobs/forget-journal.js';
+import { rewindDeliveryToLog } from './subscribers.js';
 import type { RunOccurrenceExclusively } from '../jobs/schedules.js';
 import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
 import { emailHashes } from '../projections/email-hashes.js';
@@ -320,6 +321,15 @@ export async function openLedger(
   } catch (error) {
     await backend.close();
     throw error;
+  }
+  // Before anything is appended (the journal's forgettings below, a command, the API): a subscriber's
+  // checkpoint beyond the head of a log restored from an older copy is brought back to it.
+  const rewound = await rewindDeliveryToLog({ store, readModels: { delivery: backend.readModels } });
+  if (rewound.length > 0) {
+    log.warn(
+      { subscribers: rewound, head },
+      'delivery checkpoints beyond the log (a restore?): brought back to its head',
+    );
   }
   const shredder = new Shredder(store, keys, journal);
   const reconciled = await shredder.reconcile();

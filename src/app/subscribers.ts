@@ -134,3 +134,21 @@ export async function replayDeadLetters(context: DeliveryReader, name: string): 
   await context.readModels.delivery.replayDeadLetters(since);
   return (await context.readModels.delivery.deadLetters(since)).filter((letter) => letter.replay).length;
 }
+
+/**
+ * A log restored from an older copy beside delivery checkpoints kept further (state.db, or the
+ * schema, not restored with it): a subscriber's checkpoint beyond the log's head would skip what is
+ * appended after the restore at the positions it had passed. Brought back to the head when the
+ * ledger opens, before anything is appended (what the restored log holds up to it was delivered).
+ * Never a loss: at worst a message sent again. The names of the subscribers brought back.
+ */
+export async function rewindDeliveryToLog(context: DeliveryReader): Promise<string[]> {
+  const head = await context.store.headPosition();
+  const rewound: string[] = [];
+  for (const subscriber of (await readSubscribers(context.store)).values()) {
+    if ((await context.readModels.delivery.deliveryCheckpoint(subscriber.since)) <= head) continue;
+    await context.readModels.delivery.advanceDelivery(subscriber.since, subscriber.name, head, []);
+    rewound.push(subscriber.name);
+  }
+  return rewound;
+}

@@ -71,6 +71,8 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const delivery = opened.runDeliveryExclusively(() => {
     const runner = new DeliveryRunner(opened, {
       ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
+      ...(config.deliveryBackoffMs !== undefined ? { baseDelayMs: config.deliveryBackoffMs } : {}),
+      ...(config.deliveryMaxBackoffMs !== undefined ? { maxDelayMs: config.deliveryMaxBackoffMs } : {}),
       natsUrl: config.natsUrl,
       natsStream: config.natsStream,
       onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),

@@ -11,6 +11,19 @@ describe('LEDGER_DELIVERY_ATTEMPTS', () => {
   });
 });
 
+describe('LEDGER_DELIVERY_BACKOFF_MS and LEDGER_DELIVERY_MAX_BACKOFF_MS', () => {
+  it('are milliseconds from 1 to an hour; absent, the delivery keeps its defaults (0.5 s doubling to 60 s)', () => {
+    const config = readConfig({ LEDGER_DELIVERY_BACKOFF_MS: '20', LEDGER_DELIVERY_MAX_BACKOFF_MS: '3600000' });
+    expect(config).to.deep.include({ deliveryBackoffMs: 20, deliveryMaxBackoffMs: 3_600_000 });
+    expect(readConfig({})).to.not.have.any.keys('deliveryBackoffMs', 'deliveryMaxBackoffMs');
+    for (const name of ['LEDGER_DELIVERY_BACKOFF_MS', 'LEDGER_DELIVERY_MAX_BACKOFF_MS']) {
+      for (const bad of ['0', '-5', '1.5', '1e3', '', 'fast', '3600001']) {
+        expect(() => readConfig({ [name]: bad }), `${name}=${bad}`).to.throw(new RegExp(`${name} must be`));
+      }
+    }
+  });
+});
+
 describe('LEDGER_NATS_URL and LEDGER_NATS_STREAM', () => {
   it('default to the NATS on this machine and the stream LEDGER; a url not nats:// or tls:// is refused', () => {
     expect(readConfig({})).to.deep.include({ natsUrl: 'nats://127.0.0.1:4222', natsStream: 'LEDGER' });

@@ -12,23 +12,23 @@ import { TEST_DATABASE_URL, dropSchemas, testSchemaName } from './postgres.js';
 export const TEST_STORE = process.env['LEDGER_STORE'] ?? 'sqlite';
 
 /**
- * A temporary data directory with a fresh master key, and on PostgreSQL fresh schemas for the
- * events and read models and for the keys; `remove` deletes them all.
+ * A temporary data directory with a fresh master key, and on PostgreSQL (the test run's store, or
+ * `store`) fresh schemas for the events and read models and for the keys; `remove` deletes them all.
  */
-export function tempDataDir(): { dir: string; env: NodeJS.ProcessEnv; remove(): Promise<void> } {
+export function tempDataDir(store = TEST_STORE): { dir: string; env: NodeJS.ProcessEnv; remove(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-test-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    LEDGER_STORE: store,
     LEDGER_DATA_DIR: dir,
     LEDGER_MASTER_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'silent',
   };
   const schemas: string[] = [];
-  if (TEST_STORE === 'postgres') {
+  if (store === 'postgres') {
     const schema = testSchemaName();
     schemas.push(schema, `${schema}_keys`);
     Object.assign(env, {
-      LEDGER_STORE: 'postgres',
       LEDGER_DATABASE_URL: TEST_DATABASE_URL,
       LEDGER_DATABASE_SCHEMA: schema,
       LEDGER_KEYS_SCHEMA: `${schema}_keys`,

@@ -6,22 +6,49 @@ export interface Received {
   body: string;
 }
 
-/** A real HTTP receiver on loopback: it answers `status` (200 by default), and records what it was sent. */
+/**
+ * A real HTTP receiver on loopback: it answers `status` (200 by default) after `delayMs`, and
+ * records what it was sent. `down` stops it listening (connections refused), `up` listens again
+ * on the same port.
+ */
 export async function startReceiver() {
   const received: Received[] = [];
-  const receiver = { received, status: 200, url: '', close: async () => {}, attempts: 0 };
+  const receiver = {
+    received,
+    status: 200,
+    delayMs: 0,
+    url: '',
+    attempts: 0,
+    close: async () => {},
+    down: async () => {},
+    up: async () => {},
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      receiver.attempts++;
-      if (receiver.status < 300) received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(receiver.status).end('receiver body: never kept');
+      const answer = () => {
+        receiver.attempts++;
+        if (receiver.status < 300)
+          received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(receiver.status).end('receiver body: never kept');
+      };
+      if (receiver.delayMs > 0) setTimeout(answer, receiver.delayMs);
+      else answer();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/ledger?token=t0k3n`;
-  receiver.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listen(0);
+  const { port } = server.address() as AddressInfo;
+  receiver.url = `http://127.0.0.1:${port}/hooks/ledger?token=t0k3n`;
+  receiver.close = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  receiver.down = receiver.close;
+  receiver.up = () => listen(port);
   return receiver;
 }
 
