@@ -180,7 +180,7 @@ export async function refuseErasure(
 }
 
 /** Every request of the log, read by the types of a request's life (an index of the store). */
-async function erasureRequests(context: LedgerContext): Promise<Map<string, ErasureRequestRecord>> {
+export async function erasureRequests(context: LedgerContext): Promise<Map<string, ErasureRequestRecord>> {
   const events: StoredEvent[] = [];
   for await (const page of pagesAfter(
     (after, limit) => context.store.readByTypes(ERASURE_REQUEST_TYPES, { after, limit }),

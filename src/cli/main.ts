@@ -12,7 +12,10 @@ import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import { auditCheckpoint, recordCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
 import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { erasureCertificate } from '../app/erasure-certificate.js';
+import { publicKeyFingerprint, verifyCertificate } from '../crypto/erasure-certificate.js';
+import type { ErasureCertificate } from '../domain/erasure-certificate.js';
 import { resolve } from 'node:path';
 import { issueApiKey } from '../app/issue-api-key.js';
 import { exportContact } from '../app/export-contact.js';
@@ -73,6 +76,16 @@ function readUserFile(file: string, what: string): string {
             ? 'permission denied'
             : String(code ?? 'unreadable');
     throw new ValidationError(`cannot read the ${what} ${resolve(file)}: ${why}`);
+  }
+}
+
+/** A JSON file the user named, parsed; one that is not JSON is a one-line refusal naming it. */
+function readJsonFile(file: string, what: string): unknown {
+  const text = readUserFile(file, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError(`the ${what} ${resolve(file)} is not JSON`);
   }
 }
 
@@ -243,6 +256,35 @@ audit
   .action(async (options: { record?: boolean }) => {
     const make = options.record ? recordCheckpoint : auditCheckpoint;
     console.log(JSON.stringify(await withLedger((ledger) => make(ledger))));
+  });
+
+audit
+  .command('verify-certificate')
+  .description('verify an erasure certificate offline: its signature, its checkpoint, the proof of its forgetting')
+  .argument('<file>', 'the certificate (JSON), as ledger export-certificate writes it')
+  .option('--public-key <file>', "the ledger's audit public key (PEM): no data folder needed; default the ledger's own")
+  .option('--json', 'print the report as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (file: string, options: { publicKey?: string; json?: boolean }) => {
+    const document = readJsonFile(file, 'certificate file');
+    const publicKey = options.publicKey
+      ? readUserFile(options.publicKey, 'public key file')
+      : await withLedger(async (ledger) => ledger.checkpointSigner.publicKeyPem());
+    try {
+      publicKeyFingerprint(publicKey);
+    } catch {
+      throw new ValidationError(`${resolve(options.publicKey ?? '')} is not a public key (PEM)`);
+    }
+    const result = verifyCertificate(document, publicKey);
+    process.exitCode = result.ok ? 0 : 3;
+    if (options.json) return console.log(JSON.stringify(result));
+    if (!result.ok) return console.log(`INVALID: ${result.problems.join('; ')}`);
+    const { request, forgetting, checkpoint } = document as ErasureCertificate;
+    console.log(
+      `OK: erasure request ${request.requestId} executed by ${forgetting.type} ${forgetting.eventId}; signed by the ` +
+        `audit key; the forgetting (position ${forgetting.position}, hash ${forgetting.hash}) is in the signed ` +
+        `checkpoint at position ${checkpoint.position} (${checkpoint.size} records)`,
+    );
   });
 
 audit
@@ -420,6 +462,22 @@ program
     const exported = await withLedger((ledger) => exportContact(ledger, contactId));
     console.error(`ledger: ${exported.notice}`);
     console.log(options.json ? JSON.stringify(exported) : JSON.stringify(exported, null, 2));
+  });
+
+program
+  .command('export-certificate')
+  .description('the signed erasure certificate of an executed request (JSON, nothing personal), on stdout or --out')
+  .argument('<requestId>', 'the erasure request (ER-…)')
+  .option('--out <file>', 'write it to this file')
+  .option('--json', 'print it as JSON on one line (it is JSON either way; indented without)')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (requestId: string, options: { out?: string; json?: boolean }) => {
+    requireOpaqueIds({ 'request id': requestId });
+    const certificate = await withLedger((ledger) => erasureCertificate(ledger, requestId));
+    const text = options.json ? JSON.stringify(certificate) : JSON.stringify(certificate, null, 2);
+    if (!options.out) return console.log(text);
+    writeFileSync(options.out, `${text}\n`);
+    console.error(`ledger: the certificate of ${requestId} is in ${resolve(options.out)}`);
   });
 
 program
