@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Instant, Nullable, Obj, OneOf, personal } from '../domain/schema-kit.js';
 import {
   dueDate,
+  ERASURE_CONFIRMATION_TYPES,
   ERASURE_STATUSES,
   erasureRequestFields,
   ERASURE_REQUEST_TYPES,
@@ -15,7 +16,8 @@ import {
 import { Forgotten, UnknownContact, UnknownErasureRequest } from '../domain/errors.js';
 import { CONTACT_FORGETTING_TYPES } from '../domain/catalog.js';
 import { contactStream } from '../domain/identifiers.js';
-import type { StoredEvent } from '../store/event-store.js';
+import { SUBSCRIBERS_STREAM } from '../domain/subscribers.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { pagesAfter } from '../store/pages.js';
 import { forgetContact } from './forget-contact.js';
 import { openEvent } from './sealing.js';
@@ -112,7 +114,7 @@ export async function requestErasure(
       const request = { requestId, contactId, channel, requestedAt, dueAt: dueDate(requestedAt) };
       return {
         events: [{ type: 'ErasureRequested', contactId, organizationId, data }],
-        result: { ...request, status: 'pending' as const, closedBy: null },
+        result: { ...request, status: 'pending' as const, closedBy: null, downstream: [] },
       };
     },
   });
@@ -148,8 +150,8 @@ export async function executeErasure(
     requirePending((await erasureRequests(context)).get(requestId)!);
     throw new Error(`erasure request ${requestId} found nothing to forget`);
   }
-  const closedBy = { eventId: forgettingEvent.id, type: forgettingEvent.type, at: forgettingEvent.occurredAt };
-  return { request: { ...request, status: 'done', closedBy }, forgettingEvent };
+  // As the log now says: done, or awaiting the subscribers that confirm erasure.
+  return { request: viewOf((await erasureRequests(context)).get(requestId)!, context.now()), forgettingEvent };
 }
 
 /** Refuses a pending request with a reason (a code, never personal data): an event, not just an answer. */
@@ -179,17 +181,28 @@ export async function refuseErasure(
   };
 }
 
-/** Every request of the log, read by the types of a request's life (an index of the store). */
-export async function erasureRequests(context: LedgerContext): Promise<Map<string, ErasureRequestRecord>> {
+/**
+ * Every request of the log, with its downstream confirmations (what an erasure certificate lists):
+ * the events of a request's life and the confirmations, each read by an index of the store, and the
+ * subscribers stream (who was to confirm when), folded together in log order.
+ */
+export async function erasureRequests(
+  context: Pick<LedgerContext, 'store'>,
+): Promise<Map<string, ErasureRequestRecord>> {
+  const [requests, confirmations, subscribers] = await Promise.all([
+    readTypes(context.store, ERASURE_REQUEST_TYPES),
+    readTypes(context.store, ERASURE_CONFIRMATION_TYPES),
+    context.store.readStream(SUBSCRIBERS_STREAM),
+  ]);
+  return foldErasureRequests([...requests, ...confirmations, ...subscribers].sort((a, b) => a.position - b.position));
+}
+
+async function readTypes(store: EventStore, types: readonly string[]): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
-  for await (const page of pagesAfter(
-    (after, limit) => context.store.readByTypes(ERASURE_REQUEST_TYPES, { after, limit }),
-    0,
-    1000,
-  )) {
+  for await (const page of pagesAfter((after, limit) => store.readByTypes(types, { after, limit }), 0, 1000)) {
     events.push(...page);
   }
-  return foldErasureRequests(events);
+  return events;
 }
 
 async function pendingRequest(context: LedgerContext, requestId: string): Promise<ErasureRequestRecord> {

@@ -2065,8 +2065,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
     };
     ErasureRequestBody: {
       /** Format: opaque-id */
@@ -2096,8 +2109,21 @@ export interface components {
           at: string;
           reason?: string;
         } | null;
+        /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+        downstream: {
+          /** @description the subscriber (confirmsErasure) whose word is awaited */
+          subscriber: string;
+          /** @enum {string} */
+          status: 'pending' | 'confirmed';
+          confirmedBy: {
+            /** @description the ErasureConfirmed event */
+            eventId: string;
+            /** Format: instant */
+            at: string;
+          } | null;
+        }[];
         /** @enum {string} */
-        status: 'pending' | 'done' | 'refused' | 'overdue';
+        status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       }[];
     };
     /** ErasureRequestWithEvidence */
@@ -2120,8 +2146,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       evidence: string | null;
       /**
        * @description none: the request came without evidence; erased: its key was destroyed; period-ended: past evidenceKeptUntil, the evidence is no longer opened
@@ -2219,8 +2258,21 @@ export interface components {
         at: string;
         reason?: string;
       } | null;
+      /** @description per subscriber configured with confirmsErasure when the forgetting was appended: pending or confirmed; the request is done once all have confirmed (empty before the forgetting, or when none) */
+      downstream: {
+        /** @description the subscriber (confirmsErasure) whose word is awaited */
+        subscriber: string;
+        /** @enum {string} */
+        status: 'pending' | 'confirmed';
+        confirmedBy: {
+          /** @description the ErasureConfirmed event */
+          eventId: string;
+          /** Format: instant */
+          at: string;
+        } | null;
+      }[];
       /** @enum {string} */
-      status: 'pending' | 'done' | 'refused' | 'overdue';
+      status: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       forgettingEvent: {
         id: string;
         type: string;
@@ -2392,6 +2444,7 @@ export interface components {
         | 'ConsentExpired'
         | 'ErasureRequested'
         | 'ErasureRefused'
+        | 'ErasureConfirmed'
         | 'ContactAnonymized'
         | 'ContactErased'
         | 'OrderDataPurged'
@@ -2438,6 +2491,7 @@ export interface components {
           | 'ConsentExpired'
           | 'ErasureRequested'
           | 'ErasureRefused'
+          | 'ErasureConfirmed'
           | 'ContactAnonymized'
           | 'ContactErased'
           | 'OrderDataPurged'
@@ -3195,7 +3249,7 @@ export interface operations {
     parameters: {
       query?: {
         /** @description overdue: pending past its due date */
-        status?: 'pending' | 'done' | 'refused' | 'overdue';
+        status?: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       };
       header?: never;
       path?: never;
@@ -3708,6 +3762,7 @@ export interface operations {
                 | 'ConsentExpired'
                 | 'ErasureRequested'
                 | 'ErasureRefused'
+                | 'ErasureConfirmed'
                 | 'ContactAnonymized'
                 | 'ContactErased'
                 | 'OrderDataPurged'
@@ -3768,6 +3823,7 @@ export interface operations {
                 | 'ConsentExpired'
                 | 'ErasureRequested'
                 | 'ErasureRefused'
+                | 'ErasureConfirmed'
                 | 'ContactAnonymized'
                 | 'ContactErased'
                 | 'OrderDataPurged'

@@ -296,6 +296,18 @@ export const catalog = {
     { scope: 'request' },
   ),
   ErasureRefused: defineEvent('ErasureRefused', { requestId: OpaqueId(), reason: Reason() }, ledgerOnly),
+  // A downstream system's word that it erased its copy after a forgetting (issue 27): recorded in
+  // the forgotten contact's stream, ids only (the subscriber's name, the forgetting event's id, the
+  // request it closed): nothing personal, so the erasure fence lets it in.
+  ErasureConfirmed: defineEvent(
+    'ErasureConfirmed',
+    {
+      subscriber: Code(),
+      eventId: Type.String({ format: 'uuid', description: 'the forgetting event it acted on' }),
+      requestId: Type.Optional(OpaqueId({ description: 'the erasure request the forgetting closed, if any' })),
+    },
+    ledgerOnly,
+  ),
   ContactAnonymized: defineEvent(
     'ContactAnonymized',
     {

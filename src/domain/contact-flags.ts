@@ -70,6 +70,7 @@ export function evolveContactFlags<F extends ContactFlags>(
     case 'ConsentExpired':
     case 'ErasureRequested':
     case 'ErasureRefused':
+    case 'ErasureConfirmed':
     case 'OrderDataPurged':
       return flags;
     default: {

@@ -289,6 +289,7 @@ export function evolveContactView(
     case 'StatusPageVisited':
     case 'AccountUpdated':
     case 'OrderDataPurged':
+    case 'ErasureConfirmed':
       return next;
     default: {
       const unhandled: never = event;

@@ -88,6 +88,7 @@ export function recencyFacts(event: RecencyInput, consentCounts = false): Recenc
     case 'AccountUpdated':
     case 'ErasureRequested':
     case 'ErasureRefused':
+    case 'ErasureConfirmed':
     case 'ContactAnonymized':
     case 'ContactErased':
     case 'OrderDataPurged':

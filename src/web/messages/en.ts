@@ -181,6 +181,7 @@ export const en: Messages = {
     ConsentExpired: 'Your consent expired',
     ErasureRequested: 'You asked us to forget you',
     ErasureRefused: 'Your request to be forgotten was refused',
+    ErasureConfirmed: 'One of our systems confirmed it deleted your details',
     ContactAnonymized: 'You were anonymised',
     ContactErased: 'You were erased',
     OrderDataPurged: 'Other people’s details on an order were deleted',
