@@ -22,8 +22,8 @@ interface TreeOptions {
   until?: number;
   version?: CheckpointVersion;
   locate?: boolean;
-  /** The position of a record to build the inclusion proof of, on the way. */
-  prove?: number;
+  /** The positions of records to build the inclusion proofs of, on the way. */
+  prove?: ReadonlySet<number>;
 }
 
 /**
@@ -37,23 +37,25 @@ interface TreeOptions {
  */
 async function treeOf(
   { store }: Pick<LedgerContext, 'store'>,
-  { until = Number.MAX_SAFE_INTEGER, version = CHECKPOINT_VERSION, locate = false, prove }: TreeOptions = {},
+  {
+    until = Number.MAX_SAFE_INTEGER,
+    version = CHECKPOINT_VERSION,
+    locate = false,
+    prove = new Set(),
+  }: TreeOptions = {},
 ) {
   const tree = new MerkleAccumulator(version);
   const log = new LogChainVerifier();
   const changed: LogBreak[] = [];
-  const proved: { prover: InclusionProver | null; leaf: CheckpointedRecord | null } = { prover: null, leaf: null };
-  const done = () => ({ tree, changed: [...changed, ...log.report().breaks], ...proved });
+  const proved = new Map<number, { prover: InclusionProver; leaf: CheckpointedRecord }>();
+  const done = () => ({ tree, changed: [...changed, ...log.report().breaks], proved });
   for await (const page of pagesAfter((after, limit) => store.readAll({ after, limit }), 0, 5000)) {
     for (const record of page) {
       if (record.position > until) return done();
       const leaf = { position: record.position, hash: chainHash(record), recordedAt: record.recordedAt };
-      if (record.position === prove) {
-        proved.prover = new InclusionProver(tree);
-        proved.leaf = leaf;
-      }
+      if (prove.has(record.position)) proved.set(record.position, { prover: new InclusionProver(tree), leaf });
       tree.add(leaf);
-      proved.prover?.add(leaf);
+      for (const { prover } of proved.values()) prover.add(leaf);
       const { hash } = leaf;
       if (!locate) continue;
       if (hash !== record.hash && changed.length < MAX_CHANGED) {
@@ -82,18 +84,24 @@ export async function auditCheckpoint(context: SigningContext): Promise<SignedCh
   return signTree(context, (await treeOf(context)).tree);
 }
 
+/** A record's leaf (position, chain hash computed again from its stored fields, recordedAt) and its proof. */
+export type ProvedRecord = CheckpointedRecord & { inclusion: InclusionProof };
+
 /**
- * A signed checkpoint of the whole log as it is now, with the inclusion proof of the record at
- * `position` (its leaf: position, chain hash computed again from its stored fields, recordedAt):
- * what proves that record is in the log without the rest of it. Null when no record is there.
+ * A signed checkpoint of the whole log as it is now, with the inclusion proofs of the records at
+ * `positions`: what proves those records are in the log without the rest of it. A position
+ * where no record is has none.
  */
 export async function checkpointProving(
   context: SigningContext,
-  position: number,
-): Promise<{ checkpoint: SignedCheckpoint; leaf: CheckpointedRecord; proof: InclusionProof } | null> {
-  const { tree, prover, leaf } = await treeOf(context, { prove: position });
-  if (!prover || !leaf) return null;
-  return { checkpoint: signTree(context, tree), leaf, proof: prover.proof() };
+  positions: Iterable<number>,
+): Promise<{ checkpoint: SignedCheckpoint; proved: Map<number, ProvedRecord> }> {
+  const { tree, proved } = await treeOf(context, { prove: new Set(positions) });
+  const records = [...proved].map(([position, { prover, leaf }]): [number, ProvedRecord] => [
+    position,
+    { ...leaf, inclusion: prover.proof() },
+  ]);
+  return { checkpoint: signTree(context, tree), proved: new Map(records) };
 }
 
 export interface CheckpointVerification {

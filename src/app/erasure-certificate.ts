@@ -8,13 +8,17 @@ import type { ErasureCertificate } from '../domain/erasure-certificate.js';
 import { IntegrityError, RuleViolation, UnknownErasureRequest } from '../domain/errors.js';
 import { destroyedScopes } from '../domain/forgetting.js';
 import { contactStream } from '../domain/identifiers.js';
+import type { StoredEvent } from '../store/event-store.js';
 
 /**
  * The signed erasure certificate of an executed request (issue 27): the request, the forgetting as
- * the log holds it, the tombstones of the keys it destroyed, a checkpoint of the log signed now with
- * the inclusion proof of the forgetting under it. Nothing personal: ids, codes, dates and hashes.
- * 404 for an unknown request; 422 for one that forgot nothing (pending or refused), or whose keys
- * the shredder has not destroyed yet (it says so rather than certify what is not done).
+ * the log holds it, the tombstones of the keys it destroyed, the downstream systems' confirmations
+ * as the log holds them and those still awaited, a checkpoint of the log signed now with the
+ * inclusion proof of each of those records under it. Nothing personal: ids, codes, dates and
+ * hashes. Issued once the person is forgotten here, whether or not every system has confirmed (the
+ * certificate says which have). 404 for an unknown request; 422 for one that forgot nothing
+ * (pending or refused), or whose keys the shredder has not destroyed yet (it says so rather than
+ * certify what is not done).
  */
 export async function erasureCertificate(
   context: LedgerContext & { checkpointSigner: CheckpointSigner },
@@ -22,7 +26,7 @@ export async function erasureCertificate(
 ): Promise<ErasureCertificate> {
   const request = (await erasureRequests(context)).get(requestId);
   if (!request) throw new UnknownErasureRequest(requestId);
-  if (request.status !== 'done' || !request.closedBy) {
+  if (!request.closedBy || (request.status !== 'done' && request.status !== 'awaiting-confirmation')) {
     throw new RuleViolation(
       `erasure request ${requestId} is ${request.status}: nothing was forgotten, there is nothing to certify`,
       request.status === 'pending'
@@ -32,9 +36,10 @@ export async function erasureCertificate(
     );
   }
   const forgettingId = request.closedBy.eventId;
-  const forgetting = (await context.store.readStream(contactStream(request.contactId))).find(
-    (event) => event.id === forgettingId,
-  )!;
+  const stream = new Map(
+    (await context.store.readStream(contactStream(request.contactId))).map((event) => [event.id, event]),
+  );
+  const forgetting = stream.get(forgettingId)!;
   const scopes = destroyedScopes(forgetting);
   const tombstones = await context.keys.tombstonesOf(scopes);
   if (tombstones.length < scopes.length) {
@@ -45,10 +50,15 @@ export async function erasureCertificate(
       { requestId, forgettingEvent: forgettingId },
     );
   }
-  const proved = await checkpointProving(context, forgetting.position);
-  if (proved?.leaf.hash !== forgetting.hash) {
-    throw new IntegrityError(`the record of the forgetting ${forgettingId} no longer matches its chain hash`);
-  }
+  const confirmed = request.downstream.flatMap(({ subscriber, confirmedBy }) =>
+    confirmedBy ? [{ subscriber, event: stream.get(confirmedBy.eventId)! }] : [],
+  );
+  const records = [forgetting, ...confirmed.map(({ event }) => event)];
+  const { checkpoint, proved } = await checkpointProving(context, new Set(records.map((event) => event.position)));
+  // The leaves are hashed again from the stored fields: a record changed since it was written is not certified.
+  const changed = records.find((event) => proved.get(event.position)?.hash !== event.hash);
+  if (changed) throw new IntegrityError(`the record of event ${changed.id} no longer matches its chain hash`);
+  const asLogged = (event: StoredEvent) => proved.get(event.position)!;
   return signCertificate(
     {
       issuedAt: context.now().toISOString(),
@@ -62,7 +72,7 @@ export async function erasureCertificate(
         eventId: forgetting.id,
         type: forgetting.type as (typeof CONTACT_FORGETTING_TYPES)[number],
         occurredAt: forgetting.occurredAt,
-        ...proved.leaf,
+        ...asLogged(forgetting),
       },
       keysDestroyed: tombstones.map(({ scope, keyId, shreddedAt, reason, eventId }) => ({
         scope,
@@ -71,8 +81,16 @@ export async function erasureCertificate(
         reason,
         eventId,
       })),
-      checkpoint: proved.checkpoint,
-      inclusion: proved.proof,
+      confirmations: confirmed.map(({ subscriber, event }) => ({
+        subscriber,
+        eventId: event.id,
+        confirmedAt: event.occurredAt,
+        ...asLogged(event),
+      })),
+      awaitingConfirmation: request.downstream.flatMap(({ subscriber, confirmedBy }) =>
+        confirmedBy ? [] : [subscriber],
+      ),
+      checkpoint,
     },
     context.checkpointSigner,
   );

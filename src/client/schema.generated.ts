@@ -2199,6 +2199,12 @@ export interface components {
         recordedAt: string;
         /** @description the record's chain hash (sha256 of its stream's previous hash and its canonical JSON) */
         hash: string;
+        /** @description RFC 9162 inclusion proof of the record under the checkpoint's root */
+        inclusion: {
+          leafIndex: number;
+          treeSize: number;
+          path: string[];
+        };
       };
       /** @description the tombstones of the keys the forgetting destroyed (no key material is kept) */
       keysDestroyed: {
@@ -2209,11 +2215,32 @@ export interface components {
         reason: string;
         eventId: string | null;
       }[];
-      /** @description a signed checkpoint of the log covering the forgetting */
+      /** @description each downstream system that confirmed it erased its copy (its ErasureConfirmed event), as the log holds it */
+      confirmations: {
+        subscriber: string;
+        eventId: string;
+        /** Format: instant */
+        confirmedAt: string;
+        /** @description its position in the log */
+        position: number;
+        /** Format: instant */
+        recordedAt: string;
+        /** @description the record's chain hash (sha256 of its stream's previous hash and its canonical JSON) */
+        hash: string;
+        /** @description RFC 9162 inclusion proof of the record under the checkpoint's root */
+        inclusion: {
+          leafIndex: number;
+          treeSize: number;
+          path: string[];
+        };
+      }[];
+      /** @description the subscribers (confirmsErasure) whose confirmation is still awaited: none once the request is done */
+      awaitingConfirmation: string[];
+      /** @description a signed checkpoint of the log covering the forgetting and the confirmations */
       checkpoint: {
         /** @description the form of its leaves */
         version: 1 | 2;
-        /** @description the last record it covers: at or after the forgetting */
+        /** @description the last record it covers: at or after the forgetting and the confirmations */
         position: number;
         size: number;
         /** @description the Merkle tree hash of the records it covers */
@@ -2222,12 +2249,6 @@ export interface components {
         time: string;
         /** @description Ed25519 by the audit key, base64 (as GET /v1/audit/checkpoint) */
         signature: string;
-      };
-      /** @description RFC 9162 inclusion proof of the forgetting's record under the checkpoint's root */
-      inclusion: {
-        leafIndex: number;
-        treeSize: number;
-        path: string[];
       };
       /** @description SHA-256 of the audit public key (DER SubjectPublicKeyInfo): which key signed */
       auditKey: string;

@@ -53,7 +53,7 @@ export interface CertificateVerification {
   signed: boolean;
   /** Its checkpoint's signature is too. */
   checkpointSigned: boolean;
-  /** The forgetting's record (position, hash, recordedAt) is under the checkpoint's root. */
+  /** The records of the forgetting and the confirmations (position, hash, recordedAt) are under the checkpoint. */
   included: boolean;
   /** The JSON Pointers of the values that are not what was signed (changed, removed or added). */
   altered: string[];
@@ -64,12 +64,13 @@ export interface CertificateVerification {
 /**
  * Verifies a certificate offline with the audit public key (PEM): its signature; each value
  * against its signed digest (naming what changed); its checkpoint's signature; and the inclusion
- * proof that leads from the forgetting's record (position, chain hash, recordedAt) to the
- * checkpoint's root. What that proves: the ledger's key certified these facts, and a record of that
- * hash at that position is in the log the checkpoint covers, so a log later shown to extend the
- * checkpoint (`ledger audit verify --against`) holds it there. What it cannot prove offline: that
- * the record is that forgetting event (its fields are not in the certificate: the chain hash
- * covers a sealed part), nor that the keys are gone from every copy of the key store.
+ * proofs that lead from the records of the forgetting and of each downstream confirmation
+ * (position, chain hash, recordedAt) to the checkpoint's root. What that proves: the ledger's key
+ * certified these facts, and records of those hashes at those positions are in the log the
+ * checkpoint covers, so a log later shown to extend the checkpoint (`ledger audit verify
+ * --against`) holds them there. What it cannot prove offline: that each record is the event the
+ * certificate names (their fields are not in it: nothing personal is), nor that the keys are gone
+ * from every copy of the key store.
  */
 export function verifyCertificate(document: unknown, publicKeyPem: string): CertificateVerification {
   const publicKey = createPublicKey(publicKeyPem);
@@ -100,25 +101,42 @@ export function verifyCertificate(document: unknown, publicKeyPem: string): Cert
     return { ok: false, signed, checkpointSigned: false, included: false, altered, problems };
   }
   const certificate = document as ErasureCertificate;
-  const { checkpoint, forgetting, inclusion } = certificate;
+  const { checkpoint, forgetting } = certificate;
   const checkpointSigned = checkpointSignedBy(checkpoint, publicKey);
   if (!checkpointSigned)
     problems.push("/checkpoint: its signature does not hold (it was changed, or is another key's)");
-  const root = rootOfInclusion(checkpoint.version, forgetting, inclusion);
-  const included =
-    root === checkpoint.rootHash &&
-    inclusion.treeSize === checkpoint.size &&
-    forgetting.position <= checkpoint.position;
-  if (!included) {
+  const records: Array<[string, ProvedRecord]> = [
+    ['/forgetting', forgetting],
+    ...certificate.confirmations.map((confirmation, index): [string, ProvedRecord] => [
+      `/confirmations/${index}`,
+      confirmation,
+    ]),
+  ];
+  let included = true;
+  for (const [pointer, record] of records) {
+    if (underCheckpoint(record, checkpoint)) continue;
+    included = false;
     problems.push(
-      "/forgetting: its record (position, hash, recordedAt) is not under the checkpoint's root by /inclusion " +
-        '(one of them, or the checkpoint, was changed)',
+      `${pointer}: its record (position, hash, recordedAt) is not under the checkpoint's root by ` +
+        `${pointer}/inclusion (one of them, or the checkpoint, was changed)`,
     );
   }
   certificate.keysDestroyed.forEach(({ eventId }, index) => {
     if (eventId !== forgetting.eventId) problems.push(`/keysDestroyed/${index}/eventId is not the forgetting's`);
   });
   return { ok: problems.length === 0, signed, checkpointSigned, included, altered, problems };
+}
+
+type ProvedRecord = Pick<ErasureCertificate['forgetting'], 'position' | 'hash' | 'recordedAt' | 'inclusion'>;
+
+/** Whether a record's inclusion proof leads to the checkpoint's root, in a tree of the checkpoint's size. */
+function underCheckpoint(record: ProvedRecord, checkpoint: ErasureCertificate['checkpoint']): boolean {
+  const { inclusion } = record;
+  return (
+    record.position <= checkpoint.position &&
+    inclusion.treeSize === checkpoint.size &&
+    rootOfInclusion(checkpoint.version, record, inclusion) === checkpoint.rootHash
+  );
 }
 
 /** Why the signature fails: the certificate changed, another key, or the signature itself. */

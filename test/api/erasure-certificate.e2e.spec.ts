@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { runCli } from '../support/cli.js';
 import { person, registered, ticketSold, type Person } from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
 import { verifyAgainstCheckpoint } from '../../src/app/audit-checkpoint.js';
+import type { EventToAppend } from '../../src/store/event-store.js';
 
 /** Issue 27, item 7: the signed erasure certificate, over HTTP and from the CLI, verified offline. */
 describe('erasure certificates', function () {
@@ -23,6 +24,7 @@ describe('erasure certificates', function () {
   const [customer, prospect] = [person(), person()];
   const personal = (p: Person) => [p.email, p.firstName, p.lastName, p.phone, p.street, p.ip];
   let requestId: string;
+  const appendAll = async (events: EventToAppend[]) => (await ledger.store.append(events)).appended;
 
   before(async () => {
     ledger = await openTestLedger();
@@ -31,6 +33,11 @@ describe('erasure certificates', function () {
     await publish(ledger, { events: [registered(customer), ticketSold(customer, `O-${customer.contactId}`)] });
     await publish(ledger, registered(prospect));
     requestId = (await ask(customer)).body.requestId;
+    // Two downstream systems whose word each forgetting awaits.
+    for (const name of ['mailing-tool', 'warehouse']) {
+      const answer = await api.put(`/v1/subscribers/${name}`, { kind: 'nats', subject: name, confirmsErasure: true });
+      expect(answer.status, answer.text).to.equal(201);
+    }
   });
   after(async () => {
     await api.close();
@@ -56,7 +63,7 @@ describe('erasure certificates', function () {
     expect(await ledger.store.headPosition(), 'nothing appended').to.equal(head + 2); // the request, the refusal
   });
 
-  it('of an executed request: nothing personal, and what the log and the key store hold', async () => {
+  it('of an executed request: nothing personal; the log, the key store and the confirmations as they are', async () => {
     expect((await api.post(`${route}/${requestId}/execute`, {})).status).to.equal(200);
     const stream = await ledger.store.readStream(`contact-${customer.contactId}`);
     const forgetting = stream.at(-1)!;
@@ -64,6 +71,19 @@ describe('erasure certificates', function () {
     expect(early.status, 'not before its keys are destroyed').to.equal(422);
     expect(early.body.detail).to.match(/not all destroyed yet/);
     await ledger.shredder.shredFor(forgetting);
+
+    // The mailing tool confirms it erased its copy (what POST /v1/subscribers/:name/acks records).
+    const [confirmation] = await appendAll([
+      {
+        id: randomUUID(),
+        type: 'ErasureConfirmed',
+        stream: forgetting.stream,
+        organizationId: forgetting.organizationId,
+        occurredAt: new Date().toISOString(),
+        data: { subscriber: 'mailing-tool', eventId: forgetting.id, requestId },
+        sealed: null,
+      },
+    ]);
 
     const answer = await certificateOf(requestId);
     expect(answer.status, answer.text).to.equal(200);
@@ -76,7 +96,8 @@ describe('erasure certificates', function () {
       contactId: customer.contactId,
       requestedAt: stream.find((event) => event.type === 'ErasureRequested')!.occurredAt,
     });
-    expect(certificate.forgetting).to.deep.equal({
+    const { inclusion, ...logged } = certificate.forgetting;
+    expect(logged).to.deep.equal({
       eventId: forgetting.id,
       type: 'ContactAnonymized',
       occurredAt: forgetting.occurredAt,
@@ -84,6 +105,19 @@ describe('erasure certificates', function () {
       recordedAt: forgetting.recordedAt,
       hash: forgetting.hash,
     });
+    const confirmed = (await ledger.store.readStream(forgetting.stream)).find(
+      (event) => event.id === confirmation!.id,
+    )!;
+    expect(certificate.confirmations).to.have.length(1);
+    expect(certificate.confirmations[0]).to.deep.include({
+      subscriber: 'mailing-tool',
+      eventId: confirmed.id,
+      confirmedAt: confirmed.occurredAt,
+      position: confirmed.position,
+      recordedAt: confirmed.recordedAt,
+      hash: confirmed.hash,
+    });
+    expect(certificate.awaitingConfirmation).to.deep.equal(['warehouse']);
     const contactKey = stream.find((event) => event.type === 'ContactRegistered')!.sealed!.keyId;
     expect(certificate.keysDestroyed).to.have.length(1);
     expect(certificate.keysDestroyed[0]).to.include({
@@ -93,8 +127,9 @@ describe('erasure certificates', function () {
       eventId: forgetting.id,
     });
     expect((await ledger.keys.destroyed([contactKey])).get(contactKey)).to.equal(forgetting.id);
-    const { checkpoint, inclusion } = certificate;
-    expect(checkpoint.position).to.be.at.least(forgetting.position);
+    const { checkpoint } = certificate;
+    expect(checkpoint.position).to.be.at.least(confirmed.position);
+    expect(inclusion.treeSize).to.equal(checkpoint.size);
     expect(inclusion.treeSize).to.equal(checkpoint.size);
     const publicKey = ledger.checkpointSigner.publicKeyPem();
     expect(await verifyAgainstCheckpoint(ledger, checkpoint, publicKey), 'a checkpoint of this log').to.include({
