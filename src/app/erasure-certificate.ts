@@ -54,7 +54,10 @@ export async function erasureCertificate(
     confirmedBy ? [{ subscriber, event: stream.get(confirmedBy.eventId)! }] : [],
   );
   const records = [forgetting, ...confirmed.map(({ event }) => event)];
-  const { checkpoint, proved } = await checkpointProving(context, new Set(records.map((event) => event.position)));
+  const { checkpoint, proved } = await checkpointProving(
+    context,
+    records.map((event) => event.position),
+  );
   // The leaves are hashed again from the stored fields: a record changed since it was written is not certified.
   const changed = records.find((event) => proved.get(event.position)?.hash !== event.hash);
   if (changed) throw new IntegrityError(`the record of event ${changed.id} no longer matches its chain hash`);

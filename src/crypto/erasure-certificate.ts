@@ -84,7 +84,11 @@ export function verifyCertificate(document: unknown, publicKeyPem: string): Cert
     .filter((pointer) => signedDigests[pointer] !== found[pointer])
     .sort();
   for (const pointer of altered) {
-    const how = !(pointer in found) ? 'was removed' : !(pointer in signedDigests) ? 'was added' : 'was changed';
+    const how = !Object.hasOwn(found, pointer)
+      ? 'was removed'
+      : !Object.hasOwn(signedDigests, pointer)
+        ? 'was added'
+        : 'was changed';
     problems.push(`${pointer} ${how}: it is not what was signed`);
   }
   const signed =
