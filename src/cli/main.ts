@@ -15,7 +15,7 @@ import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { erasureCertificate } from '../app/erasure-certificate.js';
 import { publicKeyFingerprint, verifyCertificate } from '../crypto/erasure-certificate.js';
-import type { ErasureCertificate } from '../domain/erasure-certificate.js';
+import { CERTIFICATE_KIND, type ErasureCertificate } from '../domain/erasure-certificate.js';
 import { resolve } from 'node:path';
 import { issueApiKey } from '../app/issue-api-key.js';
 import { exportContact } from '../app/export-contact.js';
@@ -89,12 +89,16 @@ function readJsonFile(file: string, what: string): unknown {
   }
 }
 
-/** A checkpoint file as `ledger audit checkpoint` prints it, or a one-line refusal. */
+/**
+ * A checkpoint file as `ledger audit checkpoint` prints it, or an erasure certificate (its
+ * checkpoint: a log that extends it holds the certificate's records), or a one-line refusal.
+ */
 function readCheckpoint(file: string): SignedCheckpoint {
   const text = readUserFile(file, 'checkpoint file');
   let parsed: Partial<SignedCheckpoint> | null = null;
   try {
-    parsed = JSON.parse(text) as Partial<SignedCheckpoint> | null;
+    const json = JSON.parse(text) as (Partial<SignedCheckpoint> & Partial<ErasureCertificate>) | null;
+    parsed = json?.certificate === CERTIFICATE_KIND ? (json.checkpoint ?? null) : json;
   } catch {
     // refused below
   }
@@ -179,7 +183,10 @@ audit
     'verify the hash chains and the positions of the log, or one stream; or that the log extends a checkpoint',
   )
   .option('--stream <stream>', 'verify one stream only, e.g. contact-C-1001')
-  .option('--against <file>', 'a checkpoint (JSON) kept earlier: prove nothing up to it was removed or changed')
+  .option(
+    '--against <file>',
+    'a checkpoint (JSON) kept earlier, or an erasure certificate: prove nothing up to it was removed or changed',
+  )
   .option('--public-key <file>', "the ledger's public key (PEM) as the auditor holds it; default the ledger's own")
   .option('--json', 'print the report as JSON')
   .addHelpText('after', environment(LEDGER_ENV))

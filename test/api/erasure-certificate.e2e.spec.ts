@@ -150,6 +150,10 @@ describe('erasure certificates', function () {
     const ownKey = runCli(['audit', 'verify-certificate', file], ledger.env);
     expect(ownKey.status, ownKey.stdout + ownKey.stderr).to.equal(0);
     expect(ownKey.stdout).to.match(/^OK: erasure request ER-/);
+    // Online, the auditor holds the log to the certificate's checkpoint: the log still holds its records.
+    const extended = runCli(['audit', 'verify', '--against', file], ledger.env);
+    expect(extended.status, extended.stdout + extended.stderr).to.equal(0);
+    expect(extended.stdout).to.match(/^OK: the log extends the checkpoint at position \d+/);
     // Offline: the public key alone, no data folder.
     const publicKey = join(folder, 'audit.pem');
     writeFileSync(publicKey, ledger.checkpointSigner.publicKeyPem());
