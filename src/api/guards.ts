@@ -19,12 +19,15 @@ export const fromLoopback = (req: Request): boolean => {
 
 /**
  * Lets the request through when its key's role may use the route (see authenticate); the key id
- * stays in `res.locals.keyId`, for the routes that record who acted.
+ * stays in `res.locals.keyId`, for the routes that record who acted, and the key (its role and
+ * subscriber) in `res.locals.key`, for the routes that a subscriber key may use for its own only.
  */
 export const requireRole =
   (ledger: Pick<LedgerContext, 'store'>, role: Role | 'any'): RequestHandler =>
   async (req, res, next) => {
-    res.locals['keyId'] = (await authenticate(ledger, bearerToken(req), role)).keyId;
+    const key = await authenticate(ledger, bearerToken(req), role);
+    res.locals['keyId'] = key.keyId;
+    res.locals['key'] = key;
     next();
   };
 

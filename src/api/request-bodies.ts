@@ -47,6 +47,11 @@ export const ErasureRequestBody = Type.Object(
 
 /** The body of POST /v1/erasure-requests/:id/refuse: why, as a code (never personal data). */
 export const ErasureRefusalBody = Type.Object({ reason: Code() }, { additionalProperties: false });
+/** A subscriber's acknowledgement: the id of the forgetting it acted on, as its message carried it. */
+export const ErasureAcknowledgementBody = Type.Object(
+  { eventId: Type.String({ format: 'uuid', description: 'the forgetting event (the message id, webhook-id)' }) },
+  { additionalProperties: false },
+);
 
 /**
  * A request body checked against its schema, and its clear fields (every field not marked

@@ -14,11 +14,15 @@ export async function authenticate(
   context: Pick<LedgerContext, 'store'>,
   token: string | null,
   required: Role | 'any',
-): Promise<{ keyId: string; role: Role }> {
+): Promise<{ keyId: string; role: Role; subscriber: string | null }> {
   const parsed = token === null ? null : parseToken(token);
   if (!parsed) throw new Unauthenticated();
   const key = (await readApiKeys(context.store)).get(parsed.keyId);
   if (!key || key.revokedAt !== null || !secretMatches(parsed.secret, key.secretHash)) throw new Unauthenticated();
-  if (required !== 'any' && !mayUse(key.role, required)) throw new Forbidden(key.role, required);
-  return { keyId: key.keyId, role: key.role };
+  if (!mayUse(key.role, required)) {
+    throw required === 'any'
+      ? new Forbidden(key.role, required, 'a subscriber key acknowledges its erasures and reads nothing else')
+      : new Forbidden(key.role, required);
+  }
+  return { keyId: key.keyId, role: key.role, subscriber: key.subscriber };
 }

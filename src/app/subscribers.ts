@@ -24,9 +24,13 @@ const subscriberEventsOf = (stored: readonly StoredEvent[]): SubscriberEvent[] =
     .filter((event) => SUBSCRIBER_EVENT_TYPES.has(event.type))
     .map(({ type, id, occurredAt, data }) => ({ type, id, occurredAt, data }) as SubscriberEvent);
 
+/** The subscribers as the events of the subscribers stream given say (all of it: now; a prefix: then). */
+export const subscribersOf = (stored: readonly StoredEvent[]): SubscribersState =>
+  foldSubscribers(subscriberEventsOf(stored));
+
 /** The subscribers as the log says now (no cache: a change on any node counts at once). */
 export const readSubscribers = async (store: EventStore): Promise<SubscribersState> =>
-  foldSubscribers(subscriberEventsOf(await store.readStream(SUBSCRIBERS_STREAM)));
+  subscribersOf(await store.readStream(SUBSCRIBERS_STREAM));
 
 /** A webhook subscriber's signing secret, derived from its scope's key (see webhookSecretFrom). */
 export async function webhookSecret(

@@ -574,16 +574,23 @@ keys
   .description('issue an API key; its secret is printed this once (the ledger keeps only its hash)')
   .addOption(new Option('--role <role>', 'what the key may do').choices([...ROLES]).makeOptionMandatory())
   .option('--name <name>', 'a label for who holds it (an opaque label, not personal data)')
-  .option('--json', 'print the key as JSON: {keyId, role, token}')
+  .option('--subscriber <name>', 'role subscriber: the subscriber the key acknowledges erasures for (and only it)')
+  .option('--json', 'print the key as JSON: {keyId, role, subscriber?, token}')
   .addHelpText('after', environment(LEDGER_ENV))
-  .action(async (options: { role: Role; name?: string; json?: boolean }) => {
+  .action(async (options: { role: Role; name?: string; subscriber?: string; json?: boolean }) => {
+    const { role, name, subscriber } = options;
     const issued = await withLedger(
       (ledger) =>
-        issueApiKey(ledger, { role: options.role, ...(options.name !== undefined ? { name: options.name } : {}) }),
+        issueApiKey(ledger, {
+          role,
+          ...(name !== undefined ? { name } : {}),
+          ...(subscriber !== undefined ? { subscriber } : {}),
+        }),
       { create: true },
     );
     if (options.json) return console.log(JSON.stringify(issued));
-    console.log(`${issued.keyId} (${issued.role}): ${issued.token}`);
+    const holder = issued.subscriber === undefined ? issued.role : `${issued.role} ${issued.subscriber}`;
+    console.log(`${issued.keyId} (${holder}): ${issued.token}`);
   });
 
 keys
@@ -596,7 +603,8 @@ keys
     if (options.json) return console.log(JSON.stringify(listed));
     for (const key of listed) {
       const state = key.revokedAt ? `revoked ${key.revokedAt}` : 'active';
-      console.log(`${key.keyId}\t${key.role}\t${key.name ?? '-'}\tissued ${key.issuedAt}\t${state}`);
+      const role = key.subscriber === null ? key.role : `${key.role}:${key.subscriber}`;
+      console.log(`${key.keyId}\t${role}\t${key.name ?? '-'}\tissued ${key.issuedAt}\t${state}`);
     }
   });
 

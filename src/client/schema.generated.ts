@@ -500,6 +500,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/subscribers/{name}/acks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** a subscriber (confirmsErasure) says it erased its copy after a forgetting delivered to it: {eventId}; an ErasureConfirmed event in the contact's stream; 201 when recorded, 200 (changed: false) when already so */
+    post: operations['acknowledgeErasure'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit/events': {
     parameters: {
       query?: never;
@@ -2544,6 +2561,28 @@ export interface components {
         replay: boolean;
       }[];
     };
+    /** ErasureConfirmation */
+    ErasureConfirmation: {
+      subscriber: string;
+      /** @description the forgetting acknowledged */
+      eventId: string;
+      requestId: string | null;
+      confirmedBy: {
+        /** @description the ErasureConfirmed event */
+        eventId: string;
+        /** Format: instant */
+        at: string;
+      };
+      /** @description false: already confirmed, nothing appended */
+      changed: boolean;
+    };
+    ErasureAcknowledgementBody: {
+      /**
+       * Format: uuid
+       * @description the forgetting event (the message id, webhook-id)
+       */
+      eventId: string;
+    };
     /** AuditCheckpoint */
     AuditCheckpoint: {
       /** @description the form of its leaves (2: position, hash, recordedAt) */
@@ -2604,6 +2643,7 @@ export interface components {
         | 'urn:contact-ledger:problem:unknown-api-key'
         | 'urn:contact-ledger:problem:unknown-stream'
         | 'urn:contact-ledger:problem:unknown-subscriber'
+        | 'urn:contact-ledger:problem:unknown-event'
         | 'urn:contact-ledger:problem:unknown-consent-link'
         | 'about:blank'
         | 'urn:contact-ledger:problem:concurrency-conflict'
@@ -3987,6 +4027,52 @@ export interface operations {
       403: components['responses']['Problem'];
       404: components['responses']['Problem'];
       421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  acknowledgeErasure: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ErasureAcknowledgementBody'];
+      };
+    };
+    responses: {
+      /** @description already confirmed: the confirmation recorded then */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErasureConfirmation'];
+        };
+      };
+      /** @description the confirmation recorded */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErasureConfirmation'];
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      422: components['responses']['Problem'];
       500: components['responses']['Problem'];
       503: components['responses']['Unavailable'];
     };

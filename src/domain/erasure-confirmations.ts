@@ -20,7 +20,7 @@ const FORGETTINGS: ReadonlySet<string> = new Set(FORGETTING_TYPES);
  */
 export const confirmersOf = (subscribers: SubscribersState, type: string): string[] =>
   [...subscribers.values()]
-    .filter((subscriber) => subscriber.confirmsErasure && subscriber.eventTypes.includes(type as never))
+    .filter((subscriber) => subscriber.confirmsErasure && (subscriber.eventTypes as readonly string[]).includes(type))
     .map((subscriber) => subscriber.name)
     .sort();
 
@@ -48,7 +48,7 @@ export function decideConfirmErasure(state: ConfirmationState, subscriber: strin
     throw new RuleViolation(
       `event ${event.id} is a ${event.type}, not a forgetting`,
       `acknowledge a forgetting (${FORGETTING_TYPES.join(', ')}) delivered to this subscriber`,
-      { eventId: event.id, type: event.type },
+      { eventId: event.id, eventType: event.type },
     );
   }
   if (!confirmersOf(subscribersThen, event.type).includes(subscriber)) {

@@ -89,6 +89,16 @@ export class UnknownSubscriber extends LedgerError {
   }
 }
 
+/** No event of that id in the log (an acknowledgement naming an event the ledger never stored). */
+export class UnknownEvent extends LedgerError {
+  readonly status = 404;
+  readonly title = 'Unknown event';
+  readonly type = PROBLEM_TYPES.unknownEvent;
+  constructor(eventId: string) {
+    super(`no event ${eventId}`, { eventId });
+  }
+}
+
 export class ConcurrencyConflict extends LedgerError {
   readonly status = 409;
   readonly title = 'Concurrency conflict';
@@ -162,8 +172,8 @@ export class Forbidden extends LedgerError {
   readonly status = 403;
   readonly title = 'Forbidden';
   readonly type = PROBLEM_TYPES.forbidden;
-  constructor(role: string, required: string) {
-    super(`this route needs the role ${required} (or admin); the key's role is ${role}`, { role, required });
+  constructor(role: string, required: string, why?: string) {
+    super(why ?? `this route needs the role ${required} (or admin); the key's role is ${role}`, { role, required });
   }
 }
 

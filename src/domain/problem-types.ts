@@ -13,6 +13,7 @@ export const PROBLEM_TYPES = {
   unknownApiKey: 'urn:contact-ledger:problem:unknown-api-key',
   unknownStream: 'urn:contact-ledger:problem:unknown-stream',
   unknownSubscriber: 'urn:contact-ledger:problem:unknown-subscriber',
+  unknownEvent: 'urn:contact-ledger:problem:unknown-event',
   unknownConsentLink: 'urn:contact-ledger:problem:unknown-consent-link',
   /** No route at this path: a problem with no meaning beyond its status (RFC 9457 §4.2.1). */
   notFound: 'about:blank',

@@ -344,6 +344,11 @@ export class EsdbEventStore implements EventStore {
     return items.map(() => null);
   }
 
+  /** EventStoreDB keeps no index of the ledger's ids across streams: the log is read until the event is found. */
+  async readEvent(id: string): Promise<StoredEvent | null> {
+    return (await this.readAll({ limit: 1 }, (event) => event.id === id))[0] ?? null;
+  }
+
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     const wanted = new Set(types);
     return this.readAll(options, (event) => wanted.has(event.type));

@@ -351,6 +351,10 @@ export class PgEventStore implements EventStore {
     return this.rows(text, values, ([head]: [string]) => Number(head));
   }
 
+  async readEvent(id: string): Promise<StoredEvent | null> {
+    return (await this.rows(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE id = $1`, [id], toStored))[0] ?? null;
+  }
+
   readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     // Literal list, written as the partial index's, so the planner can use that index.
     const text = `SELECT ${COLUMNS} FROM ${this.s}.events WHERE type IN (${sqlList(types)}) AND position > $1

@@ -107,6 +107,8 @@ export interface EventStore {
    * against. null: the store keeps no index to answer from (EventStoreDB).
    */
   headsOf(items: ReadonlyArray<{ stream: string; mentioned: string }>): Promise<Array<number | null>>;
+  /** The event of that id, or null (a subscriber's acknowledgement names the forgetting it acted on). */
+  readEvent(id: string): Promise<StoredEvent | null>;
   /** Events of the given types in global order (forgetting events for the start-up shred pass). */
   readByTypes(types: readonly string[], options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catches up from `after`, then follows new appends in order; never skips nor repeats. */

@@ -118,6 +118,7 @@ export class SqliteEventStore implements EventStore {
           `SELECT ${FACT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
         )
         .raw(true),
+      byId: this.db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE id = ?`).raw(true),
       maxPosition: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
   }
@@ -140,6 +141,11 @@ export class SqliteEventStore implements EventStore {
 
   async readFacts(options: ReadAllOptions = {}): Promise<EventFact[]> {
     return this.statements.facts.all(options.after ?? 0, options.limit ?? 1000).map(toFact);
+  }
+
+  async readEvent(id: string): Promise<StoredEvent | null> {
+    const row = this.statements.byId.get(id);
+    return row ? toStored(row) : null;
   }
 
   async readByTypes(types: readonly string[], options: ReadAllOptions = {}): Promise<StoredEvent[]> {

@@ -12,7 +12,8 @@ import { issueApiKey, issueFirstAdminKey } from '../../src/app/issue-api-key.js'
 import { listApiKeys } from '../../src/app/list-api-keys.js';
 import { ConcurrencyConflict } from '../../src/domain/errors.js';
 import { revokeApiKey } from '../../src/app/revoke-api-key.js';
-import { requestErasure } from '../../src/app/erasure-requests.js';
+import { executeErasure, requestErasure } from '../../src/app/erasure-requests.js';
+import { configureSubscriber } from '../../src/app/subscribers.js';
 import { ROLES, type Role } from '../../src/domain/api-keys.js';
 import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/log.js';
@@ -27,6 +28,13 @@ const pendingRequest = async (ledger: TestLedger) => {
   return (await requestErasure(ledger, { contactId: q.contactId, channel: 'email' })).requestId;
 };
 const linkOf = async (ledger: TestLedger) => (await issueConsentLink(ledger, p.contactId)).path;
+/** The subscriber the matrix's subscriber key is bound to, and the last forgetting made for it to acknowledge. */
+const BOUND = 'matrix';
+let forgettingId = '';
+const newForgetting = async (ledger: TestLedger) => {
+  forgettingId = (await executeErasure(ledger, await pendingRequest(ledger))).forgettingEvent.id;
+  return `/v1/subscribers/${BOUND}/acks`;
+};
 const ROUTES: Array<{
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
@@ -108,6 +116,13 @@ const ROUTES: Array<{
     body: () => ({}),
   },
   { method: 'DELETE', path: '/v1/subscribers/:name', role: 'admin', send: '/v1/subscribers/crm' },
+  {
+    method: 'POST',
+    path: '/v1/subscribers/:name/acks',
+    role: 'subscriber',
+    send: newForgetting,
+    body: () => ({ eventId: forgettingId }),
+  },
   {
     method: 'POST',
     path: '/v1/contacts/:contactId/consent-link',
@@ -195,7 +210,11 @@ describe('API keys and roles', function () {
       await configureTestPurposes(ledger);
       await publish(ledger, registered(p));
       await ledger.runner.catchUp();
-      for (const role of ROLES) keys.set(role, (await issueApiKey(ledger, { role, name: `matrix-${role}` })).token);
+      await configureSubscriber(ledger, BOUND, { kind: 'nats', subject: BOUND, confirmsErasure: true });
+      for (const role of ROLES) {
+        const bound = role === 'subscriber' ? { subscriber: BOUND } : {};
+        keys.set(role, (await issueApiKey(ledger, { role, name: `matrix-${role}`, ...bound })).token);
+      }
       const revoked = await issueApiKey(ledger, { role: 'admin', name: 'matrix-revoked' });
       await revokeApiKey(ledger, revoked.keyId);
       keys.set('revoked admin', revoked.token);
@@ -329,7 +348,7 @@ describe('API keys and roles', function () {
           expect([unknown.status, unknown.stderr]).to.deep.equal([2, 'ledger: no API key K-000000000000\n']);
           const badRole = runCli(['keys', 'create', '--role', 'root'], data.env);
           expect(badRole.status).to.equal(1);
-          expect(badRole.stderr).to.match(/Allowed choices are publisher, operator, auditor, batch, admin/);
+          expect(badRole.stderr).to.match(/Allowed choices are publisher, operator, auditor, batch, subscriber, admin/);
         } finally {
           await first.stop();
         }

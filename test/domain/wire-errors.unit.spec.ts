@@ -10,6 +10,7 @@ const samples: Record<string, () => errors.LedgerError> = {
   UnknownContact: () => new errors.UnknownContact('C-1'),
   UnknownErasureRequest: () => new errors.UnknownErasureRequest('ER-1'),
   UnknownSubscriber: () => new errors.UnknownSubscriber('mailing-tool'),
+  UnknownEvent: () => new errors.UnknownEvent('0190-id'),
   UnknownStream: () => new errors.UnknownStream('contact-C-1'),
   UnknownConsentLink: () => new errors.UnknownConsentLink(),
   ConsentLinkGone: () => new errors.ConsentLinkGone('expired'),

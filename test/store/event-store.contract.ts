@@ -266,6 +266,13 @@ export function describeEventStoreContract(
       );
     });
 
+    it('reads an event by its id, null for an id not stored', async () => {
+      const [first, second] = [newEvent('contact-A'), newEvent('contact-B', { type: 'ContactAnonymized' })];
+      await store.append([first, second]);
+      expect(await store.readEvent(second.id)).to.deep.include({ id: second.id, stream: 'contact-B', revision: 0 });
+      expect(await store.readEvent(randomUUID())).to.equal(null);
+    });
+
     it('subscribes: catches up from a position, then follows new appends in order', async () => {
       await store.append([newEvent('contact-A'), newEvent('contact-B'), newEvent('contact-C')]);
       const received = firstValueFrom(store.subscribe({ after: await positionOf(1) }).pipe(take(5), toArray()));

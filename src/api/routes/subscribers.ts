@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../domain/catalog.js';
-import { Code, Instant, OneOf } from '../../domain/schema-kit.js';
+import { requireOwnSubscriber } from '../../domain/api-keys.js';
+import { Code, Instant, Nullable, OneOf } from '../../domain/schema-kit.js';
 import { SUBSCRIBER_KINDS, SubscriberSettings } from '../../domain/subscribers.js';
 import {
   configureSubscriber,
@@ -9,6 +10,8 @@ import {
   removeSubscriber,
   replayDeadLetters,
 } from '../../app/subscribers.js';
+import { confirmErasure } from '../../app/erasure-confirmations.js';
+import { ErasureAcknowledgementBody } from '../request-bodies.js';
 import { Obj, route } from '../route.js';
 import { Items } from './shared-schemas.js';
 
@@ -56,6 +59,17 @@ const DeadLetter = Obj(
     replay: Type.Boolean({ description: 'true: to be sent again at the next pass of the delivery' }),
   },
   { title: 'DeadLetter' },
+);
+
+const Confirmation = Obj(
+  {
+    subscriber: Type.String(),
+    eventId: Type.String({ description: 'the forgetting acknowledged' }),
+    requestId: Nullable(Type.String({ description: 'the erasure request the forgetting closed, if any' })),
+    confirmedBy: Obj({ eventId: Type.String({ description: 'the ErasureConfirmed event' }), at: Instant() }),
+    changed: Type.Boolean({ description: 'false: already confirmed, nothing appended' }),
+  },
+  { title: 'ErasureConfirmation' },
 );
 
 // Downstream systems (issue 27): configuration events of the `subscribers` stream, delivered to by `serve`.
@@ -140,6 +154,38 @@ export const subscriberRoutes = [
     problems: [404],
     async handle({ params: { name }, res }, { ledger }) {
       res.status(202).json({ name, replaying: await replayDeadLetters(ledger, name) });
+    },
+  }),
+  // A subscriber key's one route, for its own subscriber (403 otherwise, before the body is read).
+  route({
+    method: 'post',
+    path: '/v1/subscribers/:name/acks',
+    operationId: 'acknowledgeErasure',
+    summary:
+      'a subscriber (confirmsErasure) says it erased its copy after a forgetting delivered to it: {eventId}; an ' +
+      "ErasureConfirmed event in the contact's stream; 201 when recorded, 200 (changed: false) when already so",
+    access: 'subscriber',
+    params: NameParams,
+    before: () => [
+      (req, res, next) => {
+        requireOwnSubscriber(res.locals['key'], String(req.params['name']));
+        next();
+      },
+    ],
+    body: {
+      schema: ErasureAcknowledgementBody,
+      limit: 1024,
+      what: 'acknowledgement',
+      component: 'ErasureAcknowledgementBody',
+    },
+    responses: {
+      200: { description: 'already confirmed: the confirmation recorded then', schema: Confirmation },
+      201: { description: 'the confirmation recorded', schema: Confirmation },
+    },
+    problems: [404, 409, 422],
+    async handle({ params: { name }, body, res }, { ledger }) {
+      const confirmation = await confirmErasure(ledger, name, body.eventId);
+      res.status(confirmation.changed ? 201 : 200).json(confirmation);
     },
   }),
 ];
