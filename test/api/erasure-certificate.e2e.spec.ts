@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { runCli } from '../support/cli.js';
 import { person, registered, ticketSold, type Person } from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
 import { verifyAgainstCheckpoint } from '../../src/app/audit-checkpoint.js';
-import type { EventToAppend } from '../../src/store/event-store.js';
+import { issueApiKey } from '../../src/app/issue-api-key.js';
 
 /** Issue 27, item 7: the signed erasure certificate, over HTTP and from the CLI, verified offline. */
 describe('erasure certificates', function () {
@@ -24,7 +24,19 @@ describe('erasure certificates', function () {
   const [customer, prospect] = [person(), person()];
   const personal = (p: Person) => [p.email, p.firstName, p.lastName, p.phone, p.street, p.ip];
   let requestId: string;
-  const appendAll = async (events: EventToAppend[]) => (await ledger.store.append(events)).appended;
+  const subscriberKeys: Record<string, string> = {};
+  /** A downstream system says it erased its copy after the forgetting (POST /v1/subscribers/:name/acks). */
+  const ack = async (name: string, eventId: string) => {
+    const answer = await api.post(
+      `/v1/subscribers/${name}/acks`,
+      { eventId },
+      {
+        authorization: `Bearer ${subscriberKeys[name]}`,
+      },
+    );
+    expect(answer.status, answer.text).to.equal(201);
+    return answer;
+  };
 
   before(async () => {
     ledger = await openTestLedger();
@@ -33,10 +45,11 @@ describe('erasure certificates', function () {
     await publish(ledger, { events: [registered(customer), ticketSold(customer, `O-${customer.contactId}`)] });
     await publish(ledger, registered(prospect));
     requestId = (await ask(customer)).body.requestId;
-    // Two downstream systems whose word each forgetting awaits.
+    // Two downstream systems whose word each forgetting awaits, each with its own key.
     for (const name of ['mailing-tool', 'warehouse']) {
       const answer = await api.put(`/v1/subscribers/${name}`, { kind: 'nats', subject: name, confirmsErasure: true });
       expect(answer.status, answer.text).to.equal(201);
+      subscriberKeys[name] = (await issueApiKey(ledger, { role: 'subscriber', subscriber: name })).token;
     }
   });
   after(async () => {
@@ -72,18 +85,8 @@ describe('erasure certificates', function () {
     expect(early.body.detail).to.match(/not all destroyed yet/);
     await ledger.shredder.shredFor(forgetting);
 
-    // The mailing tool confirms it erased its copy (what POST /v1/subscribers/:name/acks records).
-    const [confirmation] = await appendAll([
-      {
-        id: randomUUID(),
-        type: 'ErasureConfirmed',
-        stream: forgetting.stream,
-        organizationId: forgetting.organizationId,
-        occurredAt: new Date().toISOString(),
-        data: { subscriber: 'mailing-tool', eventId: forgetting.id, requestId },
-        sealed: null,
-      },
-    ]);
+    // The mailing tool confirms it erased its copy.
+    const confirmation = (await ack('mailing-tool', forgetting.id)).body.confirmedBy;
 
     const answer = await certificateOf(requestId);
     expect(answer.status, answer.text).to.equal(200);
@@ -106,7 +109,7 @@ describe('erasure certificates', function () {
       hash: forgetting.hash,
     });
     const confirmed = (await ledger.store.readStream(forgetting.stream)).find(
-      (event) => event.id === confirmation!.id,
+      (event) => event.id === confirmation.eventId,
     )!;
     expect(certificate.confirmations).to.have.length(1);
     expect(certificate.confirmations[0]).to.deep.include({
@@ -135,6 +138,18 @@ describe('erasure certificates', function () {
     expect(await verifyAgainstCheckpoint(ledger, checkpoint, publicKey), 'a checkpoint of this log').to.include({
       ok: true,
     });
+
+    // The last system confirms: the request is done, and its certificate says so.
+    const last = (await ack('warehouse', forgetting.id)).body.confirmedBy;
+    expect((await api.get(`${route}/${requestId}`)).body.status).to.equal('done');
+    const done = (await certificateOf(requestId)).body;
+    expect(done.awaitingConfirmation).to.deep.equal([]);
+    expect(
+      done.confirmations.map((c: { subscriber: string; eventId: string }) => [c.subscriber, c.eventId]),
+    ).to.deep.equal([
+      ['mailing-tool', confirmation.eventId],
+      ['warehouse', last.eventId],
+    ]);
   });
 
   it('exported by the CLI and verified offline: a field changed or another key: exit 3', async () => {
