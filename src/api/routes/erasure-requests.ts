@@ -79,8 +79,9 @@ export const erasureRoutes = [
     operationId: 'getErasureCertificate',
     summary:
       'the signed erasure certificate of an executed request (nothing personal): the forgetting, its position and ' +
-      'hash, the keys destroyed, a signed checkpoint with the proof that the forgetting is under it; 422 when the ' +
-      'request forgot nothing (pending or refused) or its keys are not destroyed yet',
+      'hash, the keys destroyed, the downstream confirmations and those awaited, a signed checkpoint with the ' +
+      'proofs that those records are under it; 422 when the request forgot nothing (pending or refused) or its ' +
+      'keys are not destroyed yet',
     access: 'operator',
     params: RequestParams,
     responses: {
