@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTestLedger, type TestLedger } from '../support/ledger.js';
 import { startApi, type Api } from '../support/http.js';
 import { runCli } from '../support/cli.js';
+import { flipByte } from '../support/stored.js';
 import { person, registered, ticketSold, type Person } from '../support/events.js';
 import { publish } from '../../src/app/publish.js';
 import { verifyAgainstCheckpoint } from '../../src/app/audit-checkpoint.js';
@@ -191,7 +192,18 @@ describe('erasure certificates', function () {
     const otherKey = runCli(['audit', 'verify-certificate', file, '--public-key', other], offline);
     expect(otherKey.status).to.equal(3);
     expect(otherKey.stdout).to.match(/\/signature is not by the public key given .*names audit key/);
+    expect(existsSync(join(folder, 'no-ledger-here')), 'verified without a ledger').to.equal(false);
     const unknown = runCli(['export-certificate', 'ER-unknown'], ledger.env);
     expect([unknown.status, unknown.stdout]).to.deep.equal([2, '']);
+  });
+
+  it('a forgetting whose stored record was changed since it was written is not certified (500)', async () => {
+    const forgetting = (await ledger.store.readStream(`contact-${customer.contactId}`)).find(
+      (event) => event.type === 'ContactAnonymized',
+    )!;
+    await flipByte(ledger, forgetting.stream, forgetting.revision, 'data', (text) => text.indexOf('"reason"') + 2);
+    const refused = await certificateOf(requestId);
+    expect(refused.status, refused.text).to.equal(500);
+    expect(refused.body.type).to.equal('urn:contact-ledger:problem:integrity-failure');
   });
 });
