@@ -79,6 +79,17 @@ function readUserFile(file: string, what: string): string {
   }
 }
 
+/** A public key file (PEM) the user named, or a one-line refusal naming it. */
+function readPublicKey(file: string): string {
+  const pem = readUserFile(file, 'public key file');
+  try {
+    publicKeyFingerprint(pem);
+  } catch {
+    throw new ValidationError(`${resolve(file)} is not a public key (PEM)`);
+  }
+  return pem;
+}
+
 /** A JSON file the user named, parsed; one that is not JSON is a one-line refusal naming it. */
 function readJsonFile(file: string, what: string): unknown {
   const text = readUserFile(file, what);
@@ -267,7 +278,7 @@ audit
 
 audit
   .command('verify-certificate')
-  .description('verify an erasure certificate offline: its signature, its checkpoint, the proof of its forgetting')
+  .description('verify an erasure certificate offline: its signature, its checkpoint, the proofs of its records')
   .argument('<file>', 'the certificate (JSON), as ledger export-certificate writes it')
   .option('--public-key <file>', "the ledger's audit public key (PEM): no data folder needed; default the ledger's own")
   .option('--json', 'print the report as JSON')
@@ -275,22 +286,18 @@ audit
   .action(async (file: string, options: { publicKey?: string; json?: boolean }) => {
     const document = readJsonFile(file, 'certificate file');
     const publicKey = options.publicKey
-      ? readUserFile(options.publicKey, 'public key file')
+      ? readPublicKey(options.publicKey)
       : await withLedger(async (ledger) => ledger.checkpointSigner.publicKeyPem());
-    try {
-      publicKeyFingerprint(publicKey);
-    } catch {
-      throw new ValidationError(`${resolve(options.publicKey ?? '')} is not a public key (PEM)`);
-    }
     const result = verifyCertificate(document, publicKey);
     process.exitCode = result.ok ? 0 : 3;
     if (options.json) return console.log(JSON.stringify(result));
     if (!result.ok) return console.log(`INVALID: ${result.problems.join('; ')}`);
-    const { request, forgetting, checkpoint } = document as ErasureCertificate;
+    const { request, forgetting, confirmations, awaitingConfirmation, checkpoint } = document as ErasureCertificate;
     console.log(
       `OK: erasure request ${request.requestId} executed by ${forgetting.type} ${forgetting.eventId}; signed by the ` +
-        `audit key; the forgetting (position ${forgetting.position}, hash ${forgetting.hash}) is in the signed ` +
-        `checkpoint at position ${checkpoint.position} (${checkpoint.size} records)`,
+        `audit key; the forgetting (position ${forgetting.position}, hash ${forgetting.hash}) and ` +
+        `${confirmations.length} downstream confirmation(s) (${awaitingConfirmation.length} awaited) are in the ` +
+        `signed checkpoint at position ${checkpoint.position} (${checkpoint.size} records)`,
     );
   });
 

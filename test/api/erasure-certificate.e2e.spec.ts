@@ -165,7 +165,7 @@ describe('erasure certificates', function () {
 
     const ownKey = runCli(['audit', 'verify-certificate', file], ledger.env);
     expect(ownKey.status, ownKey.stdout + ownKey.stderr).to.equal(0);
-    expect(ownKey.stdout).to.match(/^OK: erasure request ER-/);
+    expect(ownKey.stdout).to.match(/^OK: erasure request ER-.* and 2 downstream confirmation\(s\) \(0 awaited\)/);
     // Online, the auditor holds the log to the certificate's checkpoint: the log still holds its records.
     const extended = runCli(['audit', 'verify', '--against', file], ledger.env);
     expect(extended.status, extended.stdout + extended.stderr).to.equal(0);
@@ -192,6 +192,8 @@ describe('erasure certificates', function () {
     const otherKey = runCli(['audit', 'verify-certificate', file, '--public-key', other], offline);
     expect(otherKey.status).to.equal(3);
     expect(otherKey.stdout).to.match(/\/signature is not by the public key given .*names audit key/);
+    const notKey = runCli(['audit', 'verify-certificate', file, '--public-key', file], offline);
+    expect([notKey.status, notKey.stderr]).to.deep.equal([2, `ledger: ${file} is not a public key (PEM)\n`]);
     expect(existsSync(join(folder, 'no-ledger-here')), 'verified without a ledger').to.equal(false);
     const unknown = runCli(['export-certificate', 'ER-unknown'], ledger.env);
     expect([unknown.status, unknown.stdout]).to.deep.equal([2, '']);
