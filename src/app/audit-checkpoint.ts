@@ -2,10 +2,12 @@ import {
   CHECKPOINT_VERSION,
   checkpointSignedBy,
   MerkleAccumulator,
+  type CheckpointedRecord,
   type CheckpointSigner,
   type CheckpointVersion,
   type SignedCheckpoint,
 } from '../crypto/log-checkpoint.js';
+import { InclusionProver, type InclusionProof } from '../crypto/inclusion-proof.js';
 import { chainHash, LogChainVerifier, type LogBreak } from '../crypto/hash-chain.js';
 import { pagesAfter } from '../store/pages.js';
 import { AUDIT_CHECKPOINTS_STREAM } from '../domain/streams.js';
@@ -20,6 +22,8 @@ interface TreeOptions {
   until?: number;
   version?: CheckpointVersion;
   locate?: boolean;
+  /** The positions of records to build the inclusion proofs of, on the way. */
+  prove?: ReadonlySet<number>;
 }
 
 /**
@@ -33,16 +37,26 @@ interface TreeOptions {
  */
 async function treeOf(
   { store }: Pick<LedgerContext, 'store'>,
-  { until = Number.MAX_SAFE_INTEGER, version = CHECKPOINT_VERSION, locate = false }: TreeOptions = {},
+  {
+    until = Number.MAX_SAFE_INTEGER,
+    version = CHECKPOINT_VERSION,
+    locate = false,
+    prove = new Set(),
+  }: TreeOptions = {},
 ) {
   const tree = new MerkleAccumulator(version);
   const log = new LogChainVerifier();
   const changed: LogBreak[] = [];
+  const proved = new Map<number, { prover: InclusionProver; leaf: CheckpointedRecord }>();
+  const done = () => ({ tree, changed: [...changed, ...log.report().breaks], proved });
   for await (const page of pagesAfter((after, limit) => store.readAll({ after, limit }), 0, 5000)) {
     for (const record of page) {
-      if (record.position > until) return { tree, changed: [...changed, ...log.report().breaks] };
-      const hash = chainHash(record);
-      tree.add({ position: record.position, hash, recordedAt: record.recordedAt });
+      if (record.position > until) return done();
+      const leaf = { position: record.position, hash: chainHash(record), recordedAt: record.recordedAt };
+      if (prove.has(record.position)) proved.set(record.position, { prover: new InclusionProver(tree), leaf });
+      tree.add(leaf);
+      for (const { prover } of proved.values()) prover.add(leaf);
+      const { hash } = leaf;
       if (!locate) continue;
       if (hash !== record.hash && changed.length < MAX_CHANGED) {
         const { position, stream, revision } = record;
@@ -51,21 +65,43 @@ async function treeOf(
       log.check(record);
     }
   }
-  return { tree, changed: [...changed, ...log.report().breaks] };
+  return done();
 }
 
-/** A signed checkpoint of the whole log as it is now: what an auditor keeps outside the ledger. */
-export async function auditCheckpoint(
-  context: AuditContext & { checkpointSigner: CheckpointSigner },
-): Promise<SignedCheckpoint> {
-  const { tree } = await treeOf(context);
-  return context.checkpointSigner.sign({
+type SigningContext = AuditContext & { checkpointSigner: CheckpointSigner };
+
+const signTree = (context: SigningContext, tree: MerkleAccumulator): SignedCheckpoint =>
+  context.checkpointSigner.sign({
     version: tree.version,
     position: tree.last,
     size: tree.size,
     rootHash: tree.root(),
     time: context.now().toISOString(),
   });
+
+/** A signed checkpoint of the whole log as it is now: what an auditor keeps outside the ledger. */
+export async function auditCheckpoint(context: SigningContext): Promise<SignedCheckpoint> {
+  return signTree(context, (await treeOf(context)).tree);
+}
+
+/** A record's leaf (position, chain hash computed again from its stored fields, recordedAt) and its proof. */
+export type ProvedRecord = CheckpointedRecord & { inclusion: InclusionProof };
+
+/**
+ * A signed checkpoint of the whole log as it is now, with the inclusion proofs of the records at
+ * `positions`: what proves those records are in the log without the rest of it. A position
+ * where no record is has none.
+ */
+export async function checkpointProving(
+  context: SigningContext,
+  positions: Iterable<number>,
+): Promise<{ checkpoint: SignedCheckpoint; proved: Map<number, ProvedRecord> }> {
+  const { tree, proved } = await treeOf(context, { prove: new Set(positions) });
+  const records = [...proved].map(([position, { prover, leaf }]): [number, ProvedRecord] => [
+    position,
+    { ...leaf, inclusion: prover.proof() },
+  ]);
+  return { checkpoint: signTree(context, tree), proved: new Map(records) };
 }
 
 export interface CheckpointVerification {

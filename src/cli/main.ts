@@ -12,7 +12,10 @@ import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import { auditCheckpoint, recordCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
 import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { erasureCertificate } from '../app/erasure-certificate.js';
+import { publicKeyFingerprint, verifyCertificate } from '../crypto/erasure-certificate.js';
+import { CERTIFICATE_KIND, type ErasureCertificate } from '../domain/erasure-certificate.js';
 import { resolve } from 'node:path';
 import { issueApiKey } from '../app/issue-api-key.js';
 import { exportContact } from '../app/export-contact.js';
@@ -76,12 +79,37 @@ function readUserFile(file: string, what: string): string {
   }
 }
 
-/** A checkpoint file as `ledger audit checkpoint` prints it, or a one-line refusal. */
+/** A public key file (PEM) the user named, or a one-line refusal naming it. */
+function readPublicKey(file: string): string {
+  const pem = readUserFile(file, 'public key file');
+  try {
+    publicKeyFingerprint(pem);
+  } catch {
+    throw new ValidationError(`${resolve(file)} is not a public key (PEM)`);
+  }
+  return pem;
+}
+
+/** A JSON file the user named, parsed; one that is not JSON is a one-line refusal naming it. */
+function readJsonFile(file: string, what: string): unknown {
+  const text = readUserFile(file, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError(`the ${what} ${resolve(file)} is not JSON`);
+  }
+}
+
+/**
+ * A checkpoint file as `ledger audit checkpoint` prints it, or an erasure certificate (its
+ * checkpoint: a log that extends it holds the certificate's records), or a one-line refusal.
+ */
 function readCheckpoint(file: string): SignedCheckpoint {
   const text = readUserFile(file, 'checkpoint file');
   let parsed: Partial<SignedCheckpoint> | null = null;
   try {
-    parsed = JSON.parse(text) as Partial<SignedCheckpoint> | null;
+    const json = JSON.parse(text) as (Partial<SignedCheckpoint> & Partial<ErasureCertificate>) | null;
+    parsed = json?.certificate === CERTIFICATE_KIND ? (json.checkpoint ?? null) : json;
   } catch {
     // refused below
   }
@@ -166,7 +194,10 @@ audit
     'verify the hash chains and the positions of the log, or one stream; or that the log extends a checkpoint',
   )
   .option('--stream <stream>', 'verify one stream only, e.g. contact-C-1001')
-  .option('--against <file>', 'a checkpoint (JSON) kept earlier: prove nothing up to it was removed or changed')
+  .option(
+    '--against <file>',
+    'a checkpoint (JSON) kept earlier, or an erasure certificate: prove nothing up to it was removed or changed',
+  )
   .option('--public-key <file>', "the ledger's public key (PEM) as the auditor holds it; default the ledger's own")
   .option('--json', 'print the report as JSON')
   .addHelpText('after', environment(LEDGER_ENV))
@@ -243,6 +274,31 @@ audit
   .action(async (options: { record?: boolean }) => {
     const make = options.record ? recordCheckpoint : auditCheckpoint;
     console.log(JSON.stringify(await withLedger((ledger) => make(ledger))));
+  });
+
+audit
+  .command('verify-certificate')
+  .description('verify an erasure certificate offline: its signature, its checkpoint, the proofs of its records')
+  .argument('<file>', 'the certificate (JSON), as ledger export-certificate writes it')
+  .option('--public-key <file>', "the ledger's audit public key (PEM): no data folder needed; default the ledger's own")
+  .option('--json', 'print the report as JSON')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (file: string, options: { publicKey?: string; json?: boolean }) => {
+    const document = readJsonFile(file, 'certificate file');
+    const publicKey = options.publicKey
+      ? readPublicKey(options.publicKey)
+      : await withLedger(async (ledger) => ledger.checkpointSigner.publicKeyPem());
+    const result = verifyCertificate(document, publicKey);
+    process.exitCode = result.ok ? 0 : 3;
+    if (options.json) return console.log(JSON.stringify(result));
+    if (!result.ok) return console.log(`INVALID: ${result.problems.join('; ')}`);
+    const { request, forgetting, confirmations, awaitingConfirmation, checkpoint } = document as ErasureCertificate;
+    console.log(
+      `OK: erasure request ${request.requestId} executed by ${forgetting.type} ${forgetting.eventId}; signed by the ` +
+        `audit key; the forgetting (position ${forgetting.position}, hash ${forgetting.hash}) and ` +
+        `${confirmations.length} downstream confirmation(s) (${awaitingConfirmation.length} awaited) are in the ` +
+        `signed checkpoint at position ${checkpoint.position} (${checkpoint.size} records)`,
+    );
   });
 
 audit
@@ -420,6 +476,22 @@ program
     const exported = await withLedger((ledger) => exportContact(ledger, contactId));
     console.error(`ledger: ${exported.notice}`);
     console.log(options.json ? JSON.stringify(exported) : JSON.stringify(exported, null, 2));
+  });
+
+program
+  .command('export-certificate')
+  .description('the signed erasure certificate of an executed request (JSON, nothing personal), on stdout or --out')
+  .argument('<requestId>', 'the erasure request (ER-…)')
+  .option('--out <file>', 'write it to this file')
+  .option('--json', 'print it as JSON on one line (it is JSON either way; indented without)')
+  .addHelpText('after', environment(LEDGER_ENV))
+  .action(async (requestId: string, options: { out?: string; json?: boolean }) => {
+    requireOpaqueIds({ 'request id': requestId });
+    const certificate = await withLedger((ledger) => erasureCertificate(ledger, requestId));
+    const text = options.json ? JSON.stringify(certificate) : JSON.stringify(certificate, null, 2);
+    if (!options.out) return console.log(text);
+    writeFileSync(options.out, `${text}\n`);
+    console.error(`ledger: the certificate of ${requestId} is in ${resolve(options.out)}`);
   });
 
 program

@@ -311,6 +311,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/erasure-requests/{requestId}/certificate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** the signed erasure certificate of an executed request (nothing personal): the forgetting, its position and hash, the keys destroyed, the downstream confirmations and those awaited, a signed checkpoint with the proofs that those records are under it; 422 when the request forgot nothing (pending or refused) or its keys are not destroyed yet */
+    get: operations['getErasureCertificate'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/erasure-requests/{requestId}/execute': {
     parameters: {
       query?: never;
@@ -2173,6 +2190,92 @@ export interface components {
        */
       evidenceKeptUntil: string;
     };
+    /** ErasureCertificate */
+    ErasureCertificate: {
+      /** @constant */
+      certificate: 'contact-ledger erasure certificate v1';
+      /** Format: instant */
+      issuedAt: string;
+      request: {
+        requestId: string;
+        channel: string;
+        contactId: string;
+        /** Format: instant */
+        requestedAt: string;
+      };
+      /** @description the forgetting event that executed the request, as the log holds it */
+      forgetting: {
+        eventId: string;
+        /** @enum {string} */
+        type: 'ContactAnonymized' | 'ContactErased';
+        /** Format: instant */
+        occurredAt: string;
+        /** @description its position in the log */
+        position: number;
+        /** Format: instant */
+        recordedAt: string;
+        /** @description the record's chain hash (sha256 of its stream's previous hash and its canonical JSON) */
+        hash: string;
+        /** @description RFC 9162 inclusion proof of the record under the checkpoint's root */
+        inclusion: {
+          leafIndex: number;
+          treeSize: number;
+          path: string[];
+        };
+      };
+      /** @description the tombstones of the keys the forgetting destroyed (no key material is kept) */
+      keysDestroyed: {
+        scope: string;
+        keyId: string | null;
+        /** Format: instant */
+        shreddedAt: string;
+        reason: string;
+        eventId: string | null;
+      }[];
+      /** @description each downstream system that confirmed it erased its copy (its ErasureConfirmed event), as the log holds it */
+      confirmations: {
+        subscriber: string;
+        eventId: string;
+        /** Format: instant */
+        confirmedAt: string;
+        /** @description its position in the log */
+        position: number;
+        /** Format: instant */
+        recordedAt: string;
+        /** @description the record's chain hash (sha256 of its stream's previous hash and its canonical JSON) */
+        hash: string;
+        /** @description RFC 9162 inclusion proof of the record under the checkpoint's root */
+        inclusion: {
+          leafIndex: number;
+          treeSize: number;
+          path: string[];
+        };
+      }[];
+      /** @description the subscribers (confirmsErasure) whose confirmation is still awaited: none once the request is done */
+      awaitingConfirmation: string[];
+      /** @description a signed checkpoint of the log covering the forgetting and the confirmations */
+      checkpoint: {
+        /** @description the form of its leaves */
+        version: 1 | 2;
+        /** @description the last record it covers: at or after the forgetting and the confirmations */
+        position: number;
+        size: number;
+        /** @description the Merkle tree hash of the records it covers */
+        rootHash: string;
+        /** Format: instant */
+        time: string;
+        /** @description Ed25519 by the audit key, base64 (as GET /v1/audit/checkpoint) */
+        signature: string;
+      };
+      /** @description SHA-256 of the audit public key (DER SubjectPublicKeyInfo): which key signed */
+      auditKey: string;
+      /** @description SHA-256 of each value's canonical JSON by its JSON Pointer: what names a value changed after signing */
+      digests: {
+        [key: string]: string;
+      };
+      /** @description Ed25519 by the audit key, base64, over "contact-ledger erasure certificate v1\n" and the RFC 8785 canonical JSON of the rest */
+      signature: string;
+    };
     /** ExecutedErasureRequest */
     ExecutedErasureRequest: {
       /** @description ER-… */
@@ -3293,6 +3396,37 @@ export interface operations {
       403: components['responses']['Problem'];
       404: components['responses']['Problem'];
       421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  getErasureCertificate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the erasure request id (ER-…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the certificate, signed with the audit key (Ed25519) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErasureCertificate'];
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      422: components['responses']['Problem'];
       500: components['responses']['Problem'];
       503: components['responses']['Unavailable'];
     };

@@ -257,6 +257,11 @@ export class KeyStore {
     return new Map(tombstones.map((tombstone) => [tombstone.keyId!, tombstone.eventId]));
   }
 
+  /** The tombstones of these scopes (those destroyed), without opening any key: what an erasure certificate states. */
+  async tombstonesOf(scopes: readonly string[]): Promise<Tombstone[]> {
+    return (await this.repository.findByScopes(scopes)).tombstones;
+  }
+
   /** Destroys the keys of the scopes (idempotent) and evicts them from the cache. */
   shred(scopes: readonly string[], cause: ShredCause): Promise<number> {
     return this.shredAll([{ scopes, cause }]);

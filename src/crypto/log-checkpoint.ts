@@ -30,12 +30,14 @@ export interface CheckpointedRecord {
   recordedAt: string;
 }
 
-const leafHash = (version: CheckpointVersion, { position, hash, recordedAt }: CheckpointedRecord) =>
+/** RFC 6962's leaf hash of a record (0x00 before it, so no leaf passes for a node). */
+export const leafHash = (version: CheckpointVersion, { position, hash, recordedAt }: CheckpointedRecord) =>
   createHash('sha256')
     .update(Buffer.from([0]))
     .update(version === 1 ? `${position}\n${hash}` : `${position}\n${hash}\n${recordedAt}`)
     .digest();
-const nodeHash = (left: Buffer, right: Buffer) =>
+/** RFC 6962's interior node hash (0x01 before its children). */
+export const nodeHash = (left: Buffer, right: Buffer) =>
   createHash('sha256')
     .update(Buffer.from([1]))
     .update(left)
@@ -59,6 +61,11 @@ export class MerkleAccumulator {
       node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
     }
     this.stack.push(node);
+  }
+
+  /** The perfect subtrees of what was added, largest (leftmost) first: their sizes are the bits of `size`. */
+  subtrees(): ReadonlyArray<{ size: number; hash: Buffer }> {
+    return [...this.stack];
   }
 
   /** Whether the records added so far are exactly those a checkpoint covers: as many, the same root. */
@@ -90,11 +97,16 @@ export interface SignedCheckpoint {
 const signedText = (c: Omit<SignedCheckpoint, 'signature'>) =>
   Buffer.from(`contact-ledger checkpoint v${c.version}\n${c.position}\n${c.size}\n${c.rootHash}\n${c.time}`);
 
-/** Whether `signature` (base64) is Ed25519 over `text` by the holder of `publicKey`. */
+/**
+ * Whether `signature` (base64) is Ed25519 over `text` by the holder of `publicKey`. Only its
+ * canonical base64 holds: a decoder ignores the unused bits of the last character, so an altered
+ * character there would otherwise decode to the same signature.
+ */
 export function signedBy(text: Buffer, signature: string, publicKey: KeyObject | string): boolean {
   try {
     const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-    return verify(null, text, key, Buffer.from(signature, 'base64'));
+    const bytes = Buffer.from(signature, 'base64');
+    return bytes.toString('base64') === signature && verify(null, text, key, bytes);
   } catch {
     return false;
   }
@@ -140,8 +152,8 @@ export class CheckpointSigner {
   }
 }
 
-/** Whether a checkpoint was signed by the holder of this public key (PEM), unaltered. */
-export function checkpointSignedBy(checkpoint: SignedCheckpoint, publicKeyPem: string): boolean {
+/** Whether a checkpoint was signed by the holder of this public key (or its PEM), unaltered. */
+export function checkpointSignedBy(checkpoint: SignedCheckpoint, publicKey: KeyObject | string): boolean {
   const { signature, ...unsigned } = checkpoint;
-  return signedBy(signedText(unsigned), signature, publicKeyPem);
+  return signedBy(signedText(unsigned), signature, publicKey);
 }

@@ -221,6 +221,7 @@ describe('ledger CLI: a read-only command where no ledger is', function () {
   this.timeout(120_000);
   const commands = [
     ['export', 'C-1'],
+    ['export-certificate', 'ER-1'],
     ['audit', 'verify'],
     ['audit', 'verify', '--stream', 'contact-C-1'],
     ['projections', 'verify'],

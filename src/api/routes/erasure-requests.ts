@@ -10,6 +10,8 @@ import {
   refuseErasure,
   requestErasure,
 } from '../../app/erasure-requests.js';
+import { erasureCertificate } from '../../app/erasure-certificate.js';
+import { ErasureCertificate } from '../../domain/erasure-certificate.js';
 import { ErasureRefusalBody, ErasureRequestBody } from '../request-bodies.js';
 import { Obj, route } from '../route.js';
 import { Items } from './shared-schemas.js';
@@ -68,6 +70,26 @@ export const erasureRoutes = [
     problems: [404],
     async handle({ params: { requestId }, res }, { ledger }) {
       res.set('Cache-Control', 'no-store').json(await erasureRequestWithEvidence(ledger, requestId));
+    },
+  }),
+  // Proves the execution offline: `ledger audit verify-certificate` checks it with the audit public key.
+  route({
+    method: 'get',
+    path: '/v1/erasure-requests/:requestId/certificate',
+    operationId: 'getErasureCertificate',
+    summary:
+      'the signed erasure certificate of an executed request (nothing personal): the forgetting, its position and ' +
+      'hash, the keys destroyed, the downstream confirmations and those awaited, a signed checkpoint with the ' +
+      'proofs that those records are under it; 422 when the request forgot nothing (pending or refused) or its ' +
+      'keys are not destroyed yet',
+    access: 'operator',
+    params: RequestParams,
+    responses: {
+      200: { description: 'the certificate, signed with the audit key (Ed25519)', schema: ErasureCertificate },
+    },
+    problems: [404, 422],
+    async handle({ params: { requestId }, res }, { ledger }) {
+      res.set('Cache-Control', 'no-store').json(await erasureCertificate(ledger, requestId));
     },
   }),
   // Executed by the operator whose key called: the forgetting event names it. The shredder
