@@ -35,6 +35,13 @@ const newForgetting = async (ledger: TestLedger) => {
   forgettingId = (await executeErasure(ledger, await pendingRequest(ledger))).forgettingEvent.id;
   return `/v1/subscribers/${BOUND}/acks`;
 };
+/** An executed request whose keys are destroyed: one that has a certificate. */
+const certifiableRequest = async (ledger: TestLedger) => {
+  const requestId = await pendingRequest(ledger);
+  const { forgettingEvent } = await executeErasure(ledger, requestId);
+  await ledger.shredder.shredFor((await ledger.store.readEvent(forgettingEvent.id))!);
+  return requestId;
+};
 const ROUTES: Array<{
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
@@ -180,6 +187,12 @@ const ROUTES: Array<{
     path: '/v1/erasure-requests/:requestId',
     role: 'operator',
     send: async (ledger) => `/v1/erasure-requests/${await pendingRequest(ledger)}`,
+  },
+  {
+    method: 'GET',
+    path: '/v1/erasure-requests/:requestId/certificate',
+    role: 'operator',
+    send: async (ledger) => `/v1/erasure-requests/${await certifiableRequest(ledger)}/certificate`,
   },
   {
     method: 'POST',
