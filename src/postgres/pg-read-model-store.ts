@@ -3,7 +3,7 @@ import type pg from 'pg';
 import {
   INACTIVITY_COLUMNS,
   type ExpiringRow,
-  type InactivityRow,
+  type InactivityValues,
   type ReadModelStore,
   type ReadModelWrites,
   type RebuildTarget,
@@ -242,7 +242,10 @@ export class PgReadModelStore implements ReadModelStore {
        WHERE contact_id > $1 AND recency_at < $2 AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT $3`,
       [afterContactId, before, limit],
     );
-    return rows.map((row) => fromPg(CONTACTS, row) as InactivityRow);
+    return rows.map((row) => {
+      const converted = fromPg(CONTACTS, row);
+      return INACTIVITY_COLUMNS.map((column) => converted[column]) as InactivityValues;
+    });
   }
 
   async purgeablePage(before: string, afterOrderId: string, limit: number) {

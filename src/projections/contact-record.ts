@@ -83,7 +83,11 @@ export const PROVEN_COLUMNS = [
 
 /** What a row's proof is the HMAC of: the proven columns' values, in order. */
 export const provenFacts = (row: Pick<ContactRow, (typeof PROVEN_COLUMNS)[number]>): string =>
-  JSON.stringify(PROVEN_COLUMNS.map((column) => row[column]));
+  provenFactsOf(PROVEN_COLUMNS.map((column) => row[column]));
+
+/** The same of a row read as its values, the proven columns first (what the batch reads). */
+export const provenFactsOf = (values: readonly unknown[]): string =>
+  JSON.stringify(values.length === PROVEN_COLUMNS.length ? values : values.slice(0, PROVEN_COLUMNS.length));
 
 export function contactRow(record: ContactRecord, proofs: RowProofs): ContactRow {
   const recency = currentRecency(record);

@@ -57,7 +57,7 @@ export interface ReadModelStore {
    * `afterContactId`, with only the columns the inactive-contact batch reads: a walk of the whole
    * table in its key order, what a batch over every contact reads fastest.
    */
-  inactivityPage(before: string, afterContactId: string, limit: number): Promise<InactivityRow[]>;
+  inactivityPage(before: string, afterContactId: string, limit: number): Promise<InactivityValues[]>;
   /** Orders not purged whose latest end of validity is before `before`, in order id order after `afterOrderId`. */
   purgeablePage(
     before: string,
@@ -117,3 +117,12 @@ export const INACTIVITY_COLUMNS = [...PROVEN_COLUMNS, 'proof'] as const satisfie
   keyof Row<typeof CONTACTS>
 >;
 export type InactivityRow = Pick<Row<typeof CONTACTS>, (typeof INACTIVITY_COLUMNS)[number]>;
+/** A row's values in the order of `Columns`, each of its column's type. */
+type ValuesOf<Columns extends readonly string[]> = {
+  -readonly [K in keyof Columns]: Columns[K] extends keyof InactivityRow ? InactivityRow[Columns[K]] : never;
+};
+/**
+ * A row of those columns as its values, in their order (the proven columns first, then the
+ * proof): half a million of them are read by one batch, and arrays cost less than objects.
+ */
+export type InactivityValues = ValuesOf<typeof INACTIVITY_COLUMNS>;

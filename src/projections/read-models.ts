@@ -13,7 +13,7 @@ import { ValidationError } from '../domain/errors.js';
 import type { InactivityFacts } from '../domain/inactive-contacts.js';
 import { pagesAfterBy, type PageExtent } from '../store/pages.js';
 import type { RowProofs } from '../crypto/row-proof.js';
-import { contactFromRow, currentRecency, provenFacts, type ContactRecord } from './contact-record.js';
+import { contactFromRow, currentRecency, provenFactsOf, type ContactRecord } from './contact-record.js';
 import { orderFromRow, purposeFromRow, ReadModelWindow, type FoldEvent } from './fold-batch.js';
 import {
   CHECKPOINT_RECORDS,
@@ -27,7 +27,14 @@ import {
   type Row,
   type Table,
 } from './tables.js';
-import type { DeliveryCheckpoints, ExpiringRow, InactivityRow, ReadModelStore } from './read-model-store.js';
+import {
+  INACTIVITY_COLUMNS,
+  type DeliveryCheckpoints,
+  type ExpiringRow,
+  type InactivityRow,
+  type InactivityValues,
+  type ReadModelStore,
+} from './read-model-store.js';
 import { CommittedRows } from './committed-rows.js';
 
 /** The name of the verification's record (and of its checkpoint: the position it verified). */
@@ -241,7 +248,7 @@ export class ReadModels {
       read,
       '',
       pageSize,
-      byLast((row) => row.contact_id),
+      byLast((row) => valueOf(row, 'contact_id')),
     )) {
       const checked = this.proposedContacts(rows);
       checked.catch(() => {}); // awaited, and its error thrown, once the page before is yielded
@@ -251,12 +258,15 @@ export class ReadModels {
     if (checking) yield await checking;
   }
 
-  private async proposedContacts(rows: readonly InactivityRow[]): Promise<ProposedContact[]> {
-    const held = await this.proofs.holdAll({ messages: rows.map(provenFacts), proofs: rows.map((row) => row.proof) });
+  private async proposedContacts(rows: readonly InactivityValues[]): Promise<ProposedContact[]> {
+    const held = await this.proofs.holdAll({
+      messages: rows.map((row) => provenFactsOf(row)),
+      proofs: rows.map((row) => valueOf(row, 'proof')),
+    });
     return rows.map((row, i) => ({
       facts: inactivityFactsOfRow(row),
-      validUntil: row.valid_until,
-      headPosition: row.head_position,
+      validUntil: valueOf(row, 'valid_until'),
+      headPosition: valueOf(row, 'head_position'),
       proven: held[i] === 1,
     }));
   }
@@ -334,15 +344,24 @@ const byLast =
   <R>(idOf: (row: R) => string) =>
   (rows: R[]): PageExtent<string> => ({ count: rows.length, last: rows.length > 0 ? idOf(rows.at(-1)!) : '' });
 
-const inactivityFactsOfRow = (row: InactivityRow): InactivityFacts => ({
-  contactId: row.contact_id,
-  role: row.role,
-  status: row.status as InactivityFacts['status'],
-  registered: row.registered_event !== null,
-  customer: row.customer === 1,
-  balance: row.balance,
-  legalHold: row.legal_hold === 1,
-  recency: row.recency_at,
+type InactivityColumn = (typeof INACTIVITY_COLUMNS)[number];
+/** Each inactivity column's index in a row's values. */
+const INACTIVITY_INDEX = Object.fromEntries(INACTIVITY_COLUMNS.map((column, i) => [column, i])) as Record<
+  InactivityColumn,
+  number
+>;
+const valueOf = <C extends InactivityColumn>(row: InactivityValues, column: C) =>
+  row[INACTIVITY_INDEX[column]] as InactivityRow[C];
+
+const inactivityFactsOfRow = (row: InactivityValues): InactivityFacts => ({
+  contactId: valueOf(row, 'contact_id'),
+  role: valueOf(row, 'role'),
+  status: valueOf(row, 'status') as InactivityFacts['status'],
+  registered: valueOf(row, 'registered_event') !== null,
+  customer: valueOf(row, 'customer') === 1,
+  balance: valueOf(row, 'balance'),
+  legalHold: valueOf(row, 'legal_hold') === 1,
+  recency: valueOf(row, 'recency_at'),
 });
 
 const encodeCursor = (recency: string, contactId: string) =>

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import {
   INACTIVITY_COLUMNS,
   type ExpiringRow,
-  type InactivityRow,
+  type InactivityValues,
   type ReadModelStore,
   type ReadModelWrites,
   type RebuildTarget,
@@ -99,10 +99,13 @@ export class SqliteReadModelStore implements ReadModelStore {
          WHERE purpose = ? AND status = 'yes' AND last_activity_at < ? AND (last_activity_at, contact_id) > (?, ?)
          ORDER BY last_activity_at, contact_id LIMIT ?`,
       ) as Database.Statement<[string, string, string, string, number], ExpiringRow>,
-      inactivityPage: this.statement(
-        `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM ${contacts}
-         WHERE contact_id > ? AND recency_at < ? AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT ?`,
-      ) as Database.Statement<[string, string, number], InactivityRow>,
+      // Its own statement too (raw: each row as its values).
+      inactivityPage: this.db
+        .prepare<[string, string, number], InactivityValues>(
+          `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM ${contacts}
+           WHERE contact_id > ? AND recency_at < ? AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT ?`,
+        )
+        .raw(true),
     };
   }
 
