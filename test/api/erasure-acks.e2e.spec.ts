@@ -172,6 +172,30 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
   });
 
+  it("a name removed and configured again is another system: neither's key acknowledges for the other", async () => {
+    await api.put('/v1/subscribers/shop', { kind: 'nats', subject: 'shop', confirmsErasure: true });
+    keys['shop-1'] = (await issueApiKey(ledger, { role: 'subscriber', subscriber: 'shop' })).token;
+    const first = await forgotten();
+    expect((await api.delete('/v1/subscribers/shop')).status).to.equal(200);
+    await api.put('/v1/subscribers/shop', { kind: 'nats', subject: 'shop-2', confirmsErasure: true });
+    keys['shop-2'] = (await issueApiKey(ledger, { role: 'subscriber', subscriber: 'shop' })).token;
+    const second = await forgotten();
+    const head = await ledger.store.headPosition();
+    for (const [key, eventId] of [
+      ['shop-1', second.eventId],
+      ['shop-2', first.eventId],
+    ] as const) {
+      const refused = await ack('shop', { eventId }, key);
+      expect(refused.status, refused.text).to.equal(403);
+      expect(refused.body.detail).to.match(/issued to an earlier or a later subscriber shop/);
+    }
+    expect(await ledger.store.headPosition()).to.equal(head);
+    // Each system's own key still acknowledges what was delivered to it, the removed one's included.
+    expect((await ack('shop', { eventId: first.eventId }, 'shop-1')).status).to.equal(201);
+    expect((await ack('shop', { eventId: second.eventId }, 'shop-2')).status).to.equal(201);
+    expect((await api.delete('/v1/subscribers/shop')).status).to.equal(200);
+  });
+
   it('each bad acknowledgement is refused with a clear problem and appends nothing', async () => {
     const { p, eventId } = await forgotten();
     const requested = (await ledger.store.readStream(contactStream(p.contactId))).find(

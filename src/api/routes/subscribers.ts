@@ -184,7 +184,7 @@ export const subscriberRoutes = [
     },
     problems: [404, 409, 422],
     async handle({ params: { name }, body, res }, { ledger }) {
-      const confirmation = await confirmErasure(ledger, name, body.eventId);
+      const confirmation = await confirmErasure(ledger, name, body.eventId, res.locals['key']);
       res.status(confirmation.changed ? 201 : 200).json(confirmation);
     },
   }),
