@@ -58,7 +58,7 @@ export async function confirmErasure(
         };
       },
       decide: (state) => {
-        const data = decideConfirmErasure(state, subscriber);
+        const data = decideConfirmErasure(state, subscriber, by.keyId);
         if (!data) return { events: [], result: state.earlier };
         const contactId = contactIdOfStream(event.stream)!; // a forgetting is a contact's
         return {

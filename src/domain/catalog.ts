@@ -305,6 +305,9 @@ export const catalog = {
       subscriber: Code(),
       eventId: Type.String({ format: 'uuid', description: 'the forgetting event it acted on' }),
       requestId: Type.Optional(OpaqueId({ description: 'the erasure request the forgetting closed, if any' })),
+      keyId: Type.Optional(
+        OpaqueId({ description: "the API key that acknowledged: the subscriber's own, or an admin's acting for it" }),
+      ),
     },
     ledgerOnly,
   ),

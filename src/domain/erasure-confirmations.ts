@@ -48,12 +48,17 @@ export interface ConfirmationState {
 }
 
 /**
- * A subscriber's acknowledgement of a forgetting: the event to record, or null when that
+ * A subscriber's acknowledgement of a forgetting, by the key `keyId` (its own, or an admin's: the
+ * log says which): the event to record, or null when that
  * subscriber already confirmed it (a retry appends nothing). Refused: a subscriber configured
  * neither now nor then (404); an event that forgets nothing (422); a subscriber the forgetting
  * does not wait for (422: not confirmsErasure, not hearing that type, or configured after it).
  */
-export function decideConfirmErasure(state: ConfirmationState, subscriber: string): ErasureConfirmedData | null {
+export function decideConfirmErasure(
+  state: ConfirmationState,
+  subscriber: string,
+  keyId: string,
+): ErasureConfirmedData | null {
   const { event, subscribersThen, subscribersNow, confirmed } = state;
   if (!subscribersNow.has(subscriber) && !subscribersThen.has(subscriber)) throw new UnknownSubscriber(subscriber);
   if (!FORGETTINGS.has(event.type)) {
@@ -81,5 +86,5 @@ export function decideConfirmErasure(state: ConfirmationState, subscriber: strin
   }
   if (confirmed.has(subscriber)) return null;
   const requestId = event.data['requestId'];
-  return { subscriber, eventId: event.id, ...(typeof requestId === 'string' ? { requestId } : {}) };
+  return { subscriber, eventId: event.id, ...(typeof requestId === 'string' ? { requestId } : {}), keyId };
 }

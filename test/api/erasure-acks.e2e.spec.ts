@@ -12,6 +12,8 @@ import { Forbidden } from '../../src/domain/errors.js';
 import { contactStream } from '../../src/domain/identifiers.js';
 
 const DAY = 86_400_000;
+/** The key id of a token (cl_K-…_secret), as the log records who acted. */
+const keyIdOf = (token: string) => token.split('_')[1]!;
 
 /**
  * Acknowledged erasure (issue 27, item 6): a `subscriber` key bound to one downstream system posts
@@ -135,7 +137,8 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     const stream = await ledger.store.readStream(contactStream(p.contactId));
     const recorded = stream.at(-1)!;
     expect(recorded).to.deep.include({ type: 'ErasureConfirmed', id: first.body.confirmedBy.eventId, sealed: null });
-    expect(recorded.data).to.deep.equal({ subscriber: 'crm', eventId, requestId });
+    // Which key acknowledged: the subscriber's own here (an admin's acting for it is told apart).
+    expect(recorded.data).to.deep.equal({ subscriber: 'crm', eventId, requestId, keyId: keyIdOf(keys['crm']!) });
 
     const halfway = await shown();
     expect(halfway.status).to.equal('awaiting-confirmation');
@@ -168,7 +171,10 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     expect(waiting.downstream.map((entry: { subscriber: string }) => entry.subscriber)).to.include('printer');
     for (const name of ['crm', 'warehouse']) expect((await ack(name, { eventId })).status).to.equal(201);
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('awaiting-confirmation');
-    expect((await ack('printer', { eventId }, 'admin')).status).to.equal(201);
+    const byAdmin = await ack('printer', { eventId }, 'admin');
+    expect(byAdmin.status).to.equal(201);
+    const recorded = await ledger.store.readEvent(byAdmin.body.confirmedBy.eventId);
+    expect(recorded!.data).to.include({ subscriber: 'printer', keyId: keyIdOf(keys['admin']!) });
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
   });
 

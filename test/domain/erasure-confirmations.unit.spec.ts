@@ -106,16 +106,24 @@ describe('erasure confirmations (domain)', () => {
     const state = { event: forgetting, subscribersThen: then, subscribersNow: now, confirmed: new Set<string>() };
 
     it('of an awaited subscriber records its name, the forgetting and the request it closed', () => {
-      expect(decideConfirmErasure(state, 'crm')).to.deep.equal({ subscriber: 'crm', eventId: 'E-9', requestId: 'R-9' });
+      expect(decideConfirmErasure(state, 'crm', 'K-1')).to.deep.equal({
+        subscriber: 'crm',
+        eventId: 'E-9',
+        requestId: 'R-9',
+        keyId: 'K-1',
+      });
     });
     it('by a subscriber key issued before or after the forgetting, that name not removed in between', () => {
       for (const issuedAt of [2, 12]) {
         const key = { issuedAt, removedAt: [1, 14] };
-        expect(decideConfirmErasure({ ...state, key }, 'crm')).to.deep.include({ subscriber: 'crm', eventId: 'E-9' });
+        expect(decideConfirmErasure({ ...state, key }, 'crm', 'K-1')).to.deep.include({
+          subscriber: 'crm',
+          eventId: 'E-9',
+        });
       }
     });
     it('already given records nothing', () => {
-      expect(decideConfirmErasure({ ...state, confirmed: new Set(['crm']) }, 'crm')).to.equal(null);
+      expect(decideConfirmErasure({ ...state, confirmed: new Set(['crm']) }, 'crm', 'K-1')).to.equal(null);
     });
     const keyed = (issuedAt: number, removedAt: number[]) => ({ ...state, key: { issuedAt, removedAt } });
     const refusals: Array<[string, Parameters<typeof decideConfirmErasure>[0], string, number]> = [
@@ -128,7 +136,7 @@ describe('erasure confirmations (domain)', () => {
     ];
     for (const [title, given, name, status] of refusals) {
       it(title, () =>
-        expect(() => decideConfirmErasure(given, name))
+        expect(() => decideConfirmErasure(given, name, 'K-1'))
           .to.throw()
           .with.property('status', status),
       );
