@@ -28,9 +28,11 @@ export interface ErasureConfirmation {
 export async function confirmErasure(
   context: LedgerContext,
   subscriber: string,
-  eventId: string,
+  named: string,
   by: { keyId: string; role: Role },
 ): Promise<ErasureConfirmation> {
+  // The ledger's event ids are lowercase UUIDs: one written back in capitals or as a urn is the same.
+  const eventId = named.toLowerCase().replace(/^urn:uuid:/, '');
   const event = await context.store.readEvent(eventId);
   if (!event) throw new UnknownEvent(eventId);
   // Who the forgetting waits for is who was configured before it in the log.

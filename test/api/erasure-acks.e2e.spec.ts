@@ -247,6 +247,17 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
   });
 
+  it('an event id in capitals or as a urn (as a uuid column may give it back) names the same forgetting', async () => {
+    const { requestId, eventId } = await forgotten();
+    const capitals = await ack('crm', { eventId: eventId.toUpperCase() });
+    expect(capitals.status, capitals.text).to.equal(201);
+    expect(capitals.body).to.include({ eventId });
+    expect((await ack('crm', { eventId })).body).to.include({ changed: false });
+    const urn = await ack('warehouse', { eventId: `urn:uuid:${eventId}` });
+    expect(urn.status, urn.text).to.equal(201);
+    expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
+  });
+
   it('the read models fold the confirmations as folding the log again does (projections verify)', async () => {
     await ledger.runner.catchUp();
     const verified = runCli(['projections', 'verify'], ledger.env);
