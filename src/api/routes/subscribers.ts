@@ -65,7 +65,11 @@ const Confirmation = Obj(
   {
     subscriber: Type.String(),
     eventId: Type.String({ description: 'the forgetting acknowledged' }),
-    requestId: Nullable(Type.String({ description: 'the erasure request the forgetting closed, if any' })),
+    requestId: Nullable(
+      Type.String({
+        description: 'the erasure request the forgetting executed, if any (one made by a batch run has none)',
+      }),
+    ),
     confirmedBy: Obj({ eventId: Type.String({ description: 'the ErasureConfirmed event' }), at: Instant() }),
     changed: Type.Boolean({ description: 'false: already confirmed, nothing appended' }),
   },
