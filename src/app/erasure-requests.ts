@@ -121,7 +121,7 @@ export async function requestErasure(
   return result;
 }
 
-/** Every erasure request, or those of one status (overdue: pending past the due date), oldest first. */
+/** Every erasure request, or those of one status (overdue: pending or awaiting confirmation past due), oldest first. */
 export async function listErasureRequests(
   context: LedgerContext,
   status?: ErasureStatus,

@@ -3309,7 +3309,7 @@ export interface operations {
   listErasureRequests: {
     parameters: {
       query?: {
-        /** @description overdue: pending past its due date */
+        /** @description overdue: pending, or awaiting a confirmation, past its due date */
         status?: 'pending' | 'awaiting-confirmation' | 'done' | 'refused' | 'overdue';
       };
       header?: never;

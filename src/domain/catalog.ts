@@ -304,7 +304,14 @@ export const catalog = {
     {
       subscriber: Code(),
       eventId: Type.String({ format: 'uuid', description: 'the forgetting event it acted on' }),
-      requestId: Type.Optional(OpaqueId({ description: 'the erasure request the forgetting closed, if any' })),
+      requestId: Type.Optional(
+        OpaqueId({
+          description: 'the erasure request the forgetting executed, if any (one made by a batch run has none)',
+        }),
+      ),
+      keyId: Type.Optional(
+        OpaqueId({ description: "the API key that acknowledged: the subscriber's own, or an admin's acting for it" }),
+      ),
     },
     ledgerOnly,
   ),

@@ -1,5 +1,5 @@
 import { FORGETTING_TYPES, type EventData } from './catalog.js';
-import { RuleViolation, UnknownSubscriber } from './errors.js';
+import { Forbidden, RuleViolation, UnknownSubscriber } from './errors.js';
 import type { SubscribersState } from './subscribers.js';
 
 /**
@@ -24,24 +24,41 @@ export const confirmersOf = (subscribers: SubscribersState, type: string): strin
     .map((subscriber) => subscriber.name)
     .sort();
 
+/** Whether a key issued at `issuedAt` was issued to the subscriber of that name at `position`: no removal between. */
+const sameSubscriber = (
+  { issuedAt, removedAt }: { issuedAt: number; removedAt: readonly number[] },
+  position: number,
+) => removedAt.every((removal) => removal < Math.min(issuedAt, position) || removal > Math.max(issuedAt, position));
+
 /** What an acknowledgement is decided on, read by the use case. */
 export interface ConfirmationState {
   /** The forgetting named by the acknowledgement (the caller answers 404 when there is no such event). */
-  event: { id: string; type: string; data: Record<string, unknown> };
+  event: { id: string; type: string; position: number; data: Record<string, unknown> };
   /** The subscribers as configured when that event was appended, and as configured now. */
   subscribersThen: SubscribersState;
   subscribersNow: SubscribersState;
   /** The subscribers that already confirmed that event (ErasureConfirmed of its contact's stream). */
   confirmed: ReadonlySet<string>;
+  /**
+   * A subscriber key's acknowledgement (absent: an admin's): where in the log the key was issued,
+   * and where that subscriber's name was removed. A name removed and configured again is another
+   * system (a new secret, delivered afresh), so a key speaks only for the one it was issued to.
+   */
+  key?: { issuedAt: number; removedAt: readonly number[] };
 }
 
 /**
- * A subscriber's acknowledgement of a forgetting: the event to record, or null when that
+ * A subscriber's acknowledgement of a forgetting, by the key `keyId` (its own, or an admin's: the
+ * log says which): the event to record, or null when that
  * subscriber already confirmed it (a retry appends nothing). Refused: a subscriber configured
  * neither now nor then (404); an event that forgets nothing (422); a subscriber the forgetting
  * does not wait for (422: not confirmsErasure, not hearing that type, or configured after it).
  */
-export function decideConfirmErasure(state: ConfirmationState, subscriber: string): ErasureConfirmedData | null {
+export function decideConfirmErasure(
+  state: ConfirmationState,
+  subscriber: string,
+  keyId: string,
+): ErasureConfirmedData | null {
   const { event, subscribersThen, subscribersNow, confirmed } = state;
   if (!subscribersNow.has(subscriber) && !subscribersThen.has(subscriber)) throw new UnknownSubscriber(subscriber);
   if (!FORGETTINGS.has(event.type)) {
@@ -59,7 +76,15 @@ export function decideConfirmErasure(state: ConfirmationState, subscriber: strin
       { eventId: event.id, subscriber },
     );
   }
+  if (state.key && !sameSubscriber(state.key, event.position)) {
+    throw new Forbidden(
+      'subscriber',
+      `subscriber ${subscriber}`,
+      `this key was issued to an earlier or a later subscriber ${subscriber} than the one forgetting ${event.id} ` +
+        'waits for (the name was removed in between)',
+    );
+  }
   if (confirmed.has(subscriber)) return null;
   const requestId = event.data['requestId'];
-  return { subscriber, eventId: event.id, ...(typeof requestId === 'string' ? { requestId } : {}) };
+  return { subscriber, eventId: event.id, ...(typeof requestId === 'string' ? { requestId } : {}), keyId };
 }

@@ -12,6 +12,8 @@ import { Forbidden } from '../../src/domain/errors.js';
 import { contactStream } from '../../src/domain/identifiers.js';
 
 const DAY = 86_400_000;
+/** The key id of a token (cl_K-…_secret), as the log records who acted. */
+const keyIdOf = (token: string) => token.split('_')[1]!;
 
 /**
  * Acknowledged erasure (issue 27, item 6): a `subscriber` key bound to one downstream system posts
@@ -135,7 +137,8 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     const stream = await ledger.store.readStream(contactStream(p.contactId));
     const recorded = stream.at(-1)!;
     expect(recorded).to.deep.include({ type: 'ErasureConfirmed', id: first.body.confirmedBy.eventId, sealed: null });
-    expect(recorded.data).to.deep.equal({ subscriber: 'crm', eventId, requestId });
+    // Which key acknowledged: the subscriber's own here (an admin's acting for it is told apart).
+    expect(recorded.data).to.deep.equal({ subscriber: 'crm', eventId, requestId, keyId: keyIdOf(keys['crm']!) });
 
     const halfway = await shown();
     expect(halfway.status).to.equal('awaiting-confirmation');
@@ -168,8 +171,35 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     expect(waiting.downstream.map((entry: { subscriber: string }) => entry.subscriber)).to.include('printer');
     for (const name of ['crm', 'warehouse']) expect((await ack(name, { eventId })).status).to.equal(201);
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('awaiting-confirmation');
-    expect((await ack('printer', { eventId }, 'admin')).status).to.equal(201);
+    const byAdmin = await ack('printer', { eventId }, 'admin');
+    expect(byAdmin.status).to.equal(201);
+    const recorded = await ledger.store.readEvent(byAdmin.body.confirmedBy.eventId);
+    expect(recorded!.data).to.include({ subscriber: 'printer', keyId: keyIdOf(keys['admin']!) });
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
+  });
+
+  it("a name removed and configured again is another system: neither's key acknowledges for the other", async () => {
+    await api.put('/v1/subscribers/shop', { kind: 'nats', subject: 'shop', confirmsErasure: true });
+    keys['shop-1'] = (await issueApiKey(ledger, { role: 'subscriber', subscriber: 'shop' })).token;
+    const first = await forgotten();
+    expect((await api.delete('/v1/subscribers/shop')).status).to.equal(200);
+    await api.put('/v1/subscribers/shop', { kind: 'nats', subject: 'shop-2', confirmsErasure: true });
+    keys['shop-2'] = (await issueApiKey(ledger, { role: 'subscriber', subscriber: 'shop' })).token;
+    const second = await forgotten();
+    const head = await ledger.store.headPosition();
+    for (const [key, eventId] of [
+      ['shop-1', second.eventId],
+      ['shop-2', first.eventId],
+    ] as const) {
+      const refused = await ack('shop', { eventId }, key);
+      expect(refused.status, refused.text).to.equal(403);
+      expect(refused.body.detail).to.match(/issued to an earlier or a later subscriber shop/);
+    }
+    expect(await ledger.store.headPosition()).to.equal(head);
+    // Each system's own key still acknowledges what was delivered to it, the removed one's included.
+    expect((await ack('shop', { eventId: first.eventId }, 'shop-1')).status).to.equal(201);
+    expect((await ack('shop', { eventId: second.eventId }, 'shop-2')).status).to.equal(201);
+    expect((await api.delete('/v1/subscribers/shop')).status).to.equal(200);
   });
 
   it('each bad acknowledgement is refused with a clear problem and appends nothing', async () => {
@@ -214,6 +244,17 @@ describe('acknowledged erasure: subscriber keys and /v1/subscribers/:name/acks',
     expect(shown.closedBy).to.deep.include({ eventId });
     for (const name of ['crm', 'warehouse']) expect((await ack(name, { eventId })).status).to.equal(201);
     expect(await overdue()).not.to.include(requestId);
+    expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
+  });
+
+  it('an event id in capitals or as a urn (as a uuid column may give it back) names the same forgetting', async () => {
+    const { requestId, eventId } = await forgotten();
+    const capitals = await ack('crm', { eventId: eventId.toUpperCase() });
+    expect(capitals.status, capitals.text).to.equal(201);
+    expect(capitals.body).to.include({ eventId });
+    expect((await ack('crm', { eventId })).body).to.include({ changed: false });
+    const urn = await ack('warehouse', { eventId: `urn:uuid:${eventId}` });
+    expect(urn.status, urn.text).to.equal(201);
     expect((await api.get(`${requests}/${requestId}`)).body.status).to.equal('done');
   });
 

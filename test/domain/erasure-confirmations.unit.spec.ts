@@ -102,24 +102,41 @@ describe('erasure confirmations (domain)', () => {
     const now = foldSubscribers([
       { type: 'SubscriberConfigured', id: 'S-3', occurredAt: at(2), data: subscriber('late') },
     ]);
-    const forgetting = { id: 'E-9', type: 'ContactErased', data: { reason: 'request', requestId: 'R-9' } };
+    const forgetting = { id: 'E-9', type: 'ContactErased', position: 9, data: { reason: 'request', requestId: 'R-9' } };
     const state = { event: forgetting, subscribersThen: then, subscribersNow: now, confirmed: new Set<string>() };
 
     it('of an awaited subscriber records its name, the forgetting and the request it closed', () => {
-      expect(decideConfirmErasure(state, 'crm')).to.deep.equal({ subscriber: 'crm', eventId: 'E-9', requestId: 'R-9' });
+      expect(decideConfirmErasure(state, 'crm', 'K-1')).to.deep.equal({
+        subscriber: 'crm',
+        eventId: 'E-9',
+        requestId: 'R-9',
+        keyId: 'K-1',
+      });
+    });
+    it('by a subscriber key issued before or after the forgetting, that name not removed in between', () => {
+      for (const issuedAt of [2, 12]) {
+        const key = { issuedAt, removedAt: [1, 14] };
+        expect(decideConfirmErasure({ ...state, key }, 'crm', 'K-1')).to.deep.include({
+          subscriber: 'crm',
+          eventId: 'E-9',
+        });
+      }
     });
     it('already given records nothing', () => {
-      expect(decideConfirmErasure({ ...state, confirmed: new Set(['crm']) }, 'crm')).to.equal(null);
+      expect(decideConfirmErasure({ ...state, confirmed: new Set(['crm']) }, 'crm', 'K-1')).to.equal(null);
     });
-    const refusals: Array<[string, typeof state, string, number]> = [
+    const keyed = (issuedAt: number, removedAt: number[]) => ({ ...state, key: { issuedAt, removedAt } });
+    const refusals: Array<[string, Parameters<typeof decideConfirmErasure>[0], string, number]> = [
       ['of a subscriber configured neither then nor now: 404', state, 'nobody', 404],
       ['of a subscriber that does not confirm erasure: 422', state, 'bi', 422],
       ['of a subscriber configured after the forgetting: 422', state, 'late', 422],
+      ['by a key issued before the name was removed, then configured again: 403', keyed(2, [5]), 'crm', 403],
+      ['by a key issued to the name configured again after a removal: 403', keyed(12, [10]), 'crm', 403],
       ['of an event that forgets nothing: 422', { ...state, event: { ...forgetting, type: 'NoteAdded' } }, 'crm', 422],
     ];
     for (const [title, given, name, status] of refusals) {
       it(title, () =>
-        expect(() => decideConfirmErasure(given, name))
+        expect(() => decideConfirmErasure(given, name, 'K-1'))
           .to.throw()
           .with.property('status', status),
       );

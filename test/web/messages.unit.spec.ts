@@ -22,6 +22,13 @@ describe('privacy center: message catalogs', () => {
     expect(incomplete.title).to.equal(undefined);
   });
 
+  it("name a downstream confirmation without saying the reader's details went (a purge of others' kept them)", () => {
+    // A person forgotten has no timeline to read: an ErasureConfirmed a person reads is a system's
+    // word on OrderDataPurged, other people's details on their order, while theirs are kept.
+    expect(MESSAGES.en.eventNames.ErasureConfirmed).not.to.match(/your details/i);
+    expect(MESSAGES.fr.eventNames.ErasureConfirmed).not.to.match(/vos données/i);
+  });
+
   const cases: Array<[string, unknown, string | undefined, string]> = [
     ['the switch wins over the browser', 'en', 'fr-FR,fr', 'en'],
     ['an unknown switch is ignored', 'de', 'en-GB', 'en'],

@@ -48,7 +48,9 @@ export const erasureRoutes = [
     summary: 'erasure requests, oldest first (never their evidence: see GET /v1/erasure-requests/{requestId})',
     access: 'operator',
     query: Type.Object({
-      status: Type.Optional(OneOf(ERASURE_STATUSES, { description: 'overdue: pending past its due date' })),
+      status: Type.Optional(
+        OneOf(ERASURE_STATUSES, { description: 'overdue: pending, or awaiting a confirmation, past its due date' }),
+      ),
     }),
     responses: { 200: { description: 'the requests', schema: Items(ErasureRequestView, 'ErasureRequestList') } },
     async handle({ query: { status }, res }, { ledger }) {

@@ -65,7 +65,11 @@ const Confirmation = Obj(
   {
     subscriber: Type.String(),
     eventId: Type.String({ description: 'the forgetting acknowledged' }),
-    requestId: Nullable(Type.String({ description: 'the erasure request the forgetting closed, if any' })),
+    requestId: Nullable(
+      Type.String({
+        description: 'the erasure request the forgetting executed, if any (one made by a batch run has none)',
+      }),
+    ),
     confirmedBy: Obj({ eventId: Type.String({ description: 'the ErasureConfirmed event' }), at: Instant() }),
     changed: Type.Boolean({ description: 'false: already confirmed, nothing appended' }),
   },
@@ -184,7 +188,7 @@ export const subscriberRoutes = [
     },
     problems: [404, 409, 422],
     async handle({ params: { name }, body, res }, { ledger }) {
-      const confirmation = await confirmErasure(ledger, name, body.eventId);
+      const confirmation = await confirmErasure(ledger, name, body.eventId, res.locals['key']);
       res.status(confirmation.changed ? 201 : 200).json(confirmation);
     },
   }),

@@ -181,7 +181,7 @@ export const en: Messages = {
     ConsentExpired: 'Your consent expired',
     ErasureRequested: 'You asked us to forget you',
     ErasureRefused: 'Your request to be forgotten was refused',
-    ErasureConfirmed: 'One of our systems confirmed it deleted your details',
+    ErasureConfirmed: 'One of our systems confirmed it made the same deletion in its own copy',
     ContactAnonymized: 'You were anonymised',
     ContactErased: 'You were erased',
     OrderDataPurged: 'Other people’s details on an order were deleted',

@@ -186,7 +186,7 @@ export const fr: Messages = {
     ConsentExpired: 'Votre accord a expiré',
     ErasureRequested: 'Vous avez demandé à être oublié',
     ErasureRefused: 'Votre demande d’oubli a été refusée',
-    ErasureConfirmed: 'L’un de nos systèmes a confirmé avoir supprimé vos données',
+    ErasureConfirmed: 'L’un de nos systèmes a confirmé avoir fait la même suppression dans sa copie',
     ContactAnonymized: 'Vous avez été anonymisé',
     ContactErased: 'Vous avez été effacé',
     OrderDataPurged: 'Les coordonnées d’autres personnes d’une commande ont été effacées',
