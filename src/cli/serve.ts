@@ -71,6 +71,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   const delivery = opened.runDeliveryExclusively(() => {
     const runner = new DeliveryRunner(opened, {
       ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
+      ...(config.deliveryInFlight !== undefined ? { inFlight: config.deliveryInFlight } : {}),
       natsUrl: config.natsUrl,
       natsStream: config.natsStream,
       onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),

@@ -10,9 +10,12 @@ import { DEFAULT_NATS_STREAM, DEFAULT_NATS_URL } from '../config.js';
 import { NatsSender } from './nats-sender.js';
 import { destination, type Attempt, type Senders } from './sender.js';
 import { WebhookSender } from './webhook-sender.js';
+import { InOrderWindow } from './in-order-window.js';
 
 /** Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS). */
 export const DEFAULT_DELIVERY_ATTEMPTS = 8;
+/** Messages of one subscriber sent at once, by default (LEDGER_DELIVERY_IN_FLIGHT; issue 27: "8 in flight"). */
+export const DEFAULT_DELIVERY_IN_FLIGHT = 8;
 
 export interface DeliveryOptions {
   /** Attempts of one message before it becomes a dead letter and delivery moves on. */
@@ -22,6 +25,8 @@ export interface DeliveryOptions {
   maxDelayMs?: number;
   /** How often the log and the subscribers are read for what is new. */
   pollMs?: number;
+  /** Messages of one subscriber sent at once (those of one contact never: one after the other, in log order). */
+  inFlight?: number;
   /** Events read from the log at once; the checkpoint moves after each page. */
   pageSize?: number;
   /** The longest a receiver may take to answer one attempt. */
@@ -53,10 +58,11 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 /**
  * Delivers the log to each subscriber (issue 27, DESIGN.md "Downstream and operations"), a webhook
  * or a NATS JetStream subject, each kind by its sender (sender.ts), the loop the same:
- * at least once, in log order, from its checkpoint kept beside the read models. One worker per
- * subscriber, so a receiver down holds up no other. A message is tried until it is delivered or
- * its attempts are spent (then a dead letter, and the next): the checkpoint moves after each page
- * only, so a crash or a stop sends again at most a page's messages, never skips one.
+ * at least once, in log order per contact, from its checkpoint kept beside the read models. One
+ * worker per subscriber, so a receiver down holds up no other, each with up to `inFlight` messages
+ * at once (of different contacts). A message is tried until it is delivered or its attempts are
+ * spent (then a dead letter): the checkpoint moves after each page, to where every message before
+ * it is settled, so a crash or a stop sends again at most a page's messages, never skips one.
  */
 export class DeliveryRunner {
   private readonly abort = new AbortController();
@@ -173,45 +179,54 @@ export class DeliveryRunner {
     await sleep(ms, undefined, { signal }).catch(() => undefined);
   }
 
-  /** Delivers the log after the subscriber's checkpoint; returns when all is delivered, or removed, or stopped. */
+  /**
+   * Delivers the log after the subscriber's checkpoint, up to `inFlight` messages at once, those of
+   * one contact in log order (InOrderWindow); returns when all is delivered, or removed, or stopped.
+   * The checkpoint moves after each page to where every message before it is settled.
+   */
   private async drain(id: string): Promise<void> {
     const { store, readModels } = this.context;
     const first = this.current.get(id);
     if (!first) return;
     if ((await this.replay(id)) === 'stopped') return;
     const checkpoint = await readModels.delivery.deliveryCheckpoint(id);
+    // Given up on past the checkpoint (before a crash): not tried again, its letter says it.
+    const lettered = new Set((await readModels.delivery.deadLetters(id)).map((letter) => letter.eventId));
+    const window = new InOrderWindow(checkpoint, this.options.inFlight ?? DEFAULT_DELIVERY_IN_FLIGHT);
+    const progress = new Progress(readModels.delivery, id, first.name, checkpoint);
+    let halted = false;
     const read = (after: number, limit: number) => store.readAll({ after, limit });
-    let done = checkpoint;
-    for await (const page of pagesAfter(read, checkpoint, this.options.pageSize ?? 500)) {
-      for (const event of page) {
-        // Its configuration as now in force (another url, other types); none: removed, nothing more is sent.
-        const subscriber = this.current.get(id);
-        if (!subscriber || this.stopped) {
-          await readModels.delivery.advanceDelivery(id, first.name, done, []);
-          return;
+    try {
+      pages: for await (const page of pagesAfter(read, checkpoint, this.options.pageSize ?? 500)) {
+        for (const event of page) {
+          // Its configuration as now in force (another url, other types); none: removed, nothing more is sent.
+          const subscriber = this.current.get(id);
+          if (!subscriber || this.stopped || halted) break pages;
+          const message = deliveryMessage(subscriber, event);
+          if (!message || lettered.has(event.id)) {
+            window.skip(event.position);
+            continue;
+          }
+          await window.add(message.contactId, event.position, async () => {
+            if (halted) return false;
+            const failure = await this.deliver(id, subscriber, message);
+            if (failure === 'stopped') {
+              halted = true;
+              return false;
+            }
+            if (failure) {
+              const letter = { subscriberId: id, name: first.name, ...failure, replay: false };
+              // Recorded at once: a restart never spends its attempts again (see `lettered`).
+              await progress.save(window.checkpoint, [{ ...letter, eventId: event.id, position: event.position }]);
+              this.options.onDeadLetter?.({ ...letter, eventId: event.id, position: event.position });
+            }
+            return true;
+          });
         }
-        const message = deliveryMessage(subscriber, event);
-        const failure = message ? await this.deliver(id, subscriber, message) : null;
-        if (failure === 'stopped') {
-          await readModels.delivery.advanceDelivery(id, first.name, done, []);
-          return;
-        }
-        if (failure) {
-          const letter = {
-            subscriberId: id,
-            name: first.name,
-            eventId: event.id,
-            position: event.position,
-            ...failure,
-            replay: false,
-          };
-          // Recorded at once, with the checkpoint past it: a restart never spends its attempts again.
-          await readModels.delivery.advanceDelivery(id, first.name, event.position, [letter]);
-          this.options.onDeadLetter?.(letter);
-        }
-        done = event.position;
+        await progress.save(window.checkpoint);
       }
-      await readModels.delivery.advanceDelivery(id, first.name, done, []);
+    } finally {
+      await window.drained().finally(() => progress.save(window.checkpoint));
     }
   }
 
@@ -268,5 +283,27 @@ export class DeliveryRunner {
       error: attempt.ok ? '' : attempt.error,
       failedAt: this.context.now().toISOString(),
     };
+  }
+}
+
+/**
+ * A drain's writes of its checkpoint (and dead letters), one after the other in the order made:
+ * from several messages at once they would race, and a checkpoint must never go back.
+ */
+class Progress {
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly delivery: DeliveryCheckpoints,
+    private readonly id: string,
+    private readonly name: string,
+    private saved: number,
+  ) {}
+
+  save(position: number, deadLetters: readonly DeadLetter[] = []): Promise<void> {
+    if (position === this.saved && deadLetters.length === 0) return this.last;
+    this.saved = position;
+    this.last = this.last.then(() => this.delivery.advanceDelivery(this.id, this.name, position, deadLetters));
+    return this.last;
   }
 }
