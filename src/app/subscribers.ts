@@ -89,7 +89,8 @@ export async function removeSubscriber(context: LedgerContext, name: string): Pr
 
 /**
  * Every subscriber, by name, with its delivery: the position delivered up to, the lag behind the
- * log's head (events of every type, delivered or not) and the count of dead letters.
+ * log's head (events of every type, delivered or not), the count of dead letters, and how it goes
+ * (DeliveryHealth: the last message delivered, the last failure, failing since when).
  */
 export async function listSubscribers(context: { store: EventStore; readModels: { delivery: DeliveryCheckpoints } }) {
   const state = await readSubscribers(context.store);
@@ -99,7 +100,9 @@ export async function listSubscribers(context: { store: EventStore; readModels: 
     subscribers.map(async (subscriber) => {
       const position = await context.readModels.delivery.deliveryCheckpoint(subscriber.since);
       const deadLetters = (await context.readModels.delivery.deadLetters(subscriber.since)).length;
-      return { ...subscriberView(subscriber), delivery: { position, lag: Math.max(0, head - position), deadLetters } };
+      const health = await context.readModels.delivery.deliveryHealth(subscriber.since);
+      const lag = Math.max(0, head - position);
+      return { ...subscriberView(subscriber), delivery: { position, lag, deadLetters, ...health } };
     }),
   );
 }

@@ -439,7 +439,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** every subscriber as now configured, with its delivery (position, lag, dead letters); never a secret */
+    /** every subscriber as now configured, with its delivery (position, lag, dead letters, last delivery, last failure, failing since); never a secret */
     get: operations['listSubscribers'];
     put?: never;
     post?: never;
@@ -2370,6 +2370,27 @@ export interface components {
           lag: number;
           /** @description messages given up on after their attempts */
           deadLetters: number;
+          lastDelivery: {
+            eventId: string;
+            position: number;
+            /** Format: instant */
+            at: string;
+          } | null;
+          lastFailure: {
+            /** @description a status (HTTP 503) or network error code */
+            error: string;
+            /** Format: instant */
+            at: string;
+          } | null;
+          failing: {
+            /**
+             * Format: instant
+             * @description the first failed attempt since a message was last delivered
+             */
+            since: string;
+            /** @description attempts failed since then */
+            attempts: number;
+          } | null;
         };
       }[];
     };

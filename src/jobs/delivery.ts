@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readSubscribers } from '../app/subscribers.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { deliveryMessage, type DeliveryMessage, type Subscriber } from '../domain/subscribers.js';
-import type { DeadLetter } from '../projections/delivery-tables.js';
+import type { DeadLetter, DeliveryHealth } from '../projections/delivery-tables.js';
 import type { DeliveryCheckpoints } from '../projections/read-model-store.js';
 import { pagesAfter } from '../store/pages.js';
 import type { Subscription } from 'rxjs';
@@ -188,12 +188,13 @@ export class DeliveryRunner {
     const { store, readModels } = this.context;
     const first = this.current.get(id);
     if (!first) return;
-    if ((await this.replay(id)) === 'stopped') return;
     const checkpoint = await readModels.delivery.deliveryCheckpoint(id);
+    const health = await readModels.delivery.deliveryHealth(id);
+    const progress = new Progress(readModels.delivery, id, first.name, checkpoint, health, this.context.now);
+    if ((await this.replay(id, progress)) === 'stopped') return;
     // Given up on past the checkpoint (before a crash): not tried again, its letter says it.
     const lettered = new Set((await readModels.delivery.deadLetters(id)).map((letter) => letter.eventId));
     const window = new InOrderWindow(checkpoint, this.options.inFlight ?? DEFAULT_DELIVERY_IN_FLIGHT);
-    const progress = new Progress(readModels.delivery, id, first.name, checkpoint);
     let halted = false;
     const read = (after: number, limit: number) => store.readAll({ after, limit });
     try {
@@ -209,7 +210,7 @@ export class DeliveryRunner {
           }
           await window.add(message.contactId, event.position, async () => {
             if (halted) return false;
-            const failure = await this.deliver(id, subscriber, message);
+            const failure = await this.deliver(id, subscriber, message, progress);
             if (failure === 'stopped') {
               halted = true;
               return false;
@@ -235,7 +236,7 @@ export class DeliveryRunner {
    * checkpoint (so after later messages: a receiver that keeps the latest of a contact's decisions
    * compares positions). Each is removed once delivered, or recorded failed again.
    */
-  private async replay(id: string): Promise<'stopped' | void> {
+  private async replay(id: string, progress: Progress): Promise<'stopped' | void> {
     const { store, readModels } = this.context;
     for (const letter of await readModels.delivery.deadLetters(id)) {
       const subscriber = this.current.get(id);
@@ -248,7 +249,7 @@ export class DeliveryRunner {
         await readModels.delivery.settleDeadLetter(letter, true); // no longer in the log: nothing to send
         continue;
       }
-      const failure = await this.deliver(id, subscriber, message);
+      const failure = await this.deliver(id, subscriber, message, progress);
       if (failure === 'stopped') return 'stopped';
       await readModels.delivery.settleDeadLetter(failure ? { ...letter, ...failure } : letter, failure === null);
     }
@@ -262,6 +263,7 @@ export class DeliveryRunner {
     id: string,
     subscriber: Subscriber,
     message: DeliveryMessage,
+    progress: Progress,
   ): Promise<null | 'stopped' | Pick<DeadLetter, 'attempts' | 'error' | 'failedAt'>> {
     const { maxAttempts = DEFAULT_DELIVERY_ATTEMPTS, baseDelayMs = 500, maxDelayMs = 60_000 } = this.options;
     const send = { timeoutMs: this.options.timeoutMs ?? 10_000, signal: this.abort.signal, now: this.context.now };
@@ -271,8 +273,13 @@ export class DeliveryRunner {
         subscriber.kind === 'webhook'
           ? await this.senders.webhook.send(subscriber, message, send)
           : await this.senders.nats.send(subscriber, message, send);
-      if (attempt.ok) return null;
+      if (attempt.ok) {
+        progress.delivered(message);
+        return null;
+      }
       if (this.stopped) return 'stopped';
+      // Recorded at once, not with the next checkpoint: an admin sees a receiver failing while it is retried.
+      await progress.failed(attempt.error);
       if (tried < maxAttempts) await this.pause(backoffDelay(tried, baseDelayMs, maxDelayMs));
       const now = this.current.get(id);
       if (this.stopped || now?.kind !== subscriber.kind || destination(now) !== destination(subscriber))
@@ -287,23 +294,44 @@ export class DeliveryRunner {
 }
 
 /**
- * A drain's writes of its checkpoint (and dead letters), one after the other in the order made:
- * from several messages at once they would race, and a checkpoint must never go back.
+ * A drain's writes of its checkpoint, dead letters and health (DeliveryHealth), one after the other
+ * in the order made: from several messages at once they would race, and a checkpoint must never go
+ * back. A message delivered is recorded with the next checkpoint, a failed attempt at once.
  */
 class Progress {
   private last: Promise<void> = Promise.resolve();
+  /** The health changed since last saved. */
+  private changed = false;
 
   constructor(
     private readonly delivery: DeliveryCheckpoints,
     private readonly id: string,
     private readonly name: string,
     private saved: number,
+    private health: DeliveryHealth,
+    private readonly now: () => Date,
   ) {}
 
+  delivered(message: DeliveryMessage): void {
+    const lastDelivery = { eventId: message.id, position: message.position, at: this.now().toISOString() };
+    this.health = { ...this.health, lastDelivery, failing: null };
+    this.changed = true;
+  }
+
+  failed(error: string): Promise<void> {
+    const at = this.now().toISOString();
+    const failing = { since: this.health.failing?.since ?? at, attempts: (this.health.failing?.attempts ?? 0) + 1 };
+    this.health = { ...this.health, lastFailure: { error, at }, failing };
+    this.changed = true;
+    return this.save(this.saved);
+  }
+
   save(position: number, deadLetters: readonly DeadLetter[] = []): Promise<void> {
-    if (position === this.saved && deadLetters.length === 0) return this.last;
+    if (position === this.saved && !this.changed && deadLetters.length === 0) return this.last;
+    const health = this.health;
     this.saved = position;
-    this.last = this.last.then(() => this.delivery.advanceDelivery(this.id, this.name, position, deadLetters));
+    this.changed = false;
+    this.last = this.last.then(() => this.delivery.advanceDelivery(this.id, this.name, position, deadLetters, health));
     return this.last;
   }
 }

@@ -71,6 +71,9 @@ describe('/v1/subscribers: downstream systems, configured as events', function (
       position: 0,
       lag: await ledger.store.headPosition(),
       deadLetters: 0,
+      lastDelivery: null,
+      lastFailure: null,
+      failing: null,
     });
     expect(list.text).to.not.include('whsec_');
     const { token } = await issueApiKey(ledger, { role: 'operator', name: 'desk' });

@@ -122,6 +122,25 @@ describe('delivery to webhook subscribers', function () {
     expect(ids()).to.deep.equal([published[1], published[2]]);
   });
 
+  it('lists how delivery goes: failing since when, attempts, the last error, then the last delivery', async () => {
+    await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    receiver.status = 503;
+    const published = await publishFor(person());
+    const began = new Date().toISOString();
+    start({ maxAttempts: 1000 });
+    await until(async () => ((await listSubscribers(ledger))[0]!.delivery.failing?.attempts ?? 0) >= 3, 'failures');
+    const failing = (await listSubscribers(ledger))[0]!.delivery;
+    expect(failing.lastDelivery).to.equal(null);
+    expect(failing.lastFailure!.error).to.equal('HTTP 503');
+    expect(failing.failing!.since >= began && failing.failing!.since <= failing.lastFailure!.at).to.equal(true);
+    receiver.status = 200;
+    await until(async () => (await listSubscribers(ledger))[0]!.delivery.lag === 0, 'the checkpoint at the head');
+    const { delivery } = (await listSubscribers(ledger))[0]!;
+    expect(delivery.failing).to.equal(null);
+    expect(delivery.lastFailure!.error).to.equal('HTTP 503');
+    expect(delivery.lastDelivery).to.deep.include({ eventId: published[2], position: delivery.position });
+  });
+
   it('a message being retried goes to the new url once the subscriber is configured with one', async () => {
     await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
     receiver.status = 503;

@@ -9,7 +9,7 @@ import {
   removeSubscriber,
   replayDeadLetters,
 } from '../../app/subscribers.js';
-import { Obj, route } from '../route.js';
+import { Nullable, Obj, route } from '../route.js';
 import { Items } from './shared-schemas.js';
 
 const configuration = {
@@ -29,6 +29,27 @@ const SubscriberWithDelivery = Obj(
       position: Type.Integer({ minimum: 0, description: 'the log position delivered up to (0: none yet)' }),
       lag: Type.Integer({ minimum: 0, description: "events of the log after it (of every type): the head's distance" }),
       deadLetters: Type.Integer({ minimum: 0, description: 'messages given up on after their attempts' }),
+      lastDelivery: Nullable(
+        Obj(
+          { eventId: Type.String(), position: Type.Integer({ minimum: 0 }), at: Instant() },
+          { description: 'the last message the receiver took (null: none yet)' },
+        ),
+      ),
+      lastFailure: Nullable(
+        Obj(
+          { error: Type.String({ description: 'a status (HTTP 503) or network error code' }), at: Instant() },
+          { description: 'the last attempt that failed, even if delivery has gone on since (null: none)' },
+        ),
+      ),
+      failing: Nullable(
+        Obj(
+          {
+            since: Instant({ description: 'the first failed attempt since a message was last delivered' }),
+            attempts: Type.Integer({ minimum: 1, description: 'attempts failed since then' }),
+          },
+          { description: 'null: the last attempt was delivered (or none made)' },
+        ),
+      ),
     }),
   },
   { title: 'SubscriberWithDelivery' },
@@ -88,7 +109,9 @@ export const subscriberRoutes = [
     method: 'get',
     path: '/v1/subscribers',
     operationId: 'listSubscribers',
-    summary: 'every subscriber as now configured, with its delivery (position, lag, dead letters); never a secret',
+    summary:
+      'every subscriber as now configured, with its delivery (position, lag, dead letters, last delivery, last ' +
+      'failure, failing since); never a secret',
     access: 'admin',
     responses: { 200: { description: 'by name', schema: Items(SubscriberWithDelivery, 'SubscriberList') } },
     async handle({ res }, { ledger }) {
