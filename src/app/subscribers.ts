@@ -1,7 +1,9 @@
 import { UnknownSubscriber } from '../domain/errors.js';
 import {
+  DEFAULT_SECRET_OVERLAP_HOURS,
   decideConfigureSubscriber,
   decideRemoveSubscriber,
+  decideRotateSecret,
   foldSubscribers,
   SUBSCRIBER_EVENT_TYPES,
   SUBSCRIBERS_STREAM,
@@ -28,14 +30,18 @@ const subscriberEventsOf = (stored: readonly StoredEvent[]): SubscriberEvent[] =
 export const readSubscribers = async (store: EventStore): Promise<SubscribersState> =>
   foldSubscribers(subscriberEventsOf(await store.readStream(SUBSCRIBERS_STREAM)));
 
-/** A webhook subscriber's signing secret, derived from its scope's key (see webhookSecretFrom). */
+/**
+ * A webhook subscriber's signing secret, derived from its scope's key (see webhookSecretFrom) and
+ * the event it dates from (`secretSince` for the one in force, the default; a previous one's).
+ */
 export async function webhookSecret(
   context: Pick<LedgerContext, 'keys'>,
-  subscriber: Pick<Subscriber, 'name' | 'since'>,
+  subscriber: Pick<Subscriber, 'name' | 'secretSince'>,
+  seed = subscriber.secretSince,
 ): Promise<string> {
   const scope = subscriberScope(subscriber.name);
   const key = (await context.keys.keysFor([scope])).get(scope)!;
-  return webhookSecretFrom(key.key, subscriber.since);
+  return webhookSecretFrom(key.key, seed);
 }
 
 export type SubscriberView = ReturnType<typeof subscriberView>;
@@ -70,6 +76,34 @@ export async function configureSubscriber(
     created: result,
     ...(newSecret ? { secret: await webhookSecret(context, subscriber) } : {}),
   };
+}
+
+/**
+ * Rotates a webhook's signing secret (a SubscriberSecretRotated event, so every node signs alike):
+ * the new secret, answered here once, signs its messages from now on, the one before it too until
+ * `previousValidUntil` (see decideRotateSecret).
+ */
+export async function rotateSubscriberSecret(
+  context: LedgerContext,
+  name: string,
+  overlapHours = DEFAULT_SECRET_OVERLAP_HOURS,
+): Promise<{ name: string; secret: string; previousValidUntil: string }> {
+  const { appended } = await handleCommand(context, SUBSCRIBERS_STREAM, {
+    state: async (stored) => foldSubscribers(subscriberEventsOf(stored)),
+    decide: (state) => {
+      const data = decideRotateSecret(state, name, context.now(), overlapHours);
+      if (!data) throw new UnknownSubscriber(name);
+      return {
+        events: [
+          { type: 'SubscriberSecretRotated', stream: SUBSCRIBERS_STREAM, organizationId: '', data: { ...data } },
+        ],
+        result: null,
+      };
+    },
+  });
+  const rotation = appended[0]!;
+  const previousValidUntil = (rotation.data as { previousValidUntil: string }).previousValidUntil;
+  return { name, secret: await webhookSecret(context, { name, secretSince: rotation.id }), previousValidUntil };
 }
 
 /** Stops a subscriber: a SubscriberRemoved event; its deliveries and dead letters stay where they are kept. */

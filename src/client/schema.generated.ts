@@ -449,6 +449,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/subscribers/{name}/secret/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** rotate a webhook's signing secret: a SubscriberSecretRotated event; 200 {name, secret, previousValidUntil}, the new secret shown this once; messages carry both signatures until previousValidUntil, then the new only */
+    post: operations['rotateSubscriberSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/subscribers/{name}/dead-letters': {
     parameters: {
       query?: never;
@@ -2394,6 +2411,10 @@ export interface components {
         };
       }[];
     };
+    SecretRotationSettings: {
+      /** @description hours the secret before signs beside the new (default 24; 0: not) */
+      overlapHours?: number;
+    };
     /** DeadLetterList */
     DeadLetterList: {
       items: {
@@ -3757,6 +3778,52 @@ export interface operations {
       401: components['responses']['Unauthenticated'];
       403: components['responses']['Problem'];
       421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  rotateSubscriberSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SecretRotationSettings'];
+      };
+    };
+    responses: {
+      /** @description the new secret, shown this once */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            /** @description the new signing secret (Standard Webhooks) */
+            secret: string;
+            /**
+             * Format: instant
+             * @description the secret before it signs too until then
+             */
+            previousValidUntil: string;
+          };
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      422: components['responses']['Problem'];
       500: components['responses']['Problem'];
       503: components['responses']['Unavailable'];
     };

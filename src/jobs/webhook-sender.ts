@@ -1,7 +1,7 @@
 import { webhookSecret } from '../app/subscribers.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { webhookHeaders } from '../crypto/webhook-signature.js';
-import type { DeliveryMessage, Subscriber } from '../domain/subscribers.js';
+import { signingSecretSeeds, type DeliveryMessage, type Subscriber } from '../domain/subscribers.js';
 import type { Attempt, Sender, SendOptions } from './sender.js';
 
 /**
@@ -12,7 +12,7 @@ import type { Attempt, Sender, SendOptions } from './sender.js';
  */
 export async function postWebhook(
   url: string,
-  secret: string,
+  secrets: readonly string[],
   message: DeliveryMessage,
   options: SendOptions,
 ): Promise<Attempt> {
@@ -21,7 +21,7 @@ export async function postWebhook(
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...webhookHeaders(secret, message.id, timestamp, body) },
+      headers: { 'content-type': 'application/json', ...webhookHeaders(secrets, message.id, timestamp, body) },
       body,
       redirect: 'manual',
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
@@ -38,8 +38,9 @@ export async function postWebhook(
 }
 
 /**
- * The webhook subscribers' sender: each signed with its secret, derived once per subscriber (by the
- * event that made it a webhook: a subscriber configured again has another) and kept in memory only.
+ * The webhook subscribers' sender: each message signed with the subscriber's secret, and while a
+ * rotation's overlap lasts with the one before too (signingSecretSeeds, at the delivery's `now`).
+ * Each secret is derived once (by the event it dates from) and kept in memory only.
  */
 export class WebhookSender implements Sender<'webhook'> {
   private readonly secrets = new Map<string, Promise<string>>();
@@ -51,13 +52,19 @@ export class WebhookSender implements Sender<'webhook'> {
     message: DeliveryMessage,
     options: SendOptions,
   ): Promise<Attempt> {
-    let secret = this.secrets.get(subscriber.since);
+    const seeds = signingSecretSeeds(subscriber, options.now());
+    const secrets = await Promise.all(seeds.map((seed) => this.secret(subscriber, seed)));
+    return postWebhook(subscriber.url, secrets, message, options);
+  }
+
+  private secret(subscriber: Subscriber, seed: string): Promise<string> {
+    let secret = this.secrets.get(seed);
     if (!secret) {
-      secret = webhookSecret(this.context, subscriber);
-      this.secrets.set(subscriber.since, secret);
-      secret.catch(() => this.secrets.delete(subscriber.since)); // the key store unreachable: read it again
+      secret = webhookSecret(this.context, subscriber, seed);
+      this.secrets.set(seed, secret);
+      secret.catch(() => this.secrets.delete(seed)); // the key store unreachable: read it again
     }
-    return postWebhook(subscriber.url, await secret, message, options);
+    return secret;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import {
   listSubscribers,
   readSubscribers,
   replayDeadLetters,
+  rotateSubscriberSecret,
   webhookSecret,
 } from '../../src/app/subscribers.js';
 import { createLogger } from '../../src/log.js';
@@ -222,6 +223,34 @@ describe('delivery to webhook subscribers', function () {
     );
     const crm = (await readSubscribers(ledger.store)).get('crm')!;
     expect(await webhookSecret(ledger, crm)).to.equal(secret);
+  });
+
+  it('after a secret rotation signs with both secrets during the overlap, then with the new one only', async () => {
+    let clock = new Date();
+    ledger.now = () => clock;
+    const { secret: old } = await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    const { secret: next, previousValidUntil } = await rotateSubscriberSecret(ledger, 'crm', 24);
+    expect(next)
+      .to.match(/^whsec_/)
+      .and.not.equal(old);
+    expect(Date.parse(previousValidUntil) - clock.getTime()).to.equal(24 * 3_600_000);
+    const verifies = (secret: string) =>
+      receiver.received.map(({ headers, body }) =>
+        verifyWebhook(secret, headers as Record<string, string>, body, clock),
+      );
+    await publishFor(person());
+    start();
+    await until(() => receiver.received.length === 2, 'the messages during the overlap');
+    expect(receiver.received[0]!.headers['webhook-signature']).to.match(/^v1,\S+ v1,\S+$/);
+    expect(verifies(old!)).to.deep.equal([true, true]);
+    expect(verifies(next)).to.deep.equal([true, true]);
+    clock = new Date(Date.parse(previousValidUntil) + 1000);
+    receiver.received.length = 0;
+    await publishFor(person());
+    await until(() => receiver.received.length === 2, 'the messages after the overlap');
+    expect(receiver.received[0]!.headers['webhook-signature']).to.match(/^v1,\S+$/);
+    expect(verifies(next)).to.deep.equal([true, true]);
+    expect(verifies(old!)).to.deep.equal([false, false]);
   });
 
   it('waits exponentially longer, with jitter, up to its cap', () => {

@@ -1,13 +1,19 @@
 import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../domain/catalog.js';
 import { Code, Instant, OneOf } from '../../domain/schema-kit.js';
-import { SUBSCRIBER_KINDS, SubscriberSettings } from '../../domain/subscribers.js';
+import {
+  DEFAULT_SECRET_OVERLAP_HOURS,
+  MAX_SECRET_OVERLAP_HOURS,
+  SUBSCRIBER_KINDS,
+  SubscriberSettings,
+} from '../../domain/subscribers.js';
 import {
   configureSubscriber,
   listDeadLetters,
   listSubscribers,
   removeSubscriber,
   replayDeadLetters,
+  rotateSubscriberSecret,
 } from '../../app/subscribers.js';
 import { Nullable, Obj, route } from '../route.js';
 import { Items } from './shared-schemas.js';
@@ -67,6 +73,19 @@ const Configured = Obj({
 
 const NameParams = Obj({ name: Code() });
 
+const SecretRotationSettings = Type.Object(
+  {
+    overlapHours: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_SECRET_OVERLAP_HOURS,
+        description: `hours the secret before signs beside the new (default ${DEFAULT_SECRET_OVERLAP_HOURS}; 0: not)`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const DeadLetter = Obj(
   {
     eventId: Type.String(),
@@ -116,6 +135,32 @@ export const subscriberRoutes = [
     responses: { 200: { description: 'by name', schema: Items(SubscriberWithDelivery, 'SubscriberList') } },
     async handle({ res }, { ledger }) {
       res.json({ items: await listSubscribers(ledger) });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/subscribers/:name/secret/rotate',
+    operationId: 'rotateSubscriberSecret',
+    summary:
+      "rotate a webhook's signing secret: a SubscriberSecretRotated event; 200 {name, secret, previousValidUntil}, " +
+      'the new secret shown this once; messages carry both signatures until previousValidUntil, then the new only',
+    access: 'admin',
+    params: NameParams,
+    body: { schema: SecretRotationSettings, limit: 1024, what: 'secret rotation', component: 'SecretRotationSettings' },
+    responses: {
+      200: {
+        description: 'the new secret, shown this once',
+        schema: Obj({
+          name: Type.String(),
+          secret: Type.String({ pattern: '^whsec_', description: 'the new signing secret (Standard Webhooks)' }),
+          previousValidUntil: Instant({ description: 'the secret before it signs too until then' }),
+        }),
+      },
+    },
+    problems: [404, 409, 422],
+    async handle({ params: { name }, body, res }, { ledger }) {
+      const rotated = await rotateSubscriberSecret(ledger, name, body.overlapHours);
+      res.set('Cache-Control', 'no-store').json(rotated);
     },
   }),
   route({
