@@ -40,6 +40,8 @@ export interface LedgerConfig extends SiteConfig {
   deliveryAttempts?: number;
   /** LEDGER_DELIVERY_IN_FLIGHT: messages of one subscriber sent at once, those of one contact in turn (default 8). */
   deliveryInFlight?: number;
+  /** LEDGER_NATS_IN_FLIGHT: messages of one NATS subscriber published at once, acks awaited together (default 128). */
+  natsInFlight?: number;
   /** LEDGER_NATS_URL: the NATS server of the NATS subscribers (connected to only when there is one). */
   natsUrl: string;
   /** LEDGER_NATS_STREAM: the JetStream stream their subjects are added to. */
@@ -182,6 +184,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const deliveryInFlight = env['LEDGER_DELIVERY_IN_FLIGHT'];
   if (deliveryInFlight !== undefined && !/^[1-9]\d{0,2}$/.test(deliveryInFlight))
     throw new Error('LEDGER_DELIVERY_IN_FLIGHT must be a number of messages from 1 to 999');
+  const natsInFlight = env['LEDGER_NATS_IN_FLIGHT'];
+  if (natsInFlight !== undefined && !/^[1-9]\d{0,3}$/.test(natsInFlight))
+    throw new Error('LEDGER_NATS_IN_FLIGHT must be a number of messages from 1 to 9999');
   const natsUrl = env['LEDGER_NATS_URL'] ?? DEFAULT_NATS_URL;
   if (!isNatsUrl(natsUrl)) throw new Error('LEDGER_NATS_URL must be a nats:// or tls:// url of a host, port optional');
   const natsStream = env['LEDGER_NATS_STREAM'] ?? DEFAULT_NATS_STREAM;
@@ -193,6 +198,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     natsStream,
     ...(deliveryAttempts !== undefined ? { deliveryAttempts: Number(deliveryAttempts) } : {}),
     ...(deliveryInFlight !== undefined ? { deliveryInFlight: Number(deliveryInFlight) } : {}),
+    ...(natsInFlight !== undefined ? { natsInFlight: Number(natsInFlight) } : {}),
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
     // Beside the master key, apart from data backups: a restore must not roll it back with the data.
     forgetJournal: resolve(

@@ -72,6 +72,7 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     const runner = new DeliveryRunner(opened, {
       ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
       ...(config.deliveryInFlight !== undefined ? { inFlight: config.deliveryInFlight } : {}),
+      ...(config.natsInFlight !== undefined ? { natsInFlight: config.natsInFlight } : {}),
       natsUrl: config.natsUrl,
       natsStream: config.natsStream,
       onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),

@@ -14,8 +14,14 @@ import { InOrderWindow } from './in-order-window.js';
 
 /** Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS). */
 export const DEFAULT_DELIVERY_ATTEMPTS = 8;
-/** Messages of one subscriber sent at once, by default (LEDGER_DELIVERY_IN_FLIGHT; issue 27: "8 in flight"). */
+/** Messages of one webhook subscriber sent at once, by default (LEDGER_DELIVERY_IN_FLIGHT; issue 27: "8 in flight"). */
 export const DEFAULT_DELIVERY_IN_FLIGHT = 8;
+/**
+ * Messages of one NATS subscriber published at once, by default (LEDGER_NATS_IN_FLIGHT): JetStream
+ * acknowledgements awaited together, as many as keep the connection busy (a publish and its ack
+ * take a round trip; one at a time, a fraction of the server's rate; BENCHMARKS.md).
+ */
+export const DEFAULT_NATS_IN_FLIGHT = 128;
 
 export interface DeliveryOptions {
   /** Attempts of one message before it becomes a dead letter and delivery moves on. */
@@ -25,8 +31,10 @@ export interface DeliveryOptions {
   maxDelayMs?: number;
   /** How often the log and the subscribers are read for what is new. */
   pollMs?: number;
-  /** Messages of one subscriber sent at once (those of one contact never: one after the other, in log order). */
+  /** Messages of one webhook subscriber sent at once (those of one contact one after the other, in log order). */
   inFlight?: number;
+  /** The same for a NATS subscriber: publishes whose acknowledgements are awaited together. */
+  natsInFlight?: number;
   /** Events read from the log at once; the checkpoint moves after each page. */
   pageSize?: number;
   /** The longest a receiver may take to answer one attempt. */
@@ -194,7 +202,11 @@ export class DeliveryRunner {
     if ((await this.replay(id, progress)) === 'stopped') return;
     // Given up on past the checkpoint (before a crash): not tried again, its letter says it.
     const lettered = new Set((await readModels.delivery.deadLetters(id)).map((letter) => letter.eventId));
-    const window = new InOrderWindow(checkpoint, this.options.inFlight ?? DEFAULT_DELIVERY_IN_FLIGHT);
+    const inFlight =
+      first.kind === 'webhook'
+        ? (this.options.inFlight ?? DEFAULT_DELIVERY_IN_FLIGHT)
+        : (this.options.natsInFlight ?? DEFAULT_NATS_IN_FLIGHT);
+    const window = new InOrderWindow(checkpoint, inFlight);
     let halted = false;
     const read = (after: number, limit: number) => store.readAll({ after, limit });
     try {

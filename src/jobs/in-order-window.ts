@@ -14,6 +14,8 @@ export class InOrderWindow {
    */
   private readonly queue: Array<{ position: number; settled: boolean }> = [];
   private settledUpTo: number;
+  /** Wakes the one `add` waiting for room (one waiter, not a race over every task: that costs O(limit) each). */
+  private wake: (() => void) | null = null;
 
   constructor(
     after: number,
@@ -34,11 +36,12 @@ export class InOrderWindow {
 
   /**
    * Starts `task` once the one before it of the same key has ended, waiting first while `limit`
-   * are outstanding. `task` says whether its message is settled; false (stopped, the receiver not
-   * given up on) holds the checkpoint before it for good.
+   * are outstanding (one caller at a time: the drain adds in log order). `task` says whether its
+   * message is settled; false (stopped, the receiver not given up on) holds the checkpoint before
+   * it for good.
    */
   async add(key: string, position: number, task: () => Promise<boolean>): Promise<void> {
-    while (this.outstanding.size >= this.limit) await Promise.race(this.outstanding);
+    while (this.outstanding.size >= this.limit) await new Promise<void>((resolve) => (this.wake = resolve));
     const entry = { position, settled: false };
     this.push(entry);
     const run = (this.tails.get(key) ?? Promise.resolve()).then(async () => {
@@ -52,6 +55,8 @@ export class InOrderWindow {
     const ended = () => {
       this.outstanding.delete(run);
       if (this.tails.get(key) === run) this.tails.delete(key);
+      this.wake?.();
+      this.wake = null;
     };
     run.then(ended, ended);
   }

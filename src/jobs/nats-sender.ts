@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from 'nats';
+import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import type { DeliveryMessage, Subscriber } from '../domain/subscribers.js';
 import type { Attempt, Sender, SendOptions } from './sender.js';
 
@@ -32,6 +32,7 @@ export class NatsSender implements Sender<'nats'> {
   private closed = false;
   /** The subjects made sure of since the start: a stream takes them. */
   private readonly covered = new Set<string>();
+  private client: { nc: NatsConnection; js: JetStreamClient } | null = null;
 
   constructor(private readonly options: { url: string; stream: string }) {}
 
@@ -45,7 +46,7 @@ export class NatsSender implements Sender<'nats'> {
       const nc = await this.connected(options.timeoutMs);
       await this.ensureStream(nc, subscriber.subject, options.timeoutMs);
       const data = new TextEncoder().encode(JSON.stringify(message));
-      await nc.jetstream({ timeout: options.timeoutMs }).publish(subscriber.subject, data, { msgID: message.id });
+      await this.jetstream(nc).publish(subscriber.subject, data, { msgID: message.id, timeout: options.timeoutMs });
       return { ok: true };
     } catch (error) {
       this.covered.delete(subscriber.subject); // the stream may have been deleted: made sure of again
@@ -59,6 +60,12 @@ export class NatsSender implements Sender<'nats'> {
     this.connection = null;
     const nc = await connection?.catch(() => null);
     await nc?.close().catch(() => undefined);
+  }
+
+  /** The connection's JetStream client, made once per connection (not per message: 128 are in flight). */
+  private jetstream(nc: NatsConnection): JetStreamClient {
+    if (this.client?.nc !== nc) this.client = { nc, js: nc.jetstream() };
+    return this.client.js;
   }
 
   private async connected(timeoutMs: number): Promise<NatsConnection> {

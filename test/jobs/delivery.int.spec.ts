@@ -212,6 +212,16 @@ describe('delivery to webhook subscribers', function () {
     receiver = await startReceiver();
   });
 
+  it('a receiver slower than the time-out is retried too, with TimeoutError as the reason', async () => {
+    await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    receiver.delayMs = () => 1_000;
+    const letters: DeadLetter[] = [];
+    await publishFor(person());
+    start({ timeoutMs: 100, maxAttempts: 2, onDeadLetter: (letter) => letters.push(letter) });
+    await until(() => letters.length === 2, 'two dead letters');
+    expect(letters.map((letter) => letter.error)).to.deep.equal(['TimeoutError', 'TimeoutError']);
+  });
+
   it('signs with the same secret after a rotation of the master key (its key is re-wrapped, not changed)', async () => {
     const { secret } = await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
     await ledger.close();
