@@ -220,7 +220,7 @@ export class DeliveryRunner {
             window.skip(event.position);
             continue;
           }
-          await window.add(message.contactId, event.position, async () => {
+          const send = async (): Promise<boolean> => {
             if (halted) return false;
             const failure = await this.deliver(id, subscriber, message, progress);
             if (failure === 'stopped') {
@@ -228,13 +228,20 @@ export class DeliveryRunner {
               return false;
             }
             if (failure) {
-              const letter = { subscriberId: id, name: first.name, ...failure, replay: false };
+              const letter = { subscriberId: id, name: first.name, eventId: event.id, position: event.position };
+              const dead = { ...letter, ...failure, replay: false };
               // Recorded at once: a restart never spends its attempts again (see `lettered`).
-              await progress.save(window.checkpoint, [{ ...letter, eventId: event.id, position: event.position }]);
-              this.options.onDeadLetter?.({ ...letter, eventId: event.id, position: event.position });
+              await progress.save(window.checkpoint, [dead]);
+              this.options.onDeadLetter?.(dead);
             }
             return true;
-          });
+          };
+          // The checkpoints unreachable: nothing more is sent; the drain fails, and starts again at the next poll.
+          const halting = (error: unknown) => {
+            halted = true;
+            throw error;
+          };
+          await window.add(message.contactId, event.position, () => send().catch(halting));
         }
         await progress.save(window.checkpoint);
       }
