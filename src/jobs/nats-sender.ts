@@ -6,6 +6,8 @@ import type { Attempt, Sender, SendOptions } from './sender.js';
 const STREAM_NOT_FOUND = 10059;
 const SUBJECTS_OVERLAP = 10065;
 
+const encoder = new TextEncoder();
+
 const apiErrorCode = (error: unknown) => (error as { api_error?: { err_code?: number } }).api_error?.err_code;
 
 /** A NATS error in a few words: its code (CONNECTION_REFUSED, TIMEOUT, 503 when no stream takes the subject). */
@@ -43,9 +45,11 @@ export class NatsSender implements Sender<'nats'> {
   ): Promise<Attempt> {
     if (this.closed) return { ok: false, error: 'CLOSED' };
     try {
-      const nc = await this.connected(options.timeoutMs);
-      await this.ensureStream(nc, subscriber.subject, options.timeoutMs);
-      const data = new TextEncoder().encode(JSON.stringify(message));
+      // Open and its subject made sure of (every message but the first): the publish only, no other turn.
+      const client = this.client;
+      const nc = client && !client.nc.isClosed() ? client.nc : await this.connected(options.timeoutMs);
+      if (!this.covered.has(subscriber.subject)) await this.ensureStream(nc, subscriber.subject, options.timeoutMs);
+      const data = encoder.encode(JSON.stringify(message));
       await this.jetstream(nc).publish(subscriber.subject, data, { msgID: message.id, timeout: options.timeoutMs });
       return { ok: true };
     } catch (error) {
@@ -58,6 +62,7 @@ export class NatsSender implements Sender<'nats'> {
     this.closed = true;
     const connection = this.connection;
     this.connection = null;
+    this.client = null;
     const nc = await connection?.catch(() => null);
     await nc?.close().catch(() => undefined);
   }
