@@ -190,7 +190,8 @@ export class DeliveryRunner {
   /**
    * Delivers the log after the subscriber's checkpoint, up to `inFlight` messages at once, those of
    * one contact in log order (InOrderWindow); returns when all is delivered, or removed, or stopped.
-   * The checkpoint moves after each page to where every message before it is settled.
+   * The checkpoint moves after each page to where every message before it is settled; a write of it
+   * failing stops the sending, and fails the drain once the messages in flight have ended.
    */
   private async drain(id: string): Promise<void> {
     const { store, readModels } = this.context;
@@ -243,7 +244,8 @@ export class DeliveryRunner {
           };
           await window.add(message.contactId, event.position, () => send().catch(halting));
         }
-        await progress.save(window.checkpoint);
+        // Not waited for: the messages go on meanwhile (a write to the checkpoints may take an fsync).
+        progress.save(window.checkpoint).catch(() => (halted = true));
       }
     } finally {
       await window.drained().finally(() => progress.save(window.checkpoint));
