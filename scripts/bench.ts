@@ -50,6 +50,16 @@ import { loadTest } from 'loadtest';
 import { get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as connectNats } from 'nats';
+import { DEFAULT_NATS_URL } from '../src/config.js';
+import { configureSubscriber, readSubscribers, removeSubscriber } from '../src/app/subscribers.js';
+import { forgetContact } from '../src/app/forget-contact.js';
+import { deliveryMessage, type SubscriberSettings } from '../src/domain/subscribers.js';
+import { verifyWebhook, webhookSecretFrom } from '../src/crypto/webhook-signature.js';
+import { postWebhook } from '../src/jobs/webhook-sender.js';
+import { DEFAULT_NATS_IN_FLIGHT, DeliveryRunner } from '../src/jobs/delivery.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,9 +72,11 @@ const { values } = parseArgs({
     'demo-contacts': { type: 'string', default: '100000' },
     'batch-contacts': { type: 'string', default: '100000' },
     'consent-contacts': { type: 'string', default: '1000000' },
+    'delivery-events': { type: 'string', default: '50000' },
     /**
      * `append`: the store append and its physical limits alone (`postgres`: and PostgreSQL beside them);
-     * `api`, `batch`, `consents` or `rebuild`: the store append (a ratio's denominator), then that part alone.
+     * `api`, `batch`, `consents` or `rebuild`: the store append (a ratio's denominator), then that part alone;
+     * `delivery`: the delivery to subscribers alone (beside the bare NATS publishes and HTTP POSTs).
      */
     only: { type: 'string' },
   },
@@ -904,6 +916,191 @@ function measureDemo(contacts: number) {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Delivery to subscribers (issue 27): `events` restrictions (a subscribed type) of `contacts`
+ * contacts, interleaved as upstream traffic is, delivered from the log to a JetStream subject,
+ * then to a webhook receiver in this process (node:http, verifying each signature), 8 in flight;
+ * each beside the bare rate of the same messages sent the same way without the ledger (JetStream
+ * publishes, signed POSTs, 8 at once). Then a forgetting's way to the webhook while 1,000 events/s
+ * are appended: from before its append to its arrival.
+ */
+async function measureDelivery(events: number, contacts: number) {
+  const { opened, dispose } = await openBenchLedger();
+  const natsStream = `LEDGER_BENCH_${randomBytes(4).toString('hex')}`;
+  const nc = await connectNats({ servers: DEFAULT_NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  try {
+    const restrictions = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        type: (from + i) % (2 * contacts) < contacts ? 'ProcessingRestricted' : 'RestrictionLifted',
+        contactId: `C-DELIVERY-${(from + i) % contacts}`,
+        organizationId: 'ORG-BENCH',
+        occurredAt: new Date(Date.UTC(2025, 0, 1) + from + i).toISOString(),
+        data: { reason: 'objection' },
+      }));
+    await appendAll(opened, toValid(restrictions(0, events)), publishers);
+    const messages: string[] = [];
+    for await (const page of readAllPages(opened)) {
+      for (const event of page) messages.push(JSON.stringify(deliveryMessage({ eventTypes: [event.type] }, event)));
+    }
+    const head = await opened.store.headPosition();
+    /** Delivers with a runner of its own until the subscriber's checkpoint is at the head; events/s. */
+    const deliverAll = async (name: string, settings: SubscriberSettings) => {
+      await configureSubscriber(opened, name, settings);
+      const { since } = (await readSubscribers(opened.store)).get(name)!;
+      const [, ms] = await time(async () => {
+        const runner = new DeliveryRunner(opened, { natsStream, pollMs: 50 }).start();
+        while ((await opened.readModels.delivery.deliveryCheckpoint(since)) < head) await sleep(10);
+        await runner.stop();
+      });
+      await removeSubscriber(opened, name);
+      return rate(events, ms);
+    };
+    /** `send` over every message, `inFlight` at once; messages/s. */
+    const eachAtOnce = async (inFlight: number, send: (body: string, i: number) => Promise<unknown>) => {
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < messages.length; i = next++) await send(messages[i]!, i);
+      };
+      const [, ms] = await time(() => Promise.all(Array.from({ length: inFlight }, worker)));
+      return rate(messages.length, ms);
+    };
+
+    // JetStream: the bare publishes (msgID of their own, not de-duplicated against the delivery's).
+    await jsm.streams.add({ name: natsStream, subjects: ['bench.raw', 'bench.delivery'] });
+    const js = nc.jetstream();
+    const encoder = new TextEncoder();
+    const publishRaw = (round: number) => (body: string, i: number) =>
+      js.publish('bench.raw', encoder.encode(body), { msgID: `raw-${round}-${i}` });
+    // The bare rate before and after, the better taken (the first with a cold JIT; the machine is shared).
+    const rawBefore = await eachAtOnce(DEFAULT_NATS_IN_FLIGHT, publishRaw(1));
+    const nats = await deliverAll('bench-nats', { kind: 'nats', subject: 'bench.delivery' });
+    const rawNats = Math.max(rawBefore, await eachAtOnce(DEFAULT_NATS_IN_FLIGHT, publishRaw(2)));
+    record(
+      `delivery to NATS JetStream, ${events.toLocaleString('en')} events of ${contacts.toLocaleString('en')} contacts`,
+      `${nats.toLocaleString('en')} events/s`,
+      '≥ 10,000 events/s',
+      `bare JetStream publishes of the same messages, ${DEFAULT_NATS_IN_FLIGHT} acks awaited at once: ` +
+        `${rawNats.toLocaleString('en')}/s, ratio **${(nats / rawNats).toFixed(2)}**`,
+    );
+
+    // Webhook: a receiver verifying every signature, as a receiver must.
+    /** The secrets the receiver holds: the bare POSTs', then each subscriber's. */
+    const secrets = [webhookSecretFrom(randomBytes(32), 'raw')];
+    let refused = 0;
+    const arrivals = new Map<string, number>();
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const headers = req.headers as Record<string, string>;
+        if (!secrets.some((secret) => verifyWebhook(secret, headers, body, new Date()))) {
+          refused++;
+          return res.writeHead(401).end();
+        }
+        arrivals.set(req.headers['webhook-id'] as string, performance.now());
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    try {
+      // The ledger's own POST (node:http, keep-alive), with no log, window nor checkpoint around it.
+      const sendOptions = { timeoutMs: 10_000, signal: new AbortController().signal, now: () => new Date() };
+      const postRaw = async (body: string, i: number) => {
+        const attempt = await postWebhook(url, [secrets[0]!], { ...JSON.parse(body), id: `raw-${i}` }, sendOptions);
+        if (!attempt.ok) throw new Error(`the bench receiver refused a bare POST: ${attempt.error}`);
+      };
+      const rawBefore = await eachAtOnce(8, postRaw);
+      const hook = { kind: 'webhook', url } as const;
+      const { secret } = await configureSubscriber(opened, 'bench-webhook', hook);
+      secrets.push(secret!);
+      const webhook = await deliverAll('bench-webhook', hook);
+      const rawPosts = Math.max(rawBefore, await eachAtOnce(8, postRaw));
+      record(
+        `delivery to a webhook (signed; the receiver verifies), ${events.toLocaleString('en')} events, 8 in flight`,
+        `${webhook.toLocaleString('en')} events/s`,
+        '≥ 2,000 events/s',
+        `bare signed POSTs of the same messages (the same node:http sender), 8 at once: ` +
+          `${rawPosts.toLocaleString('en')}/s, ` +
+          `ratio **${(webhook / rawPosts).toFixed(2)}**; ${refused} refused`,
+      );
+      await measureForgettingLatency(opened, hook, (configured) => secrets.push(configured), arrivals);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  } finally {
+    await jsm.streams.delete(natsStream).catch(() => undefined);
+    await nc.close();
+    await opened.close();
+    await dispose();
+  }
+}
+
+/**
+ * A forgetting's latency to a webhook under load: 1,000 restrictions/s appended (open loop, 10
+ * every 10 ms, delivered too), and a contact forgotten every 50 ms (`forgetContact`, as an erasure
+ * request's execution), timed from before its append to its arrival at the receiver.
+ */
+async function measureForgettingLatency(
+  opened: OpenLedger,
+  hook: SubscriberSettings,
+  useSecret: (secret: string) => unknown,
+  arrivals: Map<string, number>,
+) {
+  const seconds = 20;
+  const forgettings = (seconds * 1000) / 50;
+  const people = Array.from({ length: forgettings }, (_, i) => `C-FORGET-${i}`);
+  await appendAll(opened, toValid(people.flatMap((id) => contactEvents(id, 1))), publishers);
+  // The default types: every restriction is delivered too, 1,000 events/s beside the forgettings.
+  const { secret } = await configureSubscriber(opened, 'bench-latency', hook);
+  useSecret(secret!);
+  const { since } = (await readSubscribers(opened.store)).get('bench-latency')!;
+  const head = await opened.store.headPosition();
+  const runner = new DeliveryRunner(opened, { pollMs: 1000 }).start();
+  while ((await opened.readModels.delivery.deliveryCheckpoint(since)) < head) await sleep(10);
+  const sent = new Map<string, number>();
+  const started = performance.now();
+  let tick = 0;
+  const load = async () => {
+    for (; tick < seconds * 100; tick++) {
+      const due = started + tick * 10;
+      if (due > performance.now()) await sleep(due - performance.now());
+      const envelopes = Array.from({ length: 10 }, (_, i) => ({
+        type: (tick + i) % 2 === 0 ? 'ProcessingRestricted' : 'RestrictionLifted',
+        contactId: `C-LOAD-${(tick * 10 + i) % 5000}`,
+        organizationId: 'ORG-BENCH',
+        occurredAt: new Date().toISOString(),
+        data: { reason: 'objection' },
+      }));
+      await appendSealed(opened, toValid(envelopes));
+    }
+  };
+  const forget = async () => {
+    for (let i = 0; i < forgettings; i++) {
+      const due = started + i * 50 + 25;
+      if (due > performance.now()) await sleep(due - performance.now());
+      const before = performance.now();
+      const { forgettingEvent } = await forgetContact(opened, people[i]!, { reason: 'request', requestId: uuidv7() });
+      sent.set(forgettingEvent.id, before);
+    }
+  };
+  await Promise.all([load(), forget()]);
+  const loadRate = rate(tick * 10, performance.now() - started);
+  const deadline = performance.now() + 30_000;
+  while ([...sent.keys()].some((id) => !arrivals.has(id)) && performance.now() < deadline) await sleep(20);
+  await runner.stop();
+  const latencies = [...sent].map(([id, before]) => (arrivals.get(id) ?? Infinity) - before).sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  record(
+    `a forgetting to a webhook while ${loadRate.toLocaleString('en')} events/s are appended (delivered too)`,
+    `p99 ${at(0.99).toFixed(0)} ms`,
+    'p99 ≤ 1 s',
+    `${latencies.length} forgettings: median ${at(0.5).toFixed(0)} ms, max ${at(1).toFixed(0)} ms`,
+  );
+}
+
 async function main() {
   const build = spawnSync('npm', ['run', '-s', 'build'], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
@@ -912,6 +1109,10 @@ async function main() {
       `batches of ${batchSize}; ${cpus().length} cores, node ${process.version}`,
   );
   console.error('durability: SQLite WAL, synchronous=FULL (every acknowledged batch is fsynced)');
+  if (values.only === 'delivery') {
+    await measureDelivery(Number(values['delivery-events']), contacts);
+    return printResults();
+  }
   const bench = await measureWrites();
   if (values.only === 'append' || values.only === 'postgres') {
     await bench.opened.close();
@@ -995,6 +1196,7 @@ async function main() {
   measureDemo(Number(values['demo-contacts']));
   await measurePrivacyPage();
   await measureApi();
+  await measureDelivery(Number(values['delivery-events']), contacts);
   printResults();
 }
 

@@ -42,6 +42,10 @@ export interface LedgerConfig extends SiteConfig {
   deliveryBackoffMs?: number;
   /** LEDGER_DELIVERY_MAX_BACKOFF_MS: the longest wait between two attempts of a message (default 60,000). */
   deliveryMaxBackoffMs?: number;
+  /** LEDGER_DELIVERY_IN_FLIGHT: messages of one subscriber sent at once, those of one contact in turn (default 8). */
+  deliveryInFlight?: number;
+  /** LEDGER_NATS_IN_FLIGHT: messages of one NATS subscriber published at once, acks awaited together (default 128). */
+  natsInFlight?: number;
   /** LEDGER_NATS_URL: the NATS server of the NATS subscribers (connected to only when there is one). */
   natsUrl: string;
   /** LEDGER_NATS_STREAM: the JetStream stream their subjects are added to. */
@@ -192,6 +196,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     throw new Error('LEDGER_DELIVERY_ATTEMPTS must be a number of attempts from 1 to 9999');
   const deliveryBackoffMs = readMilliseconds(env, 'LEDGER_DELIVERY_BACKOFF_MS');
   const deliveryMaxBackoffMs = readMilliseconds(env, 'LEDGER_DELIVERY_MAX_BACKOFF_MS');
+  const deliveryInFlight = env['LEDGER_DELIVERY_IN_FLIGHT'];
+  if (deliveryInFlight !== undefined && !/^[1-9]\d{0,2}$/.test(deliveryInFlight))
+    throw new Error('LEDGER_DELIVERY_IN_FLIGHT must be a number of messages from 1 to 999');
+  const natsInFlight = env['LEDGER_NATS_IN_FLIGHT'];
+  if (natsInFlight !== undefined && !/^[1-9]\d{0,3}$/.test(natsInFlight))
+    throw new Error('LEDGER_NATS_IN_FLIGHT must be a number of messages from 1 to 9999');
   const natsUrl = env['LEDGER_NATS_URL'] ?? DEFAULT_NATS_URL;
   if (!isNatsUrl(natsUrl)) throw new Error('LEDGER_NATS_URL must be a nats:// or tls:// url of a host, port optional');
   const natsStream = env['LEDGER_NATS_STREAM'] ?? DEFAULT_NATS_STREAM;
@@ -204,6 +214,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     ...(deliveryAttempts !== undefined ? { deliveryAttempts: Number(deliveryAttempts) } : {}),
     ...(deliveryBackoffMs !== undefined ? { deliveryBackoffMs } : {}),
     ...(deliveryMaxBackoffMs !== undefined ? { deliveryMaxBackoffMs } : {}),
+    ...(deliveryInFlight !== undefined ? { deliveryInFlight: Number(deliveryInFlight) } : {}),
+    ...(natsInFlight !== undefined ? { natsInFlight: Number(natsInFlight) } : {}),
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
     // Beside the master key, apart from data backups: a restore must not roll it back with the data.
     forgetJournal: resolve(

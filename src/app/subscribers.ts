@@ -1,7 +1,9 @@
 import { UnknownSubscriber } from '../domain/errors.js';
 import {
+  DEFAULT_SECRET_OVERLAP_HOURS,
   decideConfigureSubscriber,
   decideRemoveSubscriber,
+  decideRotateSecret,
   foldSubscribers,
   SUBSCRIBER_EVENT_TYPES,
   SUBSCRIBERS_STREAM,
@@ -32,14 +34,18 @@ export const subscribersOf = (stored: readonly StoredEvent[]): SubscribersState 
 export const readSubscribers = async (store: EventStore): Promise<SubscribersState> =>
   subscribersOf(await store.readStream(SUBSCRIBERS_STREAM));
 
-/** A webhook subscriber's signing secret, derived from its scope's key (see webhookSecretFrom). */
+/**
+ * A webhook subscriber's signing secret, derived from its scope's key (see webhookSecretFrom) and
+ * the event it dates from (`secretSince` for the one in force, the default; a previous one's).
+ */
 export async function webhookSecret(
   context: Pick<LedgerContext, 'keys'>,
-  subscriber: Pick<Subscriber, 'name' | 'since'>,
+  subscriber: Pick<Subscriber, 'name' | 'secretSince'>,
+  seed = subscriber.secretSince,
 ): Promise<string> {
   const scope = subscriberScope(subscriber.name);
   const key = (await context.keys.keysFor([scope])).get(scope)!;
-  return webhookSecretFrom(key.key, subscriber.since);
+  return webhookSecretFrom(key.key, seed);
 }
 
 export type SubscriberView = ReturnType<typeof subscriberView>;
@@ -76,6 +82,34 @@ export async function configureSubscriber(
   };
 }
 
+/**
+ * Rotates a webhook's signing secret (a SubscriberSecretRotated event, so every node signs alike):
+ * the new secret, answered here once, signs its messages from now on, the one before it too until
+ * `previousValidUntil` (see decideRotateSecret).
+ */
+export async function rotateSubscriberSecret(
+  context: LedgerContext,
+  name: string,
+  overlapHours = DEFAULT_SECRET_OVERLAP_HOURS,
+): Promise<{ name: string; secret: string; previousValidUntil: string }> {
+  const { appended } = await handleCommand(context, SUBSCRIBERS_STREAM, {
+    state: async (stored) => foldSubscribers(subscriberEventsOf(stored)),
+    decide: (state) => {
+      const data = decideRotateSecret(state, name, context.now(), overlapHours);
+      if (!data) throw new UnknownSubscriber(name);
+      return {
+        events: [
+          { type: 'SubscriberSecretRotated', stream: SUBSCRIBERS_STREAM, organizationId: '', data: { ...data } },
+        ],
+        result: null,
+      };
+    },
+  });
+  const rotation = appended[0]!;
+  const previousValidUntil = (rotation.data as { previousValidUntil: string }).previousValidUntil;
+  return { name, secret: await webhookSecret(context, { name, secretSince: rotation.id }), previousValidUntil };
+}
+
 /** Stops a subscriber: a SubscriberRemoved event; its deliveries and dead letters stay where they are kept. */
 export async function removeSubscriber(context: LedgerContext, name: string): Promise<void> {
   await handleCommand(context, SUBSCRIBERS_STREAM, {
@@ -93,7 +127,8 @@ export async function removeSubscriber(context: LedgerContext, name: string): Pr
 
 /**
  * Every subscriber, by name, with its delivery: the position delivered up to, the lag behind the
- * log's head (events of every type, delivered or not) and the count of dead letters.
+ * log's head (events of every type, delivered or not), the count of dead letters, and how it goes
+ * (DeliveryHealth: the last message delivered, the last failure, failing since when).
  */
 export async function listSubscribers(context: { store: EventStore; readModels: { delivery: DeliveryCheckpoints } }) {
   const state = await readSubscribers(context.store);
@@ -103,7 +138,9 @@ export async function listSubscribers(context: { store: EventStore; readModels: 
     subscribers.map(async (subscriber) => {
       const position = await context.readModels.delivery.deliveryCheckpoint(subscriber.since);
       const deadLetters = (await context.readModels.delivery.deadLetters(subscriber.since)).length;
-      return { ...subscriberView(subscriber), delivery: { position, lag: Math.max(0, head - position), deadLetters } };
+      const health = await context.readModels.delivery.deliveryHealth(subscriber.since);
+      const lag = Math.max(0, head - position);
+      return { ...subscriberView(subscriber), delivery: { position, lag, deadLetters, ...health } };
     }),
   );
 }

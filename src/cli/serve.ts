@@ -73,6 +73,8 @@ export async function serve(config: LedgerConfig): Promise<Server> {
       ...(config.deliveryAttempts !== undefined ? { maxAttempts: config.deliveryAttempts } : {}),
       ...(config.deliveryBackoffMs !== undefined ? { baseDelayMs: config.deliveryBackoffMs } : {}),
       ...(config.deliveryMaxBackoffMs !== undefined ? { maxDelayMs: config.deliveryMaxBackoffMs } : {}),
+      ...(config.deliveryInFlight !== undefined ? { inFlight: config.deliveryInFlight } : {}),
+      ...(config.natsInFlight !== undefined ? { natsInFlight: config.natsInFlight } : {}),
       natsUrl: config.natsUrl,
       natsStream: config.natsStream,
       onError: (error, subscriber) => logFailure(`delivery to subscriber ${subscriber} failed`)(error),

@@ -456,10 +456,27 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** every subscriber as now configured, with its delivery (position, lag, dead letters); never a secret */
+    /** every subscriber as now configured, with its delivery (position, lag, dead letters, last delivery, last failure, failing since); never a secret */
     get: operations['listSubscribers'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/subscribers/{name}/secret/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** rotate a webhook's signing secret: a SubscriberSecretRotated event; 200 {name, secret, previousValidUntil}, the new secret shown this once; messages carry both signatures until previousValidUntil, then the new only */
+    post: operations['rotateSubscriberSecret'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2544,8 +2561,33 @@ export interface components {
           lag: number;
           /** @description messages given up on after their attempts */
           deadLetters: number;
+          lastDelivery: {
+            eventId: string;
+            position: number;
+            /** Format: instant */
+            at: string;
+          } | null;
+          lastFailure: {
+            /** @description a status (HTTP 503) or network error code */
+            error: string;
+            /** Format: instant */
+            at: string;
+          } | null;
+          failing: {
+            /**
+             * Format: instant
+             * @description the first failed attempt since a message was last delivered
+             */
+            since: string;
+            /** @description attempts failed since then */
+            attempts: number;
+          } | null;
         };
       }[];
+    };
+    SecretRotationSettings: {
+      /** @description hours the secret before signs beside the new (default 24; 0: not) */
+      overlapHours?: number;
     };
     /** DeadLetterList */
     DeadLetterList: {
@@ -3966,6 +4008,52 @@ export interface operations {
       401: components['responses']['Unauthenticated'];
       403: components['responses']['Problem'];
       421: components['responses']['Problem'];
+      500: components['responses']['Problem'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  rotateSubscriberSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SecretRotationSettings'];
+      };
+    };
+    responses: {
+      /** @description the new secret, shown this once */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            /** @description the new signing secret (Standard Webhooks) */
+            secret: string;
+            /**
+             * Format: instant
+             * @description the secret before it signs too until then
+             */
+            previousValidUntil: string;
+          };
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      421: components['responses']['Problem'];
+      422: components['responses']['Problem'];
       500: components['responses']['Problem'];
       503: components['responses']['Unavailable'];
     };

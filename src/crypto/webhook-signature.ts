@@ -34,12 +34,20 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${mac}`;
 }
 
-/** The three headers of a message. */
-export function webhookHeaders(secret: string, id: string, timestamp: number, body: string): Record<string, string> {
+/**
+ * The three headers of a message, signed with each secret (several while one is rotated: the
+ * specification's space-separated list, which a receiver holding either secret accepts).
+ */
+export function webhookHeaders(
+  secrets: readonly string[],
+  id: string,
+  timestamp: number,
+  body: string,
+): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': signWebhook(secret, id, timestamp, body),
+    'webhook-signature': secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' '),
   };
 }
 

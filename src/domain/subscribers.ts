@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, FORGETTING_TYPES, RESTRICTION_TYPES, type EventType } from './catalog.js';
-import { ValidationError, type InputIssue } from './errors.js';
+import { RuleViolation, ValidationError, type InputIssue } from './errors.js';
 import { contactIdOfStream } from './identifiers.js';
 import { OneOf, Text } from './schema-kit.js';
 
@@ -77,15 +77,27 @@ export type Subscriber = SubscriberConfiguration & {
    * configured again under the same name starts afresh, with a new secret.
    */
   since: string;
+  /** A webhook's signing secret derives from this event's id: `since`, or its last secret rotation's. */
+  secretSince: string;
+  /** The secret before the last rotation, signed with too until `until` (ISO instant); null: none. */
+  previousSecret: { since: string; until: string } | null;
 };
 
 export type SubscriberEvent =
   | { type: 'SubscriberConfigured'; id: string; occurredAt: string; data: SubscriberConfiguration }
-  | { type: 'SubscriberRemoved'; id: string; occurredAt: string; data: { name: string } };
+  | { type: 'SubscriberRemoved'; id: string; occurredAt: string; data: { name: string } }
+  | { type: 'SubscriberSecretRotated'; id: string; occurredAt: string; data: SecretRotation };
+
+/** A webhook's new secret (derived from the event's id); the one before it signs too until `previousValidUntil`. */
+export interface SecretRotation {
+  name: string;
+  previousValidUntil: string;
+}
 
 export const SUBSCRIBER_EVENT_TYPES: ReadonlySet<string> = new Set<SubscriberEvent['type']>([
   'SubscriberConfigured',
   'SubscriberRemoved',
+  'SubscriberSecretRotated',
 ]);
 
 export type SubscribersState = ReadonlyMap<string, Subscriber>;
@@ -100,7 +112,16 @@ export function evolveSubscribers(state: SubscribersState, event: SubscriberEven
         ...event.data,
         configuredAt: event.occurredAt,
         since: same ? previous.since : event.id,
+        secretSince: same ? previous.secretSince : event.id,
+        previousSecret: same ? previous.previousSecret : null,
       });
+      return next;
+    }
+    case 'SubscriberSecretRotated': {
+      const subscriber = state.get(event.data.name);
+      if (!subscriber) return state;
+      const previousSecret = { since: subscriber.secretSince, until: event.data.previousValidUntil };
+      next.set(event.data.name, { ...subscriber, secretSince: event.id, previousSecret });
       return next;
     }
     case 'SubscriberRemoved':
@@ -181,7 +202,7 @@ export function decideConfigureSubscriber(
       : { ...base, kind: 'nats', subject: settings.subject! };
   const current = state.get(name);
   if (current) {
-    const { configuredAt: _at, since: _since, ...inForce } = current;
+    const { configuredAt: _at, since: _since, secretSince: _secret, previousSecret: _previous, ...inForce } = current;
     if (canonical(inForce) === canonical(configuration)) return null;
   }
   return configuration;
@@ -195,9 +216,45 @@ export function decideRemoveSubscriber(state: SubscribersState, name: string): {
   return state.has(name) ? { name } : null;
 }
 
+/** How long a rotated webhook secret is signed with beside the new one, by default: a day to deploy the new one. */
+export const DEFAULT_SECRET_OVERLAP_HOURS = 24;
+/** The longest that can be asked: a week. */
+export const MAX_SECRET_OVERLAP_HOURS = 7 * 24;
+
+/**
+ * Rotates a webhook's signing secret: its messages are signed with the new one, and with the one
+ * before until `overlapHours` from `now` (0: at once no longer), so its receiver can move to the new
+ * one meanwhile. A secret rotated before (one still in its overlap) is dropped: two at most.
+ * Null for an unknown name (404); a NATS subscriber has no secret (422).
+ */
+export function decideRotateSecret(
+  state: SubscribersState,
+  name: string,
+  now: Date,
+  overlapHours: number,
+): SecretRotation | null {
+  const subscriber = state.get(name);
+  if (!subscriber) return null;
+  if (subscriber.kind !== 'webhook') {
+    throw new RuleViolation(
+      `the subscriber ${name} is not a webhook: it has no signing secret`,
+      'rotate the secret of a webhook subscriber',
+    );
+  }
+  return { name, previousValidUntil: new Date(now.getTime() + overlapHours * 3_600_000).toISOString() };
+}
+
+/** The secrets a webhook's messages are signed with at `now`, by the events they derive from: the new one first. */
+export function signingSecretSeeds(subscriber: Pick<Subscriber, 'secretSince' | 'previousSecret'>, now: Date) {
+  const { secretSince, previousSecret } = subscriber;
+  return previousSecret && now.getTime() < Date.parse(previousSecret.until)
+    ? [secretSince, previousSecret.since]
+    : [secretSince];
+}
+
 /** A subscriber as the API shows it: its configuration, its url without its query. */
 export const subscriberView = (subscriber: Subscriber) => {
-  const { since: _since, ...shown } = subscriber;
+  const { since: _since, secretSince: _secret, previousSecret: _previous, ...shown } = subscriber;
   return shown.kind === 'webhook' ? { ...shown, url: displayedUrl(shown.url) } : shown;
 };
 

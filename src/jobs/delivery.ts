@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readSubscribers } from '../app/subscribers.js';
 import type { LedgerContext } from '../app/ledger-context.js';
 import { deliveryMessage, type DeliveryMessage, type Subscriber } from '../domain/subscribers.js';
-import type { DeadLetter } from '../projections/delivery-tables.js';
+import type { DeadLetter, DeliveryHealth } from '../projections/delivery-tables.js';
 import type { DeliveryCheckpoints } from '../projections/read-model-store.js';
 import { pagesAfter } from '../store/pages.js';
 import type { Subscription } from 'rxjs';
@@ -10,9 +10,18 @@ import { DEFAULT_NATS_STREAM, DEFAULT_NATS_URL } from '../config.js';
 import { NatsSender } from './nats-sender.js';
 import { destination, type Attempt, type Senders } from './sender.js';
 import { WebhookSender } from './webhook-sender.js';
+import { InOrderWindow } from './in-order-window.js';
 
 /** Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS). */
 export const DEFAULT_DELIVERY_ATTEMPTS = 8;
+/** Messages of one webhook subscriber sent at once, by default (LEDGER_DELIVERY_IN_FLIGHT; issue 27: "8 in flight"). */
+export const DEFAULT_DELIVERY_IN_FLIGHT = 8;
+/**
+ * Messages of one NATS subscriber published at once, by default (LEDGER_NATS_IN_FLIGHT): JetStream
+ * acknowledgements awaited together, as many as keep the connection busy (a publish and its ack
+ * take a round trip; one at a time, a fraction of the server's rate; BENCHMARKS.md).
+ */
+export const DEFAULT_NATS_IN_FLIGHT = 128;
 
 export interface DeliveryOptions {
   /** Attempts of one message before it becomes a dead letter and delivery moves on. */
@@ -22,6 +31,10 @@ export interface DeliveryOptions {
   maxDelayMs?: number;
   /** How often the log and the subscribers are read for what is new. */
   pollMs?: number;
+  /** Messages of one webhook subscriber sent at once (those of one contact one after the other, in log order). */
+  inFlight?: number;
+  /** The same for a NATS subscriber: publishes whose acknowledgements are awaited together. */
+  natsInFlight?: number;
   /** Events read from the log at once; the checkpoint moves after each page. */
   pageSize?: number;
   /** The longest a receiver may take to answer one attempt. */
@@ -53,10 +66,11 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 /**
  * Delivers the log to each subscriber (issue 27, DESIGN.md "Downstream and operations"), a webhook
  * or a NATS JetStream subject, each kind by its sender (sender.ts), the loop the same:
- * at least once, in log order, from its checkpoint kept beside the read models. One worker per
- * subscriber, so a receiver down holds up no other. A message is tried until it is delivered or
- * its attempts are spent (then a dead letter, and the next): the checkpoint moves after each page
- * only, so a crash or a stop sends again at most a page's messages, never skips one.
+ * at least once, in log order per contact, from its checkpoint kept beside the read models. One
+ * worker per subscriber, so a receiver down holds up no other, each with up to `inFlight` messages
+ * at once (of different contacts). A message is tried until it is delivered or its attempts are
+ * spent (then a dead letter): the checkpoint moves after each page, to where every message before
+ * it is settled, so a crash or a stop sends again at most a page's messages, never skips one.
  */
 export class DeliveryRunner {
   private readonly abort = new AbortController();
@@ -173,45 +187,68 @@ export class DeliveryRunner {
     await sleep(ms, undefined, { signal }).catch(() => undefined);
   }
 
-  /** Delivers the log after the subscriber's checkpoint; returns when all is delivered, or removed, or stopped. */
+  /**
+   * Delivers the log after the subscriber's checkpoint, up to `inFlight` messages at once, those of
+   * one contact in log order (InOrderWindow); returns when all is delivered, or removed, or stopped.
+   * The checkpoint moves after each page to where every message before it is settled; a write of it
+   * failing stops the sending, and fails the drain once the messages in flight have ended.
+   */
   private async drain(id: string): Promise<void> {
     const { store, readModels } = this.context;
     const first = this.current.get(id);
     if (!first) return;
-    if ((await this.replay(id)) === 'stopped') return;
     const checkpoint = await readModels.delivery.deliveryCheckpoint(id);
+    const health = await readModels.delivery.deliveryHealth(id);
+    const progress = new Progress(readModels.delivery, id, first.name, checkpoint, health, this.context.now);
+    if ((await this.replay(id, progress)) === 'stopped') return;
+    // Given up on past the checkpoint (before a crash): not tried again, its letter says it.
+    const lettered = new Set((await readModels.delivery.deadLetters(id)).map((letter) => letter.eventId));
+    const inFlight =
+      first.kind === 'webhook'
+        ? (this.options.inFlight ?? DEFAULT_DELIVERY_IN_FLIGHT)
+        : (this.options.natsInFlight ?? DEFAULT_NATS_IN_FLIGHT);
+    const window = new InOrderWindow(checkpoint, inFlight);
+    let halted = false;
     const read = (after: number, limit: number) => store.readAll({ after, limit });
-    let done = checkpoint;
-    for await (const page of pagesAfter(read, checkpoint, this.options.pageSize ?? 500)) {
-      for (const event of page) {
-        // Its configuration as now in force (another url, other types); none: removed, nothing more is sent.
-        const subscriber = this.current.get(id);
-        if (!subscriber || this.stopped) {
-          await readModels.delivery.advanceDelivery(id, first.name, done, []);
-          return;
-        }
-        const message = deliveryMessage(subscriber, event);
-        const failure = message ? await this.deliver(id, subscriber, message) : null;
-        if (failure === 'stopped') {
-          await readModels.delivery.advanceDelivery(id, first.name, done, []);
-          return;
-        }
-        if (failure) {
-          const letter = {
-            subscriberId: id,
-            name: first.name,
-            eventId: event.id,
-            position: event.position,
-            ...failure,
-            replay: false,
+    try {
+      pages: for await (const page of pagesAfter(read, checkpoint, this.options.pageSize ?? 500)) {
+        for (const event of page) {
+          // Its configuration as now in force (another url, other types); none: removed, nothing more is sent.
+          const subscriber = this.current.get(id);
+          if (!subscriber || this.stopped || halted) break pages;
+          const message = deliveryMessage(subscriber, event);
+          if (!message || lettered.has(event.id)) {
+            window.skip(event.position);
+            continue;
+          }
+          const send = async (): Promise<boolean> => {
+            if (halted) return false;
+            const failure = await this.deliver(id, subscriber, message, progress);
+            if (failure === 'stopped') {
+              halted = true;
+              return false;
+            }
+            if (failure) {
+              const letter = { subscriberId: id, name: first.name, eventId: event.id, position: event.position };
+              const dead = { ...letter, ...failure, replay: false };
+              // Recorded at once: a restart never spends its attempts again (see `lettered`).
+              await progress.save(window.checkpoint, [dead]);
+              this.options.onDeadLetter?.(dead);
+            }
+            return true;
           };
-          // Recorded at once, with the checkpoint past it: a restart never spends its attempts again.
-          await readModels.delivery.advanceDelivery(id, first.name, event.position, [letter]);
-          this.options.onDeadLetter?.(letter);
+          // The checkpoints unreachable: nothing more is sent; the drain fails, and starts again at the next poll.
+          const halting = (error: unknown) => {
+            halted = true;
+            throw error;
+          };
+          await window.add(message.contactId, event.position, () => send().catch(halting));
         }
-        done = event.position;
+        // Not waited for: the messages go on meanwhile (a write to the checkpoints may take an fsync).
+        progress.save(window.checkpoint).catch(() => (halted = true));
       }
-      await readModels.delivery.advanceDelivery(id, first.name, done, []);
+    } finally {
+      await window.drained().finally(() => progress.save(window.checkpoint));
     }
   }
 
@@ -220,7 +257,7 @@ export class DeliveryRunner {
    * checkpoint (so after later messages: a receiver that keeps the latest of a contact's decisions
    * compares positions). Each is removed once delivered, or recorded failed again.
    */
-  private async replay(id: string): Promise<'stopped' | void> {
+  private async replay(id: string, progress: Progress): Promise<'stopped' | void> {
     const { store, readModels } = this.context;
     for (const letter of await readModels.delivery.deadLetters(id)) {
       const subscriber = this.current.get(id);
@@ -233,7 +270,7 @@ export class DeliveryRunner {
         await readModels.delivery.settleDeadLetter(letter, true); // no longer in the log: nothing to send
         continue;
       }
-      const failure = await this.deliver(id, subscriber, message);
+      const failure = await this.deliver(id, subscriber, message, progress);
       if (failure === 'stopped') return 'stopped';
       await readModels.delivery.settleDeadLetter(failure ? { ...letter, ...failure } : letter, failure === null);
     }
@@ -247,6 +284,7 @@ export class DeliveryRunner {
     id: string,
     subscriber: Subscriber,
     message: DeliveryMessage,
+    progress: Progress,
   ): Promise<null | 'stopped' | Pick<DeadLetter, 'attempts' | 'error' | 'failedAt'>> {
     const { maxAttempts = DEFAULT_DELIVERY_ATTEMPTS, baseDelayMs = 500, maxDelayMs = 60_000 } = this.options;
     const send = { timeoutMs: this.options.timeoutMs ?? 10_000, signal: this.abort.signal, now: this.context.now };
@@ -256,8 +294,13 @@ export class DeliveryRunner {
         subscriber.kind === 'webhook'
           ? await this.senders.webhook.send(subscriber, message, send)
           : await this.senders.nats.send(subscriber, message, send);
-      if (attempt.ok) return null;
+      if (attempt.ok) {
+        progress.delivered(message);
+        return null;
+      }
       if (this.stopped) return 'stopped';
+      // Recorded at once, not with the next checkpoint: an admin sees a receiver failing while it is retried.
+      await progress.failed(attempt.error);
       if (tried < maxAttempts) await this.pause(backoffDelay(tried, baseDelayMs, maxDelayMs));
       const now = this.current.get(id);
       if (this.stopped || now?.kind !== subscriber.kind || destination(now) !== destination(subscriber))
@@ -268,5 +311,48 @@ export class DeliveryRunner {
       error: attempt.ok ? '' : attempt.error,
       failedAt: this.context.now().toISOString(),
     };
+  }
+}
+
+/**
+ * A drain's writes of its checkpoint, dead letters and health (DeliveryHealth), one after the other
+ * in the order made: from several messages at once they would race, and a checkpoint must never go
+ * back. A message delivered is recorded with the next checkpoint, a failed attempt at once.
+ */
+class Progress {
+  private last: Promise<void> = Promise.resolve();
+  /** The health changed since last saved. */
+  private changed = false;
+
+  constructor(
+    private readonly delivery: DeliveryCheckpoints,
+    private readonly id: string,
+    private readonly name: string,
+    private saved: number,
+    private health: DeliveryHealth,
+    private readonly now: () => Date,
+  ) {}
+
+  delivered(message: DeliveryMessage): void {
+    const lastDelivery = { eventId: message.id, position: message.position, at: this.now().toISOString() };
+    this.health = { ...this.health, lastDelivery, failing: null };
+    this.changed = true;
+  }
+
+  failed(error: string): Promise<void> {
+    const at = this.now().toISOString();
+    const failing = { since: this.health.failing?.since ?? at, attempts: (this.health.failing?.attempts ?? 0) + 1 };
+    this.health = { ...this.health, lastFailure: { error, at }, failing };
+    this.changed = true;
+    return this.save(this.saved);
+  }
+
+  save(position: number, deadLetters: readonly DeadLetter[] = []): Promise<void> {
+    if (position === this.saved && !this.changed && deadLetters.length === 0) return this.last;
+    const health = this.health;
+    this.saved = position;
+    this.changed = false;
+    this.last = this.last.then(() => this.delivery.advanceDelivery(this.id, this.name, position, deadLetters, health));
+    return this.last;
   }
 }

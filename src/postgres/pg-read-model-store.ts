@@ -26,10 +26,15 @@ import {
 import {
   DEAD_LETTERS,
   DELIVERY_CHECKPOINTS,
+  DELIVERY_HEALTH,
   DELIVERY_TABLES,
+  NO_DELIVERY_YET,
   deadLetterOf,
   deadLetterRow,
+  deliveryHealthOf,
+  deliveryHealthRow,
   type DeadLetter,
+  type DeliveryHealth,
 } from '../projections/delivery-tables.js';
 import { createSchema, inTransaction, schemaIdentifier, type LedgerPool } from './database.js';
 
@@ -300,11 +305,25 @@ export class PgReadModelStore implements ReadModelStore {
     return rows.length === 0 ? 0 : Number((rows[0] as { position: string }).position);
   }
 
-  async advanceDelivery(subscriberId: string, name: string, position: number, deadLetters: readonly DeadLetter[]) {
+  async advanceDelivery(
+    subscriberId: string,
+    name: string,
+    position: number,
+    deadLetters: readonly DeadLetter[],
+    health?: DeliveryHealth,
+  ) {
     await inTransaction(this.pool, async (client) => {
       for (const letter of deadLetters) await this.upsertOne(client, DEAD_LETTERS, deadLetterRow(letter));
       await this.upsertOne(client, DELIVERY_CHECKPOINTS, { subscriber_id: subscriberId, name, position });
+      if (health) await this.upsertOne(client, DELIVERY_HEALTH, deliveryHealthRow(subscriberId, health));
     });
+  }
+
+  async deliveryHealth(subscriberId: string) {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.s}.${DELIVERY_HEALTH.name} WHERE subscriber_id = $1`, [
+      subscriberId,
+    ]);
+    return rows.length === 0 ? NO_DELIVERY_YET : deliveryHealthOf(fromPg(DELIVERY_HEALTH, rows[0]));
   }
 
   async replayDeadLetters(subscriberId: string) {

@@ -32,7 +32,60 @@ export const DEAD_LETTERS = {
   indexes: {},
 } as const satisfies Table;
 
-export const DELIVERY_TABLES: readonly Table[] = [DELIVERY_CHECKPOINTS, DEAD_LETTERS];
+/**
+ * How a subscriber's delivery goes (GET /v1/subscribers), written with its checkpoint: its last
+ * message delivered, its last failure, and since when and how many attempts it has been failing.
+ */
+export const DELIVERY_HEALTH = {
+  name: 'delivery_health',
+  columns: {
+    subscriber_id: { type: 'text' },
+    last_event_id: { type: 'text', nullable: true },
+    last_position: { type: 'integer', nullable: true },
+    last_delivered_at: { type: 'text', nullable: true },
+    /** A status code or an error code, as a dead letter's. */
+    last_error: { type: 'text', nullable: true },
+    last_failed_at: { type: 'text', nullable: true },
+    /** The first failed attempt since the last message delivered; null: not failing. */
+    failing_since: { type: 'text', nullable: true },
+    /** Failed attempts since the last message delivered (0: not failing). */
+    failed_attempts: { type: 'integer' },
+  },
+  key: ['subscriber_id'],
+  indexes: {},
+} as const satisfies Table;
+
+export const DELIVERY_TABLES: readonly Table[] = [DELIVERY_CHECKPOINTS, DEAD_LETTERS, DELIVERY_HEALTH];
+
+/** How a subscriber's delivery goes: nothing personal (an event id, a position, times, an error code). */
+export interface DeliveryHealth {
+  lastDelivery: { eventId: string; position: number; at: string } | null;
+  lastFailure: { error: string; at: string } | null;
+  /** Failing now: attempts failed since the last message delivered, and since when; null once one is. */
+  failing: { since: string; attempts: number } | null;
+}
+
+export const NO_DELIVERY_YET: DeliveryHealth = { lastDelivery: null, lastFailure: null, failing: null };
+
+export const deliveryHealthRow = (subscriberId: string, health: DeliveryHealth): Row<typeof DELIVERY_HEALTH> => ({
+  subscriber_id: subscriberId,
+  last_event_id: health.lastDelivery?.eventId ?? null,
+  last_position: health.lastDelivery?.position ?? null,
+  last_delivered_at: health.lastDelivery?.at ?? null,
+  last_error: health.lastFailure?.error ?? null,
+  last_failed_at: health.lastFailure?.at ?? null,
+  failing_since: health.failing?.since ?? null,
+  failed_attempts: health.failing?.attempts ?? 0,
+});
+
+export const deliveryHealthOf = (row: Row<typeof DELIVERY_HEALTH>): DeliveryHealth => ({
+  lastDelivery:
+    row.last_event_id === null
+      ? null
+      : { eventId: row.last_event_id, position: Number(row.last_position), at: row.last_delivered_at! },
+  lastFailure: row.last_error === null ? null : { error: row.last_error, at: row.last_failed_at! },
+  failing: row.failing_since === null ? null : { since: row.failing_since, attempts: Number(row.failed_attempts) },
+});
 
 /** A message given up on after its attempts: the subscriber (by the event that made it, and its name) and the event. */
 export interface DeadLetter {

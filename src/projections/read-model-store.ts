@@ -1,7 +1,7 @@
 import { PROVEN_COLUMNS } from './contact-record.js';
 import type { CONSENTS, CONTACTS, ORDERS, Row, Table } from './tables.js';
 import type { TargetQuery, TargetTally } from './targeting-sql.js';
-import type { DeadLetter } from './delivery-tables.js';
+import type { DeadLetter, DeliveryHealth } from './delivery-tables.js';
 
 /**
  * The writes of one read-model commit: plain rows, in one transaction with the checkpoint. A
@@ -78,13 +78,19 @@ export interface ReadModelStore {
   targetingTally(query: TargetQuery): Promise<TargetTally>;
   /** How far a subscriber has been delivered to (0: nothing yet); see delivery-tables.ts. */
   deliveryCheckpoint(subscriberId: string): Promise<number>;
-  /** Moves a subscriber's checkpoint and records the messages given up on before it, in one transaction. */
+  /**
+   * Moves a subscriber's checkpoint and records the messages given up on before it, and how its
+   * delivery goes (when given), in one transaction.
+   */
   advanceDelivery(
     subscriberId: string,
     name: string,
     position: number,
     deadLetters: readonly DeadLetter[],
+    health?: DeliveryHealth,
   ): Promise<void>;
+  /** How a subscriber's delivery goes, as last recorded (NO_DELIVERY_YET: nothing recorded). */
+  deliveryHealth(subscriberId: string): Promise<DeliveryHealth>;
   /** A subscriber's dead letters, in log order. */
   deadLetters(subscriberId: string): Promise<DeadLetter[]>;
   /** Asks for every dead letter of a subscriber to be sent again (DeadLetter.replay). */
@@ -97,7 +103,7 @@ export interface ReadModelStore {
 /** The delivery's own part of the port (delivery-tables.ts), what the delivery job and the API are given. */
 export type DeliveryCheckpoints = Pick<
   ReadModelStore,
-  'deliveryCheckpoint' | 'advanceDelivery' | 'deadLetters' | 'replayDeadLetters' | 'settleDeadLetter'
+  'deliveryCheckpoint' | 'deliveryHealth' | 'advanceDelivery' | 'deadLetters' | 'replayDeadLetters' | 'settleDeadLetter'
 >;
 
 /** Where a rebuild writes (see ReadModelStore.rebuildTarget). */

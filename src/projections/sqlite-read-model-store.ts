@@ -9,7 +9,16 @@ import {
   type RebuildTarget,
 } from './read-model-store.js';
 import { openStateDb, SHADOW_PREFIX } from './state-db.js';
-import { DEAD_LETTERS, DELIVERY_CHECKPOINTS, deadLetterOf, type DeadLetter } from './delivery-tables.js';
+import {
+  DEAD_LETTERS,
+  DELIVERY_CHECKPOINTS,
+  DELIVERY_HEALTH,
+  NO_DELIVERY_YET,
+  deadLetterOf,
+  deliveryHealthOf,
+  type DeadLetter,
+  type DeliveryHealth,
+} from './delivery-tables.js';
 import type { StateDbDelete, StateDbTarget, StateDbWriterCall } from './state-db-writer.js';
 import { CallThread, startWorker } from '../worker-thread.js';
 import { CHECKPOINTS, CONTACTS, LISTED_CONTACT, type Row, type Table } from './tables.js';
@@ -264,8 +273,21 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   /** Through the writer thread, in turn with the commits: this thread never waits on state.db's write lock. */
-  advanceDelivery(subscriberId: string, name: string, position: number, deadLetters: readonly DeadLetter[]) {
-    return this.inTurn(() => this.writer.call({ delivery: { subscriberId, name, position, deadLetters } }));
+  advanceDelivery(
+    subscriberId: string,
+    name: string,
+    position: number,
+    deadLetters: readonly DeadLetter[],
+    health?: DeliveryHealth,
+  ) {
+    const delivery = { subscriberId, name, position, deadLetters, ...(health ? { health } : {}) };
+    return this.inTurn(() => this.writer.call({ delivery }));
+  }
+
+  async deliveryHealth(subscriberId: string) {
+    const row = this.statement(`SELECT * FROM ${DELIVERY_HEALTH.name} WHERE subscriber_id = ?`).get(subscriberId) as
+      Row<typeof DELIVERY_HEALTH> | undefined;
+    return row ? deliveryHealthOf(row) : NO_DELIVERY_YET;
   }
 
   replayDeadLetters(subscriberId: string) {

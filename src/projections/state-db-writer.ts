@@ -6,7 +6,15 @@ import {
   resetStateDb,
   SHADOW_PREFIX,
 } from './state-db.js';
-import { DEAD_LETTERS, DELIVERY_CHECKPOINTS, deadLetterRow, type DeadLetter } from './delivery-tables.js';
+import {
+  DEAD_LETTERS,
+  DELIVERY_CHECKPOINTS,
+  DELIVERY_HEALTH,
+  deadLetterRow,
+  deliveryHealthRow,
+  type DeadLetter,
+  type DeliveryHealth,
+} from './delivery-tables.js';
 import { CHECKPOINTS, columnsOf, onConflictReplace, READ_MODEL_TABLES, type Table } from './tables.js';
 
 /**
@@ -46,6 +54,7 @@ export type DeliveryAdvance = {
   name: string;
   position: number;
   deadLetters: readonly DeadLetter[];
+  health?: DeliveryHealth;
 };
 
 const stagedTable = (table: Table) => `staged_${table.name}`;
@@ -120,11 +129,12 @@ export class StateDbWriter {
     }
   }
 
-  /** One transaction: the dead letters, then the checkpoint past them. */
-  advanceDelivery({ subscriberId, name, position, deadLetters }: DeliveryAdvance): void {
+  /** One transaction: the dead letters, then the checkpoint past them, and how the delivery goes. */
+  advanceDelivery({ subscriberId, name, position, deadLetters, health }: DeliveryAdvance): void {
     this.db.transaction(() => {
       for (const letter of deadLetters) this.upsert(DEAD_LETTERS).run(deadLetterRow(letter));
       this.upsert(DELIVERY_CHECKPOINTS).run({ subscriber_id: subscriberId, name, position });
+      if (health) this.upsert(DELIVERY_HEALTH).run(deliveryHealthRow(subscriberId, health));
     })();
   }
 

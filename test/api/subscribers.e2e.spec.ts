@@ -71,6 +71,9 @@ describe('/v1/subscribers: downstream systems, configured as events', function (
       position: 0,
       lag: await ledger.store.headPosition(),
       deadLetters: 0,
+      lastDelivery: null,
+      lastFailure: null,
+      failing: null,
     });
     expect(list.text).to.not.include('whsec_');
     const { token } = await issueApiKey(ledger, { role: 'operator', name: 'desk' });
@@ -102,6 +105,45 @@ describe('/v1/subscribers: downstream systems, configured as events', function (
     const answer = await api.put('/v1/subscribers/shop', { kind: 'webhook', url: 'https://shop.example.org/h' });
     expect(answer.status).to.equal(200);
     expect(answer.body.secret).to.match(/^whsec_/);
+  });
+
+  it("rotates a webhook's secret: 200 with the new one, shown once; the one before signs too for 24 h", async () => {
+    const before = Date.now();
+    const answer = await api.post('/v1/subscribers/mailing-tool/secret/rotate', {});
+    expect(answer.status, answer.text).to.equal(200);
+    expect(answer.headers.get('cache-control')).to.equal('no-store');
+    expect(answer.body.name).to.equal('mailing-tool');
+    expect(answer.body.secret).to.match(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    const overlap = Date.parse(answer.body.previousValidUntil) - before;
+    expect(overlap).to.be.within(24 * 3_600_000, 24 * 3_600_000 + 60_000);
+    expect((await streamTypes()).at(-1)).to.equal('SubscriberSecretRotated');
+    expect(JSON.stringify(await ledger.store.readStream(SUBSCRIBERS_STREAM))).to.not.include(
+      answer.body.secret.slice(6, 30),
+    );
+    expect(logged.join('\n')).to.not.include(answer.body.secret.slice(6, 30));
+    const again = await api.post('/v1/subscribers/mailing-tool/secret/rotate', { overlapHours: 0 });
+    expect(again.status, again.text).to.equal(200);
+    expect(again.body.secret).to.not.equal(answer.body.secret);
+    expect(Date.parse(again.body.previousValidUntil)).to.be.below(Date.now() + 1000);
+  });
+
+  it('refuses a rotation of an unknown name (404), of a NATS subscriber (422), a bad overlap (400)', async () => {
+    await api.put('/v1/subscribers/queue', { kind: 'nats', subject: 'ledger.queue' });
+    const head = await ledger.store.headPosition();
+    const unknown = await api.post('/v1/subscribers/nobody/secret/rotate', {});
+    expect(unknown.status).to.equal(404);
+    expect(unknown.body.type).to.equal('urn:contact-ledger:problem:unknown-subscriber');
+    const nats = await api.post('/v1/subscribers/queue/secret/rotate', {});
+    expect(nats.status, nats.text).to.equal(422);
+    for (const body of [{ overlapHours: -1 }, { overlapHours: 169 }, { overlapHours: 1.5 }, { secret: 'mine' }]) {
+      const refused = await api.post('/v1/subscribers/mailing-tool/secret/rotate', body);
+      expect(refused.status, JSON.stringify(body)).to.equal(400);
+    }
+    const { token } = await issueApiKey(ledger, { role: 'operator', name: 'rotator' });
+    const operator = { authorization: `Bearer ${token}` };
+    expect((await api.post('/v1/subscribers/mailing-tool/secret/rotate', {}, operator)).status).to.equal(403);
+    expect(await ledger.store.headPosition()).to.be.at.most(head + 1); // the operator's key only
+    expect((await streamTypes()).at(-1)).to.equal('SubscriberConfigured');
   });
 
   it("lists a subscriber's dead letters and replays them; an unknown name is a 404", async () => {

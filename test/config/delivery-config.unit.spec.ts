@@ -24,6 +24,26 @@ describe('LEDGER_DELIVERY_BACKOFF_MS and LEDGER_DELIVERY_MAX_BACKOFF_MS', () => 
   });
 });
 
+describe('LEDGER_DELIVERY_IN_FLIGHT', () => {
+  it('is a number of messages from 1 to 999; absent, the delivery keeps its default (8)', () => {
+    expect(readConfig({ LEDGER_DELIVERY_IN_FLIGHT: '16' }).deliveryInFlight).to.equal(16);
+    expect(readConfig({})).to.not.have.property('deliveryInFlight');
+    for (const bad of ['0', '-1', 'eight', '1.5', '', '1000']) {
+      expect(() => readConfig({ LEDGER_DELIVERY_IN_FLIGHT: bad }), bad).to.throw(/LEDGER_DELIVERY_IN_FLIGHT must be/);
+    }
+  });
+});
+
+describe('LEDGER_NATS_IN_FLIGHT', () => {
+  it('is a number of messages from 1 to 9999; absent, the delivery keeps its default (128)', () => {
+    expect(readConfig({ LEDGER_NATS_IN_FLIGHT: '512' }).natsInFlight).to.equal(512);
+    expect(readConfig({})).to.not.have.property('natsInFlight');
+    for (const bad of ['0', '-1', 'many', '1.5', '', '10000']) {
+      expect(() => readConfig({ LEDGER_NATS_IN_FLIGHT: bad }), bad).to.throw(/LEDGER_NATS_IN_FLIGHT must be/);
+    }
+  });
+});
+
 describe('LEDGER_NATS_URL and LEDGER_NATS_STREAM', () => {
   it('default to the NATS on this machine and the stream LEDGER; a url not nats:// or tls:// is refused', () => {
     expect(readConfig({})).to.deep.include({ natsUrl: 'nats://127.0.0.1:4222', natsStream: 'LEDGER' });

@@ -14,15 +14,27 @@ describe('webhook signatures (Standard Webhooks)', () => {
   });
 
   it('a receiver verifies the headers, among several signatures (a secret being rotated)', () => {
-    const headers = webhookHeaders(secret, id, timestamp, body);
+    const headers = webhookHeaders([secret], id, timestamp, body);
     const now = new Date(timestamp * 1000 + 60_000);
     expect(verifyWebhook(secret, headers, body, now)).to.equal(true);
     const rotating = { ...headers, 'webhook-signature': `v1,AAAA ${headers['webhook-signature']}` };
     expect(verifyWebhook(secret, rotating, body, now)).to.equal(true);
   });
 
+  it('signs with each secret given, space-separated, the new first: a receiver holding either accepts', () => {
+    const next = webhookSecretFrom(Buffer.alloc(32, 1), 'rotation');
+    const headers = webhookHeaders([next, secret], id, timestamp, body);
+    expect(headers['webhook-signature']).to.equal(
+      `${signWebhook(next, id, timestamp, body)} ${signWebhook(secret, id, timestamp, body)}`,
+    );
+    const now = new Date(timestamp * 1000);
+    expect(verifyWebhook(secret, headers, body, now)).to.equal(true);
+    expect(verifyWebhook(next, headers, body, now)).to.equal(true);
+    expect(verifyWebhook(webhookSecretFrom(Buffer.alloc(32, 2), 'other'), headers, body, now)).to.equal(false);
+  });
+
   it('a receiver refuses another body, another secret, and a timestamp out of tolerance', () => {
-    const headers = webhookHeaders(secret, id, timestamp, body);
+    const headers = webhookHeaders([secret], id, timestamp, body);
     const now = new Date(timestamp * 1000);
     expect(verifyWebhook(secret, headers, '{"test": 1}', now)).to.equal(false);
     expect(verifyWebhook(webhookSecretFrom(Buffer.alloc(32), 'x'), headers, body, now)).to.equal(false);

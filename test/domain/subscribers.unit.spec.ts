@@ -2,12 +2,15 @@ import { expect } from 'chai';
 import {
   decideConfigureSubscriber,
   decideRemoveSubscriber,
+  decideRotateSecret,
   deliveryMessage,
   displayedUrl,
   foldSubscribers,
+  signingSecretSeeds,
   webhookUrlIssue,
   type SubscriberEvent,
 } from '../../src/domain/subscribers.js';
+import { RuleViolation } from '../../src/domain/errors.js';
 
 /** The subscribers' rules: what a configuration appends, when a secret is new, what a message holds. */
 describe('subscribers (domain)', () => {
@@ -56,6 +59,41 @@ describe('subscribers (domain)', () => {
   for (const [url, issue] of urls) {
     it(`${url}: ${issue ?? 'taken'}`, () => expect(webhookUrlIssue(url)).to.equal(issue));
   }
+
+  it('a rotation signs with the new secret, the one before too until its end; at most two; none for NATS', () => {
+    const webhook = decideConfigureSubscriber(new Map(), 'crm', hook);
+    const now = new Date('2026-01-02T00:00:00.000Z');
+    const rotated = (id: string, state: ReturnType<typeof foldSubscribers>, hours: number): SubscriberEvent => ({
+      type: 'SubscriberSecretRotated',
+      id,
+      occurredAt: now.toISOString(),
+      data: decideRotateSecret(state, 'crm', now, hours)!,
+    });
+    const events = [configured('E-1', webhook)];
+    events.push(rotated('E-2', foldSubscribers(events), 24));
+    const once = foldSubscribers(events).get('crm')!;
+    expect(once.previousSecret).to.deep.equal({ since: 'E-1', until: '2026-01-03T00:00:00.000Z' });
+    expect(signingSecretSeeds(once, new Date('2026-01-02T23:59:59.999Z'))).to.deep.equal(['E-2', 'E-1']);
+    expect(signingSecretSeeds(once, new Date('2026-01-03T00:00:00.000Z'))).to.deep.equal(['E-2']);
+    // Configured again as a webhook: the secrets stay; made a NATS subscriber and back: a new one, no previous.
+    const again = decideConfigureSubscriber(foldSubscribers(events), 'crm', { ...hook, confirmsErasure: true });
+    expect(foldSubscribers([...events, configured('E-3', again)]).get('crm')).to.deep.include({
+      secretSince: 'E-2',
+      since: 'E-1',
+    });
+    const nats = decideConfigureSubscriber(new Map(), 'crm', { kind: 'nats', subject: 'ledger' });
+    const back = foldSubscribers([...events, configured('E-3', nats), configured('E-4', webhook)]).get('crm')!;
+    expect(back).to.deep.include({ secretSince: 'E-4', previousSecret: null });
+    // Rotated again: the newest two only.
+    events.push(rotated('E-5', foldSubscribers(events), 0));
+    const twice = foldSubscribers(events).get('crm')!;
+    expect(signingSecretSeeds(twice, new Date(now.getTime() - 1))).to.deep.equal(['E-5', 'E-2']);
+    expect(signingSecretSeeds(twice, now)).to.deep.equal(['E-5']);
+    expect(decideRotateSecret(new Map(), 'crm', now, 24)).to.equal(null);
+    expect(() => decideRotateSecret(foldSubscribers([configured('E-1', nats)]), 'crm', now, 24)).to.throw(
+      RuleViolation,
+    );
+  });
 
   it('shows and logs a url without its query', () => {
     expect(displayedUrl('https://crm.example.org/hook?token=secret')).to.equal('https://crm.example.org/hook?…');

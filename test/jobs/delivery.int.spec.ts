@@ -13,6 +13,7 @@ import {
   listSubscribers,
   readSubscribers,
   replayDeadLetters,
+  rotateSubscriberSecret,
   webhookSecret,
 } from '../../src/app/subscribers.js';
 import { createLogger } from '../../src/log.js';
@@ -122,6 +123,25 @@ describe('delivery to webhook subscribers', function () {
     expect(ids()).to.deep.equal([published[1], published[2]]);
   });
 
+  it('lists how delivery goes: failing since when, attempts, the last error, then the last delivery', async () => {
+    await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    receiver.status = 503;
+    const published = await publishFor(person());
+    const began = new Date().toISOString();
+    start({ maxAttempts: 1000 });
+    await until(async () => ((await listSubscribers(ledger))[0]!.delivery.failing?.attempts ?? 0) >= 3, 'failures');
+    const failing = (await listSubscribers(ledger))[0]!.delivery;
+    expect(failing.lastDelivery).to.equal(null);
+    expect(failing.lastFailure!.error).to.equal('HTTP 503');
+    expect(failing.failing!.since >= began && failing.failing!.since <= failing.lastFailure!.at).to.equal(true);
+    receiver.status = 200;
+    await until(async () => (await listSubscribers(ledger))[0]!.delivery.lag === 0, 'the checkpoint at the head');
+    const { delivery } = (await listSubscribers(ledger))[0]!;
+    expect(delivery.failing).to.equal(null);
+    expect(delivery.lastFailure!.error).to.equal('HTTP 503');
+    expect(delivery.lastDelivery).to.deep.include({ eventId: published[2], position: delivery.position });
+  });
+
   it('a message being retried goes to the new url once the subscriber is configured with one', async () => {
     await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
     receiver.status = 503;
@@ -192,6 +212,16 @@ describe('delivery to webhook subscribers', function () {
     receiver = await startReceiver();
   });
 
+  it('a receiver slower than the time-out is retried too, with TimeoutError as the reason', async () => {
+    await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    receiver.delayMs = () => 1_000;
+    const letters: DeadLetter[] = [];
+    await publishFor(person());
+    start({ timeoutMs: 100, maxAttempts: 2, onDeadLetter: (letter) => letters.push(letter) });
+    await until(() => letters.length === 2, 'two dead letters');
+    expect(letters.map((letter) => letter.error)).to.deep.equal(['TimeoutError', 'TimeoutError']);
+  });
+
   it('signs with the same secret after a rotation of the master key (its key is re-wrapped, not changed)', async () => {
     const { secret } = await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
     await ledger.close();
@@ -203,6 +233,34 @@ describe('delivery to webhook subscribers', function () {
     );
     const crm = (await readSubscribers(ledger.store)).get('crm')!;
     expect(await webhookSecret(ledger, crm)).to.equal(secret);
+  });
+
+  it('after a secret rotation signs with both secrets during the overlap, then with the new one only', async () => {
+    let clock = new Date();
+    ledger.now = () => clock;
+    const { secret: old } = await configureSubscriber(ledger, 'crm', { kind: 'webhook', url: receiver.url });
+    const { secret: next, previousValidUntil } = await rotateSubscriberSecret(ledger, 'crm', 24);
+    expect(next)
+      .to.match(/^whsec_/)
+      .and.not.equal(old);
+    expect(Date.parse(previousValidUntil) - clock.getTime()).to.equal(24 * 3_600_000);
+    const verifies = (secret: string) =>
+      receiver.received.map(({ headers, body }) =>
+        verifyWebhook(secret, headers as Record<string, string>, body, clock),
+      );
+    await publishFor(person());
+    start();
+    await until(() => receiver.received.length === 2, 'the messages during the overlap');
+    expect(receiver.received[0]!.headers['webhook-signature']).to.match(/^v1,\S+ v1,\S+$/);
+    expect(verifies(old!)).to.deep.equal([true, true]);
+    expect(verifies(next)).to.deep.equal([true, true]);
+    clock = new Date(Date.parse(previousValidUntil) + 1000);
+    receiver.received.length = 0;
+    await publishFor(person());
+    await until(() => receiver.received.length === 2, 'the messages after the overlap');
+    expect(receiver.received[0]!.headers['webhook-signature']).to.match(/^v1,\S+$/);
+    expect(verifies(next)).to.deep.equal([true, true]);
+    expect(verifies(old!)).to.deep.equal([false, false]);
   });
 
   it('waits exponentially longer, with jitter, up to its cap', () => {

@@ -127,6 +127,31 @@ describe('delivery to NATS JetStream subscribers', function () {
     await until(async () => (await listSubscribers(ledger))[0]!.delivery.lag === 0, 'the checkpoint at the head');
   });
 
+  it("with many publishes in flight, stores each contact's messages in log order", async () => {
+    await configureSubscriber(ledger, 'warehouse', { kind: 'nats', subject });
+    const people = Array.from({ length: 10 }, () => person());
+    await publish(ledger, { events: people.map((p) => registered(p)) });
+    // Each contact restricted and lifted in turn, the contacts interleaved: 40 messages, 4 a contact.
+    const events = [0, 1, 2, 3].flatMap((round) =>
+      people.map((p) => ({
+        type: round % 2 === 0 ? 'ProcessingRestricted' : 'RestrictionLifted',
+        contactId: p.contactId,
+        organizationId: 'ORG-A',
+        occurredAt: new Date(Date.UTC(2024, 1, 1, 10, round)).toISOString(),
+        data: { reason: 'objection' },
+      })),
+    );
+    await publish(ledger, { events });
+    start({ natsInFlight: 16, pageSize: 50 });
+    await until(async () => (await countOf()) === 40, 'the 40 messages stored');
+    const messages = (await stored()).map(({ body }) => JSON.parse(body) as { contactId: string; position: number });
+    for (const p of people) {
+      const positions = messages.filter((message) => message.contactId === p.contactId).map((m) => m.position);
+      expect(positions, p.contactId).to.have.length(4);
+      expect(positions, p.contactId).to.deep.equal([...positions].sort((a, b) => a - b));
+    }
+  });
+
   it('the same message published twice is stored once (JetStream de-duplicates by the event id)', async () => {
     await configureSubscriber(ledger, 'warehouse', { kind: 'nats', subject });
     const [, consent] = await publishFor(person());

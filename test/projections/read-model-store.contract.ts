@@ -379,6 +379,21 @@ export function describeReadModelStoreContract(name: string, open: () => Promise
       expect(await another.deadLetters('S-2')).to.deep.equal([]);
     });
 
+    it("keeps how a subscriber's delivery goes with its checkpoint, through a reset and another process", async () => {
+      expect(await store.deliveryHealth('S-1')).to.deep.equal({ lastDelivery: null, lastFailure: null, failing: null });
+      const health = {
+        lastDelivery: { eventId: 'E-9', position: 2 ** 40, at: '2026-03-01T10:00:00.000Z' },
+        lastFailure: { error: 'ECONNREFUSED', at: '2026-03-01T10:05:00.000Z' },
+        failing: { since: '2026-03-01T10:01:00.000Z', attempts: 12 },
+      };
+      await store.advanceDelivery('S-1', 'crm', 2 ** 40, [], health);
+      await store.advanceDelivery('S-1', 'crm', 2 ** 40 + 1, []); // without health: kept as it was
+      await store.reset();
+      const another = await handle.openAnother();
+      expect(await another.deliveryHealth('S-1')).to.deep.equal(health);
+      expect(await another.deliveryCheckpoint('S-1')).to.equal(2 ** 40 + 1);
+    });
+
     it('marks dead letters for a replay; one replayed is removed when delivered, else failed again', async () => {
       const letter = (eventId: string, position: number) => ({
         subscriberId: 'S-1',

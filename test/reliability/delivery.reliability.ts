@@ -267,7 +267,7 @@ for (const store of ['sqlite', 'postgres']) {
       const run = randomBytes(4).toString('hex');
       const stream = `LEDGER_RELIABILITY_${run}`;
       const subject = `ledger.reliability.${run}`;
-      receiver.delayMs = 1; // a slow receiver: the kills come mid-delivery
+      receiver.delayMs = () => 1; // a slow receiver: the kills come mid-delivery
       const arrivals = await configure({
         ...FAST_RETRIES,
         LEDGER_DELIVERY_ATTEMPTS: '1000',

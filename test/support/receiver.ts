@@ -4,36 +4,49 @@ import type { AddressInfo } from 'node:net';
 export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
+  /** When it came, and when it was answered (ms, Date.now()). */
+  arrivedAt: number;
+  answeredAt: number;
 }
 
 /**
- * A real HTTP receiver on loopback: it answers `status` (200 by default) after `delayMs`, and
- * records what it was sent. `down` stops it listening (connections refused), `up` listens again
- * on the same port.
+ * A real HTTP receiver on loopback: it answers `status` (200 by default) after `delayMs()` (none by
+ * default), and records what it was sent (when it arrived, and when answered), and how many at once.
+ * `down` stops it listening (connections refused), `up` listens again on the same port.
  */
 export async function startReceiver() {
   const received: Received[] = [];
   const receiver = {
     received,
     status: 200,
-    delayMs: 0,
     url: '',
-    attempts: 0,
     close: async () => {},
+    attempts: 0,
+    delayMs: (): number => 0,
+    /** The status of a request, by its body: `status` unless set. */
+    statusOf: (_body: string): number => receiver.status,
+    /** Requests being answered now, and the most at once. */
+    open: 0,
+    mostOpen: 0,
     down: async () => {},
     up: async () => {},
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
+    const arrivedAt = Date.now();
+    receiver.mostOpen = Math.max(receiver.mostOpen, ++receiver.open);
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const answer = () => {
+        receiver.open--;
         receiver.attempts++;
-        if (receiver.status < 300)
-          received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(receiver.status).end('receiver body: never kept');
+        const body = Buffer.concat(chunks).toString('utf8');
+        const status = receiver.statusOf(body);
+        if (status < 300) received.push({ headers: req.headers, body, arrivedAt, answeredAt: Date.now() });
+        res.writeHead(status).end('receiver body: never kept');
       };
-      if (receiver.delayMs > 0) setTimeout(answer, receiver.delayMs);
+      const delay = receiver.delayMs();
+      if (delay > 0) setTimeout(answer, delay);
       else answer();
     });
   });

@@ -2,13 +2,19 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../domain/catalog.js';
 import { requireOwnSubscriber } from '../../domain/api-keys.js';
 import { Code, Instant, Nullable, OneOf } from '../../domain/schema-kit.js';
-import { SUBSCRIBER_KINDS, SubscriberSettings } from '../../domain/subscribers.js';
+import {
+  DEFAULT_SECRET_OVERLAP_HOURS,
+  MAX_SECRET_OVERLAP_HOURS,
+  SUBSCRIBER_KINDS,
+  SubscriberSettings,
+} from '../../domain/subscribers.js';
 import {
   configureSubscriber,
   listDeadLetters,
   listSubscribers,
   removeSubscriber,
   replayDeadLetters,
+  rotateSubscriberSecret,
 } from '../../app/subscribers.js';
 import { confirmErasure } from '../../app/erasure-confirmations.js';
 import { ErasureAcknowledgementBody } from '../request-bodies.js';
@@ -32,6 +38,27 @@ const SubscriberWithDelivery = Obj(
       position: Type.Integer({ minimum: 0, description: 'the log position delivered up to (0: none yet)' }),
       lag: Type.Integer({ minimum: 0, description: "events of the log after it (of every type): the head's distance" }),
       deadLetters: Type.Integer({ minimum: 0, description: 'messages given up on after their attempts' }),
+      lastDelivery: Nullable(
+        Obj(
+          { eventId: Type.String(), position: Type.Integer({ minimum: 0 }), at: Instant() },
+          { description: 'the last message the receiver took (null: none yet)' },
+        ),
+      ),
+      lastFailure: Nullable(
+        Obj(
+          { error: Type.String({ description: 'a status (HTTP 503) or network error code' }), at: Instant() },
+          { description: 'the last attempt that failed, even if delivery has gone on since (null: none)' },
+        ),
+      ),
+      failing: Nullable(
+        Obj(
+          {
+            since: Instant({ description: 'the first failed attempt since a message was last delivered' }),
+            attempts: Type.Integer({ minimum: 1, description: 'attempts failed since then' }),
+          },
+          { description: 'null: the last attempt was delivered (or none made)' },
+        ),
+      ),
     }),
   },
   { title: 'SubscriberWithDelivery' },
@@ -48,6 +75,19 @@ const Configured = Obj({
 });
 
 const NameParams = Obj({ name: Code() });
+
+const SecretRotationSettings = Type.Object(
+  {
+    overlapHours: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_SECRET_OVERLAP_HOURS,
+        description: `hours the secret before signs beside the new (default ${DEFAULT_SECRET_OVERLAP_HOURS}; 0: not)`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const DeadLetter = Obj(
   {
@@ -106,11 +146,39 @@ export const subscriberRoutes = [
     method: 'get',
     path: '/v1/subscribers',
     operationId: 'listSubscribers',
-    summary: 'every subscriber as now configured, with its delivery (position, lag, dead letters); never a secret',
+    summary:
+      'every subscriber as now configured, with its delivery (position, lag, dead letters, last delivery, last ' +
+      'failure, failing since); never a secret',
     access: 'admin',
     responses: { 200: { description: 'by name', schema: Items(SubscriberWithDelivery, 'SubscriberList') } },
     async handle({ res }, { ledger }) {
       res.json({ items: await listSubscribers(ledger) });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/subscribers/:name/secret/rotate',
+    operationId: 'rotateSubscriberSecret',
+    summary:
+      "rotate a webhook's signing secret: a SubscriberSecretRotated event; 200 {name, secret, previousValidUntil}, " +
+      'the new secret shown this once; messages carry both signatures until previousValidUntil, then the new only',
+    access: 'admin',
+    params: NameParams,
+    body: { schema: SecretRotationSettings, limit: 1024, what: 'secret rotation', component: 'SecretRotationSettings' },
+    responses: {
+      200: {
+        description: 'the new secret, shown this once',
+        schema: Obj({
+          name: Type.String(),
+          secret: Type.String({ pattern: '^whsec_', description: 'the new signing secret (Standard Webhooks)' }),
+          previousValidUntil: Instant({ description: 'the secret before it signs too until then' }),
+        }),
+      },
+    },
+    problems: [404, 409, 422],
+    async handle({ params: { name }, body, res }, { ledger }) {
+      const rotated = await rotateSubscriberSecret(ledger, name, body.overlapHours);
+      res.set('Cache-Control', 'no-store').json(rotated);
     },
   }),
   route({
