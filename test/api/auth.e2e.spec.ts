@@ -122,6 +122,13 @@ const ROUTES: Array<{
     send: '/v1/subscribers/crm/dead-letters/replay',
     body: () => ({}),
   },
+  {
+    method: 'POST',
+    path: '/v1/subscribers/:name/secret/rotate',
+    role: 'admin',
+    send: '/v1/subscribers/crm/secret/rotate',
+    body: () => ({}),
+  },
   { method: 'DELETE', path: '/v1/subscribers/:name', role: 'admin', send: '/v1/subscribers/crm' },
   {
     method: 'POST',
