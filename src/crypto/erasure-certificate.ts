@@ -34,6 +34,36 @@ export function digestsOf(value: unknown, pointer = '', into: Record<string, str
   return into;
 }
 
+/**
+ * The JSON Pointers of the members that an object of this JSON text names twice. JSON.parse keeps
+ * the last silently, another reader (or a person) may take the first: the file would show one value
+ * and verify another. RFC 8785 takes I-JSON (RFC 7493), which forbids them.
+ */
+export function repeatedMembers(text: string): string[] {
+  type Frame = { pointer: string; names: Set<string> | null; member: string; index: number; keyNext: boolean };
+  const frames: Frame[] = [];
+  const repeated: string[] = [];
+  const child = (parent: Frame | undefined) =>
+    parent === undefined ? '' : `${parent.pointer}/${pointerPart(parent.names ? parent.member : parent.index)}`;
+  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"|[{}[\],]/g)) {
+    const top = frames.at(-1);
+    if (token === '{' || token === '[') {
+      const names = token === '{' ? new Set<string>() : null;
+      frames.push({ pointer: child(top), names, member: '', index: 0, keyNext: names !== null });
+    } else if (token === '}' || token === ']') frames.pop();
+    else if (token === ',' && top) {
+      top.index++;
+      top.keyNext = top.names !== null;
+    } else if (top?.names && top.keyNext) {
+      top.keyNext = false;
+      top.member = JSON.parse(token) as string;
+      if (top.names.has(top.member)) repeated.push(child(top));
+      top.names.add(top.member);
+    }
+  }
+  return repeated;
+}
+
 const signedText = (unsigned: Omit<ErasureCertificate, 'signature'>) =>
   Buffer.from(`${CERTIFICATE_KIND}\n${canonicalJson(unsigned)}`);
 
@@ -70,11 +100,14 @@ export interface CertificateVerification {
  * checkpoint covers, so a log later shown to extend the checkpoint (`ledger audit verify
  * --against`) holds them there. What it cannot prove offline: that each record is the event the
  * certificate names (their fields are not in it: nothing personal is), nor that the keys are gone
- * from every copy of the key store.
+ * from every copy of the key store. `text`, the JSON it was read from: a member written twice in it
+ * is refused.
  */
-export function verifyCertificate(document: unknown, publicKeyPem: string): CertificateVerification {
+export function verifyCertificate(document: unknown, publicKeyPem: string, text?: string): CertificateVerification {
   const publicKey = createPublicKey(publicKeyPem);
-  const problems: string[] = [];
+  const problems = repeatedMembers(text ?? '').map(
+    (pointer) => `${pointer} is written twice: which value is meant is not certain`,
+  );
   const given = document !== null && typeof document === 'object' ? (document as Record<string, unknown>) : {};
   const { signature, ...unsigned } = given;
   const { digests, ...stated } = unsigned;

@@ -173,6 +173,20 @@ describe('erasure certificates: the offline verification', () => {
     expect(refused).to.be.greaterThan(text.length / 2);
   });
 
+  it('a member written twice in its file is refused: JSON.parse keeps the last, another reader the first', () => {
+    const text = JSON.stringify(certificate).replace('"channel":"post"', '"channel":"email","channel":"post"');
+    expect(verifyCertificate(JSON.parse(text), publicKey).ok, 'as parsed, the signed values').to.equal(true);
+    const result = verifyCertificate(JSON.parse(text), publicKey, text);
+    expect(result.ok).to.equal(false);
+    expect(result.problems[0]).to.equal('/request/channel is written twice: which value is meant is not certain');
+    const keyRepeated = JSON.stringify(certificate).replace('{"certificate"', '{"certificate":"x","certificate"');
+    expect(verifyCertificate(JSON.parse(keyRepeated), publicKey, keyRepeated).problems[0]).to.equal(
+      '/certificate is written twice: which value is meant is not certain',
+    );
+    const asWritten = JSON.stringify(certificate, null, 2);
+    expect(verifyCertificate(JSON.parse(asWritten), publicKey, asWritten).ok, 'each once').to.equal(true);
+  });
+
   it('a document that is no certificate is refused, naming what is missing', () => {
     const result = verifyCertificate({ hello: 'world' }, publicKey);
     expect(result.ok).to.equal(false);
