@@ -105,6 +105,10 @@ export interface CertificateVerification {
  */
 export function verifyCertificate(document: unknown, publicKeyPem: string, text?: string): CertificateVerification {
   const publicKey = createPublicKey(publicKeyPem);
+  if (nestedDeeper(document, 8)) {
+    const problem = 'the certificate nests values deeper than an erasure certificate does: not one the ledger issues';
+    return { ok: false, signed: false, checkpointSigned: false, included: false, altered: [], problems: [problem] };
+  }
   const problems = repeatedMembers(text ?? '').map(
     (pointer) => `${pointer} is written twice: which value is meant is not certain`,
   );
@@ -162,6 +166,12 @@ export function verifyCertificate(document: unknown, publicKeyPem: string, text?
     if (eventId !== forgetting.eventId) problems.push(`/keysDestroyed/${index}/eventId is not the forgetting's`);
   });
   return { ok: problems.length === 0, signed, checkpointSigned, included, altered, problems };
+}
+
+/** Whether arrays and objects nest deeper than `levels`: the walks of a certificate recurse, and would overflow. */
+function nestedDeeper(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return levels === 0 || Object.values(value).some((item) => nestedDeeper(item, levels - 1));
 }
 
 type ProvedRecord = Pick<ErasureCertificate['forgetting'], 'position' | 'hash' | 'recordedAt' | 'inclusion'>;

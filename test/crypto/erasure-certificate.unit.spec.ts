@@ -187,6 +187,16 @@ describe('erasure certificates: the offline verification', () => {
     expect(verifyCertificate(JSON.parse(asWritten), publicKey, asWritten).ok, 'each once').to.equal(true);
   });
 
+  it('values nested deeper than any certificate are refused, not a crash', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const result = verifyCertificate({ ...certificate, extra: deep }, publicKey);
+    expect(result.ok).to.equal(false);
+    expect(result.problems).to.deep.equal([
+      'the certificate nests values deeper than an erasure certificate does: not one the ledger issues',
+    ]);
+  });
+
   it('a document that is no certificate is refused, naming what is missing', () => {
     const result = verifyCertificate({ hello: 'world' }, publicKey);
     expect(result.ok).to.equal(false);
