@@ -35,17 +35,19 @@ export function digestsOf(value: unknown, pointer = '', into: Record<string, str
 }
 
 /**
- * The JSON Pointers of the members that an object of this JSON text names twice. JSON.parse keeps
- * the last silently, another reader (or a person) may take the first: the file would show one value
- * and verify another. RFC 8785 takes I-JSON (RFC 7493), which forbids them.
+ * What a reader of this JSON text may take otherwise than JSON.parse does, each naming where: a
+ * member an object names twice (JSON.parse keeps the last, another reader the first), a number not
+ * written as ECMAScript writes its value (6.0000000000000001 parses as 6, 1e400 as Infinity, which
+ * is no JSON value). The file would show one value and verify another. RFC 8785 takes I-JSON (RFC
+ * 7493) and writes numbers so: the ledger's own files hold neither.
  */
-export function repeatedMembers(text: string): string[] {
+function ambiguitiesOf(text: string): string[] {
   type Frame = { pointer: string; names: Set<string> | null; member: string; index: number; keyNext: boolean };
   const frames: Frame[] = [];
-  const repeated: string[] = [];
+  const problems: string[] = [];
   const child = (parent: Frame | undefined) =>
     parent === undefined ? '' : `${parent.pointer}/${pointerPart(parent.names ? parent.member : parent.index)}`;
-  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"|[{}[\],]/g)) {
+  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"|[{}[\],]|-?\d[\d.eE+-]*/g)) {
     const top = frames.at(-1);
     if (token === '{' || token === '[') {
       const names = token === '{' ? new Set<string>() : null;
@@ -54,14 +56,17 @@ export function repeatedMembers(text: string): string[] {
     else if (token === ',' && top) {
       top.index++;
       top.keyNext = top.names !== null;
+    } else if (!token.startsWith('"')) {
+      if (String(Number(token)) !== token)
+        problems.push(`${child(top)} is a number not written as JSON.stringify does`);
     } else if (top?.names && top.keyNext) {
       top.keyNext = false;
       top.member = JSON.parse(token) as string;
-      if (top.names.has(top.member)) repeated.push(child(top));
+      if (top.names.has(top.member)) problems.push(`${child(top)} is written twice`);
       top.names.add(top.member);
     }
   }
-  return repeated;
+  return problems.map((problem) => `${problem}: which value is meant is not certain`);
 }
 
 const signedText = (unsigned: Omit<ErasureCertificate, 'signature'>) =>
@@ -100,8 +105,8 @@ export interface CertificateVerification {
  * checkpoint covers, so a log later shown to extend the checkpoint (`ledger audit verify
  * --against`) holds them there. What it cannot prove offline: that each record is the event the
  * certificate names (their fields are not in it: nothing personal is), nor that the keys are gone
- * from every copy of the key store. `text`, the JSON it was read from: a member written twice in it
- * is refused.
+ * from every copy of the key store. `text`, the JSON it was read from: one a reader may take
+ * otherwise than it verifies is refused (ambiguitiesOf).
  */
 export function verifyCertificate(document: unknown, publicKeyPem: string, text?: string): CertificateVerification {
   const publicKey = createPublicKey(publicKeyPem);
@@ -109,9 +114,11 @@ export function verifyCertificate(document: unknown, publicKeyPem: string, text?
     const problem = 'the certificate nests values deeper than an erasure certificate does: not one the ledger issues';
     return { ok: false, signed: false, checkpointSigned: false, included: false, altered: [], problems: [problem] };
   }
-  const problems = repeatedMembers(text ?? '').map(
-    (pointer) => `${pointer} is written twice: which value is meant is not certain`,
-  );
+  const ambiguities = ambiguitiesOf(text ?? '');
+  if (ambiguities.length > 0) {
+    return { ok: false, signed: false, checkpointSigned: false, included: false, altered: [], problems: ambiguities };
+  }
+  const problems: string[] = [];
   const given = document !== null && typeof document === 'object' ? (document as Record<string, unknown>) : {};
   const { signature, ...unsigned } = given;
   const { digests, ...stated } = unsigned;

@@ -187,6 +187,16 @@ describe('erasure certificates: the offline verification', () => {
     expect(verifyCertificate(JSON.parse(asWritten), publicKey, asWritten).ok, 'each once').to.equal(true);
   });
 
+  it('a number written otherwise than JSON.stringify does is refused: the file would show one, verify another', () => {
+    const text = JSON.stringify(certificate);
+    for (const written of ['6.0000000000000001', '6.0', '6e0', '1e400', '-0']) {
+      const changed = text.replace('"position":6,', `"position":${written},`);
+      expect(verifyCertificate(JSON.parse(changed), publicKey, changed).problems, written).to.deep.equal([
+        '/forgetting/position is a number not written as JSON.stringify does: which value is meant is not certain',
+      ]);
+    }
+  });
+
   it('values nested deeper than any certificate are refused, not a crash', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
