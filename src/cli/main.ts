@@ -90,9 +90,8 @@ function readPublicKey(file: string): string {
   return pem;
 }
 
-/** A JSON file the user named, parsed; one that is not JSON is a one-line refusal naming it. */
-function readJsonFile(file: string, what: string): unknown {
-  const text = readUserFile(file, what);
+/** The text of a JSON file the user named, parsed; one that is not JSON is a one-line refusal naming it. */
+function parseJsonFile(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -284,11 +283,12 @@ audit
   .option('--json', 'print the report as JSON')
   .addHelpText('after', environment(LEDGER_ENV))
   .action(async (file: string, options: { publicKey?: string; json?: boolean }) => {
-    const document = readJsonFile(file, 'certificate file');
+    const text = readUserFile(file, 'certificate file');
+    const document = parseJsonFile(text, file, 'certificate file');
     const publicKey = options.publicKey
       ? readPublicKey(options.publicKey)
       : await withLedger(async (ledger) => ledger.checkpointSigner.publicKeyPem());
-    const result = verifyCertificate(document, publicKey);
+    const result = verifyCertificate(document, publicKey, text);
     process.exitCode = result.ok ? 0 : 3;
     if (options.json) return console.log(JSON.stringify(result));
     if (!result.ok) return console.log(`INVALID: ${result.problems.join('; ')}`);

@@ -34,6 +34,41 @@ export function digestsOf(value: unknown, pointer = '', into: Record<string, str
   return into;
 }
 
+/**
+ * What a reader of this JSON text may take otherwise than JSON.parse does, each naming where: a
+ * member an object names twice (JSON.parse keeps the last, another reader the first), a number not
+ * written as ECMAScript writes its value (6.0000000000000001 parses as 6, 1e400 as Infinity, which
+ * is no JSON value). The file would show one value and verify another. RFC 8785 takes I-JSON (RFC
+ * 7493) and writes numbers so: the ledger's own files hold neither.
+ */
+function ambiguitiesOf(text: string): string[] {
+  type Frame = { pointer: string; names: Set<string> | null; member: string; index: number; keyNext: boolean };
+  const frames: Frame[] = [];
+  const problems: string[] = [];
+  const child = (parent: Frame | undefined) =>
+    parent === undefined ? '' : `${parent.pointer}/${pointerPart(parent.names ? parent.member : parent.index)}`;
+  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"|[{}[\],]|-?\d[\d.eE+-]*/g)) {
+    const top = frames.at(-1);
+    if (token === '{' || token === '[') {
+      const names = token === '{' ? new Set<string>() : null;
+      frames.push({ pointer: child(top), names, member: '', index: 0, keyNext: names !== null });
+    } else if (token === '}' || token === ']') frames.pop();
+    else if (token === ',' && top) {
+      top.index++;
+      top.keyNext = top.names !== null;
+    } else if (!token.startsWith('"')) {
+      if (String(Number(token)) !== token)
+        problems.push(`${child(top)} is a number not written as JSON.stringify does`);
+    } else if (top?.names && top.keyNext) {
+      top.keyNext = false;
+      top.member = JSON.parse(token) as string;
+      if (top.names.has(top.member)) problems.push(`${child(top)} is written twice`);
+      top.names.add(top.member);
+    }
+  }
+  return problems.map((problem) => `${problem}: which value is meant is not certain`);
+}
+
 const signedText = (unsigned: Omit<ErasureCertificate, 'signature'>) =>
   Buffer.from(`${CERTIFICATE_KIND}\n${canonicalJson(unsigned)}`);
 
@@ -70,10 +105,19 @@ export interface CertificateVerification {
  * checkpoint covers, so a log later shown to extend the checkpoint (`ledger audit verify
  * --against`) holds them there. What it cannot prove offline: that each record is the event the
  * certificate names (their fields are not in it: nothing personal is), nor that the keys are gone
- * from every copy of the key store.
+ * from every copy of the key store. `text`, the JSON it was read from: one a reader may take
+ * otherwise than it verifies is refused (ambiguitiesOf).
  */
-export function verifyCertificate(document: unknown, publicKeyPem: string): CertificateVerification {
+export function verifyCertificate(document: unknown, publicKeyPem: string, text?: string): CertificateVerification {
   const publicKey = createPublicKey(publicKeyPem);
+  if (nestedDeeper(document, 8)) {
+    const problem = 'the certificate nests values deeper than an erasure certificate does: not one the ledger issues';
+    return { ok: false, signed: false, checkpointSigned: false, included: false, altered: [], problems: [problem] };
+  }
+  const ambiguities = ambiguitiesOf(text ?? '');
+  if (ambiguities.length > 0) {
+    return { ok: false, signed: false, checkpointSigned: false, included: false, altered: [], problems: ambiguities };
+  }
   const problems: string[] = [];
   const given = document !== null && typeof document === 'object' ? (document as Record<string, unknown>) : {};
   const { signature, ...unsigned } = given;
@@ -129,6 +173,12 @@ export function verifyCertificate(document: unknown, publicKeyPem: string): Cert
     if (eventId !== forgetting.eventId) problems.push(`/keysDestroyed/${index}/eventId is not the forgetting's`);
   });
   return { ok: problems.length === 0, signed, checkpointSigned, included, altered, problems };
+}
+
+/** Whether arrays and objects nest deeper than `levels`: the walks of a certificate recurse, and would overflow. */
+function nestedDeeper(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return levels === 0 || Object.values(value).some((item) => nestedDeeper(item, levels - 1));
 }
 
 type ProvedRecord = Pick<ErasureCertificate['forgetting'], 'position' | 'hash' | 'recordedAt' | 'inclusion'>;

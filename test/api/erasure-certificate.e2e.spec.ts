@@ -187,6 +187,12 @@ describe('erasure certificates', function () {
     expect(refused.status).to.equal(3);
     expect(refused.stdout).to.match(/^INVALID: \/forgetting\/position was changed: it is not what was signed/);
 
+    // A member written twice: JSON.parse keeps the signed last, a reader may see the first.
+    writeFileSync(path, text.replace('"channel": "post"', '"channel": "email", "channel": "post"'));
+    const repeated = verify(path);
+    expect(repeated.status).to.equal(3);
+    expect(repeated.stdout).to.match(/^INVALID: \/request\/channel is written twice/);
+
     const other = join(folder, 'other.pem');
     writeFileSync(other, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     const otherKey = runCli(['audit', 'verify-certificate', file, '--public-key', other], offline);

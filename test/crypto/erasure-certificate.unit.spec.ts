@@ -173,6 +173,40 @@ describe('erasure certificates: the offline verification', () => {
     expect(refused).to.be.greaterThan(text.length / 2);
   });
 
+  it('a member written twice in its file is refused: JSON.parse keeps the last, another reader the first', () => {
+    const text = JSON.stringify(certificate).replace('"channel":"post"', '"channel":"email","channel":"post"');
+    expect(verifyCertificate(JSON.parse(text), publicKey).ok, 'as parsed, the signed values').to.equal(true);
+    const result = verifyCertificate(JSON.parse(text), publicKey, text);
+    expect(result.ok).to.equal(false);
+    expect(result.problems[0]).to.equal('/request/channel is written twice: which value is meant is not certain');
+    const keyRepeated = JSON.stringify(certificate).replace('{"certificate"', '{"certificate":"x","certificate"');
+    expect(verifyCertificate(JSON.parse(keyRepeated), publicKey, keyRepeated).problems[0]).to.equal(
+      '/certificate is written twice: which value is meant is not certain',
+    );
+    const asWritten = JSON.stringify(certificate, null, 2);
+    expect(verifyCertificate(JSON.parse(asWritten), publicKey, asWritten).ok, 'each once').to.equal(true);
+  });
+
+  it('a number written otherwise than JSON.stringify does is refused: the file would show one, verify another', () => {
+    const text = JSON.stringify(certificate);
+    for (const written of ['6.0000000000000001', '6.0', '6e0', '1e400', '-0']) {
+      const changed = text.replace('"position":6,', `"position":${written},`);
+      expect(verifyCertificate(JSON.parse(changed), publicKey, changed).problems, written).to.deep.equal([
+        '/forgetting/position is a number not written as JSON.stringify does: which value is meant is not certain',
+      ]);
+    }
+  });
+
+  it('values nested deeper than any certificate are refused, not a crash', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const result = verifyCertificate({ ...certificate, extra: deep }, publicKey);
+    expect(result.ok).to.equal(false);
+    expect(result.problems).to.deep.equal([
+      'the certificate nests values deeper than an erasure certificate does: not one the ledger issues',
+    ]);
+  });
+
   it('a document that is no certificate is refused, naming what is missing', () => {
     const result = verifyCertificate({ hello: 'world' }, publicKey);
     expect(result.ok).to.equal(false);
