@@ -598,15 +598,21 @@ async function measureContactsReadModel(contacts: number) {
     return count;
   });
   const reader = new Database(join(dir, 'state.db'), { readonly: true });
-  // Stepped through without building an array: the scan itself.
-  const scan = reader
-    .prepare(
-      `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM contacts NOT INDEXED WHERE recency_at < ? AND ${LISTED_CONTACT}`,
+  // The same walk in key order, pages of 10,000 rows as their values: SQLite's part of it alone.
+  const page = reader
+    .prepare<[string, string], unknown[]>(
+      `SELECT ${INACTIVITY_COLUMNS.join(', ')} FROM contacts
+       WHERE contact_id > ? AND recency_at < ? AND ${LISTED_CONTACT} ORDER BY contact_id LIMIT 10000`,
     )
     .raw(true);
   const [rows, rawMs] = await time(async () => {
     let count = 0;
-    for (const _row of scan.iterate(cutoff)) count++;
+    for (let after = '', read = 10_000; read === 10_000;) {
+      const values = page.all(after, cutoff);
+      read = values.length;
+      count += read;
+      after = String(values.at(-1)?.[0] ?? '');
+    }
     return count;
   });
   reader.close();
