@@ -36,7 +36,7 @@ export interface LedgerConfig extends SiteConfig {
   forgetJournal: string;
   /** LEDGER_CHECKPOINT_MINUTES: how often `serve` records a signed checkpoint in the log (0: never). */
   checkpointMinutes: number;
-  /** LEDGER_DELIVERY_ATTEMPTS: attempts of one message to a subscriber before it is a dead letter (default 8). */
+  /** LEDGER_DELIVERY_ATTEMPTS: attempts of one message to a subscriber before it is a dead letter (default 30). */
   deliveryAttempts?: number;
   /** LEDGER_DELIVERY_BACKOFF_MS: the wait after a message's first failed attempt, doubling after each (default 500). */
   deliveryBackoffMs?: number;

@@ -12,8 +12,15 @@ import { destination, type Attempt, type Senders } from './sender.js';
 import { WebhookSender } from './webhook-sender.js';
 import { InOrderWindow } from './in-order-window.js';
 
-/** Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS). */
-export const DEFAULT_DELIVERY_ATTEMPTS = 8;
+/**
+ * Attempts of one message before it becomes a dead letter, by default (LEDGER_DELIVERY_ATTEMPTS):
+ * with the default waits (0.5 s doubling to 60 s, jitter over their upper half) they span 11.5 to
+ * 23 minutes, so a receiver down for ten minutes gets every message when it is back, in order,
+ * without an admin's replay.
+ */
+export const DEFAULT_DELIVERY_ATTEMPTS = 30;
+export const DEFAULT_BACKOFF_MS = 500;
+export const DEFAULT_MAX_BACKOFF_MS = 60_000;
 /** Messages of one webhook subscriber sent at once, by default (LEDGER_DELIVERY_IN_FLIGHT; issue 27: "8 in flight"). */
 export const DEFAULT_DELIVERY_IN_FLIGHT = 8;
 /**
@@ -286,7 +293,11 @@ export class DeliveryRunner {
     message: DeliveryMessage,
     progress: Progress,
   ): Promise<null | 'stopped' | Pick<DeadLetter, 'attempts' | 'error' | 'failedAt'>> {
-    const { maxAttempts = DEFAULT_DELIVERY_ATTEMPTS, baseDelayMs = 500, maxDelayMs = 60_000 } = this.options;
+    const {
+      maxAttempts = DEFAULT_DELIVERY_ATTEMPTS,
+      baseDelayMs = DEFAULT_BACKOFF_MS,
+      maxDelayMs = DEFAULT_MAX_BACKOFF_MS,
+    } = this.options;
     const send = { timeoutMs: this.options.timeoutMs ?? 10_000, signal: this.abort.signal, now: this.context.now };
     let attempt: Attempt = { ok: false, error: 'not tried' };
     for (let tried = 1; tried <= maxAttempts; tried++) {

@@ -18,7 +18,14 @@ import {
 } from '../../src/app/subscribers.js';
 import { createLogger } from '../../src/log.js';
 import { verifyWebhook } from '../../src/crypto/webhook-signature.js';
-import { DeliveryRunner, backoffDelay, type DeliveryOptions } from '../../src/jobs/delivery.js';
+import {
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_DELIVERY_ATTEMPTS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DeliveryRunner,
+  backoffDelay,
+  type DeliveryOptions,
+} from '../../src/jobs/delivery.js';
 import type { DeadLetter } from '../../src/projections/delivery-tables.js';
 
 /**
@@ -268,5 +275,15 @@ describe('delivery to webhook subscribers', function () {
       500, 1000, 2000, 4000, 60_000,
     ]);
     expect(backoffDelay(3, 500, 60_000, () => 0)).to.equal(1000);
+  });
+
+  it('spends its default attempts over more than ten minutes, however the jitter falls', () => {
+    const waits = (random: () => number) =>
+      Array.from({ length: DEFAULT_DELIVERY_ATTEMPTS - 1 }, (_, k) =>
+        backoffDelay(k + 1, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, random),
+      ).reduce((sum, wait) => sum + wait, 0);
+    // A receiver down for ten minutes: the message waiting on it is still being tried when it is back.
+    expect(waits(() => 0)).to.be.above(10 * 60_000);
+    expect(waits(() => 1)).to.be.below(24 * 60_000);
   });
 });
