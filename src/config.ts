@@ -141,12 +141,12 @@ function isNatsUrl(value: string): boolean {
   }
 }
 
-/** A wait in milliseconds from 1 to an hour, or undefined when the variable is not set. */
-function readMilliseconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** A whole number of `unit` from 1 to `max`, or undefined when the variable is not set. */
+function readCount(env: NodeJS.ProcessEnv, name: string, max: number, unit: string): number | undefined {
   const value = env[name];
   if (value === undefined) return undefined;
-  if (!/^[1-9]\d{0,6}$/.test(value) || Number(value) > 3_600_000)
-    throw new Error(`${name} must be a number of milliseconds from 1 to 3600000`);
+  if (!/^[1-9]\d*$/.test(value) || Number(value) > max)
+    throw new Error(`${name} must be a number of ${unit} from 1 to ${max}`);
   return Number(value);
 }
 
@@ -191,17 +191,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const checkpointMinutes = Number(env['LEDGER_CHECKPOINT_MINUTES'] ?? 60);
   if (!Number.isFinite(checkpointMinutes) || checkpointMinutes < 0)
     throw new Error('LEDGER_CHECKPOINT_MINUTES must be a number of minutes, 0 for never');
-  const deliveryAttempts = env['LEDGER_DELIVERY_ATTEMPTS'];
-  if (deliveryAttempts !== undefined && !/^[1-9]\d{0,3}$/.test(deliveryAttempts))
-    throw new Error('LEDGER_DELIVERY_ATTEMPTS must be a number of attempts from 1 to 9999');
-  const deliveryBackoffMs = readMilliseconds(env, 'LEDGER_DELIVERY_BACKOFF_MS');
-  const deliveryMaxBackoffMs = readMilliseconds(env, 'LEDGER_DELIVERY_MAX_BACKOFF_MS');
-  const deliveryInFlight = env['LEDGER_DELIVERY_IN_FLIGHT'];
-  if (deliveryInFlight !== undefined && !/^[1-9]\d{0,2}$/.test(deliveryInFlight))
-    throw new Error('LEDGER_DELIVERY_IN_FLIGHT must be a number of messages from 1 to 999');
-  const natsInFlight = env['LEDGER_NATS_IN_FLIGHT'];
-  if (natsInFlight !== undefined && !/^[1-9]\d{0,3}$/.test(natsInFlight))
-    throw new Error('LEDGER_NATS_IN_FLIGHT must be a number of messages from 1 to 9999');
+  const deliveryAttempts = readCount(env, 'LEDGER_DELIVERY_ATTEMPTS', 9999, 'attempts');
+  const deliveryBackoffMs = readCount(env, 'LEDGER_DELIVERY_BACKOFF_MS', 3_600_000, 'milliseconds');
+  const deliveryMaxBackoffMs = readCount(env, 'LEDGER_DELIVERY_MAX_BACKOFF_MS', 3_600_000, 'milliseconds');
+  const deliveryInFlight = readCount(env, 'LEDGER_DELIVERY_IN_FLIGHT', 999, 'messages');
+  const natsInFlight = readCount(env, 'LEDGER_NATS_IN_FLIGHT', 9999, 'messages');
   const natsUrl = env['LEDGER_NATS_URL'] ?? DEFAULT_NATS_URL;
   if (!isNatsUrl(natsUrl)) throw new Error('LEDGER_NATS_URL must be a nats:// or tls:// url of a host, port optional');
   const natsStream = env['LEDGER_NATS_STREAM'] ?? DEFAULT_NATS_STREAM;
@@ -211,11 +205,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     dataDir,
     natsUrl,
     natsStream,
-    ...(deliveryAttempts !== undefined ? { deliveryAttempts: Number(deliveryAttempts) } : {}),
+    ...(deliveryAttempts !== undefined ? { deliveryAttempts } : {}),
     ...(deliveryBackoffMs !== undefined ? { deliveryBackoffMs } : {}),
     ...(deliveryMaxBackoffMs !== undefined ? { deliveryMaxBackoffMs } : {}),
-    ...(deliveryInFlight !== undefined ? { deliveryInFlight: Number(deliveryInFlight) } : {}),
-    ...(natsInFlight !== undefined ? { natsInFlight: Number(natsInFlight) } : {}),
+    ...(deliveryInFlight !== undefined ? { deliveryInFlight } : {}),
+    ...(natsInFlight !== undefined ? { natsInFlight } : {}),
     auditKeyFile: resolve(env['LEDGER_AUDIT_KEY_FILE'] ?? join(dataDir, 'audit.key')),
     // Beside the master key, apart from data backups: a restore must not roll it back with the data.
     forgetJournal: resolve(
