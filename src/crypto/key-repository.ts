@@ -50,6 +50,9 @@ export class MasterKeyRotated extends Error {
   }
 }
 
+/** What a wipe of destroyed keys' bytes found: done (or nothing to do), or held back by a reader. */
+export type WipeOutcome = 'wiped' | 'heldBack';
+
 export interface KeyRepository {
   findByScopes(scopes: readonly string[]): Promise<{ keys: WrappedKey[]; tombstones: Tombstone[] }>;
   /** Keys and tombstones by key id (a tombstone keeps the id of the key it replaced). */
@@ -94,6 +97,12 @@ export interface KeyRepository {
   finishRotation(at: string): Promise<void>;
   /** Drops the bridge from the storage's files: the first start on the next master key, after a finished rotation. */
   closeBridge(): Promise<void>;
+  /**
+   * Wipes the bytes of the keys destroyed so far from the storage's files, where a shred's own wipe
+   * was held back (a reader of keys.db's WAL, a PostgreSQL snapshot older than the shred) or
+   * failed: `heldBack` when it still is (done again by the next shred and the next call).
+   */
+  wipeShredded(): Promise<WipeOutcome>;
   /** Holds no master key record, no key and no tombstone: new, or not the ledger's (a lost keys.db). */
   holdsNothing(): Promise<boolean>;
   close(): Promise<void>;

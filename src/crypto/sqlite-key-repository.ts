@@ -6,6 +6,7 @@ import {
   type MasterKeyRotation,
   type Shred,
   type Tombstone,
+  type WipeOutcome,
   type WrappedKey,
 } from './key-repository.js';
 import { asBuffer, KeysDbLookUps, openKeysDb, truncateWal } from './keys-db.js';
@@ -138,6 +139,19 @@ export class SqliteKeyRepository implements KeyRepository {
   async finishRotation(at: string) {
     truncateWal(this.db, this.wipeTries);
     this.db.prepare('UPDATE master_key_rotation SET finished_at = ? WHERE finished_at IS NULL').run(at);
+  }
+
+  /**
+   * The writer truncates the WAL after each shred, unless a reader of it (a backup) holds it back:
+   * the page images with the destroyed keys are gone once it is truncated, whatever came before.
+   */
+  async wipeShredded(): Promise<WipeOutcome> {
+    try {
+      truncateWal(this.db, 1);
+      return 'wiped';
+    } catch {
+      return 'heldBack';
+    }
   }
 
   async closeBridge() {

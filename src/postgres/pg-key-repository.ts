@@ -5,6 +5,7 @@ import {
   type Shred,
   type ShredCause,
   type Tombstone,
+  type WipeOutcome,
   type WrappedKey,
 } from '../crypto/key-repository.js';
 import { createSchema, schemaIdentifier, type LedgerPool } from './database.js';
@@ -44,7 +45,14 @@ const ddl = (s: string) => `
     singleton boolean PRIMARY KEY CHECK (singleton), from_id text NOT NULL, to_id text NOT NULL,
     started_at text NOT NULL, finished_at text);
   CREATE TABLE IF NOT EXISTS ${s}.master_key_bridge (
-    singleton boolean PRIMARY KEY CHECK (singleton), bridge bytea NOT NULL);`;
+    singleton boolean PRIMARY KEY CHECK (singleton), bridge bytea NOT NULL);
+  CREATE TABLE IF NOT EXISTS ${s}.key_wipes (
+    singleton boolean PRIMARY KEY CHECK (singleton), shreds bigint NOT NULL, wiped bigint NOT NULL,
+    last_shred_xid text NOT NULL);
+  INSERT INTO ${s}.key_wipes
+    SELECT true, CASE WHEN EXISTS (SELECT 1 FROM ${s}.scope_keys WHERE wrapped IS NULL) THEN 1 ELSE 0 END, 0,
+      (txid_current() % 4294967296)::text
+    ON CONFLICT DO NOTHING;`;
 
 const toKey = (row: ScopeRow): WrappedKey => ({
   scope: row.scope,
@@ -73,13 +81,17 @@ const WIPE_TIMEOUT_MS = 3_600_000;
  * wiping it (the bytes stay until a later row happens to overwrite them). So every shred that
  * destroyed a key is followed by VACUUM FULL of the table, which rewrites it into a new file and
  * drops the old one: the destroyed bytes are in no page of the table. Shreds arriving during a
- * VACUUM FULL share the next one. What remains is outside the table: WAL segments until they are
- * recycled, base backups and WAL archives until they expire (README "Running on several machines").
+ * VACUUM FULL share the next one. But VACUUM FULL copies the row versions a snapshot still open
+ * may see: a wipe counts only when no session older than it was open. Shreds and wipes are
+ * counted in `key_wipes`, in the shred's own transaction, so a wipe held back (or a VACUUM that
+ * failed, or a crash) is done again by the next shred and at every start (wipeShredded). What
+ * remains is outside the table: WAL segments until they are recycled, base backups and WAL
+ * archives until they expire (docs/multi-machine.md).
  */
 export class PgKeyRepository implements KeyRepository {
   private readonly s: string;
-  private compacting: Promise<void> = Promise.resolve();
-  private nextCompaction: Promise<void> | null = null;
+  private wiping: Promise<unknown> = Promise.resolve();
+  private nextWipe: Promise<WipeOutcome> | null = null;
 
   private constructor(
     private readonly pool: LedgerPool,
@@ -199,20 +211,31 @@ export class PgKeyRepository implements KeyRepository {
     } = await this.pool.query<{ xid: string }>(`SELECT (txid_current() % 4294967296)::text AS xid`);
     const deadline = Date.now() + this.snapshotWaitMs;
     for (;;) {
-      const { rows } = await this.pool.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-         WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid)`,
-        [xid],
-      );
-      if (rows.length === 0) return;
+      const held = await this.sessionsOlderThan(xid);
+      if (held.length === 0) return;
       if (Date.now() > deadline) {
         throw new Error(
-          `sessions ${rows.map((row) => row.pid).join(', ')} hold snapshots from before the re-wrap, ` +
+          `sessions ${held.join(', ')} hold snapshots from before the re-wrap, ` +
             'which would keep the old wrappings in the keys table: run the rotation again once they have ended',
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
+  }
+
+  /**
+   * The sessions of this database whose snapshot or transaction began before transaction `xid` (and
+   * the replication slots holding rows from before it): VACUUM FULL keeps every row version they may see.
+   */
+  private async sessionsOlderThan(xid: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ holder: string }>(
+      `SELECT pid::text AS holder FROM pg_stat_activity
+       WHERE pid <> pg_backend_pid() AND datname = current_database()
+         AND (age(backend_xmin) >= age($1::text::xid) OR age(backend_xid) >= age($1::text::xid))
+       UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE age(xmin) >= age($1::text::xid)`,
+      [xid],
+    );
+    return rows.map((row) => row.holder);
   }
 
   /** TRUNCATE drops the table's file whatever snapshots are open: the bridge is in no page afterwards. */
@@ -293,36 +316,63 @@ export class PgKeyRepository implements KeyRepository {
       for (const scope of scopes) if (!causes.has(scope)) causes.set(scope, cause);
     if (causes.size === 0) return 0;
     const scopes = [...causes.keys()];
-    // xmax is set on a row version written by the DO UPDATE branch: a key that was destroyed.
-    const { rows } = await this.pool.query<{ destroyed: boolean }>(
-      `INSERT INTO ${this.s}.scope_keys (scope, shredded_at, reason, event_id)
-       SELECT scope, $2, reason, event_id FROM unnest($1::text[], $3::text[], $4::text[]) AS u(scope, reason, event_id)
-       ORDER BY scope
-       ON CONFLICT (scope) DO UPDATE SET master_key_id = NULL, wrapped = NULL,
-         shredded_at = excluded.shredded_at, reason = excluded.reason, event_id = excluded.event_id
-       WHERE scope_keys.wrapped IS NOT NULL
-       RETURNING xmax <> 0 AS destroyed`,
+    // xmax is set on a row version written by the DO UPDATE branch: a key that was destroyed. A
+    // shred that destroyed one is counted in the same transaction: its wipe is owed from then on.
+    const { rows } = await this.pool.query<{ destroyed: number }>(
+      `WITH shredded AS (
+         INSERT INTO ${this.s}.scope_keys (scope, shredded_at, reason, event_id)
+         SELECT scope, $2, reason, event_id
+         FROM unnest($1::text[], $3::text[], $4::text[]) AS u(scope, reason, event_id)
+         ORDER BY scope
+         ON CONFLICT (scope) DO UPDATE SET master_key_id = NULL, wrapped = NULL,
+           shredded_at = excluded.shredded_at, reason = excluded.reason, event_id = excluded.event_id
+         WHERE scope_keys.wrapped IS NOT NULL
+         RETURNING xmax <> 0 AS destroyed),
+       counted AS (
+         UPDATE ${this.s}.key_wipes SET shreds = shreds + 1, last_shred_xid = (txid_current() % 4294967296)::text
+         WHERE EXISTS (SELECT 1 FROM shredded WHERE destroyed))
+       SELECT count(*) FILTER (WHERE destroyed)::int AS destroyed FROM shredded`,
       [scopes, at, scopes.map((scope) => causes.get(scope)!.reason), scopes.map((scope) => causes.get(scope)!.eventId)],
     );
-    const destroyed = rows.filter((row) => row.destroyed).length;
-    if (destroyed > 0) await this.compact();
+    const destroyed = rows[0]!.destroyed;
+    if (destroyed > 0) await this.wipeShredded();
     return destroyed;
   }
 
-  /** VACUUM FULL after destroyed keys; callers arriving while one runs share the next one. */
-  private compact(): Promise<void> {
-    if (this.nextCompaction) return this.nextCompaction;
-    const next = this.compacting.then(async () => {
-      this.nextCompaction = null;
-      await this.pool.query(`VACUUM FULL ${this.s}.scope_keys`);
+  /** VACUUM FULL while a wipe is owed; callers arriving while one runs share the next one. */
+  wipeShredded(): Promise<WipeOutcome> {
+    if (this.nextWipe) return this.nextWipe;
+    const next = this.wiping.then(async () => {
+      this.nextWipe = null;
+      return this.wipeOwed();
     });
-    this.nextCompaction = next;
-    this.compacting = next.catch(() => {});
+    this.nextWipe = next;
+    this.wiping = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Counts the shreds up to now as wiped once VACUUM FULL has rewritten the table with no session
+   * open from before the last of them (looked for before and after: one would have kept the
+   * destroyed row versions in the new file).
+   */
+  private async wipeOwed(): Promise<WipeOutcome> {
+    const {
+      rows: [owed],
+    } = await this.pool.query<{ shreds: string; wiped: string; last_shred_xid: string }>(
+      `SELECT shreds, wiped, last_shred_xid FROM ${this.s}.key_wipes`,
+    );
+    if (!owed || owed.shreds === owed.wiped) return 'wiped';
+    const heldBefore = await this.sessionsOlderThan(owed.last_shred_xid);
+    await this.pool.query(`VACUUM FULL ${this.s}.scope_keys`);
+    const heldAfter = await this.sessionsOlderThan(owed.last_shred_xid);
+    if (heldBefore.length > 0 || heldAfter.length > 0) return 'heldBack';
+    await this.pool.query(`UPDATE ${this.s}.key_wipes SET wiped = greatest(wiped, $1::bigint)`, [owed.shreds]);
+    return 'wiped';
   }
 
   /** The pool belongs to whoever opened it. */
   async close() {
-    await this.compacting;
+    await this.wiping;
   }
 }

@@ -6,6 +6,14 @@ import pg from 'pg';
 import { TEST_DATABASE_URL, testDatabase } from '../support/postgres.js';
 import { rotateMasterKey } from '../../src/app/rotate-master-key.js';
 import { describeKeyStoreContract } from './key-store.contract.js';
+import { readConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { openLedger } from '../../src/app/open-ledger.js';
+import { publish } from '../../src/app/publish.js';
+import { forgetContact } from '../../src/app/forget-contact.js';
+import { tempDataDir } from '../support/ledger.js';
+import { person, registered } from '../support/events.js';
+import { contactScope } from '../../src/domain/identifiers.js';
 
 describeKeyStoreContract('postgres (own schema)', async () => {
   const database = testDatabase();
@@ -68,6 +76,92 @@ describe('postgres keys physical shredding', () => {
       await repository.close();
     } finally {
       await database.dispose();
+    }
+  });
+
+  it('a wipe held back by a snapshot from before the forgetting stays owed, and the next start does it', async () => {
+    const database = testDatabase();
+    const schema = database.schema();
+    const report = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    try {
+      const repository = await PgKeyRepository.open(database.pool, schema);
+      const tablePages = await pagesReader(database.pool, schema);
+      const keys = new KeyStore(repository, MasterKey.generate());
+      const scopes = Array.from({ length: 20 }, (_, i) => `contact:C-${i}`);
+      await keys.keysFor(scopes);
+      const { keys: forgotten } = await repository.findByScopes(scopes.slice(0, 5));
+      const leftInPages = async () => {
+        const pages = await tablePages('scope_keys');
+        return forgotten.filter((row) => pages.includes(row.wrapped.subarray(0, 16))).length;
+      };
+      // A report's snapshot, taken before the forgetting: VACUUM FULL copies the row versions it may see.
+      await report.connect();
+      await report.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await report.query('SELECT 1');
+
+      expect(await keys.shred(scopes.slice(0, 5), { reason: 'ContactAnonymized', eventId: 'ev' })).to.equal(5);
+      expect(await leftInPages()).to.equal(5);
+      expect(await repository.wipeShredded()).to.equal('heldBack');
+      await repository.close();
+      await report.query('COMMIT');
+
+      // A later start (another process, the same schema) finds the wipe owed and does it.
+      const restarted = await PgKeyRepository.open(database.pool, schema);
+      expect(await restarted.wipeShredded()).to.equal('wiped');
+      expect(await leftInPages()).to.equal(0);
+      const { keys: kept, tombstones } = await restarted.findByScopes(scopes);
+      expect([kept.length, tombstones.length]).to.deep.equal([15, 5]);
+      await restarted.close();
+    } finally {
+      await report.end();
+      await database.dispose();
+    }
+  });
+
+  it('a forgetting whose wipe a report held back is wiped by the next start of the ledger', async () => {
+    const data = tempDataDir('postgres');
+    const config = readConfig(data.env);
+    const report = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+    try {
+      let ledger = await openLedger(config, createLogger('silent'));
+      const [gone, kept] = [person(), person()];
+      for (const p of [gone, kept]) await publish(ledger, registered(p));
+      const tablePages = await pagesReader(pool, config.keysSchema);
+      const wrappedKey = async (contactId: string) =>
+        (
+          await pool.query<{ wrapped: Buffer | null }>(
+            `SELECT wrapped FROM "${config.keysSchema}".scope_keys WHERE scope = $1`,
+            [contactScope(contactId)],
+          )
+        ).rows[0]?.wrapped ?? null;
+      const wrapped = (await wrappedKey(gone.contactId))!;
+      const inPages = async () => (await tablePages('scope_keys')).includes(wrapped.subarray(0, 16));
+      await report.connect();
+      await report.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await report.query('SELECT 1');
+      await forgetContact(ledger, gone.contactId, { reason: 'request', requestId: 'REQ-WIPE' });
+      expect(await ledger.shredder.reconcile()).to.include({ keysDestroyed: 1 }); // what `serve` follows the log for
+      expect(await wrappedKey(gone.contactId)).to.equal(null);
+      expect(await inPages()).to.equal(true);
+      await ledger.close();
+      await report.query('COMMIT');
+      const owed = async () =>
+        (await pool.query<{ owed: boolean }>(`SELECT shreds > wiped AS owed FROM "${config.keysSchema}".key_wipes`))
+          .rows[0]!.owed;
+      expect(await owed()).to.equal(true);
+
+      ledger = await openLedger(config, createLogger('silent'));
+      expect(await owed()).to.equal(false);
+      expect(await inPages()).to.equal(false);
+      expect([await wrappedKey(gone.contactId), await wrappedKey(kept.contactId)]).to.satisfy(
+        ([forgotten, other]: Array<Buffer | null>) => forgotten === null && other !== null,
+      );
+      await ledger.close();
+    } finally {
+      await report.end();
+      await pool.end();
+      await data.remove();
     }
   });
 

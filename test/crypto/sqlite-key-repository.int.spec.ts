@@ -71,6 +71,28 @@ describe('sqlite keys.db physical shredding', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("a reader holding the WAL keeps a shred's bytes there, held back; a later wipe clears them", async () => {
+    const { dir, path } = tempKeysDb();
+    const repository = new SqliteKeyRepository(path);
+    const keys = new KeyStore(repository, MasterKey.generate());
+    const scopes = Array.from({ length: 20 }, (_, i) => `contact:C-${i}`);
+    await keys.keysFor(scopes);
+    const { keys: rows } = await repository.findByScopes(scopes.slice(0, 5));
+    const left = () => rows.filter((row) => fileBytes(path).includes(row.wrapped.subarray(28))).length;
+    const reader = new Database(path);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM keys').get();
+    expect(await keys.shred(scopes.slice(0, 5), { reason: 'ContactAnonymized', eventId: 'ev' })).to.equal(5);
+    expect(left()).to.equal(5);
+    expect(await repository.wipeShredded()).to.equal('heldBack');
+    reader.exec('COMMIT');
+    reader.close();
+    expect(await repository.wipeShredded()).to.equal('wiped');
+    expect(left()).to.equal(0);
+    await repository.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a reader holding the WAL keeps a rotation unfinished, never reported wiped; run again after, it is', async () => {
     const { dir, path } = tempKeysDb();
     const repository = new SqliteKeyRepository(path, { wipeTries: 1 });
