@@ -618,7 +618,9 @@ export interface components {
           | 'producer'
           | 'partner'
           | 'contractor';
+        /** Format: text */
         firstName?: string;
+        /** Format: text */
         lastName?: string;
         /** Format: email */
         email?: string;
@@ -628,7 +630,9 @@ export interface components {
         /** @enum {string} */
         gender?: 'female' | 'male' | 'other' | 'undisclosed';
         address?: {
+          /** Format: text */
           street?: string;
+          /** Format: text */
           line2?: string;
           /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
           postcode?: string;
@@ -671,7 +675,9 @@ export interface components {
           | 'producer'
           | 'partner'
           | 'contractor';
+        /** Format: text */
         firstName?: string;
+        /** Format: text */
         lastName?: string;
         /** Format: email */
         email?: string;
@@ -681,7 +687,9 @@ export interface components {
         /** @enum {string} */
         gender?: 'female' | 'male' | 'other' | 'undisclosed';
         address?: {
+          /** Format: text */
           street?: string;
+          /** Format: text */
           line2?: string;
           /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
           postcode?: string;
@@ -738,6 +746,7 @@ export interface components {
       data: {
         /** Format: opaque-id */
         noteId: string;
+        /** Format: text */
         text: string;
       };
     };
@@ -759,6 +768,7 @@ export interface components {
       type: 'RemarkSet';
       /** RemarkSet */
       data: {
+        /** Format: text */
         text: string;
       };
     };
@@ -782,6 +792,7 @@ export interface components {
       data: {
         /** Format: opaque-id */
         orderId: string;
+        /** Format: text */
         text: string;
       };
     };
@@ -807,6 +818,7 @@ export interface components {
         kind: 'privacy' | 'terms';
         /** Format: uri */
         url?: string;
+        /** Format: text */
         version?: string;
       };
     };
@@ -830,6 +842,7 @@ export interface components {
       data: {
         /** Format: code */
         criterion: string;
+        /** Format: text */
         value: string;
       };
     };
@@ -873,6 +886,7 @@ export interface components {
       type: 'PaymentAliasSaved';
       /** PaymentAliasSaved */
       data: {
+        /** Format: text */
         alias: string;
         buyerConsent: boolean;
       };
@@ -1000,12 +1014,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
+          /** Format: text */
           firstName?: string;
+          /** Format: text */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
+            /** Format: text */
             street?: string;
+            /** Format: text */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1018,6 +1036,7 @@ export interface components {
         answers?: {
           /** @enum {string} */
           questionType: 'address' | 'email' | 'text';
+          /** Format: text */
           value: string;
         }[];
         /** Format: ip */
@@ -1059,12 +1078,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
+          /** Format: text */
           firstName?: string;
+          /** Format: text */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
+            /** Format: text */
             street?: string;
+            /** Format: text */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1077,6 +1100,7 @@ export interface components {
         answers?: {
           /** @enum {string} */
           questionType: 'address' | 'email' | 'text';
+          /** Format: text */
           value: string;
         }[];
         /** Format: ip */
@@ -1118,12 +1142,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
+          /** Format: text */
           firstName?: string;
+          /** Format: text */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
+            /** Format: text */
             street?: string;
+            /** Format: text */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1136,6 +1164,7 @@ export interface components {
         answers?: {
           /** @enum {string} */
           questionType: 'address' | 'email' | 'text';
+          /** Format: text */
           value: string;
         }[];
         /** Format: ip */
@@ -1177,12 +1206,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
+          /** Format: text */
           firstName?: string;
+          /** Format: text */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
+            /** Format: text */
             street?: string;
+            /** Format: text */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1195,6 +1228,7 @@ export interface components {
         answers?: {
           /** @enum {string} */
           questionType: 'address' | 'email' | 'text';
+          /** Format: text */
           value: string;
         }[];
         /** Format: ip */
@@ -1359,12 +1393,15 @@ export interface components {
         purpose: string;
         /** @enum {string} */
         source: 'portal' | 'form' | 'operator' | 'import';
+        /** Format: text */
         wordingVersion: string;
         /** @constant */
         preChecked: false;
         /** Format: ip */
         ipAddress?: string;
+        /** Format: text */
         operatorName?: string;
+        /** Format: text */
         evidenceNote?: string;
       };
     };
@@ -1416,6 +1453,7 @@ export interface components {
         requestId: string;
         /** @enum {string} */
         channel: 'email' | 'post' | 'portal' | 'phone' | 'desk';
+        /** Format: text */
         evidence?: string;
         /** Format: ip */
         ipAddress?: string;
@@ -1589,7 +1627,9 @@ export interface components {
       contactId: string;
       registeredAt: string | null;
       details: {
+        /** Format: text */
         firstName?: string;
+        /** Format: text */
         lastName?: string;
         /** Format: email */
         email?: string;
@@ -1599,7 +1639,9 @@ export interface components {
         /** @enum {string} */
         gender?: 'female' | 'male' | 'other' | 'undisclosed';
         address?: {
+          /** Format: text */
           street?: string;
+          /** Format: text */
           line2?: string;
           /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
           postcode?: string;
@@ -1745,7 +1787,9 @@ export interface components {
         contactId: string;
         registeredAt: string | null;
         details: {
+          /** Format: text */
           firstName?: string;
+          /** Format: text */
           lastName?: string;
           /** Format: email */
           email?: string;
@@ -1755,7 +1799,9 @@ export interface components {
           /** @enum {string} */
           gender?: 'female' | 'male' | 'other' | 'undisclosed';
           address?: {
+            /** Format: text */
             street?: string;
+            /** Format: text */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -2077,6 +2123,7 @@ export interface components {
       purpose: string;
       /** @enum {string} */
       answer: 'yes' | 'no';
+      /** Format: text */
       wordingVersion?: string;
     };
     /** ErasureRequest */
@@ -2120,6 +2167,7 @@ export interface components {
       contactId: string;
       /** @enum {string} */
       channel: 'email' | 'post' | 'portal' | 'phone' | 'desk';
+      /** Format: text */
       evidence?: string;
     };
     /** ErasureRequestList */
@@ -2401,9 +2449,15 @@ export interface components {
     /** @description the body of the job named in the path */
     ScheduleSettings:
       | {
-          /** @description a cron expression, e.g. "0 2 * * *" (every night at 02:00) */
+          /**
+           * Format: text
+           * @description a cron expression, e.g. "0 2 * * *" (every night at 02:00)
+           */
           cron: string;
-          /** @description an IANA time zone, e.g. Europe/Paris; default UTC */
+          /**
+           * Format: text
+           * @description an IANA time zone, e.g. Europe/Paris; default UTC
+           */
           timezone?: string;
           /** @description false keeps the schedule without running it; default true */
           enabled?: boolean;
@@ -2415,9 +2469,15 @@ export interface components {
           inactivityMonths?: number;
         }
       | {
-          /** @description a cron expression, e.g. "0 2 * * *" (every night at 02:00) */
+          /**
+           * Format: text
+           * @description a cron expression, e.g. "0 2 * * *" (every night at 02:00)
+           */
           cron: string;
-          /** @description an IANA time zone, e.g. Europe/Paris; default UTC */
+          /**
+           * Format: text
+           * @description an IANA time zone, e.g. Europe/Paris; default UTC
+           */
           timezone?: string;
           /** @description false keeps the schedule without running it; default true */
           enabled?: boolean;
@@ -2464,7 +2524,10 @@ export interface components {
        * @enum {string}
        */
       kind: 'webhook' | 'nats';
-      /** @description webhook: https (http only for localhost or 127.0.0.1), no user or password */
+      /**
+       * Format: text
+       * @description webhook: https (http only for localhost or 127.0.0.1), no user or password
+       */
       url?: string;
       /** @description nats: a subject without wildcards */
       subject?: string;

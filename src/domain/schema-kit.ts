@@ -34,8 +34,9 @@ export const OneOf = <const T extends readonly string[]>(values: T, options: Rec
  * data, and none that looks like a phone number (`0612345678` is a slug).
  */
 export const Code = () => Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', format: 'code' });
+/** Text people write (names, notes, versions): see the `text` format (validation.ts). */
 export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
-  Type.String({ minLength: 1, maxLength, ...options });
+  Type.String({ minLength: 1, maxLength, format: 'text', ...options });
 export const Email = (options: Record<string, unknown> = {}) =>
   Type.String({ format: 'email', maxLength: 254, ...options });
 /**

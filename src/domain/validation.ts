@@ -27,6 +27,16 @@ function isInstant(value: string): boolean {
 /** A calendar date (YYYY-MM-DD) that exists (no February 30), in years MIN_YEAR..MAX_YEAR. */
 const isCalendarDate = (value: string): boolean => date.validate(value) && yearInRange(Number(value.slice(0, 4)));
 
+/**
+ * What text people write never holds: control characters but tab and line breaks (C0, DEL, C1);
+ * the bidirectional overrides and isolates, which display text in another order than it is
+ * stored (a name that reads as another in an export or a terminal); and lone surrogates, which
+ * JSON can escape, and which turn into U+FFFD when sealed (the text stored is not the text sent).
+ * With the `u` flag a surrogate pair is one code point: only a lone half matches.
+ */
+const NOT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/u;
+export const isCleanText = (value: string): boolean => !NOT_TEXT.test(value);
+
 /** The one ajv instance: strict, all errors, and the formats the catalog uses. */
 export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addKeyword({ keyword: 'personal', schemaType: 'boolean' });
@@ -73,6 +83,10 @@ export const CUSTOM_FORMATS: Record<string, { description: string; validate: (va
     validate: isCalendarDate,
   },
   ip: { description: 'an IPv4 or IPv6 address', validate: (v) => ipv4.test(v) || ipv6.test(v) },
+  text: {
+    description: 'text: no control character but tab and line breaks, no bidirectional override, no lone surrogate',
+    validate: isCleanText,
+  },
 };
 for (const [name, { validate }] of Object.entries(CUSTOM_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
 
@@ -114,6 +128,8 @@ function describeFormat(format: string): string {
       return 'opaque id (letters, digits, . _ : -; not an e-mail or phone number)';
     case 'code':
       return 'code (a-z, 0-9, -; not a phone number)';
+    case 'text':
+      return 'text (no control character but tab and line breaks, no bidirectional override or lone surrogate)';
     default:
       return format;
   }

@@ -127,6 +127,13 @@ describe('envelope validation', () => {
       { ...base, type: 'LegalHoldPlaced', data: { reason: 'Mr Smith sued us' } },
       '/data/reason',
     ],
+    ['a note holding a terminal escape', { ...base, data: { noteId: 'N-1', text: 'ok \u001b[2J' } }, '/data/text'],
+    [
+      'a first name reversed by a bidirectional override',
+      { ...base, type: 'ContactRegistered', data: { role: 'individual', firstName: 'Zo\u202Eé' } },
+      '/data/firstName',
+    ],
+    ['a note ending in half a surrogate pair', { ...base, data: { noteId: 'N-1', text: 'x \uD83D' } }, '/data/text'],
     ['expectedRevision below -1', { ...base, expectedRevision: -2 }, '/expectedRevision'],
     ['id that is not a uuid', { ...base, id: 'abc' }, '/id'],
     ['empty rectification', { ...base, type: 'ContactDetailsChanged', data: {} }, '/data'],

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CalendarDate, Code, Instant } from '../../src/domain/schema-kit.js';
+import { CalendarDate, Code, Instant, Text } from '../../src/domain/schema-kit.js';
 import { looksPersonal } from '../../src/domain/identifiers.js';
 import { normalizeInstants, validatorFor } from '../../src/domain/validation.js';
 
@@ -84,6 +84,26 @@ describe('clear values that look personal', () => {
   for (const [what, value] of clear) {
     it(`passes ${what}`, () => expect(looksPersonal(value), value).to.equal(false));
   }
+  it('text: what people write, tab and line breaks included; no control character, override or lone surrogate', () => {
+    const isText = validatorFor(Text(200));
+    for (const value of ['Zoé', 'line one\nline two\r\n\tindented', 'emoji 😀', 'Ⅻ rue de l’Église', 'a\u2028b']) {
+      expect(isText(value), JSON.stringify(value)).to.equal(true);
+    }
+    for (const value of [
+      'x\u0000',
+      '\u001b[31mred',
+      'bell\u0007',
+      'del\u007f',
+      'c1\u0085',
+      'a\u202Eb',
+      'a\u2066b',
+      '\uD83D',
+      'x\uDE00',
+    ]) {
+      expect(isText(value), JSON.stringify(value)).to.equal(false);
+    }
+  });
+
   it('codes: slugs that are not phone numbers', () => {
     const isCode = validatorFor(Code());
     expect(isCode('newsletter')).to.equal(true);
