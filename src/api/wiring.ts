@@ -1,8 +1,15 @@
 import { PROBLEM_TYPES } from '../domain/problem-types.js';
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { ErrorObject } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import { ValidationError } from '../domain/errors.js';
+import { PayloadTooLarge, ValidationError } from '../domain/errors.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
 import type { Logger } from '../log.js';
 import { openOnLoopback, requireRole } from './guards.js';
@@ -52,9 +59,23 @@ export function wireRoutes(app: Express, routes: readonly AnyRoute[], context: R
   app.use(methodNotAllowed(routes));
 }
 
-function handlersOf(route: AnyRoute, context: RouteContext, validate: boolean): RequestHandler[] {
+/** A body past a route's fixed limit: a 413 that says the route's limit, not the configured one. */
+const tooLargeFor =
+  (limit: number): ErrorRequestHandler =>
+  (error: { type?: string }, _req, _res, next) =>
+    next(
+      error.type === 'entity.too.large'
+        ? new PayloadTooLarge(`the request body is larger than this route takes (${limit} bytes)`)
+        : error,
+    );
+
+function handlersOf(
+  route: AnyRoute,
+  context: RouteContext,
+  validate: boolean,
+): Array<RequestHandler | ErrorRequestHandler> {
   const { ledger, options } = context;
-  const handlers: RequestHandler[] = [];
+  const handlers: Array<RequestHandler | ErrorRequestHandler> = [];
   if (validate) handlers.push(checkResponses(route, context.log));
   if (route.access === 'loopback') handlers.push(openOnLoopback(ledger));
   else if (route.access !== 'open') handlers.push(requireRole(ledger, route.access));
@@ -64,8 +85,10 @@ function handlersOf(route: AnyRoute, context: RouteContext, validate: boolean): 
     const limit = body.limit === 'max' ? options.maxBodyBytes : body.limit;
     // A body its use case checks (publish) may be any JSON value: the use case says what is wrong with it.
     handlers.push(requireJson, express.json({ limit, strict: !body.unchecked }));
+    // The configured limit is named where it applies (problem.ts); a route's own limit is said here.
+    if (body.limit !== 'max') handlers.push(tooLargeFor(body.limit));
   }
-  handlers.push(async (req, res) => {
+  handlers.push(async (req: Request, res: Response) => {
     const params = route.params ? checkInput(route.params, { ...req.params }, 'path') : {};
     const query = route.query ? checkInput(route.query, queryOf(route.query, req.query), 'query') : {};
     let parsed: unknown = req.body;

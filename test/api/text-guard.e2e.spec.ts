@@ -26,6 +26,17 @@ describe('text guard on the API: POST /v1/text-guard and the notes of a publish'
     await ledger.dispose();
   });
 
+  it("a text past the route's own limit: a 413 naming that limit, not the configured one", async () => {
+    const response = await api.post('/v1/text-guard', { text: 'x'.repeat(70 * 1024) });
+    expect(response.status).to.equal(413);
+    expect(response.body.detail).to.equal('the request body is larger than this route takes (65536 bytes)');
+    const batch = await api.post('/v1/events', { events: [note('y'.repeat(9 * 1024 * 1024))] });
+    expect([batch.status, batch.body.detail]).to.deep.equal([
+      413,
+      'the request body is larger than the configured limit (LEDGER_MAX_BODY)',
+    ]);
+  });
+
   it('answers the categories, the words and the advice for a text', async () => {
     const response = await api.post('/v1/text-guard', { text: 'Cliente diabétique et syndiquée' });
     expect(response.status).to.equal(200);
