@@ -110,16 +110,26 @@ export interface CertificateVerification {
  */
 export function verifyCertificate(document: unknown, publicKeyPem: string, text?: string): CertificateVerification {
   const publicKey = createPublicKey(publicKeyPem);
+  const refused = (problem: string): CertificateVerification => ({
+    ok: false,
+    signed: false,
+    checkpointSigned: false,
+    included: false,
+    altered: [],
+    problems: [problem],
+  });
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    return refused('the document is not a JSON object: not an erasure certificate as the ledger issues');
+  }
   if (nestedDeeper(document, 8)) {
-    const problem = 'the certificate nests values deeper than an erasure certificate does: not one the ledger issues';
-    return { ok: false, signed: false, checkpointSigned: false, included: false, altered: [], problems: [problem] };
+    return refused('the certificate nests values deeper than an erasure certificate does: not one the ledger issues');
   }
   const ambiguities = ambiguitiesOf(text ?? '');
   if (ambiguities.length > 0) {
     return { ok: false, signed: false, checkpointSigned: false, included: false, altered: [], problems: ambiguities };
   }
   const problems: string[] = [];
-  const given = document !== null && typeof document === 'object' ? (document as Record<string, unknown>) : {};
+  const given = document as Record<string, unknown>;
   const { signature, ...unsigned } = given;
   const { digests, ...stated } = unsigned;
   const signedDigests = digests !== null && typeof digests === 'object' ? (digests as Record<string, unknown>) : {};

@@ -207,6 +207,14 @@ describe('erasure certificates: the offline verification', () => {
     ]);
   });
 
+  it('a document that is not an object is refused as such, whatever it is', () => {
+    for (const document of [null, 42, 'certificate', [certificate], true]) {
+      expect(verifyCertificate(document, publicKey).problems).to.deep.equal([
+        'the document is not a JSON object: not an erasure certificate as the ledger issues',
+      ]);
+    }
+  });
+
   it('a document that is no certificate is refused, naming what is missing', () => {
     const result = verifyCertificate({ hello: 'world' }, publicKey);
     expect(result.ok).to.equal(false);
