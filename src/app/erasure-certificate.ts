@@ -17,8 +17,8 @@ import type { StoredEvent } from '../store/event-store.js';
  * inclusion proof of each of those records under it. Nothing personal: ids, codes, dates and
  * hashes. Issued once the person is forgotten here, whether or not every system has confirmed (the
  * certificate says which have). 404 for an unknown request; 422 for one that forgot nothing
- * (pending or refused), or whose keys the shredder has not destroyed yet (it says so rather than
- * certify what is not done).
+ * (pending or refused), or whose keys the shredder has not destroyed, or the key store not wiped
+ * from its files, yet (it says so rather than certify what is not done).
  */
 export async function erasureCertificate(
   context: LedgerContext & { checkpointSigner: CheckpointSigner },
@@ -47,6 +47,15 @@ export async function erasureCertificate(
       `the keys of the forgetting ${forgettingId} are not all destroyed yet`,
       'the shredder destroys them moments after the forgetting (ledger serve; ledger forget does it at once): ' +
         'ask again',
+      { requestId, forgettingEvent: forgettingId },
+    );
+  }
+  // Destroyed, but their bytes may still be in the files while a reader holds them: wiped now, or said.
+  if ((await context.keys.wipeShredded()) === 'heldBack') {
+    throw new RuleViolation(
+      `the keys of the forgetting ${forgettingId} are destroyed, ` +
+        "but their bytes are not wiped from the key store's files yet",
+      'a session or a backup that began before the forgetting still reads the key store: ask again once it has ended',
       { requestId, forgettingEvent: forgettingId },
     );
   }

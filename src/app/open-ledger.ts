@@ -337,7 +337,7 @@ export async function openLedger(
     log.warn(reconciled, 'the forget journal appended again forgettings the log lacked (a restored log)');
   } else if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
   // A shred's wipe held back by a reader of the keys' files, or cut short by a failure or a crash, is done now.
-  if ((await backend.keys.wipeShredded()) === 'heldBack') {
+  if ((await keys.wipeShredded()) === 'heldBack') {
     log.warn(
       'bytes of destroyed keys are still in the keys files (a session or a backup holds them): ' +
         'wiped at the next forgetting or start',

@@ -10,6 +10,7 @@ import {
   type Shred,
   type ShredCause,
   type Tombstone,
+  type WipeOutcome,
   type WrappedKey,
 } from './key-repository.js';
 import type { DataKey } from './seal.js';
@@ -260,6 +261,11 @@ export class KeyStore {
   /** The tombstones of these scopes (those destroyed), without opening any key: what an erasure certificate states. */
   async tombstonesOf(scopes: readonly string[]): Promise<Tombstone[]> {
     return (await this.repository.findByScopes(scopes)).tombstones;
+  }
+
+  /** Wipes the bytes of destroyed keys from the storage's files where a reader held them back (KeyRepository). */
+  wipeShredded(): Promise<WipeOutcome> {
+    return this.repository.wipeShredded();
   }
 
   /** Destroys the keys of the scopes (idempotent) and evicts them from the cache. */

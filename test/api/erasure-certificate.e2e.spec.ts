@@ -3,7 +3,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTestLedger, type TestLedger } from '../support/ledger.js';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { openTestLedger, TEST_STORE, type TestLedger } from '../support/ledger.js';
+import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { startApi, type Api } from '../support/http.js';
 import { runCli } from '../support/cli.js';
 import { flipByte } from '../support/stored.js';
@@ -11,6 +14,28 @@ import { person, registered, ticketSold, type Person } from '../support/events.j
 import { publish } from '../../src/app/publish.js';
 import { verifyAgainstCheckpoint } from '../../src/app/audit-checkpoint.js';
 import { issueApiKey } from '../../src/app/issue-api-key.js';
+
+/**
+ * A reader of the key store that began before a forgetting (a report, a backup): on SQLite a read
+ * transaction on keys.db (it holds the WAL), on PostgreSQL a repeatable-read snapshot.
+ */
+async function keyStoreReader(ledger: TestLedger): Promise<{ end(): Promise<void> }> {
+  if (TEST_STORE === 'postgres') {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await client.query('SELECT 1');
+    return { end: () => client.end() };
+  }
+  const db = new Database(join(ledger.dir, 'keys.db'));
+  db.exec('BEGIN');
+  db.prepare('SELECT count(*) FROM keys').get();
+  return {
+    end: async () => {
+      db.close();
+    },
+  };
+}
 
 /** Issue 27, item 7: the signed erasure certificate, over HTTP and from the CLI, verified offline. */
 describe('erasure certificates', function () {
@@ -203,6 +228,20 @@ describe('erasure certificates', function () {
     expect(existsSync(join(folder, 'no-ledger-here')), 'verified without a ledger').to.equal(false);
     const unknown = runCli(['export-certificate', 'ER-unknown'], ledger.env);
     expect([unknown.status, unknown.stdout]).to.deep.equal([2, '']);
+  });
+
+  it("not while a reader from before the forgetting holds the destroyed keys' bytes in the key files", async () => {
+    const reader = await keyStoreReader(ledger);
+    const id = (await ask(prospect)).body.requestId;
+    expect((await api.post(`${route}/${id}/execute`, {})).status).to.equal(200);
+    const forgetting = (await ledger.store.readStream(`contact-${prospect.contactId}`)).at(-1)!;
+    await ledger.shredder.shredFor(forgetting);
+    const held = await certificateOf(id);
+    expect(held.status, held.text).to.equal(422);
+    expect(held.body.detail).to.match(/not wiped from the key store's files yet/);
+    await reader.end();
+    const answer = await certificateOf(id);
+    expect(answer.status, answer.text).to.equal(200);
   });
 
   it('a forgetting whose stored record was changed since it was written is not certified (500)', async () => {

@@ -83,7 +83,7 @@ export const erasureRoutes = [
       'the signed erasure certificate of an executed request (nothing personal): the forgetting, its position and ' +
       'hash, the keys destroyed, the downstream confirmations and those awaited, a signed checkpoint with the ' +
       'proofs that those records are under it; 422 when the request forgot nothing (pending or refused) or its ' +
-      'keys are not destroyed yet',
+      'keys are not destroyed, or not wiped from the files of the key store, yet',
     access: 'operator',
     params: RequestParams,
     responses: {
