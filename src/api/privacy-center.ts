@@ -15,6 +15,7 @@ import {
   UnknownConsentLink,
   ValidationError,
 } from '../domain/errors.js';
+import { cleanText } from '../domain/validation.js';
 import { ASSETS_DIR } from '../web/assets.js';
 import { chooseLanguage, LANGUAGES, MESSAGES, type Language } from '../web/messages/index.js';
 import type { FieldName } from '../web/pages/details-page.js';
@@ -148,14 +149,17 @@ export function privacyCenter(context: RouteContext): express.Router {
   router.post(`${PAGE}/details`, perLink, form, checkedForm, async (req, res) => {
     const { token, language, frame, formToken } = frameOf(req);
     const posted = req.body as Record<string, unknown>;
+    // Characters the rules refuse are invisible on the page: taken out of what was typed, and out of
+    // the parts kept as stored (a value from before a rule would otherwise refuse every correction).
+    const oneLine = (value: unknown) => (typeof value === 'string' ? cleanText(value, { oneLine: true }) : '');
     const values = Object.fromEntries(
-      [...NAME_FIELDS, ...ADDRESS_FIELDS].map((field) => [
-        field,
-        typeof posted[field] === 'string' ? posted[field].trim() : '',
-      ]),
+      [...NAME_FIELDS, ...ADDRESS_FIELDS].map((field) => [field, oneLine(posted[field])]),
     ) as Record<FieldName, string>;
     const { details } = await privacyPage(ledger, token);
-    const address = { ...details.address, ...filled(pick(values, ADDRESS_FIELDS)) };
+    const stored = Object.fromEntries(
+      Object.entries(details.address ?? {}).map(([part, value]) => [part, oneLine(value)]),
+    );
+    const address = { ...filled(stored), ...filled(pick(values, ADDRESS_FIELDS)) };
     if (address.country) address.country = address.country.toUpperCase();
     const corrections = {
       ...filled(pick(values, NAME_FIELDS)),

@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { InactivityMonths } from '../domain/inactive-contacts.js';
 import { ValidationError } from '../domain/errors.js';
 import { clearValuesThatLookPersonal } from '../domain/identifiers.js';
-import { Code, DayOrInstant, OneOf, OpaqueId, personal, Text } from '../domain/schema-kit.js';
+import { Code, DayOrInstant, OneOf, OpaqueId, personal, Text, Version } from '../domain/schema-kit.js';
 import { describeAjvError, validatorFor } from '../domain/validation.js';
 
 /** The body of POST /v1/batches/inactive-contacts (its defaults: 36 months, now, a simulation). */
@@ -25,7 +25,7 @@ export const ConsentExpiryRequest = Type.Object(
 
 /** The body of POST /v1/consent-links/:token: the person's answer on one purpose, and the wording they saw. */
 export const ConsentLinkAnswer = Type.Object(
-  { purpose: Code(), answer: OneOf(['yes', 'no']), wordingVersion: Type.Optional(Text(64)) },
+  { purpose: Code(), answer: OneOf(['yes', 'no']), wordingVersion: Type.Optional(Version()) },
   { additionalProperties: false },
 );
 

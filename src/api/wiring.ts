@@ -82,11 +82,13 @@ function handlersOf(
   handlers.push(...(route.before?.(context) ?? []));
   const body = route.body;
   if (body) {
-    const limit = body.limit === 'max' ? options.maxBodyBytes : body.limit;
+    // LEDGER_MAX_BODY bounds every body; a route may take less (its own limit, said in its 413).
+    const ownLimit = body.limit !== 'max' && body.limit < options.maxBodyBytes ? body.limit : null;
+    const limit = ownLimit ?? options.maxBodyBytes;
     // A body its use case checks (publish) may be any JSON value: the use case says what is wrong with it.
     handlers.push(requireJson, express.json({ limit, strict: !body.unchecked }));
     // The configured limit is named where it applies (problem.ts); a route's own limit is said here.
-    if (body.limit !== 'max') handlers.push(tooLargeFor(body.limit));
+    if (ownLimit !== null) handlers.push(tooLargeFor(ownLimit));
   }
   handlers.push(async (req: Request, res: Response) => {
     const params = route.params ? checkInput(route.params, { ...req.params }, 'path') : {};

@@ -12,7 +12,7 @@ import { forgetContact } from '../app/forget-contact.js';
 import { verifyChains } from '../app/verify-chains.js';
 import { auditCheckpoint, recordCheckpoint, verifyAgainstCheckpoint } from '../app/audit-checkpoint.js';
 import type { SignedCheckpoint } from '../crypto/log-checkpoint.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { erasureCertificate } from '../app/erasure-certificate.js';
 import { publicKeyFingerprint, verifyCertificate } from '../crypto/erasure-certificate.js';
 import { CERTIFICATE_KIND, type ErasureCertificate } from '../domain/erasure-certificate.js';
@@ -61,11 +61,18 @@ async function withLedger<T>(
   }
 }
 
-/** A file the user named, read; a file that cannot be read is a one-line refusal naming it. */
+/** Keys, checkpoints and certificates the ledger writes are kilobytes: a larger file is none of them. */
+const USER_FILE_LIMIT = 16 * 1024 * 1024;
+
+/** A file the user named, read; a file that cannot be read, or too large, is a one-line refusal naming it. */
 function readUserFile(file: string, what: string): string {
   try {
+    if (statSync(file).size > USER_FILE_LIMIT) {
+      throw new ValidationError(`the ${what} ${resolve(file)} is larger than 16 MB: not one the ledger writes`);
+    }
     return readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof ValidationError) throw error;
     const code = (error as { code?: unknown }).code;
     const why =
       code === 'ENOENT'

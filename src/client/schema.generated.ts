@@ -618,9 +618,9 @@ export interface components {
           | 'producer'
           | 'partner'
           | 'contractor';
-        /** Format: text */
+        /** Format: line */
         firstName?: string;
-        /** Format: text */
+        /** Format: line */
         lastName?: string;
         /** Format: email */
         email?: string;
@@ -630,9 +630,9 @@ export interface components {
         /** @enum {string} */
         gender?: 'female' | 'male' | 'other' | 'undisclosed';
         address?: {
-          /** Format: text */
+          /** Format: line */
           street?: string;
-          /** Format: text */
+          /** Format: line */
           line2?: string;
           /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
           postcode?: string;
@@ -675,9 +675,9 @@ export interface components {
           | 'producer'
           | 'partner'
           | 'contractor';
-        /** Format: text */
+        /** Format: line */
         firstName?: string;
-        /** Format: text */
+        /** Format: line */
         lastName?: string;
         /** Format: email */
         email?: string;
@@ -687,9 +687,9 @@ export interface components {
         /** @enum {string} */
         gender?: 'female' | 'male' | 'other' | 'undisclosed';
         address?: {
-          /** Format: text */
+          /** Format: line */
           street?: string;
-          /** Format: text */
+          /** Format: line */
           line2?: string;
           /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
           postcode?: string;
@@ -818,7 +818,7 @@ export interface components {
         kind: 'privacy' | 'terms';
         /** Format: uri */
         url?: string;
-        /** Format: text */
+        /** Format: version */
         version?: string;
       };
     };
@@ -886,7 +886,7 @@ export interface components {
       type: 'PaymentAliasSaved';
       /** PaymentAliasSaved */
       data: {
-        /** Format: text */
+        /** Format: line */
         alias: string;
         buyerConsent: boolean;
       };
@@ -1014,16 +1014,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
-          /** Format: text */
+          /** Format: line */
           firstName?: string;
-          /** Format: text */
+          /** Format: line */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
-            /** Format: text */
+            /** Format: line */
             street?: string;
-            /** Format: text */
+            /** Format: line */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1078,16 +1078,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
-          /** Format: text */
+          /** Format: line */
           firstName?: string;
-          /** Format: text */
+          /** Format: line */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
-            /** Format: text */
+            /** Format: line */
             street?: string;
-            /** Format: text */
+            /** Format: line */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1142,16 +1142,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
-          /** Format: text */
+          /** Format: line */
           firstName?: string;
-          /** Format: text */
+          /** Format: line */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
-            /** Format: text */
+            /** Format: line */
             street?: string;
-            /** Format: text */
+            /** Format: line */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1206,16 +1206,16 @@ export interface components {
         /** Format: opaque-id */
         culturalContactId?: string;
         beneficiary?: {
-          /** Format: text */
+          /** Format: line */
           firstName?: string;
-          /** Format: text */
+          /** Format: line */
           lastName?: string;
           /** Format: email */
           email?: string;
           address?: {
-            /** Format: text */
+            /** Format: line */
             street?: string;
-            /** Format: text */
+            /** Format: line */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -1393,13 +1393,13 @@ export interface components {
         purpose: string;
         /** @enum {string} */
         source: 'portal' | 'form' | 'operator' | 'import';
-        /** Format: text */
+        /** Format: version */
         wordingVersion: string;
         /** @constant */
         preChecked: false;
         /** Format: ip */
         ipAddress?: string;
-        /** Format: text */
+        /** Format: line */
         operatorName?: string;
         /** Format: text */
         evidenceNote?: string;
@@ -1627,9 +1627,9 @@ export interface components {
       contactId: string;
       registeredAt: string | null;
       details: {
-        /** Format: text */
+        /** Format: line */
         firstName?: string;
-        /** Format: text */
+        /** Format: line */
         lastName?: string;
         /** Format: email */
         email?: string;
@@ -1639,9 +1639,9 @@ export interface components {
         /** @enum {string} */
         gender?: 'female' | 'male' | 'other' | 'undisclosed';
         address?: {
-          /** Format: text */
+          /** Format: line */
           street?: string;
-          /** Format: text */
+          /** Format: line */
           line2?: string;
           /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
           postcode?: string;
@@ -1787,9 +1787,9 @@ export interface components {
         contactId: string;
         registeredAt: string | null;
         details: {
-          /** Format: text */
+          /** Format: line */
           firstName?: string;
-          /** Format: text */
+          /** Format: line */
           lastName?: string;
           /** Format: email */
           email?: string;
@@ -1799,9 +1799,9 @@ export interface components {
           /** @enum {string} */
           gender?: 'female' | 'male' | 'other' | 'undisclosed';
           address?: {
-            /** Format: text */
+            /** Format: line */
             street?: string;
-            /** Format: text */
+            /** Format: line */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;
@@ -2104,11 +2104,15 @@ export interface components {
         channel: string;
         labels: {
           fr?: {
+            /** Format: line */
             name: string;
+            /** Format: text */
             description?: string;
           };
           en?: {
+            /** Format: line */
             name: string;
+            /** Format: text */
             description?: string;
           };
         } | null;
@@ -2123,7 +2127,7 @@ export interface components {
       purpose: string;
       /** @enum {string} */
       answer: 'yes' | 'no';
-      /** Format: text */
+      /** Format: version */
       wordingVersion?: string;
     };
     /** ErasureRequest */
@@ -2403,11 +2407,15 @@ export interface components {
       )[];
       labels?: {
         fr?: {
+          /** Format: line */
           name: string;
+          /** Format: text */
           description?: string;
         };
         en?: {
+          /** Format: line */
           name: string;
+          /** Format: text */
           description?: string;
         };
       };
@@ -2433,11 +2441,15 @@ export interface components {
         )[];
         labels: {
           fr?: {
+            /** Format: line */
             name: string;
+            /** Format: text */
             description?: string;
           };
           en?: {
+            /** Format: line */
             name: string;
+            /** Format: text */
             description?: string;
           };
         } | null;
@@ -2450,12 +2462,12 @@ export interface components {
     ScheduleSettings:
       | {
           /**
-           * Format: text
+           * Format: line
            * @description a cron expression, e.g. "0 2 * * *" (every night at 02:00)
            */
           cron: string;
           /**
-           * Format: text
+           * Format: line
            * @description an IANA time zone, e.g. Europe/Paris; default UTC
            */
           timezone?: string;
@@ -2470,12 +2482,12 @@ export interface components {
         }
       | {
           /**
-           * Format: text
+           * Format: line
            * @description a cron expression, e.g. "0 2 * * *" (every night at 02:00)
            */
           cron: string;
           /**
-           * Format: text
+           * Format: line
            * @description an IANA time zone, e.g. Europe/Paris; default UTC
            */
           timezone?: string;
@@ -2525,7 +2537,7 @@ export interface components {
        */
       kind: 'webhook' | 'nats';
       /**
-       * Format: text
+       * Format: line
        * @description webhook: https (http only for localhost or 127.0.0.1), no user or password
        */
       url?: string;
@@ -3649,11 +3661,15 @@ export interface operations {
               )[];
               labels: {
                 fr?: {
+                  /** Format: line */
                   name: string;
+                  /** Format: text */
                   description?: string;
                 };
                 en?: {
+                  /** Format: line */
                   name: string;
+                  /** Format: text */
                   description?: string;
                 };
               } | null;

@@ -47,7 +47,8 @@ function ambiguitiesOf(text: string): string[] {
   const problems: string[] = [];
   const child = (parent: Frame | undefined) =>
     parent === undefined ? '' : `${parent.pointer}/${pointerPart(parent.names ? parent.member : parent.index)}`;
-  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"|[{}[\],]|-?\d[\d.eE+-]*/g)) {
+  // The unrolled string pattern: an alternation repeated per character overflowed on long strings.
+  for (const [token] of text.matchAll(/"[^"\\]*(?:\\.[^"\\]*)*"|[{}[\],]|-?\d[\d.eE+-]*/g)) {
     const top = frames.at(-1);
     if (token === '{' || token === '[') {
       const names = token === '{' ? new Set<string>() : null;
@@ -132,18 +133,24 @@ export function verifyCertificate(document: unknown, publicKeyPem: string, text?
   const given = document as Record<string, unknown>;
   const { signature, ...unsigned } = given;
   const { digests, ...stated } = unsigned;
-  const signedDigests = digests !== null && typeof digests === 'object' ? (digests as Record<string, unknown>) : {};
-  const found = digestsOf(stated);
-  const altered = [...new Set([...Object.keys(signedDigests), ...Object.keys(found)])]
-    .filter((pointer) => signedDigests[pointer] !== found[pointer])
+  // Without signed digests there is nothing to compare value by value: said once, not per value.
+  const signedDigests =
+    digests !== null && typeof digests === 'object' && !Array.isArray(digests)
+      ? (digests as Record<string, unknown>)
+      : null;
+  if (!signedDigests)
+    problems.push('the document has no signed digests: not an erasure certificate as the ledger issues');
+  const found = signedDigests ? digestsOf(stated) : {};
+  const altered = [...new Set([...Object.keys(signedDigests ?? {}), ...Object.keys(found)])]
+    .filter((pointer) => signedDigests![pointer] !== found[pointer])
     .sort();
   for (const pointer of altered) {
     const how = !Object.hasOwn(found, pointer)
       ? 'was removed'
-      : !Object.hasOwn(signedDigests, pointer)
+      : !Object.hasOwn(signedDigests ?? {}, pointer)
         ? 'was added'
         : 'was changed';
-    problems.push(`${pointer} ${how}: it is not what was signed`);
+    problems.push(`${pointer || 'the document'} ${how}: it is not what was signed`);
   }
   const signed =
     typeof signature === 'string' &&

@@ -6,11 +6,13 @@ import {
   Country,
   Email,
   Instant,
+  Line,
   OneOf,
   OpaqueId,
   Postcode,
   Text,
   Town,
+  Version,
   defineEvent,
   personal,
   type EventDefinition,
@@ -42,8 +44,8 @@ const IpAddress = (options = {}) => Type.String({ format: 'ip', ...options });
 const Reason = Code;
 
 const contactDetails = {
-  firstName: Type.Optional(Text(100, personal)),
-  lastName: Type.Optional(Text(100, personal)),
+  firstName: Type.Optional(Line(100, personal)),
+  lastName: Type.Optional(Line(100, personal)),
   email: Type.Optional(Email(personal)),
   phone: Type.Optional(Phone(personal)),
   birthDate: Type.Optional(CalendarDate(personal)),
@@ -76,8 +78,8 @@ const orderActivity = {
   beneficiary: Type.Optional(
     Type.Object(
       {
-        firstName: Type.Optional(Text(100)),
-        lastName: Type.Optional(Text(100)),
+        firstName: Type.Optional(Line(100)),
+        lastName: Type.Optional(Line(100)),
         email: Type.Optional(Email()),
         address: Type.Optional(Address()),
       },
@@ -195,7 +197,7 @@ export const catalog = {
     {
       kind: OneOf(['privacy', 'terms']),
       url: Type.Optional(Type.String({ format: 'uri', maxLength: 2000 })),
-      version: Type.Optional(Text(64)),
+      version: Type.Optional(Version()),
     },
     {
       rules: ({ url, version }) =>
@@ -217,7 +219,7 @@ export const catalog = {
   }),
   PaymentAliasSaved: defineEvent(
     'PaymentAliasSaved',
-    { alias: Text(200, personal), buyerConsent: Type.Boolean() },
+    { alias: Line(200, personal), buyerConsent: Type.Boolean() },
     {
       rules: ({ buyerConsent }) =>
         buyerConsent
@@ -259,10 +261,10 @@ export const catalog = {
   ConsentGiven: defineEvent('ConsentGiven', {
     purpose: Purpose(),
     source: ConsentSource(),
-    wordingVersion: Text(64),
+    wordingVersion: Version(),
     preChecked: Type.Literal(false),
     ipAddress: Type.Optional(IpAddress(personal)),
-    operatorName: Type.Optional(Text(200, personal)),
+    operatorName: Type.Optional(Line(200, personal)),
     evidenceNote: Type.Optional(Text(2000, personal)),
   }),
   ConsentWithdrawn: defineEvent('ConsentWithdrawn', {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { RuleViolation } from './errors.js';
-import { OneOf } from './schema-kit.js';
+import { Line, OneOf, Text } from './schema-kit.js';
 
 /**
  * Purposes (DESIGN.md "Consent"; reference: consent-expiry.fr.txt): what a contact may consent to
@@ -40,12 +40,9 @@ export const ORDER_LEGAL_BASIS = 'order';
 /** The order events that are "a new order". */
 export const NEW_ORDER_TYPES: readonly string[] = ['OptionTaken', 'ReservationMade', 'TicketSold'];
 
-/** Some text besides blanks: a label the page would show empty is refused. */
-const Wording = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' });
-
-/** A purpose's name and description in one language, as the person reads them on their page. */
+/** A purpose's name and description in one language, as the person reads them on their page (never blank). */
 export const PurposeLabel = Type.Object(
-  { name: Wording(80), description: Type.Optional(Wording(500)) },
+  { name: Line(80), description: Type.Optional(Text(500)) },
   { additionalProperties: false },
 );
 /**

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Cron } from 'croner';
 import { ValidationError } from './errors.js';
 import { DEFAULT_INACTIVITY_MONTHS, InactivityMonths } from './inactive-contacts.js';
-import { OneOf, Text } from './schema-kit.js';
+import { Line, OneOf } from './schema-kit.js';
 
 /**
  * Nightly runs (reference: consent-expiry.fr.txt "Toutes les nuits, SPREAD vérifie les
@@ -27,8 +27,8 @@ export const DEFAULT_TIME_ZONE = 'UTC';
 
 const scheduleFields = {
   /** 5 fields (minute hour day month weekday), or 6 with the seconds first; nicknames such as @daily. */
-  cron: Text(120, { description: 'a cron expression, e.g. "0 2 * * *" (every night at 02:00)' }),
-  timezone: Type.Optional(Text(64, { description: 'an IANA time zone, e.g. Europe/Paris; default UTC' })),
+  cron: Line(120, { description: 'a cron expression, e.g. "0 2 * * *" (every night at 02:00)' }),
+  timezone: Type.Optional(Line(64, { description: 'an IANA time zone, e.g. Europe/Paris; default UTC' })),
   enabled: Type.Optional(Type.Boolean({ description: 'false keeps the schedule without running it; default true' })),
 };
 

@@ -34,9 +34,14 @@ export const OneOf = <const T extends readonly string[]>(values: T, options: Rec
  * data, and none that looks like a phone number (`0612345678` is a slug).
  */
 export const Code = () => Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', format: 'code' });
-/** Text people write (names, notes, versions): see the `text` format (validation.ts). */
+/** Text people write (a note, an answer): see the `text` format (validation.ts). */
 export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, format: 'text', ...options });
+/** One line of it (a name, an address line, a time zone): the `line` format. */
+export const Line = (maxLength: number, options: Record<string, unknown> = {}) =>
+  Type.String({ minLength: 1, maxLength, format: 'line', ...options });
+/** The version of a wording or a policy, kept in clear (the `version` format). */
+export const Version = () => Type.String({ format: 'version', maxLength: 64 });
 export const Email = (options: Record<string, unknown> = {}) =>
   Type.String({ format: 'email', maxLength: 254, ...options });
 /**
@@ -52,8 +57,8 @@ export const Postcode = () =>
 export const Address = (options: Record<string, unknown> = {}) =>
   Type.Object(
     {
-      street: Type.Optional(Text(200)),
-      line2: Type.Optional(Text(200)),
+      street: Type.Optional(Line(200)),
+      line2: Type.Optional(Line(200)),
       postcode: Type.Optional(Postcode()),
       town: Type.Optional(Town()),
       country: Type.Optional(Country()),

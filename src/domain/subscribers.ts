@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, FORGETTING_TYPES, RESTRICTION_TYPES, type EventType } from './catalog.js';
 import { RuleViolation, ValidationError, type InputIssue } from './errors.js';
 import { contactIdOfStream } from './identifiers.js';
-import { OneOf, Text } from './schema-kit.js';
+import { Line, OneOf } from './schema-kit.js';
 
 /**
  * Downstream systems that hear the ledger's decisions (DESIGN.md "Downstream and operations";
@@ -39,7 +39,7 @@ export const SubscriberSettings = Type.Object(
   {
     kind: OneOf(SUBSCRIBER_KINDS, { description: 'webhook (url) or nats (subject)' }),
     url: Type.Optional(
-      Text(2048, { description: 'webhook: https (http only for localhost or 127.0.0.1), no user or password' }),
+      Line(2048, { description: 'webhook: https (http only for localhost or 127.0.0.1), no user or password' }),
     ),
     subject: Type.Optional(
       Type.String({ pattern: NATS_SUBJECT, maxLength: 255, description: 'nats: a subject without wildcards' }),

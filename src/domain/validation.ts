@@ -28,14 +28,42 @@ function isInstant(value: string): boolean {
 const isCalendarDate = (value: string): boolean => date.validate(value) && yearInRange(Number(value.slice(0, 4)));
 
 /**
- * What text people write never holds: control characters but tab and line breaks (C0, DEL, C1);
- * the bidirectional overrides and isolates, which display text in another order than it is
- * stored (a name that reads as another in an export or a terminal); and lone surrogates, which
- * JSON can escape, and which turn into U+FFFD when sealed (the text stored is not the text sent).
- * With the `u` flag a surrogate pair is one code point: only a lone half matches.
+ * What no text holds: control characters but tab and line breaks (C0, DEL, C1 but NEL); the
+ * bidirectional overrides, which display text in another order than it is stored (a name that
+ * reads as another in an export or a terminal; embeddings and isolates, which right-to-left text
+ * uses, are kept); lone surrogates, which JSON can escape and which turn into U+FFFD when sealed
+ * (with the `u` flag a pair is one code point: only a lone half matches).
  */
-const NOT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/u;
-export const isCleanText = (value: string): boolean => !NOT_TEXT.test(value);
+const NEVER_IN_TEXT = /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F\u202D\u202E\uD800-\uDFFF]/u;
+/** Line breaks (Unicode's, VT and FF of legacy exports included), and the tab: none in one line. */
+const BREAKS = /[\t\n\r\u000B\u000C\u0085\u2028\u2029]+/gu;
+/**
+ * Tag characters: invisible ASCII, kept only inside an emoji flag's sequence (U+1F3F4, tags,
+ * U+E007F); anywhere else they would hide a sentence the text guard and the reader never see.
+ */
+const TAGS = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}|[\u{E0000}-\u{E007F}]/gu;
+const strayTagsOut = (value: string) => value.replace(TAGS, (tags) => (tags.startsWith('\u{1F3F4}') ? tags : ''));
+/** Something a reader sees: not only spaces, invisible formatting or control characters. */
+const VISIBLE = /[^\s\p{Cf}\p{Cc}]/u;
+
+/** Text people write (a note, an answer): see NEVER_IN_TEXT and TAGS, and not blank. */
+export const isCleanText = (value: string): boolean =>
+  !NEVER_IN_TEXT.test(value) && strayTagsOut(value) === value && VISIBLE.test(value);
+/** One line of it (a name, an address line): no line break nor tab either. */
+export const isCleanLine = (value: string): boolean =>
+  isCleanText(value) && !new RegExp(BREAKS.source, 'u').test(value);
+
+/**
+ * What a person's own page makes of what they typed or were shown: the characters these rules
+ * refuse, which they cannot see, taken out (line breaks of one line become a space).
+ */
+export function cleanText(value: string, { oneLine }: { oneLine: boolean }): string {
+  const kept = strayTagsOut(value.replace(new RegExp(NEVER_IN_TEXT.source, 'gu'), ''));
+  return (oneLine ? kept.replace(BREAKS, ' ') : kept).trim();
+}
+
+/** A version of a wording or a policy, kept in clear: a short identifier, never a name or a phone number. */
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,63}$/;
 
 /** The one ajv instance: strict, all errors, and the formats the catalog uses. */
 export const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -84,8 +112,15 @@ export const CUSTOM_FORMATS: Record<string, { description: string; validate: (va
   },
   ip: { description: 'an IPv4 or IPv6 address', validate: (v) => ipv4.test(v) || ipv6.test(v) },
   text: {
-    description: 'text: no control character but tab and line breaks, no bidirectional override, no lone surrogate',
+    description:
+      'text that is not blank: no control character but tab and line breaks, no bidirectional override, ' +
+      'no lone surrogate, no tag character outside an emoji flag',
     validate: isCleanText,
+  },
+  line: { description: 'one line of `text`: no line break nor tab either', validate: isCleanLine },
+  version: {
+    description: 'a version: letters, digits, `.` `_` `:` `+` `-`, at most 64; never a phone number',
+    validate: (v) => VERSION.test(v) && !looksPersonal(v),
   },
 };
 for (const [name, { validate }] of Object.entries(CUSTOM_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
@@ -129,7 +164,11 @@ function describeFormat(format: string): string {
     case 'code':
       return 'code (a-z, 0-9, -; not a phone number)';
     case 'text':
-      return 'text (no control character but tab and line breaks, no bidirectional override or lone surrogate)';
+      return 'text (not blank, no control character but tab and line breaks, no invisible override or tag)';
+    case 'line':
+      return 'line of text (not blank, no line break, no control character, no invisible override or tag)';
+    case 'version':
+      return 'version (letters, digits, . _ : + -; not a phone number)';
     default:
       return format;
   }

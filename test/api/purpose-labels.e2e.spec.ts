@@ -77,7 +77,7 @@ describe('purpose labels: the wording of a purpose in French and English', funct
     ['a language the page does not speak', { de: { name: 'Newsletter' } }, '/labels/de', /not a known field/],
     ['a label without a name', { fr: { description: 'La saison' } }, '/labels/fr/name', /required/],
     ['an empty name', { fr: { name: '' } }, '/labels/fr/name', /fewer than 1/],
-    ['a name of blanks', { en: { name: '   ' } }, '/labels/en/name', /pattern/],
+    ['a name of blanks', { en: { name: '   ' } }, '/labels/en/name', /not blank/],
     ['a name of 81 characters', { fr: { name: long(81) } }, '/labels/fr/name', /more than 80/],
     [
       'a description of 501 characters',

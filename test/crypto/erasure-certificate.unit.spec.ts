@@ -215,6 +215,24 @@ describe('erasure certificates: the offline verification', () => {
     }
   });
 
+  it('an object without signed digests is refused as such; a member added at the root is named so', () => {
+    for (const document of [{}, { signature: 'x' }, { digests: [] }]) {
+      const { problems } = verifyCertificate(document, publicKey, JSON.stringify(document));
+      expect(problems).to.include(
+        'the document has no signed digests: not an erasure certificate as the ledger issues',
+      );
+      expect(problems.filter((problem) => problem.endsWith('it is not what was signed'))).to.deep.equal([]);
+    }
+    const problems = verifyCertificate({ digests: {} }, publicKey, '{"digests":{}}').problems;
+    expect(problems.filter((problem) => problem.startsWith(' '))).to.deep.equal([]);
+  });
+
+  it('a file holding a long string (8 MiB) is refused, not a crash of the reader', () => {
+    const document = { ...certificate, certificate: 'x'.repeat(8 * 1024 * 1024) };
+    const result = verifyCertificate(document, publicKey, JSON.stringify(document));
+    expect(result.ok).to.equal(false);
+  });
+
   it('a document that is no certificate is refused, naming what is missing', () => {
     const result = verifyCertificate({ hello: 'world' }, publicKey);
     expect(result.ok).to.equal(false);
