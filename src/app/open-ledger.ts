@@ -336,11 +336,14 @@ export async function openLedger(
   if (reconciled.reappended > 0) {
     log.warn(reconciled, 'the forget journal appended again forgettings the log lacked (a restored log)');
   } else if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
-  // A shred's wipe held back by a reader of the keys' files, or cut short by a failure or a crash, is done now.
-  if ((await keys.wipeShredded()) === 'heldBack') {
+  // A shred's wipe held back by a reader of the keys' files, or cut short by a failure or a crash, is done
+  // now; one that cannot be is retried (PostgreSQL: every minute), never a reason not to start.
+  const wipe = await keys.wipeShredded().catch((error: unknown) => (error instanceof Error ? error.name : 'Error'));
+  if (wipe !== 'wiped') {
     log.warn(
-      'bytes of destroyed keys are still in the keys files (a session or a backup holds them): ' +
-        'wiped at the next forgetting or start',
+      { wipe },
+      'bytes of destroyed keys are still in the keys files (a session, a dump or a backup holds them): ' +
+        'wiped once it has ended',
     );
   }
   const rowProofs = new RowProofs(masterKey);

@@ -146,12 +146,8 @@ export class SqliteKeyRepository implements KeyRepository {
    * the page images with the destroyed keys are gone once it is truncated, whatever came before.
    */
   async wipeShredded(): Promise<WipeOutcome> {
-    try {
-      truncateWal(this.db, 1);
-      return 'wiped';
-    } catch {
-      return 'heldBack';
-    }
+    const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    return result?.busy === 0 ? 'wiped' : 'heldBack';
   }
 
   async closeBridge() {

@@ -48,10 +48,8 @@ const ddl = (s: string) => `
     singleton boolean PRIMARY KEY CHECK (singleton), bridge bytea NOT NULL);
   CREATE TABLE IF NOT EXISTS ${s}.key_wipes (
     singleton boolean PRIMARY KEY CHECK (singleton), shreds bigint NOT NULL, wiped bigint NOT NULL,
-    last_shred_xid text NOT NULL);
-  INSERT INTO ${s}.key_wipes
-    SELECT true, CASE WHEN EXISTS (SELECT 1 FROM ${s}.scope_keys WHERE wrapped IS NULL) THEN 1 ELSE 0 END, 0,
-      (txid_current() % 4294967296)::text
+    last_shred_txid bigint NOT NULL);
+  INSERT INTO ${s}.key_wipes SELECT true, 1, 0, txid_current() WHERE NOT EXISTS (SELECT 1 FROM ${s}.key_wipes)
     ON CONFLICT DO NOTHING;`;
 
 const toKey = (row: ScopeRow): WrappedKey => ({
@@ -69,8 +67,17 @@ const toTombstone = (row: ScopeRow): Tombstone => ({
   eventId: row.event_id,
 });
 
-/** How long a rotation's VACUUM FULL may take: the table is rewritten whole. */
+/** How long a rotation's or a wipe's VACUUM FULL may take: the table is rewritten whole. */
 const WIPE_TIMEOUT_MS = 3_600_000;
+/**
+ * How long a wipe waits for the keys table's lock (a dump holds one for its whole run): it gives
+ * up rather than queue every key look-up behind it, and is tried again.
+ */
+const WIPE_LOCK_TIMEOUT_MS = 2_000;
+/** While a wipe is owed (held back, or failed), it is tried again this often. */
+const WIPE_RETRY_MS = 60_000;
+/** lock_not_available: the lock wait gave up (lock_timeout). */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Keys in PostgreSQL, in their own schema (and, with LEDGER_KEYS_DATABASE_URL, their own database),
@@ -82,9 +89,10 @@ const WIPE_TIMEOUT_MS = 3_600_000;
  * destroyed a key is followed by VACUUM FULL of the table, which rewrites it into a new file and
  * drops the old one: the destroyed bytes are in no page of the table. Shreds arriving during a
  * VACUUM FULL share the next one. But VACUUM FULL copies the row versions a snapshot still open
- * may see: a wipe counts only when no session older than it was open. Shreds and wipes are
- * counted in `key_wipes`, in the shred's own transaction, so a wipe held back (or a VACUUM that
- * failed, or a crash) is done again by the next shred and at every start (wipeShredded). What
+ * may see: a wipe counts only when nothing older than the last shred was open (holdersOlderThan).
+ * Shreds and wipes are counted in `key_wipes`, in the shred's own transaction, so a wipe held
+ * back (or a VACUUM that failed, or a crash) is done again every minute while the process runs, by
+ * the next shred, and at every start (wipeShredded). The first start on this version owes one. What
  * remains is outside the table: WAL segments until they are recycled, base backups and WAL
  * archives until they expire (docs/multi-machine.md).
  */
@@ -92,6 +100,8 @@ export class PgKeyRepository implements KeyRepository {
   private readonly s: string;
   private wiping: Promise<unknown> = Promise.resolve();
   private nextWipe: Promise<WipeOutcome> | null = null;
+  private wipeRetry: NodeJS.Timeout | null = null;
+  private closed = false;
 
   private constructor(
     private readonly pool: LedgerPool,
@@ -207,11 +217,11 @@ export class PgKeyRepository implements KeyRepository {
 
   private async waitForOlderSnapshots(): Promise<void> {
     const {
-      rows: [{ xid } = { xid: '' }],
-    } = await this.pool.query<{ xid: string }>(`SELECT (txid_current() % 4294967296)::text AS xid`);
+      rows: [{ txid } = { txid: '' }],
+    } = await this.pool.query<{ txid: string }>(`SELECT txid_current()::text AS txid`);
     const deadline = Date.now() + this.snapshotWaitMs;
     for (;;) {
-      const held = await this.sessionsOlderThan(xid);
+      const held = await this.holdersOlderThan(txid);
       if (held.length === 0) return;
       if (Date.now() > deadline) {
         throw new Error(
@@ -224,16 +234,23 @@ export class PgKeyRepository implements KeyRepository {
   }
 
   /**
-   * The sessions of this database whose snapshot or transaction began before transaction `xid` (and
-   * the replication slots holding rows from before it): VACUUM FULL keeps every row version they may see.
+   * What may still see row versions from before transaction `txid` (64-bit): the sessions of this
+   * database and the WAL senders of standbys with hot_standby_feedback (no database), by their
+   * snapshot or transaction; the replication slots; the prepared transactions. VACUUM FULL keeps
+   * every row version one of them may see. By age, so a txid older than any xid can be (2^31) has
+   * none.
    */
-  private async sessionsOlderThan(xid: string): Promise<string[]> {
+  private async holdersOlderThan(txid: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ holder: string }>(
-      `SELECT pid::text AS holder FROM pg_stat_activity
-       WHERE pid <> pg_backend_pid() AND datname = current_database()
-         AND (age(backend_xmin) >= age($1::text::xid) OR age(backend_xid) >= age($1::text::xid))
-       UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE age(xmin) >= age($1::text::xid)`,
-      [xid],
+      `WITH since AS (SELECT txid_snapshot_xmax(txid_current_snapshot()) - $1::bigint AS age),
+       holders AS (
+         SELECT 'session ' || pid AS holder, backend_xmin AS xmin, backend_xid AS xid FROM pg_stat_activity
+         WHERE pid <> pg_backend_pid() AND (datname = current_database() OR datname IS NULL)
+         UNION ALL SELECT 'slot ' || slot_name, xmin, NULL FROM pg_replication_slots
+         UNION ALL SELECT 'prepared transaction ' || gid, NULL, transaction FROM pg_prepared_xacts
+         WHERE database = current_database())
+       SELECT holder FROM holders, since WHERE age(xmin) >= since.age OR age(xid) >= since.age`,
+      [txid],
     );
     return rows.map((row) => row.holder);
   }
@@ -329,17 +346,21 @@ export class PgKeyRepository implements KeyRepository {
          WHERE scope_keys.wrapped IS NOT NULL
          RETURNING xmax <> 0 AS destroyed),
        counted AS (
-         UPDATE ${this.s}.key_wipes SET shreds = shreds + 1, last_shred_xid = (txid_current() % 4294967296)::text
+         UPDATE ${this.s}.key_wipes SET shreds = shreds + 1, last_shred_txid = txid_current()
          WHERE EXISTS (SELECT 1 FROM shredded WHERE destroyed))
        SELECT count(*) FILTER (WHERE destroyed)::int AS destroyed FROM shredded`,
       [scopes, at, scopes.map((scope) => causes.get(scope)!.reason), scopes.map((scope) => causes.get(scope)!.eventId)],
     );
     const destroyed = rows[0]!.destroyed;
-    if (destroyed > 0) await this.wipeShredded();
+    // The keys are destroyed whatever becomes of the wipe: owed, it is retried (wipeShredded).
+    if (destroyed > 0) await this.wipeShredded().catch(() => {});
     return destroyed;
   }
 
-  /** VACUUM FULL while a wipe is owed; callers arriving while one runs share the next one. */
+  /**
+   * VACUUM FULL while a wipe is owed; callers arriving while one runs share the next one. Held back
+   * or failed, it is tried again in a minute, and so on while the process runs.
+   */
   wipeShredded(): Promise<WipeOutcome> {
     if (this.nextWipe) return this.nextWipe;
     const next = this.wiping.then(async () => {
@@ -347,32 +368,58 @@ export class PgKeyRepository implements KeyRepository {
       return this.wipeOwed();
     });
     this.nextWipe = next;
-    this.wiping = next.catch(() => {});
+    this.wiping = next.then(
+      (outcome) => outcome === 'heldBack' && this.retryWipe(),
+      () => this.retryWipe(),
+    );
     return next;
   }
 
+  private retryWipe(): void {
+    if (this.closed) return;
+    this.wipeRetry ??= setTimeout(() => {
+      this.wipeRetry = null;
+      this.wipeShredded().catch(() => {});
+    }, WIPE_RETRY_MS).unref();
+  }
+
   /**
-   * Counts the shreds up to now as wiped once VACUUM FULL has rewritten the table with no session
-   * open from before the last of them (looked for before and after: one would have kept the
-   * destroyed row versions in the new file).
+   * Counts the shreds up to now as wiped once VACUUM FULL has rewritten the table with nothing open
+   * from before the last of them, looked for before (no VACUUM then: it would keep them) and after.
+   * On a connection of its own: its lock wait gives up (lock_timeout) rather than queue every key
+   * look-up behind it, and the server, not only the client, bounds it.
    */
   private async wipeOwed(): Promise<WipeOutcome> {
     const {
       rows: [owed],
-    } = await this.pool.query<{ shreds: string; wiped: string; last_shred_xid: string }>(
-      `SELECT shreds, wiped, last_shred_xid FROM ${this.s}.key_wipes`,
+    } = await this.pool.query<{ shreds: string; wiped: string; last_shred_txid: string }>(
+      `SELECT shreds, wiped, last_shred_txid::text FROM ${this.s}.key_wipes`,
     );
     if (!owed || owed.shreds === owed.wiped) return 'wiped';
-    const heldBefore = await this.sessionsOlderThan(owed.last_shred_xid);
-    await this.pool.query(`VACUUM FULL ${this.s}.scope_keys`);
-    const heldAfter = await this.sessionsOlderThan(owed.last_shred_xid);
-    if (heldBefore.length > 0 || heldAfter.length > 0) return 'heldBack';
+    if ((await this.holdersOlderThan(owed.last_shred_txid)).length > 0) return 'heldBack';
+    const client = await this.pool.connect();
+    try {
+      await client.query(`SET lock_timeout = ${WIPE_LOCK_TIMEOUT_MS}; SET statement_timeout = ${WIPE_TIMEOUT_MS}`);
+      // query_timeout per query: node-postgres reads it from the query's config (its types omit it).
+      const vacuum = { text: `VACUUM FULL ${this.s}.scope_keys`, query_timeout: WIPE_TIMEOUT_MS + 60_000 };
+      await client.query(vacuum as pg.QueryConfig);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return 'heldBack';
+      throw error;
+    } finally {
+      // Dropped, not returned to the pool with its settings.
+      client.release(true);
+    }
+    if ((await this.holdersOlderThan(owed.last_shred_txid)).length > 0) return 'heldBack';
     await this.pool.query(`UPDATE ${this.s}.key_wipes SET wiped = greatest(wiped, $1::bigint)`, [owed.shreds]);
     return 'wiped';
   }
 
   /** The pool belongs to whoever opened it. */
   async close() {
+    this.closed = true;
     await this.wiping;
+    if (this.wipeRetry) clearTimeout(this.wipeRetry);
+    this.wipeRetry = null;
   }
 }

@@ -165,6 +165,59 @@ describe('postgres keys physical shredding', () => {
     }
   });
 
+  it('a start with a wipe owed while a dump holds the keys table starts at once (held back: retried)', async () => {
+    const data = tempDataDir('postgres');
+    const config = readConfig({ ...data.env, LEDGER_DATABASE_TIMEOUT: '2' });
+    // What pg_dump does: a repeatable-read snapshot, and ACCESS SHARE on every table it dumps, for the whole dump.
+    const dump = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    try {
+      let ledger = await openLedger(config, createLogger('silent'));
+      const gone = person();
+      await publish(ledger, registered(gone));
+      await dump.connect();
+      await dump.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await dump.query(`SELECT count(*) FROM "${config.keysSchema}".scope_keys`);
+      await forgetContact(ledger, gone.contactId, { reason: 'request', requestId: 'REQ-DUMP' });
+      expect(await ledger.shredder.reconcile()).to.include({ keysDestroyed: 1 });
+      await ledger.close();
+      const started = performance.now();
+      ledger = await openLedger(config, createLogger('silent'));
+      expect(performance.now() - started).to.be.below(5000);
+      await ledger.close();
+    } finally {
+      await dump.end();
+      await data.remove();
+    }
+  });
+
+  it("a wipe behind another session's lock gives up in seconds, held back, and key look-ups go on", async () => {
+    const database = testDatabase();
+    const schema = database.schema();
+    const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    try {
+      const repository = await PgKeyRepository.open(database.pool, schema);
+      const keys = new KeyStore(repository, MasterKey.generate());
+      const scopes = Array.from({ length: 5 }, (_, i) => `contact:C-${i}`);
+      await keys.keysFor(scopes);
+      await keys.shred(scopes.slice(0, 1), { reason: 'ContactAnonymized', eventId: 'ev' });
+      // A transaction begun after the shred (its snapshot keeps nothing destroyed) holding the table.
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${schema}".scope_keys IN ACCESS SHARE MODE`);
+      await keys.shred(scopes.slice(1, 2), { reason: 'ContactAnonymized', eventId: 'ev2' });
+      const started = performance.now();
+      expect(await repository.wipeShredded()).to.equal('heldBack');
+      expect(performance.now() - started).to.be.below(5000);
+      expect((await repository.findByScopes(scopes)).keys).to.have.length(3);
+      await holder.query('COMMIT');
+      expect(await repository.wipeShredded()).to.equal('wiped');
+      await repository.close();
+    } finally {
+      await holder.end();
+      await database.dispose();
+    }
+  });
+
   it('a rotation waits for older snapshots before its wipe; then no old wrapping nor bridge in any page', async () => {
     const database = testDatabase();
     const schema = database.schema();
