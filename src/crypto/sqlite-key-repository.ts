@@ -26,6 +26,9 @@ interface RotationRow {
   finished_at: string | null;
 }
 
+/** How long a wipe asked on this thread waits for the WAL's other users. */
+const WIPE_BUSY_MS = 250;
+
 /**
  * The key repository in keys.db (see openKeysDb). Look-ups run on this thread's connection; key
  * creations and shreds on the keys.db writer thread, so their fsyncs never stall the requests
@@ -146,8 +149,15 @@ export class SqliteKeyRepository implements KeyRepository {
    * the page images with the destroyed keys are gone once it is truncated, whatever came before.
    */
   async wipeShredded(): Promise<WipeOutcome> {
-    const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-    return result?.busy === 0 ? 'wiped' : 'heldBack';
+    // This thread serves requests: it waits a moment for the writer's commit, not busy_timeout for a backup.
+    const waits = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma(`busy_timeout = ${WIPE_BUSY_MS}`);
+    try {
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return result?.busy === 0 ? 'wiped' : 'heldBack';
+    } finally {
+      this.db.pragma(`busy_timeout = ${waits}`);
+    }
   }
 
   async closeBridge() {
