@@ -460,23 +460,33 @@ const PATTERNS = Object.entries(LEXICON).map(([category, words]) => ({
   pattern: new RegExp(`(?<![a-z0-9])(?:${words.map(nonCapturing).join('|')})(?![a-z0-9])`, 'g'),
 }));
 
+/**
+ * What a reader does not see between letters: combining marks (an accent typed apart from its
+ * letter, which folding drops anyway) and format characters (a soft hyphen, a zero-width space or
+ * joiner). Left out of the searched copy, so that they cannot split a word out of sight.
+ */
+const UNSEEN = /^[\p{Mn}\p{Cf}]$/u;
+
 /** The warnings for a free text: each category it touches, with the words that touched it. */
 export function guardText(text: string): TextWarning[] {
-  // The words quoted are the words written: the folded copy keeps every character's place.
+  // The words quoted are the words written: each searched unit keeps its code point's place.
   const chars = [...text];
-  // One folded UTF-16 unit per code point, so that a match's index is a code point's index too
-  // (ASCII, most of any text, needs lower case only).
-  const folded = chars
-    .map((char) => (char < '\u0080' ? char.toLowerCase() : (foldText(char)[0] ?? ' ')))
-    .map((c) => (c >= '\ud800' ? ' ' : c))
-    .join('');
+  const places: number[] = [];
+  let folded = '';
+  chars.forEach((char, place) => {
+    if (UNSEEN.test(char)) return;
+    places.push(place);
+    // One folded UTF-16 unit per code point (ASCII, most of any text, needs lower case only).
+    const unit = char < '\u0080' ? char.toLowerCase() : (foldText(char)[0] ?? ' ');
+    folded += unit >= '\ud800' ? ' ' : unit;
+  });
   let searched = folded;
   for (const names of NOT_ABOUT_A_PERSON) searched = searched.replace(names, (span) => ' '.repeat(span.length));
   const warnings: TextWarning[] = [];
   for (const { category, pattern } of PATTERNS) {
     const words = [...searched.matchAll(pattern)].map((match) =>
       chars
-        .slice(match.index, match.index + match[0].length)
+        .slice(places[match.index], places[match.index + match[0].length - 1]! + 1)
         .join('')
         .trim(),
     );

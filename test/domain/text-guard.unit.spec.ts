@@ -50,6 +50,14 @@ describe('text guard (special-category and judgemental wording, French and Engli
     expect(guardText('🎭🎭 syndiquée')[0]).to.deep.include({ category: 'union-membership', words: ['syndiquée'] });
   });
 
+  it('reads a word written with a combining accent or split by an invisible character, and quotes it as written', () => {
+    for (const word of ['diabe\u0301tique', 'diab\u00ADétique', 'diab\u200Bétique', 'diab\u2060étique']) {
+      expect(guardText(`Cliente ${word} !`), JSON.stringify(word)).to.deep.equal([
+        { category: 'health', words: [word], advice: guardText('diabétique')[0]!.advice },
+      ]);
+    }
+  });
+
   const named: Array<[string, string, string[]]> = [
     ['Cliente d’origine marocaine', 'ethnic-origin', ['origine marocaine']],
     ['Son père est alcoolique', 'health', ['alcoolique']],
