@@ -50,7 +50,7 @@ describe('text guard (special-category and judgemental wording, French and Engli
     expect(guardText('🎭🎭 syndiquée')[0]).to.deep.include({ category: 'union-membership', words: ['syndiquée'] });
   });
 
-  it('reads a word written with a combining accent or split by an invisible character, and quotes it as written', () => {
+  it('reads a word with a combining accent or split by an invisible character, quoted as written', () => {
     for (const word of ['diabe\u0301tique', 'diab\u00ADétique', 'diab\u200Bétique', 'diab\u2060étique']) {
       expect(guardText(`Cliente ${word} !`), JSON.stringify(word)).to.deep.equal([
         { category: 'health', words: [word], advice: guardText('diabétique')[0]!.advice },
