@@ -1627,9 +1627,7 @@ export interface components {
       contactId: string;
       registeredAt: string | null;
       details: {
-        /** Format: line */
         firstName?: string;
-        /** Format: line */
         lastName?: string;
         /** Format: email */
         email?: string;
@@ -1639,9 +1637,7 @@ export interface components {
         /** @enum {string} */
         gender?: 'female' | 'male' | 'other' | 'undisclosed';
         address?: {
-          /** Format: line */
           street?: string;
-          /** Format: line */
           line2?: string;
           /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
           postcode?: string;
@@ -1787,9 +1783,7 @@ export interface components {
         contactId: string;
         registeredAt: string | null;
         details: {
-          /** Format: line */
           firstName?: string;
-          /** Format: line */
           lastName?: string;
           /** Format: email */
           email?: string;
@@ -1799,9 +1793,7 @@ export interface components {
           /** @enum {string} */
           gender?: 'female' | 'male' | 'other' | 'undisclosed';
           address?: {
-            /** Format: line */
             street?: string;
-            /** Format: line */
             line2?: string;
             /** @description at most 12 letters, digits, spaces or hyphens, with a digit; not a phone number */
             postcode?: string;

@@ -40,6 +40,27 @@ export const Text = (maxLength: number, options: Record<string, unknown> = {}) =
 /** One line of it (a name, an address line, a time zone): the `line` format. */
 export const Line = (maxLength: number, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, format: 'line', ...options });
+/** The formats of the text rules: checked on what is written, not on what was stored before a rule. */
+const TEXT_RULE_FORMATS = new Set(['text', 'line', 'version']);
+
+/**
+ * An input schema as an answer shows what it took: the same, but for the text rules, since values
+ * stored before one (an invisible character in an old street) are shown as they were stored.
+ */
+export function asStored<T extends TSchema>(schema: T): T {
+  const copy = { ...schema } as Record<string | symbol, unknown>;
+  if (TEXT_RULE_FORMATS.has(copy['format'] as string)) delete copy['format'];
+  const properties = copy['properties'] as Record<string, TSchema> | undefined;
+  if (properties) {
+    copy['properties'] = Object.fromEntries(Object.entries(properties).map(([name, inner]) => [name, asStored(inner)]));
+  }
+  if (copy['items']) copy['items'] = asStored(copy['items'] as TSchema);
+  for (const list of ['anyOf', 'oneOf', 'allOf']) {
+    if (Array.isArray(copy[list])) copy[list] = (copy[list] as TSchema[]).map((inner) => asStored(inner));
+  }
+  return copy as T;
+}
+
 /** The version of a wording or a policy, kept in clear (the `version` format). */
 export const Version = () => Type.String({ format: 'version', maxLength: 64 });
 export const Email = (options: Record<string, unknown> = {}) =>

@@ -40,6 +40,13 @@ describe('privacy center: text the rules refuse, invisible to the person', funct
     return p;
   }
 
+  it('their view and their export answer as documented (what is read is shown as stored)', async () => {
+    const p = await registeredBeforeTheRule();
+    // startApi checks every answer against the API document: a mismatch throws here.
+    expect((await api.get(`/v1/contacts/${p.contactId}`)).status).to.equal(200);
+    expect((await api.get(`/v1/contacts/${p.contactId}/export`)).status).to.equal(200);
+  });
+
   it('the person can still correct their town when the street held was stored before the rule', async () => {
     const p = await registeredBeforeTheRule();
     const { token } = await issueConsentLink(ledger, p.contactId);

@@ -2,7 +2,7 @@ import { READ_MODELS } from '../../projections/runner.js';
 import { ReadModelsNotReady } from '../../domain/errors.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { catalog } from '../../domain/catalog.js';
-import { Email, Instant, OneOf } from '../../domain/schema-kit.js';
+import { asStored, Email, Instant, OneOf } from '../../domain/schema-kit.js';
 import { guardText, REMARK_RECOMMENDATIONS } from '../../domain/text-guard.js';
 import { contactView } from '../../app/contact-view.js';
 import { contactTimeline } from '../../app/contact-timeline.js';
@@ -41,7 +41,9 @@ export const ContactViewSchema = Obj(
     legalHold: Type.Boolean(),
     contactId: Type.String(),
     registeredAt: Nullable(At()),
-    details: Obj(Object.fromEntries(DETAIL_FIELDS.map((field) => [field, Type.Optional(registered[field]!)]))),
+    details: Obj(
+      Object.fromEntries(DETAIL_FIELDS.map((field) => [field, Type.Optional(asStored(registered[field]!))])),
+    ),
     retained: Nullable(catalog.ContactAnonymized.schema.properties.retained),
     forgottenBy: Nullable(Obj({ eventId: Type.String(), type: Type.String(), reason: Type.String(), at: At() })),
     erasedFields: Type.Array(Type.String()),
