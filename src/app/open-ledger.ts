@@ -338,7 +338,7 @@ export async function openLedger(
   } else if (reconciled.keysDestroyed > 0) log.warn(reconciled, 'start-up pass destroyed keys of forgotten scopes');
   // A shred's wipe held back by a reader of the keys' files, or cut short by a failure or a crash, is done
   // now; one that cannot be is retried (PostgreSQL: every minute), never a reason not to start.
-  const wipe = await keys.wipeShredded().catch((error: unknown) => (error instanceof Error ? error.name : 'Error'));
+  const wipe = await keys.wipeShredded().catch((error: unknown) => (error instanceof Error ? error.message : 'failed'));
   if (wipe !== 'wiped') {
     log.warn(
       { wipe },

@@ -49,6 +49,10 @@ const ddl = (s: string) => `
   CREATE TABLE IF NOT EXISTS ${s}.key_wipes (
     singleton boolean PRIMARY KEY CHECK (singleton), shreds bigint NOT NULL, wiped bigint NOT NULL,
     last_shred_txid bigint NOT NULL);
+  DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute
+      WHERE attrelid = to_regclass('${s}.key_wipes') AND attname = 'last_shred_txid' AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.key_wipes ADD COLUMN last_shred_txid bigint NOT NULL DEFAULT txid_current(),
+      DROP COLUMN last_shred_xid; END IF; END $$;
   INSERT INTO ${s}.key_wipes SELECT true, 1, 0, txid_current() WHERE NOT EXISTS (SELECT 1 FROM ${s}.key_wipes)
     ON CONFLICT DO NOTHING;`;
 
@@ -71,9 +75,9 @@ const toTombstone = (row: ScopeRow): Tombstone => ({
 const WIPE_TIMEOUT_MS = 3_600_000;
 /**
  * How long a wipe waits for the keys table's lock (a dump holds one for its whole run): it gives
- * up rather than queue every key look-up behind it, and is tried again.
+ * up rather than queue the key look-ups behind it, and is tried again.
  */
-const WIPE_LOCK_TIMEOUT_MS = 2_000;
+const WIPE_LOCK_TIMEOUT_MS = 100;
 /** While a wipe is owed (held back, or failed), it is tried again this often. */
 const WIPE_RETRY_MS = 60_000;
 /** lock_not_available: the lock wait gave up (lock_timeout). */
@@ -209,10 +213,24 @@ export class PgKeyRepository implements KeyRepository {
    */
   async finishRotation(at: string) {
     await this.waitForOlderSnapshots();
-    // query_timeout per query: node-postgres reads it from the query's config (its types omit it).
-    const vacuum = { text: `VACUUM FULL ${this.s}.scope_keys`, query_timeout: WIPE_TIMEOUT_MS };
-    await this.pool.query(vacuum as pg.QueryConfig);
+    await this.vacuumFull(this.pool, WIPE_TIMEOUT_MS);
     await this.pool.query(`UPDATE ${this.s}.master_key_rotation SET finished_at = $1 WHERE finished_at IS NULL`, [at]);
+  }
+
+  /**
+   * VACUUM FULL of the keys table, which must rewrite it into a new file: run by a role that does
+   * not own the table, it only warns and skips it, and nothing would be wiped.
+   */
+  private async vacuumFull(on: pg.Pool | pg.PoolClient, timeoutMs: number): Promise<void> {
+    const file = async () =>
+      (await on.query<{ file: string }>(`SELECT pg_relation_filenode('${this.s}.scope_keys')::text AS file`)).rows[0]!
+        .file;
+    const before = await file();
+    // query_timeout per query: node-postgres reads it from the query's config (its types omit it).
+    await on.query({ text: `VACUUM FULL ${this.s}.scope_keys`, query_timeout: timeoutMs } as pg.QueryConfig);
+    if ((await file()) === before) {
+      throw new Error(`VACUUM FULL did not rewrite ${this.s}.scope_keys: the ledger's role must own the keys tables`);
+    }
   }
 
   private async waitForOlderSnapshots(): Promise<void> {
@@ -237,19 +255,20 @@ export class PgKeyRepository implements KeyRepository {
    * What may still see row versions from before transaction `txid` (64-bit): the sessions of this
    * database and the WAL senders of standbys with hot_standby_feedback (no database), by their
    * snapshot or transaction; the replication slots; the prepared transactions. VACUUM FULL keeps
-   * every row version one of them may see. By age, so a txid older than any xid can be (2^31) has
-   * none.
+   * every row version one of them may see. Both sides by age() (from the same next xid); a txid
+   * older than any xid can be (2^31) has none.
    */
   private async holdersOlderThan(txid: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ holder: string }>(
-      `WITH since AS (SELECT txid_snapshot_xmax(txid_current_snapshot()) - $1::bigint AS age),
+      `WITH since AS (SELECT txid_snapshot_xmax(txid_current_snapshot()) - $1::bigint < 2147483647 AS recent,
+         age(($1::bigint % 4294967296)::text::xid) AS age),
        holders AS (
          SELECT 'session ' || pid AS holder, backend_xmin AS xmin, backend_xid AS xid FROM pg_stat_activity
          WHERE pid <> pg_backend_pid() AND (datname = current_database() OR datname IS NULL)
          UNION ALL SELECT 'slot ' || slot_name, xmin, NULL FROM pg_replication_slots
          UNION ALL SELECT 'prepared transaction ' || gid, NULL, transaction FROM pg_prepared_xacts
          WHERE database = current_database())
-       SELECT holder FROM holders, since WHERE age(xmin) >= since.age OR age(xid) >= since.age`,
+       SELECT holder FROM holders, since WHERE since.recent AND (age(xmin) >= since.age OR age(xid) >= since.age)`,
       [txid],
     );
     return rows.map((row) => row.holder);
@@ -362,6 +381,7 @@ export class PgKeyRepository implements KeyRepository {
    * or failed, it is tried again in a minute, and so on while the process runs.
    */
   wipeShredded(): Promise<WipeOutcome> {
+    if (this.closed) return Promise.resolve('heldBack');
     if (this.nextWipe) return this.nextWipe;
     const next = this.wiping.then(async () => {
       this.nextWipe = null;
@@ -400,9 +420,7 @@ export class PgKeyRepository implements KeyRepository {
     const client = await this.pool.connect();
     try {
       await client.query(`SET lock_timeout = ${WIPE_LOCK_TIMEOUT_MS}; SET statement_timeout = ${WIPE_TIMEOUT_MS}`);
-      // query_timeout per query: node-postgres reads it from the query's config (its types omit it).
-      const vacuum = { text: `VACUUM FULL ${this.s}.scope_keys`, query_timeout: WIPE_TIMEOUT_MS + 60_000 };
-      await client.query(vacuum as pg.QueryConfig);
+      await this.vacuumFull(client, WIPE_TIMEOUT_MS + 60_000);
     } catch (error) {
       if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return 'heldBack';
       throw error;
@@ -418,8 +436,8 @@ export class PgKeyRepository implements KeyRepository {
   /** The pool belongs to whoever opened it. */
   async close() {
     this.closed = true;
-    await this.wiping;
     if (this.wipeRetry) clearTimeout(this.wipeRetry);
     this.wipeRetry = null;
+    await this.wiping;
   }
 }

@@ -255,3 +255,115 @@ describe('postgres keys physical shredding', () => {
     }
   });
 });
+
+/** What holds a wipe back and what does not, what it never blocks, and the schemas it finds. */
+describe('postgres key wipes', function () {
+  this.timeout(60_000);
+  const cause = (eventId: string) => ({ reason: 'ContactAnonymized', eventId });
+
+  it('a wipe whose VACUUM FULL was skipped (the role does not own the keys table) is not counted', async () => {
+    const database = testDatabase();
+    const schema = database.schema();
+    const url = new URL(TEST_DATABASE_URL);
+    url.username = 'ledger_test_nonowner';
+    const app = new pg.Pool({ connectionString: url.toString() });
+    try {
+      await database.pool.query(`DO $$ BEGIN
+        CREATE ROLE ledger_test_nonowner LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+        DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO ledger_test_nonowner', current_database()); END $$`);
+      // The tables made by another role (a DBA, a migration, another node's role): DML granted, not owned.
+      await PgKeyRepository.open(database.pool, schema);
+      await database.pool.query(`GRANT USAGE, CREATE ON SCHEMA "${schema}" TO ledger_test_nonowner;
+        GRANT ALL ON ALL TABLES IN SCHEMA "${schema}" TO ledger_test_nonowner`);
+      const repository = await PgKeyRepository.open(app as never, schema);
+      const keys = new KeyStore(repository, MasterKey.generate());
+      await keys.keysFor(['contact:A', 'contact:B']);
+      const [a] = (await repository.findByScopes(['contact:A'])).keys;
+      await keys.shred(['contact:A'], cause('eA'));
+      const outcome = await repository.wipeShredded().catch((error: Error) => error.message);
+      // VACUUM FULL only warned "skipping ... only table or database owner can vacuum it".
+      const inPages = (await (await pagesReader(database.pool, schema))('scope_keys')).includes(a!.wrapped);
+      expect({ outcome, inPages }).to.not.deep.equal({ outcome: 'wiped', inPages: true });
+      await repository.close();
+    } finally {
+      await app.end();
+      await database.dispose();
+    }
+  });
+
+  it('an owed wipe behind a dump does not queue key look-ups behind its lock wait', async () => {
+    const database = testDatabase();
+    const schema = database.schema();
+    const old = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    const dump = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    try {
+      const repository = await PgKeyRepository.open(database.pool, schema);
+      const keys = new KeyStore(repository, MasterKey.generate());
+      await keys.keysFor(['contact:A', 'contact:B', 'contact:C']);
+      await repository.wipeShredded();
+      // A reader older than the shred holds its wipe back: owed.
+      await old.connect();
+      await old.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await old.query('SELECT 1');
+      await keys.shred(['contact:A'], cause('e1'));
+      await old.end();
+      // A dump begun after the shred: it keeps nothing destroyed, but holds ACCESS SHARE for its whole run.
+      await dump.connect();
+      await dump.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await dump.query(`SELECT count(*) FROM "${schema}".scope_keys`);
+      const wipe = repository.wipeShredded(); // what the retry does every minute, on every node
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = performance.now();
+      await repository.findByScopes(['contact:C']);
+      const waited = performance.now() - started;
+      expect(await wipe).to.equal('heldBack');
+      expect(waited, `a key look-up waited ${Math.round(waited)} ms`).to.be.below(500);
+      await repository.close();
+    } finally {
+      await dump.end();
+      await database.dispose();
+    }
+  });
+
+  it('a write transaction begun after the shred, still running, does not hold its wipe back', async () => {
+    const database = testDatabase();
+    const schema = database.schema();
+    const writer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    try {
+      const repository = await PgKeyRepository.open(database.pool, schema);
+      const keys = new KeyStore(repository, MasterKey.generate());
+      await keys.keysFor(['contact:A', 'contact:B']);
+      await repository.wipeShredded();
+      // A shred whose wipe is owed (as shred() leaves it when held back).
+      await database.pool.query(
+        `UPDATE "${schema}".key_wipes SET shreds = shreds + 1, last_shred_txid = txid_current()`,
+      );
+      // Its xid is after the shred's: it sees the destroyed key as destroyed, and VACUUM FULL drops it.
+      await writer.connect();
+      await writer.query('BEGIN');
+      await writer.query('SELECT txid_current()');
+      expect(await repository.wipeShredded()).to.equal('wiped');
+      await repository.close();
+    } finally {
+      await writer.end();
+      await database.dispose();
+    }
+  });
+
+  it('a keys schema of the first key_wipes (last_shred_xid text) still shreds after the upgrade', async () => {
+    const database = testDatabase();
+    const schema = database.schema();
+    try {
+      await database.pool.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".key_wipes (
+        singleton boolean PRIMARY KEY CHECK (singleton), shreds bigint NOT NULL, wiped bigint NOT NULL,
+        last_shred_xid text NOT NULL); INSERT INTO "${schema}".key_wipes VALUES (true, 0, 0, '1')`);
+      const repository = await PgKeyRepository.open(database.pool, schema);
+      const keys = new KeyStore(repository, MasterKey.generate());
+      await keys.keysFor(['contact:A']);
+      expect(await keys.shred(['contact:A'], cause('e'))).to.equal(1);
+      await repository.close();
+    } finally {
+      await database.dispose();
+    }
+  });
+});
