@@ -243,7 +243,7 @@ export class PgKeyRepository implements KeyRepository {
       if (held.length === 0) return;
       if (Date.now() > deadline) {
         throw new Error(
-          `sessions ${held.join(', ')} hold snapshots from before the re-wrap, ` +
+          `${held.join(', ')}: they hold snapshots from before the re-wrap, ` +
             'which would keep the old wrappings in the keys table: run the rotation again once they have ended',
         );
       }
