@@ -31,15 +31,20 @@ export function openKeysDb(path: string, pageCacheMb: number): Database.Database
 
 /**
  * Copies the WAL back into keys.db and empties it, so that the page images it holds (a key
- * destroyed, a wrapping replaced) are in no file. A reader of the WAL (a backup's VACUUM INTO, a
- * long look-up) holds the truncation back: each try waits busy_timeout (5 s) for it, and after
- * `tries` the caller is told, never left believing the bytes are gone.
+ * destroyed, a wrapping replaced) are in no file; false when a reader of the WAL (a backup's
+ * VACUUM INTO, a long look-up) held it back past busy_timeout.
+ */
+export function walTruncated(db: Database.Database): boolean {
+  const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+  return result?.busy === 0;
+}
+
+/**
+ * walTruncated, tried `tries` times (each waits busy_timeout, 5 s): then the caller is told, never
+ * left believing the bytes are gone.
  */
 export function truncateWal(db: Database.Database, tries = 6): void {
-  for (let attempt = 0; attempt < tries; attempt++) {
-    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-    if (result?.busy === 0) return;
-  }
+  for (let attempt = 0; attempt < tries; attempt++) if (walTruncated(db)) return;
   throw new Error(
     'keys.db: a reader of its WAL (a backup, a long read) held back the wipe of the replaced key bytes: ' +
       'run the command again once it has ended',

@@ -9,7 +9,7 @@ import {
   type WipeOutcome,
   type WrappedKey,
 } from './key-repository.js';
-import { asBuffer, KeysDbLookUps, openKeysDb, truncateWal } from './keys-db.js';
+import { asBuffer, KeysDbLookUps, openKeysDb, truncateWal, walTruncated } from './keys-db.js';
 
 /** What the keys.db writer thread does: insert missing keys, or shred the scopes of many forgettings at once. */
 export type KeyWriterCall = { insert: readonly WrappedKey[] } | { shred: { shreds: readonly Shred[]; at: string } };
@@ -153,8 +153,7 @@ export class SqliteKeyRepository implements KeyRepository {
     const waits = this.db.pragma('busy_timeout', { simple: true }) as number;
     this.db.pragma(`busy_timeout = ${WIPE_BUSY_MS}`);
     try {
-      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-      return result?.busy === 0 ? 'wiped' : 'heldBack';
+      return walTruncated(this.db) ? 'wiped' : 'heldBack';
     } finally {
       this.db.pragma(`busy_timeout = ${waits}`);
     }

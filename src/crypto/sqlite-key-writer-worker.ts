@@ -2,7 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { GroupCommit, settle } from '../store/group-commit.js';
 import { serveCalls } from '../worker-thread.js';
 import type { WrappedKey } from './key-repository.js';
-import { asBuffer, KeysDbLookUps, openKeysDb } from './keys-db.js';
+import { asBuffer, KeysDbLookUps, openKeysDb, walTruncated } from './keys-db.js';
 import type { InsertAnswer, KeyWriterCall } from './sqlite-key-repository.js';
 
 /**
@@ -66,7 +66,7 @@ const shredGroup = db.transaction((calls: ShredCall[]) => calls.map((call) => se
 const shredder = new GroupCommit<ShredCall, number>((calls) => {
   const settled = shredGroup.immediate(calls);
   // The WAL still holds the page images with the deleted keys: copy back and truncate it.
-  if (settled.some((one) => one.ok && one.value > 0)) db.pragma('wal_checkpoint(TRUNCATE)');
+  if (settled.some((one) => one.ok && one.value > 0)) walTruncated(db);
   return settled;
 });
 

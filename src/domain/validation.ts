@@ -36,7 +36,10 @@ const isCalendarDate = (value: string): boolean => date.validate(value) && yearI
  */
 const NEVER_IN_TEXT = /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F\u202D\u202E\uD800-\uDFFF]/u;
 /** Line breaks (Unicode's, VT and FF of legacy exports included), and the tab: none in one line. */
-const BREAKS = /[\t\n\r\u000B\u000C\u0085\u2028\u2029]+/gu;
+const BREAK = /[\t\n\r\u000B\u000C\u0085\u2028\u2029]/u;
+// Global twins, for cleanText's replaces (a global pattern's `test` would keep a lastIndex between calls).
+const EVERY_NEVER_IN_TEXT = new RegExp(NEVER_IN_TEXT.source, 'gu');
+const BREAK_RUNS = new RegExp(`${BREAK.source}+`, 'gu');
 /**
  * Tag characters: invisible ASCII, kept only inside an emoji flag's sequence (U+1F3F4, tags,
  * U+E007F); anywhere else they would hide a sentence the text guard and the reader never see.
@@ -50,16 +53,15 @@ const VISIBLE = /[^\s\p{Cf}\p{Cc}]/u;
 export const isCleanText = (value: string): boolean =>
   !NEVER_IN_TEXT.test(value) && strayTagsOut(value) === value && VISIBLE.test(value);
 /** One line of it (a name, an address line): no line break nor tab either. */
-export const isCleanLine = (value: string): boolean =>
-  isCleanText(value) && !new RegExp(BREAKS.source, 'u').test(value);
+export const isCleanLine = (value: string): boolean => isCleanText(value) && !BREAK.test(value);
 
 /**
  * What a person's own page makes of what they typed or were shown: the characters these rules
  * refuse, which they cannot see, taken out (line breaks of one line become a space).
  */
 export function cleanText(value: string, { oneLine }: { oneLine: boolean }): string {
-  const kept = strayTagsOut(value.replace(new RegExp(NEVER_IN_TEXT.source, 'gu'), ''));
-  return (oneLine ? kept.replace(BREAKS, ' ') : kept).trim();
+  const kept = strayTagsOut(value.replace(EVERY_NEVER_IN_TEXT, ''));
+  return (oneLine ? kept.replace(BREAK_RUNS, ' ') : kept).trim();
 }
 
 /** A version of a wording or a policy, kept in clear: a short identifier, never a name or a phone number. */
