@@ -103,7 +103,10 @@ function openSqliteLog(dataDir: string): LogAndKeys {
  * models in LEDGER_DATABASE_SCHEMA, keys in LEDGER_KEYS_SCHEMA (of LEDGER_KEYS_DATABASE_URL).
  * eventstoredb: the events in EventStoreDB, keys and read models in PostgreSQL as above.
  */
-export async function openBackend(config: LedgerConfig): Promise<Backend> {
+export async function openBackend(
+  config: LedgerConfig,
+  { onWipeFailed }: { onWipeFailed?: (error: Error) => void } = {},
+): Promise<Backend> {
   if (config.store === 'sqlite') {
     const log = openSqliteLog(config.dataDir);
     const readModels = new SqliteReadModelStore(sqliteFiles(config.dataDir).state);
@@ -132,7 +135,7 @@ export async function openBackend(config: LedgerConfig): Promise<Backend> {
   }
   // Every connection, pooled or dedicated (LISTEN, advisory locks), waits at most the same bound.
   const connection = connectionOptions(config.databaseUrl!, config.databaseTimeoutMs);
-  const log = await openServerLog(config);
+  const log = await openServerLog(config, undefined, onWipeFailed ? { onWipeFailed } : {});
   const { pool } = log;
   try {
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);
@@ -286,7 +289,14 @@ export async function openLedger(
   );
   const keysFile = sqliteFiles(config.dataDir).keys;
   const keysFileNew = config.store === 'sqlite' && !existsSync(keysFile);
-  const backend = await openBackend(config);
+  // PostgreSQL retries a failed wipe of destroyed keys every minute, out of any request: said here.
+  const backend = await openBackend(config, {
+    onWipeFailed: (error) =>
+      log.warn(
+        { error: error.message },
+        'the wipe of destroyed keys from the keys table failed: tried again in a minute',
+      ),
+  });
   const { store } = backend;
   const head = await store.headPosition();
   if (head > 0 && (await backend.keys.holdsNothing())) {

@@ -112,6 +112,8 @@ export class PgKeyRepository implements KeyRepository {
     schema: string,
     /** How long a rotation's wipe waits for the snapshots older than its re-wrap to end. */
     private readonly snapshotWaitMs: number,
+    /** Told of a wipe that failed where no caller awaits it (after a shred, a retry): the repository has no logger. */
+    private readonly onWipeFailed: (error: Error) => void,
   ) {
     this.s = schemaIdentifier(schema);
   }
@@ -119,10 +121,13 @@ export class PgKeyRepository implements KeyRepository {
   static async open(
     pool: LedgerPool,
     schema: string,
-    { snapshotWaitMs = 60_000 }: { snapshotWaitMs?: number } = {},
+    {
+      snapshotWaitMs = 60_000,
+      onWipeFailed = () => {},
+    }: { snapshotWaitMs?: number; onWipeFailed?: (error: Error) => void } = {},
   ): Promise<PgKeyRepository> {
     await createSchema(pool, schema, ddl(schemaIdentifier(schema)));
-    return new PgKeyRepository(pool, schema, snapshotWaitMs);
+    return new PgKeyRepository(pool, schema, snapshotWaitMs, onWipeFailed);
   }
 
   async claimMasterKey(id: string, at: string) {
@@ -372,7 +377,7 @@ export class PgKeyRepository implements KeyRepository {
     );
     const destroyed = rows[0]!.destroyed;
     // The keys are destroyed whatever becomes of the wipe: owed, it is retried (wipeShredded).
-    if (destroyed > 0) await this.wipeShredded().catch(() => {});
+    if (destroyed > 0) await this.wipeShredded().catch(this.reportWipeFailure);
     return destroyed;
   }
 
@@ -399,9 +404,12 @@ export class PgKeyRepository implements KeyRepository {
     if (this.closed) return;
     this.wipeRetry ??= setTimeout(() => {
       this.wipeRetry = null;
-      this.wipeShredded().catch(() => {});
+      this.wipeShredded().catch(this.reportWipeFailure);
     }, WIPE_RETRY_MS).unref();
   }
+
+  private readonly reportWipeFailure = (error: unknown) =>
+    this.onWipeFailed(error instanceof Error ? error : new Error(String(error)));
 
   /**
    * Counts the shreds up to now as wiped once VACUUM FULL has rewritten the table with nothing open
