@@ -102,7 +102,15 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     publicUrl: config.publicUrl,
     institution: config.institution,
   });
-  const server = app.listen(config.port, config.host, () => {
+  const server = app.listen(config.port, config.host, (error?: Error) => {
+    // A port already taken (another ledger still serving it: a restore drill's checks would reach
+    // that one): nothing is served, so nothing runs; the process ends, saying why.
+    if (error) {
+      log.error({ host: config.host, port: config.port, code: (error as { code?: string }).code }, error.message);
+      process.exitCode = 1;
+      stop();
+      return;
+    }
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     log.info({ host: config.host, port, dataDir: config.dataDir, store: config.store }, 'ledger listening');

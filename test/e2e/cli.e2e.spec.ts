@@ -4,7 +4,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openTestLedger, tempDataDir, TEST_STORE, type TestLedger } from '../support/ledger.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, runCliAsync, type CliResult } from '../support/cli.js';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { TEST_DATABASE_URL } from '../support/postgres.js';
 import { person, registered, ticketSold } from '../support/events.js';
 
@@ -134,6 +136,22 @@ describe('ledger CLI: --json on every command, --version, --help, one-line failu
   it('--version prints the version of package.json', () => {
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     expect(runCli(['--version'], ledger.env).stdout.trim()).to.equal(version);
+  });
+
+  it('serve on a port another process holds says so and ends, running nothing', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const env = { ...ledger.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+      const result = await runCliAsync(['serve'], env);
+      expect(result.status).to.equal(1);
+      expect(result.stdout + result.stderr)
+        .to.match(/address already in use/)
+        .and.not.match(/ledger listening/);
+    } finally {
+      taken.close();
+    }
   });
 
   it('--help names the environment variables each command reads', () => {
