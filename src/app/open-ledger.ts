@@ -30,6 +30,7 @@ import { ProjectionLock } from '../postgres/projection-lock.js';
 import { OccurrenceLock } from '../postgres/occurrence-lock.js';
 import { Shredder } from '../jobs/shredder.js';
 import { ForgetJournal } from '../jobs/forget-journal.js';
+import { FORGETTING_TYPES } from '../domain/catalog.js';
 import { rewindDeliveryToLog } from './subscribers.js';
 import type { RunOccurrenceExclusively } from '../jobs/schedules.js';
 import { pagesFromWorker } from '../projections/bulk/reader-thread.js';
@@ -325,9 +326,12 @@ export async function openLedger(
   const checkpointSigner = CheckpointSigner.fromFile(config.auditKeyFile);
   let journal: ForgetJournal;
   try {
-    journal = ForgetJournal.open(config.forgetJournal, checkpointSigner, (bytes) =>
-      log.warn({ path: config.forgetJournal, bytes }, 'cut off an unfinished last entry of the forget journal'),
-    );
+    const forgettings = await store.readByTypes(FORGETTING_TYPES, { after: 0, limit: 1 });
+    journal = ForgetJournal.open(config.forgetJournal, checkpointSigner, {
+      onTorn: (bytes) =>
+        log.warn({ path: config.forgetJournal, bytes }, 'cut off an unfinished last entry of the forget journal'),
+      logHoldsForgettings: forgettings.length > 0,
+    });
   } catch (error) {
     await backend.close();
     throw error;

@@ -94,6 +94,31 @@ export class ForgetJournalTampered extends Error {
   }
 }
 
+const readJournal = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`the forget journal ${path} cannot be read (LEDGER_FORGET_JOURNAL): ${(error as Error).message}`);
+  }
+};
+
+/**
+ * No journal beside a log that holds forgettings: left behind in a restore, moved with the master
+ * key file, or LEDGER_FORGET_JOURNAL pointing elsewhere. Starting on a new one would let a restored
+ * older keys backup bring back whoever was forgotten after the log's copy was taken.
+ */
+export class ForgetJournalMissing extends Error {
+  constructor(path: string) {
+    super(
+      `the log holds forgettings but there is no forget journal at ${path} (LEDGER_FORGET_JOURNAL; by default ` +
+        'beside the master key file): restore it from where it is kept, apart from data backups, or point ' +
+        'LEDGER_FORGET_JOURNAL at it. Only if it is lost for good, create an empty file there: the journal then ' +
+        "starts again from the log's forgettings, and those the log lacks are not known",
+    );
+    this.name = 'ForgetJournalMissing';
+  }
+}
+
 /** A line as the journal holds it: its entries and their signature, checked only when one is acted upon. */
 interface SignedLine {
   entries: JournalEntry[];
@@ -156,10 +181,20 @@ export class ForgetJournal {
     this.journaled = new Set(kept.flatMap(({ entries }) => entries.map((entry) => entry.eventId)));
   }
 
-  /** Reads and verifies the journal (none yet: empty); `onTorn` hears of an append cut short, cut off here. */
-  static open(path: string, signer: CheckpointSigner, onTorn: (bytes: number) => void): ForgetJournal {
-    if (!existsSync(path)) return new ForgetJournal(path, signer, []);
-    const text = readFileSync(path, 'utf8');
+  /**
+   * Reads and verifies the journal; `onTorn` hears of an append cut short, cut off here. None yet:
+   * empty, unless `logHoldsForgettings` (ForgetJournalMissing).
+   */
+  static open(
+    path: string,
+    signer: CheckpointSigner,
+    { onTorn, logHoldsForgettings }: { onTorn: (bytes: number) => void; logHoldsForgettings: boolean },
+  ): ForgetJournal {
+    if (!existsSync(path)) {
+      if (logHoldsForgettings) throw new ForgetJournalMissing(path);
+      return new ForgetJournal(path, signer, []);
+    }
+    const text = readJournal(path);
     const { lines, tornBytes } = parseJournal(text, path);
     if (tornBytes > 0) {
       truncateSync(path, Buffer.byteLength(text) - tornBytes);

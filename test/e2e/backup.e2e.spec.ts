@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +156,30 @@ describe('ledger backup', function () {
     } finally {
       writeFileSync(path, original);
     }
+  });
+
+  it('refuses a log holding forgettings with no forget journal, naming it; an empty one starts it anew', () => {
+    // The log that holds the forgetting, its journal left behind (moved, or LEDGER_FORGET_JOURNAL pointing elsewhere).
+    const restored = join(root, 'restored-without-its-journal');
+    cpSync(join(root, 'origin'), restored, { recursive: true });
+    const journal = join(root, 'elsewhere.jsonl');
+    const env = { ...envOf(restored), LEDGER_FORGET_JOURNAL: journal };
+    const refused = runCli(['keys', 'list'], env);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr.trim().split('\n')).to.have.length(1);
+    expect(refused.stderr).to.include(`no forget journal at ${journal} (LEDGER_FORGET_JOURNAL`);
+    expect(existsSync(journal), 'nothing made in its place').to.equal(false);
+    // A folder where the journal should be is named as such.
+    mkdirSync(journal);
+    expect(runCli(['keys', 'list'], env).stderr).to.match(
+      /the forget journal .* cannot be read \(LEDGER_FORGET_JOURNAL\)/,
+    );
+    rmSync(journal, { recursive: true });
+    // Lost for good: the operator's empty file starts it again from the log's forgettings.
+    writeFileSync(journal, '');
+    const started = runCli(['keys', 'list'], env);
+    expect(started.status, started.stderr).to.equal(0);
+    expect(readFileSync(journal, 'utf8')).to.include('"type":"ContactErased"');
   });
 
   const refusals: Array<[string, () => [string[], NodeJS.ProcessEnv], RegExp]> = [

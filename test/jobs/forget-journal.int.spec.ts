@@ -20,7 +20,7 @@ describe('forget journal', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-journal-'));
   const path = join(dir, 'forget-journal.jsonl');
   const signer = CheckpointSigner.fromFile(join(dir, 'audit.key'));
-  const open = () => ForgetJournal.open(path, signer, () => {});
+  const open = () => ForgetJournal.open(path, signer, { onTorn: () => {}, logHoldsForgettings: false });
   afterEach(() => rmSync(path, { force: true }));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -74,7 +74,7 @@ describe('forget journal', () => {
     await open().record([forgetting(9)]);
     appendFileSync(path, '{"entries":[{"eventId":"E-10"');
     let torn = 0;
-    const journal = ForgetJournal.open(path, signer, (bytes) => (torn = bytes));
+    const journal = ForgetJournal.open(path, signer, { onTorn: (bytes) => (torn = bytes), logHoldsForgettings: false });
     expect(torn).to.be.greaterThan(0);
     await journal.record([forgetting(10)]);
     expect(
