@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, truncateSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { destroyedScopes, isForgettingEvent } from '../domain/forgetting.js';
@@ -94,13 +94,25 @@ export class ForgetJournalTampered extends Error {
   }
 }
 
+const journalError = (path: string, what: string, error: unknown) =>
+  new Error(`the forget journal ${path} cannot be ${what} (LEDGER_FORGET_JOURNAL): ${(error as Error).message}`);
+
 const readJournal = (path: string) => {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`the forget journal ${path} cannot be read (LEDGER_FORGET_JOURNAL): ${(error as Error).message}`);
+    throw journalError(path, 'read', error);
   }
 };
+
+/** Another node starting at the same time may have made it first. */
+function createEmpty(path: string): void {
+  try {
+    writeFileSync(path, '', { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw journalError(path, 'made', error);
+  }
+}
 
 /**
  * No journal beside a log that holds forgettings: left behind in a restore, moved with the master
@@ -183,7 +195,9 @@ export class ForgetJournal {
 
   /**
    * Reads and verifies the journal; `onTorn` hears of an append cut short, cut off here. None yet:
-   * empty, unless `logHoldsForgettings` (ForgetJournalMissing).
+   * made, empty, so that from then on a missing journal is told from a new one (a crash between the
+   * first forgetting and its journaling leaves it empty, not absent); unless the log already holds
+   * forgettings (ForgetJournalMissing).
    */
   static open(
     path: string,
@@ -192,6 +206,7 @@ export class ForgetJournal {
   ): ForgetJournal {
     if (!existsSync(path)) {
       if (logHoldsForgettings) throw new ForgetJournalMissing(path);
+      createEmpty(path);
       return new ForgetJournal(path, signer, []);
     }
     const text = readJournal(path);

@@ -7,6 +7,8 @@ import { pagesAfter } from '../store/pages.js';
 import { eventOfEntry, type ForgetJournal, type ForgettingFact } from './forget-journal.js';
 
 const SHREDS_IN_FLIGHT = 256;
+/** How often the live reaction tries again the shreds it owes. */
+const SHRED_RETRY_MS = 5_000;
 
 /**
  * Crypto-shredding follows the log: a forgetting event is appended first, then the shredder
@@ -74,11 +76,34 @@ export class Shredder {
   /**
    * Live reaction: shreds (or, when another process already did, evicts from this process's
    * cache) as soon as a forgetting event is appended anywhere. It reads only forgetting events.
+   * A shred that fails (the journal cannot be written, the key store refuses) is reported, and
+   * owed: tried again every `retryMs` until it is done, not left for the next start.
    */
-  follow(after: number, onError: (error: unknown) => void): Subscription {
-    return this.store.subscribe({ after, types: FORGETTING_TYPES }).subscribe({
-      next: (event) => this.shredFor(event).catch(onError),
+  follow(after: number, onError: (error: unknown) => void, { retryMs = SHRED_RETRY_MS } = {}): Subscription {
+    const owed = new Map<string, ForgettingFact>();
+    let retry: NodeJS.Timeout | null = null;
+    let stopped = false;
+    const shred = (events: ForgettingFact[]) =>
+      this.shredAll(events).catch((error: unknown) => {
+        onError(error);
+        if (stopped) return; // the next start's pass does it
+        for (const event of events) owed.set(event.id, event);
+        retry ??= setTimeout(() => {
+          retry = null;
+          const again = [...owed.values()];
+          owed.clear();
+          void shred(again);
+        }, retryMs);
+      });
+    const subscription = this.store.subscribe({ after, types: FORGETTING_TYPES }).subscribe({
+      next: (event) => void shred([event]),
       error: onError,
     });
+    subscription.add(() => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      retry = null;
+    });
+    return subscription;
   }
 }

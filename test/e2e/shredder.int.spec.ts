@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { contactTimeline } from '../../src/app/contact-timeline.js';
 import { forgetContact } from '../../src/app/forget-contact.js';
 import { publish } from '../../src/app/publish.js';
@@ -66,3 +67,43 @@ describe('shredder start-up pass', () => {
     expect(fenced).to.be.instanceOf(Forgotten);
   });
 });
+
+/** The live reaction never leaves a forgetting's keys for the next start: a failed shred is tried again. */
+describe('shredder reaction', () => {
+  let ledger: TestLedger;
+  beforeEach(async () => (ledger = await openTestLedger()));
+  afterEach(() => ledger.dispose());
+
+  it('a shred that fails (the journal cannot be written) is reported, then done once it can be', async () => {
+    const p = person();
+    await publish(ledger, { events: [registered(p)] });
+    const errors: string[] = [];
+    const reaction = ledger.shredder.follow(await ledger.store.headPosition(), (error) =>
+      errors.push((error as Error).message),
+    );
+    const journal = ledger.config.forgetJournal;
+    rmSync(journal, { force: true });
+    mkdirSync(journal); // a write there fails (EISDIR), as on a storage gone away
+    try {
+      await forgetContact(ledger, p.contactId, { reason: 'request', requestId: 'R-1' });
+      const scope = `contact:${p.contactId}`;
+      await until(() => errors.length > 0);
+      expect(errors[0]).to.match(/EISDIR/);
+      expect(await ledger.keys.tombstonesOf([scope]), 'not destroyed while it cannot be journaled').to.deep.equal([]);
+      rmSync(journal, { recursive: true });
+      await until(async () => (await ledger.keys.tombstonesOf([scope])).length === 1);
+      expect(readFileSync(journal, 'utf8')).to.include(scope);
+    } finally {
+      reaction.unsubscribe();
+      rmSync(journal, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Resolves once `condition` holds, polled every 50 ms (within 10 s, the reaction retrying every 5 s). */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !(await condition());) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
