@@ -10,7 +10,7 @@ import { CheckpointSigner } from '../crypto/log-checkpoint.js';
 import { BlindIndex } from '../crypto/blind-index.js';
 import { RowProofs } from '../crypto/row-proof.js';
 import type { KeyRepository } from '../crypto/key-repository.js';
-import { KeyStore, MissingKeyStore, WrongMasterKey } from '../crypto/key-store.js';
+import { KeyStore, MissingKeyStore, MissingLog, WrongMasterKey } from '../crypto/key-store.js';
 import { loadMasterKey, type MasterKey } from '../crypto/master-key.js';
 import { rotateMasterKey, type RotationOptions, type RotationReport } from './rotate-master-key.js';
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
@@ -288,8 +288,12 @@ export async function openLedger(
     },
     (path) => (created = path),
   );
-  const keysFile = sqliteFiles(config.dataDir).keys;
-  const keysFileNew = config.store === 'sqlite' && !existsSync(keysFile);
+  const files = sqliteFiles(config.dataDir);
+  // The embedded files this start makes: not left behind by a refusal (an empty one would look like the ledger's own).
+  const made = config.store === 'sqlite' ? Object.values(files).filter((file) => !existsSync(file)) : [];
+  const removeMade = () => {
+    for (const file of made) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  };
   // PostgreSQL retries a failed wipe of destroyed keys every minute, out of any request: said here.
   const backend = await openBackend(config, {
     onWipeFailed: (error) =>
@@ -300,12 +304,18 @@ export async function openLedger(
   });
   const { store } = backend;
   const head = await store.headPosition();
-  if (head > 0 && (await backend.keys.holdsNothing())) {
+  const held = await backend.keys.holdings();
+  const missing =
+    head > 0 && !held.masterKey && !held.scopes
+      ? new MissingKeyStore(config.store === 'sqlite' ? files.keys : `schema ${config.keysSchema}`, head)
+      : head === 0 && held.scopes
+        ? new MissingLog(config.store === 'sqlite' ? files.events : `schema ${config.databaseSchema}`)
+        : null;
+  if (missing) {
     await backend.close();
-    // Not left behind: an empty keys.db would look like the ledger's own to the next start.
-    if (keysFileNew) for (const suffix of ['', '-wal', '-shm']) rmSync(`${keysFile}${suffix}`, { force: true });
+    removeMade();
     if (created !== null) rmSync(created);
-    throw new MissingKeyStore(config.store === 'sqlite' ? keysFile : `schema ${config.keysSchema}`, head);
+    throw missing;
   }
   const keys = new KeyStore(backend.keys, masterKey);
   try {

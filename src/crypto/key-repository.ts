@@ -103,7 +103,10 @@ export interface KeyRepository {
    * failed: `heldBack` when it still is (done again by the next shred and the next call).
    */
   wipeShredded(): Promise<WipeOutcome>;
-  /** Holds no master key record, no key and no tombstone: new, or not the ledger's (a lost keys.db). */
-  holdsNothing(): Promise<boolean>;
+  /**
+   * What it holds: a master key record, and data keys or tombstones (`scopes`). Nothing: new, or
+   * not the ledger's (a lost keys.db); scopes beside an empty log: the log lost.
+   */
+  holdings(): Promise<{ masterKey: boolean; scopes: boolean }>;
   close(): Promise<void>;
 }

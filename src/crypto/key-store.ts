@@ -62,6 +62,20 @@ export class RotationUnfinished extends Error {
   }
 }
 
+/**
+ * A key store holding keys (or tombstones) beside a log that holds no event: the log lost, or
+ * another ledger's keys. Starting would make a new, empty ledger look like this one.
+ */
+export class MissingLog extends Error {
+  constructor(readonly log: string) {
+    super(
+      `the key store holds keys but the log (${log}) holds no event: it is missing or not this ledger's. ` +
+        'Restore it from its backup; if this ledger is new and its first append was cut short, remove the key store',
+    );
+    this.name = 'MissingLog';
+  }
+}
+
 /** A log with events beside a key store that holds nothing: keys.db lost, or another ledger's. */
 export class MissingKeyStore extends Error {
   constructor(

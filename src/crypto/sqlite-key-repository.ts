@@ -164,16 +164,14 @@ export class SqliteKeyRepository implements KeyRepository {
     truncateWal(this.db, this.wipeTries);
   }
 
-  async holdsNothing() {
-    return (
-      this.db
-        .prepare(
-          `SELECT NOT EXISTS (SELECT 1 FROM master_key) AND NOT EXISTS (SELECT 1 FROM keys)
-             AND NOT EXISTS (SELECT 1 FROM tombstones)`,
-        )
-        .pluck()
-        .get() === 1
-    );
+  async holdings() {
+    const held = this.db
+      .prepare<[], { masterKey: number; scopes: number }>(
+        `SELECT EXISTS (SELECT 1 FROM master_key) AS masterKey,
+           EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM tombstones) AS scopes`,
+      )
+      .get()!;
+    return { masterKey: held.masterKey === 1, scopes: held.scopes === 1 };
   }
 
   async close() {

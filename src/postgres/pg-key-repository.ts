@@ -284,12 +284,12 @@ export class PgKeyRepository implements KeyRepository {
     await this.pool.query(`TRUNCATE ${this.s}.master_key_bridge`);
   }
 
-  async holdsNothing() {
-    const { rows } = await this.pool.query<{ empty: boolean }>(
-      `SELECT NOT EXISTS (SELECT 1 FROM ${this.s}.master_key) AND NOT EXISTS (SELECT 1 FROM ${this.s}.scope_keys)
-         AS empty`,
+  async holdings() {
+    const { rows } = await this.pool.query<{ masterKey: boolean; scopes: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${this.s}.master_key) AS "masterKey",
+         EXISTS (SELECT 1 FROM ${this.s}.scope_keys) AS scopes`,
     );
-    return rows[0]!.empty;
+    return rows[0]!;
   }
 
   async findByScopes(scopes: readonly string[]) {

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { openLedger } from '../../src/app/open-ledger.js';
 import { publish } from '../../src/app/publish.js';
 import { contactView } from '../../src/app/contact-view.js';
-import { MissingKeyStore, WrongMasterKey } from '../../src/crypto/key-store.js';
+import { MissingKeyStore, MissingLog, WrongMasterKey } from '../../src/crypto/key-store.js';
 import { runCli } from '../support/cli.js';
 import { person, registered } from '../support/events.js';
 import { dropSchemas, TEST_DATABASE_URL, testSchemaName } from '../support/postgres.js';
@@ -94,7 +94,7 @@ describe('the wrong master key refuses to start', function () {
 });
 
 /** A log beside a key store that holds nothing refuses to start (issue 24): it used to start "ok", then answer 500. */
-describe('a missing key store refuses to start', function () {
+describe('a missing key store or log refuses to start', function () {
   this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'ledger-keys-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,6 +116,51 @@ describe('a missing key store refuses to start', function () {
     expect(served.status).to.equal(1);
     expect(served.stderr).to.include('keys.db');
     expect(served.stdout).not.to.match(/listening|cl_K-/);
+  });
+
+  it('SQLite: events.db gone beside keys.db: refused, naming it; no new ledger is made in its place', async () => {
+    const data = mkdtempSync(join(dir, 'log-gone-'));
+    const env = { LEDGER_STORE: 'sqlite', LEDGER_DATA_DIR: data, LEDGER_MASTER_KEY: key() };
+    const first = await open(env);
+    await publish(first, registered(person()));
+    await first.close();
+    for (const file of ['events.db', 'state.db']) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(join(data, `${file}${suffix}`), { force: true });
+    }
+
+    const refused = await refusal(open(env));
+    expect(refused).to.be.instanceOf(MissingLog);
+    expect(refused.message).to.include(join(data, 'events.db'));
+    expect(refused.message).to.match(/Restore it from its backup/);
+    expect(['events.db', 'state.db'].filter((file) => existsSync(join(data, file)))).to.deep.equal([]);
+    const served = runCli(['serve'], { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'silent' });
+    expect(served.status).to.equal(1);
+    expect(served.stderr).to.include('events.db');
+    expect(served.stdout).not.to.match(/listening|cl_K-/);
+  });
+
+  it('PostgreSQL: the events schema gone beside the keys: refused, naming the schema', async () => {
+    const schema = testSchemaName();
+    const env = {
+      LEDGER_DATA_DIR: mkdtempSync(join(dir, 'pg-')),
+      LEDGER_MASTER_KEY: key(),
+      LEDGER_STORE: 'postgres',
+      LEDGER_DATABASE_URL: TEST_DATABASE_URL,
+      LEDGER_DATABASE_SCHEMA: schema,
+      LEDGER_KEYS_SCHEMA: `${schema}_keys`,
+    };
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+    try {
+      const first = await open(env);
+      await publish(first, registered(person()));
+      await first.close();
+      await dropSchemas(pool, [schema]);
+      const refused = await refusal(open(env));
+      expect(refused).to.be.instanceOf(MissingLog);
+      expect(refused.message).to.include(`schema ${schema}`);
+    } finally {
+      await dropSchemas(pool, [schema, `${schema}_keys`]).finally(() => pool.end());
+    }
   });
 
   it('PostgreSQL: an empty keys schema beside the events: refused, naming the schema', async () => {
