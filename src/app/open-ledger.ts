@@ -271,6 +271,14 @@ export interface OpenLedgerOptions {
   existing?: boolean;
 }
 
+/** Where the log is, as an operator names it. */
+const logNamed = (config: LedgerConfig) =>
+  config.store === 'sqlite'
+    ? sqliteFiles(config.dataDir).events
+    : config.store === 'postgres'
+      ? `schema ${config.databaseSchema}`
+      : 'EventStoreDB (ESDB_CONNECTION_STRING)';
+
 export async function openLedger(
   config: LedgerConfig,
   log: Logger,
@@ -289,11 +297,7 @@ export async function openLedger(
     (path) => (created = path),
   );
   const files = sqliteFiles(config.dataDir);
-  // The embedded files this start makes: not left behind by a refusal (an empty one would look like the ledger's own).
-  const made = config.store === 'sqlite' ? Object.values(files).filter((file) => !existsSync(file)) : [];
-  const removeMade = () => {
-    for (const file of made) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-  };
+  const keysFileNew = config.store === 'sqlite' && !existsSync(files.keys);
   // PostgreSQL retries a failed wipe of destroyed keys every minute, out of any request: said here.
   const backend = await openBackend(config, {
     onWipeFailed: (error) =>
@@ -309,11 +313,14 @@ export async function openLedger(
     head > 0 && !held.masterKey && !held.scopes
       ? new MissingKeyStore(config.store === 'sqlite' ? files.keys : `schema ${config.keysSchema}`, head)
       : head === 0 && held.scopes
-        ? new MissingLog(config.store === 'sqlite' ? files.events : `schema ${config.databaseSchema}`)
+        ? new MissingLog(logNamed(config))
         : null;
   if (missing) {
     await backend.close();
-    removeMade();
+    // Not left behind: an empty keys.db would look like the ledger's own to the next start.
+    if (missing instanceof MissingKeyStore && keysFileNew) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${files.keys}${suffix}`, { force: true });
+    }
     if (created !== null) rmSync(created);
     throw missing;
   }

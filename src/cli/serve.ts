@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { LedgerConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { openLedger } from '../app/open-ledger.js';
@@ -30,6 +31,35 @@ export async function serve(config: LedgerConfig): Promise<Server> {
         : 'the read models were folded from another log (a restore?)';
     log.warn(mismatch, `${why}: rebuilding them`);
   }
+  const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {
+    if (error instanceof ConcurrencyConflict) return null; // another node issued it first
+    throw error;
+  });
+  // Printed once, on stdout, never logged: the ledger keeps only its hash.
+  if (firstKey) {
+    process.stdout.write(
+      `First start of this ledger: an admin API key, shown this once (keep it; ledger keys create makes others):\n` +
+        `${firstKey.token}\n`,
+    );
+  }
+  const app = createApp(opened, log, {
+    maxBodyBytes: config.maxBodyBytes,
+    allowedHosts: config.allowedHosts,
+    textGuard: config.textGuard,
+    trustProxy: config.trustProxy,
+    publicUrl: config.publicUrl,
+    institution: config.institution,
+  });
+  // Bound before any job runs: a port already taken (another ledger still serving it, which a
+  // restore drill's checks would reach) ends the start here. The first admin key comes before:
+  // whoever waits for /health finds it printed.
+  const server = await listening(app, config).catch(async (error: unknown) => {
+    await opened.close();
+    throw error;
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ host: config.host, port, dataDir: config.dataDir, store: config.store }, 'ledger listening');
   const logFailure = (what: string) => (error: unknown) =>
     log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, what);
   // Both follow the log: a lost database stops them, and they start again once it is back.
@@ -83,38 +113,6 @@ export async function serve(config: LedgerConfig): Promise<Server> {
     }).start();
     return { stop: () => void (deliveryStopped = runner.stop()) };
   }, logFailure('delivery lock'));
-  const firstKey = await issueFirstAdminKey(opened).catch((error: unknown) => {
-    if (error instanceof ConcurrencyConflict) return null; // another node issued it first
-    throw error;
-  });
-  // Printed once, on stdout, never logged: the ledger keeps only its hash.
-  if (firstKey) {
-    process.stdout.write(
-      `First start of this ledger: an admin API key, shown this once (keep it; ledger keys create makes others):\n` +
-        `${firstKey.token}\n`,
-    );
-  }
-  const app = createApp(opened, log, {
-    maxBodyBytes: config.maxBodyBytes,
-    allowedHosts: config.allowedHosts,
-    textGuard: config.textGuard,
-    trustProxy: config.trustProxy,
-    publicUrl: config.publicUrl,
-    institution: config.institution,
-  });
-  const server = app.listen(config.port, config.host, (error?: Error) => {
-    // A port already taken (another ledger still serving it: a restore drill's checks would reach
-    // that one): nothing is served, so nothing runs; the process ends, saying why.
-    if (error) {
-      log.error({ host: config.host, port: config.port, code: (error as { code?: string }).code }, error.message);
-      process.exitCode = 1;
-      stop();
-      return;
-    }
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info({ host: config.host, port, dataDir: config.dataDir, store: config.store }, 'ledger listening');
-  });
   // A signed checkpoint in the log itself, now and then (one node may record more than needed: harmless).
   const checkpoints =
     config.checkpointMinutes > 0
@@ -137,4 +135,11 @@ export async function serve(config: LedgerConfig): Promise<Server> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return server;
+}
+
+/** The app listening on the configured address, or the listen error (Express 5 hands it to the callback). */
+function listening(app: Express, { port, host }: Pick<LedgerConfig, 'port' | 'host'>): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+  });
 }

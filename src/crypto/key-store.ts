@@ -70,7 +70,8 @@ export class MissingLog extends Error {
   constructor(readonly log: string) {
     super(
       `the key store holds keys but the log (${log}) holds no event: it is missing or not this ledger's. ` +
-        'Restore it from its backup; if this ledger is new and its first append was cut short, remove the key store',
+        'Restore it from its backup. Only for a new ledger: if its first append is under way (ledger demo), wait for ' +
+        'it; if it was cut short, nothing was kept, and a new key store can be started in its place',
     );
     this.name = 'MissingLog';
   }

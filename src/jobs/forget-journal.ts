@@ -111,7 +111,10 @@ function createEmpty(path: string): void {
     writeFileSync(path, '', { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if ((error as { code?: string }).code !== 'EEXIST') throw journalError(path, 'made', error);
+    return;
   }
+  // Its name made durable too: a journal lost with its folder's entry would be refused at the next start.
+  fsyncPath(dirname(path));
 }
 
 /**
@@ -124,8 +127,9 @@ export class ForgetJournalMissing extends Error {
     super(
       `the log holds forgettings but there is no forget journal at ${path} (LEDGER_FORGET_JOURNAL; by default ` +
         'beside the master key file): restore it from where it is kept, apart from data backups, or point ' +
-        'LEDGER_FORGET_JOURNAL at it. Only if it is lost for good, create an empty file there: the journal then ' +
-        "starts again from the log's forgettings, and those the log lacks are not known",
+        'LEDGER_FORGET_JOURNAL at it. A node or host that never had one (it keeps its own), or a journal lost ' +
+        "for good: create an empty file there, and it starts from the log's forgettings (those the log lacks " +
+        'are not known)',
     );
     this.name = 'ForgetJournalMissing';
   }
