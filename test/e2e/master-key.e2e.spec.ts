@@ -138,51 +138,33 @@ describe('a missing key store or log refuses to start', function () {
     expect(served.stdout).not.to.match(/listening|cl_K-/);
   });
 
-  it('PostgreSQL: the events schema gone beside the keys: refused, naming the schema', async () => {
-    const schema = testSchemaName();
-    const env = {
-      LEDGER_DATA_DIR: mkdtempSync(join(dir, 'pg-')),
-      LEDGER_MASTER_KEY: key(),
-      LEDGER_STORE: 'postgres',
-      LEDGER_DATABASE_URL: TEST_DATABASE_URL,
-      LEDGER_DATABASE_SCHEMA: schema,
-      LEDGER_KEYS_SCHEMA: `${schema}_keys`,
-    };
-    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
-    try {
-      const first = await open(env);
-      await publish(first, registered(person()));
-      await first.close();
-      await dropSchemas(pool, [schema]);
-      const refused = await refusal(open(env));
-      expect(refused).to.be.instanceOf(MissingLog);
-      expect(refused.message).to.include(`schema ${schema}`);
-    } finally {
-      await dropSchemas(pool, [schema, `${schema}_keys`]).finally(() => pool.end());
-    }
-  });
-
-  it('PostgreSQL: an empty keys schema beside the events: refused, naming the schema', async () => {
-    const schema = testSchemaName();
-    const env = {
-      LEDGER_DATA_DIR: mkdtempSync(join(dir, 'pg-')),
-      LEDGER_MASTER_KEY: key(),
-      LEDGER_STORE: 'postgres',
-      LEDGER_DATABASE_URL: TEST_DATABASE_URL,
-      LEDGER_DATABASE_SCHEMA: schema,
-      LEDGER_KEYS_SCHEMA: `${schema}_keys`,
-    };
-    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
-    try {
-      const first = await open(env);
-      await publish(first, registered(person()));
-      await first.close();
-      await dropSchemas(pool, [`${schema}_keys`]);
-      const refused = await refusal(open(env));
-      expect(refused).to.be.instanceOf(MissingKeyStore);
-      expect(refused.message).to.include(`schema ${schema}_keys`);
-    } finally {
-      await dropSchemas(pool, [schema, `${schema}_keys`]).finally(() => pool.end());
-    }
-  });
+  const lost: Array<[string, (schema: string) => string, typeof MissingLog | typeof MissingKeyStore]> = [
+    ['the events schema gone beside the keys', (schema) => schema, MissingLog],
+    ['an empty keys schema beside the events', (schema) => `${schema}_keys`, MissingKeyStore],
+  ];
+  for (const [name, dropped, refusedWith] of lost) {
+    it(`PostgreSQL: ${name}: refused, naming the schema`, async () => {
+      const schema = testSchemaName();
+      const env = {
+        LEDGER_DATA_DIR: mkdtempSync(join(dir, 'pg-')),
+        LEDGER_MASTER_KEY: key(),
+        LEDGER_STORE: 'postgres',
+        LEDGER_DATABASE_URL: TEST_DATABASE_URL,
+        LEDGER_DATABASE_SCHEMA: schema,
+        LEDGER_KEYS_SCHEMA: `${schema}_keys`,
+      };
+      const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+      try {
+        const first = await open(env);
+        await publish(first, registered(person()));
+        await first.close();
+        await dropSchemas(pool, [dropped(schema)]);
+        const refused = await refusal(open(env));
+        expect(refused).to.be.instanceOf(refusedWith);
+        expect(refused.message).to.include(`schema ${dropped(schema)}`);
+      } finally {
+        await dropSchemas(pool, [schema, `${schema}_keys`]).finally(() => pool.end());
+      }
+    });
+  }
 });
