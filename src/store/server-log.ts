@@ -60,17 +60,19 @@ export interface ServerLog {
   close(): Promise<void>;
 }
 
+/** What the keys' repository is told of: a key wipe that failed in the background (see PgKeyRepository). */
+export type KeysOptions = { onWipeFailed?: (error: Error) => void };
+
 /**
  * The log and the keys on a database server (LEDGER_STORE=postgres or eventstoredb): what
  * app/open-ledger.ts builds the ledger on, and all the bulk reader thread opens (no read model,
  * no use case: a composition root of its own, so the read models know no use case).
- * `connections`: the most each pool opens (the keys get their own pool only in their own database);
- * `onWipeFailed`: told of a key wipe that failed in the background (see PgKeyRepository).
+ * `connections`: the most each pool opens (the keys get their own pool only in their own database).
  */
 export async function openServerLog(
   config: LedgerConfig,
   connections: { log: number; keys: number } = { log: 10, keys: 10 },
-  { onWipeFailed }: { onWipeFailed?: (error: Error) => void } = {},
+  keysOptions: KeysOptions = {},
 ): Promise<ServerLog> {
   const databaseUrl = config.databaseUrl!;
   const { databaseTimeoutMs } = config;
@@ -82,7 +84,7 @@ export async function openServerLog(
   const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
     const store = await openServerEventStore(config, pool);
-    const keys = await PgKeyRepository.open(keysPool, config.keysSchema, onWipeFailed ? { onWipeFailed } : {});
+    const keys = await PgKeyRepository.open(keysPool, config.keysSchema, keysOptions);
     return {
       store,
       keys,
