@@ -16,7 +16,7 @@ import { rotateMasterKey, type RotationOptions, type RotationReport } from './ro
 import { SqliteKeyRepository } from '../crypto/sqlite-key-repository.js';
 import type { EventStore } from '../store/event-store.js';
 import { LEDGER_EVENT_INDEXES } from '../store/ledger-event-indexes.js';
-import { openServerLog, type KeysOptions } from '../store/server-log.js';
+import { openServerLog } from '../store/server-log.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { backupSqliteLedger, type SqliteBackup } from '../store/sqlite-backup.js';
 import type { ReadModelStore } from '../projections/read-model-store.js';
@@ -104,7 +104,10 @@ function openSqliteLog(dataDir: string): LogAndKeys {
  * models in LEDGER_DATABASE_SCHEMA, keys in LEDGER_KEYS_SCHEMA (of LEDGER_KEYS_DATABASE_URL).
  * eventstoredb: the events in EventStoreDB, keys and read models in PostgreSQL as above.
  */
-export async function openBackend(config: LedgerConfig, keysOptions: KeysOptions = {}): Promise<Backend> {
+export async function openBackend(
+  config: LedgerConfig,
+  { onWipeFailed }: { onWipeFailed?: (error: Error) => void } = {},
+): Promise<Backend> {
   if (config.store === 'sqlite') {
     const log = openSqliteLog(config.dataDir);
     const readModels = new SqliteReadModelStore(sqliteFiles(config.dataDir).state);
@@ -133,7 +136,7 @@ export async function openBackend(config: LedgerConfig, keysOptions: KeysOptions
   }
   // Every connection, pooled or dedicated (LISTEN, advisory locks), waits at most the same bound.
   const connection = connectionOptions(config.databaseUrl!, config.databaseTimeoutMs);
-  const log = await openServerLog(config, undefined, keysOptions);
+  const log = await openServerLog(config, undefined, onWipeFailed ? { onWipeFailed } : {});
   const { pool } = log;
   try {
     const readModels = await PgReadModelStore.open(pool, config.databaseSchema);

@@ -60,19 +60,17 @@ export interface ServerLog {
   close(): Promise<void>;
 }
 
-/** What the keys' repository is told of: a key wipe that failed in the background (see PgKeyRepository). */
-export type KeysOptions = { onWipeFailed?: (error: Error) => void };
-
 /**
  * The log and the keys on a database server (LEDGER_STORE=postgres or eventstoredb): what
  * app/open-ledger.ts builds the ledger on, and all the bulk reader thread opens (no read model,
  * no use case: a composition root of its own, so the read models know no use case).
- * `connections`: the most each pool opens (the keys get their own pool only in their own database).
+ * `connections`: the most each pool opens (the keys get their own pool only in their own database);
+ * `onWipeFailed`: told of a key wipe that failed in the background (see PgKeyRepository).
  */
 export async function openServerLog(
   config: LedgerConfig,
   connections: { log: number; keys: number } = { log: 10, keys: 10 },
-  keysOptions: KeysOptions = {},
+  { onWipeFailed }: { onWipeFailed?: (error: Error) => void } = {},
 ): Promise<ServerLog> {
   const databaseUrl = config.databaseUrl!;
   const { databaseTimeoutMs } = config;
@@ -84,7 +82,7 @@ export async function openServerLog(
   const endPools = () => Promise.all([...new Set([pool, keysPool])].map((one) => one.end()));
   try {
     const store = await openServerEventStore(config, pool);
-    const keys = await PgKeyRepository.open(keysPool, config.keysSchema, keysOptions);
+    const keys = await PgKeyRepository.open(keysPool, config.keysSchema, onWipeFailed ? { onWipeFailed } : {});
     return {
       store,
       keys,
